@@ -1,0 +1,46 @@
+import BackboneCore
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `/healthz`, `/readyz` and the contract itself.
+struct HealthRoutes {
+    let pool: ConnectionPool
+    let openAPI: Data
+
+    struct Readiness: Encodable {
+        var status: String
+        var schemaVersion: Int
+
+        enum CodingKeys: String, CodingKey {
+            case status
+            case schemaVersion = "schema_version"
+        }
+    }
+
+    func register(in router: inout Router) {
+        router.get("/healthz") { _ in
+            HTTPResponse(contentType: "application/json", body: #"{"status":"ok"}"#.utf8)
+        }
+        let pool = self.pool
+        router.get("/readyz") { _ in
+            do {
+                let version = try await pool.withConnection { connection in
+                    try Schema.verify(connection)
+                    return try Schema.currentVersion(connection)
+                }
+                return try .json(Readiness(status: "ready", schemaVersion: version))
+            } catch let error as Schema.SchemaError {
+                throw Problem(status: .serviceUnavailable, code: "schema-not-current", title: "Not ready", detail: error.description)
+            } catch {
+                throw Problem(
+                    status: .serviceUnavailable, code: "database-unavailable", title: "Not ready",
+                    detail: "The database is not reachable: \(error)")
+            }
+        }
+        let contract = openAPI
+        router.get("/openapi.yaml") { _ in
+            HTTPResponse(contentType: "application/yaml", body: contract)
+        }
+    }
+}

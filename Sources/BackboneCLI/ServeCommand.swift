@@ -1,0 +1,75 @@
+import ArgumentParser
+import BackboneAPI
+import BackboneCore
+import Foundation
+import HTTPServer
+import Logging
+import NIOCore
+import Postgres
+import ServiceLifecycle
+
+/// `backbone serve`: runs the HTTP API until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP API (database from DATABASE_URL, else an embedded PostgreSQL).")
+
+    @Option(help: "Address to listen on (env HOST, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env PORT, default 8080).")
+    var port: Int?
+
+    @Option(help: "Database connections (env DATABASE_POOL_SIZE, default 8).")
+    var poolSize: Int?
+
+    @Option(help: "Largest accepted request body in bytes (env MAX_BODY_BYTES, default 33554432).")
+    var maxBodyBytes: Int?
+
+    @Option(help: "Seconds a connection may stay silent, between or inside requests (env IDLE_TIMEOUT_SECONDS, default 30).")
+    var idleTimeout: Int?
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = makeLogger(label: "backbone")
+        let files = try ProjectFiles.locate()
+        var (conninfo, embedded) = try database.resolve()
+        defer { embedded?.stop() }
+        if embedded != nil { logger.info("using the embedded PostgreSQL", metadata: ["data_dir": "\(embedded!.dataDirectory.path)"]) }
+
+        let pool = ConnectionPool(
+            conninfo: conninfo, size: poolSize ?? environment["DATABASE_POOL_SIZE"].flatMap(Int.init) ?? 8,
+            logger: logger)
+        let script = try files.schemaSQL()
+        let isEmbedded = embedded != nil
+        try await pool.withConnection { connection in
+            if isEmbedded {
+                _ = try Schema.migrate(connection, script: script)
+            } else {
+                try Schema.verify(connection)
+            }
+        }
+        conninfo = ""
+
+        let app = BackboneApp(pool: pool, files: files, logger: logger)
+        let configuration = HTTPServerConfiguration(
+            host: host ?? environment["HOST"] ?? "127.0.0.1",
+            port: port ?? environment["PORT"].flatMap(Int.init) ?? 8080,
+            maxBodySize: maxBodyBytes ?? environment["MAX_BODY_BYTES"].flatMap(Int.init) ?? 32 * 1024 * 1024,
+            idleTimeout: .seconds(Int64(idleTimeout ?? environment["IDLE_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 30)))
+        let server = HTTPServer(configuration: configuration, router: try app.router(), logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try await pool.close()
+    }
+}
+
+/// A logger at `LOG_LEVEL` (default info).
+func makeLogger(label: String) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    return logger
+}

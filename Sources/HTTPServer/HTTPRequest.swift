@@ -1,0 +1,88 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A complete HTTP request as handlers see it: head, body, path parameters and a request id.
+public struct HTTPRequest: Sendable {
+    public var method: HTTPMethod
+    /// The path without the query string, e.g. `/v1/indicators/esl_learners`.
+    public var path: String
+    /// Query parameters in order of appearance, percent-decoded.
+    public var query: [(name: String, value: String)]
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+    /// Values captured by `{name}` segments of the matched route.
+    public var parameters: [String: String] = [:]
+    /// Echoed as `X-Request-Id` and attached to every log line about this request.
+    public var id: String
+
+    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer(), id: String? = nil) {
+        self.method = method
+        let (path, query) = Self.split(uri: uri)
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.id = id ?? Self.acceptedRequestID(headers.first(name: "x-request-id")) ?? Self.newRequestID()
+    }
+
+    /// The first value of a query parameter.
+    public func query(_ name: String) -> String? {
+        query.first { $0.name == name }?.value
+    }
+
+    /// A path parameter the route promised; a missing one is a routing bug.
+    public func parameter(_ name: String) -> String {
+        guard let value = parameters[name] else { preconditionFailure("route has no parameter named \(name)") }
+        return value
+    }
+
+    /// The media type of the body, lowercased, without parameters (`text/csv`).
+    public var contentType: String? {
+        headers.first(name: "content-type").map {
+            $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        }
+    }
+
+    /// Decodes a JSON body; a body that does not fit becomes a 400 or 422 naming the field.
+    public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
+        guard body.readableBytes > 0 else {
+            throw Problem(status: .badRequest, code: "empty-body", title: "The request needs a JSON body")
+        }
+        do {
+            return try decoder.decode(T.self, from: Data(body.readableBytesView))
+        } catch let error as DecodingError {
+            throw Problem(decoding: error)
+        }
+    }
+
+    static func split(uri: String) -> (String, [(name: String, value: String)]) {
+        guard let mark = uri.firstIndex(of: "?") else { return (uri, []) }
+        let path = String(uri[..<mark])
+        let pairs = uri[uri.index(after: mark)...].split(separator: "&").map { pair -> (name: String, value: String) in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ part: Substring) -> String {
+                let spaced = part.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            return (decoded(parts[0]), parts.count > 1 ? decoded(parts[1]) : "")
+        }
+        return (path, pairs)
+    }
+
+    /// Accepts a caller's request id if it is short and plain, so ids can be traced across services.
+    static func acceptedRequestID(_ value: String?) -> String? {
+        guard let value, !value.isEmpty, value.utf8.count <= 128,
+            value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") })
+        else { return nil }
+        return value
+    }
+
+    static func newRequestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let hex = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+}

@@ -1,0 +1,118 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// Limits and address of an `HTTPServer`.
+public struct HTTPServerConfiguration: Sendable {
+    public var host: String
+    /// `0` picks a free port (tests read it back from `localAddress`).
+    public var port: Int
+    /// Bodies over this many bytes are refused with 413.
+    public var maxBodySize: Int
+    /// A connection that sends nothing for this long, between or inside requests, is closed.
+    public var idleTimeout: TimeAmount
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 32 * 1024 * 1024, idleTimeout: TimeAmount = .seconds(30)) {
+        self.host = host
+        self.port = port
+        self.maxBodySize = maxBodySize
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// An HTTP/1.1 server on a SwiftNIO channel pipeline.
+///
+/// Pipeline per connection: idle timeout → HTTP codec → pipelining (one request at a
+/// time, responses in order) → malformed-request answers → `HTTPRequestHandler`.
+/// Shutdown stops accepting, lets every in-flight request finish, then closes.
+public final class HTTPServer: Service, Sendable {
+    public let configuration: HTTPServerConfiguration
+    private let router: Router
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let state = NIOLockedValueBox<State>(.idle)
+
+    private enum State {
+        case idle
+        case running(Channel, ServerQuiescingHelper)
+        case stopped
+    }
+
+    public init(
+        configuration: HTTPServerConfiguration, router: Router, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.router = router
+        self.logger = logger
+        self.group = group
+    }
+
+    /// Binds the socket and starts accepting connections; returns the bound address.
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        let quiesce = ServerQuiescingHelper(group: group)
+        let responder = Responder(router: router, logger: logger)
+        let configuration = self.configuration
+        let logger = self.logger
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
+                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                    try pipeline.addHandler(MalformedRequestHandler())
+                    try pipeline.addHandler(
+                        HTTPRequestHandler(responder: responder, maxBodySize: configuration.maxBodySize, logger: logger))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        state.withLockedValue { $0 = .running(channel, quiesce) }
+        logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        return channel.localAddress!
+    }
+
+    /// The bound address while running.
+    public var localAddress: SocketAddress? {
+        state.withLockedValue { state in
+            if case .running(let channel, _) = state { return channel.localAddress }
+            return nil
+        }
+    }
+
+    /// Stops accepting, waits for in-flight requests to be answered, closes every connection.
+    public func shutdown() async throws {
+        let quiesce: ServerQuiescingHelper? = state.withLockedValue { state in
+            defer { state = .stopped }
+            if case .running(_, let quiesce) = state { return quiesce }
+            return nil
+        }
+        guard let quiesce else { return }
+        logger.info("shutting down: finishing in-flight requests")
+        let done = group.next().makePromise(of: Void.self)
+        quiesce.initiateShutdown(promise: done)
+        try await done.futureResult.get()
+        logger.info("stopped")
+    }
+
+    /// Runs until a graceful shutdown is requested (SIGTERM/SIGINT through a `ServiceGroup`).
+    public func run() async throws {
+        if localAddress == nil { try await start() }
+        try await gracefulShutdown()
+        try await shutdown()
+    }
+}

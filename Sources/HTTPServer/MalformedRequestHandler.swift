@@ -1,0 +1,48 @@
+import NIOCore
+import NIOHTTP1
+
+/// Answers a request NIO's parser rejects with a 400 problem, then lets the connection close.
+///
+/// Modelled on NIO's `HTTPServerProtocolErrorHandler`, which answers with an empty body;
+/// every error of ours is `application/problem+json`.
+final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private var hasUnterminatedResponse = false
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard error is HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        // The decoder closes the channel right after this returns; only a response not
+        // yet started can still be sent.
+        if !hasUnterminatedResponse {
+            let problem = Problem.badRequest("The request could not be parsed as HTTP/1.1 (\(error)).", code: "malformed-request")
+            let response = problem.response()
+            var headers = response.headers
+            headers.replaceOrAdd(name: "connection", value: "close")
+            headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
+            let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head) where head.status.code >= 200:
+            hasUnterminatedResponse = true
+        case .end:
+            hasUnterminatedResponse = false
+        default:
+            break
+        }
+        context.write(data, promise: promise)
+    }
+}

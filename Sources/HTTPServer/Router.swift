@@ -1,0 +1,87 @@
+import NIOHTTP1
+
+/// Maps a method and a path such as `/v1/indicators/{code}` to a handler.
+public struct Router: Sendable {
+    public typealias Handler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    struct Route: Sendable {
+        var method: HTTPMethod
+        var pattern: String
+        var segments: [Segment]
+        var handler: Handler
+    }
+
+    /// The outcome of matching a request.
+    public enum Match: Sendable {
+        case found(Handler, parameters: [String: String])
+        case methodNotAllowed(allowed: [HTTPMethod])
+        case notFound
+    }
+
+    private(set) var routes: [Route] = []
+
+    public init() {}
+
+    /// Adds a route; `{name}` segments capture path parameters.
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
+        let segments = Self.components(pattern).map { part -> Segment in
+            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+        }
+        precondition(
+            !routes.contains { $0.method == method && $0.segments == segments },
+            "route \(method) \(pattern) is registered twice")
+        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
+    }
+
+    public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add(.GET, pattern, handler) }
+    public mutating func post(_ pattern: String, _ handler: @escaping Handler) { add(.POST, pattern, handler) }
+    public mutating func patch(_ pattern: String, _ handler: @escaping Handler) { add(.PATCH, pattern, handler) }
+    public mutating func put(_ pattern: String, _ handler: @escaping Handler) { add(.PUT, pattern, handler) }
+    public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add(.DELETE, pattern, handler) }
+
+    /// Finds the handler for a request; literal segments win over parameters.
+    public func match(_ method: HTTPMethod, path: String) -> Match {
+        let parts = Self.components(path)
+        var allowed: [HTTPMethod] = []
+        var best: (route: Route, parameters: [String: String], literals: Int)?
+        for route in routes {
+            guard let (parameters, literals) = Self.bind(route.segments, to: parts) else { continue }
+            guard route.method == method else {
+                if !allowed.contains(route.method) { allowed.append(route.method) }
+                continue
+            }
+            if best == nil || literals > best!.literals { best = (route, parameters, literals) }
+        }
+        if let best { return .found(best.route.handler, parameters: best.parameters) }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+
+    private static func bind(_ segments: [Segment], to parts: [Substring]) -> ([String: String], Int)? {
+        guard segments.count == parts.count else { return nil }
+        var parameters: [String: String] = [:]
+        var literals = 0
+        for (segment, part) in zip(segments, parts) {
+            switch segment {
+            case .literal(let text):
+                guard text == part else { return nil }
+                literals += 1
+            case .parameter(let name):
+                guard !part.isEmpty else { return nil }
+                parameters[name] = String(part).removingPercentEncoding ?? String(part)
+            }
+        }
+        return (parameters, literals)
+    }
+
+    private static func components(_ path: some StringProtocol) -> [Substring] {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map { Substring($0) }
+        if parts.first == "" { parts.removeFirst() }
+        if parts.count > 1, parts.last == "" { parts.removeLast() }
+        return parts
+    }
+}

@@ -1,0 +1,122 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection (`PGconn`).
+///
+/// libpq calls block and a `PGconn` is not thread-safe: use a connection from one
+/// thread at a time, off any event loop. `ConnectionPool` guarantees both, which is
+/// why the type may cross tasks.
+public final class Connection: @unchecked Sendable {
+    let handle: OpaquePointer
+
+    /// Connects with a conninfo string (`host=/tmp dbname=x`) or a URI (`postgres://…`).
+    public init(_ conninfo: String) throws {
+        guard let handle = PQconnectdb(conninfo) else {
+            throw PostgresError(.connection, "libpq could not allocate a connection")
+        }
+        self.handle = handle
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let error = PostgresError.connection(handle, "cannot connect to PostgreSQL")
+            PQfinish(handle)
+            throw error
+        }
+        try configureSession()
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// Settings the text decoders rely on; re-applied after every reconnect.
+    private func configureSession() throws {
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET application_name = 'backbone'")
+    }
+
+    /// Whether the connection is usable, after reading anything the server sent while
+    /// it sat idle (such as notice of its backend being terminated).
+    public var isHealthy: Bool {
+        _ = PQconsumeInput(handle)
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Re-establishes a lost connection.
+    public func reconnect() throws {
+        PQreset(handle)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError.connection(handle, "cannot reconnect to PostgreSQL")
+        }
+        try configureSession()
+    }
+
+    /// Whether a transaction is open (or failed and awaiting ROLLBACK).
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// The server's process id for this session.
+    public var backendPID: Int { Int(PQbackendPID(handle)) }
+
+    /// Runs a parameterised statement and returns its rows.
+    @discardableResult
+    public func query(_ query: Query) throws -> QueryResult {
+        let (sql, binds) = query.render()
+        return try run(sql: sql, binds: binds)
+    }
+
+    /// Runs trusted SQL text, possibly several statements, with no parameters
+    /// (for `schema.sql` and session settings, never for user input).
+    public func execute(_ script: String) throws {
+        let result = try check(PQexec(handle, script))
+        _ = result
+    }
+
+    private func run(sql: String, binds: [String?]) throws -> QueryResult {
+        // One buffer holds every parameter as a C string; pointers index into it.
+        var storage: [CChar] = []
+        var offsets: [Int?] = []
+        offsets.reserveCapacity(binds.count)
+        for (position, bind) in binds.enumerated() {
+            guard let bind else {
+                offsets.append(nil)
+                continue
+            }
+            if bind.utf8.contains(0) {
+                throw PostgresError(.client, "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot hold")
+            }
+            offsets.append(storage.count)
+            storage.append(contentsOf: bind.utf8CString)
+        }
+        let raw = storage.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+            let values: [UnsafePointer<CChar>?] = offsets.map { offset in offset.map { buffer.baseAddress! + $0 } }
+            return PQexecParams(handle, sql, Int32(binds.count), nil, values, nil, nil, 0)
+        }
+        return try check(raw)
+    }
+
+    /// Turns a raw result into a `QueryResult` or throws the error it carries.
+    func check(_ raw: OpaquePointer?) throws -> QueryResult {
+        guard let raw else { throw PostgresError.connection(handle, "no result from PostgreSQL") }
+        let result = QueryResult(handle: raw)
+        switch PQresultStatus(raw) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
+            return result
+        default:
+            throw PostgresError(result: raw, connection: handle)
+        }
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            if PQstatus(handle) == CONNECTION_OK { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+}

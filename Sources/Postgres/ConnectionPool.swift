@@ -1,0 +1,152 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A fixed-size pool of libpq connections that runs their blocking calls on its own
+/// threads, never on a NIO event loop.
+///
+/// Connections open lazily up to `size`. Callers waiting for one are served first come,
+/// first served. A connection whose server went away is noticed when it is handed out
+/// and reconnected before use, so a restart of the server (or terminated backends)
+/// costs callers at most the one statement that was in flight.
+public final class ConnectionPool: Sendable {
+    public let size: Int
+    private let conninfo: String
+    private let threads: NIOThreadPool
+    private let state = NIOLockedValueBox(State())
+    private let logger: Logger
+
+    private struct State {
+        var idle: [Connection] = []
+        var opened = 0
+        var waiters = CircularBuffer<CheckedContinuation<Connection?, Error>>()
+        var closed = false
+    }
+
+    public init(conninfo: String, size: Int, logger: Logger = Logger(label: "backbone.postgres")) {
+        precondition(size > 0, "a pool needs at least one connection")
+        self.conninfo = conninfo
+        self.size = size
+        self.logger = logger
+        threads = NIOThreadPool(numberOfThreads: size)
+        threads.start()
+    }
+
+    /// Runs `body` with a connection of its own, on a pool thread.
+    ///
+    /// If `body` leaves a transaction open (it threw mid-way), it is rolled back before
+    /// the connection goes back to the pool.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        let connection = try await checkOut()
+        do {
+            let value = try await threads.runIfActive {
+                try Self.prepare(connection)
+                defer { Self.tidy(connection) }
+                return try body(connection)
+            }
+            checkIn(connection)
+            return value
+        } catch {
+            checkIn(connection)
+            throw error
+        }
+    }
+
+    /// Runs `body` inside a transaction on a pooled connection.
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await withConnection { connection in try connection.transaction(body) }
+    }
+
+    /// Closes every idle connection and refuses new work. Waiting callers get an error.
+    public func close() async throws {
+        let (idle, waiters) = state.withLockedValue { state in
+            state.closed = true
+            defer {
+                state.idle = []
+                state.waiters = []
+            }
+            return (state.idle, state.waiters)
+        }
+        for waiter in waiters { waiter.resume(throwing: PostgresError(.client, "the connection pool is closed")) }
+        _ = idle
+        try await threads.shutdownGracefully()
+    }
+
+    private static func prepare(_ connection: Connection) throws {
+        if !connection.isHealthy { try connection.reconnect() }
+    }
+
+    private static func tidy(_ connection: Connection) {
+        if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+    }
+
+    private enum Grant {
+        case connection(Connection)
+        case open
+        case wait
+    }
+
+    private func checkOut() async throws -> Connection {
+        let grant: Grant = try state.withLockedValue { state in
+            if state.closed { throw PostgresError(.client, "the connection pool is closed") }
+            if let connection = state.idle.popLast() { return .connection(connection) }
+            if state.opened < size {
+                state.opened += 1
+                return .open
+            }
+            return .wait
+        }
+        switch grant {
+        case .connection(let connection):
+            return connection
+        case .open:
+            return try await open()
+        case .wait:
+            let handedOver = try await withCheckedThrowingContinuation { continuation in
+                let enqueued = state.withLockedValue { state in
+                    // A connection may have come back between the two locks.
+                    if let connection = state.idle.popLast() { return Optional(connection) }
+                    state.waiters.append(continuation)
+                    return nil
+                }
+                if let connection = enqueued { continuation.resume(returning: connection) }
+            }
+            // `nil` means: a slot freed up because a connection was dropped; open a new one.
+            if let handedOver { return handedOver }
+            return try await open()
+        }
+    }
+
+    private func open() async throws -> Connection {
+        let conninfo = self.conninfo
+        do {
+            return try await threads.runIfActive { try Connection(conninfo) }
+        } catch {
+            logger.error("cannot open a database connection", metadata: ["error": "\(error)"])
+            let waiter = state.withLockedValue { state in
+                state.opened -= 1
+                if state.waiters.isEmpty { return nil as CheckedContinuation<Connection?, Error>? }
+                state.opened += 1
+                return state.waiters.removeFirst()
+            }
+            waiter?.resume(returning: nil)
+            throw error
+        }
+    }
+
+    private func checkIn(_ connection: Connection) {
+        let waiter: CheckedContinuation<Connection?, Error>? = state.withLockedValue { state in
+            if state.closed {
+                state.opened -= 1
+                return nil
+            }
+            if state.waiters.isEmpty {
+                state.idle.append(connection)
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        waiter?.resume(returning: connection)
+    }
+}

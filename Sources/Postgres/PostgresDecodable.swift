@@ -1,0 +1,166 @@
+import Foundation
+
+/// A Swift type that can be read from a text-format result column.
+public protocol PostgresDecodable: Sendable {
+    /// Decodes a non-NULL value from PostgreSQL's text output.
+    init(postgresText text: String) throws
+    /// The value for SQL NULL; only optionals have one.
+    static func postgresNull() throws -> Self
+}
+
+extension PostgresDecodable {
+    public static func postgresNull() throws -> Self {
+        throw PostgresError(.decoding, "unexpected NULL for \(Self.self)")
+    }
+}
+
+extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        self = .some(try Wrapped(postgresText: text))
+    }
+
+    public static func postgresNull() throws -> Wrapped? { nil }
+}
+
+func decodingError<T>(_ text: String, as type: T.Type) -> PostgresError {
+    PostgresError(.decoding, "cannot read \(text.debugDescription) as \(T.self)")
+}
+
+extension String: PostgresDecodable {
+    public init(postgresText text: String) throws { self = text }
+}
+
+extension Int: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = Int(text) else { throw decodingError(text, as: Int.self) }
+        self = value
+    }
+}
+
+extension Int64: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = Int64(text) else { throw decodingError(text, as: Int64.self) }
+        self = value
+    }
+}
+
+extension Int32: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = Int32(text) else { throw decodingError(text, as: Int32.self) }
+        self = value
+    }
+}
+
+extension Double: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        switch text {
+        case "NaN": self = .nan
+        case "Infinity": self = .infinity
+        case "-Infinity": self = -.infinity
+        default:
+            guard let value = Double(text) else { throw decodingError(text, as: Double.self) }
+            self = value
+        }
+    }
+}
+
+extension Decimal: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
+            throw decodingError(text, as: Decimal.self)
+        }
+        self = value
+    }
+}
+
+extension Bool: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        switch text {
+        case "t", "true": self = true
+        case "f", "false": self = false
+        default: throw decodingError(text, as: Bool.self)
+        }
+    }
+}
+
+extension Date: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let date = PostgresTimestamp.parse(text) else { throw decodingError(text, as: Date.self) }
+        self = date
+    }
+}
+
+extension UUID: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = UUID(uuidString: text) else { throw decodingError(text, as: UUID.self) }
+        self = value
+    }
+}
+
+extension Array: PostgresDecodable where Element: PostgresDecodable {
+    /// Reads a one-dimensional array literal such as `{a,"b c",NULL}`.
+    public init(postgresText text: String) throws {
+        guard let elements = PostgresArrayLiteral.parse(text) else { throw decodingError(text, as: [Element].self) }
+        self = try elements.map { element in
+            guard let element else { return try Element.postgresNull() }
+            return try Element(postgresText: element)
+        }
+    }
+}
+
+/// Parses PostgreSQL's one-dimensional array output syntax.
+enum PostgresArrayLiteral {
+    static func parse(_ text: String) -> [String?]? {
+        var scalars = Substring(text).unicodeScalars[...]
+        guard scalars.first == "{", scalars.last == "}" else { return nil }
+        scalars = scalars.dropFirst().dropLast()
+        var elements: [String?] = []
+        if scalars.isEmpty { return elements }
+        var current = String.UnicodeScalarView()
+        var quoted = false
+        var wasQuoted = false
+        var escaped = false
+        for scalar in scalars {
+            if escaped {
+                current.append(scalar)
+                escaped = false
+            } else if scalar == "\\" {
+                escaped = true
+            } else if scalar == "\"" {
+                quoted.toggle()
+                wasQuoted = true
+            } else if scalar == "," && !quoted {
+                elements.append(element(current, wasQuoted))
+                current = String.UnicodeScalarView()
+                wasQuoted = false
+            } else {
+                current.append(scalar)
+            }
+        }
+        elements.append(element(current, wasQuoted))
+        return elements
+    }
+
+    private static func element(_ scalars: String.UnicodeScalarView, _ wasQuoted: Bool) -> String? {
+        let text = String(scalars)
+        return !wasQuoted && text == "NULL" ? nil : text
+    }
+}
+
+/// A JSON document stored as `json`/`jsonb`, kept as its text.
+public struct JSONText: PostgresEncodable, PostgresDecodable, Hashable {
+    public var text: String
+    public init(_ text: String) { self.text = text }
+    public init(postgresText text: String) throws { self.text = text }
+    public var postgresText: String { text }
+
+    /// Encodes a value as JSON.
+    public init<T: Encodable>(encoding value: T) throws {
+        text = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    /// Decodes the document into a value.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}

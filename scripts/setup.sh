@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what Backbone needs on Debian when it is missing: libpq-dev (to build) and
+# postgresql (for the embedded database and the tests). Sourced by run.sh and test.sh.
+set -euo pipefail
+
+backbone_missing_packages() {
+  local missing=()
+  dpkg -s libpq-dev >/dev/null 2>&1 || missing+=(libpq-dev)
+  [[ -n "$(backbone_pg_bindir 2>/dev/null)" ]] || missing+=(postgresql)
+  dpkg -s pkg-config >/dev/null 2>&1 || command -v pkg-config >/dev/null || missing+=(pkg-config)
+  echo "${missing[@]:-}"
+}
+
+# The folder with initdb and pg_ctl, newest PostgreSQL first.
+backbone_pg_bindir() {
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4 -n -r); do
+    [[ -x "$dir/initdb" ]] && { echo "$dir"; return 0; }
+  done
+  command -v initdb >/dev/null && { dirname "$(readlink -f "$(command -v initdb)")"; return 0; }
+  return 1
+}
+
+backbone_install_packages() {
+  local missing
+  missing=$(backbone_missing_packages)
+  [[ -z "${missing// /}" ]] && return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "Backbone needs: $missing. Install them with: sudo apt-get install -y $missing" >&2
+    exit 1
+  fi
+  echo "Installing $missing ..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # Debian's package starts a cluster of its own; Backbone runs private ones instead.
+  if command -v pg_lsclusters >/dev/null; then
+    pg_lsclusters -h 2>/dev/null | while read -r version name _; do
+      pg_ctlcluster "$version" "$name" stop 2>/dev/null || true
+    done
+  fi
+}
