@@ -75,18 +75,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        // Helpers the test targets share: a raw HTTP client, test databases, the CLI.
+        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: [
                 "HTTPServer",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "BackboneAPITests",
-            dependencies: ["BackboneAPI", "BackboneCore", "HTTPServer", "Postgres", "BackboneCLI"]
+            dependencies: ["BackboneAPI", "BackboneCore", "HTTPServer", "Postgres", "TestSupport"]
         ),
     ]
 )

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 
-/// Answers a request NIO's parser rejects with a 400 problem, then lets the connection close.
+/// Answers a request NIO's parser rejects with a 400 problem, then closes the connection.
 ///
 /// Modelled on NIO's `HTTPServerProtocolErrorHandler`, which answers with an empty body;
 /// every error of ours is `application/problem+json`.
@@ -18,9 +18,14 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.fireErrorCaught(error)
             return
         }
-        // The decoder closes the channel right after this returns; only a response not
-        // yet started can still be sent.
-        if !hasUnterminatedResponse {
+        // The parser cannot resynchronise, so the connection ends here; only a response
+        // not yet started can still be sent first.
+        guard !hasUnterminatedResponse else {
+            context.close(promise: nil)
+            context.fireErrorCaught(error)
+            return
+        }
+        do {
             let problem = Problem.badRequest("The request could not be parsed as HTTP/1.1 (\(error)).", code: "malformed-request")
             let response = problem.response()
             var headers = response.headers
@@ -29,9 +34,10 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
             let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers)
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
         }
-        context.fireErrorCaught(error)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

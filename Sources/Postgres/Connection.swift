@@ -16,9 +16,8 @@ public final class Connection: @unchecked Sendable {
         }
         self.handle = handle
         guard PQstatus(handle) == CONNECTION_OK else {
-            let error = PostgresError.connection(handle, "cannot connect to PostgreSQL")
-            PQfinish(handle)
-            throw error
+            // Throwing here runs deinit, which frees the handle.
+            throw PostgresError.connection(handle, "cannot connect to PostgreSQL")
         }
         try configureSession()
     }

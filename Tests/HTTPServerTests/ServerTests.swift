@@ -1,0 +1,178 @@
+import Foundation
+import HTTPServer
+import Logging
+import NIOCore
+import NIOHTTP1
+import TestSupport
+import Testing
+
+/// A server on a real socket with a few routes that exercise the edges.
+struct TestServer {
+    let server: HTTPServer
+    let port: Int
+
+    static func start(maxBodySize: Int = 1024, idleTimeout: TimeAmount = .seconds(10)) async throws -> TestServer {
+        var router = Router()
+        router.get("/hello") { _ in .text("hello") }
+        router.get("/echo/{word}") { request in .text(request.parameter("word")) }
+        router.post("/echo") { request in
+            HTTPResponse(contentType: "application/octet-stream", body: request.body.readableBytesView)
+        }
+        router.get("/slow") { _ in
+            try await Task.sleep(for: .milliseconds(800))
+            return .text("finally")
+        }
+        router.get("/fail") { _ in throw CancellationError() }
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodySize: maxBodySize, idleTimeout: idleTimeout),
+            router: router, logger: Logger(label: "test"))
+        let address = try await server.start()
+        return TestServer(server: server, port: address.port!)
+    }
+
+    func client(timeout: Double = 10) throws -> RawHTTPClient {
+        try RawHTTPClient(port: port, timeout: timeout)
+    }
+}
+
+@Suite("HTTP server on a real socket")
+struct ServerTests {
+    @Test func answersAndKeepsTheConnectionAlive() async throws {
+        let test = try await TestServer.start()
+        let client = try test.client()
+        let first = try await client.request("GET", "/hello")
+        let second = try await client.request("GET", "/echo/northside")
+        #expect(first.status == 200 && first.text == "hello")
+        #expect(second.status == 200 && second.text == "northside")
+        try await test.server.shutdown()
+    }
+
+    @Test func bodyOverTheLimitIs413AndTheConnectionClosesCleanly() async throws {
+        let test = try await TestServer.start(maxBodySize: 1024)
+        let client = try test.client()
+        let response = try await client.request("POST", "/echo", body: Data(repeating: 65, count: 4096))
+        #expect(response.status == 413)
+        #expect(response.header("content-type") == "application/problem+json")
+        #expect(response.json["code"] as? String == "body-too-large")
+        #expect(response.header("connection") == "close")
+        #expect(try await client.waitForClose())
+        // The server itself is fine: a new connection gets an answer.
+        let again = try await test.client().request("POST", "/echo", body: Data("small".utf8))
+        #expect(again.status == 200 && again.text == "small")
+        try await test.server.shutdown()
+    }
+
+    @Test func chunkedBodyOverTheLimitIsAlso413() async throws {
+        let test = try await TestServer.start(maxBodySize: 1024)
+        let client = try test.client()
+        let chunk = String(repeating: "B", count: 800)
+        let hex = String(chunk.utf8.count, radix: 16)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(hex)\r\n\(chunk)\r\n\(hex)\r\n\(chunk)\r\n0\r\n\r\n")
+        let response = try await client.readResponse()
+        #expect(response.status == 413)
+        #expect(try await client.waitForClose())
+        try await test.server.shutdown()
+    }
+
+    @Test func garbageRequestLineIs400ProblemJSON() async throws {
+        let test = try await TestServer.start()
+        let client = try test.client()
+        try await client.send("THIS IS NOT HTTP\r\n\r\n")
+        let response = try await client.readResponse()
+        #expect(response.status == 400)
+        #expect(response.header("content-type") == "application/problem+json")
+        #expect(response.json["code"] as? String == "malformed-request")
+        #expect(try await client.waitForClose())
+        try await test.server.shutdown()
+    }
+
+    @Test func pipelinedRequestsGetResponsesInOrder() async throws {
+        let test = try await TestServer.start()
+        let client = try test.client()
+        var bytes = RawHTTPClient.requestBytes("GET", "/slow")
+        bytes.append(RawHTTPClient.requestBytes("GET", "/echo/second"))
+        bytes.append(RawHTTPClient.requestBytes("GET", "/echo/third"))
+        try await client.send(bytes)
+        let responses = try await [client.readResponse(), client.readResponse(), client.readResponse()]
+        #expect(responses.map(\.text) == ["finally", "second", "third"])
+        try await test.server.shutdown()
+    }
+
+    @Test func unknownPathIs404ProblemJSON() async throws {
+        let test = try await TestServer.start()
+        let response = try await test.client().request("GET", "/nowhere")
+        #expect(response.status == 404)
+        #expect(response.header("content-type") == "application/problem+json")
+        #expect(response.json["status"] as? Int == 404)
+        #expect(response.json["type"] as? String == "urn:backbone:problem:not-found")
+        try await test.server.shutdown()
+    }
+
+    @Test func wrongMethodIs405WithAllow() async throws {
+        let test = try await TestServer.start()
+        let response = try await test.client().request("DELETE", "/echo")
+        #expect(response.status == 405)
+        #expect(response.header("allow") == "POST")
+        #expect(response.header("content-type") == "application/problem+json")
+        try await test.server.shutdown()
+    }
+
+    @Test func unexpectedHandlerErrorIs500WithTheRequestID() async throws {
+        let test = try await TestServer.start()
+        let response = try await test.client().request("GET", "/fail", headers: ["X-Request-Id": "trace-123"])
+        #expect(response.status == 500)
+        #expect(response.header("x-request-id") == "trace-123")
+        #expect((response.json["detail"] as? String)?.contains("trace-123") == true)
+        try await test.server.shutdown()
+    }
+
+    @Test func everyResponseCarriesARequestID() async throws {
+        let test = try await TestServer.start()
+        let client = try test.client()
+        let first = try await client.request("GET", "/hello")
+        let second = try await client.request("GET", "/hello")
+        let firstID = try #require(first.header("x-request-id"))
+        #expect(firstID.count == 32)
+        #expect(second.header("x-request-id") != firstID)
+        try await test.server.shutdown()
+    }
+
+    @Test func silentHalfRequestIsDisconnectedAfterTheTimeout() async throws {
+        let test = try await TestServer.start(idleTimeout: .milliseconds(500))
+        let client = try test.client(timeout: 5)
+        try await client.send("GET /hello HTTP/1.1\r\nHost: x\r\n")  // the head never ends
+        let started = Date()
+        #expect(try await client.waitForClose())
+        #expect(Date().timeIntervalSince(started) < 4)
+        try await test.server.shutdown()
+    }
+
+    @Test func silentBodyGets408ThenClose() async throws {
+        let test = try await TestServer.start(idleTimeout: .milliseconds(500))
+        let client = try test.client(timeout: 5)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part")
+        let response = try await client.readResponse()
+        #expect(response.status == 408)
+        #expect(try await client.waitForClose())
+        try await test.server.shutdown()
+    }
+
+    @Test func slowHandlerIsNotCutOffByTheIdleTimeout() async throws {
+        let test = try await TestServer.start(idleTimeout: .milliseconds(300))
+        let response = try await test.client().request("GET", "/slow")
+        #expect(response.status == 200 && response.text == "finally")
+        try await test.server.shutdown()
+    }
+
+    @Test func shutdownLetsAnInFlightRequestFinish() async throws {
+        let test = try await TestServer.start()
+        let client = try test.client()
+        try await client.send(RawHTTPClient.requestBytes("GET", "/slow"))
+        try await Task.sleep(for: .milliseconds(200))
+        let shutdown = Task { try await test.server.shutdown() }
+        let response = try await client.readResponse()
+        #expect(response.status == 200 && response.text == "finally")
+        try await shutdown.value
+        #expect(throws: RawHTTPClient.Failure.self) { try test.client() }
+    }
+}
