@@ -34,8 +34,34 @@ export BACKBONE_TEST_ADMIN_URL="host=$workdir dbname=postgres user=postgres"
 export BACKBONE_TEST_SOCKET_DIR="$workdir"
 
 # The contract must be valid OpenAPI before the server is checked against it.
-python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q openapi-spec-validator
+python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q 'openapi-spec-validator>=0.7'
 python3 -m openapi_spec_validator openapi.yaml
 
 swift build --build-tests
 swift test --skip-build "$@"
+
+# The running server against its contract: schemathesis generates requests from
+# openapi.yaml and fails on any 5xx or any response the contract does not describe.
+command -v schemathesis >/dev/null || python3 -m pip install -q 'schemathesis>=4,<5'
+"${as_pg[@]}" "$bindir/psql" -h "$workdir" -U postgres -q -c "CREATE DATABASE backbone_contract" postgres
+export DATABASE_URL="host=$workdir dbname=backbone_contract user=postgres"
+backbone="$(swift build --show-bin-path)/backbone"
+"$backbone" migrate
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+LOG_LEVEL=warning "$backbone" serve --port "$port" > "$workdir/serve.log" 2>&1 &
+server_pid=$!
+python3 - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=2)
+        break
+    except Exception:
+        time.sleep(0.2)
+PY
+contract_status=0
+schemathesis run openapi.yaml --url "http://127.0.0.1:$port" --checks all \
+  --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-50}" --seed 1 || contract_status=$?
+kill -TERM "$server_pid"
+wait "$server_pid" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve.log"; exit 1; }
+exit $contract_status

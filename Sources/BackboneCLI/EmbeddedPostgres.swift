@@ -81,32 +81,8 @@ struct EmbeddedPostgres {
 
     @discardableResult
     private func run(_ executable: String, _ arguments: [String], asUser user: String?) throws -> String {
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        }
-        // Output goes to a file, not a pipe: `pg_ctl start` leaves the server holding
-        // its inherited descriptors, so a pipe would never reach end-of-file.
-        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("backbone-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outputURL) }
-        let output = try FileHandle(forWritingTo: outputURL)
-        defer { try? output.close() }
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        try process.run()
-        process.waitUntilExit()
-        let text = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw EmbeddedPostgresError("\(URL(fileURLWithPath: executable).lastPathComponent) failed: \(text)")
-        }
-        return text
+        if let user { return try Subprocess.run("/usr/sbin/runuser", ["-u", user, "--", executable] + arguments) }
+        return try Subprocess.run(executable, arguments)
     }
 
     /// Finds `initdb` and `pg_ctl`: PATH's, then Debian's versioned folders, newest first.

@@ -81,6 +81,11 @@ final class HTTPRequestHandler: ChannelInboundHandler {
         }
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
     private func refuseTooLarge(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let problem = Problem(
             status: .payloadTooLarge, code: "body-too-large", title: "Request body too large",

@@ -1,0 +1,24 @@
+# Builds Backbone with the official Swift image and runs it on a slim Debian with libpq.
+FROM swift:6.3-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --product backbone --static-swift-stdlib \
+    && cp "$(swift build -c release --show-bin-path)/backbone" /usr/local/bin/backbone
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates curl tzdata \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 1001 --home-dir /app backbone
+WORKDIR /app
+COPY --from=build /usr/local/bin/backbone /app/backbone
+COPY schema.sql openapi.yaml /app/
+ENV BACKBONE_HOME=/app HOST=0.0.0.0 PORT=8080
+USER backbone
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD curl -fsS http://127.0.0.1:8080/readyz || exit 1
+ENTRYPOINT ["/app/backbone"]
+CMD ["serve"]
