@@ -38,7 +38,10 @@ python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install
 python3 -m openapi_spec_validator openapi.yaml
 
 swift build --build-tests
-swift test --skip-build "$@"
+set +e
+swift test --skip-build "$@" 2>&1 | tee "$workdir/swift-test.log"
+swift_status=${PIPESTATUS[0]}
+set -e
 
 # The running server against its contract: schemathesis generates requests from
 # openapi.yaml and fails on any 5xx or any response the contract does not describe.
@@ -64,4 +67,10 @@ schemathesis run openapi.yaml --url "http://127.0.0.1:$port" --checks all \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-50}" --seed 1 || contract_status=$?
 kill -TERM "$server_pid"
 wait "$server_pid" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve.log"; exit 1; }
-exit $contract_status
+# One plain closing line for CI: the Swift tests' count, and whether the contract held.
+summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | grep -Eo '[0-9]+' | tail -1)
+failed=$(grep -Eo 'with [0-9]+ issues?' "$workdir/swift-test.log" | tail -1 | grep -Eo '[0-9]+' || true)
+[[ $swift_status -ne 0 ]] && failed=${failed:-1}
+[[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
+echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (contract_status != 0) )) failed"
+[[ $swift_status -eq 0 && $contract_status -eq 0 ]]
