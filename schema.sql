@@ -18,4 +18,160 @@ CREATE TABLE IF NOT EXISTS api_keys (
     CONSTRAINT api_keys_partner_role_check CHECK ((role = 'partner') = (partner_id IS NOT NULL))
 );
 
+-- The common agenda registry (coordinator writes, every key reads).
+
+CREATE TABLE IF NOT EXISTS agendas (
+    id          text PRIMARY KEY CONSTRAINT agendas_id_slug CHECK (id ~ '^[a-z0-9][a-z0-9_-]{0,63}$'),
+    name        text NOT NULL,
+    vision      text,
+    starts_on   date,
+    ends_on     date,
+    active      boolean NOT NULL DEFAULT true,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT agendas_dates_check CHECK (ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on)
+);
+
+CREATE TABLE IF NOT EXISTS indicators (
+    code             text PRIMARY KEY CONSTRAINT indicators_code_slug CHECK (code ~ '^[a-z0-9][a-z0-9_-]{0,63}$'),
+    agenda_id        text NOT NULL CONSTRAINT indicators_agenda_fkey REFERENCES agendas (id),
+    name             text NOT NULL,
+    definition       text,
+    unit             text,
+    value_type       text NOT NULL CONSTRAINT indicators_value_type_check
+                     CHECK (value_type IN ('count', 'amount', 'percent', 'rate', 'score')),
+    aggregation      text NOT NULL CONSTRAINT indicators_aggregation_check
+                     CHECK (aggregation IN ('sum', 'mean', 'ratio', 'last', 'min', 'max')),
+    period_type      text NOT NULL CONSTRAINT indicators_period_type_check
+                     CHECK (period_type IN ('week', 'month', 'quarter', 'year')),
+    direction        text NOT NULL DEFAULT 'increase' CONSTRAINT indicators_direction_check
+                     CHECK (direction IN ('increase', 'decrease')),
+    baseline_period  text,
+    baseline_value   double precision,
+    target_period    text,
+    target_value     double precision,
+    min_value        double precision,
+    max_value        double precision,
+    dimensions       jsonb NOT NULL DEFAULT '[]',
+    active           boolean NOT NULL DEFAULT true,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT indicators_range_check CHECK (min_value IS NULL OR max_value IS NULL OR min_value <= max_value),
+    CONSTRAINT indicators_baseline_check CHECK ((baseline_period IS NULL) = (baseline_value IS NULL)),
+    CONSTRAINT indicators_target_check CHECK ((target_period IS NULL) = (target_value IS NULL))
+);
+CREATE INDEX IF NOT EXISTS indicators_agenda_idx ON indicators (agenda_id, code);
+
+CREATE TABLE IF NOT EXISTS partners (
+    id             text PRIMARY KEY CONSTRAINT partners_id_slug CHECK (id ~ '^[a-z0-9][a-z0-9_-]{0,63}$'),
+    name           text NOT NULL,
+    kind           text NOT NULL CONSTRAINT partners_kind_check CHECK (kind IN
+                   ('library', 'school', 'nonprofit', 'business', 'government', 'faith',
+                    'neighborhood_association', 'funder', 'other')),
+    level          text NOT NULL DEFAULT 'networking' CONSTRAINT partners_level_check CHECK (level IN
+                   ('networking', 'cooperating', 'informing', 'collaborating', 'coalition', 'embedded',
+                    'collective_impact')),
+    contact_email  text,
+    active         boolean NOT NULL DEFAULT true,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS neighborhoods (
+    code         text PRIMARY KEY CONSTRAINT neighborhoods_code_slug CHECK (code ~ '^[a-z0-9][a-z0-9_-]{0,63}$'),
+    name         text NOT NULL,
+    parent_code  text CONSTRAINT neighborhoods_parent_fkey REFERENCES neighborhoods (code),
+    population   integer CONSTRAINT neighborhoods_population_check CHECK (population >= 0),
+    active       boolean NOT NULL DEFAULT true,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT neighborhoods_not_own_parent CHECK (parent_code <> code)
+);
+CREATE INDEX IF NOT EXISTS neighborhoods_parent_idx ON neighborhoods (parent_code);
+
+-- Which partner reports which indicator (for which neighborhood; NULL = any).
+CREATE TABLE IF NOT EXISTS commitments (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    partner_id         text NOT NULL CONSTRAINT commitments_partner_fkey REFERENCES partners (id),
+    indicator_code     text NOT NULL CONSTRAINT commitments_indicator_fkey REFERENCES indicators (code),
+    neighborhood_code  text CONSTRAINT commitments_neighborhood_fkey REFERENCES neighborhoods (code),
+    created_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX IF NOT EXISTS commitments_unique
+    ON commitments (partner_id, indicator_code, coalesce(neighborhood_code, ''));
+
+DO $$ BEGIN
+    ALTER TABLE api_keys ADD CONSTRAINT api_keys_partner_fkey FOREIGN KEY (partner_id) REFERENCES partners (id);
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+-- Measurements: one row per natural key; every change is kept in measurement_history.
+
+CREATE TABLE IF NOT EXISTS measurements (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    partner_id         text NOT NULL CONSTRAINT measurements_partner_fkey REFERENCES partners (id),
+    indicator_code     text NOT NULL CONSTRAINT measurements_indicator_fkey REFERENCES indicators (code),
+    neighborhood_code  text NOT NULL CONSTRAINT measurements_neighborhood_fkey REFERENCES neighborhoods (code),
+    period             text NOT NULL,
+    period_start       date NOT NULL,
+    -- Dimension values in canonical form (name=value pairs sorted by name, joined by '|'), '' for none.
+    dimension_key      text NOT NULL DEFAULT '',
+    dimensions         jsonb NOT NULL DEFAULT '{}',
+    value              double precision,
+    numerator          double precision,
+    denominator        double precision CONSTRAINT measurements_denominator_check CHECK (denominator > 0),
+    note               text,
+    batch_id           uuid NOT NULL,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    updated_by         text NOT NULL,
+    CONSTRAINT measurements_natural_key
+        UNIQUE (indicator_code, partner_id, neighborhood_code, period, dimension_key),
+    CONSTRAINT measurements_value_shape CHECK (
+        (value IS NOT NULL AND numerator IS NULL AND denominator IS NULL)
+        OR (value IS NULL AND numerator IS NOT NULL AND denominator IS NOT NULL))
+);
+CREATE INDEX IF NOT EXISTS measurements_partner_idx ON measurements (partner_id, id);
+CREATE INDEX IF NOT EXISTS measurements_indicator_period_idx ON measurements (indicator_code, period_start);
+
+CREATE TABLE IF NOT EXISTS measurement_history (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    measurement_id  bigint NOT NULL,
+    partner_id      text NOT NULL,
+    action          text NOT NULL CONSTRAINT measurement_history_action_check
+                    CHECK (action IN ('created', 'updated', 'retracted')),
+    key_id          text NOT NULL,
+    batch_id        uuid,
+    at              timestamptz NOT NULL DEFAULT now(),
+    old_value       jsonb,
+    new_value       jsonb
+);
+CREATE INDEX IF NOT EXISTS measurement_history_measurement_idx ON measurement_history (measurement_id, id);
+
+-- A closed period: partners' writes into it are refused; the coordinator may still correct.
+CREATE TABLE IF NOT EXISTS period_locks (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    agenda_id       text CONSTRAINT period_locks_agenda_fkey REFERENCES agendas (id),
+    indicator_code  text CONSTRAINT period_locks_indicator_fkey REFERENCES indicators (code),
+    period          text NOT NULL,
+    period_start    date NOT NULL,
+    period_end      date NOT NULL,
+    reason          text,
+    locked_by       text NOT NULL,
+    locked_at       timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT period_locks_scope_check CHECK ((agenda_id IS NULL) <> (indicator_code IS NULL))
+);
+
+-- Responses to requests sent with an Idempotency-Key, replayed on retries.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    api_key_id     text NOT NULL,
+    key            text NOT NULL,
+    request_hash   bytea NOT NULL,
+    status         integer NOT NULL,
+    response_body  text NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (api_key_id, key)
+);
+
 INSERT INTO schema_migrations (version) VALUES (1) ON CONFLICT DO NOTHING;
+INSERT INTO schema_migrations (version) VALUES (2) ON CONFLICT DO NOTHING;

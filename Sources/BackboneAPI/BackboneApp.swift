@@ -19,7 +19,10 @@ public struct BackboneApp: Sendable {
     /// The router with every endpoint `openapi.yaml` describes.
     public func router() throws -> Router {
         var router = Router()
+        let authenticator = Authenticator(pool: pool)
         try HealthRoutes(pool: pool, openAPI: files.openAPIYAML()).register(in: &router)
+        KeyRoutes(pool: pool, authenticator: authenticator).register(in: &router)
+        RegistryRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         return router
     }
 }

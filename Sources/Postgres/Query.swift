@@ -45,6 +45,13 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
 
     public var description: String { render().sql }
 
+    /// A lone parameter: `$n` bound to `value` (NULL for `nil`).
+    public static func bind(_ value: (any PostgresEncodable)?) -> Query {
+        var query: Query = ""
+        query.segments = [.bind(value?.postgresText)]
+        return query
+    }
+
     /// Appends another query (its text and its parameters).
     public static func + (lhs: Query, rhs: Query) -> Query {
         var result = lhs

@@ -58,6 +58,32 @@ public enum APIKeys {
         return try rows.first.map(decode)
     }
 
+    /// Keys in id order after `after`, without secrets.
+    public static func list(_ connection: Connection, after: String?, limit: Int) throws -> [APIKey] {
+        let rows = try connection.query(
+            """
+            SELECT id, role, partner_id, name, created_at, revoked_at FROM api_keys
+            WHERE \(after) IS NULL OR id > \(after) ORDER BY id LIMIT \(limit)
+            """)
+        return try rows.map(decode)
+    }
+
+    public static func find(_ connection: Connection, id: String) throws -> APIKey? {
+        let rows = try connection.query(
+            "SELECT id, role, partner_id, name, created_at, revoked_at FROM api_keys WHERE id = \(id)")
+        return try rows.first.map(decode)
+    }
+
+    /// Revokes a key (idempotently); it stops authenticating at once.
+    public static func revoke(_ connection: Connection, id: String) throws -> APIKey? {
+        let rows = try connection.query(
+            """
+            UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id)
+            RETURNING id, role, partner_id, name, created_at, revoked_at
+            """)
+        return try rows.first.map(decode)
+    }
+
     static func decode(_ row: Row) throws -> APIKey {
         let (id, role, partner, name, createdAt, revokedAt) = try row.decode((String, String, String?, String?, Date, Date?).self)
         guard let role = Role(rawValue: role) else { throw PostgresError(.decoding, "unknown role \(role)") }

@@ -1,0 +1,82 @@
+import BackboneCore
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `/v1/keys`: the coordinator issues, lists and revokes API keys.
+struct KeyRoutes {
+    let pool: ConnectionPool
+    let authenticator: Authenticator
+
+    struct IssuedKey: Encodable {
+        var issued: IssuedAPIKey
+
+        enum CodingKeys: String, CodingKey {
+            case id, secret, role, partner, name
+            case createdAt = "created_at"
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(issued.key.id, forKey: .id)
+            try container.encode(issued.secret, forKey: .secret)
+            try container.encode(issued.key.role, forKey: .role)
+            try container.encode(issued.key.partner, forKey: .partner)
+            try container.encode(issued.key.name, forKey: .name)
+            try container.encode(issued.key.createdAt, forKey: .createdAt)
+        }
+    }
+
+    func register(in router: inout Router) {
+        let pool = self.pool
+        let authenticator = self.authenticator
+        router.post("/v1/keys") { request in
+            try await authenticator.caller(of: request).requireCoordinator("issue keys")
+            var reader = FieldReader(try request.jsonObject())
+            let role = reader.choice("role", Role.allCases.map(\.rawValue), required: true).flatMap(Role.init(rawValue:))
+            let partner = reader.slug("partner")
+            let name = reader.string("name", maxLength: 200)
+            reader.rejectUnknownFields()
+            if role == .partner, partner == nil, !reader.issues.contains(where: { $0.field == "partner" }) {
+                reader.fail("partner", "required", "is required for a partner key")
+            }
+            if let role, role != .partner, partner != nil {
+                reader.fail("partner", "not-allowed", "only partner keys are bound to a partner")
+            }
+            guard reader.issues.isEmpty, let role else { throw Problem(DomainError.invalid(reader.issues)) }
+            let issued = try await database(pool) { connection in
+                do {
+                    return try APIKeys.create(connection, role: role, partner: partner, name: name)
+                } catch let error as PostgresError where error.isForeignKeyViolation {
+                    throw DomainError.invalid(field: "partner", code: "unknown-reference", "no partner \(partner ?? "") exists")
+                }
+            }
+            var response = try HTTPResponse.json(IssuedKey(issued: issued), status: .created)
+            response.headers.add(name: "location", value: "/v1/keys/\(issued.key.id)")
+            return response
+        }
+        router.get("/v1/keys") { request in
+            try await authenticator.caller(of: request).requireCoordinator("list keys")
+            let limit = try request.pageLimit()
+            let cursor = request.query("cursor")
+            let keys = try await database(pool, transaction: false) { try APIKeys.list($0, after: cursor, limit: limit + 1) }
+            return try .json(ListPage(items: Array(keys.prefix(limit)), nextCursor: keys.count > limit ? keys[limit - 1].id : nil))
+        }
+        router.get("/v1/keys/{id}") { request in
+            try await authenticator.caller(of: request).requireCoordinator("read keys")
+            let id = request.parameter("id")
+            guard let key = try await database(pool, transaction: false, { try APIKeys.find($0, id: id) }) else {
+                throw Problem.notFound("No key \(id).")
+            }
+            return try .json(key)
+        }
+        router.delete("/v1/keys/{id}") { request in
+            try await authenticator.caller(of: request).requireCoordinator("revoke keys")
+            let id = request.parameter("id")
+            guard let key = try await database(pool, { try APIKeys.revoke($0, id: id) }) else {
+                throw Problem.notFound("No key \(id).")
+            }
+            return try .json(key)
+        }
+    }
+}

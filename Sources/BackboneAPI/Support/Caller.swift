@@ -1,0 +1,58 @@
+import BackboneCore
+import HTTPServer
+import Postgres
+
+/// Who is calling: the API key behind the request's bearer token.
+struct Caller: Sendable {
+    let key: APIKey
+
+    var role: Role { key.role }
+    var isCoordinator: Bool { key.role == .coordinator }
+
+    /// Refuses unless the caller is the coordinator.
+    func requireCoordinator(_ action: String) throws {
+        guard isCoordinator else {
+            throw Problem(
+                status: .forbidden, code: "forbidden", title: "Forbidden",
+                detail: "A \(role.rawValue) key may not \(action); it needs a coordinator key.")
+        }
+    }
+
+    /// Refuses viewers, which read aggregates and the registry only.
+    func requireRawDataAccess() throws {
+        guard role != .viewer else {
+            throw Problem(
+                status: .forbidden, code: "forbidden", title: "Forbidden",
+                detail: "A viewer key reads the registry and aggregates only, not raw measurements.")
+        }
+    }
+}
+
+/// Resolves `Authorization: Bearer <secret>` to a live key, on every request, so a
+/// revoked key stops working at once.
+struct Authenticator: Sendable {
+    let pool: ConnectionPool
+
+    func caller(of request: HTTPRequest) async throws -> Caller {
+        guard let header = request.headers.first(name: "authorization") else {
+            throw Self.unauthorized("This endpoint needs an API key: send Authorization: Bearer <secret>.")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            throw Self.unauthorized("The Authorization header must be: Bearer <secret>.")
+        }
+        let secret = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        guard let key = try await pool.withConnection({ try APIKeys.authenticate($0, secret: secret) }) else {
+            throw Self.unauthorized("The API key is unknown or revoked.")
+        }
+        return Caller(key: key)
+    }
+
+    static func unauthorized(_ detail: String) -> Problem {
+        Problem(
+            status: .unauthorized, code: "unauthorized", title: "Unauthorized", detail: detail,
+            headers: ["www-authenticate": "Bearer realm=\"backbone\""])
+    }
+}
+
+import Foundation

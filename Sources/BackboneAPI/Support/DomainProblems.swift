@@ -1,0 +1,72 @@
+import BackboneCore
+import Foundation
+import HTTPServer
+import Postgres
+
+extension Problem {
+    /// The response status and shape for each way the domain refuses.
+    init(_ error: DomainError) {
+        switch error {
+        case .invalid(let issues):
+            self = .invalid(issues.map { FieldError(row: $0.row, field: $0.field, code: $0.code, message: $0.message) })
+        case .notFound(let detail):
+            self = .notFound(detail)
+        case .conflict(let code, let detail):
+            self = .conflict(detail, code: code)
+        case .forbidden(let detail):
+            self = Problem(status: .forbidden, code: "forbidden", title: "Forbidden", detail: detail)
+        case .malformed(let code, let detail):
+            self = .badRequest(detail, code: code)
+        }
+    }
+}
+
+/// Runs database work for a handler, turning domain refusals into problems.
+func database<T: Sendable>(
+    _ pool: ConnectionPool, transaction: Bool = true, _ body: @escaping @Sendable (Connection) throws -> T
+) async throws -> T {
+    do {
+        return transaction ? try await pool.transaction(body) : try await pool.withConnection(body)
+    } catch let error as DomainError {
+        throw Problem(error)
+    }
+}
+
+extension HTTPRequest {
+    /// The body as a JSON object; anything else is a 400 or 422 that says what was wrong.
+    func jsonObject() throws -> [String: JSONValue] {
+        guard body.readableBytes > 0 else {
+            throw Problem.badRequest("The request needs a JSON object as its body.", code: "empty-body")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(Data(body.readableBytesView))
+        } catch {
+            throw Problem.badRequest("The body is not valid JSON.", code: "malformed-json")
+        }
+        guard case .object(let object) = value else {
+            throw Problem.invalid(field: "body", code: "wrong-type", "must be a JSON object, not \(value.typeName)")
+        }
+        return object
+    }
+
+    /// `?limit=` within 1…max (default 100).
+    func pageLimit(max: Int = 1000) throws -> Int {
+        guard let text = query("limit") else { return 100 }
+        guard let limit = Int(text), (1...max).contains(limit) else {
+            throw Problem.badRequest("limit must be a whole number from 1 to \(max).", field: "limit", code: "invalid-limit")
+        }
+        return limit
+    }
+}
+
+extension HTTPResponse {
+    /// A JSON value (as built by the registry), with an optional status and Location.
+    static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok, location: String? = nil) throws -> HTTPResponse {
+        var response = HTTPResponse(status: status, contentType: "application/json", body: try JSONCoding.encoder.encode(value))
+        if let location { response.headers.add(name: "location", value: location) }
+        return response
+    }
+}
+
+import NIOHTTP1

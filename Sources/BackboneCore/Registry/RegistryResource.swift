@@ -1,0 +1,128 @@
+import Postgres
+
+/// A kind of registry record (agenda, indicator, partner, neighborhood, commitment):
+/// its table, key and fields. `RegistryStore` turns this description into SQL, so
+/// every resource gets the same create, read, list, update and deactivate behaviour.
+public struct RegistryResource: Sendable {
+    /// Singular name for messages ("indicator").
+    public let name: String
+    /// The URL segment and the list's name ("indicators").
+    public let path: String
+    public let table: String
+    /// The field that identifies a record in URLs.
+    public let key: RegistryField
+    /// Whether the database assigns the key (then it is not in create bodies).
+    public let generatedKey: Bool
+    public let fields: [RegistryField]
+    /// Whether DELETE removes the row instead of setting `active = false`.
+    public let deleteRemoves: Bool
+    /// Constraint names mapped to the field they concern, so a violation names it.
+    public let constraintFields: [String: String]
+    /// Rules across fields or rows, checked inside the writing transaction after a
+    /// create (`old` is nil) or an update; throwing undoes the write.
+    public var afterWrite: (@Sendable (_ connection: Connection, _ old: JSONValue?, _ new: JSONValue) throws -> Void)? = nil
+
+    public var allFields: [RegistryField] { [key] + fields }
+
+    public func field(forColumn column: String) -> RegistryField? {
+        allFields.first { $0.column == column || $0.selectColumns.contains(column) || column.hasPrefix($0.column + "_") }
+    }
+}
+
+extension RegistryResource {
+    public static let agendas = RegistryResource(
+        name: "agenda", path: "agendas", table: "agendas",
+        key: RegistryField("id", .slug, required: true, immutable: true),
+        generatedKey: false,
+        fields: [
+            RegistryField("name", .text(maxLength: 200), required: true),
+            RegistryField("vision", .text(maxLength: 4000)),
+            RegistryField("starts_on", .date),
+            RegistryField("ends_on", .date),
+            RegistryField("active", .bool, filterable: true),
+        ],
+        deleteRemoves: false,
+        constraintFields: ["agendas_dates_check": "ends_on"])
+
+    public static let indicators = RegistryResource(
+        name: "indicator", path: "indicators", table: "indicators",
+        key: RegistryField("code", .slug, required: true, immutable: true),
+        generatedKey: false,
+        fields: [
+            RegistryField("agenda", column: "agenda_id", .reference, required: true, filterable: true),
+            RegistryField("name", .text(maxLength: 200), required: true),
+            RegistryField("definition", .text(maxLength: 4000)),
+            RegistryField("unit", .text(maxLength: 64)),
+            RegistryField("value_type", .choice(["count", "amount", "percent", "rate", "score"]), required: true, filterable: true),
+            RegistryField("aggregation", .choice(Aggregation.allCases.map(\.rawValue)), required: true, filterable: true),
+            RegistryField("period_type", .choice(PeriodType.allCases.map(\.rawValue)), required: true, filterable: true),
+            RegistryField("direction", .choice(["increase", "decrease"])),
+            RegistryField("baseline", .periodValue),
+            RegistryField("target", .periodValue),
+            RegistryField("min", column: "min_value", .number),
+            RegistryField("max", column: "max_value", .number),
+            RegistryField("dimensions", .dimensions),
+            RegistryField("active", .bool, filterable: true),
+        ],
+        deleteRemoves: false,
+        constraintFields: ["indicators_agenda_fkey": "agenda", "indicators_range_check": "max"],
+        afterWrite: IndicatorRules.check)
+
+    public static let partners = RegistryResource(
+        name: "partner", path: "partners", table: "partners",
+        key: RegistryField("id", .slug, required: true, immutable: true),
+        generatedKey: false,
+        fields: [
+            RegistryField("name", .text(maxLength: 200), required: true),
+            RegistryField("kind", .choice(PartnerKind.all), required: true, filterable: true),
+            RegistryField("level", .choice(PartnerKind.levels), filterable: true),
+            RegistryField("contact_email", .email),
+            RegistryField("active", .bool, filterable: true),
+        ],
+        deleteRemoves: false,
+        constraintFields: [:])
+
+    public static let neighborhoods = RegistryResource(
+        name: "neighborhood", path: "neighborhoods", table: "neighborhoods",
+        key: RegistryField("code", .slug, required: true, immutable: true),
+        generatedKey: false,
+        fields: [
+            RegistryField("name", .text(maxLength: 200), required: true),
+            RegistryField("parent", column: "parent_code", .reference, filterable: true),
+            RegistryField("population", .integer(minimum: 0)),
+            RegistryField("active", .bool, filterable: true),
+        ],
+        deleteRemoves: false,
+        constraintFields: ["neighborhoods_parent_fkey": "parent", "neighborhoods_not_own_parent": "parent"],
+        afterWrite: NeighborhoodRules.check)
+
+    public static let commitments = RegistryResource(
+        name: "commitment", path: "commitments", table: "commitments",
+        key: RegistryField("id", .integer(minimum: 1), immutable: true),
+        generatedKey: true,
+        fields: [
+            RegistryField("partner", column: "partner_id", .reference, required: true, immutable: false, filterable: true),
+            RegistryField("indicator", column: "indicator_code", .reference, required: true, filterable: true),
+            RegistryField("neighborhood", column: "neighborhood_code", .reference, filterable: true),
+        ],
+        deleteRemoves: true,
+        constraintFields: [
+            "commitments_partner_fkey": "partner", "commitments_indicator_fkey": "indicator",
+            "commitments_neighborhood_fkey": "neighborhood",
+        ])
+}
+
+/// The kinds of partner organisation and the levels of partnership (from the seeds' partner mapping).
+public enum PartnerKind {
+    public static let all = [
+        "library", "school", "nonprofit", "business", "government", "faith", "neighborhood_association", "funder", "other",
+    ]
+    public static let levels = [
+        "networking", "cooperating", "informing", "collaborating", "coalition", "embedded", "collective_impact",
+    ]
+}
+
+/// How an indicator's values combine (DOMAIN.md, "Aggregation semantics").
+public enum Aggregation: String, Codable, Sendable, CaseIterable {
+    case sum, mean, ratio, last, min, max
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Postgres
+
+/// Create, read, list, update and deactivate for any `RegistryResource`.
+public struct RegistryStore: Sendable {
+    public let resource: RegistryResource
+
+    public init(_ resource: RegistryResource) {
+        self.resource = resource
+    }
+
+    /// One page of a list and the cursor of the next page, if any.
+    public struct Page: Sendable {
+        public var items: [JSONValue]
+        public var nextCursor: String?
+    }
+
+    private var selectList: String {
+        resource.allFields.flatMap(\.selectColumns).joined(separator: ", ")
+    }
+
+    /// Decodes a row selected with `selectList` into the wire object.
+    func decode(_ row: Row) throws -> JSONValue {
+        var column = 0
+        var object: [String: JSONValue] = [:]
+        for field in resource.allFields { object[field.name] = try field.decode(row, column: &column) }
+        return .object(object)
+    }
+
+    public func get(_ connection: Connection, key: String) throws -> JSONValue {
+        guard let record = try find(connection, key: key) else {
+            throw DomainError.notFound("No \(resource.name) \(key).")
+        }
+        return record
+    }
+
+    public func find(_ connection: Connection, key: String) throws -> JSONValue? {
+        guard let keyValue = keyBind(key) else { return nil }
+        let rows = try connection.query(
+            "SELECT \(unsafe: selectList) FROM \(identifier: resource.table) WHERE \(identifier: resource.key.column) = \(keyValue)")
+        return try rows.first.map(decode)
+    }
+
+    /// Lists records in key order after `cursor`, filtered by `filters` (field name → value).
+    public func list(_ connection: Connection, filters: [String: String], cursor: String?, limit: Int) throws -> Page {
+        var conditions: [Query] = []
+        for (name, value) in filters.sorted(by: { $0.key < $1.key }) {
+            guard let field = resource.fields.first(where: { $0.name == name && $0.filterable }) else {
+                throw DomainError.malformed(code: "unknown-filter", "\(name) is not a filter of \(resource.path)")
+            }
+            if case .bool = field.kind {
+                guard let flag = Bool(value) else {
+                    throw DomainError.malformed(code: "invalid-filter", "\(name) must be true or false")
+                }
+                conditions.append("\(identifier: field.column) = \(flag)")
+            } else {
+                conditions.append("\(identifier: field.column) = \(value)")
+            }
+        }
+        if let cursor {
+            guard let after = keyBind(cursor) else { throw DomainError.malformed(code: "invalid-cursor", "the cursor is not valid") }
+            conditions.append("\(identifier: resource.key.column) > \(after)")
+        }
+        let whereClause: Query = conditions.isEmpty ? "" : " WHERE " + Query.joined(conditions, separator: " AND ")
+        let rows = try connection.query(
+            "SELECT \(unsafe: selectList) FROM \(identifier: resource.table)\(whereClause) ORDER BY \(identifier: resource.key.column) LIMIT \(limit + 1)")
+        var items = try rows.prefix(limit).map(decode)
+        var next: String?
+        if rows.count > limit, case .object(let last)? = items.last, let key = last[resource.key.name] {
+            switch key {
+            case .string(let text): next = text
+            case .number(let number): next = String(Int(number))
+            default: next = nil
+            }
+        }
+        if items.count > limit { items.removeLast() }
+        return Page(items: items, nextCursor: next)
+    }
+
+    /// Creates a record from a request body; every invalid field is reported at once.
+    public func create(_ connection: Connection, body: [String: JSONValue]) throws -> JSONValue {
+        var reader = FieldReader(body)
+        var assignments: [(column: String, value: Query)] = []
+        for field in resource.generatedKey ? resource.fields : resource.allFields {
+            assignments += field.read(from: &reader, creating: true) ?? []
+        }
+        if resource.generatedKey, reader.has(resource.key.name) {
+            _ = reader.raw(resource.key.name)
+            reader.fail(resource.key.name, "read-only", "is assigned by the server")
+        }
+        reader.rejectUnknownFields()
+        guard reader.issues.isEmpty else { throw DomainError.invalid(reader.issues) }
+        let columns = assignments.map { quoteIdentifier($0.column) }.joined(separator: ", ")
+        let values = Query.joined(assignments.map(\.value), separator: ", ")
+        let rows = try mapConstraintErrors {
+            try connection.query(
+                "INSERT INTO \(identifier: resource.table) (\(unsafe: columns)) VALUES (\(values)) RETURNING \(unsafe: selectList)")
+        }
+        let created = try decode(rows[0])
+        try resource.afterWrite?(connection, nil, created)
+        return created
+    }
+
+    /// Applies the fields present in `body`; fields absent are left as they are.
+    public func update(_ connection: Connection, key: String, body: [String: JSONValue]) throws -> JSONValue {
+        var reader = FieldReader(body)
+        var assignments: [(column: String, value: Query)] = []
+        for field in resource.allFields { assignments += field.read(from: &reader, creating: false) ?? [] }
+        reader.rejectUnknownFields()
+        guard reader.issues.isEmpty else { throw DomainError.invalid(reader.issues) }
+        guard let keyValue = keyBind(key) else { throw DomainError.notFound("No \(resource.name) \(key).") }
+        let old = try get(connection, key: key)
+        if assignments.isEmpty { return old }
+        var sets = assignments.map { "\(identifier: $0.column) = \($0.value)" as Query }
+        if resource.table != "commitments" { sets.append("updated_at = now()") }
+        let rows = try mapConstraintErrors {
+            try connection.query(
+                "UPDATE \(identifier: resource.table) SET \(Query.joined(sets, separator: ", ")) WHERE \(identifier: resource.key.column) = \(keyValue) RETURNING \(unsafe: selectList)")
+        }
+        guard let row = rows.first else { throw DomainError.notFound("No \(resource.name) \(key).") }
+        let updated = try decode(row)
+        try resource.afterWrite?(connection, old, updated)
+        return updated
+    }
+
+    /// Sets `active = false` (or deletes, for resources without an active flag).
+    public func deactivate(_ connection: Connection, key: String) throws -> JSONValue? {
+        guard let keyValue = keyBind(key) else { throw DomainError.notFound("No \(resource.name) \(key).") }
+        if resource.deleteRemoves {
+            let rows = try connection.query(
+                "DELETE FROM \(identifier: resource.table) WHERE \(identifier: resource.key.column) = \(keyValue) RETURNING \(unsafe: selectList)")
+            guard !rows.isEmpty else { throw DomainError.notFound("No \(resource.name) \(key).") }
+            return nil
+        }
+        return try update(connection, key: key, body: ["active": .bool(false)])
+    }
+
+    /// The key as a parameter, or `nil` if it cannot be a key at all.
+    private func keyBind(_ key: String) -> Query? {
+        if case .integer = resource.key.kind {
+            guard let number = Int(key) else { return nil }
+            return "\(number)"
+        }
+        return "\(key)"
+    }
+
+    /// Turns constraint violations into field errors or conflicts.
+    func mapConstraintErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError where error.kind == .server {
+            let field = error.constraint.flatMap { resource.constraintFields[$0] }
+                ?? error.column.flatMap { resource.field(forColumn: $0)?.name } ?? "body"
+            switch error.sqlState {
+            case "23505":
+                throw DomainError.conflict(code: "already-exists", "That \(resource.name) already exists. \(error.detail ?? "")")
+            case "23503":
+                throw DomainError.invalid(field: field, code: "unknown-reference", "refers to something that does not exist (\(error.detail ?? error.message))")
+            case "23514":
+                throw DomainError.invalid(field: field, code: "constraint-violated", error.message)
+            case "23502":
+                throw DomainError.invalid(field: field, code: "required", "must not be null")
+            default:
+                throw error
+            }
+        }
+    }
+}
+
+extension Query.StringInterpolation {
+    /// SQL text built by code from fixed names (never from input).
+    mutating func appendInterpolation(unsafe sql: String) {
+        appendInterpolation(Query(unsafeSQL: sql))
+    }
+}

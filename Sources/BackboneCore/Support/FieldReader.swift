@@ -1,0 +1,153 @@
+import Foundation
+import Postgres
+
+/// Reads typed fields out of a JSON object, collecting every problem instead of
+/// stopping at the first, and flags fields nobody asked for (usually typos).
+public struct FieldReader {
+    public let object: [String: JSONValue]
+    public let row: Int?
+    public private(set) var issues: [FieldIssue] = []
+    private var consumed: Set<String> = []
+    private let prefix: String
+
+    public init(_ object: [String: JSONValue], row: Int? = nil, prefix: String = "") {
+        self.object = object
+        self.row = row
+        self.prefix = prefix
+    }
+
+    public mutating func fail(_ field: String, _ code: String, _ message: String) {
+        issues.append(FieldIssue(row: row, field: prefix + field, code: code, message: message))
+    }
+
+    /// Whether the body mentions the field at all (even as null).
+    public func has(_ field: String) -> Bool { object[field] != nil }
+
+    /// The raw value, marked as consumed; `nil` when absent or null.
+    public mutating func raw(_ field: String, required: Bool = false) -> JSONValue? {
+        consumed.insert(field)
+        guard let value = object[field], value != .null else {
+            if required { fail(field, "required", "is required") }
+            return nil
+        }
+        return value
+    }
+
+    public mutating func string(_ field: String, required: Bool = false, maxLength: Int = 2000) -> String? {
+        guard let value = raw(field, required: required) else { return nil }
+        guard case .string(let text) = value else {
+            fail(field, "wrong-type", "must be a string, not \(value.typeName)")
+            return nil
+        }
+        if required, text.trimmingCharacters(in: .whitespaces).isEmpty {
+            fail(field, "required", "must not be empty")
+            return nil
+        }
+        guard text.count <= maxLength else {
+            fail(field, "too-long", "must be at most \(maxLength) characters")
+            return nil
+        }
+        guard !text.unicodeScalars.contains("\u{0}") else {
+            fail(field, "invalid", "must not contain NUL characters")
+            return nil
+        }
+        return text
+    }
+
+    /// A lowercase slug: `[a-z0-9][a-z0-9_-]*`, at most 64 characters.
+    public mutating func slug(_ field: String, required: Bool = false) -> String? {
+        guard let text = string(field, required: required, maxLength: 64) else { return nil }
+        guard Slug.isValid(text) else {
+            fail(field, "invalid-slug", "must be a lowercase slug of letters, digits, '_' and '-' starting with a letter or digit")
+            return nil
+        }
+        return text
+    }
+
+    public mutating func choice(_ field: String, _ allowed: [String], required: Bool = false) -> String? {
+        guard let text = string(field, required: required, maxLength: 64) else { return nil }
+        guard allowed.contains(text) else {
+            fail(field, "not-allowed", "must be one of \(allowed.joined(separator: ", "))")
+            return nil
+        }
+        return text
+    }
+
+    public mutating func number(_ field: String, required: Bool = false) -> Double? {
+        guard let value = raw(field, required: required) else { return nil }
+        guard case .number(let number) = value else {
+            fail(field, "wrong-type", "must be a number, not \(value.typeName)")
+            return nil
+        }
+        return number
+    }
+
+    public mutating func integer(_ field: String, required: Bool = false, minimum: Int = .min) -> Int? {
+        guard let number = number(field, required: required) else { return nil }
+        guard number == number.rounded(), abs(number) < 9e15 else {
+            fail(field, "not-integer", "must be a whole number")
+            return nil
+        }
+        guard Int(number) >= minimum else {
+            fail(field, "out-of-range", "must be at least \(minimum)")
+            return nil
+        }
+        return Int(number)
+    }
+
+    public mutating func bool(_ field: String) -> Bool? {
+        guard let value = raw(field) else { return nil }
+        guard case .bool(let flag) = value else {
+            fail(field, "wrong-type", "must be true or false, not \(value.typeName)")
+            return nil
+        }
+        return flag
+    }
+
+    public mutating func date(_ field: String, required: Bool = false) -> PostgresDate? {
+        guard let text = string(field, required: required, maxLength: 10) else { return nil }
+        guard let date = PostgresDate(text) else {
+            fail(field, "invalid-date", "must be a date written YYYY-MM-DD")
+            return nil
+        }
+        return date
+    }
+
+    public mutating func email(_ field: String) -> String? {
+        guard let text = string(field, maxLength: 254) else { return nil }
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !text.contains(" ") else {
+            fail(field, "invalid-email", "must be an email address")
+            return nil
+        }
+        return text
+    }
+
+    public mutating func object(_ field: String) -> [String: JSONValue]? {
+        guard let value = raw(field) else { return nil }
+        guard case .object(let object) = value else {
+            fail(field, "wrong-type", "must be an object, not \(value.typeName)")
+            return nil
+        }
+        return object
+    }
+
+    /// Adds an issue for every field that was present but never read.
+    public mutating func rejectUnknownFields() {
+        for field in object.keys.sorted() where !consumed.contains(field) {
+            fail(field, "unknown-field", "is not a field of this resource")
+        }
+    }
+}
+
+/// Identifiers and codes: `[a-z0-9][a-z0-9_-]*`.
+public enum Slug {
+    public static func isValid(_ text: String) -> Bool {
+        guard let first = text.utf8.first, text.utf8.count <= 64, isLowerAlphanumeric(first) else { return false }
+        return text.utf8.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+}
