@@ -23,6 +23,8 @@ public struct BackboneApp: Sendable {
         try HealthRoutes(pool: pool, openAPI: files.openAPIYAML()).register(in: &router)
         KeyRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         RegistryRoutes(pool: pool, authenticator: authenticator).register(in: &router)
+        MeasurementRoutes(pool: pool, authenticator: authenticator).register(in: &router)
+        LockRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         return router
     }
 }

@@ -66,7 +66,7 @@ extension RegistryResource {
         ],
         deleteRemoves: false,
         constraintFields: ["indicators_agenda_fkey": "agenda", "indicators_range_check": "max"],
-        afterWrite: IndicatorRules.check)
+        afterWrite: IndicatorChecks.check)
 
     public static let partners = RegistryResource(
         name: "partner", path: "partners", table: "partners",
@@ -94,7 +94,7 @@ extension RegistryResource {
         ],
         deleteRemoves: false,
         constraintFields: ["neighborhoods_parent_fkey": "parent", "neighborhoods_not_own_parent": "parent"],
-        afterWrite: NeighborhoodRules.check)
+        afterWrite: NeighborhoodChecks.check)
 
     public static let commitments = RegistryResource(
         name: "commitment", path: "commitments", table: "commitments",

@@ -1,7 +1,7 @@
 import Postgres
 
 /// Indicator rules no single column can express.
-enum IndicatorRules {
+enum IndicatorChecks {
     static func check(_ connection: Connection, old: JSONValue?, new: JSONValue) throws {
         guard let record = new.objectValue, case .string(let periodType)? = record["period_type"],
             case .string(let code)? = record["code"]
@@ -30,7 +30,7 @@ enum IndicatorRules {
 }
 
 /// Neighborhoods form a tree: a parent may not be the neighborhood itself or one of its descendants.
-enum NeighborhoodRules {
+enum NeighborhoodChecks {
     static func check(_ connection: Connection, old: JSONValue?, new: JSONValue) throws {
         guard let record = new.objectValue, case .string(let code)? = record["code"],
             case .string(let parent)? = record["parent"]

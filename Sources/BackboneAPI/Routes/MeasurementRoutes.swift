@@ -1,0 +1,192 @@
+import BackboneCore
+import Foundation
+import HTTPServer
+import NIOHTTP1
+import Postgres
+
+/// `/v1/measurements`: submit (JSON, batch, CSV), read back, retract, audit.
+struct MeasurementRoutes {
+    let pool: ConnectionPool
+    let authenticator: Authenticator
+
+    func register(in router: inout Router) {
+        let pool = self.pool
+        let authenticator = self.authenticator
+
+        router.post("/v1/measurements") { request in
+            let caller = try await authenticator.caller(of: request)
+            try caller.requireRawDataAccess()
+            return try await Self.submit(request, caller: caller, pool: pool)
+        }
+        router.get("/v1/measurements") { request in
+            let caller = try await authenticator.caller(of: request)
+            try caller.requireRawDataAccess()
+            var filter = MeasurementRecords.Filter(
+                indicator: request.query("indicator"), partner: request.query("partner"),
+                neighborhood: request.query("neighborhood"))
+            for (name, bound) in [("from", \MeasurementRecords.Filter.from), ("to", \MeasurementRecords.Filter.to)] {
+                guard let text = request.query(name) else { continue }
+                guard let period = Period(text) else {
+                    throw Problem.badRequest("\(name) must be a period such as 2026, 2026-Q3, 2026-10 or 2026-W05.", field: name, code: "malformed-period")
+                }
+                filter[keyPath: bound] = period
+            }
+            if let own = caller.key.partner {
+                if let asked = filter.partner, asked != own {
+                    throw Problem(status: .forbidden, code: "forbidden", title: "Forbidden", detail: "A partner key reads only its own partner's measurements.")
+                }
+                filter.partner = own
+            }
+            let limit = try request.pageLimit(max: 10_000)
+            let cursor = try request.query("cursor").map { text -> Int in
+                guard let cursor = Int(text) else { throw Problem.badRequest("The cursor is not valid.", field: "cursor", code: "invalid-cursor") }
+                return cursor
+            }
+            let filterCopy = filter
+            let records = try await database(pool, transaction: false) {
+                try MeasurementRecords.list($0, filter: filterCopy, after: cursor, limit: limit + 1)
+            }
+            let page = Array(records.prefix(limit))
+            let next = records.count > limit ? page.last.map { String($0.id) } : nil
+            if request.wantsCSV {
+                var response = Self.csv(page).response()
+                if let next { response.headers.add(name: "x-next-cursor", value: next) }
+                return response
+            }
+            return try .json(ListPage(items: page, nextCursor: next))
+        }
+        router.get("/v1/measurements/{id}") { request in
+            let caller = try await authenticator.caller(of: request)
+            try caller.requireRawDataAccess()
+            let id = try Self.id(request)
+            guard let record = try await database(pool, transaction: false, { try MeasurementRecords.find($0, id: id, visibleTo: caller.key.partner) }) else {
+                throw Problem.notFound("No measurement \(id).")
+            }
+            return try .json(record)
+        }
+        router.delete("/v1/measurements/{id}") { request in
+            let caller = try await authenticator.caller(of: request)
+            try caller.requireRawDataAccess()
+            let id = try Self.id(request)
+            try await database(pool) { try MeasurementRecords.retract($0, id: id, visibleTo: caller.key.partner, keyID: caller.key.id) }
+            return HTTPResponse(status: .noContent)
+        }
+        router.get("/v1/measurements/{id}/history") { request in
+            let caller = try await authenticator.caller(of: request)
+            try caller.requireRawDataAccess()
+            let id = try Self.id(request)
+            let entries = try await database(pool, transaction: false) { try MeasurementRecords.history($0, id: id, visibleTo: caller.key.partner) }
+            guard !entries.isEmpty else { throw Problem.notFound("No measurement \(id).") }
+            return try .json(HistoryPage(measurementID: id, entries: entries))
+        }
+    }
+
+    struct HistoryPage: Encodable {
+        var measurementID: Int
+        var entries: [HistoryEntry]
+
+        enum CodingKeys: String, CodingKey {
+            case measurementID = "measurement_id"
+            case entries
+        }
+    }
+
+    static func id(_ request: HTTPRequest) throws -> Int {
+        guard let id = Int(request.parameter("id")), id > 0 else {
+            throw Problem.notFound("No measurement \(request.parameter("id")).")
+        }
+        return id
+    }
+
+    /// Validates and stores a submission; replays the first answer to a repeated Idempotency-Key.
+    static func submit(_ request: HTTPRequest, caller: Caller, pool: ConnectionPool) async throws -> HTTPResponse {
+        let mode: MeasurementIngestion.Mode
+        switch request.query("mode") {
+        case nil, "all": mode = .allOrNothing
+        case "partial": mode = .partial
+        default: throw Problem.badRequest("mode must be all or partial.", field: "mode", code: "invalid-mode")
+        }
+        let dryRun: Bool
+        switch request.query("dry_run") {
+        case nil, "false": dryRun = false
+        case "true": dryRun = true
+        default: throw Problem.badRequest("dry_run must be true or false.", field: "dry_run", code: "invalid-dry-run")
+        }
+        let body = Data(request.body.readableBytesView)
+        let parsed: SubmissionParser.Parsed
+        do {
+            switch request.contentType {
+            case "text/csv": parsed = try SubmissionParser.parseCSV(body)
+            case "application/json", nil: parsed = try SubmissionParser.parseJSON(body)
+            // curl -d sends JSON under a form type unless told otherwise; accept it when it is JSON.
+            case "application/x-www-form-urlencoded" where body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "["):
+                parsed = try SubmissionParser.parseJSON(body)
+            case let other?:
+                throw Problem(
+                    status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
+                    detail: "Send measurements as application/json or text/csv, not \(other).")
+            }
+        } catch let error as DomainError {
+            throw Problem(error)
+        }
+        let idempotencyKey = request.headers.first(name: "idempotency-key")
+        if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.count > 255 {
+            throw Problem.badRequest("Idempotency-Key must be 1 to 255 characters.", field: "Idempotency-Key", code: "invalid-idempotency-key")
+        }
+        let fingerprint = "POST \(request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")) \(request.contentType ?? "")\n"
+            + String(decoding: body, as: UTF8.self)
+        let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
+        do {
+            let (status, json, replayed) = try await database(pool) { connection -> (Int, String, Bool) in
+                if let idempotencyKey,
+                    let earlier = try Idempotency.replay(connection, keyID: caller.key.id, key: idempotencyKey, request: fingerprint)
+                {
+                    return (earlier.status, earlier.body, true)
+                }
+                let summary = try MeasurementIngestion.submit(connection, parsed: parsed, submitter: submitter, mode: mode, dryRun: dryRun)
+                let json = String(decoding: try JSONCoding.encoder.encode(summary), as: UTF8.self)
+                if let idempotencyKey {
+                    try Idempotency.store(
+                        connection, keyID: caller.key.id, key: idempotencyKey, request: fingerprint,
+                        response: .init(status: 200, body: json))
+                }
+                return (200, json, false)
+            }
+            var response = HTTPResponse(status: HTTPResponseStatus(statusCode: status), contentType: "application/json", body: json.utf8)
+            if replayed { response.headers.add(name: "idempotent-replayed", value: "true") }
+            return response
+        } catch let rejection as MeasurementIngestion.Rejection {
+            let errors = rejection.issues.map { Problem.FieldError(row: $0.row, field: $0.field, code: $0.code, message: $0.message) }
+            let rows = Set(rejection.issues.compactMap(\.row)).count
+            let detail = "\(rows) of \(rejection.received) rows have problems; nothing was stored. Fix them, or send ?mode=partial to store the valid rows."
+            if rejection.onlyLocks {
+                throw Problem(
+                    status: .conflict, code: "period-locked", title: "The period is locked",
+                    detail: "The coordinator has locked these periods; nothing was stored. Ask the coordinator for corrections.",
+                    errors: errors)
+            }
+            throw Problem(status: .unprocessableEntity, code: "validation-failed", title: "The measurements have invalid fields", detail: detail, errors: errors)
+        }
+    }
+
+    static func csv(_ records: [MeasurementRecord]) -> CSVTable {
+        let dimensionNames = Array(Set(records.flatMap(\.dimensions.keys))).sorted()
+        var table = CSVTable(
+            header: ["id", "partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "note"]
+                + dimensionNames.map { "dim.\($0)" } + ["batch_id", "created_at", "updated_at"])
+        let format = ISO8601DateFormatter()
+        for record in records {
+            table.append(
+                [String(record.id), record.partner, record.indicator, record.neighborhood, record.period,
+                 record.value.map(Self.number), record.numerator.map(Self.number), record.denominator.map(Self.number), record.note]
+                    + dimensionNames.map { record.dimensions[$0] }
+                    + [record.batchID, format.string(from: record.createdAt), format.string(from: record.updatedAt)])
+        }
+        return table
+    }
+
+    /// `42` rather than `42.0` for whole numbers.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Postgres
+
+/// A submission from start to finish: check every row, then store all of them, the
+/// valid ones (`partial`), or none (`dryRun`), in the caller's transaction.
+public enum MeasurementIngestion {
+    public enum Mode: String, Sendable {
+        /// One bad row and nothing is stored.
+        case allOrNothing = "all"
+        /// Valid rows are stored; rejected ones are reported.
+        case partial
+    }
+
+    /// Who submits: the key, and the partner it is bound to (`nil` for the coordinator).
+    public struct Submitter: Sendable {
+        public var keyID: String
+        public var partner: String?
+
+        public init(keyID: String, partner: String?) {
+            self.keyID = keyID
+            self.partner = partner
+        }
+    }
+
+    /// Refused as a whole: every problem, and whether they are all period locks (409) or not (422).
+    public struct Rejection: Error, Sendable {
+        public var issues: [FieldIssue]
+        public var received: Int
+        public var onlyLocks: Bool { issues.allSatisfy { $0.code == "period-locked" } }
+    }
+
+    public static func submit(
+        _ connection: Connection, parsed: SubmissionParser.Parsed, submitter: Submitter, mode: Mode, dryRun: Bool,
+        batchID: UUID = UUID()
+    ) throws -> ImportSummary {
+        if let bound = submitter.partner, let other = parsed.rows.first(where: { $0.partner != nil && $0.partner != bound }) {
+            throw DomainError.forbidden("A key of partner \(bound) cannot submit for partner \(other.partner!) (row \(other.row)).")
+        }
+        let context = try IngestionContext.load(connection, for: parsed.rows, defaultPartner: submitter.partner)
+        let validator = MeasurementValidator(context: context, boundPartner: submitter.partner, respectsLocks: submitter.partner != nil)
+        let (valid, validationIssues) = validator.validate(parsed.rows)
+        let issues = (parsed.issues + validationIssues).sorted { ($0.row ?? -1, $0.field) < ($1.row ?? -1, $1.field) }
+        let rejectedRows = Set(issues.compactMap(\.row))
+        if mode == .allOrNothing, !issues.isEmpty {
+            throw Rejection(issues: issues, received: parsed.received)
+        }
+        let accepted = valid.filter { !rejectedRows.contains($0.row) }
+        let outcome = try MeasurementWriter.write(connection, rows: accepted, batchID: batchID, keyID: submitter.keyID, dryRun: dryRun)
+        return ImportSummary(
+            batchID: batchID.uuidString.lowercased(), dryRun: dryRun, mode: mode.rawValue, received: parsed.received, created: outcome.created,
+            updated: outcome.updated, unchanged: outcome.unchanged, rejected: parsed.received - accepted.count, errors: issues)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Postgres
+
+/// A stored measurement as the API returns it.
+public struct MeasurementRecord: Codable, Sendable {
+    public var id: Int
+    public var partner: String
+    public var indicator: String
+    public var neighborhood: String
+    public var period: String
+    public var value: Double?
+    public var numerator: Double?
+    public var denominator: Double?
+    public var dimensions: [String: String]
+    public var note: String?
+    public var batchID: String
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, partner, indicator, neighborhood, period, value, numerator, denominator, dimensions, note
+        case batchID = "batch_id"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}
+
+/// One entry of a measurement's audit trail.
+public struct HistoryEntry: Codable, Sendable {
+    public var action: String
+    public var at: Date
+    public var key: String
+    public var batchID: String?
+    public var old: JSONValue?
+    public var new: JSONValue?
+
+    enum CodingKeys: String, CodingKey {
+        case action, at, key, old, new
+        case batchID = "batch_id"
+    }
+}
+
+/// Reading back, retracting and auditing stored measurements.
+public enum MeasurementRecords {
+    /// Filters for a list; `partner` is forced to the caller's own for partner keys.
+    public struct Filter: Sendable {
+        public var indicator: String?
+        public var partner: String?
+        public var neighborhood: String?
+        public var from: Period?
+        public var to: Period?
+
+        public init(indicator: String? = nil, partner: String? = nil, neighborhood: String? = nil, from: Period? = nil, to: Period? = nil) {
+            self.indicator = indicator
+            self.partner = partner
+            self.neighborhood = neighborhood
+            self.from = from
+            self.to = to
+        }
+    }
+
+    static let columns = Query(unsafeSQL: """
+        id, partner_id, indicator_code, neighborhood_code, period, value, numerator, denominator,
+        dimensions::text, note, batch_id, created_at, updated_at
+        """)
+
+    static func decode(_ row: Row) throws -> MeasurementRecord {
+        let (id, partner, indicator, neighborhood, period, value, numerator, denominator, dimensions, note, batch, created, updated) =
+            try row.decode((Int, String, String, String, String, Double?, Double?, Double?, String, String?, UUID, Date, Date).self)
+        return MeasurementRecord(
+            id: id, partner: partner, indicator: indicator, neighborhood: neighborhood, period: period, value: value,
+            numerator: numerator, denominator: denominator,
+            dimensions: (try? JSONDecoder().decode([String: String].self, from: Data(dimensions.utf8))) ?? [:],
+            note: note, batchID: batch.uuidString.lowercased(), createdAt: created, updatedAt: updated)
+    }
+
+    /// Measurements in id order after `cursor`.
+    public static func list(_ connection: Connection, filter: Filter, after cursor: Int?, limit: Int) throws -> [MeasurementRecord] {
+        var conditions: [Query] = ["TRUE"]
+        if let indicator = filter.indicator { conditions.append("indicator_code = \(indicator)") }
+        if let partner = filter.partner { conditions.append("partner_id = \(partner)") }
+        if let neighborhood = filter.neighborhood { conditions.append("neighborhood_code = \(neighborhood)") }
+        if let from = filter.from { conditions.append("period_start >= \(from.start)") }
+        if let to = filter.to { conditions.append("period_start < \(to.end)") }
+        if let cursor { conditions.append("id > \(cursor)") }
+        return try connection.query(
+            "SELECT \(columns) FROM measurements WHERE \(Query.joined(conditions, separator: " AND ")) ORDER BY id LIMIT \(limit)"
+        ).map(decode)
+    }
+
+    /// One measurement, if it exists and (for a partner) belongs to `partner`.
+    public static func find(_ connection: Connection, id: Int, visibleTo partner: String?) throws -> MeasurementRecord? {
+        let rows = try connection.query(
+            "SELECT \(columns) FROM measurements WHERE id = \(id) AND (\(partner)::text IS NULL OR partner_id = \(partner))")
+        return try rows.first.map(decode)
+    }
+
+    /// Removes a measurement and records the retraction. Partners cannot retract in a locked period.
+    public static func retract(_ connection: Connection, id: Int, visibleTo partner: String?, keyID: String) throws {
+        guard let record = try find(connection, id: id, visibleTo: partner) else {
+            throw DomainError.notFound("No measurement \(id).")
+        }
+        if partner != nil, let period = Period(record.period) {
+            let context = try IngestionContext.load(
+                connection, for: [SubmittedRow(row: 0, indicator: record.indicator)], defaultPartner: nil)
+            if let rules = context.indicators[record.indicator],
+                let lock = context.locks.first(where: { $0.covers(indicator: rules, period: period) })
+            {
+                throw DomainError.conflict(code: "period-locked", "\(record.period) is locked (lock \(lock.period)); ask the coordinator to correct it.")
+            }
+        }
+        try connection.query(
+            """
+            WITH removed AS (DELETE FROM measurements WHERE id = \(id) RETURNING *)
+            INSERT INTO measurement_history (measurement_id, partner_id, action, key_id, batch_id, old_value)
+            SELECT id, partner_id, 'retracted', \(keyID), NULL, \(MeasurementWriter.snapshot(of: "removed")) FROM removed
+            """)
+    }
+
+    /// The audit trail of a measurement, oldest first; it outlives a retraction.
+    public static func history(_ connection: Connection, id: Int, visibleTo partner: String?) throws -> [HistoryEntry] {
+        let rows = try connection.query(
+            """
+            SELECT action, at, key_id, batch_id, old_value::text, new_value::text FROM measurement_history
+            WHERE measurement_id = \(id) AND (\(partner)::text IS NULL OR partner_id = \(partner))
+            ORDER BY id
+            """)
+        return try rows.map { row in
+            let (action, at, key, batch, old, new) = try row.decode((String, Date, String, UUID?, String?, String?).self)
+            return HistoryEntry(
+                action: action, at: at, key: key, batchID: batch?.uuidString.lowercased(),
+                old: try old.map { try JSONValue.parse(Data($0.utf8)) }, new: try new.map { try JSONValue.parse(Data($0.utf8)) })
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Postgres
+
+extension Period {
+    /// The first day after the period.
+    public var end: PostgresDate {
+        switch type {
+        case .year: return PostgresDate(year: year + 1, month: 1, day: 1)
+        case .quarter: return index == 4 ? PostgresDate(year: year + 1, month: 1, day: 1) : PostgresDate(year: year, month: index * 3 + 1, day: 1)
+        case .month: return index == 12 ? PostgresDate(year: year + 1, month: 1, day: 1) : PostgresDate(year: year, month: index + 1, day: 1)
+        case .week:
+            let start = self.start
+            return Period.date(fromDayNumber: Period.dayNumber(year: start.year, month: start.month, day: start.day) + 7)
+        }
+    }
+}
+
+/// Closing periods: the coordinator locks an agenda's or an indicator's period once its
+/// figures are final; partners' writes into it are refused from then on.
+public enum PeriodLocks {
+    static let columns = "id, agenda_id, indicator_code, period, period_start, period_end, reason"
+
+    static func decode(_ row: Row) throws -> PeriodLock {
+        let (id, agenda, indicator, period, start, end, reason) =
+            try row.decode((Int, String?, String?, String, PostgresDate, PostgresDate, String?).self)
+        return PeriodLock(id: id, agenda: agenda, indicator: indicator, period: period, start: start, end: end, reason: reason)
+    }
+
+    /// Locks that apply to any of these agendas or indicators.
+    public static func covering(_ connection: Connection, agendas: [String], indicators: [String]) throws -> [PeriodLock] {
+        try connection.query(
+            """
+            SELECT \(Query(unsafeSQL: columns)) FROM period_locks
+            WHERE agenda_id = ANY(\(agendas)::text[]) OR indicator_code = ANY(\(indicators)::text[])
+            """
+        ).map(decode)
+    }
+
+    public static func list(_ connection: Connection) throws -> [PeriodLock] {
+        try connection.query("SELECT \(Query(unsafeSQL: columns)) FROM period_locks ORDER BY id").map(decode)
+    }
+
+    /// Locks `period` for an agenda or an indicator (exactly one of them).
+    public static func create(
+        _ connection: Connection, agenda: String?, indicator: String?, period text: String, reason: String?, keyID: String
+    ) throws -> PeriodLock {
+        var issues: [FieldIssue] = []
+        if (agenda == nil) == (indicator == nil) {
+            issues.append(FieldIssue(field: agenda == nil ? "agenda" : "indicator", code: "required", message: "give exactly one of agenda or indicator"))
+        }
+        let period = Period(text)
+        if period == nil {
+            issues.append(FieldIssue(field: "period", code: "malformed-period", message: "\(text.debugDescription) is not a period; write 2026, 2026-Q3, 2026-10 or 2026-W05"))
+        }
+        guard issues.isEmpty, let period else { throw DomainError.invalid(issues) }
+        do {
+            let rows = try connection.query(
+                """
+                INSERT INTO period_locks (agenda_id, indicator_code, period, period_start, period_end, reason, locked_by)
+                VALUES (\(agenda), \(indicator), \(period.description), \(period.start), \(period.end), \(reason), \(keyID))
+                RETURNING \(Query(unsafeSQL: columns))
+                """)
+            return try decode(rows[0])
+        } catch let error as PostgresError where error.isForeignKeyViolation {
+            let field = error.constraint == "period_locks_agenda_fkey" ? "agenda" : "indicator"
+            throw DomainError.invalid(field: field, code: "unknown-reference", "no \(field) \(agenda ?? indicator ?? "") exists")
+        }
+    }
+
+    /// Lifts a lock; false if there was none.
+    public static func delete(_ connection: Connection, id: Int) throws -> Bool {
+        try connection.query("DELETE FROM period_locks WHERE id = \(id)").affectedRows == 1
+    }
+}
+
+extension PeriodLock: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case id, agenda, indicator, period, reason
+        case startsOn = "starts_on"
+        case endsBefore = "ends_before"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(agenda, forKey: .agenda)
+        try container.encode(indicator, forKey: .indicator)
+        try container.encode(period, forKey: .period)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(start, forKey: .startsOn)
+        try container.encode(end, forKey: .endsBefore)
+    }
+}

@@ -1,0 +1,151 @@
+import CSV
+import Foundation
+
+/// One measurement row as a partner sent it, before it is checked against the registry.
+public struct SubmittedRow: Sendable {
+    /// JSON rows count from 0; CSV data rows from 1 after the header.
+    public var row: Int
+    public var partner: String?
+    public var indicator: String?
+    public var neighborhood: String?
+    public var period: String?
+    public var value: Double?
+    public var numerator: Double?
+    public var denominator: Double?
+    public var dimensions: [String: String] = [:]
+    public var note: String?
+    /// Which of value/numerator/denominator were sent (even if unreadable).
+    public var sentValueFields: Set<String> = []
+}
+
+/// Turns a request body into rows, reporting shape problems (wrong types, unknown
+/// fields or columns) per row and field.
+public enum SubmissionParser {
+    /// A batch: the rows that could be read, and the problems found while reading.
+    public struct Parsed: Sendable {
+        public var rows: [SubmittedRow] = []
+        public var issues: [FieldIssue] = []
+        /// How many rows the body held, readable or not.
+        public var received = 0
+    }
+
+    static let valueFields = ["value", "numerator", "denominator"]
+
+    /// A single row object, `{"measurements": [...]}`, or a bare array of rows.
+    public static func parseJSON(_ data: Data) throws -> Parsed {
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(data)
+        } catch {
+            throw DomainError.malformed(code: "malformed-json", "The body is not valid JSON.")
+        }
+        let items: [JSONValue]
+        switch document {
+        case .array(let rows): items = rows
+        case .object(let object):
+            if let batch = object["measurements"] {
+                guard case .array(let rows) = batch, object.count == 1 else {
+                    throw DomainError.invalid(field: "measurements", code: "wrong-type", "must be the only field, an array of measurement rows")
+                }
+                items = rows
+            } else {
+                items = [document]
+            }
+        default:
+            throw DomainError.invalid(field: "body", code: "wrong-type", "must be a measurement object or {\"measurements\": [...]}")
+        }
+        var parsed = Parsed(received: items.count)
+        for (index, item) in items.enumerated() {
+            guard case .object(let object) = item else {
+                parsed.issues.append(FieldIssue(row: index, field: "row", code: "wrong-type", message: "must be an object, not \(item.typeName)"))
+                continue
+            }
+            var reader = FieldReader(object, row: index)
+            var row = SubmittedRow(row: index)
+            row.partner = reader.string("partner", maxLength: 64)
+            row.indicator = reader.string("indicator", maxLength: 64)
+            row.neighborhood = reader.string("neighborhood", maxLength: 64)
+            row.period = reader.string("period", maxLength: 16)
+            for field in valueFields where reader.has(field) { row.sentValueFields.insert(field) }
+            row.value = reader.number("value")
+            row.numerator = reader.number("numerator")
+            row.denominator = reader.number("denominator")
+            row.note = reader.string("note", maxLength: 2000)
+            if let dimensions = reader.object("dimensions") {
+                for (name, value) in dimensions {
+                    if case .string(let text) = value {
+                        row.dimensions[name] = text
+                    } else {
+                        reader.fail("dimensions.\(name)", "wrong-type", "must be a string, not \(value.typeName)")
+                    }
+                }
+            }
+            reader.rejectUnknownFields()
+            parsed.issues += reader.issues
+            parsed.rows.append(row)
+        }
+        return parsed
+    }
+
+    static let csvColumns: Set<String> = ["partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "note"]
+
+    /// A spreadsheet export: header row, optional BOM, CRLF, quoted fields, blank lines.
+    public static func parseCSV(_ data: Data) throws -> Parsed {
+        guard var text = String(data: data, encoding: .utf8) else {
+            throw DomainError.malformed(code: "malformed-csv", "The CSV is not UTF-8 text.")
+        }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: true)
+        } catch {
+            throw DomainError.malformed(code: "malformed-csv", "The CSV could not be read: \(error)")
+        }
+        guard let header = reader.headerRow, !header.allSatisfy(\.isEmpty) else {
+            throw DomainError.malformed(code: "malformed-csv", "The CSV needs a header row naming its columns.")
+        }
+        var issues: [FieldIssue] = []
+        for column in header where !csvColumns.contains(column) && !column.hasPrefix("dim.") {
+            issues.append(FieldIssue(field: column, code: "unknown-column", message: "is not a column of a measurement (dimensions are written dim.NAME)"))
+        }
+        if !issues.isEmpty { throw DomainError.invalid(issues) }
+        var parsed = Parsed()
+        var number = 0
+        while let fields = reader.next() {
+            number += 1
+            if fields.allSatisfy(\.isEmpty) { continue }  // blank lines, such as a trailing one
+            parsed.received += 1
+            var row = SubmittedRow(row: number)
+            for (column, field) in zip(header, fields) where !field.isEmpty {
+                switch column {
+                case "partner": row.partner = field
+                case "indicator": row.indicator = field
+                case "neighborhood": row.neighborhood = field
+                case "period": row.period = field
+                case "note": row.note = field
+                case "value", "numerator", "denominator":
+                    row.sentValueFields.insert(column)
+                    guard let number = Double(field) else {
+                        parsed.issues.append(FieldIssue(row: row.row, field: column, code: "not-numeric", message: "\(field.debugDescription) is not a number"))
+                        continue
+                    }
+                    switch column {
+                    case "value": row.value = number
+                    case "numerator": row.numerator = number
+                    default: row.denominator = number
+                    }
+                default:
+                    row.dimensions[String(column.dropFirst(4))] = field
+                }
+            }
+            if fields.count > header.count {
+                parsed.issues.append(FieldIssue(row: row.row, field: "row", code: "extra-fields", message: "has \(fields.count) fields but the header names \(header.count)"))
+            }
+            parsed.rows.append(row)
+        }
+        if let error = reader.error {
+            throw DomainError.malformed(code: "malformed-csv", "The CSV could not be read after row \(number): \(error)")
+        }
+        return parsed
+    }
+}
