@@ -23,6 +23,24 @@ public struct MeasurementRecord: Codable, Sendable {
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
+
+    /// Absent values are written as `null`, so every record has the same fields.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(partner, forKey: .partner)
+        try container.encode(indicator, forKey: .indicator)
+        try container.encode(neighborhood, forKey: .neighborhood)
+        try container.encode(period, forKey: .period)
+        try container.encode(JSONValue(value), forKey: .value)
+        try container.encode(JSONValue(numerator), forKey: .numerator)
+        try container.encode(JSONValue(denominator), forKey: .denominator)
+        try container.encode(dimensions, forKey: .dimensions)
+        try container.encode(note, forKey: .note)
+        try container.encode(batchID, forKey: .batchID)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
 }
 
 /// One entry of a measurement's audit trail.
@@ -37,6 +55,16 @@ public struct HistoryEntry: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case action, at, key, old, new
         case batchID = "batch_id"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(action, forKey: .action)
+        try container.encode(at, forKey: .at)
+        try container.encode(key, forKey: .key)
+        try container.encode(batchID, forKey: .batchID)
+        try container.encode(old ?? .null, forKey: .old)
+        try container.encode(new ?? .null, forKey: .new)
     }
 }
 

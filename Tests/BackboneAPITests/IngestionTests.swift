@@ -1,0 +1,206 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("Submitting, correcting and auditing measurements")
+struct IngestionTests {
+    @Test func repostingUpdatesAndAnIdenticalValueIsUnchanged() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let first = try await app.coordinator("POST", "/v1/measurements", json: row(value: "12"))
+        #expect(first.json["created"] as? Int == 1)
+        let same = try await app.coordinator("POST", "/v1/measurements", json: row(value: "12"))
+        #expect(same.json["unchanged"] as? Int == 1 && same.json["created"] as? Int == 0)
+        #expect(try app.count("measurement_history") == 1)
+        let changed = try await app.coordinator("POST", "/v1/measurements", json: row(value: "15"))
+        #expect(changed.json["updated"] as? Int == 1)
+        #expect(try app.count("measurements") == 1)
+
+        let list = try await app.coordinator("GET", "/v1/measurements?indicator=esl_learners")
+        let id = try #require((list.json["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        let history = try await app.coordinator("GET", "/v1/measurements/\(id)/history")
+        let entries = try #require(history.json["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["action"] as? String } == ["created", "updated"])
+        #expect((entries[1]["old"] as? [String: Any])?["value"] as? Int == 12)
+        #expect((entries[1]["new"] as? [String: Any])?["value"] as? Int == 15)
+        #expect(entries.allSatisfy { $0["key"] is String && $0["at"] is String })
+        try await app.stop()
+    }
+
+    @Test func zeroIsStoredAsData() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        #expect(try await app.coordinator("POST", "/v1/measurements", json: row(value: "0")).json["created"] as? Int == 1)
+        let list = try await app.coordinator("GET", "/v1/measurements")
+        #expect((list.json["items"] as? [[String: Any]])?.first?["value"] as? Int == 0)
+        try await app.stop()
+    }
+
+    @Test func partialModeStoresTheValidRowsAndReportsTheRest() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let body = batch([row(period: "2026-01"), row(period: "2026-13"), row(period: "2026-02")])
+        let response = try await app.coordinator("POST", "/v1/measurements?mode=partial", json: body)
+        #expect(response.status == 200)
+        #expect(response.json["created"] as? Int == 2)
+        #expect(response.json["rejected"] as? Int == 1)
+        #expect(response.json["received"] as? Int == 3)
+        #expect(response.fieldErrors.map { "\($0.row ?? -1):\($0.field)" } == ["1:period"])
+        #expect(try app.count("measurements") == 2)
+        try await app.stop()
+    }
+
+    @Test func dryRunReportsWithoutStoring() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        #expect(try await app.coordinator("POST", "/v1/measurements", json: row(period: "2026-01", value: "5")).status == 200)
+        let body = batch([row(period: "2026-01", value: "6"), row(period: "2026-02")])
+        let response = try await app.coordinator("POST", "/v1/measurements?dry_run=true", json: body)
+        #expect(response.status == 200)
+        #expect(response.json["dry_run"] as? Bool == true)
+        #expect(response.json["updated"] as? Int == 1 && response.json["created"] as? Int == 1)
+        #expect(try app.count("measurements") == 1)
+        #expect(try app.count("measurements", where: "value = 5") == 1)
+        #expect(try app.count("measurement_history") == 1)
+        try await app.stop()
+    }
+
+    @Test func idempotencyKeyMakesARetrySafe() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let body = batch([row(period: "2026-01"), row(period: "2026-02")])
+        let first = try await app.request("POST", "/v1/measurements", key: app.coordinator, json: body, headers: ["Idempotency-Key": "upload-2026-02"])
+        let retry = try await app.request("POST", "/v1/measurements", key: app.coordinator, json: body, headers: ["Idempotency-Key": "upload-2026-02"])
+        #expect(first.status == 200 && retry.status == 200)
+        #expect(retry.body == first.body)
+        #expect(retry.header("idempotent-replayed") == "true")
+        #expect(try app.count("measurement_history") == 2)
+        let other = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, json: batch([row(period: "2026-03")]), headers: ["Idempotency-Key": "upload-2026-02"])
+        #expect(other.status == 409 && other.json["code"] as? String == "idempotency-key-reused")
+        #expect(try app.count("measurements") == 2)
+        try await app.stop()
+    }
+
+    @Test func csvWithEverySpreadsheetQuirk() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let csv = "\u{FEFF}partner,indicator,neighborhood,period,value,dim.age_group,note\r\n"
+            + "central-library,esl_learners,northside,2026-01,12,25-44,\"spring cohort, evening\"\r\n"
+            + "central-library,esl_learners,southside,2026-01,7,45+,\"said \"\"hello\"\"\"\r\n"
+            + "central-library,esl_learners,northside,2026-02,9,16-24,\r\n"
+            + "\r\n"
+        let response = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(csv.utf8), contentType: "text/csv")
+        #expect(response.status == 200, "\(response.text)")
+        #expect(response.json["received"] as? Int == 3)
+        #expect(response.json["created"] as? Int == 3)
+        #expect(try app.count("measurements", where: "note = 'spring cohort, evening'") == 1)
+        #expect(try app.count("measurements", where: #"note = 'said "hello"'"#) == 1)
+        #expect(try app.count("measurements", where: "note IS NULL AND value = 9") == 1)
+
+        // CSV rows count from 1 after the header.
+        let bad = "partner,indicator,neighborhood,period,value,dim.age_group\ncentral-library,esl_learners,northside,2026-03,1,25-44\ncentral-library,esl_learners,northside,2026-3,1,25-44\n"
+        let refused = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(bad.utf8), contentType: "text/csv")
+        #expect(refused.fieldErrors.map { "\($0.row ?? -1):\($0.field)" } == ["2:period"])
+
+        // The export reads back with the same column names.
+        let export = try await app.request("GET", "/v1/measurements?format=csv&neighborhood=northside", key: app.coordinator)
+        #expect(export.header("content-type")?.hasPrefix("text/csv") == true)
+        let lines = export.text.split(separator: "\r\n")
+        #expect(lines.first?.hasPrefix("id,partner,indicator,neighborhood,period,value") == true)
+        #expect(lines.count == 3)
+        #expect(export.text.contains("\"spring cohort, evening\""))
+        try await app.stop()
+    }
+
+    @Test func tenThousandRowsInOneRequest() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        var neighborhoods: [String] = []
+        for index in 0..<50 {
+            let code = "n\(index)"
+            neighborhoods.append(code)
+            _ = try await app.coordinator("POST", "/v1/neighborhoods", json: #"{"code": "\#(code)", "name": "N\#(index)", "parent": "city"}"#)
+        }
+        // 50 neighborhoods × 3 age groups × 67 months (2020-01 … 2025-07) ≥ 10,000 distinct keys.
+        var rows: [String] = []
+        var csv = "partner,indicator,neighborhood,period,value,dim.age_group\n"
+        outer: for year in 2020...2025 {
+            for month in 1...12 {
+                for code in neighborhoods {
+                    for group in ["16-24", "25-44", "45+"] {
+                        let period = String(format: "%04d-%02d", year, month)
+                        rows.append(row(neighborhood: code, period: period, value: "\(rows.count % 97)", dimensions: #"{"age_group": "\#(group)"}"#))
+                        csv += "central-library,esl_learners,\(code),\(period),\(rows.count % 89),\(group)\n"
+                        if rows.count == 10_000 { break outer }
+                    }
+                }
+            }
+        }
+        let started = ContinuousClock.now
+        let response = try await app.coordinator("POST", "/v1/measurements", json: batch(rows))
+        let jsonTime = ContinuousClock.now - started
+        #expect(response.status == 200, "\(response.text.prefix(500))")
+        #expect(response.json["created"] as? Int == 10_000)
+        #expect(try app.count("measurements") == 10_000)
+        #expect(try app.count("measurement_history") == 10_000)
+
+        let csvStarted = ContinuousClock.now
+        let csvResponse = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(csv.utf8), contentType: "text/csv")
+        let csvTime = ContinuousClock.now - csvStarted
+        #expect(csvResponse.json["updated"] as? Int ?? 0 + (csvResponse.json["unchanged"] as? Int ?? 0) == 10_000 - (csvResponse.json["unchanged"] as? Int ?? 0))
+        #expect(try app.count("measurements") == 10_000)
+        print("10,000-row batch: JSON \(jsonTime), CSV (as updates) \(csvTime)")
+        try await app.stop()
+    }
+
+    @Test func coordinatorCorrectsALockedPeriodAndItIsAudited() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        #expect(try await app.coordinator("POST", "/v1/measurements", json: row(period: "2026-02", value: "10")).status == 200)
+        let lock = try await app.coordinator("POST", "/v1/locks", json: #"{"indicator": "esl_learners", "period": "2026-02"}"#)
+        let lockID = try #require(lock.json["id"] as? Int)
+        let partner = try await app.key(role: "partner", partner: "central-library")
+        let refused = try await app.request("POST", "/v1/measurements", key: partner, json: row(period: "2026-02", value: "11"))
+        #expect(refused.status == 409)
+        let listed = try await app.request("GET", "/v1/measurements", key: partner)
+        let id = try #require((listed.json["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        #expect(try await app.request("DELETE", "/v1/measurements/\(id)", key: partner).status == 409)
+
+        let corrected = try await app.coordinator("POST", "/v1/measurements", json: row(period: "2026-02", value: "11"))
+        #expect(corrected.json["updated"] as? Int == 1)
+        #expect(try app.count("measurement_history", where: "action = 'updated' AND (old_value->>'value')::float = 10 AND (new_value->>'value')::float = 11") == 1)
+        #expect(try await app.coordinator("DELETE", "/v1/locks/\(lockID)").status == 204)
+        #expect(try await app.request("POST", "/v1/measurements", key: partner, json: row(period: "2026-02", value: "12")).status == 200)
+        try await app.stop()
+    }
+
+    @Test func retractionIsAuditedAndTheValueIsGone() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        #expect(try await app.coordinator("POST", "/v1/measurements", json: row(value: "8")).status == 200)
+        let id = try #require((try await app.coordinator("GET", "/v1/measurements").json["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        #expect(try await app.coordinator("DELETE", "/v1/measurements/\(id)").status == 204)
+        #expect(try await app.coordinator("GET", "/v1/measurements/\(id)").status == 404)
+        #expect(try await app.coordinator("DELETE", "/v1/measurements/\(id)").status == 404)
+        let history = try await app.coordinator("GET", "/v1/measurements/\(id)/history")
+        let entries = try #require(history.json["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["action"] as? String } == ["created", "retracted"])
+        #expect((entries[1]["old"] as? [String: Any])?["value"] as? Int == 8)
+        try await app.stop()
+    }
+
+    @Test func ratioRowsAndPeriodFilters() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let ratio = #"{"partner": "literacy-now", "indicator": "pass_rate", "neighborhood": "southside", "period": "2026-Q1", "numerator": 18, "denominator": 24}"#
+        #expect(try await app.coordinator("POST", "/v1/measurements", json: ratio).status == 200)
+        #expect(try await app.coordinator("POST", "/v1/measurements", json: batch([row(period: "2025-12"), row(period: "2026-01")])).status == 200)
+        let ranged = try await app.coordinator("GET", "/v1/measurements?indicator=esl_learners&from=2026-01&to=2026-12")
+        #expect((ranged.json["items"] as? [[String: Any]])?.compactMap { $0["period"] as? String } == ["2026-01"])
+        let stored = try await app.coordinator("GET", "/v1/measurements?indicator=pass_rate")
+        let item = try #require((stored.json["items"] as? [[String: Any]])?.first)
+        #expect(item["numerator"] as? Int == 18 && item["denominator"] as? Int == 24 && item["value"] is NSNull)
+        try await app.stop()
+    }
+}

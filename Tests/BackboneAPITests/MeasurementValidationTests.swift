@@ -1,0 +1,110 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// One test per class of bad input: the status, the problem's row, field and code,
+/// and that nothing at all was stored.
+@Suite("Bad measurement input is refused precisely")
+struct MeasurementValidationTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var body: String
+        var contentType = "application/json"
+        var row: Int
+        var field: String
+        var code: String
+        var status = 422
+        var testDescription: String { name }
+    }
+
+    static let good = row(period: "2026-01")
+    static let csvHeader = "partner,indicator,neighborhood,period,value,dim.age_group\r\n"
+
+    static let cases: [Case] = [
+        Case(name: "unknown indicator", body: batch([good, row(indicator: "esl_lerners")]), row: 1, field: "indicator", code: "unknown-indicator"),
+        Case(name: "inactive indicator", body: batch([good, row(indicator: "retired", dimensions: "{}")]), row: 1, field: "indicator", code: "inactive-indicator"),
+        Case(name: "unknown neighborhood", body: batch([good, row(neighborhood: "atlantis")]), row: 1, field: "neighborhood", code: "unknown-neighborhood"),
+        Case(name: "malformed period", body: batch([good, row(period: "2026-13")]), row: 1, field: "period", code: "malformed-period"),
+        Case(name: "period of the wrong type", body: batch([good, row(period: "2026-Q1")]), row: 1, field: "period", code: "period-type-mismatch"),
+        Case(name: "period in the future", body: batch([good, row(period: "2099-01")]), row: 1, field: "period", code: "future-period"),
+        Case(name: "non-numeric value (JSON)", body: batch([good, row(value: #""twelve""#)]), row: 1, field: "value", code: "wrong-type"),
+        Case(name: "non-numeric value (CSV)", body: csvHeader + "central-library,esl_learners,northside,2026-02,12,25-44\r\ncentral-library,esl_learners,northside,2026-03,twelve,25-44\r\n", contentType: "text/csv", row: 2, field: "value", code: "not-numeric"),
+        Case(name: "NaN value", body: csvHeader + "central-library,esl_learners,northside,2026-03,NaN,25-44\r\n", contentType: "text/csv", row: 1, field: "value", code: "not-finite"),
+        Case(name: "infinite value", body: csvHeader + "central-library,esl_learners,northside,2026-03,inf,25-44\r\n", contentType: "text/csv", row: 1, field: "value", code: "not-finite"),
+        Case(name: "fractional count", body: batch([good, row(value: "12.5")]), row: 1, field: "value", code: "not-integer"),
+        Case(name: "value above the indicator's range", body: batch([good, row(value: "5001")]), row: 1, field: "value", code: "out-of-range"),
+        Case(name: "negative count", body: batch([good, row(value: "-3")]), row: 1, field: "value", code: "out-of-range"),
+        Case(name: "ratio without a positive denominator",
+             body: batch([#"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "northside", "period": "2026-Q1", "numerator": 3, "denominator": 0}"#]),
+             row: 0, field: "denominator", code: "non-positive-denominator"),
+        Case(name: "percentage numerator above its denominator",
+             body: batch([#"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "northside", "period": "2026-Q1", "numerator": 30, "denominator": 20}"#]),
+             row: 0, field: "numerator", code: "numerator-exceeds-denominator"),
+        Case(name: "ratio row with a value instead",
+             body: batch([#"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "northside", "period": "2026-Q1", "value": 55}"#]),
+             row: 0, field: "value", code: "value-not-allowed"),
+        Case(name: "missing dimension", body: batch([good, row(dimensions: "{}")]), row: 1, field: "dimensions.age_group", code: "missing-dimension"),
+        Case(name: "extra dimension", body: batch([good, row(dimensions: #"{"age_group": "25-44", "gender": "f"}"#)]), row: 1, field: "dimensions.gender", code: "unknown-dimension"),
+        Case(name: "disallowed dimension value", body: batch([good, row(dimensions: #"{"age_group": "90-99"}"#)]), row: 1, field: "dimensions.age_group", code: "disallowed-dimension-value"),
+        Case(name: "the same key twice in one batch", body: batch([good, row(period: "2026-01", value: "13")]), row: 1, field: "row", code: "duplicate-row"),
+        Case(name: "misspelled field", body: batch([good, row(extra: #", "vaule": 3"#)]), row: 1, field: "vaule", code: "unknown-field"),
+        Case(name: "missing value", body: batch([good, #"{"partner": "central-library", "indicator": "esl_learners", "neighborhood": "northside", "period": "2026-02", "dimensions": {"age_group": "45+"}}"#]), row: 1, field: "value", code: "required"),
+        Case(name: "unknown partner", body: batch([good, row().replacingOccurrences(of: "central-library", with: "ghost-org")]), row: 1, field: "partner", code: "unknown-partner"),
+    ]
+
+    @Test(arguments: cases)
+    func refusedWithRowFieldAndCode(_ testCase: Case) async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let response = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, body: Data(testCase.body.utf8), contentType: testCase.contentType)
+        #expect(response.status == testCase.status, "\(response.text)")
+        #expect(response.isProblem)
+        #expect(
+            response.fieldErrors.contains { $0.row == testCase.row && $0.field == testCase.field && $0.code == testCase.code },
+            "\(response.fieldErrors)")
+        #expect(try app.count("measurements") == 0)
+        #expect(try app.count("measurement_history") == 0)
+        try await app.stop()
+    }
+
+    @Test func lockedPeriodIsA409ForPartnersAndStoresNothing() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let lock = try await app.coordinator("POST", "/v1/locks", json: #"{"agenda": "literacy", "period": "2026-Q1", "reason": "annual report"}"#)
+        #expect(lock.status == 201)
+        let partner = try await app.key(role: "partner", partner: "central-library")
+        let response = try await app.request("POST", "/v1/measurements", key: partner, json: batch([row(period: "2026-02")]))
+        #expect(response.status == 409)
+        #expect(response.json["code"] as? String == "period-locked")
+        #expect(response.fieldErrors.first.map { "\($0.row ?? -1):\($0.field):\($0.code)" } == "0:period:period-locked")
+        #expect(try app.count("measurements") == 0)
+        // Outside the locked quarter the same partner may write.
+        #expect(try await app.request("POST", "/v1/measurements", key: partner, json: row(period: "2026-04")).status == 200)
+        try await app.stop()
+    }
+
+    @Test func everyProblemOfEveryRowIsReportedAtOnce() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let body = batch([row(period: "2026-01"), row(indicator: "nope", neighborhood: "atlantis"), row(period: "2026-02", value: "1.5", dimensions: "{}")])
+        let response = try await app.coordinator("POST", "/v1/measurements", json: body)
+        #expect(response.status == 422)
+        let found = Set(response.fieldErrors.map { "\($0.row ?? -1):\($0.field):\($0.code)" })
+        #expect(found == ["1:indicator:unknown-indicator", "1:neighborhood:unknown-neighborhood", "2:value:not-integer", "2:dimensions.age_group:missing-dimension"])
+        #expect(try app.count("measurements") == 0)
+        try await app.stop()
+    }
+
+    @Test func malformedBodiesAre400Or415() async throws {
+        let app = try await TestApp.start()
+        let garbage = try await app.request("POST", "/v1/measurements", key: app.coordinator, json: "{not json")
+        #expect(garbage.status == 400 && garbage.json["code"] as? String == "malformed-json")
+        let xml = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data("<m/>".utf8), contentType: "application/xml")
+        #expect(xml.status == 415 && xml.isProblem)
+        let headerless = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data("colour,size\r\n1,2\r\n".utf8), contentType: "text/csv")
+        #expect(headerless.status == 422)
+        #expect(Set(headerless.fieldErrors.map(\.code)) == ["unknown-column"])
+        try await app.stop()
+    }
+}

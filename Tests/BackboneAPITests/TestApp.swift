@@ -1,0 +1,119 @@
+import BackboneAPI
+import BackboneCore
+import Foundation
+import HTTPServer
+import Logging
+import Postgres
+import TestSupport
+
+/// A Backbone server on a real socket over a database of its own, with a coordinator key.
+struct TestApp {
+    let server: HTTPServer
+    let pool: ConnectionPool
+    let conninfo: String
+    let port: Int
+    let coordinator: String
+
+    static func start() async throws -> TestApp {
+        let conninfo = try TestDatabase.fresh()
+        let files = ProjectFiles(directory: BackboneProcess.packageRoot)
+        let script = try files.schemaSQL()
+        let pool = ConnectionPool(conninfo: conninfo, size: 4)
+        let coordinator = try await pool.withConnection { connection in
+            _ = try Schema.migrate(connection, script: script)
+            return try APIKeys.create(connection, role: .coordinator, partner: nil, name: "test coordinator").secret
+        }
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let app = BackboneApp(pool: pool, files: files, logger: logger)
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: try app.router(), logger: logger)
+        let address = try await server.start()
+        return TestApp(server: server, pool: pool, conninfo: conninfo, port: address.port!, coordinator: coordinator)
+    }
+
+    func stop() async throws {
+        try await server.shutdown()
+        try await pool.close()
+    }
+
+    /// Sends a request with an optional bearer key and a JSON (or raw) body.
+    func request(
+        _ method: String, _ path: String, key: String? = nil, json: String? = nil, body: Data? = nil,
+        contentType: String? = nil, headers: [String: String] = [:]
+    ) async throws -> RawHTTPClient.Response {
+        var headers = headers
+        if let key { headers["Authorization"] = "Bearer \(key)" }
+        var payload = body
+        if let json {
+            payload = Data(json.utf8)
+            headers["Content-Type"] = "application/json"
+        }
+        if let contentType { headers["Content-Type"] = contentType }
+        return try await RawHTTPClient(port: port).request(method, path, headers: headers, body: payload)
+    }
+
+    /// As the coordinator.
+    func coordinator(_ method: String, _ path: String, json: String? = nil) async throws -> RawHTTPClient.Response {
+        try await request(method, path, key: coordinator, json: json)
+    }
+
+    /// Creates a key of another role through the API and returns its secret.
+    func key(role: String, partner: String? = nil) async throws -> String {
+        let partnerField = partner.map { #", "partner": "\#($0)""# } ?? ""
+        let response = try await coordinator("POST", "/v1/keys", json: #"{"role": "\#(role)"\#(partnerField)}"#)
+        guard response.status == 201, let secret = response.json["secret"] as? String else {
+            throw RawHTTPClient.Failure(description: "key creation failed: \(response.status) \(response.text)")
+        }
+        return secret
+    }
+
+    /// Runs SQL against the app's database (to check what was stored).
+    func count(_ table: String, where condition: String = "TRUE") throws -> Int {
+        let connection = try Connection(conninfo)
+        return try connection.query("SELECT count(*) FROM \(Query(unsafeSQL: table)) WHERE \(Query(unsafeSQL: condition))")[0].decode(Int.self, at: 0)
+    }
+
+    /// A small registry: one agenda, indicators of several kinds, a neighborhood tree, two partners.
+    func seedRegistry() async throws {
+        let bodies: [(String, String)] = [
+            ("/v1/agendas", #"{"id": "literacy", "name": "Every adult reads", "starts_on": "2024-01-01"}"#),
+            ("/v1/indicators", #"{"code": "esl_learners", "agenda": "literacy", "name": "ESL learners enrolled", "value_type": "count", "aggregation": "sum", "period_type": "month", "min": 0, "max": 5000, "dimensions": [{"name": "age_group", "values": ["16-24", "25-44", "45+"]}]}"#),
+            ("/v1/indicators", #"{"code": "pass_rate", "agenda": "literacy", "name": "Test pass rate", "value_type": "percent", "aggregation": "ratio", "period_type": "quarter"}"#),
+            ("/v1/indicators", #"{"code": "volunteers", "agenda": "literacy", "name": "Active volunteers", "value_type": "count", "aggregation": "last", "period_type": "month"}"#),
+            ("/v1/indicators", #"{"code": "retired", "agenda": "literacy", "name": "Retired measure", "value_type": "count", "aggregation": "sum", "period_type": "month", "active": false}"#),
+            ("/v1/neighborhoods", #"{"code": "city", "name": "City", "population": 100000}"#),
+            ("/v1/neighborhoods", #"{"code": "northside", "name": "Northside", "parent": "city", "population": 12000}"#),
+            ("/v1/neighborhoods", #"{"code": "southside", "name": "Southside", "parent": "city", "population": 9000}"#),
+            ("/v1/partners", #"{"id": "central-library", "name": "Central Library", "kind": "library", "level": "collaborating"}"#),
+            ("/v1/partners", #"{"id": "literacy-now", "name": "Literacy Now", "kind": "nonprofit"}"#),
+        ]
+        for (path, body) in bodies {
+            let response = try await coordinator("POST", path, json: body)
+            guard response.status == 201 else {
+                throw RawHTTPClient.Failure(description: "seeding \(path) failed: \(response.status) \(response.text)")
+            }
+        }
+    }
+}
+
+extension RawHTTPClient.Response {
+    /// The `errors` of a problem document as (row, field, code) triples.
+    var fieldErrors: [(row: Int?, field: String, code: String)] {
+        (json["errors"] as? [[String: Any]] ?? []).map { ($0["row"] as? Int, $0["field"] as? String ?? "", $0["code"] as? String ?? "") }
+    }
+
+    var isProblem: Bool { header("content-type") == "application/problem+json" }
+}
+
+/// A JSON measurement row for the seeded registry, with overrides.
+func row(
+    indicator: String = "esl_learners", neighborhood: String = "northside", period: String = "2026-03",
+    value: String = "12", dimensions: String = #"{"age_group": "25-44"}"#, extra: String = ""
+) -> String {
+    #"{"partner": "central-library", "indicator": "\#(indicator)", "neighborhood": "\#(neighborhood)", "period": "\#(period)", "value": \#(value), "dimensions": \#(dimensions)\#(extra)}"#
+}
+
+func batch(_ rows: [String]) -> String {
+    #"{"measurements": [\#(rows.joined(separator: ","))]}"#
+}
