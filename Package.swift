@@ -80,6 +80,7 @@ let package = Package(
         // Helpers the test targets share: a raw HTTP client, test databases, the CLI.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "BackboneCoreTests", dependencies: ["BackboneCore", "Postgres"]),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: [

@@ -46,7 +46,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
 
     /// Parses a JSON document.
     public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try JSONParser.parse(data)
     }
 
     public var objectValue: [String: JSONValue]? {

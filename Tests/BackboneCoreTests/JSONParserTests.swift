@@ -1,0 +1,27 @@
+import BackboneCore
+import Foundation
+import Testing
+
+@Suite("JSON parsing")
+struct JSONParserTests {
+    @Test func readsEveryKindOfValue() throws {
+        let text = #"{"s": "caf\u00e9 \ud83d\ude80 \"q\" \\ \/ \n", "n": -12.5e2, "z": 0, "t": true, "f": false, "x": null, "a": [1, [], {}], "plain": "日本"}"#
+        let value = try JSONValue.parse(Data(text.utf8))
+        #expect(value == .object([
+            "s": .string("café 🚀 \"q\" \\ / \n"), "n": .number(-1250), "z": .number(0), "t": .bool(true), "f": .bool(false),
+            "x": .null, "a": .array([.number(1), .array([]), .object([:])]), "plain": .string("日本"),
+        ]))
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"unterminated", "{\"a\":1} x", "\"\\x\"", "NaN", "\"\\ud800\""])
+    func refusesMalformedInput(_ text: String) {
+        #expect(throws: (any Error).self) { try JSONValue.parse(Data(text.utf8)) }
+    }
+
+    @Test func agreesWithFoundationOnNumbers() throws {
+        for text in ["0.1", "1e308", "-0", "123456789012345678", "2.5E-3"] {
+            let ours = try JSONValue.parse(Data(text.utf8))
+            #expect(ours == .number(Double(text)!))
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import BackboneCore
+import Postgres
+import Testing
+
+@Suite("Periods as people write them")
+struct PeriodTests {
+    @Test(arguments: [
+        ("2026", "2026-01-01", "2027-01-01"),
+        ("2026-Q3", "2026-07-01", "2026-10-01"),
+        ("2026-Q4", "2026-10-01", "2027-01-01"),
+        ("2026-10", "2026-10-01", "2026-11-01"),
+        ("2026-12", "2026-12-01", "2027-01-01"),
+        ("2026-W01", "2025-12-29", "2026-01-05"),
+        ("2026-W05", "2026-01-26", "2026-02-02"),
+        ("2020-W53", "2020-12-28", "2021-01-04"),
+        ("2026-W53", "2026-12-28", "2027-01-04"),
+    ])
+    func parsesAndSpans(_ text: String, _ start: String, _ end: String) throws {
+        let period = try #require(Period(text))
+        #expect(period.description == text)
+        #expect(period.start == PostgresDate(start))
+        #expect(period.end == PostgresDate(end))
+    }
+
+    @Test(arguments: ["2026-13", "2026-00", "2026-Q5", "2026-Q0", "2026-W54", "2025-W53", "26", "2026-1", "2026/10", "2026-10-01", "", "abcd", "2026-w05", "2026-q3"])
+    func refusesWhatIsNotAPeriod(_ text: String) {
+        #expect(Period(text) == nil)
+    }
+
+    @Test func ordersByStartThenLength() throws {
+        let periods = ["2026-02", "2026", "2026-Q1", "2025-12", "2026-01"].compactMap(Period.init)
+        #expect(periods.sorted().map(\.description) == ["2025-12", "2026", "2026-Q1", "2026-01", "2026-02"])
+    }
+}
