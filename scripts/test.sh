@@ -50,6 +50,7 @@ command -v schemathesis >/dev/null || python3 -m pip install -q 'schemathesis>=4
 export DATABASE_URL="host=$workdir dbname=backbone_contract user=postgres"
 backbone="$(swift build --show-bin-path)/backbone"
 "$backbone" migrate
+coordinator_key=$("$backbone" keys create --role coordinator --name schemathesis 2>/dev/null)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 LOG_LEVEL=warning "$backbone" serve --port "$port" > "$workdir/serve.log" 2>&1 &
 server_pid=$!
@@ -64,6 +65,7 @@ for _ in range(150):
 PY
 contract_status=0
 schemathesis run openapi.yaml --url "http://127.0.0.1:$port" --checks all \
+  -H "Authorization: Bearer $coordinator_key" \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-50}" --seed 1 || contract_status=$?
 kill -TERM "$server_pid"
 wait "$server_pid" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve.log"; exit 1; }
