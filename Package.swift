@@ -45,10 +45,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Aggregation semantics: periods, how values combine, suppression. No HTTP, no SQL.
+        .target(name: "Aggregation"),
         // The domain: schema, keys, registry, ingestion. Knows SQL, not HTTP.
         .target(
             name: "BackboneCore",
             dependencies: [
+                "Aggregation",
                 "Postgres",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,6 +61,7 @@ let package = Package(
         .target(
             name: "BackboneAPI",
             dependencies: [
+                "Aggregation",
                 "BackboneCore",
                 "HTTPServer",
                 "Postgres",
@@ -81,6 +85,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "BackboneCoreTests", dependencies: ["BackboneCore", "Postgres"]),
+        .testTarget(name: "AggregationTests", dependencies: ["Aggregation"]),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: [
@@ -92,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BackboneAPITests",
-            dependencies: ["BackboneAPI", "BackboneCore", "HTTPServer", "Postgres", "TestSupport"]
+            dependencies: ["Aggregation", "BackboneAPI", "BackboneCore", "HTTPServer", "Postgres", "TestSupport"]
         ),
     ]
 )

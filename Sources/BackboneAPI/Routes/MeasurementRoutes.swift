@@ -1,3 +1,4 @@
+import Aggregation
 import BackboneCore
 import Foundation
 import HTTPServer

@@ -1,3 +1,4 @@
+import Aggregation
 import Foundation
 import Postgres
 
@@ -6,7 +7,7 @@ public struct IndicatorRules: Sendable {
     public var code: String
     public var agenda: String
     public var valueType: String
-    public var aggregation: Aggregation
+    public var aggregation: AggregationMethod
     public var periodType: PeriodType
     public var min: Double?
     public var max: Double?
@@ -20,8 +21,8 @@ public struct PeriodLock: Sendable {
     public var agenda: String?
     public var indicator: String?
     public var period: String
-    public var start: PostgresDate
-    public var end: PostgresDate
+    public var start: Day
+    public var end: Day
     public var reason: String?
 
     func covers(indicator rules: IndicatorRules, period: Period) -> Bool {
@@ -52,7 +53,7 @@ public struct IngestionContext: Sendable {
             let (code, agenda, valueType, aggregation, periodType, min, max, dimensions, active) =
                 try row.decode((String, String, String, String, String, Double?, Double?, String, Bool).self)
             context.indicators[code] = IndicatorRules(
-                code: code, agenda: agenda, valueType: valueType, aggregation: Aggregation(rawValue: aggregation) ?? .sum,
+                code: code, agenda: agenda, valueType: valueType, aggregation: AggregationMethod(rawValue: aggregation) ?? .sum,
                 periodType: PeriodType(rawValue: periodType) ?? .month, min: min, max: max,
                 dimensions: try JSONDecoder().decode([Dimension].self, from: Data(dimensions.utf8)), active: active)
         }

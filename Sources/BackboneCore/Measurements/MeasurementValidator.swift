@@ -1,3 +1,4 @@
+import Aggregation
 import Foundation
 import Postgres
 
@@ -24,9 +25,9 @@ public struct MeasurementValidator: Sendable {
     public var boundPartner: String?
     /// Whether period locks apply (they do not to the coordinator).
     public var respectsLocks: Bool
-    public var today: PostgresDate
+    public var today: Day
 
-    public init(context: IngestionContext, boundPartner: String?, respectsLocks: Bool, today: PostgresDate = Period.today()) {
+    public init(context: IngestionContext, boundPartner: String?, respectsLocks: Bool, today: Day = Period.today()) {
         self.context = context
         self.boundPartner = boundPartner
         self.respectsLocks = respectsLocks

@@ -1,19 +1,6 @@
+import Aggregation
 import Foundation
 import Postgres
-
-extension Period {
-    /// The first day after the period.
-    public var end: PostgresDate {
-        switch type {
-        case .year: return PostgresDate(year: year + 1, month: 1, day: 1)
-        case .quarter: return index == 4 ? PostgresDate(year: year + 1, month: 1, day: 1) : PostgresDate(year: year, month: index * 3 + 1, day: 1)
-        case .month: return index == 12 ? PostgresDate(year: year + 1, month: 1, day: 1) : PostgresDate(year: year, month: index + 1, day: 1)
-        case .week:
-            let start = self.start
-            return Period.date(fromDayNumber: Period.dayNumber(year: start.year, month: start.month, day: start.day) + 7)
-        }
-    }
-}
 
 /// Closing periods: the coordinator locks an agenda's or an indicator's period once its
 /// figures are final; partners' writes into it are refused from then on.
@@ -23,7 +10,8 @@ public enum PeriodLocks {
     static func decode(_ row: Row) throws -> PeriodLock {
         let (id, agenda, indicator, period, start, end, reason) =
             try row.decode((Int, String?, String?, String, PostgresDate, PostgresDate, String?).self)
-        return PeriodLock(id: id, agenda: agenda, indicator: indicator, period: period, start: start, end: end, reason: reason)
+        return PeriodLock(
+            id: id, agenda: agenda, indicator: indicator, period: period, start: start.calendarDay, end: end.calendarDay, reason: reason)
     }
 
     /// Locks that apply to any of these agendas or indicators.
@@ -87,7 +75,7 @@ extension PeriodLock: Encodable {
         try container.encode(indicator, forKey: .indicator)
         try container.encode(period, forKey: .period)
         try container.encode(reason, forKey: .reason)
-        try container.encode(start, forKey: .startsOn)
-        try container.encode(end, forKey: .endsBefore)
+        try container.encode(start.description, forKey: .startsOn)
+        try container.encode(end.description, forKey: .endsBefore)
     }
 }

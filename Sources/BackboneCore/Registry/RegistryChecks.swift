@@ -1,3 +1,4 @@
+import Aggregation
 import Postgres
 
 /// Indicator rules no single column can express.

@@ -1,3 +1,4 @@
+import Aggregation
 import Postgres
 
 /// One field of a registry resource: its wire name, its column, its type and rules.

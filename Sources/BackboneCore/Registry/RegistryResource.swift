@@ -1,3 +1,4 @@
+import Aggregation
 import Postgres
 
 /// A kind of registry record (agenda, indicator, partner, neighborhood, commitment):
@@ -54,7 +55,7 @@ extension RegistryResource {
             RegistryField("definition", .text(maxLength: 4000)),
             RegistryField("unit", .text(maxLength: 64)),
             RegistryField("value_type", .choice(["count", "amount", "percent", "rate", "score"]), required: true, filterable: true),
-            RegistryField("aggregation", .choice(Aggregation.allCases.map(\.rawValue)), required: true, filterable: true),
+            RegistryField("aggregation", .choice(AggregationMethod.allCases.map(\.rawValue)), required: true, filterable: true),
             RegistryField("period_type", .choice(PeriodType.allCases.map(\.rawValue)), required: true, filterable: true),
             RegistryField("direction", .choice(["increase", "decrease"])),
             RegistryField("baseline", .periodValue),
@@ -120,9 +121,4 @@ public enum PartnerKind {
     public static let levels = [
         "networking", "cooperating", "informing", "collaborating", "coalition", "embedded", "collective_impact",
     ]
-}
-
-/// How an indicator's values combine (DOMAIN.md, "Aggregation semantics").
-public enum Aggregation: String, Codable, Sendable, CaseIterable {
-    case sum, mean, ratio, last, min, max
 }

@@ -1,5 +1,31 @@
 import Foundation
-import Postgres
+
+/// A calendar day, the bounds of periods.
+public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+
+    public init(year: Int, month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    public static func < (lhs: Day, rhs: Day) -> Bool {
+        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
+    }
+
+    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+}
 
 /// How long an indicator's periods are.
 public enum PeriodType: String, Codable, Sendable, CaseIterable, Comparable {
@@ -60,16 +86,28 @@ public struct Period: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// The first day of the period.
-    public var start: PostgresDate {
+    public var start: Day {
         switch type {
-        case .year: return PostgresDate(year: year, month: 1, day: 1)
-        case .quarter: return PostgresDate(year: year, month: (index - 1) * 3 + 1, day: 1)
-        case .month: return PostgresDate(year: year, month: index, day: 1)
+        case .year: return Day(year: year, month: 1, day: 1)
+        case .quarter: return Day(year: year, month: (index - 1) * 3 + 1, day: 1)
+        case .month: return Day(year: year, month: index, day: 1)
         case .week:
             // ISO week 1 holds January 4th; weeks start on Monday.
             let jan4 = Period.dayNumber(year: year, month: 1, day: 4)
             let weekday = (jan4 + 3) % 7  // 0 = Monday (day 0 of the epoch, 1970-01-01, was a Thursday)
             return Period.date(fromDayNumber: jan4 - weekday + (index - 1) * 7)
+        }
+    }
+
+    /// The first day after the period.
+    public var end: Day {
+        switch type {
+        case .year: return Day(year: year + 1, month: 1, day: 1)
+        case .quarter: return index == 4 ? Day(year: year + 1, month: 1, day: 1) : Day(year: year, month: index * 3 + 1, day: 1)
+        case .month: return index == 12 ? Day(year: year + 1, month: 1, day: 1) : Day(year: year, month: index + 1, day: 1)
+        case .week:
+            let start = self.start
+            return Period.date(fromDayNumber: Period.dayNumber(year: start.year, month: start.month, day: start.day) + 7)
         }
     }
 
@@ -80,7 +118,7 @@ public struct Period: Hashable, Sendable, Comparable, CustomStringConvertible {
     static func isoWeeks(in year: Int) -> Int {
         // A year has 53 ISO weeks when it starts on a Thursday, or is a leap year starting on a Wednesday.
         let jan1 = (dayNumber(year: year, month: 1, day: 1) + 3) % 7  // 0 = Monday
-        let leap = PostgresDate.daysIn(month: 2, year: year) == 29
+        let leap = Day.daysIn(month: 2, year: year) == 29
         return jan1 == 3 || (leap && jan1 == 2) ? 53 : 52
     }
 
@@ -94,7 +132,7 @@ public struct Period: Hashable, Sendable, Comparable, CustomStringConvertible {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    static func date(fromDayNumber number: Int) -> PostgresDate {
+    static func date(fromDayNumber number: Int) -> Day {
         let z = number + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
@@ -103,11 +141,11 @@ public struct Period: Hashable, Sendable, Comparable, CustomStringConvertible {
         let mp = (5 * dayOfYear + 2) / 153
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
-        return PostgresDate(year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
+        return Day(year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
     }
 
     /// Today's date in UTC.
-    public static func today() -> PostgresDate {
+    public static func today() -> Day {
         date(fromDayNumber: Int(Date().timeIntervalSince1970 / 86_400))
     }
 }
