@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // libpq, the PostgreSQL C client library (Debian: libpq-dev).
@@ -85,7 +86,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "BackboneCoreTests", dependencies: ["BackboneCore", "Postgres"]),
-        .testTarget(name: "AggregationTests", dependencies: ["Aggregation"]),
+        .testTarget(
+            name: "AggregationTests",
+            dependencies: ["Aggregation", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: [
@@ -97,7 +101,10 @@ let package = Package(
         ),
         .testTarget(
             name: "BackboneAPITests",
-            dependencies: ["Aggregation", "BackboneAPI", "BackboneCore", "HTTPServer", "Postgres", "TestSupport"]
+            dependencies: [
+                "Aggregation", "BackboneAPI", "BackboneCore", "HTTPServer", "Postgres", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
     ]
 )
