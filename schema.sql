@@ -132,7 +132,10 @@ CREATE TABLE IF NOT EXISTS measurements (
         OR (value IS NULL AND numerator IS NOT NULL AND denominator IS NOT NULL))
 );
 CREATE INDEX IF NOT EXISTS measurements_partner_idx ON measurements (partner_id, id);
-CREATE INDEX IF NOT EXISTS measurements_indicator_period_idx ON measurements (indicator_code, period_start);
+-- Serves period-range reads and the rollup refresh of one (indicator, period, neighborhood, dimensions) cell.
+DROP INDEX IF EXISTS measurements_indicator_period_idx;
+CREATE INDEX IF NOT EXISTS measurements_cell_idx
+    ON measurements (indicator_code, period_start, neighborhood_code, dimension_key);
 
 CREATE TABLE IF NOT EXISTS measurement_history (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -173,5 +176,82 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     PRIMARY KEY (api_key_id, key)
 );
 
+-- Rollups: per indicator, period, neighborhood and dimension values, the aggregates
+-- reports combine, kept current by triggers in the transaction that changes a
+-- measurement. A report over two years reads these instead of every measurement.
+-- "Underlying value" is the value, or numerator / denominator (x 100 for percent).
+CREATE TABLE IF NOT EXISTS measurement_rollups (
+    indicator_code     text NOT NULL,
+    period_start       date NOT NULL,
+    period             text NOT NULL,
+    neighborhood_code  text NOT NULL,
+    dimension_key      text NOT NULL,
+    dimensions         jsonb NOT NULL,
+    measurements       integer NOT NULL,
+    partners           text[] NOT NULL,
+    sum_value          double precision NOT NULL,
+    sum_numerator      double precision NOT NULL,
+    sum_denominator    double precision NOT NULL,
+    min_value          double precision NOT NULL,
+    max_value          double precision NOT NULL,
+    PRIMARY KEY (indicator_code, period_start, neighborhood_code, dimension_key)
+);
+
+-- Recomputes the rollup cells a statement touched, from the measurements themselves.
+-- Writers of one indicator take turns (advisory lock) so that each recompute sees the
+-- others' committed rows and no update is lost.
+CREATE OR REPLACE FUNCTION refresh_measurement_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS rollup_cells (
+        indicator_code text, period_start date, neighborhood_code text, dimension_key text
+    ) ON COMMIT DELETE ROWS;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO rollup_cells SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_new;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        INSERT INTO rollup_cells SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old;
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('rollup:' || indicator_code))
+    FROM (SELECT DISTINCT indicator_code FROM rollup_cells ORDER BY 1) AS indicators;
+    DELETE FROM measurement_rollups r USING (SELECT DISTINCT * FROM rollup_cells) c
+    WHERE r.indicator_code = c.indicator_code AND r.period_start = c.period_start
+      AND r.neighborhood_code = c.neighborhood_code AND r.dimension_key = c.dimension_key;
+    INSERT INTO measurement_rollups
+    SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
+           (array_agg(m.dimensions))[1], count(*), array_agg(DISTINCT m.partner_id ORDER BY m.partner_id),
+           sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
+    FROM (SELECT DISTINCT * FROM rollup_cells) c
+    JOIN measurements m ON m.indicator_code = c.indicator_code AND m.period_start = c.period_start
+         AND m.neighborhood_code = c.neighborhood_code AND m.dimension_key = c.dimension_key
+    JOIN indicators i ON i.code = m.indicator_code
+    CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
+                               * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
+    GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key;
+    DELETE FROM rollup_cells;
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS measurements_rollup_insert ON measurements;
+CREATE TRIGGER measurements_rollup_insert AFTER INSERT ON measurements
+    REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION refresh_measurement_rollups();
+DROP TRIGGER IF EXISTS measurements_rollup_update ON measurements;
+CREATE TRIGGER measurements_rollup_update AFTER UPDATE ON measurements
+    REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION refresh_measurement_rollups();
+DROP TRIGGER IF EXISTS measurements_rollup_delete ON measurements;
+CREATE TRIGGER measurements_rollup_delete AFTER DELETE ON measurements
+    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION refresh_measurement_rollups();
+
+-- Databases that had measurements before rollups existed get them once.
+INSERT INTO measurement_rollups
+SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
+       (array_agg(m.dimensions))[1], count(*), array_agg(DISTINCT m.partner_id ORDER BY m.partner_id),
+       sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
+FROM measurements m JOIN indicators i ON i.code = m.indicator_code
+CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
+                           * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
+WHERE NOT EXISTS (SELECT 1 FROM measurement_rollups)
+GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key;
+
 INSERT INTO schema_migrations (version) VALUES (1) ON CONFLICT DO NOTHING;
 INSERT INTO schema_migrations (version) VALUES (2) ON CONFLICT DO NOTHING;
+INSERT INTO schema_migrations (version) VALUES (3) ON CONFLICT DO NOTHING;

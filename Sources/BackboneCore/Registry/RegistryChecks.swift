@@ -19,7 +19,7 @@ enum IndicatorChecks {
         }
         if !issues.isEmpty { throw DomainError.invalid(issues) }
         guard let previous = old?.objectValue else { return }
-        for field in ["aggregation", "period_type"] where previous[field] != record[field] {
+        for field in ["aggregation", "period_type", "value_type"] where previous[field] != record[field] {
             let used = try connection.query("SELECT EXISTS (SELECT 1 FROM measurements WHERE indicator_code = \(code))")
             if try used[0].decode(Bool.self, at: 0) {
                 throw DomainError.conflict(

@@ -1,0 +1,151 @@
+/// Turns partials into a report, obeying the indicator's aggregation method (DOMAIN.md, "Aggregation semantics").
+public enum Aggregator {
+    /// Groups `partials` by the requested keys and combines each group, and all of them for the total.
+    ///
+    /// Periods are rolled up to the report's period type; neighborhoods are filtered to `within`
+    /// and mapped to their ancestor at `neighborhoodDepth`, so each measurement counts exactly once.
+    /// The total is computed from the selected partials themselves, never from the rows.
+    public static func report(_ partials: [Partial], profile: IndicatorProfile, request: ReportRequest, tree: NeighborhoodTree) -> Report {
+        let periodType = request.periodType ?? profile.periodType
+        var groups: [[KeyPart]: [Partial]] = [:]
+        var selected: [Partial] = []
+        for partial in partials {
+            guard let neighborhood = place(partial.neighborhood, request: request, tree: tree) else { continue }
+            let key = request.groupings.map { grouping -> KeyPart in
+                switch grouping {
+                case .neighborhood: return .text(neighborhood)
+                case .partner: return .text(partial.partner ?? (partial.partners.count == 1 ? partial.partners.first! : ""))
+                case .period: return .period(partial.period.rolled(to: periodType))
+                case .dimension(let name): return .text(partial.dimensions[name] ?? "")
+                }
+            }
+            groups[key, default: []].append(partial)
+            selected.append(partial)
+        }
+
+        var cells: [[KeyPart]: Cell] = [:]
+        for (key, members) in groups {
+            var cell = combine(members, profile: profile)
+            cell.key = Dictionary(uniqueKeysWithValues: zip(request.groupings.map(\.name), key.map(\.text)))
+            if let index = request.groupings.firstIndex(of: .neighborhood) {
+                cell.per1000 = per1000(cell.value, of: key[index].text, profile: profile, tree: tree)
+            }
+            cells[key] = cell
+        }
+        if let index = request.groupings.firstIndex(of: .period) {
+            for (key, cell) in cells {
+                guard case .period(let period) = key[index], let previous = period.previous else { continue }
+                var previousKey = key
+                previousKey[index] = .period(previous)
+                if let value = cell.value, let before = cells[previousKey]?.value {
+                    cells[key]?.change = value - before
+                }
+            }
+        }
+
+        var total = selected.isEmpty ? emptyCell(profile: profile) : combine(selected, profile: profile)
+        if let within = request.within {
+            total.per1000 = per1000(total.value, of: within, profile: profile, tree: tree)
+        }
+        let rows = cells.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { cells[$0]! }
+        return Report(rows: rows, total: total)
+    }
+
+    /// The neighborhood a measurement counts for in this report, or `nil` if it is left out.
+    private static func place(_ code: String, request: ReportRequest, tree: NeighborhoodTree) -> String? {
+        if let root = request.within, !tree.isWithin(code, subtreeOf: root) { return nil }
+        guard let depth = request.neighborhoodDepth else { return code }
+        return tree.ancestor(of: code, atDepth: depth)
+    }
+
+    /// One cell (without its key) over `members`, which must not be empty.
+    static func combine(_ members: [Partial], profile: IndicatorProfile) -> Cell {
+        let merged = members.dropFirst().reduce(into: members[0]) { $0.merge($1) }
+        var cell = Cell()
+        cell.measurements = merged.count
+        cell.partnerIDs = merged.partners
+        cell.partners = merged.partners.count
+        if merged.count > 0 {
+            cell.min = merged.min
+            cell.max = merged.max
+            cell.mean = merged.sum / Double(merged.count)
+        }
+        cell.median = merged.values.flatMap(median)
+        switch profile.method {
+        case .sum: cell.value = merged.sum
+        case .mean: cell.value = cell.mean
+        case .ratio: cell.value = merged.sumDenominator == 0 ? nil : merged.sumNumerator / merged.sumDenominator * profile.scale
+        case .last: cell.value = latestPerSeries(members)
+        case .min: cell.value = cell.min
+        case .max: cell.value = cell.max
+        }
+        setBenchmarks(&cell, profile: profile)
+        return cell
+    }
+
+    /// The total of a report with nothing selected: no value, only the indicator's benchmarks.
+    private static func emptyCell(profile: IndicatorProfile) -> Cell {
+        var cell = Cell()
+        setBenchmarks(&cell, profile: profile)
+        return cell
+    }
+
+    private static func setBenchmarks(_ cell: inout Cell, profile: IndicatorProfile) {
+        cell.baseline = profile.baseline?.value
+        cell.target = profile.target?.value
+        if let value = cell.value, let baseline = cell.baseline, let target = cell.target, target != baseline {
+            cell.progress = (value - baseline) / (target - baseline)
+        }
+    }
+
+    /// For stocks: each series' value at its latest period among `members`, summed over series.
+    /// A series is one partner's numbers for one neighborhood and one set of dimension values.
+    private static func latestPerSeries(_ members: [Partial]) -> Double {
+        struct Series: Hashable {
+            var partner: String
+            var neighborhood: String
+            var dimensions: [String: String]
+        }
+        var latest: [Series: (period: Period, sum: Double)] = [:]
+        for partial in members {
+            let series = Series(partner: partial.partner ?? "", neighborhood: partial.neighborhood, dimensions: partial.dimensions)
+            switch latest[series] {
+            case let current? where current.period > partial.period: continue
+            case let current? where current.period == partial.period: latest[series]!.sum += partial.sum
+            default: latest[series] = (partial.period, partial.sum)
+            }
+        }
+        return latest.values.reduce(0) { $0 + $1.sum }
+    }
+
+    private static func per1000(_ value: Double?, of neighborhood: String, profile: IndicatorProfile, tree: NeighborhoodTree) -> Double? {
+        guard profile.method == .sum || profile.method == .last,
+              let value, let population = tree.population(of: neighborhood), population > 0 else { return nil }
+        return value / Double(population) * 1000
+    }
+
+    private static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}
+
+/// One component of a group key: periods order chronologically, everything else as text.
+enum KeyPart: Hashable, Comparable {
+    case text(String)
+    case period(Period)
+
+    var text: String {
+        switch self {
+        case .text(let text): return text
+        case .period(let period): return period.description
+        }
+    }
+
+    static func < (lhs: KeyPart, rhs: KeyPart) -> Bool {
+        if case .period(let left) = lhs, case .period(let right) = rhs { return left < right }
+        return lhs.text < rhs.text
+    }
+}

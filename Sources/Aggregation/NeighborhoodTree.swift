@@ -1,0 +1,45 @@
+/// The neighborhood hierarchy (city → district → neighborhood) with populations.
+public struct NeighborhoodTree: Sendable {
+    /// Each known code's chain of ancestors, root first, ending with the code itself.
+    private let chains: [String: [String]]
+    private let populations: [String: Int?]
+
+    /// `parents` maps every code to its parent (`nil` for a root); a parent missing from the map
+    /// counts as a root. Codes caught in a parent cycle are left out of the tree.
+    public init(parents: [String: String?], populations: [String: Int?]) {
+        var chains: [String: [String]] = [:]
+        for code in parents.keys {
+            var chain = [code]
+            var seen: Set = [code]
+            var isCycle = false
+            while let parent = parents[chain.last!] ?? nil {
+                guard seen.insert(parent).inserted else { isCycle = true; break }
+                chain.append(parent)
+            }
+            if !isCycle { chains[code] = chain.reversed() }
+        }
+        self.chains = chains
+        self.populations = populations
+    }
+
+    /// How far below a root `code` sits (roots have depth 0); `nil` for an unknown code.
+    public func depth(of code: String) -> Int? {
+        chains[code].map { $0.count - 1 }
+    }
+
+    /// The ancestor of `code` at `depth`: `code` itself at its own depth, `nil` if `code` is shallower or unknown.
+    public func ancestor(of code: String, atDepth depth: Int) -> String? {
+        guard depth >= 0, let chain = chains[code], depth < chain.count else { return nil }
+        return chain[depth]
+    }
+
+    /// Whether `code` is `root` or lies below it.
+    public func isWithin(_ code: String, subtreeOf root: String) -> Bool {
+        chains[code]?.contains(root) ?? false
+    }
+
+    /// The residents of `code`, when recorded.
+    public func population(of code: String) -> Int? {
+        populations[code] ?? nil
+    }
+}

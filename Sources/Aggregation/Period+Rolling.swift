@@ -1,0 +1,34 @@
+/// Moving between periods: up to a coarser type, and back one step in time.
+extension Period {
+    /// The period of type `target` that holds this one; `self` when `target` is not coarser.
+    ///
+    /// Months go to their quarter and year. An ISO week goes to the month, quarter and year of
+    /// its Thursday, the ISO rule, so a week is never split and `2026-W01` lands in `2026`.
+    public func rolled(to target: PeriodType) -> Period {
+        guard target > type else { return self }
+        let anchor = type == .week ? thursday : start
+        switch target {
+        case .year: return Period(type: .year, year: anchor.year, index: 1)!
+        case .quarter: return Period(type: .quarter, year: anchor.year, index: (anchor.month - 1) / 3 + 1)!
+        case .month: return Period(type: .month, year: anchor.year, index: anchor.month)!
+        case .week: return self
+        }
+    }
+
+    /// The period of the same type just before this one; `nil` before the year 1000.
+    public var previous: Period? {
+        guard index == 1 else { return Period(type: type, year: year, index: index - 1) }
+        switch type {
+        case .year: return Period(type: .year, year: year - 1, index: 1)
+        case .quarter: return Period(type: .quarter, year: year - 1, index: 4)
+        case .month: return Period(type: .month, year: year - 1, index: 12)
+        case .week: return Period(type: .week, year: year - 1, index: Period.isoWeeks(in: year - 1))
+        }
+    }
+
+    /// The Thursday of a week period (the day ISO uses to place a week in a year).
+    private var thursday: Day {
+        let start = self.start
+        return Period.date(fromDayNumber: Period.dayNumber(year: start.year, month: start.month, day: start.day) + 3)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Postgres
+import PropertyBased
+import TestSupport
+import Testing
+
+/// Rollups are kept by triggers; they must always equal a GROUP BY over the measurements.
+@Suite("Rollups stay equal to the raw measurements")
+struct RollupTests {
+    /// The rollups recomputed from scratch, and as stored, as comparable text rows.
+    static func compare(_ connection: Connection) throws -> (expected: [String], stored: [String]) {
+        let expected = try connection.query(
+            """
+            SELECT m.indicator_code || ' ' || m.period || ' ' || m.neighborhood_code || ' ' || m.dimension_key || ' '
+                   || count(*) || ' ' || array_to_string(array_agg(DISTINCT m.partner_id ORDER BY m.partner_id), ',') || ' '
+                   || round(sum(coalesce(m.value, m.numerator / m.denominator * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END))::numeric, 6) || ' '
+                   || round(sum(coalesce(m.numerator, 0))::numeric, 6) || ' ' || round(sum(coalesce(m.denominator, 0))::numeric, 6)
+            FROM measurements m JOIN indicators i ON i.code = m.indicator_code
+            GROUP BY m.indicator_code, m.period, m.neighborhood_code, m.dimension_key ORDER BY 1
+            """
+        ).map { try $0.decode(String.self, at: 0) }
+        let stored = try connection.query(
+            """
+            SELECT indicator_code || ' ' || period || ' ' || neighborhood_code || ' ' || dimension_key || ' '
+                   || measurements || ' ' || array_to_string(partners, ',') || ' ' || round(sum_value::numeric, 6) || ' '
+                   || round(sum_numerator::numeric, 6) || ' ' || round(sum_denominator::numeric, 6)
+            FROM measurement_rollups ORDER BY 1
+            """
+        ).map { try $0.decode(String.self, at: 0) }
+        return (expected, stored)
+    }
+
+    enum Operation: Sendable, CustomStringConvertible {
+        case submit(partner: Int, neighborhood: Int, month: Int, group: Int, value: Int)
+        case ratio(partner: Int, neighborhood: Int, quarter: Int, numerator: Int, denominator: Int)
+        case retract(pick: Int)
+
+        var description: String {
+            switch self {
+            case .submit(let p, let n, let m, let g, let v): return "submit(p\(p) n\(n) m\(m) g\(g) = \(v))"
+            case .ratio(let p, let n, let q, let a, let b): return "ratio(p\(p) n\(n) q\(q) \(a)/\(b))"
+            case .retract(let pick): return "retract(\(pick))"
+            }
+        }
+    }
+
+    /// Decodes one random number into an operation, so the generator stays a plain integer array.
+    static func operation(_ seed: Int) -> Operation {
+        var rest = seed
+        func take(_ count: Int) -> Int {
+            defer { rest /= count }
+            return rest % count
+        }
+        switch take(3) {
+        case 0: return .submit(partner: take(2), neighborhood: take(3), month: take(3) + 1, group: take(3), value: take(21))
+        case 1: return .ratio(partner: take(2), neighborhood: take(3), quarter: take(2) + 1, numerator: take(11), denominator: take(11) + 10)
+        default: return .retract(pick: take(51))
+        }
+    }
+
+    @Test func anySequenceOfInsertsUpdatesAndRetractions() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let partners = ["central-library", "literacy-now"]
+        let neighborhoods = ["northside", "southside", "city"]
+        let groups = ["16-24", "25-44", "45+"]
+        await propertyCheck(count: 12, input: Gen.int(in: 0...Int(Int32.max)).array(of: 1...25)) { seeds in
+            let operations = seeds.map(Self.operation)
+            do {
+                for operation in operations {
+                    switch operation {
+                    case .submit(let p, let n, let m, let g, let v):
+                        let body = #"{"partner": "\#(partners[p])", "indicator": "esl_learners", "neighborhood": "\#(neighborhoods[n])", "period": "2025-0\#(m)", "value": \#(v), "dimensions": {"age_group": "\#(groups[g])"}}"#
+                        _ = try await app.coordinator("POST", "/v1/measurements", json: body)
+                    case .ratio(let p, let n, let q, let a, let b):
+                        let body = #"{"partner": "\#(partners[p])", "indicator": "pass_rate", "neighborhood": "\#(neighborhoods[n])", "period": "2025-Q\#(q)", "numerator": \#(a), "denominator": \#(b)}"#
+                        _ = try await app.coordinator("POST", "/v1/measurements", json: body)
+                    case .retract(let pick):
+                        let connection = try Connection(app.conninfo)
+                        let ids = try connection.query("SELECT id FROM measurements ORDER BY id").map { try $0.decode(Int.self, at: 0) }
+                        if !ids.isEmpty { _ = try await app.coordinator("DELETE", "/v1/measurements/\(ids[pick % ids.count])") }
+                    }
+                }
+                let (expected, stored) = try Self.compare(try Connection(app.conninfo))
+                #expect(stored == expected, "after \(operations)")
+            } catch {
+                Issue.record(error)
+            }
+        }
+        try await app.stop()
+    }
+}
