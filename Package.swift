@@ -73,6 +73,7 @@ let package = Package(
         .executableTarget(
             name: "BackboneCLI",
             dependencies: [
+                "Aggregation",
                 "BackboneAPI",
                 "BackboneCore",
                 "HTTPServer",

@@ -1,6 +1,7 @@
 /// Turns partials into a report, obeying the indicator's aggregation method (DOMAIN.md, "Aggregation semantics").
 public enum Aggregator {
     /// Groups `partials` by the requested keys and combines each group, and all of them for the total.
+    /// With no groupings, the report is the total alone (no rows).
     ///
     /// Periods are rolled up to the report's period type; neighborhoods are filtered to `within`
     /// and mapped to their ancestor at `neighborhoodDepth`, so each measurement counts exactly once.
@@ -19,7 +20,7 @@ public enum Aggregator {
                 case .dimension(let name): return .text(partial.dimensions[name] ?? "")
                 }
             }
-            groups[key, default: []].append(partial)
+            if !key.isEmpty { groups[key, default: []].append(partial) }
             selected.append(partial)
         }
 
@@ -121,7 +122,7 @@ public enum Aggregator {
     private static func per1000(_ value: Double?, of neighborhood: String, profile: IndicatorProfile, tree: NeighborhoodTree) -> Double? {
         guard profile.method == .sum || profile.method == .last,
               let value, let population = tree.population(of: neighborhood), population > 0 else { return nil }
-        return value / Double(population) * 1000
+        return value * 1000 / Double(population)
     }
 
     private static func median(_ values: [Double]) -> Double? {

@@ -1,3 +1,4 @@
+import Aggregation
 import BackboneCore
 import Foundation
 import HTTPServer
@@ -9,11 +10,14 @@ public struct BackboneApp: Sendable {
     public let pool: ConnectionPool
     public let files: ProjectFiles
     public let logger: Logger
+    /// Small-cell suppression for partner and viewer keys.
+    public let suppression: SuppressionPolicy
 
-    public init(pool: ConnectionPool, files: ProjectFiles, logger: Logger) {
+    public init(pool: ConnectionPool, files: ProjectFiles, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy()) {
         self.pool = pool
         self.files = files
         self.logger = logger
+        self.suppression = suppression
     }
 
     /// The router with every endpoint `openapi.yaml` describes.
@@ -25,6 +29,7 @@ public struct BackboneApp: Sendable {
         RegistryRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         MeasurementRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         LockRoutes(pool: pool, authenticator: authenticator).register(in: &router)
+        ReportRoutes(pool: pool, authenticator: authenticator, suppression: suppression).register(in: &router)
         return router
     }
 }

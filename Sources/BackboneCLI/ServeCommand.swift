@@ -1,3 +1,4 @@
+import Aggregation
 import ArgumentParser
 import BackboneAPI
 import BackboneCore
@@ -29,6 +30,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a connection may stay silent, between or inside requests (env IDLE_TIMEOUT_SECONDS, default 30).")
     var idleTimeout: Int?
 
+    @Option(help: "Reports withhold, from partner and viewer keys, a cell backed by fewer partners than this (env SUPPRESSION_MIN_PARTNERS, default 3).")
+    var suppressionMinPartners: Int?
+
+    @Option(help: "Reports withhold, from partner and viewer keys, a count below this (env SUPPRESSION_MIN_COUNT, default 5).")
+    var suppressionMinCount: Double?
+
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
@@ -53,7 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         conninfo = ""
 
-        let app = BackboneApp(pool: pool, files: files, logger: logger)
+        let suppression = SuppressionPolicy(
+            minPartners: suppressionMinPartners ?? environment["SUPPRESSION_MIN_PARTNERS"].flatMap(Int.init) ?? 3,
+            minCount: suppressionMinCount ?? environment["SUPPRESSION_MIN_COUNT"].flatMap(Double.init) ?? 5)
+        let app = BackboneApp(pool: pool, files: files, logger: logger, suppression: suppression)
         let configuration = HTTPServerConfiguration(
             host: host ?? environment["HOST"] ?? "127.0.0.1",
             port: port ?? environment["PORT"].flatMap(Int.init) ?? 8080,

@@ -1,0 +1,176 @@
+import Aggregation
+import BackboneCore
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `/v1/reports/…`: the indicator report, the scorecard, completeness and equity.
+struct ReportRoutes {
+    let pool: ConnectionPool
+    let authenticator: Authenticator
+    /// Applied to partner and viewer keys; the coordinator sees every cell.
+    let suppression: SuppressionPolicy
+
+    func register(in router: inout Router) {
+        let pool = self.pool
+        let authenticator = self.authenticator
+        let suppression = self.suppression
+
+        router.get("/v1/reports/indicators/{code}") { request in
+            let caller = try await authenticator.caller(of: request)
+            let audience = Reports.Audience(policy: caller.isCoordinator ? nil : suppression)
+            let code = request.parameter("code")
+            let groupings = try Self.groupings(request)
+            let reportRequest = ReportRequest(
+                groupings: groupings, periodType: try Self.periodType(request), neighborhoodDepth: try Self.level(request),
+                within: request.query("within"))
+            let range = try Self.range(request)
+            let (info, report) = try await database(pool, transaction: false) {
+                try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience)
+            }
+            if request.wantsCSV { return ReportEncoding.csv(report.rows, total: report.total, groupings: groupings).response() }
+            return try .json(.object([
+                "indicator": .string(info.code), "name": .string(info.name), "unit": JSONValue(info.unit),
+                "aggregation": .string(info.profile.method.rawValue),
+                "period_type": .string((reportRequest.periodType ?? info.profile.periodType).rawValue),
+                "by": .array(groupings.map { .string($0.name) }),
+                "from": JSONValue(range.from?.description), "to": JSONValue(range.to?.description),
+                "rows": .array(report.rows.map { ReportEncoding.json($0, groupings: groupings) }),
+                "total": ReportEncoding.json(report.total, groupings: []),
+            ]))
+        }
+
+        router.get("/v1/reports/scorecard") { request in
+            let caller = try await authenticator.caller(of: request)
+            let audience = Reports.Audience(policy: caller.isCoordinator ? nil : suppression)
+            let agenda = try Self.required(request, "agenda")
+            let lines = try await database(pool, transaction: false) { try Reports.scorecard($0, agenda: agenda, audience: audience) }
+            let items = lines.map(Self.scorecardJSON)
+            if request.wantsCSV {
+                let columns = ["indicator", "name", "unit", "aggregation", "period", "value", "previous_period", "previous_value",
+                               "trend", "improving", "baseline", "target", "progress", "projected", "on_track", "suppressed"]
+                var table = CSVTable(header: columns)
+                for item in items {
+                    table.append(columns.map { item.objectValue?[$0].flatMap(ReportEncoding.text) })
+                }
+                return table.response()
+            }
+            return try .json(.object(["agenda": .string(agenda), "indicators": .array(items)]))
+        }
+
+        router.get("/v1/reports/completeness") { request in
+            try await authenticator.caller(of: request).requireCoordinator("see who has not reported")
+            let agenda = try Self.required(request, "agenda")
+            let period = try Self.period(request, "period", required: true)!
+            let report = try await database(pool, transaction: false) { try Reports.completeness($0, agenda: agenda, period: period) }
+            if request.wantsCSV {
+                var table = CSVTable(header: ["partner", "indicator", "neighborhood", "reported", "measurements"])
+                for entry in report.entries {
+                    table.append([entry.partner, entry.indicator, entry.neighborhood, entry.reported ? "true" : "false", String(entry.measurements)])
+                }
+                return table.response()
+            }
+            return try .json(report)
+        }
+
+        router.get("/v1/reports/equity") { request in
+            let caller = try await authenticator.caller(of: request)
+            let audience = Reports.Audience(policy: caller.isCoordinator ? nil : suppression)
+            let code = try Self.required(request, "indicator")
+            let period = try Self.period(request, "period", required: true)!
+            let depth = try Self.level(request)
+            let (info, lines) = try await database(pool, transaction: false) {
+                try Reports.equity($0, code: code, period: period, depth: depth, audience: audience)
+            }
+            let rows: [JSONValue] = lines.enumerated().map { rank, line in
+                var object = ReportEncoding.json(line.cell, groupings: [.neighborhood]).objectValue ?? [:]
+                object["rank"] = JSONValue(rank + 1)
+                object["gap"] = JSONValue(line.cell.suppressed ? nil : line.gap)
+                object["population"] = JSONValue(line.population)
+                return .object(object)
+            }
+            if request.wantsCSV {
+                let columns = ["rank", "neighborhood", "population", "value", "per_1000", "target", "gap", "partners", "suppressed", "suppression_reason"]
+                var table = CSVTable(header: columns)
+                for row in rows { table.append(columns.map { row.objectValue?[$0].flatMap(ReportEncoding.text) }) }
+                return table.response()
+            }
+            return try .json(.object([
+                "indicator": .string(info.code), "period": .string(period.description),
+                "direction": .string(info.profile.increaseIsBetter ? "increase" : "decrease"),
+                "target": JSONValue(info.profile.target?.value), "neighborhoods": .array(rows),
+            ]))
+        }
+    }
+
+    static func scorecardJSON(_ line: ScorecardLine) -> JSONValue {
+        let info = line.indicator
+        return .object([
+            "indicator": .string(info.code), "name": .string(info.name), "unit": JSONValue(info.unit),
+            "aggregation": .string(info.profile.method.rawValue),
+            "period": JSONValue(line.latestPeriod?.description), "value": JSONValue(line.latest?.value),
+            "previous_period": JSONValue(line.previousPeriod?.description), "previous_value": JSONValue(line.previous?.value),
+            "trend": JSONValue(line.trend), "improving": JSONValue(line.improving),
+            "baseline": info.profile.baseline.map { .object(["period": .string($0.period.description), "value": .number($0.value)]) } ?? .null,
+            "target": info.profile.target.map { .object(["period": .string($0.period.description), "value": .number($0.value)]) } ?? .null,
+            "progress": JSONValue(line.latest?.progress), "projected": JSONValue(line.projected), "on_track": JSONValue(line.onTrack),
+            "suppressed": .bool(line.latest?.suppressed ?? false),
+        ])
+    }
+
+    static func required(_ request: HTTPRequest, _ name: String) throws -> String {
+        guard let value = request.query(name), !value.isEmpty else {
+            throw Problem.badRequest("\(name) is required.", field: name, code: "required")
+        }
+        return value
+    }
+
+    static func period(_ request: HTTPRequest, _ name: String, required: Bool = false) throws -> Period? {
+        guard let text = request.query(name) else {
+            if required { throw Problem.badRequest("\(name) is required.", field: name, code: "required") }
+            return nil
+        }
+        guard let period = Period(text) else {
+            throw Problem.badRequest("\(name) must be a period such as 2026, 2026-Q3, 2026-10 or 2026-W05.", field: name, code: "malformed-period")
+        }
+        return period
+    }
+
+    static func range(_ request: HTTPRequest) throws -> Reports.Range {
+        if let single = try period(request, "period") { return Reports.Range(from: single, to: single) }
+        let range = Reports.Range(from: try period(request, "from"), to: try period(request, "to"))
+        if let from = range.from, let to = range.to, to.end <= from.start {
+            throw Problem.badRequest("to must not come before from.", field: "to", code: "empty-range")
+        }
+        return range
+    }
+
+    static func groupings(_ request: HTTPRequest) throws -> [Grouping] {
+        guard let text = request.query("by"), !text.isEmpty else { return [] }
+        var groupings: [Grouping] = []
+        for part in text.split(separator: ",") {
+            guard let grouping = Grouping(String(part)), !groupings.contains(grouping) else {
+                throw Problem.badRequest(
+                    "by takes neighborhood, partner, period and dimension:NAME, each once, separated by commas.", field: "by", code: "invalid-grouping")
+            }
+            groupings.append(grouping)
+        }
+        return groupings
+    }
+
+    static func periodType(_ request: HTTPRequest) throws -> PeriodType? {
+        guard let text = request.query("period_type") else { return nil }
+        guard let type = PeriodType(rawValue: text) else {
+            throw Problem.badRequest("period_type must be week, month, quarter or year.", field: "period_type", code: "invalid-period-type")
+        }
+        return type
+    }
+
+    static func level(_ request: HTTPRequest) throws -> Int? {
+        guard let text = request.query("level") else { return nil }
+        guard let level = Int(text), (0...20).contains(level) else {
+            throw Problem.badRequest("level is a depth in the neighborhood tree, 0 for the top.", field: "level", code: "invalid-level")
+        }
+        return level
+    }
+}

@@ -1,0 +1,64 @@
+import Aggregation
+import BackboneCore
+import Foundation
+
+/// Report cells on the wire: JSON objects and CSV rows with the same names.
+enum ReportEncoding {
+    static let measureColumns = [
+        "value", "measurements", "partners", "min", "max", "mean", "median", "per_1000", "baseline", "target",
+        "progress", "change", "suppressed", "suppression_reason",
+    ]
+
+    /// A cell as JSON; only the requested groupings appear, dimensions under `dimensions`.
+    static func json(_ cell: Cell, groupings: [Grouping]) -> JSONValue {
+        var object: [String: JSONValue] = [:]
+        var dimensions: [String: JSONValue] = [:]
+        for grouping in groupings {
+            let value = JSONValue(cell.key[grouping.name])
+            switch grouping {
+            case .dimension(let name): dimensions[name] = value
+            default: object[grouping.name] = value
+            }
+        }
+        if !dimensions.isEmpty { object["dimensions"] = .object(dimensions) }
+        for (name, value) in zip(measureColumns, measures(cell)) { object[name] = value }
+        return .object(object)
+    }
+
+    static func measures(_ cell: Cell) -> [JSONValue] {
+        [
+            JSONValue(cell.value), JSONValue(cell.measurements), JSONValue(cell.partners), JSONValue(cell.min), JSONValue(cell.max),
+            JSONValue(cell.mean), JSONValue(cell.median), JSONValue(cell.per1000), JSONValue(cell.baseline), JSONValue(cell.target),
+            JSONValue(cell.progress), JSONValue(cell.change), .bool(cell.suppressed), JSONValue(cell.suppressionReason),
+        ]
+    }
+
+    /// CSV columns: one per grouping (dimensions as `dim.NAME`), then the measures.
+    static func csv(_ rows: [Cell], total: Cell?, groupings: [Grouping]) -> CSVTable {
+        let groupColumns = groupings.map { grouping -> String in
+            if case .dimension(let name) = grouping { return "dim.\(name)" }
+            return grouping.name
+        }
+        var table = CSVTable(header: (groupColumns.isEmpty ? ["group"] : groupColumns) + measureColumns)
+        for cell in rows {
+            let keys: [String?] = groupings.isEmpty ? ["row"] : groupings.map { cell.key[$0.name] }
+            table.append(keys + measures(cell).map(text))
+        }
+        if let total {
+            let keys: [String?] = groupColumns.isEmpty ? ["total"] : ["total"] + Array(repeating: nil, count: groupColumns.count - 1)
+            table.append(keys + measures(total).map(text))
+        }
+        return table
+    }
+
+    /// Shortest text that reads back to the same number.
+    static func text(_ value: JSONValue) -> String? {
+        switch value {
+        case .null: return nil
+        case .bool(let flag): return flag ? "true" : "false"
+        case .number(let number): return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .string(let text): return text
+        default: return nil
+        }
+    }
+}

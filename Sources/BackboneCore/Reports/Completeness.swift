@@ -1,0 +1,67 @@
+import Aggregation
+import Foundation
+import Postgres
+
+/// Who has reported what they committed to, for one period.
+public struct CompletenessReport: Encodable, Sendable {
+    public struct Entry: Encodable, Sendable {
+        public var partner: String
+        public var indicator: String
+        public var neighborhood: String?
+        public var reported: Bool
+        public var measurements: Int
+    }
+
+    public struct Rate: Encodable, Sendable {
+        public var id: String
+        public var committed: Int
+        public var reported: Int
+        public var rate: Double
+    }
+
+    public var agenda: String
+    public var period: String
+    public var committed: Int
+    public var reported: Int
+    public var rate: Double?
+    public var entries: [Entry]
+    public var partners: [Rate]
+    public var indicators: [Rate]
+}
+
+extension Reports {
+    /// For each commitment under the agenda: did the partner report the indicator (for
+    /// its neighborhood, if the commitment names one) for any period inside `period`?
+    public static func completeness(_ connection: Connection, agenda: String, period: Period) throws -> CompletenessReport {
+        guard try !connection.query("SELECT 1 FROM agendas WHERE id = \(agenda)").isEmpty else {
+            throw DomainError.notFound("No agenda \(agenda).")
+        }
+        let rows = try connection.query(
+            """
+            SELECT c.partner_id, c.indicator_code, c.neighborhood_code,
+                   (SELECT count(*) FROM measurements m
+                    WHERE m.partner_id = c.partner_id AND m.indicator_code = c.indicator_code
+                      AND (c.neighborhood_code IS NULL OR m.neighborhood_code = c.neighborhood_code)
+                      AND m.period_start >= \(period.start) AND m.period_start < \(period.end))
+            FROM commitments c JOIN indicators i ON i.code = c.indicator_code
+            WHERE i.agenda_id = \(agenda) AND i.active
+            ORDER BY c.partner_id, c.indicator_code, c.neighborhood_code NULLS FIRST
+            """)
+        let entries = try rows.map { row in
+            let (partner, indicator, neighborhood, count) = try row.decode((String, String, String?, Int).self)
+            return CompletenessReport.Entry(
+                partner: partner, indicator: indicator, neighborhood: neighborhood, reported: count > 0, measurements: count)
+        }
+        func rates(_ key: (CompletenessReport.Entry) -> String) -> [CompletenessReport.Rate] {
+            Dictionary(grouping: entries, by: key).map { id, group in
+                let reported = group.filter(\.reported).count
+                return CompletenessReport.Rate(id: id, committed: group.count, reported: reported, rate: Double(reported) / Double(group.count))
+            }.sorted { ($0.rate, $0.id) < ($1.rate, $1.id) }
+        }
+        let reported = entries.filter(\.reported).count
+        return CompletenessReport(
+            agenda: agenda, period: period.description, committed: entries.count, reported: reported,
+            rate: entries.isEmpty ? nil : Double(reported) / Double(entries.count), entries: entries,
+            partners: rates(\.partner), indicators: rates(\.indicator))
+    }
+}

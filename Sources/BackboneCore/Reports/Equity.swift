@@ -1,0 +1,38 @@
+import Aggregation
+import Foundation
+import Postgres
+
+/// One neighborhood against the universal target.
+public struct EquityLine: Sendable {
+    public var neighborhood: String
+    public var population: Int?
+    public var cell: Cell
+    /// How far the value is from the target in the better direction (positive: short of it).
+    public var gap: Double?
+}
+
+extension Reports {
+    /// Targeted universalism: every neighborhood's value for `period` against the
+    /// indicator's one target, ranked by gap (largest first), with the population each concerns.
+    public static func equity(
+        _ connection: Connection, code: String, period: Period, depth: Int?, audience: Audience
+    ) throws -> (ReportSource.IndicatorInfo, [EquityLine]) {
+        guard let native = try ReportSource.indicator(connection, code: code)?.profile.periodType else {
+            throw DomainError.notFound("No indicator \(code).")
+        }
+        let request = ReportRequest(groupings: [.neighborhood], periodType: period.type > native ? period.type : nil, neighborhoodDepth: depth)
+        let (info, report) = try indicator(connection, code: code, request: request, range: Range(from: period, to: period), audience: audience)
+        let tree = try ReportSource.tree(connection)
+        let target = info.profile.target?.value
+        let lines = report.rows.compactMap { cell -> EquityLine? in
+            guard let code = cell.key["neighborhood"] else { return nil }
+            var gap: Double?
+            if let target, let value = cell.value {
+                gap = info.profile.increaseIsBetter ? target - value : value - target
+            }
+            return EquityLine(neighborhood: code, population: tree.population(of: code), cell: cell, gap: gap)
+        }
+        let ranked = lines.sorted { ($0.gap ?? -.infinity, $0.neighborhood) > ($1.gap ?? -.infinity, $1.neighborhood) }
+        return (info, ranked)
+    }
+}

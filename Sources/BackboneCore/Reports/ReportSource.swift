@@ -1,0 +1,120 @@
+import Aggregation
+import Foundation
+import Postgres
+
+/// Feeds the aggregation engine from storage: the indicator's profile, the neighborhood
+/// tree, and the partials of a period range, read from the rollups where they suffice
+/// and from raw measurements where a report needs each row (medians of a single
+/// period, per-partner groups, stocks rolled into coarser periods).
+public enum ReportSource {
+    /// An indicator as reports need it.
+    public struct IndicatorInfo: Sendable {
+        public var code: String
+        public var agenda: String
+        public var name: String
+        public var unit: String?
+        public var profile: IndicatorProfile
+    }
+
+    public static func indicator(_ connection: Connection, code: String) throws -> IndicatorInfo? {
+        try indicators(connection, where: "code = \(code)").first
+    }
+
+    /// The active indicators of an agenda, in code order.
+    public static func indicators(_ connection: Connection, agenda: String) throws -> [IndicatorInfo] {
+        try indicators(connection, where: "agenda_id = \(agenda) AND active")
+    }
+
+    private static func indicators(_ connection: Connection, where condition: Query) throws -> [IndicatorInfo] {
+        try connection.query(
+            """
+            SELECT code, agenda_id, name, unit, value_type, aggregation, period_type, direction,
+                   baseline_period, baseline_value, target_period, target_value
+            FROM indicators WHERE \(condition) ORDER BY code
+            """
+        ).map { row in
+            let (code, agenda, name, unit, valueType, aggregation, periodType, direction) =
+                try row.decode((String, String, String, String?, String, String, String, String).self)
+            let baselinePeriod = try row.decode(String?.self, at: 8).flatMap(Period.init)
+            let targetPeriod = try row.decode(String?.self, at: 10).flatMap(Period.init)
+            let method = AggregationMethod(rawValue: aggregation) ?? .sum
+            let profile = IndicatorProfile(
+                method: method, scale: method == .ratio && valueType == "percent" ? 100 : 1, isCount: valueType == "count",
+                increaseIsBetter: direction != "decrease",
+                baseline: try baselinePeriod.map { (period: $0, value: try row.decode(Double.self, at: 9)) },
+                target: try targetPeriod.map { (period: $0, value: try row.decode(Double.self, at: 11)) },
+                periodType: PeriodType(rawValue: periodType) ?? .month)
+            return IndicatorInfo(code: code, agenda: agenda, name: name, unit: unit, profile: profile)
+        }
+    }
+
+    /// Every neighborhood with its parent and population.
+    public static func tree(_ connection: Connection) throws -> NeighborhoodTree {
+        var parents: [String: String?] = [:]
+        var populations: [String: Int?] = [:]
+        for row in try connection.query("SELECT code, parent_code, population FROM neighborhoods") {
+            let (code, parent, population) = try row.decode((String, String?, Int?).self)
+            parents[code] = parent
+            populations[code] = population
+        }
+        return NeighborhoodTree(parents: parents, populations: populations)
+    }
+
+    /// Whether a report must read raw measurements instead of rollups.
+    public static func needsRawRows(_ request: ReportRequest, profile: IndicatorProfile, singlePeriod: Bool) -> Bool {
+        if request.groupings.contains(.partner) { return true }
+        if profile.method == .last, let type = request.periodType, type != profile.periodType { return true }
+        return singlePeriod
+    }
+
+    /// The partials of `indicator` whose period starts in `[from, until)`.
+    public static func partials(
+        _ connection: Connection, indicator: IndicatorInfo, from: Day?, until: Day?, raw: Bool
+    ) throws -> [Partial] {
+        let lower = from ?? Day(year: 1000, month: 1, day: 1)
+        let upper = until ?? Day(year: 9999, month: 12, day: 31)
+        var dimensionCache: [String: [String: String]] = [:]
+        func dimensions(_ text: String) -> [String: String] {
+            if let known = dimensionCache[text] { return known }
+            let parsed = (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+            dimensionCache[text] = parsed
+            return parsed
+        }
+        if raw {
+            let rows = try connection.query(
+                """
+                SELECT partner_id, neighborhood_code, period, dimensions::text, value, numerator, denominator
+                FROM measurements
+                WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
+                """)
+            return try rows.compactMap { row in
+                let (partner, neighborhood, periodText, dimensionText, value, numerator, denominator) =
+                    try row.decode((String, String, String, String, Double?, Double?, Double?).self)
+                guard let period = Period(periodText) else { return nil }
+                if let numerator, let denominator {
+                    return .ratioMeasurement(
+                        partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText),
+                        numerator: numerator, denominator: denominator, scale: indicator.profile.scale)
+                }
+                return .measurement(
+                    partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText), value: value ?? 0)
+            }
+        }
+        let rows = try connection.query(
+            """
+            SELECT neighborhood_code, period, dimensions::text, partners, measurements,
+                   sum_value, sum_numerator, sum_denominator, min_value, max_value
+            FROM measurement_rollups
+            WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
+            """)
+        return try rows.compactMap { row in
+            let (neighborhood, periodText, dimensionText, partners, count, sum, sumNumerator, sumDenominator, min, max) =
+                try row.decode((String, String, String, [String], Int, Double, Double, Double, Double, Double).self)
+            guard let period = Period(periodText) else { return nil }
+            return Partial(
+                neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText), partner: nil,
+                partners: Set(partners), count: count, sum: sum, sumNumerator: sumNumerator, sumDenominator: sumDenominator,
+                min: min, max: max, values: nil)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Aggregation
+import Foundation
+import Postgres
+
+/// One indicator's line on an agenda's scorecard.
+public struct ScorecardLine: Sendable {
+    public var indicator: ReportSource.IndicatorInfo
+    public var latest: Cell?
+    public var previous: Cell?
+    public var latestPeriod: Period?
+    public var previousPeriod: Period?
+    /// `up`, `down` or `flat` against the previous period; `nil` without two periods.
+    public var trend: String?
+    /// Whether the trend goes the indicator's better way.
+    public var improving: Bool?
+    /// Whether the value reaches the target by the target period at the pace since the baseline.
+    public var onTrack: Bool?
+    /// The value the current pace reaches at the target period.
+    public var projected: Double?
+}
+
+extension Reports {
+    /// For every active indicator of the agenda: the latest community-wide value, the one
+    /// before, the trend, baseline, target, progress, and whether the pace reaches the target.
+    public static func scorecard(_ connection: Connection, agenda: String, audience: Audience) throws -> [ScorecardLine] {
+        guard try !connection.query("SELECT 1 FROM agendas WHERE id = \(agenda)").isEmpty else {
+            throw DomainError.notFound("No agenda \(agenda).")
+        }
+        let tree = try ReportSource.tree(connection)
+        return try ReportSource.indicators(connection, agenda: agenda).map { info in
+            let partials = try ReportSource.partials(connection, indicator: info, from: nil, until: nil, raw: false)
+            let byPeriod = audience.apply(
+                Aggregator.report(partials, profile: info.profile, request: ReportRequest(groupings: [.period]), tree: tree),
+                isCount: info.profile.isCount)
+            let rows = byPeriod.rows
+            var line = ScorecardLine(indicator: info)
+            guard let latest = rows.last else { return line }
+            line.latest = latest
+            line.latestPeriod = latest.key["period"].flatMap(Period.init)
+            if rows.count > 1 {
+                line.previous = rows[rows.count - 2]
+                line.previousPeriod = line.previous?.key["period"].flatMap(Period.init)
+            }
+            if let now = latest.value, let before = line.previous?.value {
+                line.trend = now > before ? "up" : now < before ? "down" : "flat"
+                line.improving = now == before ? nil : (now > before) == info.profile.increaseIsBetter
+            }
+            if let now = latest.value, let period = line.latestPeriod, let target = info.profile.target {
+                let start = info.profile.baseline.map { ($0.period, $0.value) }
+                    ?? rows.first.flatMap { first in first.value.flatMap { value in first.key["period"].flatMap(Period.init).map { ($0, value) } } }
+                if let (startPeriod, startValue) = start {
+                    let elapsed = Double(Period.count(from: startPeriod, to: period, in: info.profile.periodType))
+                    let remaining = Double(Period.count(from: period, to: target.period, in: info.profile.periodType))
+                    if elapsed > 0 {
+                        let projected = now + (now - startValue) / elapsed * max(remaining, 0)
+                        line.projected = projected
+                        line.onTrack = info.profile.increaseIsBetter ? projected >= target.value : projected <= target.value
+                    }
+                }
+            }
+            return line
+        }
+    }
+}
+
