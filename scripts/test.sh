@@ -7,31 +7,12 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 backbone_install_packages
 
-bindir=$(backbone_pg_bindir)
-workdir=$(mktemp -d /tmp/backbone-test.XXXXXX)
-chmod 755 "$workdir"
-pgdata="$workdir/data"
-as_pg=()
-if [[ $(id -u) -eq 0 ]]; then
-  chown postgres:postgres "$workdir"
-  as_pg=(runuser -u postgres --)
-fi
-
-cleanup() {
-  local status=$?
-  "${as_pg[@]}" "$bindir/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || true
-  rm -rf "$workdir"
-  exit $status
-}
-trap cleanup EXIT INT TERM
-
-"${as_pg[@]}" "$bindir/initdb" -D "$pgdata" -U postgres -A trust -E UTF8 --locale=C >/dev/null
-"${as_pg[@]}" "$bindir/pg_ctl" -D "$pgdata" -l "$workdir/server.log" -w -t 60 \
-  -o "-c listen_addresses='' -k $workdir -c fsync=off -c max_connections=200" start >/dev/null
-"${as_pg[@]}" "$bindir/psql" -h "$workdir" -U postgres -q -c "CREATE DATABASE backbone_test" postgres
+source scripts/throwaway-postgres.sh
+throwaway_postgres_start test fsync=off
+workdir=$PG_SOCKET_DIR
+pg_psql -q -c "CREATE DATABASE backbone_test" postgres
 export BACKBONE_TEST_DATABASE_URL="host=$workdir dbname=backbone_test user=postgres"
 export BACKBONE_TEST_ADMIN_URL="host=$workdir dbname=postgres user=postgres"
-export BACKBONE_TEST_SOCKET_DIR="$workdir"
 
 # The contract must be valid OpenAPI before the server is checked against it.
 python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q 'openapi-spec-validator>=0.7'
@@ -46,7 +27,7 @@ set -e
 # The running server against its contract: schemathesis generates requests from
 # openapi.yaml and fails on any 5xx or any response the contract does not describe.
 command -v schemathesis >/dev/null || python3 -m pip install -q 'schemathesis>=4,<5'
-"${as_pg[@]}" "$bindir/psql" -h "$workdir" -U postgres -q -c "CREATE DATABASE backbone_contract" postgres
+pg_psql -q -c "CREATE DATABASE backbone_contract" postgres
 export DATABASE_URL="host=$workdir dbname=backbone_contract user=postgres"
 backbone="$(swift build --show-bin-path)/backbone"
 "$backbone" migrate
