@@ -74,7 +74,8 @@ final class HTTPRequestHandler: ChannelInboundHandler {
             let problem = Problem(
                 status: .requestTimeout, code: "request-timeout", title: "Request timeout",
                 detail: "The request was not completed in time.")
-            write(problem.response(), version: head.version, requestID: nil, keepAlive: false, context: context)
+            let requestID = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers).id
+            write(problem.response(), version: head.version, requestID: requestID, keepAlive: false, context: context)
             state = .discarding
         case .responding:
             break  // the server is the slow one; the client is waiting for us

@@ -30,6 +30,7 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
             let response = problem.response()
             var headers = response.headers
             headers.replaceOrAdd(name: "connection", value: "close")
+            headers.replaceOrAdd(name: "x-request-id", value: HTTPRequest.newRequestID())
             headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
             let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers)
             context.write(wrapOutboundOut(.head(head)), promise: nil)

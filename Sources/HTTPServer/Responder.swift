@@ -13,7 +13,13 @@ struct Responder: Sendable {
         logger[metadataKey: "request_id"] = "\(request.id)"
         let started = ContinuousClock.now
         var response: HTTPResponse
-        switch router.match(request.method, path: request.path) {
+        let match: Router.Match
+        if (request.path.removingPercentEncoding ?? request.path).contains("\u{0}") || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
+            match = .found({ _ in throw Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request") }, parameters: [:])
+        } else {
+            match = router.match(request.method, path: request.path)
+        }
+        switch match {
         case .found(let handler, let parameters):
             request.parameters = parameters
             do {

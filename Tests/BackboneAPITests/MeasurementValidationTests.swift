@@ -108,3 +108,21 @@ struct MeasurementValidationTests {
         try await app.stop()
     }
 }
+
+@Suite("Null values in measurement rows")
+struct NullValueTests {
+    @Test func nullValueIsRequiredNotAServerError() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        for dryRun in [false, true] {
+            let response = try await app.coordinator("POST", "/v1/measurements?dry_run=\(dryRun)", json: row(value: "null"))
+            #expect(response.status == 422)
+            #expect(response.fieldErrors.map { "\($0.row ?? -1):\($0.field):\($0.code)" } == ["0:value:required"])
+        }
+        let ratio = #"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "northside", "period": "2026-Q1", "numerator": null, "denominator": 5}"#
+        let refused = try await app.coordinator("POST", "/v1/measurements", json: ratio)
+        #expect(refused.fieldErrors.map { "\($0.field):\($0.code)" } == ["numerator:required"])
+        #expect(try app.count("measurements") == 0)
+        try await app.stop()
+    }
+}

@@ -114,3 +114,36 @@ struct RegistryTests {
         try await app.stop()
     }
 }
+
+@Suite("Registry input edge cases")
+struct RegistryEdgeCaseTests {
+    @Test(arguments: [
+        ("POST", "/v1/neighborhoods", #"{"code": "big", "name": "Big", "population": 3000000000}"#, "population", "out-of-range"),
+        ("POST", "/v1/indicators", #"{"code": "inf1", "agenda": "literacy", "name": "n", "value_type": "count", "aggregation": "sum", "period_type": "month", "max": 1e400}"#, "max", "not-finite"),
+        ("POST", "/v1/agendas", #"{"id": "ab2", "name": "a", "starts_on": "0000-01-01"}"#, "starts_on", "invalid-date"),
+        ("PATCH", "/v1/agendas/literacy", #"{"name": "   "}"#, "name", "required"),
+        ("PATCH", "/v1/agendas/literacy", #"{"name": null}"#, "name", "required"),
+        ("POST", "/v1/indicators", #"{"code": "x1", "agenda": "literacy", "name": "n", "value_type": "count", "aggregation": "sum", "period_type": "month", "dimensions": [{"name": "a", "values": ["x\u0000"]}]}"#, "dimensions[0].values[0]", "wrong-type"),
+    ])
+    func refusedAs422(_ method: String, _ path: String, _ body: String, _ field: String, _ code: String) async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let response = try await app.coordinator(method, path, json: body)
+        #expect(response.status == 422, "\(response.text)")
+        #expect(response.fieldErrors.contains { $0.field == field && $0.code == code }, "\(response.fieldErrors)")
+        #expect(try await app.coordinator("GET", "/v1/indicators").status == 200)
+        #expect(try await app.coordinator("GET", "/v1/agendas/literacy").json["name"] as? String == "Every adult reads")
+        try await app.stop()
+    }
+
+    @Test func keysListAndNulCharactersAreHandled() async throws {
+        let app = try await TestApp.start()
+        #expect(try await app.coordinator("GET", "/v1/keys").status == 200)
+        #expect(try await app.coordinator("GET", "/v1/agendas/%00").status == 400)
+        let csv = "partner,indicator,neighborhood,period,value,note\ncentral-library,esl_learners,northside,2026-01,5,a\u{0}b\n"
+        let response = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(csv.utf8), contentType: "text/csv")
+        #expect(response.status == 422)
+        #expect(response.fieldErrors.contains { $0.row == 1 && $0.field == "note" })
+        try await app.stop()
+    }
+}

@@ -176,3 +176,30 @@ struct ServerTests {
         #expect(throws: RawHTTPClient.Failure.self) { try test.client() }
     }
 }
+
+@Suite("Request ids on protocol errors")
+struct ProtocolErrorRequestIDTests {
+    @Test func malformedRequestAndTimeoutAnswersCarryARequestID() async throws {
+        let test = try await TestServer.start(idleTimeout: .milliseconds(400))
+        let garbage = try test.client()
+        try await garbage.send("GET /hello HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+        let refused = try await garbage.readResponse()
+        #expect(refused.status == 400)
+        #expect(refused.header("x-request-id")?.isEmpty == false)
+        let slow = try test.client()
+        try await slow.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        let timedOut = try await slow.readResponse()
+        #expect(timedOut.status == 408)
+        #expect(timedOut.header("x-request-id")?.isEmpty == false)
+        try await test.server.shutdown()
+    }
+
+    @Test func nulInThePathOrQueryIs400() async throws {
+        let test = try await TestServer.start()
+        let path = try await test.client().request("GET", "/echo/a%00b")
+        #expect(path.status == 400 && path.json["code"] as? String == "malformed-request")
+        let query = try await test.client().request("GET", "/hello?x=%00")
+        #expect(query.status == 400)
+        try await test.server.shutdown()
+    }
+}

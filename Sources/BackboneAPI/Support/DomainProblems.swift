@@ -29,6 +29,9 @@ func database<T: Sendable>(
         return transaction ? try await pool.transaction(body) : try await pool.withConnection(body)
     } catch let error as DomainError {
         throw Problem(error)
+    } catch let error as PostgresError where error.kind == .client {
+        // The wrapper refuses text PostgreSQL cannot store (a NUL character) before sending it.
+        throw Problem.invalid(field: "body", code: "invalid-text", error.message)
     }
 }
 

@@ -63,7 +63,7 @@ public enum APIKeys {
         let rows = try connection.query(
             """
             SELECT id, role, partner_id, name, created_at, revoked_at FROM api_keys
-            WHERE \(after) IS NULL OR id > \(after) ORDER BY id LIMIT \(limit)
+            WHERE \(after)::text IS NULL OR id > \(after)::text ORDER BY id LIMIT \(limit)
             """)
         return try rows.map(decode)
     }

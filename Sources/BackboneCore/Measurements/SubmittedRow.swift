@@ -67,7 +67,7 @@ public enum SubmissionParser {
             row.indicator = reader.string("indicator", maxLength: 64)
             row.neighborhood = reader.string("neighborhood", maxLength: 64)
             row.period = reader.string("period", maxLength: 16)
-            for field in valueFields where reader.has(field) { row.sentValueFields.insert(field) }
+            for field in valueFields where reader.has(field) && object[field] != .null { row.sentValueFields.insert(field) }
             row.value = reader.number("value")
             row.numerator = reader.number("numerator")
             row.denominator = reader.number("denominator")
@@ -118,6 +118,10 @@ public enum SubmissionParser {
             parsed.received += 1
             var row = SubmittedRow(row: number)
             for (column, field) in zip(header, fields) where !field.isEmpty {
+                if field.unicodeScalars.contains("\u{0}") {
+                    parsed.issues.append(FieldIssue(row: row.row, field: column, code: "invalid", message: "must not contain NUL characters"))
+                    continue
+                }
                 switch column {
                 case "partner": row.partner = field
                 case "indicator": row.indicator = field

@@ -52,7 +52,8 @@ public struct RegistryField: Sendable {
 
     /// Reads the field from a request body into column assignments; `nil` if absent.
     func read(from reader: inout FieldReader, creating: Bool) -> [(column: String, value: Query)]? {
-        let required = creating && requiredOnCreate
+        // A required field may be left out of a PATCH, but not blanked by one.
+        let required = requiredOnCreate && (creating || reader.has(name))
         if !creating && immutable {
             if reader.has(name) { _ = reader.raw(name); reader.fail(name, "immutable", "cannot be changed") }
             return nil
@@ -67,7 +68,7 @@ public struct RegistryField: Sendable {
         case .choice(let allowed): scalar = reader.choice(name, allowed, required: required)
         case .date: scalar = reader.date(name, required: required)
         case .number: scalar = reader.number(name, required: required)
-        case .integer(let minimum): scalar = reader.integer(name, required: required, minimum: minimum)
+        case .integer(let minimum): scalar = reader.integer(name, required: required, minimum: minimum, maximum: Int(Int32.max))
         case .bool: scalar = reader.bool(name)
         case .periodValue, .dimensions: return readCompound(from: &reader, explicitNull: explicitNull)
         }
@@ -153,7 +154,7 @@ public struct Dimension: Codable, Sendable, Equatable {
             var values: [String] = []
             if case .array(let raw)? = nested.raw("values", required: true) {
                 for (position, entry) in raw.enumerated() {
-                    if case .string(let text) = entry, !text.isEmpty, text.count <= 64 {
+                    if case .string(let text) = entry, !text.isEmpty, text.count <= 64, !text.unicodeScalars.contains("\u{0}") {
                         if values.contains(text) {
                             nested.fail("values[\(position)]", "duplicate", "\(text) is listed twice")
                         }

@@ -79,10 +79,14 @@ public struct FieldReader {
             fail(field, "wrong-type", "must be a number, not \(value.typeName)")
             return nil
         }
+        guard number.isFinite else {
+            fail(field, "not-finite", "must be a finite number")
+            return nil
+        }
         return number
     }
 
-    public mutating func integer(_ field: String, required: Bool = false, minimum: Int = .min) -> Int? {
+    public mutating func integer(_ field: String, required: Bool = false, minimum: Int = .min, maximum: Int = .max) -> Int? {
         guard let number = number(field, required: required) else { return nil }
         guard number == number.rounded(), abs(number) < 9e15 else {
             fail(field, "not-integer", "must be a whole number")
@@ -90,6 +94,10 @@ public struct FieldReader {
         }
         guard Int(number) >= minimum else {
             fail(field, "out-of-range", "must be at least \(minimum)")
+            return nil
+        }
+        guard Int(number) <= maximum else {
+            fail(field, "out-of-range", "must be at most \(maximum)")
             return nil
         }
         return Int(number)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Backbone's benchmark: one command, on this machine, side by side with the ceilings of
+# PostgreSQL (\copy, raw GROUP BY) and SwiftNIO (/healthz).
+#   bench/run.sh [--size quick|large|ROWS] [--seed N]
+# quick (default) ingests 120,000 measurements; large 10,000,000.
+# Prints one table and writes bench/results/<timestamp>.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+backbone_install_packages
+command -v wrk >/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get install -y -qq wrk >/dev/null; } || {
+  echo "the benchmark needs wrk: apt-get install wrk" >&2; exit 1; }
+
+swift build -c release --product backbone
+backbone="$(swift build -c release --show-bin-path)/backbone"
+
+source scripts/throwaway-postgres.sh
+throwaway_postgres_start bench shared_buffers=1GB max_wal_size=8GB work_mem=64MB
+pg_psql -q -c "CREATE DATABASE bench" postgres
+export DATABASE_URL="host=$PG_SOCKET_DIR dbname=bench user=postgres"
+"$backbone" migrate >/dev/null
+
+python3 bench/bench.py --backbone "$backbone" --psql "$PG_BINDIR/psql" --socket "$PG_SOCKET_DIR" "$@"
