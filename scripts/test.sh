@@ -44,15 +44,23 @@ for _ in range(150):
     except Exception:
         time.sleep(0.2)
 PY
-contract_status=0
+python3 scripts/demo_data.py "http://127.0.0.1:$port" "$coordinator_key"
+# Every check but three that test behaviour we chose: a valid-looking request refused by a
+# rule JSON Schema cannot state (positive_data_acceptance: an unknown agenda, ends_on
+# before starts_on), and DELETE deactivating rather than removing (use_after_free,
+# ensure_resource_availability).
+set +e
 schemathesis run openapi.yaml --url "http://127.0.0.1:$port" --checks all \
+  --exclude-checks positive_data_acceptance,use_after_free,ensure_resource_availability \
   -H "Authorization: Bearer $coordinator_key" \
-  --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-50}" --seed 1 || contract_status=$?
+  --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed 1 | tee "$workdir/schemathesis.log"
+contract_status=${PIPESTATUS[0]}
+set -e
 kill -TERM "$server_pid"
 wait "$server_pid" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve.log"; exit 1; }
 # One plain closing line for CI: the Swift tests' count, and whether the contract held.
 summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | grep -Eo '[0-9]+' | tail -1)
-failed=$(grep -Eo 'with [0-9]+ issues?' "$workdir/swift-test.log" | tail -1 | grep -Eo '[0-9]+' || true)
+failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
 [[ $swift_status -ne 0 ]] && failed=${failed:-1}
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
 echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (contract_status != 0) )) failed"
