@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""Backbone benchmark driver (run through bench/run.sh, which starts PostgreSQL and builds).
+
+Generates a reproducible synthetic deployment, starts the release server, and measures
+side by side: HTTP ingest against psql \\copy, reports against the raw GROUP BY they
+replace, registry reads against /healthz, and the server's memory across ingest rounds.
+"""
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+MONTHS = [f"{2024 + (10 + m) // 12}-{(10 + m) % 12 + 1:02d}" for m in range(24)]  # 2024-11 … 2026-10
+AGE_GROUPS = ["16-24", "25-44", "45+"]
+PARTNERS = 200
+AGENDAS = ["literacy", "health", "jobs", "housing"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """One keep-alive HTTP connection."""
+
+    def __init__(self, port, key):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        self.headers = {"Authorization": f"Bearer {key}"}
+
+    def request(self, method, path, body=None, content_type="application/json"):
+        headers = dict(self.headers)
+        if body is not None:
+            headers["Content-Type"] = content_type
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status >= 400:
+            raise SystemExit(f"{method} {path}: {response.status} {data[:500]!r}")
+        return data
+
+
+class Deployment:
+    """The registry and the measurement keys, derived from the seed."""
+
+    def __init__(self, seed):
+        rng = random.Random(seed)
+        self.seed = seed
+        self.indicators = []
+        methods = ["sum", "sum", "sum", "mean", "ratio", "last", "min", "max"]
+        for i in range(48):
+            method = methods[i % len(methods)]
+            value_type = {"ratio": "percent", "mean": "score"}.get(method, "count")
+            self.indicators.append({
+                "code": f"ind{i:02d}", "agenda": AGENDAS[i % len(AGENDAS)], "name": f"Indicator {i}",
+                "value_type": value_type, "aggregation": method, "period_type": "month",
+                "baseline": {"period": MONTHS[0], "value": 100}, "target": {"period": "2027-12", "value": 400},
+                "dimensions": [{"name": "age_group", "values": AGE_GROUPS}] if i % 4 == 0 else [],
+            })
+        self.neighborhoods = [("city", None)]
+        self.leaves = []
+        for d in range(6):
+            self.neighborhoods.append((f"d{d}", "city"))
+            for n in range(9):
+                code = f"d{d}n{n}"
+                self.neighborhoods.append((code, f"d{d}"))
+                self.leaves.append(code)
+        self.populations = {code: rng.randint(2000, 40000) for code, _ in self.neighborhoods}
+        self.partners = [f"p{p:03d}" for p in range(PARTNERS)]
+
+    def rows(self, count, part):
+        """`count` measurement rows (partner, indicator, neighborhood, month, dims, value, num, den) whose
+        natural keys differ from every other part's, so each part creates new measurements."""
+        rng = random.Random(self.seed * 1000 + part)
+        per_partner_month = max(1, -(-count // (PARTNERS * len(MONTHS))))
+        combos = len(self.indicators) * len(self.leaves)
+        assert per_partner_month * (part + 1) <= combos, "size too large for the synthetic registry"
+        produced = 0
+        for month in MONTHS:
+            for p, partner in enumerate(self.partners):
+                for k in range(per_partner_month):
+                    if produced == count:
+                        return
+                    # 7919 is prime to the number of combinations, so distinct k give distinct slots.
+                    slot = ((k + part * per_partner_month) * 7919 + p * 104729) % combos
+                    indicator = self.indicators[slot % len(self.indicators)]
+                    neighborhood = self.leaves[(slot // len(self.indicators) + p) % len(self.leaves)]
+                    dims = {"age_group": AGE_GROUPS[(p + k) % 3]} if indicator["dimensions"] else {}
+                    if indicator["aggregation"] == "ratio":
+                        den = rng.randint(10, 60)
+                        yield (partner, indicator["code"], neighborhood, month, dims, None, rng.randint(0, den), den)
+                    else:
+                        yield (partner, indicator["code"], neighborhood, month, dims, rng.randint(0, 500), None, None)
+                    produced += 1
+
+
+def json_batches(rows, size=1000):
+    batch = []
+    for partner, indicator, neighborhood, month, dims, value, num, den in rows:
+        row = {"partner": partner, "indicator": indicator, "neighborhood": neighborhood, "period": month}
+        if dims:
+            row["dimensions"] = dims
+        if value is None:
+            row["numerator"], row["denominator"] = num, den
+        else:
+            row["value"] = value
+        batch.append(row)
+        if len(batch) == size:
+            yield json.dumps({"measurements": batch}).encode(), size
+            batch = []
+    if batch:
+        yield json.dumps({"measurements": batch}).encode(), len(batch)
+
+
+def csv_batches(rows, size=1000):
+    header = "partner,indicator,neighborhood,period,value,numerator,denominator,dim.age_group\n"
+    lines, n = [header], 0
+    for partner, indicator, neighborhood, month, dims, value, num, den in rows:
+        lines.append(f"{partner},{indicator},{neighborhood},{month},{'' if value is None else value},"
+                     f"{'' if num is None else num},{'' if den is None else den},{dims.get('age_group', '')}\n")
+        n += 1
+        if n == size:
+            yield "".join(lines).encode(), n
+            lines, n = [header], 0
+    if n:
+        yield "".join(lines).encode(), n
+
+
+def send_concurrently(port, key, batches, content_type, clients=4):
+    """Posts pre-built bodies over `clients` keep-alive connections; returns rows per second."""
+    queue = list(batches)
+    total = sum(n for _, n in queue)
+    lock = threading.Lock()
+    errors = []
+
+    def work():
+        client = Client(port, key)
+        while True:
+            with lock:
+                if not queue:
+                    return
+                body, _ = queue.pop()
+            try:
+                client.request("POST", "/v1/measurements", body, content_type)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+                return
+
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"ingest failed: {errors[0]}")
+    return total / elapsed, total, elapsed
+
+
+def rss_kib(pid):
+    fields = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            fields[name] = value.strip()
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+def percentiles(samples):
+    ordered = sorted(samples)
+    return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def time_http(client, path, runs):
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.request("GET", path)
+        samples.append((time.perf_counter() - started) * 1000)
+    return percentiles(samples)
+
+
+def time_sql(psql, socket_dir, sql, runs):
+    """Runs `sql` `runs` times in one psql session; returns p50/p99 of the server-side times."""
+    script = "\\timing on\n" + (sql + "\n") * runs
+    output = subprocess.run([psql, "-h", socket_dir, "-U", "postgres", "-d", "bench", "-q", "-o", "/dev/null"],
+                            input=script, capture_output=True, text=True, check=True).stdout
+    samples = [float(value) for value in re.findall(r"Time: ([0-9.]+) ms", output)]
+    return percentiles(samples)
+
+
+def wrk(port, path, key, seconds):
+    result = subprocess.run(["wrk", "-t2", "-c64", f"-d{seconds}s", "-H", f"Authorization: Bearer {key}",
+                             f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([0-9.]+)", result).group(1))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backbone", required=True)
+    parser.add_argument("--psql", required=True)
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--size", default="quick", help="quick (120,000 rows), large (10,000,000) or a row count")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    size = {"quick": 120_000, "large": 10_000_000}.get(args.size) or int(args.size)
+    deployment = Deployment(args.seed)
+    env = dict(os.environ, LOG_LEVEL="warning", DATABASE_POOL_SIZE="8")
+    key = subprocess.run([args.backbone, "keys", "create", "--role", "coordinator"], env=env,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    port = free_port()
+    server = subprocess.Popen([args.backbone, "serve", "--port", str(port), "--max-body-bytes", str(256 * 1024 * 1024)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                Client(port, key).request("GET", "/readyz")
+                break
+            except (OSError, SystemExit):
+                time.sleep(0.1)
+        return run(args, deployment, size, key, port, server)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def run(args, deployment, size, key, port, server):
+    client = Client(port, key)
+    for agenda in AGENDAS:
+        client.request("POST", "/v1/agendas", json.dumps({"id": agenda, "name": agenda.title()}).encode())
+    for code, parent in deployment.neighborhoods:
+        client.request("POST", "/v1/neighborhoods", json.dumps(
+            {"code": code, "name": code, "parent": parent, "population": deployment.populations[code]}).encode())
+    for partner in deployment.partners:
+        client.request("POST", "/v1/partners", json.dumps({"id": partner, "name": partner, "kind": "nonprofit"}).encode())
+    for indicator in deployment.indicators:
+        client.request("POST", "/v1/indicators", json.dumps(indicator).encode())
+
+    # Ingest: three JSON rounds of distinct rows, then the same number again as CSV.
+    round_size = max(1000, size // 4)
+    results = {"size": size, "seed": args.seed}
+    rounds = []
+    peak_rss = 0
+    for number in range(3):
+        batches = list(json_batches(deployment.rows(round_size, part=number)))
+        rate, rows, elapsed = send_concurrently(port, key, batches, "application/json")
+        rss, hwm = rss_kib(server.pid)
+        peak_rss = max(peak_rss, hwm)
+        rounds.append({"rows": rows, "seconds": round(elapsed, 2), "rows_per_second": round(rate), "rss_mib": round(rss / 1024, 1)})
+    csv_rows = list(deployment.rows(round_size, part=3))
+    csv_rate, _, _ = send_concurrently(port, key, list(csv_batches(csv_rows)), "text/csv")
+    stored = int(subprocess.run([args.psql, "-h", args.socket, "-U", "postgres", "-d", "bench", "-tAc",
+                                 "SELECT count(*) FROM measurements"], capture_output=True, text=True, check=True).stdout)
+
+    # The ceiling: \copy of the same rows straight into an indexed copy of the table.
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as file:
+        for partner, indicator, neighborhood, month, dims, value, num, den in csv_rows:
+            key_text = json.dumps(dims, separators=(",", ":")) if dims else ""
+            dims_text = json.dumps(dims).replace('"', '""')
+            file.write(f'{partner},{indicator},{neighborhood},{month},{month}-01,"{key_text.replace(chr(34), chr(34) * 2)}","{dims_text}",'
+                       f"{'' if value is None else value},{'' if num is None else num},{'' if den is None else den},"
+                       f"00000000-0000-0000-0000-000000000000,bench\n")
+        copy_file = file.name
+    psql = [args.psql, "-h", args.socket, "-U", "postgres", "-d", "bench", "-q", "-v", "ON_ERROR_STOP=1"]
+    subprocess.run(psql + ["-c", "CREATE TABLE copy_ceiling (LIKE measurements INCLUDING ALL)"], check=True)
+    started = time.perf_counter()
+    subprocess.run(psql + ["-c", f"\\copy copy_ceiling (partner_id, indicator_code, neighborhood_code, period, period_start, "
+                                  f"dimension_key, dimensions, value, numerator, denominator, batch_id, updated_by) "
+                                  f"FROM '{copy_file}' WITH (FORMAT csv)"], check=True)
+    copy_rate = len(csv_rows) / (time.perf_counter() - started)
+    os.unlink(copy_file)
+    subprocess.run(psql + ["-c", "DROP TABLE copy_ceiling", "-c", "VACUUM ANALYZE"], check=True)
+
+    json_rate = statistics.mean(r["rows_per_second"] for r in rounds)
+    results["ingest"] = {"json_rows_per_second": round(json_rate), "csv_rows_per_second": round(csv_rate),
+                         "copy_rows_per_second": round(copy_rate), "json_ratio_to_copy": round(json_rate / copy_rate, 3),
+                         "csv_ratio_to_copy": round(csv_rate / copy_rate, 3), "rounds": rounds, "stored": stored}
+    results["memory"] = {"peak_rss_mib": round(peak_rss / 1024, 1), "rss_after_rounds_mib": [r["rss_mib"] for r in rounds]}
+
+    # Reports: a 24-month by-neighborhood report and the scorecard, against the raw SQL they replace.
+    runs = 50
+    report_path = f"/v1/reports/indicators/ind00?by=neighborhood,period&from={MONTHS[0]}&to={MONTHS[-1]}"
+    report = time_http(client, report_path, runs)
+    raw_report = time_sql(args.psql, args.socket,
+                          f"SELECT neighborhood_code, period, sum(value), count(*), count(DISTINCT partner_id), min(value), "
+                          f"max(value), avg(value) FROM measurements WHERE indicator_code = 'ind00' AND period_start >= "
+                          f"'{MONTHS[0]}-01' AND period_start < '2026-11-01' GROUP BY 1, 2;", runs)
+    scorecard = time_http(client, "/v1/reports/scorecard?agenda=literacy", runs)
+    raw_scorecard = time_sql(args.psql, args.socket,
+                             "SELECT m.indicator_code, m.period, sum(m.value), sum(m.numerator) / nullif(sum(m.denominator), 0), "
+                             "count(*) FROM measurements m JOIN indicators i ON i.code = m.indicator_code "
+                             "WHERE i.agenda_id = 'literacy' GROUP BY 1, 2;", runs)
+    results["reports"] = {
+        "by_neighborhood_24_months": {"http_p50_ms": round(report[0], 2), "http_p99_ms": round(report[1], 2),
+                                      "raw_sql_p50_ms": round(raw_report[0], 2), "raw_sql_p99_ms": round(raw_report[1], 2),
+                                      "ratio_p50": round(report[0] / raw_report[0], 3)},
+        "scorecard": {"http_p50_ms": round(scorecard[0], 2), "http_p99_ms": round(scorecard[1], 2),
+                      "raw_sql_p50_ms": round(raw_scorecard[0], 2), "raw_sql_p99_ms": round(raw_scorecard[1], 2),
+                      "ratio_p50": round(scorecard[0] / raw_scorecard[0], 3)},
+    }
+
+    # Reads: a registry read against /healthz on the same server, 64 connections.
+    seconds = 5 if size <= 200_000 else 15
+    healthz = wrk(port, "/healthz", key, seconds)
+    indicator = wrk(port, "/v1/indicators/ind01", key, seconds)
+    results["reads"] = {"healthz_rps": round(healthz), "indicator_rps": round(indicator), "ratio": round(indicator / healthz, 3)}
+
+    results["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    results["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
+                          "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
+    os.makedirs("bench/results", exist_ok=True)
+    path = f"bench/results/{results['date'].replace(':', '')[:17]}-{size}.json"
+    with open(path, "w") as out:
+        json.dump(results, out, indent=2)
+    print_table(results, path)
+
+
+def print_table(r, path):
+    i, rep, rd, m = r["ingest"], r["reports"], r["reads"], r["memory"]
+    lines = [
+        f"Backbone benchmark — {r['size']:,} rows per run, seed {r['seed']}, {r['date']}",
+        f"{'measure':44} {'backbone':>14} {'ceiling':>14} {'ratio':>8}",
+        f"{'ingest JSON, 1,000-row batches, 4 clients':44} {i['json_rows_per_second']:>10,} r/s {i['copy_rows_per_second']:>10,} r/s {i['json_ratio_to_copy']:>8}",
+        f"{'ingest CSV, 1,000-row batches, 4 clients':44} {i['csv_rows_per_second']:>10,} r/s {i['copy_rows_per_second']:>10,} r/s {i['csv_ratio_to_copy']:>8}",
+        f"{'24-month by-neighborhood report p50':44} {rep['by_neighborhood_24_months']['http_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['raw_sql_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['ratio_p50']:>8}",
+        f"{'24-month by-neighborhood report p99':44} {rep['by_neighborhood_24_months']['http_p99_ms']:>11} ms {rep['by_neighborhood_24_months']['raw_sql_p99_ms']:>11} ms",
+        f"{'scorecard p50':44} {rep['scorecard']['http_p50_ms']:>11} ms {rep['scorecard']['raw_sql_p50_ms']:>11} ms {rep['scorecard']['ratio_p50']:>8}",
+        f"{'scorecard p99':44} {rep['scorecard']['http_p99_ms']:>11} ms {rep['scorecard']['raw_sql_p99_ms']:>11} ms",
+        f"{'GET /v1/indicators/{code} vs /healthz':44} {rd['indicator_rps']:>10,} r/s {rd['healthz_rps']:>10,} r/s {rd['ratio']:>8}",
+        f"{'peak RSS during ingest':44} {m['peak_rss_mib']:>11} MiB   (after rounds: {m['rss_after_rounds_mib']})",
+        f"measurements stored: {i['stored']:,}; results: {path}",
+    ]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
