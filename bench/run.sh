@@ -8,8 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 backbone_install_packages
-command -v wrk >/dev/null || { [[ $(id -u) -eq 0 ]] && apt-get install -y -qq wrk >/dev/null; } || {
-  echo "the benchmark needs wrk: apt-get install wrk" >&2; exit 1; }
+if ! command -v wrk >/dev/null; then
+  [[ $(id -u) -eq 0 ]] || { echo "the benchmark needs wrk: sudo apt-get install wrk" >&2; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
 
 swift build -c release --product backbone
 backbone="$(swift build -c release --show-bin-path)/backbone"

@@ -30,26 +30,16 @@ extension String: PostgresDecodable {
     public init(postgresText text: String) throws { self = text }
 }
 
-extension Int: PostgresDecodable {
+extension PostgresDecodable where Self: FixedWidthInteger {
     public init(postgresText text: String) throws {
-        guard let value = Int(text) else { throw decodingError(text, as: Int.self) }
+        guard let value = Self(text) else { throw decodingError(text, as: Self.self) }
         self = value
     }
 }
 
-extension Int64: PostgresDecodable {
-    public init(postgresText text: String) throws {
-        guard let value = Int64(text) else { throw decodingError(text, as: Int64.self) }
-        self = value
-    }
-}
-
-extension Int32: PostgresDecodable {
-    public init(postgresText text: String) throws {
-        guard let value = Int32(text) else { throw decodingError(text, as: Int32.self) }
-        self = value
-    }
-}
+extension Int: PostgresDecodable {}
+extension Int64: PostgresDecodable {}
+extension Int32: PostgresDecodable {}
 
 extension Double: PostgresDecodable {
     public init(postgresText text: String) throws {
