@@ -8,6 +8,10 @@ import Foundation
 /// why the type may cross tasks.
 public final class Connection: @unchecked Sendable {
     let handle: OpaquePointer
+    /// Statements prepared on this session, by SQL text: parsed and planned once, then
+    /// executed many times (PostgreSQL re-plans them itself when the schema changes).
+    private var prepared: [String: String] = [:]
+    private static let maxPrepared = 500
 
     /// Connects with a conninfo string (`host=/tmp dbname=x`) or a URI (`postgres://…`).
     public init(_ conninfo: String) throws {
@@ -41,6 +45,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Re-establishes a lost connection.
     public func reconnect() throws {
+        prepared.removeAll()
         PQreset(handle)
         guard PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError.connection(handle, "cannot reconnect to PostgreSQL")
@@ -87,11 +92,25 @@ public final class Connection: @unchecked Sendable {
             offsets.append(storage.count)
             storage.append(contentsOf: bind.utf8CString)
         }
+        let name = try preparedStatement(for: sql, parameterCount: binds.count)
         let raw = storage.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             let values: [UnsafePointer<CChar>?] = offsets.map { offset in offset.map { buffer.baseAddress! + $0 } }
-            return PQexecParams(handle, sql, Int32(binds.count), nil, values, nil, nil, 0)
+            return PQexecPrepared(handle, name, Int32(binds.count), values, nil, nil, 0)
         }
         return try check(raw)
+    }
+
+    /// The name of `sql` prepared on this session, preparing it on first use.
+    private func preparedStatement(for sql: String, parameterCount: Int) throws -> String {
+        if let name = prepared[sql] { return name }
+        if prepared.count >= Self.maxPrepared {
+            try execute("DEALLOCATE ALL")
+            prepared.removeAll()
+        }
+        let name = "backbone_\(prepared.count)"
+        _ = try check(PQprepare(handle, name, sql, Int32(parameterCount), nil))
+        prepared[sql] = name
+        return name
     }
 
     /// Turns a raw result into a `QueryResult` or throws the error it carries.
