@@ -254,4 +254,26 @@ GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key;
 
 INSERT INTO schema_migrations (version) VALUES (1) ON CONFLICT DO NOTHING;
 INSERT INTO schema_migrations (version) VALUES (2) ON CONFLICT DO NOTHING;
+-- Servers cache API keys and registry records; these notifications tell every server
+-- process to drop its cache when a key or a registry row changes.
+CREATE OR REPLACE FUNCTION notify_backbone_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify(TG_ARGV[0], TG_TABLE_NAME);
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS api_keys_changed ON api_keys;
+CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_keys');
+DO $$
+DECLARE registry text;
+BEGIN
+    FOREACH registry IN ARRAY ARRAY['agendas', 'indicators', 'partners', 'neighborhoods', 'commitments'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', registry || '_changed', registry);
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I FOR EACH STATEMENT '
+                       'EXECUTE FUNCTION notify_backbone_change(''backbone_registry'')', registry || '_changed', registry);
+    END LOOP;
+END $$;
+
 INSERT INTO schema_migrations (version) VALUES (3) ON CONFLICT DO NOTHING;
+INSERT INTO schema_migrations (version) VALUES (4) ON CONFLICT DO NOTHING;

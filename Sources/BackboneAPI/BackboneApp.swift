@@ -18,18 +18,50 @@ public struct BackboneApp: Sendable {
         self.files = files
         self.logger = logger
         self.suppression = suppression
+        let caches = CacheBox()
+        changes = ChangeListener(conninfo: pool.conninfo, channels: ["backbone_keys", "backbone_registry"], logger: logger) { channel in
+            switch channel {
+            case "backbone_keys": caches.keys?.removeAll()
+            default: caches.registry?.removeAll()
+            }
+        }
+        keyCache = ChangeAwareCache(listener: changes)
+        registryCache = ChangeAwareCache(listener: changes)
+        caches.keys = keyCache
+        caches.registry = registryCache
     }
 
     /// The router with every endpoint `openapi.yaml` describes.
+    /// Hears key and registry changes from every server process, so caches stay true.
+    let changes: ChangeListener
+    let keyCache: ChangeAwareCache<String, APIKey>
+    let registryCache: ChangeAwareCache<String, Data>
+
+    /// Starts listening for changes; until then (and whenever it is disconnected) nothing is cached.
+    public func start() {
+        changes.start()
+    }
+
+    public func stop() {
+        changes.stop()
+    }
+
     public func router() throws -> Router {
         var router = Router()
-        let authenticator = Authenticator(pool: pool)
+        let authenticator = Authenticator(pool: pool, cache: keyCache)
         try HealthRoutes(pool: pool, openAPI: files.openAPIYAML()).register(in: &router)
         KeyRoutes(pool: pool, authenticator: authenticator).register(in: &router)
-        RegistryRoutes(pool: pool, authenticator: authenticator).register(in: &router)
+        RegistryRoutes(pool: pool, authenticator: authenticator, cache: registryCache).register(in: &router)
         MeasurementRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         LockRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         ReportRoutes(pool: pool, authenticator: authenticator, suppression: suppression).register(in: &router)
         return router
     }
+}
+
+/// Lets the listener's handler reach caches made after it (they need the listener first).
+private final class CacheBox: @unchecked Sendable {
+    // Written once in BackboneApp.init before the listener starts; read-only afterwards.
+    var keys: ChangeAwareCache<String, APIKey>?
+    var registry: ChangeAwareCache<String, Data>?
 }

@@ -70,6 +70,8 @@ struct ServeCommand: AsyncParsableCommand {
             maxBodySize: maxBodyBytes ?? environment["MAX_BODY_BYTES"].flatMap(Int.init) ?? 32 * 1024 * 1024,
             idleTimeout: .seconds(Int64(idleTimeout ?? environment["IDLE_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 30)))
         let server = HTTPServer(configuration: configuration, router: try app.router(), logger: logger)
+        app.start()
+        defer { app.stop() }
         let group = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

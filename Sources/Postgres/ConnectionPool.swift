@@ -12,7 +12,8 @@ import NIOPosix
 /// costs callers at most the one statement that was in flight.
 public final class ConnectionPool: Sendable {
     public let size: Int
-    private let conninfo: String
+    /// Where the pool connects (for companions such as a `ChangeListener`).
+    public let conninfo: String
     private let threads: NIOThreadPool
     private let state = NIOLockedValueBox(State())
     private let logger: Logger

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import TestSupport
 import Testing
 
@@ -41,6 +42,42 @@ struct AuthTests {
         let listed = try await app.coordinator("GET", "/v1/keys")
         #expect(!listed.text.contains(secret))
         #expect(!listed.text.contains("secret"))
+        try await app.stop()
+    }
+
+    @Test func aKeyRevokedByAnotherProcessStopsWorkingWithinASecond() async throws {
+        let app = try await TestApp.start()
+        let viewer = try await app.key(role: "viewer")
+        // Warm the cache, then revoke behind this server's back, as another server would.
+        #expect(try await app.request("GET", "/v1/agendas", key: viewer).status == 200)
+        #expect(try await app.request("GET", "/v1/agendas", key: viewer).status == 200)
+        try Connection(app.conninfo).query("UPDATE api_keys SET revoked_at = now() WHERE role = 'viewer'")
+        var status = 200
+        let deadline = ContinuousClock.now + .seconds(3)
+        while status == 200, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            status = try await app.request("GET", "/v1/agendas", key: viewer).status
+        }
+        #expect(status == 401)
+        try await app.stop()
+    }
+
+    @Test func registryReadsSeeChangesMadeByAnotherProcess() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        #expect(try await app.coordinator("GET", "/v1/partners/p3").status == 404)
+        #expect(try await app.coordinator("GET", "/v1/partners/literacy-now").json["name"] as? String == "Literacy Now")
+        try Connection(app.conninfo).query("UPDATE partners SET name = 'Literacy Now!' WHERE id = 'literacy-now'")
+        var name = ""
+        let deadline = ContinuousClock.now + .seconds(3)
+        while name != "Literacy Now!", ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            name = try await app.coordinator("GET", "/v1/partners/literacy-now").json["name"] as? String ?? ""
+        }
+        #expect(name == "Literacy Now!")
+        // A write through this server is visible to its next read at once.
+        _ = try await app.coordinator("PATCH", "/v1/partners/literacy-now", json: #"{"name": "LN"}"#)
+        #expect(try await app.coordinator("GET", "/v1/partners/literacy-now").json["name"] as? String == "LN")
         try await app.stop()
     }
 

@@ -8,6 +8,7 @@ import TestSupport
 
 /// A Backbone server on a real socket over a database of its own, with a coordinator key.
 struct TestApp {
+    let app: BackboneApp
     let server: HTTPServer
     let pool: ConnectionPool
     let conninfo: String
@@ -29,10 +30,12 @@ struct TestApp {
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: try app.router(), logger: logger)
         let address = try await server.start()
-        return TestApp(server: server, pool: pool, conninfo: conninfo, port: address.port!, coordinator: coordinator)
+        app.start()
+        return TestApp(app: app, server: server, pool: pool, conninfo: conninfo, port: address.port!, coordinator: coordinator)
     }
 
     func stop() async throws {
+        app.stop()
         try await server.shutdown()
         try await pool.close()
     }

@@ -76,6 +76,8 @@ struct KeyRoutes {
             guard let key = try await database(pool, { try APIKeys.revoke($0, id: id) }) else {
                 throw Problem.notFound("No key \(id).")
             }
+            // Other processes hear of it by NOTIFY; this one forgets at once.
+            authenticator.cache.removeAll()
             return try .json(key)
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import BackboneCore
 import HTTPServer
 import Postgres
@@ -7,6 +8,8 @@ import Postgres
 struct RegistryRoutes {
     let pool: ConnectionPool
     let authenticator: Authenticator
+    /// Encoded records by path; every write empties it (here at once, elsewhere by NOTIFY).
+    let cache: ChangeAwareCache<String, Data>
 
     static let resources: [RegistryResource] = [.agendas, .indicators, .partners, .neighborhoods, .commitments]
 
@@ -18,6 +21,7 @@ struct RegistryRoutes {
         let store = RegistryStore(resource)
         let pool = self.pool
         let authenticator = self.authenticator
+        let cache = self.cache
         let collection = "/v1/\(resource.path)"
         let item = "\(collection)/{key}"
 
@@ -25,6 +29,7 @@ struct RegistryRoutes {
             try await authenticator.caller(of: request).requireCoordinator("change the registry")
             let body = try request.jsonObject()
             let created = try await database(pool) { try store.create($0, body: body) }
+            cache.removeAll()
             let key = created.objectValue?[resource.key.name].map(Self.keyText) ?? ""
             return try .json(created, status: .created, location: "\(collection)/\(key)")
         }
@@ -43,18 +48,25 @@ struct RegistryRoutes {
         router.get(item) { request in
             _ = try await authenticator.caller(of: request)
             let key = request.parameter("key")
-            return try .json(try await database(pool, transaction: false) { try store.get($0, key: key) })
+            let body = try await cache.value(for: request.path) {
+                try JSONCoding.encoder.encode(try await database(pool, transaction: false) { try store.get($0, key: key) })
+            }
+            return HTTPResponse(contentType: "application/json", body: body ?? Data())
         }
         router.patch(item) { request in
             try await authenticator.caller(of: request).requireCoordinator("change the registry")
             let body = try request.jsonObject()
             let key = request.parameter("key")
-            return try .json(try await database(pool) { try store.update($0, key: key, body: body) })
+            let updated = try await database(pool) { try store.update($0, key: key, body: body) }
+            cache.removeAll()
+            return try .json(updated)
         }
         router.delete(item) { request in
             try await authenticator.caller(of: request).requireCoordinator("change the registry")
             let key = request.parameter("key")
-            guard let remaining = try await database(pool, operation: { try store.deactivate($0, key: key) }) else {
+            let remaining = try await database(pool, operation: { try store.deactivate($0, key: key) })
+            cache.removeAll()
+            guard let remaining else {
                 return HTTPResponse(status: .noContent)
             }
             return try .json(remaining)

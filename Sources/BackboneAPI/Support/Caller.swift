@@ -32,6 +32,8 @@ struct Caller: Sendable {
 /// revoked key stops working at once.
 struct Authenticator: Sendable {
     let pool: ConnectionPool
+    /// Live keys by secret; emptied whenever any key changes, in any server process.
+    let cache: ChangeAwareCache<String, APIKey>
 
     func caller(of request: HTTPRequest) async throws -> Caller {
         guard let header = request.headers.first(name: "authorization") else {
@@ -42,7 +44,8 @@ struct Authenticator: Sendable {
             throw Self.unauthorized("The Authorization header must be: Bearer <secret>.")
         }
         let secret = String(parts[1]).trimmingCharacters(in: .whitespaces)
-        guard let key = try await pool.withConnection({ try APIKeys.authenticate($0, secret: secret) }) else {
+        let pool = self.pool
+        guard let key = try await cache.value(for: secret, load: { try await pool.withConnection { try APIKeys.authenticate($0, secret: secret) } }) else {
             throw Self.unauthorized("The API key is unknown or revoked.")
         }
         return Caller(key: key)
