@@ -25,3 +25,17 @@ struct JSONParserTests {
         }
     }
 }
+
+@Suite("JSON writing")
+struct JSONWriterTests {
+    @Test func writesWhatParsesBackToTheSameValue() throws {
+        let value = JSONValue.object([
+            "text": .string("quote \" backslash \\ newline \n tab \t bell \u{07} café 🚀"), "whole": .number(42), "fraction": .number(0.1),
+            "tiny": .number(1e-300), "big": .number(1e20), "negative": .number(-7.25), "flags": .array([.bool(true), .bool(false), .null]),
+            "nested": .object(["empty": .array([]), "object": .object([:])]),
+        ])
+        let bytes = value.jsonBytes
+        #expect(try JSONValue.parse(Data(bytes)) == value)
+        #expect(String(decoding: bytes, as: UTF8.self).hasPrefix(#"{"big":1e+20,"flags":[true,false,null],"fraction":0.1,"#))
+    }
+}

@@ -49,7 +49,7 @@ struct RegistryRoutes {
             _ = try await authenticator.caller(of: request)
             let key = request.parameter("key")
             let body = try await cache.value(for: request.path) {
-                try JSONCoding.encoder.encode(try await database(pool, transaction: false) { try store.get($0, key: key) })
+                Data(try await database(pool, transaction: false) { try store.get($0, key: key) }.jsonBytes)
             }
             return HTTPResponse(contentType: "application/json", body: body ?? Data())
         }

@@ -66,7 +66,7 @@ extension HTTPRequest {
 extension HTTPResponse {
     /// A JSON value (as built by the registry), with an optional status and Location.
     static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok, location: String? = nil) throws -> HTTPResponse {
-        var response = HTTPResponse(status: status, contentType: "application/json", body: try JSONCoding.encoder.encode(value))
+        var response = HTTPResponse(status: status, contentType: "application/json", body: value.jsonBytes)
         if let location { response.headers.add(name: "location", value: location) }
         return response
     }
