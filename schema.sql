@@ -197,49 +197,70 @@ CREATE TABLE IF NOT EXISTS measurement_rollups (
     PRIMARY KEY (indicator_code, period_start, neighborhood_code, dimension_key)
 );
 
--- Recomputes the rollup cells a statement touched, from the measurements themselves.
--- Writers of one indicator take turns (advisory lock) so that each recompute sees the
--- others' committed rows and no update is lost.
-CREATE OR REPLACE FUNCTION refresh_measurement_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Inserted measurements are added to their rollup cells; concurrent writers serialize
+-- only on the cells they share (row locks taken in key order), and each addition reads
+-- the latest committed cell, so none is lost.
+CREATE OR REPLACE FUNCTION add_inserted_measurements_to_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO measurement_rollups AS r
+    SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
+           (array_agg(m.dimensions))[1], count(*), array_agg(DISTINCT m.partner_id ORDER BY m.partner_id),
+           sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
+    FROM changed_new m JOIN indicators i ON i.code = m.indicator_code
+    CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
+                               * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
+    GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key
+    ORDER BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key
+    ON CONFLICT (indicator_code, period_start, neighborhood_code, dimension_key) DO UPDATE SET
+        measurements = r.measurements + EXCLUDED.measurements,
+        partners = ARRAY(SELECT DISTINCT p FROM unnest(r.partners || EXCLUDED.partners) AS p ORDER BY p),
+        sum_value = r.sum_value + EXCLUDED.sum_value,
+        sum_numerator = r.sum_numerator + EXCLUDED.sum_numerator,
+        sum_denominator = r.sum_denominator + EXCLUDED.sum_denominator,
+        min_value = least(r.min_value, EXCLUDED.min_value),
+        max_value = greatest(r.max_value, EXCLUDED.max_value);
+    RETURN NULL;
+END $$;
+
+-- Updated and deleted measurements can lower a minimum or drop a partner, so their
+-- cells are recomputed from the measurements, after locking the cells in key order
+-- (the recompute then sees every committed change to them).
+CREATE OR REPLACE FUNCTION recompute_changed_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     CREATE TEMP TABLE IF NOT EXISTS rollup_cells (
         indicator_code text, period_start date, neighborhood_code text, dimension_key text
     ) ON COMMIT DELETE ROWS;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO rollup_cells SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_new;
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        INSERT INTO rollup_cells SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old;
-    END IF;
-    PERFORM pg_advisory_xact_lock(hashtext('rollup:' || indicator_code))
-    FROM (SELECT DISTINCT indicator_code FROM rollup_cells ORDER BY 1) AS indicators;
-    DELETE FROM measurement_rollups r USING (SELECT DISTINCT * FROM rollup_cells) c
+    DELETE FROM rollup_cells;
+    INSERT INTO rollup_cells SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old;
+    PERFORM 1 FROM measurement_rollups r JOIN rollup_cells c USING (indicator_code, period_start, neighborhood_code, dimension_key)
+    ORDER BY r.indicator_code, r.period_start, r.neighborhood_code, r.dimension_key FOR UPDATE OF r;
+    DELETE FROM measurement_rollups r USING rollup_cells c
     WHERE r.indicator_code = c.indicator_code AND r.period_start = c.period_start
       AND r.neighborhood_code = c.neighborhood_code AND r.dimension_key = c.dimension_key;
     INSERT INTO measurement_rollups
     SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
            (array_agg(m.dimensions))[1], count(*), array_agg(DISTINCT m.partner_id ORDER BY m.partner_id),
            sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
-    FROM (SELECT DISTINCT * FROM rollup_cells) c
+    FROM rollup_cells c
     JOIN measurements m ON m.indicator_code = c.indicator_code AND m.period_start = c.period_start
          AND m.neighborhood_code = c.neighborhood_code AND m.dimension_key = c.dimension_key
     JOIN indicators i ON i.code = m.indicator_code
     CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
                                * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
     GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key;
-    DELETE FROM rollup_cells;
     RETURN NULL;
 END $$;
 
+DROP FUNCTION IF EXISTS refresh_measurement_rollups() CASCADE;
 DROP TRIGGER IF EXISTS measurements_rollup_insert ON measurements;
 CREATE TRIGGER measurements_rollup_insert AFTER INSERT ON measurements
-    REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION refresh_measurement_rollups();
+    REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION add_inserted_measurements_to_rollups();
 DROP TRIGGER IF EXISTS measurements_rollup_update ON measurements;
 CREATE TRIGGER measurements_rollup_update AFTER UPDATE ON measurements
-    REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION refresh_measurement_rollups();
+    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION recompute_changed_rollups();
 DROP TRIGGER IF EXISTS measurements_rollup_delete ON measurements;
 CREATE TRIGGER measurements_rollup_delete AFTER DELETE ON measurements
-    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION refresh_measurement_rollups();
+    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION recompute_changed_rollups();
 
 -- Databases that had measurements before rollups existed get them once.
 INSERT INTO measurement_rollups

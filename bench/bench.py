@@ -88,8 +88,9 @@ class Deployment:
         combos = len(self.indicators) * len(self.leaves)
         assert per_partner_month * (part + 1) <= combos, "size too large for the synthetic registry"
         produced = 0
-        for month in MONTHS:
-            for p, partner in enumerate(self.partners):
+        # Partner by partner, as partners upload their history: a batch holds one partner's rows.
+        for p, partner in enumerate(self.partners):
+            for month in MONTHS:
                 for k in range(per_partner_month):
                     if produced == count:
                         return

@@ -55,7 +55,7 @@ struct CommandLineTests {
     @Test func serveRefusesAnUnmigratedDatabase() async throws {
         let database = try TestDatabase.fresh()
         let outcome = try await BackboneProcess.run(
-            ["serve", "--port", String(BackboneProcess.freePort())], environment: ["DATABASE_URL": database])
+            ["serve", "--port", "0"], environment: ["DATABASE_URL": database])
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("run `backbone migrate`"))
     }
@@ -63,8 +63,8 @@ struct CommandLineTests {
     @Test func serveAnswersReadyzAndStopsOnSIGTERM() async throws {
         let database = try TestDatabase.fresh()
         _ = try await BackboneProcess.run(["migrate"], environment: ["DATABASE_URL": database])
-        let port = BackboneProcess.freePort()
-        let server = try BackboneProcess.launch(["serve", "--port", String(port)], environment: ["DATABASE_URL": database])
+        let server = try BackboneProcess.launch(["serve", "--port", "0"], environment: ["DATABASE_URL": database])
+        let port = try #require(try await BackboneProcess.listeningPort(of: server), "\(server.outcome().stderr)")
         #expect(try await BackboneProcess.waitFor(port: port, path: "/readyz"))
         let ready = try await RawHTTPClient(port: port).request("GET", "/readyz")
         #expect(ready.json["status"] as? String == "ready")
@@ -81,9 +81,8 @@ struct CommandLineTests {
     @Test func serveWithoutDatabaseURLRunsAnEmbeddedPostgreSQL() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bbe-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let port = BackboneProcess.freePort()
-        let server = try BackboneProcess.launch(
-            ["serve", "--port", String(port)], environment: ["BACKBONE_DATA_DIR": folder.path])
+        let server = try BackboneProcess.launch(["serve", "--port", "0"], environment: ["BACKBONE_DATA_DIR": folder.path])
+        let port = try #require(try await BackboneProcess.listeningPort(of: server), "\(server.outcome().stderr)")
         #expect(try await BackboneProcess.waitFor(port: port, path: "/readyz", timeout: 90), "\(server.outcome().stderr)")
         // The cluster listens on a unix socket in its folder, not on TCP.
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(".s.PGSQL.5432").path))

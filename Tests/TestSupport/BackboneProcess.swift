@@ -87,22 +87,18 @@ public enum BackboneProcess {
         return Running(process: process, stdoutURL: stdoutURL, stderrURL: stderrURL)
     }
 
-    /// A free TCP port on loopback.
-    public static func freePort() -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                _ = bind(socket, $0, length)
-                _ = getsockname(socket, $0, &length)
+    /// The port a `backbone serve --port 0` reports in its "listening" log line.
+    public static func listeningPort(of running: Running, timeout: Double = 90) async throws -> Int? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, running.process.isRunning {
+            for line in running.outcome().stderr.split(separator: "\n") where line.contains("listening") {
+                if let colon = line.lastIndex(of: ":"), let port = Int(line[line.index(after: colon)...].prefix { $0.isNumber }) {
+                    return port
+                }
             }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return nil
     }
 
     /// Polls `GET path` until it answers `status` or `timeout` passes.
