@@ -44,8 +44,14 @@ class Client:
         headers = dict(self.headers)
         if body is not None:
             headers["Content-Type"] = content_type
-        self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closes connections left idle past its timeout; open a new one.
+            self.connection.close()
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
         data = response.read()
         if response.status >= 400:
             raise SystemExit(f"{method} {path}: {response.status} {data[:500]!r}")
