@@ -299,6 +299,11 @@ def run(args, deployment, size, key, port, server):
 
     # Reports: a 24-month by-neighborhood report and the scorecard, against the raw SQL they replace.
     runs = 50
+    profiler = None
+    if os.environ.get("BENCH_PROFILE"):  # e.g. BENCH_PROFILE=/tmp/reports.perf: perf samples the server during reports
+        profiler = subprocess.Popen(["perf", "record", "-F", "2000", "-g", "-p", str(server.pid), "-o", os.environ["BENCH_PROFILE"]],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
     report_path = f"/v1/reports/indicators/ind00?by=neighborhood,period&from={MONTHS[0]}&to={MONTHS[-1]}"
     report = time_http(client, report_path, runs)
     raw_report = time_sql(args.psql, args.socket,
@@ -310,6 +315,9 @@ def run(args, deployment, size, key, port, server):
                              "SELECT m.indicator_code, m.period, sum(m.value), sum(m.numerator) / nullif(sum(m.denominator), 0), "
                              "count(*) FROM measurements m JOIN indicators i ON i.code = m.indicator_code "
                              "WHERE i.agenda_id = 'literacy' GROUP BY 1, 2;", runs)
+    if profiler:
+        profiler.send_signal(2)
+        profiler.wait()
     results["reports"] = {
         "by_neighborhood_24_months": {"http_p50_ms": round(report[0], 2), "http_p99_ms": round(report[1], 2),
                                       "raw_sql_p50_ms": round(raw_report[0], 2), "raw_sql_p99_ms": round(raw_report[1], 2),

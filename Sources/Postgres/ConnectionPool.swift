@@ -34,6 +34,11 @@ public final class ConnectionPool: Sendable {
         threads.start()
     }
 
+    /// How many callers are waiting for a connection right now.
+    public var waiting: Int {
+        state.withLockedValue { $0.waiters.count }
+    }
+
     /// Runs `body` with a connection of its own, on a pool thread.
     ///
     /// If `body` leaves a transaction open (it threw mid-way), it is rolled back before

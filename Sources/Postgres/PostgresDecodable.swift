@@ -101,8 +101,15 @@ extension Array: PostgresDecodable where Element: PostgresDecodable {
 /// Parses PostgreSQL's one-dimensional array output syntax.
 enum PostgresArrayLiteral {
     static func parse(_ text: String) -> [String?]? {
+        let utf8 = text.utf8
+        guard utf8.first == UInt8(ascii: "{"), utf8.last == UInt8(ascii: "}") else { return nil }
+        // Fast path: no quoting or escaping, as in arrays of codes and numbers.
+        if !utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            let inner = text.dropFirst().dropLast()
+            if inner.isEmpty { return [] }
+            return inner.split(separator: ",", omittingEmptySubsequences: false).map { $0 == "NULL" ? nil : String($0) }
+        }
         var scalars = Substring(text).unicodeScalars[...]
-        guard scalars.first == "{", scalars.last == "}" else { return nil }
         scalars = scalars.dropFirst().dropLast()
         var elements: [String?] = []
         if scalars.isEmpty { return elements }

@@ -10,15 +10,19 @@ import Testing
 struct TestServer {
     let server: HTTPServer
     let port: Int
+    /// Counts requests that reached the slow handler, so tests can wait for one to be in flight.
+    let slowStarted: Counter
 
     static func start(maxBodySize: Int = 1024, idleTimeout: TimeAmount = .seconds(10)) async throws -> TestServer {
         var router = Router()
+        let slowStarted = Counter()
         router.get("/hello") { _ in .text("hello") }
         router.get("/echo/{word}") { request in .text(request.parameter("word")) }
         router.post("/echo") { request in
             HTTPResponse(contentType: "application/octet-stream", body: request.body.readableBytesView)
         }
         router.get("/slow") { _ in
+            slowStarted.increment()
             try await Task.sleep(for: .milliseconds(800))
             return .text("finally")
         }
@@ -27,7 +31,7 @@ struct TestServer {
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodySize: maxBodySize, idleTimeout: idleTimeout),
             router: router, logger: Logger(label: "test"))
         let address = try await server.start()
-        return TestServer(server: server, port: address.port!)
+        return TestServer(server: server, port: address.port!, slowStarted: slowStarted)
     }
 
     func client(timeout: Double = 10) throws -> RawHTTPClient {
@@ -168,7 +172,8 @@ struct ServerTests {
         let test = try await TestServer.start()
         let client = try test.client()
         try await client.send(RawHTTPClient.requestBytes("GET", "/slow"))
-        try await Task.sleep(for: .milliseconds(200))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while test.slowStarted.value == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         let shutdown = Task { try await test.server.shutdown() }
         let response = try await client.readResponse()
         #expect(response.status == 200 && response.text == "finally")
@@ -202,4 +207,12 @@ struct ProtocolErrorRequestIDTests {
         #expect(query.status == 400)
         try await test.server.shutdown()
     }
+}
+
+/// A thread-safe counter.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

@@ -25,14 +25,19 @@ struct ConnectionPoolTests {
         let pool = ConnectionPool(conninfo: TestDatabase.conninfo, size: 1)
         let order = OrderLog()
         // Hold the only connection while the waiters queue up one after another.
+        let holding = OrderLog()
         let holder = Task {
-            try await pool.withConnection { connection in try connection.query("SELECT pg_sleep(0.3)") }
+            try await pool.withConnection { connection in
+                holding.append(1)
+                try connection.query("SELECT pg_sleep(0.5)")
+            }
         }
-        try await Task.sleep(for: .milliseconds(100))
+        while holding.values.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
         var waiters: [Task<Void, Error>] = []
         for index in 0..<5 {
             waiters.append(Task { try await pool.withConnection { _ in order.append(index) } })
-            try await Task.sleep(for: .milliseconds(20))
+            // Each waiter joins the queue before the next one starts.
+            while pool.waiting < index + 1 { try await Task.sleep(for: .milliseconds(5)) }
         }
         _ = try await holder.value
         for waiter in waiters { try await waiter.value }

@@ -60,6 +60,17 @@ public enum ReportSource {
         return NeighborhoodTree(parents: parents, populations: populations)
     }
 
+    /// The first and the latest period with data, read from the rollups' primary key.
+    public static func periodBounds(_ connection: Connection, indicator: String) throws -> (first: Period?, latest: Period?) {
+        let rows = try connection.query(
+            """
+            SELECT (SELECT period FROM measurement_rollups WHERE indicator_code = \(indicator) ORDER BY period_start LIMIT 1),
+                   (SELECT period FROM measurement_rollups WHERE indicator_code = \(indicator) ORDER BY period_start DESC LIMIT 1)
+            """)
+        let (first, latest) = try rows[0].decode((String?, String?).self)
+        return (first.flatMap(Period.init), latest.flatMap(Period.init))
+    }
+
     /// Whether a report must read raw measurements instead of rollups.
     public static func needsRawRows(_ request: ReportRequest, profile: IndicatorProfile, singlePeriod: Bool) -> Bool {
         if request.groupings.contains(.partner) { return true }

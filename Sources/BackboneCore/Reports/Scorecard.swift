@@ -28,7 +28,17 @@ extension Reports {
         }
         let tree = try ReportSource.tree(connection)
         return try ReportSource.indicators(connection, agenda: agenda).map { info in
-            let partials = try ReportSource.partials(connection, indicator: info, from: nil, until: nil, raw: false)
+            // Only the periods the scorecard shows are read: the latest with data, the one
+            // before it, and (without a baseline) the first, which anchors the pace.
+            let bounds = try ReportSource.periodBounds(connection, indicator: info.code)
+            var partials: [Partial] = []
+            if let latest = bounds.latest {
+                let from = latest.previous ?? latest
+                partials = try ReportSource.partials(connection, indicator: info, from: from.start, until: latest.end, raw: false)
+                if info.profile.baseline == nil, let first = bounds.first, first < from {
+                    partials += try ReportSource.partials(connection, indicator: info, from: first.start, until: first.end, raw: false)
+                }
+            }
             let byPeriod = audience.apply(
                 Aggregator.report(partials, profile: info.profile, request: ReportRequest(groupings: [.period]), tree: tree),
                 isCount: info.profile.isCount)
@@ -37,10 +47,8 @@ extension Reports {
             guard let latest = rows.last else { return line }
             line.latest = latest
             line.latestPeriod = latest.key["period"].flatMap(Period.init)
-            if rows.count > 1 {
-                line.previous = rows[rows.count - 2]
-                line.previousPeriod = line.previous?.key["period"].flatMap(Period.init)
-            }
+            line.previousPeriod = line.latestPeriod?.previous
+            line.previous = rows.first { $0.key["period"] == line.previousPeriod?.description }
             if let now = latest.value, let before = line.previous?.value {
                 line.trend = now > before ? "up" : now < before ? "down" : "flat"
                 line.improving = now == before ? nil : (now > before) == info.profile.increaseIsBetter
