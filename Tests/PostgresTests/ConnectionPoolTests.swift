@@ -26,10 +26,12 @@ struct ConnectionPoolTests {
         let order = OrderLog()
         // Hold the only connection while the waiters queue up one after another.
         let holding = OrderLog()
+        let release = OrderLog()
         let holder = Task {
             try await pool.withConnection { connection in
                 holding.append(1)
-                try connection.query("SELECT pg_sleep(0.5)")
+                // Hold the connection until every waiter has queued (at most 10 s).
+                for _ in 0..<1000 where release.values.isEmpty { try connection.query("SELECT pg_sleep(0.01)") }
             }
         }
         while holding.values.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
@@ -39,6 +41,7 @@ struct ConnectionPoolTests {
             // Each waiter joins the queue before the next one starts.
             while pool.waiting < index + 1 { try await Task.sleep(for: .milliseconds(5)) }
         }
+        release.append(1)
         _ = try await holder.value
         for waiter in waiters { try await waiter.value }
         #expect(order.values == [0, 1, 2, 3, 4])
