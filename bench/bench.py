@@ -186,6 +186,23 @@ def rss_kib(pid):
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
+def cpu_seconds(pids):
+    """User plus system CPU time the processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and open(f"/proc/{p}/comm").read().strip() == "postgres"]
+
+
 def percentiles(samples):
     ordered = sorted(samples)
     return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -261,9 +278,14 @@ def run(args, deployment, size, key, port, server):
     results = {"size": size, "seed": args.seed}
     rounds = []
     peak_rss = 0
+    cpu = {"server": 0.0, "postgres": 0.0, "elapsed": 0.0}
     for number in range(3):
         batches = list(json_batches(deployment.rows(round_size, part=number)))
+        server_before, postgres_before = cpu_seconds([server.pid]), cpu_seconds(postgres_pids())
         rate, rows, elapsed = send_concurrently(port, key, batches, "application/json")
+        cpu["server"] += cpu_seconds([server.pid]) - server_before
+        cpu["postgres"] += cpu_seconds(postgres_pids()) - postgres_before
+        cpu["elapsed"] += elapsed
         rss, hwm = rss_kib(server.pid)
         peak_rss = max(peak_rss, hwm)
         rounds.append({"rows": rows, "seconds": round(elapsed, 2), "rows_per_second": round(rate), "rss_mib": round(rss / 1024, 1)})
@@ -294,7 +316,8 @@ def run(args, deployment, size, key, port, server):
     json_rate = statistics.mean(r["rows_per_second"] for r in rounds)
     results["ingest"] = {"json_rows_per_second": round(json_rate), "csv_rows_per_second": round(csv_rate),
                          "copy_rows_per_second": round(copy_rate), "json_ratio_to_copy": round(json_rate / copy_rate, 3),
-                         "csv_ratio_to_copy": round(csv_rate / copy_rate, 3), "rounds": rounds, "stored": stored}
+                         "csv_ratio_to_copy": round(csv_rate / copy_rate, 3), "rounds": rounds, "stored": stored,
+                         "cpu_seconds_json": {name: round(value, 1) for name, value in cpu.items()}}
     results["memory"] = {"peak_rss_mib": round(peak_rss / 1024, 1), "rss_after_rounds_mib": [r["rss_mib"] for r in rounds]}
 
     # Reports: a 24-month by-neighborhood report and the scorecard, against the raw SQL they replace.
@@ -356,6 +379,8 @@ def print_table(r, path):
         f"{'scorecard p99':44} {rep['scorecard']['http_p99_ms']:>11} ms {rep['scorecard']['raw_sql_p99_ms']:>11} ms",
         f"{'GET /v1/indicators/{code} vs /healthz':44} {rd['indicator_rps']:>10,} r/s {rd['healthz_rps']:>10,} r/s {rd['ratio']:>8}",
         f"{'peak RSS during ingest':44} {m['peak_rss_mib']:>11} MiB   (after rounds: {m['rss_after_rounds_mib']})",
+        f"JSON ingest CPU: server {i['cpu_seconds_json']['server']} s, PostgreSQL {i['cpu_seconds_json']['postgres']} s, "
+        f"in {i['cpu_seconds_json']['elapsed']} s on {os.cpu_count()} cores",
         f"measurements stored: {i['stored']:,}; results: {path}",
     ]
     print("\n".join(lines))
