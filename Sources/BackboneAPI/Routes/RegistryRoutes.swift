@@ -64,7 +64,7 @@ struct RegistryRoutes {
         router.delete(item) { request in
             try await authenticator.caller(of: request).requireCoordinator("change the registry")
             let key = request.parameter("key")
-            let remaining = try await database(pool, operation: { try store.deactivate($0, key: key) })
+            let remaining = try await database(pool) { try store.deactivate($0, key: key) }
             cache.removeAll()
             guard let remaining else {
                 return HTTPResponse(status: .noContent)
@@ -97,8 +97,4 @@ struct ListPage<Item: Encodable & Sendable>: Encodable, Sendable {
         try container.encode(items, forKey: .items)
         try container.encode(nextCursor, forKey: .nextCursor)
     }
-}
-
-private func database<T: Sendable>(_ pool: ConnectionPool, operation: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-    try await database(pool, transaction: true, operation)
 }
