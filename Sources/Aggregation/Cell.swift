@@ -10,7 +10,7 @@ public struct Cell: Sendable, Hashable {
     /// How many distinct partners stand behind it.
     public var partners: Int
     /// Which partners stand behind it (for the coordinator; not for the wire of a suppressed report).
-    public var partnerIDs: Set<String>
+    public var partnerIDs: PartnerSet
     /// The smallest underlying value.
     public var min: Double?
     /// The largest underlying value.

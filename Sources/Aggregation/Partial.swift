@@ -14,7 +14,7 @@ public struct Partial: Sendable, Hashable {
     /// The reporting partner of a raw measurement; `nil` for a rollup over partners.
     public var partner: String?
     /// The distinct partners behind it.
-    public var partners: Set<String>
+    public var partners: PartnerSet
     /// How many measurements are behind it.
     public var count: Int
     /// The sum of the underlying values.
@@ -34,7 +34,7 @@ public struct Partial: Sendable, Hashable {
     /// and ``merge(_:)`` to build rollups.
     public init(
         neighborhood: String, period: Period, dimensions: [String: String] = [:], partner: String?,
-        partners: Set<String>, count: Int, sum: Double, sumNumerator: Double = 0, sumDenominator: Double = 0,
+        partners: PartnerSet, count: Int, sum: Double, sumNumerator: Double = 0, sumDenominator: Double = 0,
         min: Double, max: Double, values: [Double]?
     ) {
         self.neighborhood = neighborhood

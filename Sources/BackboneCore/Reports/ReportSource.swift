@@ -124,7 +124,7 @@ public enum ReportSource {
             guard let period = Period(periodText) else { return nil }
             return Partial(
                 neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText), partner: nil,
-                partners: Set(partners), count: count, sum: sum, sumNumerator: sumNumerator, sumDenominator: sumDenominator,
+                partners: PartnerSet(partners), count: count, sum: sum, sumNumerator: sumNumerator, sumDenominator: sumDenominator,
                 min: min, max: max, values: nil)
         }
     }
