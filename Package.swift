@@ -86,7 +86,7 @@ let package = Package(
         // Helpers the test targets share: a raw HTTP client, test databases, the CLI.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "BackboneCoreTests", dependencies: ["BackboneCore", "Postgres"]),
+        .testTarget(name: "BackboneCoreTests", dependencies: ["Aggregation", "BackboneCore", "Postgres"]),
         .testTarget(
             name: "AggregationTests",
             dependencies: ["Aggregation", .product(name: "PropertyBased", package: "swift-property-based")]

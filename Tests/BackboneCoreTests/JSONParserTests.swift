@@ -1,3 +1,4 @@
+import Aggregation
 import BackboneCore
 import Foundation
 import Testing
@@ -37,5 +38,15 @@ struct JSONWriterTests {
         let bytes = value.jsonBytes
         #expect(try JSONValue.parse(Data(bytes)) == value)
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix(#"{"big":1e+20,"flags":[true,false,null],"fraction":0.1,"#))
+    }
+}
+
+@Suite("Partner arrays from PostgreSQL")
+struct PartnerArrayTests {
+    @Test func readsPlainAndQuotedElements() throws {
+        #expect(Set(try PartnerSet(postgresText: "{central-library,literacy-now}")) == ["central-library", "literacy-now"])
+        #expect(Set(try PartnerSet(postgresText: #"{"null",p1}"#)) == ["null", "p1"])
+        #expect(try PartnerSet(postgresText: "{}").isEmpty)
+        #expect(throws: (any Error).self) { try PartnerSet(postgresText: "p1,p2") }
     }
 }

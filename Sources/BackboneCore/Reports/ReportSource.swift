@@ -91,6 +91,14 @@ public enum ReportSource {
             dimensionCache[text] = parsed
             return parsed
         }
+        // A report reads thousands of rows over a few dozen periods: parse each spelling once.
+        var periodCache: [String: Period] = [:]
+        func period(_ text: String) -> Period? {
+            if let known = periodCache[text] { return known }
+            let parsed = Period(text)
+            periodCache[text] = parsed
+            return parsed
+        }
         if raw {
             let rows = try connection.query(
                 """
@@ -101,7 +109,7 @@ public enum ReportSource {
             return try rows.compactMap { row in
                 let (partner, neighborhood, periodText, dimensionText, value, numerator, denominator) =
                     try row.decode((String, String, String, String, Double?, Double?, Double?).self)
-                guard let period = Period(periodText) else { return nil }
+                guard let period = period(periodText) else { return nil }
                 if let numerator, let denominator {
                     return .ratioMeasurement(
                         partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText),
@@ -120,11 +128,11 @@ public enum ReportSource {
             """)
         return try rows.compactMap { row in
             let (neighborhood, periodText, dimensionText, partners, count, sum, sumNumerator, sumDenominator, min, max) =
-                try row.decode((String, String, String, [String], Int, Double, Double, Double, Double, Double).self)
-            guard let period = Period(periodText) else { return nil }
+                try row.decode((String, String, String, PartnerSet, Int, Double, Double, Double, Double, Double).self)
+            guard let period = period(periodText) else { return nil }
             return Partial(
                 neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText), partner: nil,
-                partners: PartnerSet(partners), count: count, sum: sum, sumNumerator: sumNumerator, sumDenominator: sumDenominator,
+                partners: partners, count: count, sum: sum, sumNumerator: sumNumerator, sumDenominator: sumDenominator,
                 min: min, max: max, values: nil)
         }
     }
