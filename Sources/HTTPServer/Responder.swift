@@ -14,7 +14,8 @@ struct Responder: Sendable {
         let started = ContinuousClock.now
         var response: HTTPResponse
         let match: Router.Match
-        if (request.path.removingPercentEncoding ?? request.path).contains("\u{0}") || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
+        // Only "%00" decodes to NUL in a path; query values arrive decoded.
+        if request.path.contains("%00") || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
             match = .found({ _ in throw Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request") }, parameters: [:])
         } else {
             match = router.match(request.method, path: request.path)

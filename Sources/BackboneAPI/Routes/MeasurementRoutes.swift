@@ -157,7 +157,7 @@ struct MeasurementRoutes {
             if replayed { response.headers.add(name: "idempotent-replayed", value: "true") }
             return response
         } catch let rejection as MeasurementIngestion.Rejection {
-            let errors = rejection.issues.map { Problem.FieldError(row: $0.row, field: $0.field, code: $0.code, message: $0.message) }
+            let errors = rejection.issues.map(Problem.FieldError.init)
             let rows = Set(rejection.issues.compactMap(\.row)).count
             let detail = "\(rows) of \(rejection.received) rows have problems; nothing was stored. Fix them, or send ?mode=partial to store the valid rows."
             if rejection.onlyLocks {

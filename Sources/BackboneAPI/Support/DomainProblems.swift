@@ -8,7 +8,7 @@ extension Problem {
     init(_ error: DomainError) {
         switch error {
         case .invalid(let issues):
-            self = .invalid(issues.map { FieldError(row: $0.row, field: $0.field, code: $0.code, message: $0.message) })
+            self = .invalid(issues.map(FieldError.init))
         case .notFound(let detail):
             self = .notFound(detail)
         case .conflict(let code, let detail):
@@ -18,6 +18,13 @@ extension Problem {
         case .malformed(let code, let detail):
             self = .badRequest(detail, code: code)
         }
+    }
+}
+
+extension Problem.FieldError {
+    /// The wire form of a domain issue (the domain layer knows nothing of HTTP).
+    init(_ issue: FieldIssue) {
+        self.init(row: issue.row, field: issue.field, code: issue.code, message: issue.message)
     }
 }
 
