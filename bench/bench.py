@@ -200,7 +200,14 @@ def cpu_seconds(pids):
 
 
 def postgres_pids():
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and open(f"/proc/{p}/comm").read().strip() == "postgres"]
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and open(f"/proc/{entry}/comm").read().strip() == "postgres":
+                pids.append(int(entry))
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a backend that exited between the listing and the read
+    return pids
 
 
 def percentiles(samples):

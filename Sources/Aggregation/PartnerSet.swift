@@ -18,7 +18,7 @@ public struct PartnerSet: Hashable, Sendable, Sequence, ExpressibleByArrayLitera
         for number in PartnerNumbers.numbers(for: ids) { insert(number: number) }
     }
 
-    private mutating func insert(number: Int) {
+    mutating func insert(number: Int) {
         let word = number >> 6
         if word >= words.count { words.append(contentsOf: repeatElement(0, count: word - words.count + 1)) }
         words[word] |= 1 << UInt64(number & 63)
@@ -75,6 +75,36 @@ public struct PartnerSet: Hashable, Sendable, Sequence, ExpressibleByArrayLitera
 
     private var trimmed: ArraySlice<UInt64> {
         words[..<(words.lastIndex { $0 != 0 }.map { $0 + 1 } ?? 0)]
+    }
+}
+
+/// Partner sets from the partner numbers another system keeps (the database's
+/// `partners.number`): each of its numbers is translated once, so reading a cell's
+/// partners is a table lookup per number rather than a string per partner.
+public struct PartnerNumbering: Sendable {
+    /// This process's number for each outside number; -1 where none is known.
+    private var processNumbers: [Int] = []
+
+    /// `partners` pairs each outside number with its partner id.
+    public init(_ partners: some Sequence<(number: Int, id: String)>) {
+        let partners = Array(partners)
+        let numbers = PartnerNumbers.numbers(for: partners.map(\.id))
+        for (partner, processNumber) in zip(partners, numbers) where partner.number >= 0 {
+            if partner.number >= processNumbers.count {
+                processNumbers.append(contentsOf: repeatElement(-1, count: partner.number - processNumbers.count + 1))
+            }
+            processNumbers[partner.number] = processNumber
+        }
+    }
+
+    /// The set of the partners with these outside numbers; nil if one of them is unknown.
+    public func set(_ numbers: some Sequence<Int>) -> PartnerSet? {
+        var set = PartnerSet()
+        for number in numbers {
+            guard number >= 0, number < processNumbers.count, processNumbers[number] >= 0 else { return nil }
+            set.insert(number: processNumbers[number])
+        }
+        return set
     }
 }
 

@@ -24,4 +24,15 @@ struct PartnerSetTests {
         #expect(grown == direct)
         #expect(Set([grown, direct]).count == 1)
     }
+
+    @Test func outsideNumbersTranslateToTheSamePartners() {
+        // The database numbers partners its own way; sets built from its numbers must equal
+        // sets built from the ids, and an unknown number must not pass for nobody.
+        let numbering = PartnerNumbering([(number: 7, id: "library"), (number: 130, id: "clinic"), (number: 2, id: "school")])
+        #expect(numbering.set([2, 7]) == ["school", "library"])
+        #expect(numbering.set([130]) == ["clinic"])
+        #expect(numbering.set([]) == PartnerSet())
+        #expect(numbering.set([7, 8]) == nil)
+        #expect(numbering.set([-1]) == nil)
+    }
 }

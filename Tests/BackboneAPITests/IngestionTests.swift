@@ -11,7 +11,7 @@ struct IngestionTests {
         #expect(first.json["created"] as? Int == 1)
         let same = try await app.coordinator("POST", "/v1/measurements", json: row(value: "12"))
         #expect(same.json["unchanged"] as? Int == 1 && same.json["created"] as? Int == 0)
-        #expect(try app.count("measurement_history") == 1)
+        #expect(try await app.historyActions() == [["created"]])
         let changed = try await app.coordinator("POST", "/v1/measurements", json: row(value: "15"))
         #expect(changed.json["updated"] as? Int == 1)
         #expect(try app.count("measurements") == 1)
@@ -61,7 +61,7 @@ struct IngestionTests {
         #expect(response.json["updated"] as? Int == 1 && response.json["created"] as? Int == 1)
         #expect(try app.count("measurements") == 1)
         #expect(try app.count("measurements", where: "value = 5") == 1)
-        #expect(try app.count("measurement_history") == 1)
+        #expect(try await app.historyActions() == [["created"]])
         try await app.stop()
     }
 
@@ -74,7 +74,7 @@ struct IngestionTests {
         #expect(first.status == 200 && retry.status == 200)
         #expect(retry.body == first.body)
         #expect(retry.header("idempotent-replayed") == "true")
-        #expect(try app.count("measurement_history") == 2)
+        #expect(try await app.historyActions() == [["created"], ["created"]])
         let other = try await app.request(
             "POST", "/v1/measurements", key: app.coordinator, json: batch([row(period: "2026-03")]), headers: ["Idempotency-Key": "upload-2026-02"])
         #expect(other.status == 409 && other.json["code"] as? String == "idempotency-key-reused")
@@ -143,7 +143,12 @@ struct IngestionTests {
         #expect(response.status == 200, "\(response.text.prefix(500))")
         #expect(response.json["created"] as? Int == 10_000)
         #expect(try app.count("measurements") == 10_000)
-        #expect(try app.count("measurement_history") == 10_000)
+        // Every row's audit trail starts with its creation by this batch.
+        let batchID = try #require(response.json["batch_id"] as? String)
+        let firstID = try #require((try await app.coordinator("GET", "/v1/measurements?limit=1").json["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        let created = try await app.coordinator("GET", "/v1/measurements/\(firstID)/history").json["entries"] as? [[String: Any]]
+        #expect(created?.map { $0["action"] as? String } == ["created"])
+        #expect(created?.first?["batch_id"] as? String == batchID)
 
         let csvStarted = ContinuousClock.now
         let csvResponse = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(csv.utf8), contentType: "text/csv")
@@ -186,7 +191,53 @@ struct IngestionTests {
         let history = try await app.coordinator("GET", "/v1/measurements/\(id)/history")
         let entries = try #require(history.json["entries"] as? [[String: Any]])
         #expect(entries.map { $0["action"] as? String } == ["created", "retracted"])
+        #expect((entries[0]["new"] as? [String: Any])?["value"] as? Int == 8)
         #expect((entries[1]["old"] as? [String: Any])?["value"] as? Int == 8)
+        try await app.stop()
+    }
+
+    @Test func aRetractedCorrectionKeepsItsWholeTrail() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let first = try await app.coordinator("POST", "/v1/measurements", json: row(value: "8"))
+        _ = try await app.coordinator("POST", "/v1/measurements", json: row(value: "9"))
+        _ = try await app.coordinator("POST", "/v1/measurements", json: row(value: "10"))
+        let id = try #require((try await app.coordinator("GET", "/v1/measurements").json["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        let before = try await app.coordinator("GET", "/v1/measurements/\(id)/history").json["entries"] as? [[String: Any]] ?? []
+        #expect(try await app.coordinator("DELETE", "/v1/measurements/\(id)").status == 204)
+        let after = try await app.coordinator("GET", "/v1/measurements/\(id)/history").json["entries"] as? [[String: Any]] ?? []
+        #expect(after.map { $0["action"] as? String } == ["created", "updated", "updated", "retracted"])
+        // The creation still shows the first value, its batch and its time, as it did before the retraction.
+        #expect((after[0]["new"] as? [String: Any])?["value"] as? Int == 8)
+        #expect(after[0]["batch_id"] as? String == first.json["batch_id"] as? String)
+        #expect(after[0]["at"] as? String == before.first?["at"] as? String)
+        #expect(after[0]["key"] as? String == before.first?["key"] as? String)
+        #expect((after[3]["old"] as? [String: Any])?["value"] as? Int == 10)
+        try await app.stop()
+    }
+
+    @Test func concurrentUploadsOfTheSameNewRowsStoreEachOnce() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let periods = (1...9).map { "2025-0\($0)" } + ["2025-10", "2025-11", "2025-12"]
+        let groups = ["16-24", "25-44", "45+"]
+        let bodies = (0..<4).map { copy in
+            batch(periods.flatMap { period in
+                groups.map { row(period: period, value: "\(copy)", dimensions: #"{"age_group": "\#($0)"}"#) }
+            })
+        }
+        let responses = try await withThrowingTaskGroup(of: RawHTTPClient.Response.self) { group in
+            for body in bodies { group.addTask { try await app.coordinator("POST", "/v1/measurements", json: body) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(responses.allSatisfy { $0.status == 200 }, "\(responses.map(\.text))")
+        let rows = periods.count * groups.count
+        // Each row is created by exactly one upload; every other upload updated it.
+        #expect(responses.map { $0.json["created"] as? Int ?? -1 }.reduce(0, +) == rows)
+        #expect(responses.map { ($0.json["created"] as? Int ?? 0) + ($0.json["updated"] as? Int ?? 0) }.allSatisfy { $0 == rows })
+        #expect(try app.count("measurements") == rows)
+        let trails = try await app.historyActions()
+        #expect(trails.count == rows && trails.allSatisfy { $0 == ["created", "updated", "updated", "updated"] })
         try await app.stop()
     }
 

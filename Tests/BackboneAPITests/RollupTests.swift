@@ -12,17 +12,17 @@ struct RollupTests {
         let expected = try connection.query(
             """
             SELECT m.indicator_code || ' ' || m.period || ' ' || m.neighborhood_code || ' ' || m.dimension_key || ' '
-                   || count(*) || ' ' || array_to_string(array_agg(DISTINCT m.partner_id ORDER BY m.partner_id), ',') || ' '
+                   || count(*) || ' ' || array_to_string(array_agg(DISTINCT p.number ORDER BY p.number), ',') || ' '
                    || round(sum(coalesce(m.value, m.numerator / m.denominator * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END))::numeric, 6) || ' '
                    || round(sum(coalesce(m.numerator, 0))::numeric, 6) || ' ' || round(sum(coalesce(m.denominator, 0))::numeric, 6)
-            FROM measurements m JOIN indicators i ON i.code = m.indicator_code
+            FROM measurements m JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
             GROUP BY m.indicator_code, m.period, m.neighborhood_code, m.dimension_key ORDER BY 1
             """
         ).map { try $0.decode(String.self, at: 0) }
         let stored = try connection.query(
             """
             SELECT indicator_code || ' ' || period || ' ' || neighborhood_code || ' ' || dimension_key || ' '
-                   || measurements || ' ' || array_to_string(partners, ',') || ' ' || round(sum_value::numeric, 6) || ' '
+                   || measurements || ' ' || array_to_string(partner_numbers, ',') || ' ' || round(sum_value::numeric, 6) || ' '
                    || round(sum_numerator::numeric, 6) || ' ' || round(sum_denominator::numeric, 6)
             FROM measurement_rollups ORDER BY 1
             """

@@ -77,6 +77,18 @@ struct TestApp {
         return try connection.query("SELECT count(*) FROM \(Query(unsafeSQL: table)) WHERE \(Query(unsafeSQL: condition))")[0].decode(Int.self, at: 0)
     }
 
+    /// The audit trail of every stored measurement, as its history endpoint shows it:
+    /// the actions of each, in measurement id order.
+    func historyActions() async throws -> [[String]] {
+        let items = try await coordinator("GET", "/v1/measurements?limit=1000").json["items"] as? [[String: Any]] ?? []
+        var actions: [[String]] = []
+        for case let id as Int in items.map({ $0["id"] }) {
+            let entries = try await coordinator("GET", "/v1/measurements/\(id)/history").json["entries"] as? [[String: Any]] ?? []
+            actions.append(entries.map { $0["action"] as? String ?? "?" })
+        }
+        return actions
+    }
+
     /// A small registry: one agenda, indicators of several kinds, a neighborhood tree, two partners.
     func seedRegistry() async throws {
         let bodies: [(String, String)] = [

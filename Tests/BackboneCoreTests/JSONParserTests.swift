@@ -40,13 +40,3 @@ struct JSONWriterTests {
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix(#"{"big":1e+20,"flags":[true,false,null],"fraction":0.1,"#))
     }
 }
-
-@Suite("Partner arrays from PostgreSQL")
-struct PartnerArrayTests {
-    @Test func readsPlainAndQuotedElements() throws {
-        #expect(Set(try PartnerSet(postgresText: "{central-library,literacy-now}")) == ["central-library", "literacy-now"])
-        #expect(Set(try PartnerSet(postgresText: #"{"null",p1}"#)) == ["null", "p1"])
-        #expect(try PartnerSet(postgresText: "{}").isEmpty)
-        #expect(throws: (any Error).self) { try PartnerSet(postgresText: "p1,p2") }
-    }
-}

@@ -71,6 +71,11 @@ struct TypeRoundTripTests {
         let texts = ["plain", "with space", "comma,inside", "quote\"inside", "back\\slash", "{braces}", "NULL", ""]
         #expect(try roundTrip(texts, as: "text[]") == texts)
         #expect(try roundTrip([1, -2, 3], as: "bigint[]") == [1, -2, 3])
+        #expect(try roundTrip([Int](), as: "integer[]") == [])
+        #expect(try roundTrip([Int.min, 0, Int.max], as: "bigint[]") == [Int.min, 0, Int.max])
+        let integersWithNull = try connection.query("SELECT ARRAY[4, NULL, 6]::integer[]")
+        #expect(try integersWithNull[0].decode([Int?].self, at: 0) == [4, nil, 6])
+        #expect(throws: PostgresError.self) { try integersWithNull[0].decode([Int].self, at: 0) }
         #expect(try roundTrip([1.5, 2.25], as: "double precision[]") == [1.5, 2.25])
         let withNull: [String?] = ["a", nil, "c"]
         let rows = try connection.query("SELECT \(withNull)::text[]")

@@ -138,21 +138,42 @@ public enum MeasurementRecords {
                 throw DomainError.conflict(code: "period-locked", "\(record.period) is locked (lock \(lock.period)); ask the coordinator to correct it.")
             }
         }
+        // The 'created' entry was read from the row; with the row gone it is stored.
         try connection.query(
             """
-            WITH removed AS (DELETE FROM measurements WHERE id = \(id) RETURNING *)
+            WITH removed AS (DELETE FROM measurements WHERE id = \(id) RETURNING *),
+            created AS (
+                INSERT INTO measurement_history (measurement_id, partner_id, action, key_id, batch_id, at, new_value)
+                SELECT id, partner_id, 'created', created_by, created_batch_id, created_at, \(firstValue(of: "removed"))
+                FROM removed WHERE created_by IS NOT NULL
+            )
             INSERT INTO measurement_history (measurement_id, partner_id, action, key_id, batch_id, old_value)
             SELECT id, partner_id, 'retracted', \(keyID), NULL, \(MeasurementWriter.snapshot(of: "removed")) FROM removed
             """)
+    }
+
+    /// The values a measurement was created with: those its first update replaced, or its
+    /// current ones if it was never updated.
+    private static func firstValue(of alias: String) -> Query {
+        """
+        coalesce((SELECT h.old_value FROM measurement_history h WHERE h.measurement_id = \(unsafe: alias).id
+                  AND h.action = 'updated' ORDER BY h.id LIMIT 1), \(MeasurementWriter.snapshot(of: alias)))
+        """
     }
 
     /// The audit trail of a measurement, oldest first; it outlives a retraction.
     public static func history(_ connection: Connection, id: Int, visibleTo partner: String?) throws -> [HistoryEntry] {
         let rows = try connection.query(
             """
-            SELECT action, at, key_id, batch_id, old_value::text, new_value::text FROM measurement_history
-            WHERE measurement_id = \(id) AND (\(partner)::text IS NULL OR partner_id = \(partner))
-            ORDER BY id
+            SELECT action, at, key_id, batch_id, old_value::text, new_value::text FROM (
+                SELECT id, action, at, key_id, batch_id, old_value, new_value FROM measurement_history
+                WHERE measurement_id = \(id) AND (\(partner)::text IS NULL OR partner_id = \(partner))
+                UNION ALL
+                SELECT 0, 'created', m.created_at, m.created_by, m.created_batch_id, NULL, \(firstValue(of: "m"))
+                FROM measurements m
+                WHERE m.id = \(id) AND m.created_by IS NOT NULL AND (\(partner)::text IS NULL OR m.partner_id = \(partner))
+            ) AS entries
+            ORDER BY action <> 'created', id
             """)
         return try rows.map { row in
             let (action, at, key, batch, old, new) = try row.decode((String, Date, String, UUID?, String?, String?).self)

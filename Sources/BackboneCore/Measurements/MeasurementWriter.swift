@@ -36,15 +36,38 @@ public enum MeasurementWriter {
         _ connection: Connection, rows: [ValidRow], batchID: UUID, keyID: String, dryRun: Bool
     ) throws -> Outcome {
         guard !rows.isEmpty else { return Outcome() }
-        // Batches for the same partner wait for each other, so two uploads of the same
-        // new row cannot both insert it.
-        let partners = Array(Set(rows.map(\.partner))).sorted()
-        try connection.query(
-            "SELECT pg_advisory_xact_lock(hashtext('measurements:' || p)) FROM unnest(\(partners)::text[]) AS p ORDER BY p")
+        var outcome = Outcome()
+        var (pending, changed) = try classify(connection, rows, into: &outcome)
+        if dryRun { return outcome }
+        // A concurrent batch may create some of the same rows first: the insert waits for it
+        // to commit and skips them, and they are then updates of its rows (or, if it was
+        // retracted meanwhile, new again).
+        for _ in 0..<3 where !pending.isEmpty {
+            let inserted = try insert(connection, pending, batchID: batchID, keyID: keyID)
+            if inserted == pending.count { pending = []; break }
+            var raced = Outcome()
+            let (stillNew, racedChanges) = try classify(connection, pending, into: &raced, skippingBatch: batchID)
+            outcome.created -= raced.updated + raced.unchanged
+            outcome.updated += raced.updated
+            outcome.unchanged += raced.unchanged
+            changed += racedChanges
+            pending = stillNew
+        }
+        guard pending.isEmpty else {
+            throw DomainError.conflict(code: "concurrent-change", "Other requests kept changing these measurements; send the batch again.")
+        }
+        if !changed.isEmpty { try update(connection, changed, batchID: batchID, keyID: keyID) }
+        return outcome
+    }
 
+    /// Splits `rows` into new ones and changed stored ones (locked until commit), counting
+    /// each kind into `outcome`. Stored rows written by `skippingBatch` are this batch's own.
+    private static func classify(
+        _ connection: Connection, _ rows: [ValidRow], into outcome: inout Outcome, skippingBatch: UUID? = nil
+    ) throws -> (fresh: [ValidRow], changed: [(id: Int, row: ValidRow)]) {
         let existing = try connection.query(
             """
-            SELECT i.ord, m.id, m.value, m.numerator, m.denominator, m.note
+            SELECT i.ord, m.id, m.value, m.numerator, m.denominator, m.note, m.batch_id IS NOT DISTINCT FROM \(skippingBatch)
             FROM unnest(\(rows.map(\.partner))::text[], \(rows.map(\.indicator))::text[],
                         \(rows.map(\.neighborhood))::text[], \(rows.map(\.period.description))::text[],
                         \(rows.map(\.dimensionKey))::text[])
@@ -54,14 +77,15 @@ public enum MeasurementWriter {
             FOR UPDATE OF m
             """)
         var stored: [Int: (id: Int, value: Double?, numerator: Double?, denominator: Double?, note: String?)] = [:]
+        var own: Set<Int> = []
         for row in existing {
-            let (ordinal, id, value, numerator, denominator, note) = try row.decode((Int, Int, Double?, Double?, Double?, String?).self)
-            stored[ordinal - 1] = (id, value, numerator, denominator, note)
+            let (ordinal, id, value, numerator, denominator, note, isOwn) =
+                try row.decode((Int, Int, Double?, Double?, Double?, String?, Bool).self)
+            if isOwn { own.insert(ordinal - 1) } else { stored[ordinal - 1] = (id, value, numerator, denominator, note) }
         }
         var fresh: [ValidRow] = []
         var changed: [(id: Int, row: ValidRow)] = []
-        var outcome = Outcome()
-        for (index, row) in rows.enumerated() {
+        for (index, row) in rows.enumerated() where !own.contains(index) {
             guard let old = stored[index] else {
                 fresh.append(row)
                 continue
@@ -72,12 +96,9 @@ public enum MeasurementWriter {
                 changed.append((old.id, row))
             }
         }
-        outcome.created = fresh.count
-        outcome.updated = changed.count
-        if dryRun { return outcome }
-        if !fresh.isEmpty { try insert(connection, fresh, batchID: batchID, keyID: keyID) }
-        if !changed.isEmpty { try update(connection, changed, batchID: batchID, keyID: keyID) }
-        return outcome
+        outcome.created += fresh.count
+        outcome.updated += changed.count
+        return (fresh, changed)
     }
 
     static let snapshot = "jsonb_build_object('value', %@.value, 'numerator', %@.numerator, 'denominator', %@.denominator, 'note', %@.note)"
@@ -86,25 +107,29 @@ public enum MeasurementWriter {
         Query(unsafeSQL: snapshot.replacingOccurrences(of: "%@", with: alias))
     }
 
-    private static func insert(_ connection: Connection, _ rows: [ValidRow], batchID: UUID, keyID: String) throws {
-        try connection.query(
+    /// Inserts the rows no one has stored yet and returns how many it inserted. Their
+    /// 'created' history entries are read from `created_by` and `created_batch_id`.
+    private static func insert(_ connection: Connection, _ rows: [ValidRow], batchID: UUID, keyID: String) throws -> Int {
+        let inserted = try connection.query(
             """
             WITH inserted AS (
                 INSERT INTO measurements (partner_id, indicator_code, neighborhood_code, period, period_start,
-                                          dimension_key, dimensions, value, numerator, denominator, note, batch_id, updated_by)
+                                          dimension_key, dimensions, value, numerator, denominator, note, batch_id, updated_by,
+                                          created_by, created_batch_id)
                 SELECT partner, indicator, neighborhood, period, period_start, dimension_key,
                        CASE WHEN dimension_key = '' THEN '{}'::jsonb ELSE dimension_key::jsonb END,
-                       value, numerator, denominator, note, \(batchID), \(keyID)
+                       value, numerator, denominator, note, \(batchID), \(keyID), \(keyID), \(batchID)
                 FROM unnest(\(rows.map(\.partner))::text[], \(rows.map(\.indicator))::text[], \(rows.map(\.neighborhood))::text[],
                             \(rows.map(\.period.description))::text[], \(rows.map(\.period.start))::date[],
                             \(rows.map(\.dimensionKey))::text[], \(rows.map(\.value))::float8[],
                             \(rows.map(\.numerator))::float8[], \(rows.map(\.denominator))::float8[], \(rows.map(\.note))::text[])
                      AS i(partner, indicator, neighborhood, period, period_start, dimension_key, value, numerator, denominator, note)
-                RETURNING id, partner_id, value, numerator, denominator, note
+                ON CONFLICT ON CONSTRAINT measurements_natural_key DO NOTHING
+                RETURNING 1
             )
-            INSERT INTO measurement_history (measurement_id, partner_id, action, key_id, batch_id, new_value)
-            SELECT id, partner_id, 'created', \(keyID), \(batchID), \(snapshot(of: "inserted")) FROM inserted
+            SELECT count(*) FROM inserted
             """)
+        return try inserted[0].decode(Int.self, at: 0)
     }
 
     private static func update(_ connection: Connection, _ rows: [(id: Int, row: ValidRow)], batchID: UUID, keyID: String) throws {

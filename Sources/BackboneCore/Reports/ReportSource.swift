@@ -71,6 +71,25 @@ public enum ReportSource {
         return (first.flatMap(Period.init), latest.flatMap(Period.init))
     }
 
+    /// The database's partner numbers, read once per report, and again only when a rollup
+    /// names a partner created since.
+    public final class PartnerDirectory {
+        private var numbering: PartnerNumbering?
+
+        public init() {}
+
+        func partners(_ numbers: [Int], _ connection: Connection) throws -> PartnerSet {
+            if let known = numbering?.set(numbers) { return known }
+            let rows = try connection.query("SELECT number, id FROM partners")
+            let numbering = PartnerNumbering(try rows.map { try $0.decode((Int, String).self) }.map { (number: $0.0, id: $0.1) })
+            self.numbering = numbering
+            guard let set = numbering.set(numbers) else {
+                throw PostgresError(.decoding, "a rollup names partner numbers \(numbers) that no partner has")
+            }
+            return set
+        }
+    }
+
     /// Whether a report must read raw measurements instead of rollups.
     public static func needsRawRows(_ request: ReportRequest, profile: IndicatorProfile, singlePeriod: Bool) -> Bool {
         if request.groupings.contains(.partner) { return true }
@@ -80,7 +99,8 @@ public enum ReportSource {
 
     /// The partials of `indicator` whose period starts in `[from, until)`.
     public static func partials(
-        _ connection: Connection, indicator: IndicatorInfo, from: Day?, until: Day?, raw: Bool
+        _ connection: Connection, indicator: IndicatorInfo, from: Day?, until: Day?, raw: Bool,
+        partners directory: PartnerDirectory = PartnerDirectory()
     ) throws -> [Partial] {
         let lower = from ?? Day(year: 1000, month: 1, day: 1)
         let upper = until ?? Day(year: 9999, month: 12, day: 31)
@@ -121,15 +141,16 @@ public enum ReportSource {
         }
         let rows = try connection.query(
             """
-            SELECT neighborhood_code, period, dimensions::text, partners, measurements,
+            SELECT neighborhood_code, period, dimensions::text, partner_numbers, measurements,
                    sum_value, sum_numerator, sum_denominator, min_value, max_value
             FROM measurement_rollups
             WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
             """)
         return try rows.compactMap { row in
-            let (neighborhood, periodText, dimensionText, partners, count, sum, sumNumerator, sumDenominator, min, max) =
-                try row.decode((String, String, String, PartnerSet, Int, Double, Double, Double, Double, Double).self)
+            let (neighborhood, periodText, dimensionText, partnerNumbers, count, sum, sumNumerator, sumDenominator, min, max) =
+                try row.decode((String, String, String, [Int], Int, Double, Double, Double, Double, Double).self)
             guard let period = period(periodText) else { return nil }
+            let partners = try directory.partners(partnerNumbers, connection)
             return Partial(
                 neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText), partner: nil,
                 partners: partners, count: count, sum: sum, sumNumerator: sumNumerator, sumDenominator: sumDenominator,

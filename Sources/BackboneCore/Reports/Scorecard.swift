@@ -27,6 +27,7 @@ extension Reports {
             throw DomainError.notFound("No agenda \(agenda).")
         }
         let tree = try ReportSource.tree(connection)
+        let partners = ReportSource.PartnerDirectory()
         return try ReportSource.indicators(connection, agenda: agenda).map { info in
             // Only the periods the scorecard shows are read: the latest with data, the one
             // before it, and (without a baseline) the first, which anchors the pace.
@@ -34,9 +35,9 @@ extension Reports {
             var partials: [Partial] = []
             if let latest = bounds.latest {
                 let from = latest.previous ?? latest
-                partials = try ReportSource.partials(connection, indicator: info, from: from.start, until: latest.end, raw: false)
+                partials = try ReportSource.partials(connection, indicator: info, from: from.start, until: latest.end, raw: false, partners: partners)
                 if info.profile.baseline == nil, let first = bounds.first, first < from {
-                    partials += try ReportSource.partials(connection, indicator: info, from: first.start, until: first.end, raw: false)
+                    partials += try ReportSource.partials(connection, indicator: info, from: first.start, until: first.end, raw: false, partners: partners)
                 }
             }
             let byPeriod = audience.apply(

@@ -7,7 +7,7 @@ import Postgres
 /// version in `schema_migrations`. `requiredVersion` must equal that recorded version.
 public enum Schema {
     /// The version `schema.sql` records; bump both together.
-    public static let requiredVersion = 4
+    public static let requiredVersion = 5
 
     /// What `migrate` did.
     public enum MigrationOutcome: Equatable, Sendable {

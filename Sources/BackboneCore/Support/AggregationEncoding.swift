@@ -17,17 +17,3 @@ extension PostgresDate {
     /// The same day for period arithmetic.
     public var calendarDay: Day { Day(year: year, month: month, day: day) }
 }
-
-extension PartnerSet: PostgresDecodable {
-    /// Reads a `text[]` of partner ids; slugs come unquoted (save `null`), so the usual
-    /// case splits on commas without building an array of optionals first.
-    public init(postgresText text: String) throws {
-        guard text.first == "{", text.last == "}" else { throw PostgresError(.decoding, "not an array: \(text.prefix(40))") }
-        if text.contains("\"") {
-            self.init(try [String](postgresText: text))
-            return
-        }
-        let inner = text.dropFirst().dropLast()
-        self.init(inner.isEmpty ? [] : inner.split(separator: ",").lazy.map { String($0) })
-    }
-}
