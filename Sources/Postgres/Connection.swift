@@ -125,6 +125,20 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` under a savepoint of the current transaction: when it throws, only its
+    /// work is undone and the transaction can go on.
+    public func savepoint<T>(_ body: (Connection) throws -> T) throws -> T {
+        try execute("SAVEPOINT backbone_savepoint")
+        do {
+            let value = try body(self)
+            try execute("RELEASE SAVEPOINT backbone_savepoint")
+            return value
+        } catch {
+            try execute("ROLLBACK TO SAVEPOINT backbone_savepoint")
+            throw error
+        }
+    }
+
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
         try execute("BEGIN")

@@ -36,6 +36,9 @@ public enum MeasurementWriter {
         _ connection: Connection, rows: [ValidRow], batchID: UUID, keyID: String, dryRun: Bool
     ) throws -> Outcome {
         guard !rows.isEmpty else { return Outcome() }
+        if !dryRun, let created = try insertIfAllNew(connection, rows, batchID: batchID, keyID: keyID) {
+            return Outcome(created: created)
+        }
         var outcome = Outcome()
         var (pending, changed) = try classify(connection, rows, into: &outcome)
         if dryRun { return outcome }
@@ -107,9 +110,24 @@ public enum MeasurementWriter {
         Query(unsafeSQL: snapshot.replacingOccurrences(of: "%@", with: alias))
     }
 
-    /// Inserts the rows no one has stored yet and returns how many it inserted. Their
-    /// 'created' history entries are read from `created_by` and `created_batch_id`.
-    private static func insert(_ connection: Connection, _ rows: [ValidRow], batchID: UUID, keyID: String) throws -> Int {
+    /// Most uploads are new rows (a partner's history, next month's figures): this stores
+    /// them with one plain insert, without looking each key up first. If a row exists
+    /// already, the insert is undone and the result is nil.
+    private static func insertIfAllNew(_ connection: Connection, _ rows: [ValidRow], batchID: UUID, keyID: String) throws -> Int? {
+        do {
+            return try connection.savepoint { try insert($0, rows, batchID: batchID, keyID: keyID, skippingExisting: false) }
+        } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "measurements_natural_key" {
+            return nil
+        }
+    }
+
+    /// Inserts the rows and returns how many it inserted; `skippingExisting` skips rows
+    /// someone has stored (waiting for a concurrent writer of the same row to finish),
+    /// otherwise one makes the statement fail. The rows' 'created' history entries are
+    /// read from `created_by` and `created_batch_id`.
+    private static func insert(
+        _ connection: Connection, _ rows: [ValidRow], batchID: UUID, keyID: String, skippingExisting: Bool = true
+    ) throws -> Int {
         let inserted = try connection.query(
             """
             WITH inserted AS (
@@ -124,7 +142,7 @@ public enum MeasurementWriter {
                             \(rows.map(\.dimensionKey))::text[], \(rows.map(\.value))::float8[],
                             \(rows.map(\.numerator))::float8[], \(rows.map(\.denominator))::float8[], \(rows.map(\.note))::text[])
                      AS i(partner, indicator, neighborhood, period, period_start, dimension_key, value, numerator, denominator, note)
-                ON CONFLICT ON CONSTRAINT measurements_natural_key DO NOTHING
+                \(skippingExisting ? "ON CONFLICT ON CONSTRAINT measurements_natural_key DO NOTHING" as Query : "")
                 RETURNING 1
             )
             SELECT count(*) FROM inserted

@@ -1,0 +1,47 @@
+import Postgres
+import TestSupport
+import Testing
+
+/// Measurements name their partner, indicator and neighborhood without foreign keys (see
+/// schema.sql); the database must still refuse every way of breaking those references.
+@Suite("Measurement references hold without foreign keys")
+struct ReferenceTests {
+    @Test func unknownReferencesAreRefusedAndReferencedRowsStay() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        #expect(try await app.coordinator("POST", "/v1/measurements", json: row()).status == 200)
+        let connection = try Connection(app.conninfo)
+
+        func refused(_ sql: String) -> Bool {
+            do {
+                try connection.execute(sql)
+                return false
+            } catch let error as PostgresError {
+                return error.isForeignKeyViolation && error.constraint == "measurement_references"
+            } catch {
+                return false
+            }
+        }
+        for (column, value) in [("partner_id", "nobody"), ("indicator_code", "nothing"), ("neighborhood_code", "nowhere")] {
+            var values = ["partner_id": "'central-library'", "indicator_code": "'esl_learners'", "neighborhood_code": "'southside'"]
+            values[column] = "'\(value)'"
+            #expect(refused("""
+                INSERT INTO measurements (partner_id, indicator_code, neighborhood_code, period, period_start, value, batch_id, updated_by)
+                VALUES (\(values["partner_id"]!), \(values["indicator_code"]!), \(values["neighborhood_code"]!), '2026-03', '2026-03-01', 1,
+                        gen_random_uuid(), 'sql')
+                """), "an unknown \(column) was stored")
+        }
+        #expect(try app.count("measurements") == 1)
+
+        #expect(refused("DELETE FROM partners WHERE id = 'central-library'"))
+        #expect(refused("DELETE FROM indicators WHERE code = 'esl_learners'"))
+        #expect(refused("UPDATE neighborhoods SET code = 'north' WHERE code = 'northside'"))
+        #expect(refused("UPDATE measurements SET partner_id = 'literacy-now'"))
+        // Rows nothing refers to, and changes that keep the key, go through.
+        try connection.execute("UPDATE neighborhoods SET name = 'North Side' WHERE code = 'northside'")
+        try connection.execute("UPDATE measurements SET value = 13")
+        try connection.execute("DELETE FROM partners WHERE id = 'literacy-now'")
+        #expect(try app.count("partners") == 1)
+        try await app.stop()
+    }
+}
