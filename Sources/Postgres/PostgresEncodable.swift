@@ -55,13 +55,18 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
     /// An array literal such as `{"a","b\"c",NULL}`.
     public var postgresText: String {
         var text = "{"
+        text.reserveCapacity(count * 16)
         for (index, element) in enumerated() {
             if index > 0 { text += "," }
             if let value = element.postgresArrayElementText {
                 text += "\""
-                for character in value.unicodeScalars {
-                    if character == "\"" || character == "\\" { text += "\\" }
-                    text.unicodeScalars.append(character)
+                if value.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                    for character in value.unicodeScalars {
+                        if character == "\"" || character == "\\" { text += "\\" }
+                        text.unicodeScalars.append(character)
+                    }
+                } else {
+                    text += value
                 }
                 text += "\""
             } else {

@@ -44,4 +44,31 @@ struct ReferenceTests {
         #expect(try app.count("partners") == 1)
         try await app.stop()
     }
+
+    @Test func removingAPartnerWaitsForAnUploadInFlightThenRefuses() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let upload = try Connection(app.conninfo)
+        try upload.execute("BEGIN")
+        try upload.execute("""
+            INSERT INTO measurements (partner_id, indicator_code, neighborhood_code, period, period_start, value, batch_id, updated_by)
+            VALUES ('literacy-now', 'esl_learners', 'northside', '2026-03', '2026-03-01', 1, gen_random_uuid(), 'sql')
+            """)
+        let conninfo = app.conninfo
+        let removal = Task.detached { () -> String in
+            let connection = try Connection(conninfo)
+            do {
+                try connection.execute("DELETE FROM partners WHERE id = 'literacy-now'")
+                return "deleted"
+            } catch let error as PostgresError {
+                return error.constraint ?? "\(error)"
+            }
+        }
+        // The removal cannot see the uncommitted row; it must wait for the upload, not delete.
+        try await Task.sleep(for: .milliseconds(300))
+        try upload.execute("COMMIT")
+        #expect(try await removal.value == "measurement_references")
+        #expect(try app.count("partners", where: "id = 'literacy-now'") == 1)
+        try await app.stop()
+    }
 }
