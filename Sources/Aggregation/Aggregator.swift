@@ -48,7 +48,9 @@ public enum Aggregator {
         if let within = request.within {
             total.per1000 = per1000(total.value, of: within, profile: profile, tree: tree)
         }
-        let rows = cells.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { cells[$0]! }
+        // Sort positions, not cells: moving a cell costs a dozen retains and releases.
+        let entries = Array(cells)
+        let rows = entries.indices.sorted { KeyPart.precedes(entries[$0].key, entries[$1].key) }.map { entries[$0].value }
         return Report(rows: rows, total: total)
     }
 
@@ -146,7 +148,19 @@ enum KeyPart: Hashable, Comparable {
     }
 
     static func < (lhs: KeyPart, rhs: KeyPart) -> Bool {
-        if case .period(let left) = lhs, case .period(let right) = rhs { return left < right }
-        return lhs.text < rhs.text
+        switch (lhs, rhs) {
+        case (.period(let left), .period(let right)): return left < right
+        case (.text(let left), .text(let right)): return left < right
+        default: return lhs.text < rhs.text
+        }
+    }
+
+    /// Whether key `lhs` sorts before `rhs`, part by part. Unlike `lexicographicallyPrecedes`
+    /// it orders each differing part once: most neighbors in a sort share their first parts.
+    static func precedes(_ lhs: [KeyPart], _ rhs: [KeyPart]) -> Bool {
+        for (left, right) in zip(lhs, rhs) where left != right {
+            return left < right
+        }
+        return lhs.count < rhs.count
     }
 }

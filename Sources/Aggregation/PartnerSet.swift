@@ -98,7 +98,7 @@ public struct PartnerNumbering: Sendable {
     }
 
     /// The set of the partners with these outside numbers; nil if one of them is unknown.
-    public func set(_ numbers: some Sequence<Int>) -> PartnerSet? {
+    public func set(_ numbers: [Int]) -> PartnerSet? {
         var set = PartnerSet()
         for number in numbers {
             guard number >= 0, number < processNumbers.count, processNumbers[number] >= 0 else { return nil }

@@ -93,7 +93,7 @@ extension Array: PostgresDecodable where Element: PostgresDecodable {
         // Integer arrays (of rollup partner numbers, say) run to thousands of elements per
         // result: read them without a string per element.
         if Element.self == Int.self, let integers = PostgresArrayLiteral.parseIntegers(text) {
-            self = integers as! [Element]
+            self = unsafeBitCast(integers, to: [Element].self)  // Element is Int: no element-wise cast
             return
         }
         guard let elements = PostgresArrayLiteral.parse(text) else { throw decodingError(text, as: [Element].self) }

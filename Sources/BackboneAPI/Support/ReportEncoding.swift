@@ -12,6 +12,7 @@ enum ReportEncoding {
     /// A cell as JSON; only the requested groupings appear, dimensions under `dimensions`.
     static func json(_ cell: Cell, groupings: [Grouping]) -> JSONValue {
         var object: [String: JSONValue] = [:]
+        object.reserveCapacity(groupings.count + measureColumns.count + 1)
         var dimensions: [String: JSONValue] = [:]
         for grouping in groupings {
             let value = JSONValue(cell.key[grouping.name])
