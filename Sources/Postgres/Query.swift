@@ -8,6 +8,7 @@ import Foundation
 /// so a value can't change the statement. Fragments compose (`"WHERE \(filter)"` with
 /// `filter` a `Query`), and `\(identifier:)` quotes a name that comes from code.
 public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    @usableFromInline
     enum Segment: Sendable {
         case sql(String)
         case bind(String?)
@@ -70,6 +71,7 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
     }
 
     public struct StringInterpolation: StringInterpolationProtocol, Sendable {
+        @usableFromInline
         var segments: [Segment] = []
 
         public init(literalCapacity: Int, interpolationCount: Int) {
@@ -80,12 +82,15 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
             if !literal.isEmpty { segments.append(.sql(literal)) }
         }
 
-        /// A value, sent as a parameter.
+        /// A value, sent as a parameter. Inlinable, so that the caller's concrete type is
+        /// known when its text is made (arrays of thousands of values especially).
+        @inlinable
         public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value) {
             segments.append(.bind(value.postgresText))
         }
 
         /// An optional value; `nil` is sent as NULL.
+        @inlinable
         public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
             segments.append(.bind(value?.postgresText))
         }

@@ -40,3 +40,14 @@ struct JSONWriterTests {
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix(#"{"big":1e+20,"flags":[true,false,null],"fraction":0.1,"#))
     }
 }
+
+@Suite("Dimension keys")
+struct DimensionKeyTests {
+    /// Stored dimension keys were written with JSONEncoder; the fast path must spell every
+    /// string the same way, or re-sent rows would stop matching their stored keys.
+    @Test(arguments: ["25-44", "45+", "", "café 日本 🚀", "a/b", "quote \" inside", "back\\slash", "tab\there", "line\nbreak", "\u{1}"])
+    func spelledAsJSONEncoderSpellsThem(_ text: String) throws {
+        let encoded = String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
+        #expect(MeasurementValidator.jsonString(text) == encoded)
+    }
+}

@@ -38,6 +38,8 @@ public struct MeasurementValidator: Sendable {
         var valid: [ValidRow] = []
         var issues: [FieldIssue] = []
         var firstRowOfKey: [String: Int] = [:]
+        // A batch spells the same few periods thousands of times: parse each spelling once.
+        var periods: [String: Period?] = [:]
         valid.reserveCapacity(rows.count)
         for submitted in rows {
             var rowIssues: [FieldIssue] = []
@@ -74,7 +76,12 @@ public struct MeasurementValidator: Sendable {
             }
             var period: Period?
             if let text = submitted.period {
-                period = Period(text)
+                if let known = periods[text] {
+                    period = known
+                } else {
+                    period = Period(text)
+                    periods[text] = period
+                }
                 if period == nil {
                     fail("period", "malformed-period", "\(text.debugDescription) is not a period; write 2026, 2026-Q3, 2026-10 or 2026-W05")
                 } else if let rules, period!.type != rules.periodType {
@@ -174,7 +181,12 @@ public struct MeasurementValidator: Sendable {
         return pairs.isEmpty ? "" : "{" + pairs.sorted().joined(separator: ",") + "}"
     }
 
-    static func jsonString(_ text: String) -> String {
-        String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+    /// `text` as JSONEncoder writes it (dimension keys stored before must keep matching).
+    /// Most names and values need no escaping at all, and are quoted without an encoder.
+    public static func jsonString(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "/") }) {
+            return "\"" + text + "\""
+        }
+        return String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
     }
 }

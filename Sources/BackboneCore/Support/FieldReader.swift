@@ -7,7 +7,8 @@ public struct FieldReader {
     public let object: [String: JSONValue]
     public let row: Int?
     public private(set) var issues: [FieldIssue] = []
-    private var consumed: Set<String> = []
+    /// The fields read so far; a handful, so a list beats hashing each name.
+    private var consumed: [String] = []
     private let prefix: String
 
     public init(_ object: [String: JSONValue], row: Int? = nil, prefix: String = "") {
@@ -25,7 +26,7 @@ public struct FieldReader {
 
     /// The raw value, marked as consumed; `nil` when absent or null.
     public mutating func raw(_ field: String, required: Bool = false) -> JSONValue? {
-        consumed.insert(field)
+        consumed.append(field)
         guard let value = object[field], value != .null else {
             if required { fail(field, "required", "is required") }
             return nil
@@ -43,11 +44,11 @@ public struct FieldReader {
             fail(field, "required", "must not be empty")
             return nil
         }
-        guard text.count <= maxLength else {
+        guard text.utf8.count <= maxLength || text.count <= maxLength else {
             fail(field, "too-long", "must be at most \(maxLength) characters")
             return nil
         }
-        guard !text.unicodeScalars.contains("\u{0}") else {
+        guard !text.utf8.contains(0) else {
             fail(field, "invalid", "must not contain NUL characters")
             return nil
         }
@@ -142,7 +143,8 @@ public struct FieldReader {
 
     /// Adds an issue for every field that was present but never read.
     public mutating func rejectUnknownFields() {
-        for field in object.keys.sorted() where !consumed.contains(field) {
+        let unknown = object.keys.filter { !consumed.contains($0) }
+        for field in unknown.sorted() {
             fail(field, "unknown-field", "is not a field of this resource")
         }
     }
