@@ -48,9 +48,11 @@ public enum Aggregator {
         if let within = request.within {
             total.per1000 = per1000(total.value, of: within, profile: profile, tree: tree)
         }
-        // Sort positions, not cells: moving a cell costs a dozen retains and releases.
-        let entries = Array(cells)
-        let rows = entries.indices.sorted { KeyPart.precedes(entries[$0].key, entries[$1].key) }.map { entries[$0].value }
+        // Sort positions over the keys alone: moving or even reading a (key, cell) pair
+        // copies the cell, a dozen retains and releases.
+        let keys = Array(cells.keys)
+        let values = Array(cells.values)
+        let rows = keys.indices.sorted { KeyPart.precedes(keys[$0], keys[$1]) }.map { values[$0] }
         return Report(rows: rows, total: total)
     }
 

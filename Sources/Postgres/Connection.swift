@@ -128,26 +128,24 @@ public final class Connection: @unchecked Sendable {
     /// Runs `body` under a savepoint of the current transaction: when it throws, only its
     /// work is undone and the transaction can go on.
     public func savepoint<T>(_ body: (Connection) throws -> T) throws -> T {
-        try execute("SAVEPOINT backbone_savepoint")
-        do {
-            let value = try body(self)
-            try execute("RELEASE SAVEPOINT backbone_savepoint")
-            return value
-        } catch {
-            try execute("ROLLBACK TO SAVEPOINT backbone_savepoint")
-            throw error
-        }
+        try bracket(
+            "SAVEPOINT backbone_savepoint", then: "RELEASE SAVEPOINT backbone_savepoint",
+            orUndo: "ROLLBACK TO SAVEPOINT backbone_savepoint", body)
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
-        try execute("BEGIN")
+        try bracket("BEGIN", then: "COMMIT", orUndo: "ROLLBACK", body)
+    }
+
+    private func bracket<T>(_ start: String, then finish: String, orUndo undo: String, _ body: (Connection) throws -> T) throws -> T {
+        try execute(start)
         do {
             let value = try body(self)
-            try execute("COMMIT")
+            try execute(finish)
             return value
         } catch {
-            if PQstatus(handle) == CONNECTION_OK { try? execute("ROLLBACK") }
+            if PQstatus(handle) == CONNECTION_OK { try? execute(undo) }
             throw error
         }
     }

@@ -22,7 +22,7 @@ struct RollupTests {
         let stored = try connection.query(
             """
             SELECT indicator_code || ' ' || period || ' ' || neighborhood_code || ' ' || dimension_key || ' '
-                   || measurements || ' ' || array_to_string(ARRAY(SELECT unnest(partner_numbers) ORDER BY 1), ',') || ' ' || round(sum_value::numeric, 6) || ' '
+                   || measurements || ' ' || (SELECT string_agg(n, ',' ORDER BY n::int) FROM unnest(string_to_array(partner_list, ',')) AS n) || ' ' || round(sum_value::numeric, 6) || ' '
                    || round(sum_numerator::numeric, 6) || ' ' || round(sum_denominator::numeric, 6)
             FROM measurement_rollups ORDER BY 1
             """

@@ -80,4 +80,20 @@ struct ErrorAndTransactionTests {
         #expect(inserted == 2)
         #expect(try count() == 2)
     }
+
+    @Test func failedSavepointUndoesOnlyItsOwnWork() throws {
+        try connection.transaction { connection in
+            try connection.query("INSERT INTO \(identifier: table) VALUES ('kept', 1)")
+            #expect(throws: PostgresError.self) {
+                try connection.savepoint { connection in
+                    try connection.query("INSERT INTO \(identifier: table) VALUES ('undone', 1)")
+                    try connection.query("INSERT INTO \(identifier: table) VALUES ('kept', 2)")
+                }
+            }
+            // The transaction goes on after the failed savepoint.
+            try connection.savepoint { try $0.query("INSERT INTO \(identifier: table) VALUES ('after', 3)") }
+        }
+        let codes = try connection.query("SELECT code FROM \(identifier: table) ORDER BY code").map { try $0.decode(String.self, at: 0) }
+        #expect(codes == ["after", "kept"])
+    }
 }

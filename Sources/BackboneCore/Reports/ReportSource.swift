@@ -78,7 +78,15 @@ public enum ReportSource {
 
         public init() {}
 
-        func partners(_ numbers: [Int], _ connection: Connection) throws -> PartnerSet {
+        /// The partners of a rollup's `partner_list` ("12,3,57").
+        func partners(listed list: String, _ connection: Connection) throws -> PartnerSet {
+            guard let numbers = Self.numbers(list) else {
+                throw PostgresError(.decoding, "a rollup's partner list \(list.prefix(40).debugDescription) is not a list of numbers")
+            }
+            return try partners(numbers, connection)
+        }
+
+        private func partners(_ numbers: [Int], _ connection: Connection) throws -> PartnerSet {
             if let known = numbering?.set(numbers) { return known }
             let rows = try connection.query("SELECT number, id FROM partners")
             let numbering = PartnerNumbering(try rows.map { try $0.decode((Int, String).self) }.map { (number: $0.0, id: $0.1) })
@@ -87,6 +95,28 @@ public enum ReportSource {
                 throw PostgresError(.decoding, "a rollup names partner numbers \(numbers) that no partner has")
             }
             return set
+        }
+
+        /// Comma-separated decimal numbers; nil for anything else.
+        static func numbers(_ list: String) -> [Int]? {
+            var numbers: [Int] = []
+            var value = 0
+            var digits = 0
+            for byte in list.utf8 {
+                if byte == UInt8(ascii: ",") {
+                    guard digits > 0 else { return nil }
+                    numbers.append(value)
+                    (value, digits) = (0, 0)
+                } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 {
+                    value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                    digits += 1
+                } else {
+                    return nil
+                }
+            }
+            guard digits > 0 else { return nil }
+            numbers.append(value)
+            return numbers
         }
     }
 
@@ -141,16 +171,16 @@ public enum ReportSource {
         }
         let rows = try connection.query(
             """
-            SELECT neighborhood_code, period, dimensions::text, partner_numbers, measurements,
+            SELECT neighborhood_code, period, dimensions::text, partner_list, measurements,
                    sum_value, sum_numerator, sum_denominator, min_value, max_value
             FROM measurement_rollups
             WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
             """)
         return try rows.compactMap { row in
-            let (neighborhood, periodText, dimensionText, partnerNumbers, count, sum, sumNumerator, sumDenominator, min, max) =
-                try row.decode((String, String, String, [Int], Int, Double, Double, Double, Double, Double).self)
+            let (neighborhood, periodText, dimensionText, partnerList, count, sum, sumNumerator, sumDenominator, min, max) =
+                try row.decode((String, String, String, String, Int, Double, Double, Double, Double, Double).self)
             guard let period = period(periodText) else { return nil }
-            let partners = try directory.partners(partnerNumbers, connection)
+            let partners = try directory.partners(listed: partnerList, connection)
             return Partial(
                 neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText), partner: nil,
                 partners: partners, count: count, sum: sum, sumNumerator: sumNumerator, sumDenominator: sumDenominator,
