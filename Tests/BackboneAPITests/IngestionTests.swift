@@ -98,6 +98,13 @@ struct IngestionTests {
         #expect(try app.count("measurements", where: #"note = 'said "hello"'"#) == 1)
         #expect(try app.count("measurements", where: "note IS NULL AND value = 9") == 1)
 
+        // Spreadsheets pad fields; padding around a field goes, quoted text keeps its own.
+        let padded = "partner, indicator ,neighborhood,period,value,dim.age_group,note\n"
+            + " central-library,esl_learners,northside,2026-03, 14 ,\t25-44,  \" quoted, padded \"  \n"
+        let paddedResponse = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(padded.utf8), contentType: "text/csv")
+        #expect(paddedResponse.json["created"] as? Int == 1, "\(paddedResponse.text)")
+        #expect(try app.count("measurements", where: "value = 14 AND note = ' quoted, padded '") == 1)
+
         // CSV rows count from 1 after the header.
         let bad = "partner,indicator,neighborhood,period,value,dim.age_group\ncentral-library,esl_learners,northside,2026-03,1,25-44\ncentral-library,esl_learners,northside,2026-3,1,25-44\n"
         let refused = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(bad.utf8), contentType: "text/csv")
@@ -108,7 +115,7 @@ struct IngestionTests {
         #expect(export.header("content-type")?.hasPrefix("text/csv") == true)
         let lines = export.text.split(separator: "\r\n")
         #expect(lines.first?.hasPrefix("id,partner,indicator,neighborhood,period,value") == true)
-        #expect(lines.count == 3)
+        #expect(lines.count == 4)
         #expect(export.text.contains("\"spring cohort, evening\""))
         try await app.stop()
     }

@@ -88,6 +88,22 @@ public enum SubmissionParser {
         return parsed
     }
 
+    /// Whether a field may start or end with spaces or tabs (spreadsheets pad numbers): a
+    /// blank next to a comma, a line break, or either end of the body. Only then does the
+    /// CSV reader trim fields, which costs it more than reading them.
+    static func hasPaddedFields(_ data: Data) -> Bool {
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        func isBoundary(_ byte: UInt8) -> Bool { byte == UInt8(ascii: ",") || byte == 0x0A || byte == 0x0D }
+        guard let first = data.first, let last = data.last else { return false }
+        if isBlank(first) || isBlank(last) { return true }
+        var previous = first
+        for byte in data.dropFirst() {
+            if (isBlank(byte) && isBoundary(previous)) || (isBoundary(byte) && isBlank(previous)) { return true }
+            previous = byte
+        }
+        return false
+    }
+
     static let csvColumns: Set<String> = ["partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "note"]
 
     /// A spreadsheet export: header row, optional BOM, CRLF, quoted fields, blank lines.
@@ -98,7 +114,7 @@ public enum SubmissionParser {
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         let reader: CSVReader
         do {
-            reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: true)
+            reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: hasPaddedFields(data))
         } catch {
             throw DomainError.malformed(code: "malformed-csv", "The CSV could not be read: \(error)")
         }
