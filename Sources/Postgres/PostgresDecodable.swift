@@ -90,12 +90,6 @@ extension UUID: PostgresDecodable {
 extension Array: PostgresDecodable where Element: PostgresDecodable {
     /// Reads a one-dimensional array literal such as `{a,"b c",NULL}`.
     public init(postgresText text: String) throws {
-        // Integer arrays (of rollup partner numbers, say) run to thousands of elements per
-        // result: read them without a string per element.
-        if Element.self == Int.self, let integers = PostgresArrayLiteral.parseIntegers(text) {
-            self = unsafeBitCast(integers, to: [Element].self)  // Element is Int: no element-wise cast
-            return
-        }
         guard let elements = PostgresArrayLiteral.parse(text) else { throw decodingError(text, as: [Element].self) }
         self = try elements.map { element in
             guard let element else { return try Element.postgresNull() }
@@ -106,42 +100,6 @@ extension Array: PostgresDecodable where Element: PostgresDecodable {
 
 /// Parses PostgreSQL's one-dimensional array output syntax.
 enum PostgresArrayLiteral {
-    /// `{1,-2,30}` as integers; nil for anything else (NULLs, quoting, overflow), which
-    /// the general parser then handles or rejects.
-    static func parseIntegers(_ text: String) -> [Int]? {
-        var text = text
-        return text.withUTF8 { bytes -> [Int]? in
-            guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return nil }
-            var result: [Int] = []
-            if bytes.count == 2 { return result }
-            result.reserveCapacity(bytes.count / 2)
-            var value = 0
-            var negative = false
-            var digits = 0
-            for byte in bytes[1...] {
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                    let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-                    let (sum, overflow2) = times10.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
-                    if overflow1 || overflow2 { return nil }
-                    value = sum
-                    digits += 1
-                case UInt8(ascii: "-") where digits == 0 && !negative:
-                    negative = true
-                case UInt8(ascii: ","), UInt8(ascii: "}"):
-                    guard digits > 0 else { return nil }
-                    result.append(negative ? -value : value)
-                    value = 0
-                    negative = false
-                    digits = 0
-                default:
-                    return nil
-                }
-            }
-            return result
-        }
-    }
-
     static func parse(_ text: String) -> [String?]? {
         let utf8 = text.utf8
         guard utf8.first == UInt8(ascii: "{"), utf8.last == UInt8(ascii: "}") else { return nil }
