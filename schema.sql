@@ -263,7 +263,8 @@ CREATE TABLE IF NOT EXISTS measurement_rollups (
     -- The partners behind the cell: their partners.number, comma-separated, each once, in
     -- no order ('12,3,57'). Text rather than integer[]: a report reads thousands of cells
     -- of up to hundreds of partners, and PostgreSQL spends 50 ns writing out each array
-    -- element but copies text whole (a 24-month report on 10M rows: 12 ms against 2 ms).
+    -- element but copies text whole (the 3,888 cells of a 24-month report on 10M rows:
+    -- 12 ms as integer[], 3.5 ms as text).
     partner_list       text NOT NULL,
     sum_value          double precision NOT NULL,
     sum_numerator      double precision NOT NULL,
