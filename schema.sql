@@ -197,18 +197,28 @@ ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_partner_fkey;
 ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_indicator_fkey;
 ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_neighborhood_fkey;
 
-CREATE OR REPLACE FUNCTION refuse_measurement_reference_change() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A measurement's references never change, nor does its creation record (its 'created'
+-- history entry is read from it).
+CREATE OR REPLACE FUNCTION refuse_measurement_identity_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (NEW.partner_id, NEW.indicator_code, NEW.neighborhood_code) IS DISTINCT FROM
        (OLD.partner_id, OLD.indicator_code, OLD.neighborhood_code) THEN
         RAISE EXCEPTION 'a measurement''s partner, indicator and neighborhood cannot change'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'measurement_references';
     END IF;
+    IF (NEW.created_at, NEW.created_by, NEW.created_batch_id) IS DISTINCT FROM
+       (OLD.created_at, OLD.created_by, OLD.created_batch_id) THEN
+        RAISE EXCEPTION 'a measurement''s creation record cannot change'
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'measurement_created';
+    END IF;
     RETURN NEW;
 END $$;
 DROP TRIGGER IF EXISTS measurements_references_fixed ON measurements;
-CREATE TRIGGER measurements_references_fixed BEFORE UPDATE OF partner_id, indicator_code, neighborhood_code
-    ON measurements FOR EACH ROW EXECUTE FUNCTION refuse_measurement_reference_change();
+DROP FUNCTION IF EXISTS refuse_measurement_reference_change();
+DROP TRIGGER IF EXISTS measurements_identity_fixed ON measurements;
+CREATE TRIGGER measurements_identity_fixed
+    BEFORE UPDATE OF partner_id, indicator_code, neighborhood_code, created_at, created_by, created_batch_id
+    ON measurements FOR EACH ROW EXECUTE FUNCTION refuse_measurement_identity_change();
 
 -- TG_ARGV: the key column of the registry table and the measurements column naming it.
 CREATE OR REPLACE FUNCTION refuse_removing_referenced_registry_row() RETURNS trigger LANGUAGE plpgsql AS $$

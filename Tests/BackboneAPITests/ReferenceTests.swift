@@ -37,6 +37,11 @@ struct ReferenceTests {
         #expect(refused("DELETE FROM indicators WHERE code = 'esl_learners'"))
         #expect(refused("UPDATE neighborhoods SET code = 'north' WHERE code = 'northside'"))
         #expect(refused("UPDATE measurements SET partner_id = 'literacy-now'"))
+        // Nor can the creation record its 'created' history entry is read from.
+        for change in ["created_by = 'someone'", "created_batch_id = gen_random_uuid()", "created_at = now() - interval '1 day'"] {
+            let error = #expect(throws: PostgresError.self) { try connection.execute("UPDATE measurements SET \(change)") }
+            #expect(error?.constraint == "measurement_created", "\(change)")
+        }
         // Rows nothing refers to, and changes that keep the key, go through.
         try connection.execute("UPDATE neighborhoods SET name = 'North Side' WHERE code = 'northside'")
         try connection.execute("UPDATE measurements SET value = 13")
