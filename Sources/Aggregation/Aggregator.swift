@@ -29,7 +29,9 @@ public enum Aggregator {
             var cell = combine(members, profile: profile)
             cell.key = Dictionary(uniqueKeysWithValues: zip(request.groupings.map(\.name), key.map(\.text)))
             if let index = request.groupings.firstIndex(of: .neighborhood) {
-                cell.per1000 = per1000(cell.value, of: key[index].text, profile: profile, tree: tree)
+                let code = key[index].text
+                cell.per1000 = per1000(cell.value, of: code, profile: profile, tree: tree)
+                if let depth = request.neighborhoodDepth { cell.reportedAbove = (tree.depth(of: code) ?? depth) < depth }
             }
             cells[key] = cell
         }
@@ -56,11 +58,13 @@ public enum Aggregator {
         return Report(rows: rows, total: total)
     }
 
-    /// The neighborhood a measurement counts for in this report, or `nil` if it is left out.
+    /// The neighborhood a measurement counts for in this report, or `nil` if it is outside `within`.
+    /// Rolled up to a depth, it counts for its ancestor there; one reported above that depth
+    /// keeps its own row, so that the total never depends on the level.
     private static func place(_ code: String, request: ReportRequest, tree: NeighborhoodTree) -> String? {
         if let root = request.within, !tree.isWithin(code, subtreeOf: root) { return nil }
         guard let depth = request.neighborhoodDepth else { return code }
-        return tree.ancestor(of: code, atDepth: depth)
+        return tree.ancestor(of: code, atDepth: depth) ?? code
     }
 
     /// One cell (without its key) over `members`, which must not be empty.
@@ -76,11 +80,12 @@ public enum Aggregator {
             cell.mean = merged.sum / Double(merged.count)
         }
         cell.median = merged.values.flatMap(median)
+        cell.periods = Set(members.lazy.map(\.period))
         switch profile.method {
         case .sum: cell.value = merged.sum
         case .mean: cell.value = cell.mean
         case .ratio: cell.value = merged.sumDenominator == 0 ? nil : merged.sumNumerator / merged.sumDenominator * profile.scale
-        case .last: cell.value = latestPerSeries(members)
+        case .last: (cell.value, cell.hasStaleSeries) = latestPerSeries(members)
         case .min: cell.value = cell.min
         case .max: cell.value = cell.max
         }
@@ -105,7 +110,8 @@ public enum Aggregator {
 
     /// For stocks: each series' value at its latest period among `members`, summed over series.
     /// A series is one partner's numbers for one neighborhood and one set of dimension values.
-    private static func latestPerSeries(_ members: [Partial]) -> Double {
+    /// Also tells whether some series' latest period lies before the latest period of all.
+    private static func latestPerSeries(_ members: [Partial]) -> (value: Double, hasStaleSeries: Bool) {
         struct Series: Hashable {
             var partner: String
             var neighborhood: String
@@ -120,7 +126,8 @@ public enum Aggregator {
             default: latest[series] = (partial.period, partial.sum)
             }
         }
-        return latest.values.reduce(0) { $0 + $1.sum }
+        let last = latest.values.map(\.period).max()
+        return (latest.values.reduce(0) { $0 + $1.sum }, latest.values.contains { $0.period != last })
     }
 
     private static func per1000(_ value: Double?, of neighborhood: String, profile: IndicatorProfile, tree: NeighborhoodTree) -> Double? {

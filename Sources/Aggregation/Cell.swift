@@ -33,6 +33,13 @@ public struct Cell: Sendable, Hashable {
     public var suppressed: Bool
     /// Why they are withheld.
     public var suppressionReason: String?
+    /// In a report rolled up to a tree `level`: whether this row holds the measurements reported
+    /// for a neighborhood above that level (a partner serving a whole district); `nil` without a level.
+    public var reportedAbove: Bool?
+    /// The native periods of the measurements behind the cell.
+    public var periods: Set<Period>
+    /// For stocks over several periods: whether some series' latest value lies before the cell's last period.
+    public var hasStaleSeries: Bool
 
     /// An empty cell for `key`.
     public init(key: [String: String] = [:]) {
@@ -41,5 +48,7 @@ public struct Cell: Sendable, Hashable {
         self.partners = 0
         self.partnerIDs = []
         self.suppressed = false
+        self.periods = []
+        self.hasStaleSeries = false
     }
 }

@@ -3,6 +3,10 @@ public struct NeighborhoodTree: Sendable {
     /// Each known code's chain of ancestors, root first, ending with the code itself.
     private let chains: [String: [String]]
     private let populations: [String: Int?]
+    /// Each code's children, in code order.
+    private let childrenByCode: [String: [String]]
+    /// The codes without a parent, in code order.
+    public let roots: [String]
 
     /// `parents` maps every code to its parent (`nil` for a root); a parent missing from the map
     /// counts as a root. Codes caught in a parent cycle are left out of the tree.
@@ -20,6 +24,13 @@ public struct NeighborhoodTree: Sendable {
         }
         self.chains = chains
         self.populations = populations
+        var children: [String: [String]] = [:]
+        var roots: [String] = []
+        for (code, chain) in chains {
+            if chain.count == 1 { roots.append(code) } else { children[chain[chain.count - 2], default: []].append(code) }
+        }
+        self.childrenByCode = children.mapValues { $0.sorted() }
+        self.roots = roots.sorted()
     }
 
     /// How far below a root `code` sits (roots have depth 0); `nil` for an unknown code.
@@ -36,6 +47,16 @@ public struct NeighborhoodTree: Sendable {
     /// Whether `code` is `root` or lies below it.
     public func isWithin(_ code: String, subtreeOf root: String) -> Bool {
         chains[code]?.contains(root) ?? false
+    }
+
+    /// The neighborhoods whose parent is `code`, in code order.
+    public func children(of code: String) -> [String] {
+        childrenByCode[code] ?? []
+    }
+
+    /// `code` and its ancestors, root first; `[]` for an unknown code.
+    public func chain(of code: String) -> [String] {
+        chains[code] ?? []
     }
 
     /// The residents of `code`, when recorded.

@@ -5,7 +5,8 @@ public struct ReportRequest: Sendable {
     /// A coarser reporting period; `nil` (or one finer than the indicator's) means the indicator's own.
     public var periodType: PeriodType?
     /// Roll neighborhoods up to this tree depth: each measurement counts for its ancestor at that
-    /// depth; measurements on shallower neighborhoods (or ones not in the tree) are left out.
+    /// depth; one reported for a shallower neighborhood keeps that neighborhood's own row
+    /// (marked ``Cell/reportedAbove``), so the total is the same at every depth.
     public var neighborhoodDepth: Int?
     /// Only neighborhoods in this subtree (the root included).
     public var within: String?

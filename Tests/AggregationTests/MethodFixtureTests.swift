@@ -118,20 +118,26 @@ struct MethodFixtureTests {
     /// | c       | southside    | 2     | 5     |
     /// | d       | north        | 1     | 7     |
     /// | e       | city         | 0     | 100   |
-    /// depth 1: north 10+20+7 = 37, south 5, city left out; total 42 = 37 + 5.
-    /// depth 0: city 142. within north at depth 2: northside 10, riverside 20; total 30 (per 1,000: 30/4000 → 7.5).
+    /// depth 1: north 10+20+7 = 37, south 5, and city's own 100 as a row reported above the
+    /// level; total 142 at every depth. within north at depth 2: north's own 7 (reported above),
+    /// northside 10, riverside 20; total 37 (per 1,000: 37/4000 → 9.25).
     @Test func aNeighborhoodTreeRolledUpCountsEachMeasurementOnce() {
         let partials = [
             F.raw("a", "northside", "2026-01", 10), F.raw("b", "riverside", "2026-01", 20), F.raw("c", "southside", "2026-01", 5),
             F.raw("d", "north", "2026-01", 7), F.raw("e", "city", "2026-01", 100),
         ]
         let districts = F.report(partials, F.profile(.sum), by: [.neighborhood], depth: 1)
-        #expect(districts.rows.map { $0.key["neighborhood"] } == ["north", "south"])
-        #expect(districts.values == [37, 5] && districts.total.value == 42)
-        #expect(districts.rows[0].measurements == 3 && districts.rows[0].partners == 3)
+        #expect(districts.rows.map { $0.key["neighborhood"] } == ["city", "north", "south"])
+        #expect(districts.rows.map(\.reportedAbove) == [true, false, false])
+        #expect(districts.values == [100, 37, 5] && districts.total.value == 142)
+        #expect(districts.rows[1].measurements == 3 && districts.rows[1].partners == 3)
         #expect(F.report(partials, F.profile(.sum), by: [.neighborhood], depth: 0).values == [142])
+        for depth in [nil, 0, 1, 2] {
+            #expect(F.report(partials, F.profile(.sum), by: [.neighborhood], depth: depth).total.value == 142, "level \(String(describing: depth))")
+        }
         let north = F.report(partials, F.profile(.sum), by: [.neighborhood], depth: 2, within: "north")
-        #expect(north.values == [10, 20] && north.total.value == 30 && north.total.per1000 == 7.5)
+        #expect(north.rows.map { $0.key["neighborhood"] } == ["north", "northside", "riverside"])
+        #expect(north.values == [7, 10, 20] && north.total.value == 37 && north.total.per1000 == 9.25)
         // Without a depth, `within` keeps the district's own row too.
         #expect(F.report(partials, F.profile(.sum), by: [.neighborhood], within: "north").values == [7, 10, 20])
     }

@@ -2,121 +2,134 @@ import Aggregation
 import PropertyBased
 import Testing
 
-@Suite("Small-cell suppression")
+@Suite("Small-cell protection across linked reports")
 struct SuppressionTests {
     typealias F = Fixtures
     static let policy = SuppressionPolicy()
 
-    /// Three partners reporting `values` each (in order a, b, c) for one neighborhood and month.
-    static func threePartners(_ neighborhood: String, _ period: String, _ values: [Double]) -> [Partial] {
-        zip(["a", "b", "c"], values).map { F.raw($0, neighborhood, period, $1) }
+    /// A report as a viewer sees it: protected on the grid of every measurement of `partials`.
+    static func viewer(
+        _ partials: [Partial], _ profile: IndicatorProfile = F.profile(.sum), by groupings: [Grouping] = [],
+        periodType: PeriodType? = nil, depth: Int? = nil, within: String? = nil, partner: String? = nil,
+        policy: SuppressionPolicy = policy
+    ) -> Report {
+        let request = ReportRequest(groupings: groupings, periodType: periodType, neighborhoodDepth: depth, within: within)
+        let cells = ProtectedCells(raw: partials, tree: F.tree, policy: policy, isCount: profile.isCount)
+        return Suppression.apply(
+            Aggregator.report(partials, profile: profile, request: request, tree: F.tree), cells: cells, request: request,
+            tree: F.tree, method: profile.method, reader: .init(partner: partner))
     }
 
-    /// | neighborhood | partners | value |
-    /// | northside    | a, b, c  | 30    |
-    /// | riverside    | a        | 4     |  ← fewer than 3 partners: withheld
-    /// | southside    | a, b, c  | 50    |
-    /// total 84 is visible, so 84 − 30 − 50 would give riverside away: the smallest visible row
-    /// (northside, 30) is withheld too, and 84 − 50 = 34 is no longer riverside's 4.
-    @Test func aCellWithTooFewPartnersIsWithheldAndProtected() throws {
-        let partials = Self.threePartners("northside", "2026-01", [10, 10, 10]) + [F.raw("a", "riverside", "2026-01", 4)]
-            + Self.threePartners("southside", "2026-01", [20, 20, 10])
-        let report = Suppression.apply(F.report(partials, F.profile(.sum), by: [.neighborhood]), policy: Self.policy, isCount: false)
-        let riverside = try #require(report.row(["neighborhood": "riverside"]))
-        #expect(riverside.suppressed && riverside.value == nil && riverside.suppressionReason == "fewer than 3 partners")
-        #expect(riverside.min == nil && riverside.max == nil && riverside.mean == nil && riverside.median == nil)
-        #expect(riverside.per1000 == nil && riverside.progress == nil)
+    /// `values` from partners a, b, c… for one neighborhood and month.
+    static func partners(_ neighborhood: String, _ period: String, _ values: [Double]) -> [Partial] {
+        zip(["a", "b", "c", "d", "e"], values).map { F.raw($0, neighborhood, period, $1) }
+    }
+
+    /// The setup: partner pd alone in riverside in 2026-05 with 7; northside and
+    /// southside well covered. Before, the district row minus northside gave riverside away,
+    /// and so did the `within` total and the 2-month total minus June.
+    static let differencing = partners("northside", "2026-05", [20, 20, 20]) + [F.raw("pd", "riverside", "2026-05", 7)]
+        + partners("southside", "2026-05", [21, 21, 21]) + partners("riverside", "2026-06", [6, 6, 7])
+        + partners("northside", "2026-06", [20, 20, 20]) + partners("southside", "2026-06", [20, 20, 20])
+
+    @Test func aWithheldCellCannotBeHadBySubtractingAcrossLevelsWithinsOrPeriods() throws {
+        let may = [Partial](Self.differencing.filter { $0.period == F.period("2026-05") })
+        let leaves = Self.viewer(may, by: [.neighborhood])
+        #expect(leaves.row(["neighborhood": "riverside"])?.suppressed == true)
+        let districts = Self.viewer(may, by: [.neighborhood], depth: 1)
+        let within = Self.viewer(may, by: [.neighborhood], within: "north")
+        // north = northside + riverside: with riverside withheld, one of the two others must go.
+        let north = districts.row(["neighborhood": "north"])?.value ?? within.total.value
+        let northside = leaves.row(["neighborhood": "northside"])?.value
+        #expect(north == nil || northside == nil, "north \(String(describing: north)) − northside would be riverside's 7")
+        #expect(within.total.value == north)
+
+        // Across periods: the two-month total of riverside minus its June.
+        let byPeriod = Self.viewer(Self.differencing, by: [.period], within: "riverside")
+        let june = Self.viewer(Self.differencing.filter { $0.period == F.period("2026-06") }, by: [.neighborhood])
+            .row(["neighborhood": "riverside"])
+        #expect(june?.value == 19)
+        #expect(byPeriod.total.value == nil, "the total over May and June minus June's 19 would be May's 7")
+        #expect(byPeriod.total.suppressed && byPeriod.rows.first?.suppressed == true)
+    }
+
+    @Test func theMinimumMaximumAndMedianAreNeverShownAndWithheldCellsCountNobody() throws {
+        // southside's lone 4 takes south with it, so north goes too (city − north = south), and
+        // riverside, north's smallest part, protects north.
+        let report = Self.viewer(
+            Self.partners("northside", "2026-01", [10, 20, 30]) + Self.partners("riverside", "2026-01", [10, 10, 10])
+                + [F.raw("a", "southside", "2026-01", 4)],
+            by: [.neighborhood])
+        #expect(report.row(["neighborhood": "riverside"])?.suppressionReason == ProtectedCells.complementaryReason)
         let northside = try #require(report.row(["neighborhood": "northside"]))
-        #expect(northside.suppressed && northside.suppressionReason == "complementary: protects another withheld cell")
-        #expect(report.row(["neighborhood": "southside"])?.value == 50)
-        #expect(!report.total.suppressed && report.total.value == 84)
-        let visible = report.rows.compactMap(\.value).reduce(0, +)
-        #expect(report.total.value! - visible != 4)
+        #expect(!northside.suppressed && northside.value == 60)
+        #expect(northside.min == nil && northside.max == nil && northside.median == nil)
+        let southside = try #require(report.row(["neighborhood": "southside"]))
+        #expect(southside.suppressed && southside.measurements == 0 && southside.partners == 0)
+        #expect(southside.suppressionReason == "fewer than 3 partners")
     }
 
-    @Test func smallCountsAreWithheldForCountIndicators() throws {
-        let partials = Self.threePartners("northside", "2026-01", [1, 1, 2]) + Self.threePartners("riverside", "2026-01", [5, 5, 5])
-            + Self.threePartners("southside", "2026-01", [9, 9, 9])
-        let raw = F.report(partials, F.profile(.sum), by: [.neighborhood])
-        let counted = Suppression.apply(raw, policy: Self.policy, isCount: true)
-        #expect(counted.rows.map(\.suppressionReason) == ["count below 5", "complementary: protects another withheld cell", nil])
-        // The same numbers as a score are not counts.
-        #expect(Suppression.apply(raw, policy: Self.policy, isCount: false).rows.allSatisfy { !$0.suppressed })
-        let stricter = Suppression.apply(raw, policy: SuppressionPolicy(minPartners: 2, minCount: 4.5), isCount: true)
-        #expect(stricter.rows[0].suppressionReason == "count below 4.5")
+    @Test func aCellDominatedByOnePartnerIsWithheld() throws {
+        // a has 90 of 100: the total is nearly a's own number.
+        let dominated = Self.viewer(Self.partners("northside", "2026-01", [90, 5, 5]), by: [.neighborhood])
+        #expect(dominated.rows[0].suppressionReason == "dominated by one partner")
+        // 50, 40, 3: b knows its 40 and learns a's 50 to within 3, under the 10% margin of 5.
+        let estimable = Self.viewer(Self.partners("northside", "2026-01", [50, 40, 3]), by: [.neighborhood])
+        #expect(estimable.rows[0].suppressionReason == "one partner's figure could be estimated from it")
+        // 50, 40, 10 leaves b an interval of ±10 around a's 50.
+        #expect(!Self.viewer(Self.partners("northside", "2026-01", [50, 40, 10]), by: [.neighborhood]).rows[0].suppressed)
     }
 
-    @Test func aTotalWithTooFewPartnersIsWithheldAndNeedsNoComplement() {
-        let partials = [F.raw("a", "northside", "2026-01", 10), F.raw("b", "riverside", "2026-01", 20)]
-        let report = Suppression.apply(F.report(partials, F.profile(.sum), by: [.neighborhood]), policy: Self.policy, isCount: false)
-        #expect(report.total.suppressed && report.total.value == nil && report.total.suppressionReason == "fewer than 3 partners")
-        #expect(report.rows.allSatisfy { $0.suppressionReason == "fewer than 3 partners" })
-        // Counts behind a withheld cell stay: they reveal no value.
-        #expect(report.total.measurements == 2 && report.total.partners == 2)
+    @Test func smallCountsAreWithheldForCountIndicatorsOnly() {
+        let partials = Self.partners("northside", "2026-01", [1, 1, 2]) + Self.partners("riverside", "2026-01", [5, 5, 5])
+            + Self.partners("southside", "2026-01", [9, 9, 9])
+        let counts = IndicatorProfile(method: .sum, isCount: true, periodType: .month)
+        let counted = Self.viewer(partials, counts, by: [.neighborhood], policy: SuppressionPolicy(protectionMinimum: 0))
+        #expect(counted.row(["neighborhood": "northside"])?.suppressionReason == "count below 5")
+        let scores = Self.viewer(partials, by: [.neighborhood], policy: SuppressionPolicy(protectionMinimum: 0))
+        #expect(scores.row(["neighborhood": "northside"])?.suppressed == false)
     }
 
-    @Test func aLoneWithheldRowWithNothingToPairTakesTheTotalWithIt() {
-        var row = Cell(key: ["neighborhood": "northside"])
-        row.value = 3
-        row.partners = 1
-        var total = Cell()
-        total.value = 3
-        total.partners = 3
-        let report = Suppression.apply(Report(rows: [row], total: total), policy: Self.policy, isCount: false)
-        #expect(report.rows[0].suppressed && report.total.suppressed && report.total.value == nil)
+    @Test func aPartnerSeesItsOwnRowsButNoOtherPartnersRows() throws {
+        let partials = Self.partners("northside", "2026-01", [10, 20, 30])
+        let report = Self.viewer(partials, by: [.partner], partner: "b")
+        #expect(report.row(["partner": "b"])?.value == 20)
+        #expect(report.row(["partner": "a"])?.suppressionReason == "another partner's figures")
+        #expect(report.row(["partner": "c"])?.suppressed == true)
+        #expect(report.total.value == 60)
+        let viewerRows = Self.viewer(partials, by: [.partner]).rows
+        #expect(viewerRows.allSatisfy { $0.suppressed })
     }
 
-    /// |           | 2026-01        | 2026-02   |
-    /// | northside | 30 (3 partners)| 40        |
-    /// | riverside | 2 (1 partner)  | 50        |
-    /// One withheld corner forces the smallest other row out, and then each neighborhood and
-    /// each month must not be left with a single withheld cell: all four go.
-    @Test func slicesOfATwoWayTableAreProtectedToo() {
-        let partials = Self.threePartners("northside", "2026-01", [10, 10, 10]) + Self.threePartners("northside", "2026-02", [10, 10, 20])
-            + [F.raw("a", "riverside", "2026-01", 2)] + Self.threePartners("riverside", "2026-02", [10, 20, 20])
-        let report = Suppression.apply(F.report(partials, F.profile(.sum), by: [.neighborhood, .period]), policy: Self.policy, isCount: false)
-        #expect(report.rows.allSatisfy { $0.suppressed })
-        #expect(!report.total.suppressed && report.total.value == 122)
+    @Test func aStockOverSeveralPeriodsIsShownOnlyWhenEverySeriesIsCurrent() {
+        let stock = F.profile(.last)
+        let current = Self.partners("northside", "2026-01", [10, 10, 10]) + Self.partners("northside", "2026-02", [12, 12, 12])
+        #expect(Self.viewer(current, stock, by: [.neighborhood]).rows[0].value == 36)
+        // c stopped in January: the range's value minus February's would be c's 10.
+        let stale = current.filter { !($0.partner == "c" && $0.period == F.period("2026-02")) }
+        #expect(Self.viewer(stale, stock, by: [.neighborhood]).rows[0].suppressed)
     }
 
-    /// Jan 30, Feb 4 (one partner), Mar 36, Apr 40. Feb is withheld, Jan (smallest) protects it,
-    /// and March's change (36 − 4) would give February away, so it goes; April's stays.
-    @Test func aChangeThatWouldRevealAWithheldPeriodIsDropped() {
-        let partials = Self.threePartners("northside", "2026-01", [10, 10, 10]) + [F.raw("a", "northside", "2026-02", 4)]
-            + Self.threePartners("northside", "2026-03", [12, 12, 12]) + Self.threePartners("northside", "2026-04", [10, 10, 20])
-        let raw = F.report(partials, F.profile(.sum), by: [.period])
-        #expect(raw.rows.map(\.change) == [nil, -26, 32, 4])
-        let report = Suppression.apply(raw, policy: Self.policy, isCount: false)
-        #expect(report.rows.map(\.suppressed) == [true, true, false, false])
-        #expect(report.rows.map(\.change) == [nil, nil, nil, 4])
-    }
-
-    @Test func nothingIsWithheldWhenEveryCellIsLargeEnough() {
-        let partials = Self.threePartners("northside", "2026-01", [10, 10, 10]) + Self.threePartners("riverside", "2026-01", [9, 9, 9])
-        let report = F.report(partials, F.profile(.sum), by: [.neighborhood])
-        #expect(Suppression.apply(report, policy: Self.policy, isCount: true) == report)
-    }
-
-    @Test func randomReportsNeverLeaveALoneWithheldCellBesideAVisibleTotal() async {
-        await propertyCheck(input: RandomData.rows, Gen.bool) { rows, isCount in
+    /// The grid's promise, on random deployments: in every report shape a viewer can ask for,
+    /// a visible total is never the sum of visible rows plus exactly one withheld row.
+    @Test func randomDeploymentsNeverLeaveALoneWithheldRowBesideAVisibleTotal() async {
+        await propertyCheck(input: RandomData.rows) { rows in
             let partials = rows.map { $0.partial(for: .sum) }
-            for groupings in [[Grouping.neighborhood], [.neighborhood, .period], [.dimension("age_group"), .neighborhood, .period]] {
-                let report = Suppression.apply(Fixtures.report(partials, F.profile(.sum), by: groupings), policy: Self.policy, isCount: isCount)
-                for cell in report.rows + [report.total] {
-                    #expect(cell.suppressed == (cell.value == nil))
-                    if !cell.suppressed {
-                        #expect(cell.partners >= 3)
-                        #expect(!isCount || cell.value! >= 5)
+            let shapes: [(groupings: [Grouping], depth: Int?, within: String?)] = [
+                ([.neighborhood], nil, nil), ([.neighborhood], 1, nil), ([.neighborhood], 2, nil), ([.neighborhood], 2, "north"),
+                ([.dimension("age_group")], nil, nil), ([.dimension("age_group")], nil, "north"), ([.period], nil, "northside"),
+                ([.neighborhood, .dimension("age_group")], 2, nil),
+            ]
+            for shape in shapes {
+                for month in 1...6 {
+                    let single = partials.filter { $0.period.index == month }
+                    guard !single.isEmpty else { continue }
+                    let report = Self.viewer(single, by: shape.groupings, depth: shape.depth, within: shape.within)
+                    for cell in report.rows + [report.total] where !cell.suppressed && cell.measurements > 0 {
+                        #expect(cell.partners >= 3 && cell.min == nil)
                     }
-                }
-                guard !report.total.suppressed else { continue }
-                #expect(report.rows.filter(\.suppressed).count != 1, "\(groupings)")
-                // Nor within any slice of rows that agree on all keys but one.
-                for name in groupings.map(\.name) where groupings.count > 1 {
-                    let slices = Dictionary(grouping: report.rows) { row in row.key.filter { $0.key != name } }
-                    for slice in slices.values where slice.count > 1 {
-                        #expect(slice.filter(\.suppressed).count != 1, "\(groupings) slice without \(name)")
-                    }
+                    guard !report.total.suppressed, shape.groupings.count == 1 else { continue }
+                    #expect(report.rows.filter(\.suppressed).count != 1, "\(shape) in month \(month): \(rows)")
                 }
             }
         }

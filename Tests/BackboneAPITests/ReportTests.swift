@@ -125,7 +125,7 @@ struct ReportTests {
         let app = try await Self.start()
         let viewer = try await app.key(role: "viewer")
         let partner = try await app.key(role: "partner", partner: "p4")
-        for key in [viewer, partner] {
+        for (key, own) in [(viewer, nil), (partner, "p4")] as [(String, String?)] {
             let response = try await app.request("GET", "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01", key: key)
             #expect(response.status == 200)
             let cells = Self.rows(response)
@@ -138,9 +138,17 @@ struct ReportTests {
             let visible = cells.filter { $0["suppressed"] as? Bool == false }.compactMap { Self.number($0["value"]) }.reduce(0, +)
             if let total { #expect(total - visible != 7) }
             #expect(cells.filter { $0["suppressed"] as? Bool == true }.count != 1 || total == nil)
-            // One partner's own row is never shown to others by partner.
+            // Other partners' rows are never shown, nor how many measurements stand behind them;
+            // a partner sees its own.
             let byPartner = try await app.request("GET", "/v1/reports/indicators/esl_learners?by=partner", key: key)
-            #expect(Self.rows(byPartner).allSatisfy { $0["suppressed"] as? Bool == true })
+            for row in Self.rows(byPartner) {
+                let isOwn = row["partner"] as? String == own
+                #expect(row["suppressed"] as? Bool == !isOwn)
+                #expect(isOwn ? Self.number(row["value"]) == 7 : row["measurements"] is NSNull)
+            }
+            // The minimum, maximum and median are single partners' figures.
+            let cell = try #require(Self.rows(response).first { $0["suppressed"] as? Bool == false } ?? (response.json["total"] as? [String: Any]))
+            #expect(cell["min"] is NSNull && cell["max"] is NSNull && cell["median"] is NSNull)
         }
         // The coordinator sees every cell.
         let coordinator = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01")

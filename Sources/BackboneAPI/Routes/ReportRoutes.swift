@@ -18,7 +18,7 @@ struct ReportRoutes {
 
         router.get("/v1/reports/indicators/{code}") { request in
             let caller = try await authenticator.caller(of: request)
-            let audience = Reports.Audience(policy: caller.isCoordinator ? nil : suppression)
+            let audience = caller.audience(suppression)
             let code = request.parameter("code")
             let groupings = try Self.groupings(request)
             let reportRequest = ReportRequest(
@@ -42,7 +42,7 @@ struct ReportRoutes {
 
         router.get("/v1/reports/scorecard") { request in
             let caller = try await authenticator.caller(of: request)
-            let audience = Reports.Audience(policy: caller.isCoordinator ? nil : suppression)
+            let audience = caller.audience(suppression)
             let agenda = try Self.required(request, "agenda")
             let lines = try await database(pool, transaction: false) { try Reports.scorecard($0, agenda: agenda, audience: audience) }
             let items = lines.map(Self.scorecardJSON)
@@ -75,7 +75,7 @@ struct ReportRoutes {
 
         router.get("/v1/reports/equity") { request in
             let caller = try await authenticator.caller(of: request)
-            let audience = Reports.Audience(policy: caller.isCoordinator ? nil : suppression)
+            let audience = caller.audience(suppression)
             let code = try Self.required(request, "indicator")
             let period = try Self.period(request, "period", required: true)!
             let depth = try Self.level(request)

@@ -1,3 +1,4 @@
+import Aggregation
 import BackboneCore
 import HTTPServer
 import Postgres
@@ -8,6 +9,12 @@ struct Caller: Sendable {
 
     var role: Role { key.role }
     var isCoordinator: Bool { key.role == .coordinator }
+
+    /// How reports treat this caller: the coordinator sees every cell, partner and viewer
+    /// keys see the cells `policy` protects (a partner its own rows of a `by=partner` report too).
+    func audience(_ policy: SuppressionPolicy) -> Reports.Audience {
+        isCoordinator ? Reports.Audience(policy: nil) : Reports.Audience(policy: policy, partner: key.partner)
+    }
 
     /// Refuses unless the caller is the coordinator.
     func requireCoordinator(_ action: String) throws {

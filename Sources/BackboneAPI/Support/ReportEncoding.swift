@@ -23,12 +23,15 @@ enum ReportEncoding {
         }
         if !dimensions.isEmpty { object["dimensions"] = .object(dimensions) }
         for (name, value) in zip(measureColumns, measures(cell)) { object[name] = value }
+        if let above = cell.reportedAbove { object["reported_above"] = .bool(above) }
         return .object(object)
     }
 
     static func measures(_ cell: Cell) -> [JSONValue] {
         [
-            JSONValue(cell.value), JSONValue(cell.measurements), JSONValue(cell.partners), JSONValue(cell.min), JSONValue(cell.max),
+            // A withheld cell says nothing of who stands behind it.
+            JSONValue(cell.value), cell.suppressed ? .null : JSONValue(cell.measurements), cell.suppressed ? .null : JSONValue(cell.partners),
+            JSONValue(cell.min), JSONValue(cell.max),
             JSONValue(cell.mean), JSONValue(cell.median), JSONValue(cell.per1000), JSONValue(cell.baseline), JSONValue(cell.target),
             JSONValue(cell.progress), JSONValue(cell.change), .bool(cell.suppressed), JSONValue(cell.suppressionReason),
         ]

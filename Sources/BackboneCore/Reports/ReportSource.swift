@@ -14,6 +14,9 @@ public enum ReportSource {
         public var name: String
         public var unit: String?
         public var profile: IndicatorProfile
+        /// The values the indicator can take: its declared `min`/`max`, else what its value
+        /// type allows (a count is never negative, a percentage lies in 0…100).
+        public var validRange: ClosedRange<Double>
     }
 
     public static func indicator(_ connection: Connection, code: String) throws -> IndicatorInfo? {
@@ -29,7 +32,7 @@ public enum ReportSource {
         try connection.query(
             """
             SELECT code, agenda_id, name, unit, value_type, aggregation, period_type, direction,
-                   baseline_period, baseline_value, target_period, target_value
+                   baseline_period, baseline_value, target_period, target_value, min_value, max_value
             FROM indicators WHERE \(condition) ORDER BY code
             """
         ).map { row in
@@ -44,7 +47,15 @@ public enum ReportSource {
                 baseline: try baselinePeriod.map { (period: $0, value: try row.decode(Double.self, at: 9)) },
                 target: try targetPeriod.map { (period: $0, value: try row.decode(Double.self, at: 11)) },
                 periodType: PeriodType(rawValue: periodType) ?? .month)
-            return IndicatorInfo(code: code, agenda: agenda, name: name, unit: unit, profile: profile)
+            let (declaredMin, declaredMax) = try (row.decode(Double?.self, at: 12), row.decode(Double?.self, at: 13))
+            let natural: ClosedRange<Double> = switch valueType {
+            case "count": 0...Double.greatestFiniteMagnitude
+            case "percent": 0...100
+            default: -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
+            }
+            let lower = max(declaredMin ?? natural.lowerBound, natural.lowerBound)
+            let upper = max(min(declaredMax ?? natural.upperBound, natural.upperBound), lower)
+            return IndicatorInfo(code: code, agenda: agenda, name: name, unit: unit, profile: profile, validRange: lower...upper)
         }
     }
 
@@ -120,11 +131,12 @@ public enum ReportSource {
         }
     }
 
-    /// Whether a report must read raw measurements instead of rollups.
+    /// Whether a report must read raw measurements instead of rollups: rollups merge partners,
+    /// so they cannot group by partner, give medians, or say which series a stock's latest value
+    /// belongs to once a cell spans several periods (a range, or months rolled into quarters).
     public static func needsRawRows(_ request: ReportRequest, profile: IndicatorProfile, singlePeriod: Bool) -> Bool {
-        if request.groupings.contains(.partner) { return true }
-        if profile.method == .last, let type = request.periodType, type != profile.periodType { return true }
-        return singlePeriod
+        if request.groupings.contains(.partner) || singlePeriod { return true }
+        return profile.method == .last
     }
 
     /// The partials of `indicator` whose period starts in `[from, until)`.

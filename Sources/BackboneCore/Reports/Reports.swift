@@ -5,18 +5,27 @@ import Postgres
 /// The shared reports: each reads what it needs through `ReportSource` and lets the
 /// `Aggregation` module combine it.
 public enum Reports {
-    /// Who sees the report: the coordinator sees every cell; everyone else gets small
-    /// cells withheld under `policy`.
+    /// Who sees the report: the coordinator sees every cell; everyone else sees what
+    /// ``ProtectedCells`` lets through under `policy`.
     public struct Audience: Sendable {
         public var policy: SuppressionPolicy?
+        /// The partner behind a partner key.
+        public var partner: String?
 
-        public init(policy: SuppressionPolicy?) {
+        public init(policy: SuppressionPolicy?, partner: String? = nil) {
             self.policy = policy
+            self.partner = partner
         }
 
-        func apply(_ report: Report, isCount: Bool) -> Report {
+        /// Whether reports must read raw measurements (protection needs each partner's share).
+        var needsRawRows: Bool { policy != nil }
+
+        /// `report`, built from `partials` (raw when ``needsRawRows``), as this audience may see it.
+        func apply(_ report: Report, partials: [Partial], request: ReportRequest, tree: NeighborhoodTree, profile: IndicatorProfile) -> Report {
             guard let policy else { return report }
-            return Suppression.apply(report, policy: policy, isCount: isCount)
+            let cells = ProtectedCells(raw: partials, tree: tree, policy: policy, isCount: profile.isCount)
+            return Suppression.apply(
+                report, cells: cells, request: request, tree: tree, method: profile.method, reader: .init(partner: partner))
         }
     }
 
@@ -51,9 +60,15 @@ public enum Reports {
         if let within = request.within, tree.depth(of: within) == nil {
             throw DomainError.invalid(field: "within", code: "unknown-neighborhood", "no neighborhood \(within) exists")
         }
-        let raw = ReportSource.needsRawRows(request, profile: info.profile, singlePeriod: range.isSinglePeriod)
+        if let within = request.within, let depth = request.neighborhoodDepth, let withinDepth = tree.depth(of: within), depth < withinDepth {
+            throw DomainError.invalid(
+                field: "level", code: "level-above-within",
+                "\(within) lies at level \(withinDepth); a report within it cannot roll up to level \(depth) above it")
+        }
+        let raw = audience.needsRawRows
+            || ReportSource.needsRawRows(request, profile: info.profile, singlePeriod: range.isSinglePeriod)
         let partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: raw)
         let report = Aggregator.report(partials, profile: info.profile, request: request, tree: tree)
-        return (info, audience.apply(report, isCount: info.profile.isCount))
+        return (info, audience.apply(report, partials: partials, request: request, tree: tree, profile: info.profile))
     }
 }

@@ -15,7 +15,9 @@ public struct ScorecardLine: Sendable {
     public var improving: Bool?
     /// Whether the value reaches the target by the target period at the pace since the baseline.
     public var onTrack: Bool?
-    /// The value the current pace reaches at the target period.
+    /// The value the current pace reaches at the target period: the line through the starting
+    /// point (baseline, else the first period) and the latest value, continued to the target
+    /// period, clamped to the indicator's valid range.
     public var projected: Double?
 }
 
@@ -35,14 +37,16 @@ extension Reports {
             var partials: [Partial] = []
             if let latest = bounds.latest {
                 let from = latest.previous ?? latest
-                partials = try ReportSource.partials(connection, indicator: info, from: from.start, until: latest.end, raw: false, partners: partners)
+                let raw = audience.needsRawRows
+                partials = try ReportSource.partials(connection, indicator: info, from: from.start, until: latest.end, raw: raw, partners: partners)
                 if info.profile.baseline == nil, let first = bounds.first, first < from {
-                    partials += try ReportSource.partials(connection, indicator: info, from: first.start, until: first.end, raw: false, partners: partners)
+                    partials += try ReportSource.partials(connection, indicator: info, from: first.start, until: first.end, raw: raw, partners: partners)
                 }
             }
+            let request = ReportRequest(groupings: [.period])
             let byPeriod = audience.apply(
-                Aggregator.report(partials, profile: info.profile, request: ReportRequest(groupings: [.period]), tree: tree),
-                isCount: info.profile.isCount)
+                Aggregator.report(partials, profile: info.profile, request: request, tree: tree),
+                partials: partials, request: request, tree: tree, profile: info.profile)
             let rows = byPeriod.rows
             var line = ScorecardLine(indicator: info)
             guard let latest = rows.last else { return line }
@@ -61,7 +65,10 @@ extension Reports {
                     let elapsed = Double(Period.count(from: startPeriod, to: period, in: info.profile.periodType))
                     let remaining = Double(Period.count(from: period, to: target.period, in: info.profile.periodType))
                     if elapsed > 0 {
-                        let projected = now + (now - startValue) / elapsed * max(remaining, 0)
+                        // A straight line through the start and now, continued to the target period and
+                        // kept inside the values the indicator can take (a count never goes below 0).
+                        let straight = now + (now - startValue) / elapsed * max(remaining, 0)
+                        let projected = min(max(straight, info.validRange.lowerBound), info.validRange.upperBound)
                         line.projected = projected
                         line.onTrack = info.profile.increaseIsBetter ? projected >= target.value : projected <= target.value
                     }
