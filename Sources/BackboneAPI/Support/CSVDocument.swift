@@ -14,7 +14,8 @@ import BackboneCore
 /// When rows come from more than one member, the first column, `section`, names the
 /// member each row comes from (`rows`, `total`, `report`).
 ///
-/// Cells: nested objects are flattened with `_` (`baseline_period`, `baseline_value`);
+/// Cells: nested objects are flattened with `_` (`baseline_period`, `baseline_value`;
+/// where such a member is null, those cells are empty and there is no `baseline` column);
 /// dimension values (`dimensions`) are `dim.NAME` columns, as CSV uploads spell them;
 /// arrays of plain values are joined with `,`; arrays of objects are flattened with
 /// their index (`errors_0_field`); `null` is an empty cell; numbers are written as in
@@ -49,6 +50,12 @@ enum CSVDocument {
         var appearance: [String] = []
         for section in sections {
             for column in section.order where seen.insert(column).inserted { appearance.append(column) }
+        }
+        // A member that is an object in some rows and null in others (a scorecard line
+        // without a baseline) has its flattened columns only, left empty where it is null.
+        let all = appearance
+        appearance.removeAll { column in
+            all.contains { $0.hasPrefix(column + "_") } && sections.allSatisfy { ($0.cells[column] ?? "").isEmpty }
         }
         var columns: [String] = []
         for lead in leading {
