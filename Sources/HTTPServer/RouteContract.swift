@@ -5,8 +5,8 @@ import NIOHTTP1
 ///
 /// A typo never changes what a request does: a query parameter the route does not take
 /// is a 400 `unknown-parameter` (suggesting the closest one it takes), an empty value is
-/// a 400 `empty-parameter`, and a `format` the route does not offer is a 400
-/// `unsupported-format`. A route with more than one representation takes `format`
+/// a 400 `empty-parameter`, a parameter given twice a 400 `repeated-parameter`, and a
+/// `format` the route does not offer is a 400 `unsupported-format`. A route with more than one representation takes `format`
 /// (which overrides `Accept`); otherwise `Accept` decides, and when the client accepts
 /// nothing the route offers the answer is a 406 `not-acceptable`.
 public struct RouteContract: Sendable {
@@ -29,6 +29,7 @@ public struct RouteContract: Sendable {
     /// Checks the query and negotiates the representation, which it stores in the request.
     public func admit(_ request: inout HTTPRequest, method: HTTPMethod, pattern: String) throws {
         let accepted = acceptedParameters
+        var seen: Set<String> = []
         for (name, value) in request.query {
             guard accepted.contains(name) else {
                 let suggestion = Self.suggestion(for: name, among: accepted)
@@ -43,6 +44,12 @@ public struct RouteContract: Sendable {
             guard !value.isEmpty else {
                 var problem = Problem.badRequest(
                     "\(name) is empty; give it a value or leave it out.", field: name, code: "empty-parameter")
+                problem.extensions = ["parameter": .text(name), "accepted": .list(accepted)]
+                throw problem
+            }
+            guard seen.insert(name).inserted else {
+                var problem = Problem.badRequest(
+                    "\(name) is given more than once; give it once.", field: name, code: "repeated-parameter")
                 problem.extensions = ["parameter": .text(name), "accepted": .list(accepted)]
                 throw problem
             }

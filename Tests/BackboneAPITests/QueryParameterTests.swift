@@ -120,6 +120,15 @@ struct QueryParameterTests {
         try await app.stop()
     }
 
+    @Test func aRepeatedParameterIsRefused() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let response = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=period&by=neighborhood")
+        #expect(response.status == 400 && response.json["code"] as? String == "repeated-parameter")
+        #expect(response.json["parameter"] as? String == "by")
+        try await app.stop()
+    }
+
     @Test func anUnsupportedFormatIsRefused() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
