@@ -7,13 +7,17 @@ public struct Representation: Sendable, Hashable, CustomStringConvertible {
     /// The name `?format=` selects it by (`csv`).
     public let format: String
 
+    /// A representation named `format` in `?format=`, sent as `mediaType`.
     public init(mediaType: String, format: String) {
         self.mediaType = mediaType.lowercased()
         self.format = format
     }
 
+    /// `application/json`, `?format=json`.
     public static let json = Representation(mediaType: "application/json", format: "json")
+    /// `text/csv`, `?format=csv`.
     public static let csv = Representation(mediaType: "text/csv", format: "csv")
+    /// `application/yaml` (the contract).
     public static let yaml = Representation(mediaType: "application/yaml", format: "yaml")
 
     public var description: String { mediaType }
@@ -35,6 +39,7 @@ public enum ContentNegotiation {
         /// The weight, 0…1 (`q`; 1 when absent).
         public var quality: Double
 
+        /// A range such as `text/*;q=0.5` (`type` and `subtype` lowercased).
         public init(type: String, subtype: String, quality: Double = 1) {
             self.type = type
             self.subtype = subtype

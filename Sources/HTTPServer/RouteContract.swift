@@ -15,6 +15,7 @@ public struct RouteContract: Sendable {
     /// The representations the route answers with, the default first.
     public var offers: [Representation]
 
+    /// A contract taking `parameters` and answering with `offers` (at least one; the first is the default).
     public init(parameters: [String] = [], offers: [Representation] = [.json]) {
         precondition(!offers.isEmpty, "a route offers at least one representation")
         self.parameters = parameters

@@ -52,12 +52,17 @@ public struct Router: Sendable {
         routes.append(Route(method: method, pattern: pattern, segments: segments, contract: contract, handler: checked))
     }
 
+    /// Adds a GET route (see `add`).
     public mutating func get(_ pattern: String, query: [String] = [], offers: [Representation] = [.json], _ handler: @escaping Handler) {
         add(.GET, pattern, query: query, offers: offers, handler)
     }
+    /// Adds a POST route (see `add`).
     public mutating func post(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.POST, pattern, query: query, handler) }
+    /// Adds a PATCH route (see `add`).
     public mutating func patch(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.PATCH, pattern, query: query, handler) }
+    /// Adds a PUT route (see `add`).
     public mutating func put(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.PUT, pattern, query: query, handler) }
+    /// Adds a DELETE route (see `add`).
     public mutating func delete(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.DELETE, pattern, query: query, handler) }
 
     /// Every registered route with its contract, in registration order (for tests and docs).

@@ -180,5 +180,4 @@ struct MeasurementRoutes {
 
     /// The export's first columns, in the order a CSV upload names them.
     static let csvLeading = ["id", "partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "dim.", "note"]
-
 }
