@@ -15,6 +15,8 @@ public struct HTTPRequest: Sendable {
     public var parameters: [String: String] = [:]
     /// Echoed as `X-Request-Id` and attached to every log line about this request.
     public var id: String
+    /// The representation to answer with, negotiated from `?format=` and `Accept` by the route's contract.
+    public var representation: Representation = .json
 
     public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer(), id: String? = nil) {
         self.method = method

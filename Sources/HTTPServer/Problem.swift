@@ -30,6 +30,8 @@ public struct Problem: Error, Sendable, Encodable {
     public var errors: [FieldError]
     /// Extra response headers, such as `Allow` on a 405.
     public var headers: HTTPHeaders
+    /// Extra members of the document, such as `accepted` (the parameters a route takes).
+    public var extensions: [String: ProblemExtension] = [:]
 
     public init(
         status: HTTPResponseStatus, code: String, title: String, detail: String? = nil,
@@ -55,6 +57,8 @@ public struct Problem: Error, Sendable, Encodable {
         try container.encode(code, forKey: .code)
         try container.encodeIfPresent(detail, forKey: .detail)
         if !errors.isEmpty { try container.encode(errors, forKey: .errors) }
+        var members = encoder.container(keyedBy: ProblemExtensionKey.self)
+        for (name, value) in extensions { try members.encode(value, forKey: ProblemExtensionKey(stringValue: name)) }
     }
 
     /// The response for this problem.

@@ -13,6 +13,7 @@ public struct Router: Sendable {
         var method: HTTPMethod
         var pattern: String
         var segments: [Segment]
+        var contract: RouteContract
         var handler: Handler
     }
 
@@ -27,22 +28,47 @@ public struct Router: Sendable {
 
     public init() {}
 
-    /// Adds a route; `{name}` segments capture path parameters.
-    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping Handler) {
+    /// Adds a route; `{name}` segments capture path parameters. `query` lists the query
+    /// parameters the handler reads and `offers` its representations (JSON unless told):
+    /// the request is checked against them before the handler runs (see `RouteContract`).
+    public mutating func add(
+        _ method: HTTPMethod, _ pattern: String, query: [String] = [], offers: [Representation] = [.json],
+        _ handler: @escaping Handler
+    ) {
         let segments = Self.components(pattern).map { part -> Segment in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }
         precondition(
             !routes.contains { $0.method == method && $0.segments == segments },
             "route \(method) \(pattern) is registered twice")
-        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
+        let contract = RouteContract(parameters: query, offers: offers)
+        let checked: Handler = { incoming in
+            var request = incoming
+            try contract.admit(&request, method: method, pattern: pattern)
+            var response = try await handler(request)
+            if contract.offers.count > 1 { response.headers.add(name: "vary", value: "Accept") }
+            return response
+        }
+        routes.append(Route(method: method, pattern: pattern, segments: segments, contract: contract, handler: checked))
     }
 
-    public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add(.GET, pattern, handler) }
-    public mutating func post(_ pattern: String, _ handler: @escaping Handler) { add(.POST, pattern, handler) }
-    public mutating func patch(_ pattern: String, _ handler: @escaping Handler) { add(.PATCH, pattern, handler) }
-    public mutating func put(_ pattern: String, _ handler: @escaping Handler) { add(.PUT, pattern, handler) }
-    public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add(.DELETE, pattern, handler) }
+    /// Adds a GET route (see `add`).
+    public mutating func get(_ pattern: String, query: [String] = [], offers: [Representation] = [.json], _ handler: @escaping Handler) {
+        add(.GET, pattern, query: query, offers: offers, handler)
+    }
+    /// Adds a POST route (see `add`).
+    public mutating func post(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.POST, pattern, query: query, handler) }
+    /// Adds a PATCH route (see `add`).
+    public mutating func patch(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.PATCH, pattern, query: query, handler) }
+    /// Adds a PUT route (see `add`).
+    public mutating func put(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.PUT, pattern, query: query, handler) }
+    /// Adds a DELETE route (see `add`).
+    public mutating func delete(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.DELETE, pattern, query: query, handler) }
+
+    /// Every registered route with its contract, in registration order (for tests and docs).
+    public var contracts: [(method: HTTPMethod, pattern: String, contract: RouteContract)] {
+        routes.map { ($0.method, $0.pattern, $0.contract) }
+    }
 
     /// Finds the handler for a request; literal segments win over parameters.
     public func match(_ method: HTTPMethod, path: String) -> Match {

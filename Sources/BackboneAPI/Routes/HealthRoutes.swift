@@ -39,7 +39,7 @@ struct HealthRoutes {
             }
         }
         let contract = openAPI
-        router.get("/openapi.yaml") { _ in
+        router.get("/openapi.yaml", offers: [.yaml]) { _ in
             HTTPResponse(contentType: "application/yaml", body: contract)
         }
     }

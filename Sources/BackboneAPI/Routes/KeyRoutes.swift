@@ -55,7 +55,7 @@ struct KeyRoutes {
             response.headers.add(name: "location", value: "/v1/keys/\(issued.key.id)")
             return response
         }
-        router.get("/v1/keys") { request in
+        router.get("/v1/keys", query: ["limit", "cursor"]) { request in
             try await authenticator.caller(of: request).requireCoordinator("list keys")
             let limit = try request.pageLimit()
             let cursor = request.query("cursor")

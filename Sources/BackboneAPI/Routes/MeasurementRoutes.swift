@@ -14,18 +14,23 @@ struct MeasurementRoutes {
         let pool = self.pool
         let authenticator = self.authenticator
 
-        router.post("/v1/measurements") { request in
+        router.post("/v1/measurements", query: ["mode", "dry_run"]) { request in
             let caller = try await authenticator.caller(of: request)
             try caller.requireRawDataAccess()
             return try await Self.submit(request, caller: caller, pool: pool)
         }
-        router.get("/v1/measurements") { request in
+        router.get(
+            "/v1/measurements",
+            query: ["indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor"],
+            offers: [.json, .csv]
+        ) { request in
             let caller = try await authenticator.caller(of: request)
             try caller.requireRawDataAccess()
             var filter = MeasurementRecords.Filter(
                 indicator: request.query("indicator"), partner: request.query("partner"),
-                neighborhood: request.query("neighborhood"))
-            for (name, bound) in [("from", \MeasurementRecords.Filter.from), ("to", \MeasurementRecords.Filter.to)] {
+                neighborhood: request.query("neighborhood"), batchID: request.query("batch_id"))
+            let bounds = [("from", \MeasurementRecords.Filter.from), ("to", \MeasurementRecords.Filter.to), ("period", \MeasurementRecords.Filter.period)]
+            for (name, bound) in bounds {
                 guard let text = request.query(name) else { continue }
                 guard let period = Period(text) else {
                     throw Problem.badRequest("\(name) must be a period such as 2026, 2026-Q3, 2026-10 or 2026-W05.", field: name, code: "malformed-period")
@@ -49,12 +54,15 @@ struct MeasurementRoutes {
             }
             let page = Array(records.prefix(limit))
             let next = records.count > limit ? page.last.map { String($0.id) } : nil
-            if request.wantsCSV {
-                var response = Self.csv(page).response()
+            let listPage = ListPage(items: page, nextCursor: next)
+            if request.representation == .csv {
+                // The cursor travels in a header; the body is the rows.
+                let document = try JSONValue.parse(JSONCoding.encoder.encode(listPage))
+                var response = CSVDocument.table(document, rows: "items", leading: Self.csvLeading, omit: ["next_cursor"]).response()
                 if let next { response.headers.add(name: "x-next-cursor", value: next) }
                 return response
             }
-            return try .json(ListPage(items: page, nextCursor: next))
+            return try .json(listPage)
         }
         router.get("/v1/measurements/{id}") { request in
             let caller = try await authenticator.caller(of: request)
@@ -170,24 +178,6 @@ struct MeasurementRoutes {
         }
     }
 
-    static func csv(_ records: [MeasurementRecord]) -> CSVTable {
-        let dimensionNames = Array(Set(records.flatMap(\.dimensions.keys))).sorted()
-        var table = CSVTable(
-            header: ["id", "partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "note"]
-                + dimensionNames.map { "dim.\($0)" } + ["batch_id", "created_at", "updated_at"])
-        let format = ISO8601DateFormatter()
-        for record in records {
-            table.append(
-                [String(record.id), record.partner, record.indicator, record.neighborhood, record.period,
-                 record.value.map(Self.number), record.numerator.map(Self.number), record.denominator.map(Self.number), record.note]
-                    + dimensionNames.map { record.dimensions[$0] }
-                    + [record.batchID, format.string(from: record.createdAt), format.string(from: record.updatedAt)])
-        }
-        return table
-    }
-
-    /// `42` rather than `42.0` for whole numbers.
-    static func number(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-    }
+    /// The export's first columns, in the order a CSV upload names them.
+    static let csvLeading = ["id", "partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "dim.", "note"]
 }

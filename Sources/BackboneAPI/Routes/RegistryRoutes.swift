@@ -33,7 +33,8 @@ struct RegistryRoutes {
             let key = created.objectValue?[resource.key.name].map(Self.keyText) ?? ""
             return try .json(created, status: .created, location: "\(collection)/\(key)")
         }
-        router.get(collection) { request in
+        let filters = resource.fields.filter(\.filterable).map(\.name)
+        router.get(collection, query: ["limit", "cursor"] + filters) { request in
             _ = try await authenticator.caller(of: request)
             let limit = try request.pageLimit()
             let filters = Dictionary(

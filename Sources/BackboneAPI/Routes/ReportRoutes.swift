@@ -16,7 +16,9 @@ struct ReportRoutes {
         let authenticator = self.authenticator
         let suppression = self.suppression
 
-        router.get("/v1/reports/indicators/{code}") { request in
+        router.get(
+            "/v1/reports/indicators/{code}", query: ["by", "period", "from", "to", "period_type", "level", "within"], offers: [.json, .csv]
+        ) { request in
             let caller = try await authenticator.caller(of: request)
             let audience = caller.audience(suppression)
             let code = request.parameter("code")
@@ -28,8 +30,7 @@ struct ReportRoutes {
             let (info, report) = try await database(pool, transaction: false) {
                 try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience)
             }
-            if request.wantsCSV { return ReportEncoding.csv(report.rows, total: report.total, groupings: groupings).response() }
-            return try .json(.object([
+            let document = JSONValue.object([
                 "indicator": .string(info.code), "name": .string(info.name), "unit": JSONValue(info.unit),
                 "aggregation": .string(info.profile.method.rawValue),
                 "period_type": .string((reportRequest.periodType ?? info.profile.periodType).rawValue),
@@ -37,43 +38,42 @@ struct ReportRoutes {
                 "from": JSONValue(range.from?.description), "to": JSONValue(range.to?.description),
                 "rows": .array(report.rows.map { ReportEncoding.json($0, groupings: groupings) }),
                 "total": ReportEncoding.json(report.total, groupings: []),
-            ]))
+            ])
+            if request.representation == .csv {
+                let leading = groupings.map { grouping -> String in
+                    if case .dimension(let name) = grouping { return "dim.\(name)" }
+                    return grouping.name
+                }
+                return CSVDocument.table(document, rows: "rows", leading: leading + ["value", "measurements", "partners"]).response()
+            }
+            return try .json(document)
         }
 
-        router.get("/v1/reports/scorecard") { request in
+        router.get("/v1/reports/scorecard", query: ["agenda"], offers: [.json, .csv]) { request in
             let caller = try await authenticator.caller(of: request)
             let audience = caller.audience(suppression)
             let agenda = try Self.required(request, "agenda")
             let lines = try await database(pool, transaction: false) { try Reports.scorecard($0, agenda: agenda, audience: audience) }
-            let items = lines.map(Self.scorecardJSON)
-            if request.wantsCSV {
-                let columns = ["indicator", "name", "unit", "aggregation", "period", "value", "previous_period", "previous_value",
-                               "trend", "improving", "baseline", "target", "progress", "projected", "on_track", "suppressed"]
-                var table = CSVTable(header: columns)
-                for item in items {
-                    table.append(columns.map { item.objectValue?[$0].flatMap(ReportEncoding.text) })
-                }
-                return table.response()
+            let document = JSONValue.object(["agenda": .string(agenda), "indicators": .array(lines.map(Self.scorecardJSON))])
+            if request.representation == .csv {
+                return CSVDocument.table(document, rows: "indicators", leading: ["indicator", "name", "period", "value"]).response()
             }
-            return try .json(.object(["agenda": .string(agenda), "indicators": .array(items)]))
+            return try .json(document)
         }
 
-        router.get("/v1/reports/completeness") { request in
+        router.get("/v1/reports/completeness", query: ["agenda", "period"], offers: [.json, .csv]) { request in
             try await authenticator.caller(of: request).requireCoordinator("see who has not reported")
             let agenda = try Self.required(request, "agenda")
             let period = try Self.period(request, "period", required: true)!
             let report = try await database(pool, transaction: false) { try Reports.completeness($0, agenda: agenda, period: period) }
-            if request.wantsCSV {
-                var table = CSVTable(header: ["partner", "indicator", "neighborhood", "reported", "measurements"])
-                for entry in report.entries {
-                    table.append([entry.partner, entry.indicator, entry.neighborhood, entry.reported ? "true" : "false", String(entry.measurements)])
-                }
-                return table.response()
+            if request.representation == .csv {
+                let document = try JSONValue.parse(JSONCoding.encoder.encode(report))
+                return CSVDocument.table(document, rows: "entries", leading: ["partner", "indicator", "neighborhood", "id"]).response()
             }
             return try .json(report)
         }
 
-        router.get("/v1/reports/equity") { request in
+        router.get("/v1/reports/equity", query: ["indicator", "period", "level"], offers: [.json, .csv]) { request in
             let caller = try await authenticator.caller(of: request)
             let audience = caller.audience(suppression)
             let code = try Self.required(request, "indicator")
@@ -89,17 +89,15 @@ struct ReportRoutes {
                 object["population"] = JSONValue(line.population)
                 return .object(object)
             }
-            if request.wantsCSV {
-                let columns = ["rank", "neighborhood", "population", "value", "per_1000", "target", "gap", "partners", "suppressed", "suppression_reason"]
-                var table = CSVTable(header: columns)
-                for row in rows { table.append(columns.map { row.objectValue?[$0].flatMap(ReportEncoding.text) }) }
-                return table.response()
-            }
-            return try .json(.object([
+            let document = JSONValue.object([
                 "indicator": .string(info.code), "period": .string(period.description),
                 "direction": .string(info.profile.increaseIsBetter ? "increase" : "decrease"),
                 "target": JSONValue(info.profile.target?.value), "neighborhoods": .array(rows),
-            ]))
+            ])
+            if request.representation == .csv {
+                return CSVDocument.table(document, rows: "neighborhoods", leading: ["rank", "neighborhood", "value"]).response()
+            }
+            return try .json(document)
         }
     }
 

@@ -1,6 +1,7 @@
 import HTTPServer
 
-/// Writes RFC 4180 CSV: a header row, then rows; fields quoted when they need it.
+/// Writes RFC 4180 CSV: a header row, then rows; fields quoted when they need it, and
+/// text a spreadsheet would run as a formula neutralised (see `neutralised`).
 struct CSVTable {
     let header: [String]
     private(set) var text: String
@@ -12,7 +13,7 @@ struct CSVTable {
     }
 
     mutating func append(_ fields: [String?]) {
-        text += fields.map { Self.escape($0 ?? "") }.joined(separator: ",")
+        text += fields.map { Self.escape(Self.neutralised($0 ?? "")) }.joined(separator: ",")
         text += "\r\n"
     }
 
@@ -21,17 +22,38 @@ struct CSVTable {
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
+    /// CSV injection (OWASP): a cell starting with `=`, `+`, `-`, `@`, tab or carriage
+    /// return is a formula to a spreadsheet, so it gets a leading `'`; a number (`-5`,
+    /// `-1.5e3`) is left as it is.
+    static func neutralised(_ field: String) -> String {
+        guard let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), !isNumber(field) else { return field }
+        return "'" + field
+    }
+
+    /// Whether `field` is a plain decimal number: sign, digits, optional fraction and exponent.
+    static func isNumber(_ field: String) -> Bool {
+        var bytes = Substring(field).utf8[...]
+        func digits() -> Int {
+            let count = bytes.prefix(while: { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }).count
+            bytes = bytes.dropFirst(count)
+            return count
+        }
+        if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        var count = digits()
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst()
+            count += digits()
+        }
+        guard count > 0 else { return false }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return bytes.isEmpty
+    }
+
     func response() -> HTTPResponse {
         HTTPResponse(contentType: "text/csv; charset=utf-8", body: text.utf8)
     }
 }
-
-extension HTTPRequest {
-    /// Whether the client asked for CSV (`?format=csv` or `Accept: text/csv`).
-    var wantsCSV: Bool {
-        if let format = query("format") { return format == "csv" }
-        return headers.first(name: "accept")?.contains("text/csv") == true
-    }
-}
-
-import Foundation

@@ -37,24 +37,6 @@ enum ReportEncoding {
         ]
     }
 
-    /// CSV columns: one per grouping (dimensions as `dim.NAME`), then the measures.
-    static func csv(_ rows: [Cell], total: Cell?, groupings: [Grouping]) -> CSVTable {
-        let groupColumns = groupings.map { grouping -> String in
-            if case .dimension(let name) = grouping { return "dim.\(name)" }
-            return grouping.name
-        }
-        var table = CSVTable(header: (groupColumns.isEmpty ? ["group"] : groupColumns) + measureColumns)
-        for cell in rows {
-            let keys: [String?] = groupings.isEmpty ? ["row"] : groupings.map { cell.key[$0.name] }
-            table.append(keys + measures(cell).map(text))
-        }
-        if let total {
-            let keys: [String?] = groupColumns.isEmpty ? ["total"] : ["total"] + Array(repeating: nil, count: groupColumns.count - 1)
-            table.append(keys + measures(total).map(text))
-        }
-        return table
-    }
-
     /// Shortest text that reads back to the same number.
     static func text(_ value: JSONValue) -> String? {
         switch value {

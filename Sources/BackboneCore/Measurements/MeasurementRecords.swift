@@ -78,13 +78,22 @@ public enum MeasurementRecords {
         public var neighborhood: String?
         public var from: Period?
         public var to: Period?
+        /// Only rows whose period lies inside this one (of any type: `2026-Q1` takes the months of Q1).
+        public var period: Period?
+        /// Only rows stored by this submission.
+        public var batchID: String?
 
-        public init(indicator: String? = nil, partner: String? = nil, neighborhood: String? = nil, from: Period? = nil, to: Period? = nil) {
+        public init(
+            indicator: String? = nil, partner: String? = nil, neighborhood: String? = nil, from: Period? = nil, to: Period? = nil,
+            period: Period? = nil, batchID: String? = nil
+        ) {
             self.indicator = indicator
             self.partner = partner
             self.neighborhood = neighborhood
             self.from = from
             self.to = to
+            self.period = period
+            self.batchID = batchID
         }
     }
 
@@ -111,6 +120,16 @@ public enum MeasurementRecords {
         if let neighborhood = filter.neighborhood { conditions.append("neighborhood_code = \(neighborhood)") }
         if let from = filter.from { conditions.append("period_start >= \(from.start)") }
         if let to = filter.to { conditions.append("period_start < \(to.end)") }
+        if let period = filter.period {
+            // A row's period ends one year, quarter, week or month after it starts, as its text says.
+            conditions.append(
+                """
+                period_start >= \(period.start) AND period_start + CASE
+                    WHEN period ~ '^[0-9]{4}$' THEN interval '1 year' WHEN period LIKE '%-Q%' THEN interval '3 months'
+                    WHEN period LIKE '%-W%' THEN interval '7 days' ELSE interval '1 month' END <= \(period.end)
+                """)
+        }
+        if let batchID = filter.batchID { conditions.append("batch_id::text = \(batchID.lowercased())") }
         if let cursor { conditions.append("id > \(cursor)") }
         return try connection.query(
             "SELECT \(columns) FROM measurements WHERE \(Query.joined(conditions, separator: " AND ")) ORDER BY id LIMIT \(limit)"
