@@ -46,6 +46,19 @@ public struct BackboneApp: Sendable {
         changes.stop()
     }
 
+    /// What the server checks on a request's head before reading its body (the key, and
+    /// whether its role may write at all), and how database outages are answered.
+    public func policy() -> RequestPolicy {
+        let authenticator = Authenticator(pool: pool, cache: keyCache)
+        return RequestPolicy(
+            admit: { request in
+                guard request.path.hasPrefix("/v1/") else { return }
+                let caller = try await authenticator.caller(of: request)
+                try caller.requireWriteAccess(request.method, path: request.path)
+            },
+            problem: Problem.translating)
+    }
+
     public func router() throws -> Router {
         var router = Router()
         let authenticator = Authenticator(pool: pool, cache: keyCache)

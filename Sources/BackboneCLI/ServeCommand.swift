@@ -49,15 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         let pool = ConnectionPool(
             conninfo: conninfo, size: poolSize ?? environment["DATABASE_POOL_SIZE"].flatMap(Int.init) ?? 8,
             logger: logger)
-        let script = try files.schemaSQL()
-        let isEmbedded = embedded != nil
-        try await pool.withConnection { connection in
-            if isEmbedded {
-                _ = try Schema.migrate(connection, script: script)
-            } else {
-                try Schema.verify(connection)
-            }
-        }
+        let startup = DatabaseStartup(pool: pool, script: try files.schemaSQL(), migrate: embedded != nil, logger: logger)
         conninfo = ""
 
         let suppression = SuppressionPolicy(
@@ -69,11 +61,11 @@ struct ServeCommand: AsyncParsableCommand {
             port: port ?? environment["PORT"].flatMap(Int.init) ?? 8080,
             maxBodySize: maxBodyBytes ?? environment["MAX_BODY_BYTES"].flatMap(Int.init) ?? 32 * 1024 * 1024,
             idleTimeout: .seconds(Int64(idleTimeout ?? environment["IDLE_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 30)))
-        let server = HTTPServer(configuration: configuration, router: try app.router(), logger: logger)
+        let server = HTTPServer(configuration: configuration, router: try app.router(), policy: app.policy(), logger: logger)
         app.start()
         defer { app.stop() }
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [server, startup], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await pool.close()
     }

@@ -2,63 +2,122 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Collects one request at a time (head and body, within the size limit), hands it to
-/// the responder off the event loop, and writes the response back.
+/// Collects one request at a time, hands it to the responder off the event loop, and
+/// writes the response back, within limits no client can push the server past.
 ///
 /// `HTTPServerPipelineHandler` in front of it delivers pipelined requests one by one,
-/// so this handler only ever has one request in flight.
-final class HTTPRequestHandler: ChannelInboundHandler {
+/// so this handler only ever has one request in flight. On top of that it:
+/// - checks a request that carries a body on its head alone (route, size, key) and
+///   refuses it before reading the body; answers `Expect: 100-continue` only once the
+///   head is accepted;
+/// - reserves the body's bytes in the server-wide `BodyBudget` (503 when it is spent);
+/// - holds reads, and the next request, while the channel is unwritable, so a client
+///   that pipelines without reading cannot make the server queue responses without end;
+/// - answers 408 to a body slower than the minimum rate or a request gone silent.
+final class HTTPRequestHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         /// Between requests.
         case idle
-        /// Reading a request's body.
-        case receiving(HTTPRequestHead, ByteBuffer)
-        /// The request was refused (too large); its remaining parts are dropped.
-        case discarding
+        /// The head of a request with a body is being checked; reads are held meanwhile.
+        case admitting(HTTPRequestHead)
+        /// Reading an accepted request's body.
+        case receiving(HTTPRequestHead)
+        /// Complete, but the client is not reading earlier responses: waits for writability.
+        case awaitingWritability(HTTPRequestHead)
         /// The responder is working on a request.
         case responding
+        /// Refused and answered; up to `remaining` more body bytes are dropped, then the connection closes.
+        case refusing(remaining: Int)
+        /// The channel is gone.
+        case closed
     }
 
     private var state = State.idle
+    /// The body of the current request; kept outside `state` so appending never copies it.
+    private var body = ByteBuffer()
+    /// The current request's `.end` arrived while its head was still being checked.
+    private var requestEnded = false
+    /// Bytes of the `BodyBudget` the current request holds.
+    private var reserved = 0
+    /// Body bytes received since the rate was last checked.
+    private var receivedInWindow = 0
+    private var rateCheck: RepeatedTask?
+    /// A `read()` was held back and is owed to the channel.
+    private var readPending = false
+
     private let responder: Responder
-    private let maxBodySize: Int
+    private let configuration: HTTPServerConfiguration
+    private let budget: BodyBudget
     private let logger: Logger
 
-    init(responder: Responder, maxBodySize: Int, logger: Logger) {
+    init(responder: Responder, configuration: HTTPServerConfiguration, budget: BodyBudget, logger: Logger) {
         self.responder = responder
-        self.maxBodySize = maxBodySize
+        self.configuration = configuration
+        self.budget = budget
         self.logger = logger
     }
+
+    // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > maxBodySize {
-                refuseTooLarge(head, context: context)
+            context.triggerUserOutboundEvent(RequestHeadEvent.headReceived, promise: nil)
+            body = ByteBuffer()
+            requestEnded = false
+            if let length = head.contentLength, length > configuration.maxBodySize {
+                refuse(tooLarge(), head: head, requestEnded: false, context: context)
+            } else if head.hasBody {
+                admit(head, context: context)
             } else {
-                state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+                state = .receiving(head)
             }
-        case (.body(var chunk), .receiving(let head, var body)):
-            guard body.readableBytes + chunk.readableBytes <= maxBodySize else {
-                refuseTooLarge(head, context: context)
+        case (.body(var chunk), .admitting):
+            body.writeBuffer(&chunk)  // read before reads were held; bounded by one read
+        case (.end, .admitting):
+            requestEnded = true
+        case (.body(var chunk), .receiving(let head)):
+            guard body.readableBytes + chunk.readableBytes <= configuration.maxBodySize else {
+                refuse(tooLarge(), head: head, requestEnded: false, context: context)
                 return
             }
-            state = .idle  // drop the reference so the append does not copy
+            if head.contentLength == nil {  // chunked: reserve as it comes
+                guard budget.reserve(chunk.readableBytes) else {
+                    refuse(busy(), head: head, requestEnded: false, context: context)
+                    return
+                }
+                reserved += chunk.readableBytes
+            }
+            receivedInWindow += chunk.readableBytes
             body.writeBuffer(&chunk)
-            state = .receiving(head, body)
-        case (.end, .receiving(let head, let body)):
-            state = .responding
-            dispatch(head: head, body: body, context: context)
-        case (.end, .discarding):
-            state = .idle
-        case (.body, .discarding):
+        case (.end, .receiving(let head)):
+            stopRateCheck()
+            respondWhenWritable(head, context: context)
+        case (.body(let chunk), .refusing(let remaining)):
+            if chunk.readableBytes > remaining {
+                context.close(promise: nil)
+            } else {
+                state = .refusing(remaining: remaining - chunk.readableBytes)
+            }
+        case (.end, .refusing):
+            context.close(promise: nil)
+        case (_, .closed):
             break
-        default:
-            preconditionFailure("request part out of order in state \(state)")
+        case (let part, let state):
+            preconditionFailure("request part \(part) out of order in state \(state)")
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            if case .awaitingWritability(let head) = state { dispatch(head, context: context) }
+            resumeReading(context: context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -67,17 +126,11 @@ final class HTTPRequestHandler: ChannelInboundHandler {
             return
         }
         switch state {
-        case .idle, .discarding:
+        case .idle, .refusing, .awaitingWritability:
             context.close(promise: nil)
-        case .receiving(let head, _):
-            // The client started a request and went silent.
-            let problem = Problem(
-                status: .requestTimeout, code: "request-timeout", title: "Request timeout",
-                detail: "The request was not completed in time.")
-            let requestID = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers).id
-            write(problem.response(), version: head.version, requestID: requestID, keepAlive: false, context: context)
-            state = .discarding
-        case .responding:
+        case .receiving(let head):
+            refuse(timeout("The request was not completed in time."), head: head, requestEnded: false, context: context)
+        case .admitting, .responding, .closed:
             break  // the server is the slow one; the client is waiting for us
         }
     }
@@ -87,33 +140,203 @@ final class HTTPRequestHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    private func refuseTooLarge(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let problem = Problem(
-            status: .payloadTooLarge, code: "body-too-large", title: "Request body too large",
-            detail: "The body exceeds the limit of \(maxBodySize) bytes; split the batch into smaller requests.")
-        let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers)
-        // The unread rest of the body would be taken for the next request: close after answering.
-        write(problem.response(), version: head.version, requestID: request.id, keepAlive: false, context: context)
-        state = .discarding
+    func channelInactive(context: ChannelHandlerContext) {
+        finishRequest()
+        state = .closed
+        context.fireChannelInactive()
     }
 
-    private func dispatch(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finishRequest()
+    }
+
+    // MARK: Outbound
+
+    func read(context: ChannelHandlerContext) {
+        if mayRead(context: context) {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    private func mayRead(context: ChannelHandlerContext) -> Bool {
+        switch state {
+        case .admitting, .awaitingWritability:
+            return false
+        case .refusing, .closed:
+            return true
+        case .idle, .receiving, .responding:
+            return context.channel.isWritable
+        }
+    }
+
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard readPending, mayRead(context: context) else { return }
+        readPending = false
+        context.read()
+    }
+
+    // MARK: Steps
+
+    /// Checks the head (route, key) off the event loop; the body waits unread.
+    private func admit(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        state = .admitting(head)
+        let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers)
+        let responder = self.responder
+        context.eventLoop.makeFutureWithTask {
+            await responder.admit(request)
+        }.assumeIsolated().whenSuccess { refusal in
+            self.admitted(head, refusal: refusal, context: context)
+        }
+    }
+
+    private func admitted(_ head: HTTPRequestHead, refusal: HTTPResponse?, context: ChannelHandlerContext) {
+        guard case .admitting = state else { return }  // the connection closed meanwhile
+        if let refusal {
+            refuse(refusal, head: head, requestEnded: requestEnded, context: context)
+            return
+        }
+        guard body.readableBytes <= configuration.maxBodySize else {
+            refuse(tooLarge(), head: head, requestEnded: requestEnded, context: context)
+            return
+        }
+        let declared = head.contentLength ?? body.readableBytes
+        guard budget.reserve(declared) else {
+            refuse(busy(), head: head, requestEnded: requestEnded, context: context)
+            return
+        }
+        reserved = declared
+        if let length = head.contentLength { body.reserveCapacity(length) }
+        if requestEnded {
+            respondWhenWritable(head, context: context)
+            return
+        }
+        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        state = .receiving(head)
+        startRateCheck(head, context: context)
+        resumeReading(context: context)
+    }
+
+    private func respondWhenWritable(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            dispatch(head, context: context)
+        } else {
+            state = .awaitingWritability(head)
+        }
+    }
+
+    private func dispatch(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        state = .responding
         let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
+        body = ByteBuffer()
         let responder = self.responder
         context.eventLoop.makeFutureWithTask {
             await responder.respond(to: request)
         }.assumeIsolated().whenSuccess { response in
+            guard case .responding = self.state else { return }
+            self.finishRequest()
             self.state = .idle
-            self.write(response, version: head.version, requestID: nil, keepAlive: head.isKeepAlive, context: context)
+            self.write(response, version: head.version, keepAlive: head.isKeepAlive, context: context)
+            context.triggerUserOutboundEvent(RequestHeadEvent.awaitingNextHead, promise: nil)
+            self.resumeReading(context: context)
         }
     }
 
+    /// Answers a request without handing it to the responder. When the whole request has
+    /// arrived the connection carries on; otherwise the rest of its body is dropped (up to
+    /// the body limit, for at most `lingerAfterRefusal`) and the connection closes:
+    /// closing at once could reset the connection before the client reads the answer.
+    private func refuse(_ response: HTTPResponse, head: HTTPRequestHead, requestEnded: Bool, context: ChannelHandlerContext) {
+        finishRequest()
+        body = ByteBuffer()
+        var response = response
+        if response.headers["x-request-id"].isEmpty {
+            response.headers.add(name: "x-request-id", value: HTTPRequest(method: head.method, uri: head.uri, headers: head.headers).id)
+        }
+        if requestEnded {
+            state = .idle
+            write(response, version: head.version, keepAlive: head.isKeepAlive, context: context)
+            context.triggerUserOutboundEvent(RequestHeadEvent.awaitingNextHead, promise: nil)
+            resumeReading(context: context)
+            return
+        }
+        state = .refusing(remaining: configuration.maxBodySize)
+        write(response, version: head.version, keepAlive: false, context: context, thenClose: false)
+            .assumeIsolated().whenComplete { _ in
+                context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+            }
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: Self.lingerAfterRefusal) {
+            loopBound.value.close(promise: nil)
+        }
+        resumeReading(context: context)
+    }
+
+    /// How long a refused request's body is drained before the connection closes anyway.
+    static let lingerAfterRefusal = TimeAmount.seconds(2)
+
+    /// Returns the request's share of the budget and stops its timers.
+    private func finishRequest() {
+        stopRateCheck()
+        budget.release(reserved)
+        reserved = 0
+    }
+
+    // MARK: Body rate
+
+    private func startRateCheck(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let window = configuration.bodyRateWindow
+        let minimum = Int(Double(configuration.minBodyBytesPerSecond) * Double(window.nanoseconds) / 1e9)
+        guard minimum > 0 else { return }
+        receivedInWindow = 0
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        rateCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: window, delay: window) { _ in
+            let (handler, context) = loopBound.value
+            guard case .receiving = handler.state else { return }
+            if handler.receivedInWindow < minimum {
+                handler.refuse(
+                    handler.timeout("The body arrived slower than \(handler.configuration.minBodyBytesPerSecond) bytes a second."),
+                    head: head, requestEnded: false, context: context)
+            }
+            handler.receivedInWindow = 0
+        }
+    }
+
+    private func stopRateCheck() {
+        rateCheck?.cancel()
+        rateCheck = nil
+    }
+
+    // MARK: Responses
+
+    private func tooLarge() -> HTTPResponse {
+        Problem(
+            status: .payloadTooLarge, code: "body-too-large", title: "Request body too large",
+            detail: "The body exceeds the limit of \(configuration.maxBodySize) bytes; split the batch into smaller requests."
+        ).response()
+    }
+
+    private func busy() -> HTTPResponse {
+        Problem(
+            status: .serviceUnavailable, code: "server-busy", title: "Server busy",
+            detail: "The server is receiving as many request bodies as it holds at once; retry shortly.",
+            headers: ["retry-after": "2"]
+        ).response()
+    }
+
+    private func timeout(_ detail: String) -> HTTPResponse {
+        Problem(status: .requestTimeout, code: "request-timeout", title: "Request timeout", detail: detail).response()
+    }
+
+    @discardableResult
     private func write(
-        _ response: HTTPResponse, version: HTTPVersion, requestID: String?, keepAlive: Bool, context: ChannelHandlerContext
-    ) {
+        _ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext, thenClose: Bool = true
+    ) -> EventLoopFuture<Void> {
         var headers = response.headers
         headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
-        if let requestID { headers.replaceOrAdd(name: "x-request-id", value: requestID) }
         if !keepAlive {
             headers.replaceOrAdd(name: "connection", value: "close")
         } else if version.major == 1, version.minor == 0 {
@@ -125,8 +348,22 @@ final class HTTPRequestHandler: ChannelInboundHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
+        if !keepAlive, thenClose {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
+        return written
+    }
+}
+
+extension HTTPRequestHead {
+    /// The declared `Content-Length`, when there is one.
+    var contentLength: Int? {
+        headers.first(name: "content-length").flatMap { Int($0) }
+    }
+
+    /// Whether a body follows the head (a positive length, or chunked).
+    var hasBody: Bool {
+        if let length = contentLength { return length > 0 }
+        return headers.contains(name: "transfer-encoding")
     }
 }

@@ -6,32 +6,15 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// Limits and address of an `HTTPServer`.
-public struct HTTPServerConfiguration: Sendable {
-    public var host: String
-    /// `0` picks a free port (tests read it back from `localAddress`).
-    public var port: Int
-    /// Bodies over this many bytes are refused with 413.
-    public var maxBodySize: Int
-    /// A connection that sends nothing for this long, between or inside requests, is closed.
-    public var idleTimeout: TimeAmount
-
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 32 * 1024 * 1024, idleTimeout: TimeAmount = .seconds(30)) {
-        self.host = host
-        self.port = port
-        self.maxBodySize = maxBodySize
-        self.idleTimeout = idleTimeout
-    }
-}
-
 /// An HTTP/1.1 server on a SwiftNIO channel pipeline.
 ///
-/// Pipeline per connection: idle timeout → HTTP codec → pipelining (one request at a
+/// Pipeline per connection: idle timeout → head deadline → HTTP codec → pipelining (one request at a
 /// time, responses in order) → malformed-request answers → `HTTPRequestHandler`.
 /// Shutdown stops accepting, lets every in-flight request finish, then closes.
 public final class HTTPServer: Service, Sendable {
     public let configuration: HTTPServerConfiguration
     private let router: Router
+    private let policy: RequestPolicy
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = NIOLockedValueBox<State>(.idle)
@@ -43,11 +26,12 @@ public final class HTTPServer: Service, Sendable {
     }
 
     public init(
-        configuration: HTTPServerConfiguration, router: Router, logger: Logger,
+        configuration: HTTPServerConfiguration, router: Router, policy: RequestPolicy = RequestPolicy(), logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
         self.router = router
+        self.policy = policy
         self.logger = logger
         self.group = group
     }
@@ -56,7 +40,8 @@ public final class HTTPServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> SocketAddress {
         let quiesce = ServerQuiescingHelper(group: group)
-        let responder = Responder(router: router, logger: logger)
+        let responder = Responder(router: router, policy: policy, logger: logger)
+        let budget = BodyBudget(limit: configuration.maxBodyBytesInFlight)
         let configuration = self.configuration
         let logger = self.logger
         let channel = try await ServerBootstrap(group: group)
@@ -69,14 +54,17 @@ public final class HTTPServer: Service, Sendable {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            // Responses queue up to 256 KiB per connection before reads stop (see HTTPRequestHandler).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
+                    try pipeline.addHandler(HeadDeadlineHandler(timeout: configuration.headTimeout))
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
                     try pipeline.addHandler(MalformedRequestHandler())
                     try pipeline.addHandler(
-                        HTTPRequestHandler(responder: responder, maxBodySize: configuration.maxBodySize, logger: logger))
+                        HTTPRequestHandler(responder: responder, configuration: configuration, budget: budget, logger: logger))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

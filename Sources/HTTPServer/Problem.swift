@@ -45,8 +45,15 @@ public struct Problem: Error, Sendable, Encodable {
         self.headers = headers
     }
 
+    /// At most this many `errors` are listed; `error_count` gives the full number and
+    /// `errors_truncated` says some were left out, so a body of a million bad rows
+    /// cannot make a response (or the memory behind it) a million entries long.
+    public static let maxListedErrors = 200
+
     enum CodingKeys: String, CodingKey {
         case type, title, status, detail, code, errors, instance
+        case errorCount = "error_count"
+        case errorsTruncated = "errors_truncated"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -56,7 +63,11 @@ public struct Problem: Error, Sendable, Encodable {
         try container.encode(Int(status.code), forKey: .status)
         try container.encode(code, forKey: .code)
         try container.encodeIfPresent(detail, forKey: .detail)
-        if !errors.isEmpty { try container.encode(errors, forKey: .errors) }
+        if !errors.isEmpty {
+            try container.encode(Array(errors.prefix(Self.maxListedErrors)), forKey: .errors)
+            try container.encode(errors.count, forKey: .errorCount)
+            if errors.count > Self.maxListedErrors { try container.encode(true, forKey: .errorsTruncated) }
+        }
         var members = encoder.container(keyedBy: ProblemExtensionKey.self)
         for (name, value) in extensions { try members.encode(value, forKey: ProblemExtensionKey(stringValue: name)) }
     }
@@ -83,9 +94,15 @@ public struct Problem: Error, Sendable, Encodable {
     public static func invalid(_ errors: [FieldError], detail: String? = nil) -> Problem {
         Problem(
             status: .unprocessableEntity, code: "validation-failed", title: "The request has invalid fields",
-            detail: detail ?? errors.map { ($0.row.map { "row \($0): " } ?? "") + "\($0.field): \($0.message)" }
-                .joined(separator: "; "),
+            detail: detail ?? summary(of: errors),
             errors: errors)
+    }
+
+    /// The first few errors as one sentence, and how many more there are.
+    public static func summary(of errors: [FieldError], listing limit: Int = 5) -> String {
+        let listed = errors.prefix(limit).map { ($0.row.map { "row \($0): " } ?? "") + "\($0.field): \($0.message)" }
+            .joined(separator: "; ")
+        return errors.count > limit ? "\(listed); and \(errors.count - limit) more" : listed
     }
 
     public static func invalid(field: String, code: String = "invalid", _ message: String) -> Problem {

@@ -5,6 +5,7 @@ import NIOHTTP1
 /// Turns a request into a response: routes it, renders thrown problems, logs the outcome.
 struct Responder: Sendable {
     let router: Router
+    let policy: RequestPolicy
     let logger: Logger
 
     func respond(to incoming: HTTPRequest) async -> HTTPResponse {
@@ -13,34 +14,16 @@ struct Responder: Sendable {
         logger[metadataKey: "request_id"] = "\(request.id)"
         let started = ContinuousClock.now
         var response: HTTPResponse
-        let match: Router.Match
-        // Only "%00" decodes to NUL in a path; query values arrive decoded.
-        if request.path.contains("%00") || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
-            match = .found({ _ in throw Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request") }, parameters: [:])
-        } else {
-            match = router.match(request.method, path: request.path)
-        }
-        switch match {
+        switch route(request) {
         case .found(let handler, let parameters):
             request.parameters = parameters
             do {
                 response = try await handler(request)
-            } catch let problem as Problem {
-                response = problem.response()
             } catch {
-                logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-                response = Problem(
-                    status: .internalServerError, code: "internal-error", title: "Internal server error",
-                    detail: "The server failed; quote request id \(request.id) when reporting it."
-                ).response()
+                response = problem(for: error, request: request, logger: logger).response()
             }
         case .methodNotAllowed(let allowed):
-            let list = allowed.map(\.rawValue).joined(separator: ", ")
-            response = Problem(
-                status: .methodNotAllowed, code: "method-not-allowed", title: "Method not allowed",
-                detail: "\(request.method.rawValue) is not allowed on \(request.path); use \(list).",
-                headers: ["allow": list]
-            ).response()
+            response = Self.methodNotAllowed(request, allowed: allowed).response()
         case .notFound:
             response = Problem.notFound("No resource at \(request.path).").response()
         }
@@ -50,5 +33,61 @@ struct Responder: Sendable {
             "\(request.method.rawValue) \(request.path) \(response.status.code)",
             metadata: ["duration_ms": "\((elapsed / .microseconds(1)).rounded() / 1000)"])
         return response
+    }
+
+    /// Checks a request on its head alone, before its body is read: the route must exist
+    /// and the policy must admit it. Returns the refusal, or nil to read the body.
+    func admit(_ request: HTTPRequest) async -> HTTPResponse? {
+        var refusal: Problem?
+        switch route(request) {
+        case .found:
+            do {
+                try await policy.admit(request)
+            } catch {
+                var logger = self.logger
+                logger[metadataKey: "request_id"] = "\(request.id)"
+                refusal = problem(for: error, request: request, logger: logger)
+            }
+        case .methodNotAllowed(let allowed):
+            refusal = Self.methodNotAllowed(request, allowed: allowed)
+        case .notFound:
+            refusal = Problem.notFound("No resource at \(request.path).")
+        }
+        guard let refusal else { return nil }
+        logger.info(
+            "\(request.method.rawValue) \(request.path) \(refusal.status.code) (refused before the body)",
+            metadata: ["request_id": "\(request.id)"])
+        var response = refusal.response()
+        response.headers.replaceOrAdd(name: "x-request-id", value: request.id)
+        return response
+    }
+
+    private func route(_ request: HTTPRequest) -> Router.Match {
+        // Only "%00" decodes to NUL in a path; query values arrive decoded.
+        if request.path.contains("%00") || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
+            return .found({ _ in throw Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request") }, parameters: [:])
+        }
+        return router.match(request.method, path: request.path)
+    }
+
+    /// The problem a thrown error stands for; what nobody recognises is a logged 500.
+    private func problem(for error: any Error, request: HTTPRequest, logger: Logger) -> Problem {
+        if let problem = error as? Problem { return problem }
+        if let problem = policy.problem(error) {
+            logger.warning("request refused", metadata: ["error": "\(String(reflecting: error))", "status": "\(problem.status.code)"])
+            return problem
+        }
+        logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+        return Problem(
+            status: .internalServerError, code: "internal-error", title: "Internal server error",
+            detail: "The server failed; quote request id \(request.id) when reporting it.")
+    }
+
+    private static func methodNotAllowed(_ request: HTTPRequest, allowed: [HTTPMethod]) -> Problem {
+        let list = allowed.map(\.rawValue).joined(separator: ", ")
+        return Problem(
+            status: .methodNotAllowed, code: "method-not-allowed", title: "Method not allowed",
+            detail: "\(request.method.rawValue) is not allowed on \(request.path); use \(list).",
+            headers: ["allow": list])
     }
 }

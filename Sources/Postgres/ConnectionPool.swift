@@ -74,7 +74,7 @@ public final class ConnectionPool: Sendable {
             }
             return (state.idle, state.waiters)
         }
-        for waiter in waiters { waiter.resume(throwing: PostgresError(.client, "the connection pool is closed")) }
+        for waiter in waiters { waiter.resume(throwing: PostgresError(.connection, "the connection pool is closed")) }
         _ = idle
         try await threads.shutdownGracefully()
     }
@@ -95,7 +95,7 @@ public final class ConnectionPool: Sendable {
 
     private func checkOut() async throws -> Connection {
         let grant: Grant = try state.withLockedValue { state in
-            if state.closed { throw PostgresError(.client, "the connection pool is closed") }
+            if state.closed { throw PostgresError(.connection, "the connection pool is closed") }
             if let connection = state.idle.popLast() { return .connection(connection) }
             if state.opened < size {
                 state.opened += 1

@@ -28,7 +28,8 @@ struct TestApp {
         logger.logLevel = .warning
         let app = BackboneApp(pool: pool, files: files, logger: logger)
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: try app.router(), logger: logger)
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: try app.router(), policy: app.policy(),
+            logger: logger)
         let address = try await server.start()
         app.start()
         return TestApp(app: app, server: server, pool: pool, conninfo: conninfo, port: address.port!, coordinator: coordinator)

@@ -54,7 +54,9 @@ public final class RawHTTPClient: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
-            close(socket)
+            // No close here: `deinit` runs for a class whose init throws once every property
+            // is set, and a second close could shut a descriptor the server under test has
+            // been handed meanwhile (NIO then crashes on EBADF).
             throw Failure(description: "connect to port \(port) failed (errno \(errno))")
         }
     }

@@ -31,11 +31,14 @@ struct HealthRoutes {
                 }
                 return try .json(Readiness(status: "ready", schemaVersion: version))
             } catch let error as Schema.SchemaError {
-                throw Problem(status: .serviceUnavailable, code: "schema-not-current", title: "Not ready", detail: error.description)
+                throw Problem(
+                    status: .serviceUnavailable, code: "schema-not-current", title: "Not ready", detail: error.description,
+                    headers: ["retry-after": String(Problem.databaseRetryAfter)])
             } catch {
                 throw Problem(
                     status: .serviceUnavailable, code: "database-unavailable", title: "Not ready",
-                    detail: "The database is not reachable: \(error)")
+                    detail: "The database is not reachable: \(error)",
+                    headers: ["retry-after": String(Problem.databaseRetryAfter)])
             }
         }
         let contract = openAPI

@@ -1,4 +1,5 @@
 import Aggregation
+import NIOHTTP1
 import BackboneCore
 import HTTPServer
 import Postgres
@@ -22,6 +23,21 @@ struct Caller: Sendable {
             throw Problem(
                 status: .forbidden, code: "forbidden", title: "Forbidden",
                 detail: "A \(role.rawValue) key may not \(action); it needs a coordinator key.")
+        }
+    }
+
+    /// Refuses, on the head of a request with a body, a role that may write nothing there:
+    /// viewers write nothing; partners only submit measurements. (Handlers check the rest.)
+    func requireWriteAccess(_ method: HTTPMethod, path: String) throws {
+        switch role {
+        case .coordinator:
+            return
+        case .partner where method == .POST && path == "/v1/measurements":
+            return
+        case .partner, .viewer:
+            throw Problem(
+                status: .forbidden, code: "forbidden", title: "Forbidden",
+                detail: "A \(role.rawValue) key may not \(method.rawValue) \(path).")
         }
     }
 

@@ -3,8 +3,17 @@ import Postgres
 
 /// A small in-memory cache that is trusted only while its `ChangeListener` hears every
 /// change; a notification (or a local write) empties it.
+///
+/// Every emptying bumps a generation; a value loaded while the generation moved (a key
+/// revoked between its load and its insertion) is returned to that caller but never
+/// cached, so a stale value cannot outlive the change that made it stale.
 final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private let entries = NIOLockedValueBox<[Key: Value]>([:])
+    private struct Entries {
+        var values: [Key: Value] = [:]
+        var generation = 0
+    }
+
+    private let entries = NIOLockedValueBox(Entries())
     private let listener: ChangeListener
     private let capacity: Int
 
@@ -16,16 +25,24 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     /// The cached value, or the one `load` produces (cached when it is not nil).
     func value(for key: Key, load: () async throws -> Value?) async rethrows -> Value? {
         guard listener.isListening else { return try await load() }
-        if let cached = entries.withLockedValue({ $0[key] }) { return cached }
+        let (cached, generation) = entries.withLockedValue { ($0.values[key], $0.generation) }
+        if let cached { return cached }
         guard let loaded = try await load() else { return nil }
         entries.withLockedValue { entries in
-            if entries.count >= capacity { entries.removeAll() }
-            entries[key] = loaded
+            guard entries.generation == generation else { return }  // changed while loading
+            if entries.values.count >= capacity { entries.values.removeAll() }
+            entries.values[key] = loaded
         }
         return loaded
     }
 
     func removeAll() {
-        entries.withLockedValue { $0.removeAll() }
+        entries.withLockedValue { entries in
+            entries.values.removeAll()
+            entries.generation += 1
+        }
     }
+
+    /// How many values are cached (for tests).
+    var count: Int { entries.withLockedValue { $0.values.count } }
 }

@@ -21,6 +21,26 @@ extension Problem {
     }
 }
 
+extension Problem {
+    /// Seconds a client is asked to wait before retrying while the database is away.
+    static let databaseRetryAfter = 5
+
+    /// 503 while the database cannot be reached (down, restarting, or the service shutting
+    /// down and its pool closed): the request was not carried out and can be sent again.
+    static func databaseUnavailable(_ error: PostgresError) -> Problem {
+        Problem(
+            status: .serviceUnavailable, code: "database-unavailable", title: "Database unavailable",
+            detail: "The database cannot be reached right now; nothing was changed. Retry in a few seconds.",
+            headers: ["retry-after": String(databaseRetryAfter)])
+    }
+
+    /// The problem an error escaping a handler stands for, when it is not a `Problem`.
+    static func translating(_ error: any Error) -> Problem? {
+        if let error = error as? PostgresError, error.isConnectionFailure { return .databaseUnavailable(error) }
+        return nil
+    }
+}
+
 extension Problem.FieldError {
     /// The wire form of a domain issue (the domain layer knows nothing of HTTP).
     init(_ issue: FieldIssue) {
@@ -36,6 +56,8 @@ func database<T: Sendable>(
         return transaction ? try await pool.transaction(body) : try await pool.withConnection(body)
     } catch let error as DomainError {
         throw Problem(error)
+    } catch let error as PostgresError where error.isConnectionFailure {
+        throw Problem.databaseUnavailable(error)
     } catch let error as PostgresError where error.kind == .client {
         // The wrapper refuses text PostgreSQL cannot store (a NUL character) before sending it.
         throw Problem.invalid(field: "body", code: "invalid-text", error.message)

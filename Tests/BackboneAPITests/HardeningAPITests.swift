@@ -1,0 +1,117 @@
+@testable import BackboneAPI
+import BackboneCore
+import Foundation
+import HTTPServer
+import Logging
+import Postgres
+import TestSupport
+import Testing
+
+@Suite("Hardening: refusals before the body, honest 503s, bounded error lists")
+struct HardeningAPITests {
+    @Test func aBodyWithoutAKeyOrFromAViewerIsRefusedBeforeItIsRead() async throws {
+        let test = try await TestApp.start()
+        let anonymous = try RawHTTPClient(port: test.port, timeout: 5)
+        try await anonymous.send("POST /v1/measurements HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 33554432\r\n\r\n")
+        let unauthorized = try await anonymous.readResponse()
+        #expect(unauthorized.status == 401)
+        #expect(unauthorized.json["code"] as? String == "unauthorized")
+
+        let viewer = try await test.key(role: "viewer")
+        let viewerClient = try RawHTTPClient(port: test.port, timeout: 5)
+        try await viewerClient.send(
+            "POST /v1/measurements HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(viewer)\r\nContent-Length: 33554432\r\n\r\n")
+        #expect(try await viewerClient.readResponse().status == 403)
+        try await test.stop()
+    }
+
+    @Test func everyRouteAnswers503WithRetryAfterWhileTheDatabaseIsAway() async throws {
+        let files = ProjectFiles(directory: BackboneProcess.packageRoot)
+        let pool = ConnectionPool(conninfo: "host=/nonexistent-backbone-socket dbname=none user=none connect_timeout=2", size: 2)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let app = BackboneApp(pool: pool, files: files, logger: logger)
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: try app.router(), policy: app.policy(),
+            logger: logger)
+        let port = try await server.start().port!
+        let client = try RawHTTPClient(port: port, timeout: 10)
+        #expect(try await client.request("GET", "/healthz").status == 200)
+        let ready = try await client.request("GET", "/readyz")
+        #expect(ready.status == 503 && ready.header("retry-after") != nil)
+        for (method, path, body) in [
+            ("GET", "/v1/agendas", nil), ("GET", "/v1/measurements", nil),
+            ("POST", "/v1/measurements", Data("{}".utf8)), ("GET", "/v1/reports/scorecard?agenda=x", nil),
+        ] as [(String, String, Data?)] {
+            let response = try await client.request(method, path, headers: ["Authorization": "Bearer bbk_whatever"], body: body)
+            #expect(response.status == 503, "\(method) \(path): \(response.status) \(response.text)")
+            #expect(response.header("retry-after") != nil)
+            #expect(response.json["code"] as? String == "database-unavailable")
+        }
+        try await server.shutdown()
+    }
+
+    @Test func aClosedPoolDuringShutdownIs503NotAnInvalidBody() async throws {
+        let test = try await TestApp.start()
+        try await test.seedRegistry()
+        try await test.pool.close()
+        let response = try await test.request("POST", "/v1/agendas", key: test.coordinator, json: #"{"id": "x", "name": "X"}"#)
+        #expect(response.status == 503)
+        #expect(response.json["code"] as? String == "database-unavailable")
+        test.app.stop()
+        try await test.server.shutdown()
+    }
+
+    @Test func aBatchOfManyBadRowsListsTheFirst200AndCountsAll() async throws {
+        let test = try await TestApp.start()
+        try await test.seedRegistry()
+        let rows = (0..<5000).map { _ in row(value: #""lots""#) }
+        let response = try await test.request("POST", "/v1/measurements", key: test.coordinator, json: batch(rows))
+        #expect(response.status == 422)
+        #expect(test.fieldErrorsCount(response) == 200)
+        #expect((response.json["error_count"] as? Int ?? 0) >= 5000)
+        #expect(response.json["errors_truncated"] as? Bool == true)
+        #expect(response.body.count < 60_000)
+        let partial = try await test.request("POST", "/v1/measurements?mode=partial", key: test.coordinator, json: batch(rows))
+        #expect(partial.status == 200)
+        #expect((partial.json["error_count"] as? Int ?? 0) >= 5000)
+        #expect((partial.json["errors"] as? [Any])?.count == 200)
+        try await test.stop()
+    }
+
+    @Test func aKeyRevokedWhileItLoadsIsNotCachedAsLive() async throws {
+        let test = try await TestApp.start()
+        let listener = test.app.changes
+        let deadline = Date().addingTimeInterval(10)
+        while !listener.isListening, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(listener.isListening)
+        let cache = test.app.keyCache
+        cache.removeAll()
+        let key = try await APIKeys.load(test)
+        // The load sees the key live; a revocation empties the cache before the insert.
+        let loaded = try await cache.value(for: "secret") { () async throws -> APIKey? in
+            cache.removeAll()
+            return key
+        }
+        #expect(loaded != nil)
+        #expect(cache.count == 0)
+        // Without a change in between, the value is cached.
+        _ = try await cache.value(for: "secret") { key }
+        #expect(cache.count == 1)
+        try await test.stop()
+    }
+}
+
+extension TestApp {
+    func fieldErrorsCount(_ response: RawHTTPClient.Response) -> Int {
+        (response.json["errors"] as? [Any])?.count ?? -1
+    }
+}
+
+extension APIKeys {
+    /// The test coordinator's key record.
+    static func load(_ test: TestApp) async throws -> APIKey {
+        let secret = test.coordinator
+        return try await test.pool.withConnection { try APIKeys.authenticate($0, secret: secret)! }
+    }
+}
