@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: installs missing system packages, starts a throwaway PostgreSQL
 # (as the postgres user when run as root), validates openapi.yaml, runs `swift test`
-# against that database, and removes the database even when a step fails.
+# against that database, checks every example of the contract against a live server, runs
+# schemathesis against it, generates and builds the example Swift and Python clients and
+# walks the server with each (clients/run.sh), and removes the database even when a step
+# fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -27,15 +30,17 @@ set -e
 # The running server against its contract: schemathesis generates requests from
 # openapi.yaml and fails on any 5xx or any response the contract does not describe.
 command -v schemathesis >/dev/null || python3 -m pip install -q 'schemathesis>=4,<5'
-pg_psql -q -c "CREATE DATABASE backbone_contract" postgres
-export DATABASE_URL="host=$workdir dbname=backbone_contract user=postgres"
 backbone="$(swift build --show-bin-path)/backbone"
-"$backbone" migrate
-coordinator_key=$("$backbone" keys create --role coordinator --name schemathesis 2>/dev/null)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-LOG_LEVEL=warning "$backbone" serve --port "$port" > "$workdir/serve.log" 2>&1 &
-server_pid=$!
-python3 - "$port" <<'PY'
+# Serves a fresh database NAME on a free port: sets server_port, server_key and server_pid.
+serve_fresh_database() {
+  pg_psql -q -c "CREATE DATABASE $1" postgres
+  export DATABASE_URL="host=$workdir dbname=$1 user=postgres"
+  "$backbone" migrate
+  server_key=$("$backbone" keys create --role coordinator --name "$1" 2>/dev/null)
+  server_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  LOG_LEVEL=warning "$backbone" serve --port "$server_port" > "$workdir/serve-$1.log" 2>&1 &
+  server_pid=$!
+  python3 - "$server_port" <<'PY'
 import sys, time, urllib.request
 for _ in range(150):
     try:
@@ -44,7 +49,27 @@ for _ in range(150):
     except Exception:
         time.sleep(0.2)
 PY
+}
+stop_server() {
+  kill -TERM "$1"
+  wait "$1" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve-$2.log"; exit 1; }
+}
+
+# Every example in the contract is accepted: each operation, with its examples, against
+# an empty database (scripts/check_examples.py).
+serve_fresh_database backbone_examples
+set +e
+python3 scripts/check_examples.py "http://127.0.0.1:$server_port" "$server_key"
+examples_status=$?
+set -e
+stop_server "$server_pid" backbone_examples
+
+serve_fresh_database backbone_contract
+port=$server_port coordinator_key=$server_key
 python3 scripts/demo_data.py "http://127.0.0.1:$port" "$coordinator_key"
+# The example clients build (in their own scratch path) while schemathesis runs.
+clients/run.sh --build-only > "$workdir/clients-build.log" 2>&1 &
+clients_build_pid=$!
 # Every check but three that test behaviour we chose: a valid-looking request refused by a
 # rule JSON Schema cannot state (positive_data_acceptance: an unknown agenda, ends_on
 # before starts_on), and DELETE deactivating rather than removing (use_after_free,
@@ -55,13 +80,22 @@ schemathesis run openapi.yaml --url "http://127.0.0.1:$port" --checks all \
   -H "Authorization: Bearer $coordinator_key" \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed 1 | tee "$workdir/schemathesis.log"
 contract_status=${PIPESTATUS[0]}
+# The generated Swift and Python clients, each walking the live server end to end.
+wait "$clients_build_pid"
+clients_status=$?
+cat "$workdir/clients-build.log"
+if [[ $clients_status -eq 0 ]]; then
+  clients/run.sh "http://127.0.0.1:$port" "$coordinator_key"
+  clients_status=$?
+fi
 set -e
-kill -TERM "$server_pid"
-wait "$server_pid" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve.log"; exit 1; }
+stop_server "$server_pid" backbone_contract
 # One plain closing line for CI: the Swift tests' count, and whether the contract held.
 summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | grep -Eo '[0-9]+' | tail -1)
 failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
 [[ $swift_status -ne 0 ]] && failed=${failed:-1}
+[[ $examples_status -ne 0 ]] && echo "contract examples check failed"
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
-echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (contract_status != 0) )) failed"
-[[ $swift_status -eq 0 && $contract_status -eq 0 ]]
+[[ $clients_status -ne 0 ]] && echo "generated clients check failed"
+echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (examples_status != 0) + (contract_status != 0) + (clients_status != 0) )) failed"
+[[ $swift_status -eq 0 && $examples_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 ]]

@@ -2,8 +2,10 @@
 // An example client of Backbone, generated from the repository's openapi.yaml by the
 // swift-openapi-generator build plugin. The server package does not depend on it.
 //
-//     swift build --package-path clients/swift --scratch-path .build-client-swift
-//     clients/swift/.build/debug/backbone-walk http://127.0.0.1:8080 "$COORDINATOR_KEY"
+//     swift build --package-path clients/swift --scratch-path .build-clients/swift
+//     .build-clients/swift/debug/backbone-walk http://127.0.0.1:8080 "$COORDINATOR_KEY"
+//
+// (clients/run.sh does both, and fails on any warning.)
 import PackageDescription
 
 let package = Package(
@@ -16,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/apple/swift-openapi-urlsession.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // An end-to-end walk against a live server, as a coordinator and a partner would,
@@ -26,6 +29,7 @@ let package = Package(
             dependencies: [
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIURLSession", package: "swift-openapi-urlsession"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),

@@ -1,1 +1,148 @@
-enum Placeholder {}
+// An end-to-end walk through Backbone with the client generated from openapi.yaml, as a
+// coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
+// batch read back as a typed problem, a report and the scorecard. Exits non-zero on any
+// surprise.
+//
+//     backbone-walk http://127.0.0.1:8080 "$COORDINATOR_KEY"
+import Foundation
+import HTTPTypes
+import OpenAPIRuntime
+import OpenAPIURLSession
+
+/// Sends `Authorization: Bearer <secret>` on every request.
+struct BearerAuth: ClientMiddleware {
+    let secret: String
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        var request = request
+        request.headerFields[.authorization] = "Bearer \(secret)"
+        return try await next(request, body, baseURL)
+    }
+}
+
+struct Surprise: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+    if !condition { throw Surprise(message()) }
+}
+
+func step(_ text: String) { print("swift walk: \(text)") }
+
+func walk(server: URL, coordinatorKey: String) async throws {
+    let transport = URLSessionTransport()
+    let coordinator = Client(serverURL: server, transport: transport, middlewares: [BearerAuth(secret: coordinatorKey)])
+    let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    let agenda = "walk-swift-\(run)", indicator = "walk_swift_enrolled_\(run)"
+    let city = "walk-swift-city-\(run)", northside = "walk-swift-north-\(run)", partner = "walk-swift-library-\(run)"
+
+    // The coordinator sets up the registry.
+    let createdAgenda = try await coordinator.createAgenda(body: .json(.init(
+        id: agenda, name: "Every adult reads (Swift walk)", vision: "Every adult reads well enough to get a job.",
+        startsOn: "2025-01-01", endsOn: "2030-12-31"))).created.body.json
+    try expect(createdAgenda.id == agenda && createdAgenda.active, "agenda: \(createdAgenda)")
+    step("agenda \(agenda) created")
+
+    let createdIndicator = try await coordinator.createIndicator(body: .json(.init(
+        code: indicator, agenda: agenda, name: "Adults enrolled in ESL classes", unit: "learners",
+        valueType: .count, aggregation: .sum, periodType: .month, direction: .increase,
+        baseline: .init(period: "2025-01", value: 300), target: .init(period: "2027-12", value: 900),
+        min: 0, dimensions: [.init(name: "age_group", values: ["16-24", "25-44", "45+"])]))).created.body.json
+    try expect(createdIndicator.dimensions.map(\.name) == ["age_group"], "indicator dimensions: \(createdIndicator.dimensions)")
+    try expect(createdIndicator.baseline?.value == 300, "indicator baseline: \(String(describing: createdIndicator.baseline))")
+    step("indicator \(indicator) created with dimension age_group")
+
+    _ = try await coordinator.createNeighborhood(body: .json(.init(code: city, name: "City", population: 250_000))).created
+    let createdNeighborhood = try await coordinator.createNeighborhood(body: .json(.init(
+        code: northside, name: "Northside", parent: city, population: 42_000))).created.body.json
+    try expect(createdNeighborhood.parent == city, "neighborhood parent: \(String(describing: createdNeighborhood.parent))")
+    step("neighborhoods \(city) > \(northside) created")
+
+    let createdPartner = try await coordinator.createPartner(body: .json(.init(
+        id: partner, name: "Central Library", kind: .library, level: .collaborating,
+        contactEmail: "literacy@library.example"))).created.body.json
+    try expect(createdPartner.kind == .library, "partner: \(createdPartner)")
+    let key = try await coordinator.createKey(body: .json(.init(role: .partner, partner: partner, name: "Swift walk"))).created.body.json
+    try expect(key.role == .partner && key.partner == partner && key.secret.hasPrefix("bbk_"), "key: \(key.role) \(String(describing: key.partner))")
+    step("partner \(partner) and its key \(key.id) created")
+
+    // The partner submits a JSON batch and reads the import summary.
+    let library = Client(serverURL: server, transport: transport, middlewares: [BearerAuth(secret: key.secret)])
+    let batch = Components.Schemas.MeasurementBatch(measurements: [
+        .init(indicator: indicator, neighborhood: northside, period: "2025-10", value: 42,
+              dimensions: .init(additionalProperties: ["age_group": "25-44"]), note: "spring cohort"),
+        .init(indicator: indicator, neighborhood: northside, period: "2025-10", value: 17,
+              dimensions: .init(additionalProperties: ["age_group": "16-24"])),
+    ])
+    let summary = try await library.submitMeasurements(
+        headers: .init(idempotencyKey: "swift-walk-\(run)"), body: .json(.MeasurementBatch(batch))).ok.body.json
+    try expect(summary.received == 2 && summary.created == 2 && summary.rejected == 0 && summary.errors.isEmpty && !summary.dryRun,
+               "import summary: \(summary)")
+    step("JSON batch stored: received \(summary.received), created \(summary.created), batch \(summary.batchId)")
+
+    // The same rows from a spreadsheet export, checked without storing.
+    let csv = """
+        indicator,neighborhood,period,value,dim.age_group,note\r
+        \(indicator),\(northside),2025-10,42,25-44,spring cohort\r
+        \(indicator),\(northside),2025-11,45,45+,\r
+
+        """
+    let csvSummary = try await library.submitMeasurements(query: .init(dryRun: ._true), body: .csv(HTTPBody(csv))).ok.body.json
+    try expect(csvSummary.dryRun && csvSummary.received == 2 && csvSummary.unchanged == 1 && csvSummary.created == 1,
+               "CSV dry run: \(csvSummary)")
+    step("CSV upload checked (dry run): \(csvSummary.unchanged) unchanged, \(csvSummary.created) would be created")
+
+    // A bad batch: nothing is stored, and the problem names each row and field.
+    let bad = Components.Schemas.MeasurementBatch(measurements: [
+        .init(indicator: indicator, neighborhood: northside, period: "2025-11", value: 5,
+              dimensions: .init(additionalProperties: ["age_group": "16-24"])),
+        .init(indicator: indicator, neighborhood: northside, period: "2025-13", value: 3,
+              dimensions: .init(additionalProperties: ["age_group": "16-24"])),
+        .init(indicator: indicator, neighborhood: northside, period: "2025-11", value: 2.5,
+              dimensions: .init(additionalProperties: ["age_group": "90+"])),
+    ])
+    let refusal = try await library.submitMeasurements(body: .json(.MeasurementBatch(bad)))
+    guard case .unprocessableContent(let unprocessable) = refusal else { throw Surprise("bad batch: expected 422, got \(refusal)") }
+    let problem = try unprocessable.body.applicationProblemJson
+    try expect(problem.status == 422 && problem.code == "validation-failed", "problem: \(problem.code) \(problem.status)")
+    let errors = problem.errors ?? []
+    for (row, field, code) in [(1, "period", "malformed-period"), (2, "value", "not-integer"),
+                               (2, "dimensions.age_group", "disallowed-dimension-value")] {
+        try expect(errors.contains { $0.row == row && $0.field == field && $0.code == code },
+                   "no error \(code) for row \(row) field \(field) in \(errors)")
+    }
+    try expect(!errors.contains { $0.row == 0 }, "row 0 is valid, yet: \(errors)")
+    step("bad batch refused: " + errors.map { "row \($0.row ?? -1) \($0.field) \($0.code)" }.joined(separator: "; "))
+
+    // The coordinator reads the report by neighborhood and the scorecard.
+    let report = try await coordinator.getIndicatorReport(
+        path: .init(code: indicator), query: .init(by: "neighborhood", from: "2025-01", to: "2025-12")).ok.body.json
+    let row = report.rows.first { $0.value2.neighborhood == northside }
+    try expect(report.aggregation == .sum && row?.value1.value == 59 && row?.value1.partners == 1 && report.total.value == 59,
+               "report: \(report)")
+    try expect(report.rows.count == 1, "rows: \(report.rows.count)")
+    step("report by neighborhood: \(northside) = \(row?.value1.value ?? .nan), total \(report.total.value ?? .nan)")
+
+    let scorecard = try await coordinator.getScorecard(query: .init(agenda: agenda)).ok.body.json
+    let line = scorecard.indicators.first { $0.indicator == indicator }
+    try expect(scorecard.agenda == agenda && line?.period == "2025-10" && line?.value == 59 && line?.target?.value == 900,
+               "scorecard: \(scorecard)")
+    step("scorecard: \(indicator) \(line?.period ?? "-") = \(line?.value ?? .nan), progress \(line?.progress ?? .nan)")
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count == 3, let server = URL(string: arguments[1]) else {
+    FileHandle.standardError.write(Data("usage: backbone-walk URL COORDINATOR_KEY\n".utf8))
+    exit(2)
+}
+do {
+    try await walk(server: server, coordinatorKey: arguments[2])
+    print("swift walk: ok")
+} catch {
+    FileHandle.standardError.write(Data("swift walk: FAILED: \(error)\n".utf8))
+    exit(1)
+}

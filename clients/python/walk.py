@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""An end-to-end walk through Backbone with the Python client that openapi-python-client
+generates from openapi.yaml (clients/run.sh generates it and puts it on PYTHONPATH), as a
+coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
+batch read back as a typed problem, a report and the scorecard. Exits non-zero on any
+surprise.
+
+    python3 clients/python/walk.py http://127.0.0.1:8080 "$COORDINATOR_KEY"
+"""
+import io
+import secrets
+import sys
+
+from backbone_client import AuthenticatedClient
+from backbone_client.api.keys import create_key
+from backbone_client.api.measurements import submit_measurements
+from backbone_client.api.registry import create_agenda, create_indicator, create_neighborhood, create_partner
+from backbone_client.api.reports import get_indicator_report, get_scorecard
+from backbone_client.models import (
+    AgendaCreate, Aggregation, Dimension, Direction, ImportSummary, IndicatorCreate, IndicatorReport, IssuedKey,
+    KeyCreate, MeasurementBatch, MeasurementRow, MeasurementRowDimensions, NeighborhoodCreate, PartnerCreate,
+    PartnerKind, PartnerLevel, Problem, Role, Scorecard, SubmitMeasurementsDryRun, ValueType, PeriodType,
+)
+from backbone_client.types import File
+
+
+class Surprise(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise Surprise(message)
+
+
+def typed(response, kind, status):
+    """The parsed body of a response that must have this status and type."""
+    expect(response.status_code == status and isinstance(response.parsed, kind),
+           f"expected {status} {kind.__name__}, got {response.status_code}: {response.content[:500]!r}")
+    return response.parsed
+
+
+def step(text):
+    print(f"python walk: {text}", flush=True)
+
+
+def dims(**values):
+    dimensions = MeasurementRowDimensions()
+    dimensions.additional_properties = dict(values)
+    return dimensions
+
+
+def walk(server, coordinator_key):
+    coordinator = AuthenticatedClient(base_url=server, token=coordinator_key)
+    run = secrets.token_hex(4)
+    agenda, indicator = f"walk-python-{run}", f"walk_python_enrolled_{run}"
+    city, northside, partner = f"walk-python-city-{run}", f"walk-python-north-{run}", f"walk-python-library-{run}"
+
+    # The coordinator sets up the registry.
+    created = typed(create_agenda.sync_detailed(client=coordinator, body=AgendaCreate(
+        id=agenda, name="Every adult reads (Python walk)", vision="Every adult reads well enough to get a job.",
+        starts_on="2025-01-01", ends_on="2030-12-31")), object, 201)
+    expect(created.id == agenda and created.active, f"agenda: {created}")
+    step(f"agenda {agenda} created")
+
+    from backbone_client.models import PeriodValueType0 as PeriodValue
+    created = typed(create_indicator.sync_detailed(client=coordinator, body=IndicatorCreate(
+        code=indicator, agenda=agenda, name="Adults enrolled in ESL classes", unit="learners",
+        value_type=ValueType.COUNT, aggregation=Aggregation.SUM, period_type=PeriodType.MONTH,
+        direction=Direction.INCREASE, baseline=PeriodValue(period="2025-01", value=300),
+        target=PeriodValue(period="2027-12", value=900), min_=0,
+        dimensions=[Dimension(name="age_group", values=["16-24", "25-44", "45+"])])), object, 201)
+    expect([d.name for d in created.dimensions] == ["age_group"], f"indicator: {created}")
+    expect(created.baseline is not None and created.baseline.value == 300, f"baseline: {created.baseline}")
+    step(f"indicator {indicator} created with dimension age_group")
+
+    typed(create_neighborhood.sync_detailed(client=coordinator, body=NeighborhoodCreate(
+        code=city, name="City", population=250000)), object, 201)
+    created = typed(create_neighborhood.sync_detailed(client=coordinator, body=NeighborhoodCreate(
+        code=northside, name="Northside", parent=city, population=42000)), object, 201)
+    expect(created.parent == city, f"neighborhood: {created}")
+    step(f"neighborhoods {city} > {northside} created")
+
+    created = typed(create_partner.sync_detailed(client=coordinator, body=PartnerCreate(
+        id=partner, name="Central Library", kind=PartnerKind.LIBRARY, level=PartnerLevel.COLLABORATING,
+        contact_email="literacy@library.example")), object, 201)
+    expect(created.kind == PartnerKind.LIBRARY, f"partner: {created}")
+    key = typed(create_key.sync_detailed(client=coordinator, body=KeyCreate(
+        role=Role.PARTNER, partner=partner, name="Python walk")), IssuedKey, 201)
+    expect(key.role == Role.PARTNER and key.partner == partner and key.secret.startswith("bbk_"), f"key: {key}")
+    step(f"partner {partner} and its key {key.id} created")
+
+    # The partner submits a JSON batch and reads the import summary.
+    library = AuthenticatedClient(base_url=server, token=key.secret)
+    batch = MeasurementBatch(measurements=[
+        MeasurementRow(indicator=indicator, neighborhood=northside, period="2025-10", value=42,
+                       dimensions=dims(age_group="25-44"), note="spring cohort"),
+        MeasurementRow(indicator=indicator, neighborhood=northside, period="2025-10", value=17,
+                       dimensions=dims(age_group="16-24")),
+    ])
+    summary = typed(submit_measurements.sync_detailed(
+        client=library, body=batch, idempotency_key=f"python-walk-{run}"), ImportSummary, 200)
+    expect((summary.received, summary.created, summary.rejected, summary.errors, summary.dry_run) == (2, 2, 0, [], False),
+           f"import summary: {summary}")
+    step(f"JSON batch stored: received {summary.received}, created {summary.created}, batch {summary.batch_id}")
+
+    # The same rows from a spreadsheet export, checked without storing.
+    csv = (f"indicator,neighborhood,period,value,dim.age_group,note\r\n"
+           f"{indicator},{northside},2025-10,42,25-44,spring cohort\r\n"
+           f"{indicator},{northside},2025-11,45,45+,\r\n")
+    summary = typed(submit_measurements.sync_detailed(
+        client=library, body=File(payload=io.BytesIO(csv.encode()), file_name="october.csv", mime_type="text/csv"),
+        dry_run=SubmitMeasurementsDryRun.TRUE), ImportSummary, 200)
+    expect(summary.dry_run and (summary.received, summary.unchanged, summary.created) == (2, 1, 1), f"CSV dry run: {summary}")
+    step(f"CSV upload checked (dry run): {summary.unchanged} unchanged, {summary.created} would be created")
+
+    # A bad batch: nothing is stored, and the problem names each row and field.
+    bad = MeasurementBatch(measurements=[
+        MeasurementRow(indicator=indicator, neighborhood=northside, period="2025-11", value=5, dimensions=dims(age_group="16-24")),
+        MeasurementRow(indicator=indicator, neighborhood=northside, period="2025-13", value=3, dimensions=dims(age_group="16-24")),
+        MeasurementRow(indicator=indicator, neighborhood=northside, period="2025-11", value=2.5, dimensions=dims(age_group="90+")),
+    ])
+    problem = typed(submit_measurements.sync_detailed(client=library, body=bad), Problem, 422)
+    expect(problem.status == 422 and problem.code == "validation-failed", f"problem: {problem}")
+    errors = {(error.row, error.field, error.code) for error in problem.errors}
+    for expected in [(1, "period", "malformed-period"), (2, "value", "not-integer"),
+                     (2, "dimensions.age_group", "disallowed-dimension-value")]:
+        expect(expected in errors, f"no error {expected} in {errors}")
+    expect(not any(row == 0 for row, _, _ in errors), f"row 0 is valid, yet: {errors}")
+    step("bad batch refused: " + "; ".join(f"row {r} {f} {c}" for r, f, c in sorted(errors)))
+
+    # The coordinator reads the report by neighborhood and the scorecard.
+    report = typed(get_indicator_report.sync_detailed(
+        indicator, client=coordinator, by="neighborhood", from_="2025-01", to="2025-12"), IndicatorReport, 200)
+    rows = [row for row in report.rows if row.neighborhood == northside]
+    expect(report.aggregation == Aggregation.SUM and len(report.rows) == 1 and rows and rows[0].value == 59
+           and rows[0].partners == 1 and report.total.value == 59, f"report: {report}")
+    step(f"report by neighborhood: {northside} = {rows[0].value}, total {report.total.value}")
+
+    scorecard = typed(get_scorecard.sync_detailed(client=coordinator, agenda=agenda), Scorecard, 200)
+    lines = [line for line in scorecard.indicators if line.indicator == indicator]
+    expect(scorecard.agenda == agenda and lines and lines[0].period == "2025-10" and lines[0].value == 59
+           and lines[0].target is not None and lines[0].target.value == 900, f"scorecard: {scorecard}")
+    step(f"scorecard: {indicator} {lines[0].period} = {lines[0].value}, progress {lines[0].progress}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: walk.py URL COORDINATOR_KEY")
+    try:
+        walk(sys.argv[1], sys.argv[2])
+    except Surprise as surprise:
+        sys.exit(f"python walk: FAILED: {surprise}")
+    print("python walk: ok")
