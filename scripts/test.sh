@@ -81,13 +81,16 @@ schemathesis run openapi.yaml --url "http://127.0.0.1:$port" --checks all \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed 1 | tee "$workdir/schemathesis.log"
 contract_status=${PIPESTATUS[0]}
 # The generated Swift and Python clients, each walking the live server end to end.
+clients_started=$SECONDS
 wait "$clients_build_pid"
 clients_status=$?
 cat "$workdir/clients-build.log"
+echo "clients: the build went on $((SECONDS - clients_started)) s after schemathesis"
 if [[ $clients_status -eq 0 ]]; then
   clients/run.sh "http://127.0.0.1:$port" "$coordinator_key"
   clients_status=$?
 fi
+echo "clients: $((SECONDS - clients_started)) s after schemathesis in all"
 set -e
 stop_server "$server_pid" backbone_contract
 # One plain closing line for CI: the Swift tests' count, and whether the contract held.
