@@ -4,6 +4,7 @@
 #
 #   clients/run.sh URL COORDINATOR_KEY    build (if needed) and run both walks
 #   clients/run.sh --build-only           only generate and build (CI starts this early)
+#   clients/run.sh --no-build URL KEY     only the walks, on what --build-only made
 #
 # Fails on any generator or compiler warning, and on any surprise in a walk. Everything
 # it makes goes under $CLIENTS_SCRATCH (default .build-clients/, ignored by git): the
@@ -49,7 +50,12 @@ if [[ ${1:-} == --build-only ]]; then
   build
   exit
 fi
-[[ $# -eq 2 ]] || { echo "usage: clients/run.sh URL COORDINATOR_KEY | --build-only" >&2; exit 2; }
-build
+if [[ ${1:-} == --no-build ]]; then
+  shift
+else
+  build_first=1
+fi
+[[ $# -eq 2 ]] || { echo "usage: clients/run.sh [--no-build] URL COORDINATOR_KEY | --build-only" >&2; exit 2; }
+[[ -n ${build_first:-} ]] && build
 PYTHONPATH="$scratch/python" "$scratch/python-venv/bin/python" clients/python/walk.py "$1" "$2"
 "$scratch/swift/debug/backbone-walk" "$1" "$2"

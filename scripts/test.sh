@@ -55,6 +55,13 @@ stop_server() {
   wait "$1" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve-$2.log"; exit 1; }
 }
 
+# The example clients generate and build (in their own scratch path) while the contract's
+# examples and schemathesis run; they walk the server after schemathesis.
+clients/run.sh --build-only > "$workdir/clients-build.log" 2>&1 &
+clients_build_pid=$!
+stop_clients_build() { kill -- "$clients_build_pid" 2>/dev/null || true; }
+THROWAWAY_CLEANUP_HOOK=stop_clients_build  # when a step fails before the build is waited for
+
 # Every example in the contract is accepted: each operation, with its examples, against
 # an empty database (scripts/check_examples.py).
 serve_fresh_database backbone_examples
@@ -67,9 +74,6 @@ stop_server "$server_pid" backbone_examples
 serve_fresh_database backbone_contract
 port=$server_port coordinator_key=$server_key
 python3 scripts/demo_data.py "http://127.0.0.1:$port" "$coordinator_key"
-# The example clients build (in their own scratch path) while schemathesis runs.
-clients/run.sh --build-only > "$workdir/clients-build.log" 2>&1 &
-clients_build_pid=$!
 # Every check but three that test behaviour we chose: a valid-looking request refused by a
 # rule JSON Schema cannot state (positive_data_acceptance: an unknown agenda, ends_on
 # before starts_on), and DELETE deactivating rather than removing (use_after_free,
@@ -87,7 +91,7 @@ clients_status=$?
 cat "$workdir/clients-build.log"
 echo "clients: the build went on $((SECONDS - clients_started)) s after schemathesis"
 if [[ $clients_status -eq 0 ]]; then
-  clients/run.sh "http://127.0.0.1:$port" "$coordinator_key"
+  clients/run.sh --no-build "http://127.0.0.1:$port" "$coordinator_key"
   clients_status=$?
 fi
 echo "clients: $((SECONDS - clients_started)) s after schemathesis in all"

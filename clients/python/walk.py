@@ -17,10 +17,14 @@ from backbone_client.api.measurements import submit_measurements
 from backbone_client.api.registry import create_agenda, create_indicator, create_neighborhood, create_partner
 from backbone_client.api.reports import get_indicator_report, get_scorecard
 from backbone_client.models import (
-    AgendaCreate, Aggregation, Dimension, Direction, ImportSummary, IndicatorCreate, IndicatorReport, IssuedKey,
-    KeyCreate, MeasurementBatch, MeasurementRow, MeasurementRowDimensions, NeighborhoodCreate, PartnerCreate,
-    PartnerKind, PartnerLevel, Problem, Role, Scorecard, SubmitMeasurementsDryRun, ValueType, PeriodType,
+    Agenda, AgendaCreate, Aggregation, Dimension, Direction, ImportSummary, Indicator, IndicatorCreate,
+    IndicatorReport, IssuedKey, KeyCreate, MeasurementBatch, MeasurementRow, MeasurementRowDimensions, Neighborhood,
+    NeighborhoodCreate, Partner, PartnerCreate, PartnerKind, PartnerLevel, PeriodType, Problem, Role, Scorecard,
+    SubmitMeasurementsDryRun, ValueType,
 )
+# A nullable object schema (baseline, target: a period and a value, or null) is a union
+# of this model and None.
+from backbone_client.models import PeriodValueType0 as PeriodValue
 from backbone_client.types import File
 
 
@@ -59,31 +63,30 @@ def walk(server, coordinator_key):
     # The coordinator sets up the registry.
     created = typed(create_agenda.sync_detailed(client=coordinator, body=AgendaCreate(
         id=agenda, name="Every adult reads (Python walk)", vision="Every adult reads well enough to get a job.",
-        starts_on="2025-01-01", ends_on="2030-12-31")), object, 201)
+        starts_on="2025-01-01", ends_on="2030-12-31")), Agenda, 201)
     expect(created.id == agenda and created.active, f"agenda: {created}")
     step(f"agenda {agenda} created")
 
-    from backbone_client.models import PeriodValueType0 as PeriodValue
     created = typed(create_indicator.sync_detailed(client=coordinator, body=IndicatorCreate(
         code=indicator, agenda=agenda, name="Adults enrolled in ESL classes", unit="learners",
         value_type=ValueType.COUNT, aggregation=Aggregation.SUM, period_type=PeriodType.MONTH,
         direction=Direction.INCREASE, baseline=PeriodValue(period="2025-01", value=300),
         target=PeriodValue(period="2027-12", value=900), min_=0,
-        dimensions=[Dimension(name="age_group", values=["16-24", "25-44", "45+"])])), object, 201)
+        dimensions=[Dimension(name="age_group", values=["16-24", "25-44", "45+"])])), Indicator, 201)
     expect([d.name for d in created.dimensions] == ["age_group"], f"indicator: {created}")
     expect(created.baseline is not None and created.baseline.value == 300, f"baseline: {created.baseline}")
     step(f"indicator {indicator} created with dimension age_group")
 
     typed(create_neighborhood.sync_detailed(client=coordinator, body=NeighborhoodCreate(
-        code=city, name="City", population=250000)), object, 201)
+        code=city, name="City", population=250000)), Neighborhood, 201)
     created = typed(create_neighborhood.sync_detailed(client=coordinator, body=NeighborhoodCreate(
-        code=northside, name="Northside", parent=city, population=42000)), object, 201)
+        code=northside, name="Northside", parent=city, population=42000)), Neighborhood, 201)
     expect(created.parent == city, f"neighborhood: {created}")
     step(f"neighborhoods {city} > {northside} created")
 
     created = typed(create_partner.sync_detailed(client=coordinator, body=PartnerCreate(
         id=partner, name="Central Library", kind=PartnerKind.LIBRARY, level=PartnerLevel.COLLABORATING,
-        contact_email="literacy@library.example")), object, 201)
+        contact_email="literacy@library.example")), Partner, 201)
     expect(created.kind == PartnerKind.LIBRARY, f"partner: {created}")
     key = typed(create_key.sync_detailed(client=coordinator, body=KeyCreate(
         role=Role.PARTNER, partner=partner, name="Python walk")), IssuedKey, 201)
