@@ -57,9 +57,9 @@ stop_server() {
 
 # The example clients generate and build (in their own scratch path) while the contract's
 # examples and schemathesis run; they walk the server after schemathesis.
-clients/run.sh --build-only > "$workdir/clients-build.log" 2>&1 &
-clients_build_pid=$!
-stop_clients_build() { kill -- "$clients_build_pid" 2>/dev/null || true; }
+setsid clients/run.sh --build-only > "$workdir/clients-build.log" 2>&1 &
+clients_build_pid=$!  # its own process group, so that a failure stops the compilers too
+stop_clients_build() { kill -- -"$clients_build_pid" 2>/dev/null || true; }
 THROWAWAY_CLEANUP_HOOK=stop_clients_build  # when a step fails before the build is waited for
 
 # Every example in the contract is accepted: each operation, with its examples, against
