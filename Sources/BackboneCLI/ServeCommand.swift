@@ -41,7 +41,6 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = makeLogger(label: "backbone")
-        let files = try ProjectFiles.locate()
         var (conninfo, embedded) = try database.resolve()
         defer { embedded?.stop() }
         if embedded != nil { logger.info("using the embedded PostgreSQL", metadata: ["data_dir": "\(embedded!.dataDirectory.path)"]) }
@@ -49,13 +48,13 @@ struct ServeCommand: AsyncParsableCommand {
         let pool = ConnectionPool(
             conninfo: conninfo, size: poolSize ?? environment["DATABASE_POOL_SIZE"].flatMap(Int.init) ?? 8,
             logger: logger)
-        let startup = DatabaseStartup(pool: pool, script: try files.schemaSQL(), migrate: embedded != nil, logger: logger)
+        let startup = DatabaseStartup(pool: pool, migrate: embedded != nil, logger: logger)
         conninfo = ""
 
         let suppression = SuppressionPolicy(
             minPartners: suppressionMinPartners ?? environment["SUPPRESSION_MIN_PARTNERS"].flatMap(Int.init) ?? 3,
             minCount: suppressionMinCount ?? environment["SUPPRESSION_MIN_COUNT"].flatMap(Double.init) ?? 5)
-        let app = BackboneApp(pool: pool, files: files, logger: logger, suppression: suppression)
+        let app = BackboneApp(pool: pool, logger: logger, suppression: suppression)
         let configuration = HTTPServerConfiguration(
             host: host ?? environment["HOST"] ?? "127.0.0.1",
             port: port ?? environment["PORT"].flatMap(Int.init) ?? 8080,

@@ -74,7 +74,6 @@ public enum BackboneProcess {
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = nil
         for (name, value) in environment { env[name] = value }
-        env["BACKBONE_HOME"] = packageRoot.path
         process.environment = env
         let stdoutURL = FileManager.default.temporaryDirectory.appendingPathComponent("bb-\(UUID().uuidString).out")
         let stderrURL = FileManager.default.temporaryDirectory.appendingPathComponent("bb-\(UUID().uuidString).err")
