@@ -16,10 +16,14 @@ struct TestApp {
     let coordinator: String
 
     static func start() async throws -> TestApp {
-        let conninfo = try TestDatabase.fresh()
+        try await start(on: TestDatabase.fresh())
+    }
+
+    /// Over the database `conninfo`, migrated first unless `migrate` is false.
+    static func start(on conninfo: String, migrate: Bool = true) async throws -> TestApp {
         let pool = ConnectionPool(conninfo: conninfo, size: 4)
         let coordinator = try await pool.withConnection { connection in
-            _ = try Schema.migrate(connection)
+            if migrate { _ = try Schema.migrate(connection) }
             return try APIKeys.create(connection, role: .coordinator, partner: nil, name: "test coordinator").secret
         }
         var logger = Logger(label: "test")
