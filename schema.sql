@@ -253,7 +253,8 @@ CREATE TABLE measurement_rollups (
     -- element but copies text whole (the 3,888 cells of a 24-month report on 10M rows:
     -- 12 ms as integer[], 3.5 ms as text).
     partner_list       text NOT NULL,
-    -- Of the underlying values: the value, or numerator / denominator (x 100 for percent).
+    -- sum, min and max of the underlying values: each measurement's value, or its
+    -- numerator / denominator (x 100 for percent); the terms of ratios are summed too.
     sum_value          double precision NOT NULL,
     sum_numerator      double precision NOT NULL,
     sum_denominator    double precision NOT NULL,
