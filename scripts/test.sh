@@ -57,6 +57,10 @@ schemathesis run openapi.yaml --url "http://127.0.0.1:$port" --checks all \
   -H "Authorization: Bearer $coordinator_key" \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed 1 | tee "$workdir/schemathesis.log"
 contract_status=${PIPESTATUS[0]}
+# The privacy auditor: random deployments attacked with every aggregate a viewer or a
+# partner key can read, bounded by linear programs (scipy); fails on any leak.
+Tests/privacy/run.sh "http://127.0.0.1:$port" "$coordinator_key" | tee "$workdir/privacy.log"
+privacy_status=${PIPESTATUS[0]}
 set -e
 kill -TERM "$server_pid"
 wait "$server_pid" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve.log"; exit 1; }
@@ -65,5 +69,6 @@ summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | gre
 failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
 [[ $swift_status -ne 0 ]] && failed=${failed:-1}
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
-echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (contract_status != 0) )) failed"
-[[ $swift_status -eq 0 && $contract_status -eq 0 ]]
+[[ $privacy_status -ne 0 ]] && echo "privacy audit failed (exit $privacy_status)"
+echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (contract_status != 0) + (privacy_status != 0) )) failed"
+[[ $swift_status -eq 0 && $contract_status -eq 0 && $privacy_status -eq 0 ]]

@@ -36,6 +36,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Reports withhold, from partner and viewer keys, a count below this (env SUPPRESSION_MIN_COUNT, default 5).")
     var suppressionMinCount: Double?
 
+    @Option(help: "Reports withhold, from partner and viewer keys, a cell one partner contributes more than this share of (env SUPPRESSION_DOMINANCE, default 0.85).")
+    var suppressionDominance: Double?
+
+    @Option(help: "The protection interval of small-cell suppression, in percent of a withheld value (env SUPPRESSION_PROTECTION_PERCENT, default 10).")
+    var suppressionProtectionPercent: Double?
+
+    @Option(help: "The smallest protection interval, in the indicator's units (env SUPPRESSION_PROTECTION_MIN, default 2).")
+    var suppressionProtectionMin: Double?
+
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
@@ -53,7 +62,10 @@ struct ServeCommand: AsyncParsableCommand {
 
         let suppression = SuppressionPolicy(
             minPartners: suppressionMinPartners ?? environment["SUPPRESSION_MIN_PARTNERS"].flatMap(Int.init) ?? 3,
-            minCount: suppressionMinCount ?? environment["SUPPRESSION_MIN_COUNT"].flatMap(Double.init) ?? 5)
+            minCount: suppressionMinCount ?? environment["SUPPRESSION_MIN_COUNT"].flatMap(Double.init) ?? 5,
+            dominance: suppressionDominance ?? environment["SUPPRESSION_DOMINANCE"].flatMap(Double.init) ?? 0.85,
+            protectionPercent: suppressionProtectionPercent ?? environment["SUPPRESSION_PROTECTION_PERCENT"].flatMap(Double.init) ?? 10,
+            protectionMinimum: suppressionProtectionMin ?? environment["SUPPRESSION_PROTECTION_MIN"].flatMap(Double.init) ?? 2)
         let app = BackboneApp(pool: pool, logger: logger, suppression: suppression)
         let configuration = HTTPServerConfiguration(
             host: host ?? environment["HOST"] ?? "127.0.0.1",
