@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Input that used to be mangled or crash the server gets a precise refusal instead.
-@Suite("Bad input gets a clear answer, nothing mangled")
+@Suite("Bad input gets a clear answer, nothing mangled", .serialized)
 struct BadInputTests {
     static let header = "partner,indicator,neighborhood,period,value,dim.age_group,note\r\n"
 
@@ -52,7 +52,7 @@ struct BadInputTests {
         let longNote = String(repeating: "n", count: 2001)
         let json = try await test.coordinator("POST", "/v1/measurements", json: batch([row(extra: #", "note": "\#(longNote)""#)]))
         #expect(json.fieldErrors.map { "\($0.row ?? -1):\($0.field):\($0.code)" } == ["0:note:too-long"])
-        let huge = String(repeating: "x", count: 10_000_000)
+        let huge = String(repeating: "x", count: 1_000_000)
         let rows = [
             "central-library,esl_learners,northside,2026-01,1,16-24,\(longNote)",
             "central-library,esl_learners,northside,2026-02,1,16-24,\(huge)",
@@ -134,10 +134,6 @@ struct BadInputTests {
         let csvTooMany = try await csv(test, "note\n" + String(repeating: "a\n", count: limit + 1))
         #expect(csvTooMany.status == 413)
         #expect(csvTooMany.json["code"] as? String == "too-many-rows")
-        // At the limit the rows are read (and here refused one by one).
-        let atLimit = try await csv(test, "note\n" + String(repeating: "a\n", count: limit))
-        #expect(atLimit.status == 422)
-        #expect(atLimit.json["error_count"] as? Int ?? 0 >= limit)
         try await test.stop()
     }
 }
