@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test: installs missing system packages, starts a throwaway PostgreSQL
 # (as the postgres user when run as root), validates openapi.yaml, runs `swift test`
-# against that database, and removes the database even when a step fails.
+# against that database, schemathesis against a live server, then the fault tests
+# (Tests/faults/faults.py, with a PostgreSQL of their own; FAULTS_SOAK_SECONDS sets the
+# soak's length, default 30), and removes the database even when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 backbone_install_packages
 
 source scripts/throwaway-postgres.sh
-throwaway_postgres_start test fsync=off
+throwaway_postgres_start test fsync=off max_connections=300
 workdir=$PG_SOCKET_DIR
 pg_psql -q -c "CREATE DATABASE backbone_test" postgres
 export BACKBONE_TEST_DATABASE_URL="host=$workdir dbname=backbone_test user=postgres"
@@ -64,11 +66,19 @@ privacy_status=${PIPESTATUS[0]}
 set -e
 kill -TERM "$server_pid"
 wait "$server_pid" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve.log"; exit 1; }
+
+# Faults against a live server and its own PostgreSQL (about a minute): the database
+# restarting and stopping under uploads, SIGTERM during a large upload, a mixed soak.
+set +e
+python3 Tests/faults/faults.py --binary "$backbone" ${FAULTS_SOAK_SECONDS:+--soak-seconds "$FAULTS_SOAK_SECONDS"} 2>&1 | tee "$workdir/faults.log"
+faults_status=${PIPESTATUS[0]}
+set -e
 # One plain closing line for CI: the Swift tests' count, and whether the contract held.
 summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | grep -Eo '[0-9]+' | tail -1)
 failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
 [[ $swift_status -ne 0 ]] && failed=${failed:-1}
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
 [[ $privacy_status -ne 0 ]] && echo "privacy audit failed (exit $privacy_status)"
-echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (contract_status != 0) + (privacy_status != 0) )) failed"
-[[ $swift_status -eq 0 && $contract_status -eq 0 && $privacy_status -eq 0 ]]
+[[ $faults_status -ne 0 ]] && echo "fault tests failed (Tests/faults/faults.py exit $faults_status)"
+echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (contract_status != 0) + (privacy_status != 0) + (faults_status != 0) )) failed"
+[[ $swift_status -eq 0 && $contract_status -eq 0 && $privacy_status -eq 0 && $faults_status -eq 0 ]]

@@ -50,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = makeLogger(label: "backbone")
-        var (conninfo, embedded) = try database.resolve()
+        var (conninfo, embedded) = try database.resolve(owner: true, log: { logger.notice("\($0)") })
         defer { embedded?.stop() }
         if embedded != nil { logger.info("using the embedded PostgreSQL", metadata: ["data_dir": "\(embedded!.dataDirectory.path)"]) }
 
@@ -75,8 +75,10 @@ struct ServeCommand: AsyncParsableCommand {
         let server = HTTPServer(configuration: configuration, router: try app.router(), policy: app.policy(), logger: logger)
         app.start()
         defer { app.stop() }
+        var services: [any Service] = [server, startup]
+        if let embedded { services.append(EmbeddedPostgresSupervisor(cluster: embedded, logger: logger)) }
         let group = ServiceGroup(
-            configuration: .init(services: [server, startup], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await pool.close()
     }

@@ -1322,6 +1322,15 @@ paths:
         `mode=partial` the valid rows are stored and the rejected ones are listed in
         the summary's `errors`. `dry_run=true` checks and counts without storing.
 
+        JSON rows and CSV rows obey the same rules: `partner`, `indicator`,
+        `neighborhood` and dimension values at most 64 characters, `period` 16, `note`
+        2,000 (`too-long`); numbers decimal and within ±10^15 (`out-of-range`). A
+        submission holds at most 100,000 rows (413 `too-many-rows`, refused before its
+        rows are built, so that one request's memory stays bounded). A CSV quote that is
+        never closed would swallow every line after it: the body is refused with 400
+        `unterminated-quote` (or `text-after-quote` for text after a closing quote),
+        naming the `line`, and the data row and column in `errors`.
+
         A partner key submits for its own partner (`partner` may be omitted); a
         coordinator key must name `partner` on every row. A viewer key gets 403.
 
@@ -1392,7 +1401,9 @@ paths:
         '400':
           description: >-
             Malformed request: `invalid-mode`, `invalid-dry-run`, `invalid-idempotency-key`,
-            `malformed-json` or `malformed-csv`.
+            `malformed-json`, `malformed-csv`, or a CSV whose quotes do not pair up:
+            `unterminated-quote` or `text-after-quote`, with `line` (the header is line 1)
+            and one error naming the data `row` and the column as `field`.
           headers:
             X-Request-Id: {$ref: '#/components/headers/RequestId'}
           content:
@@ -1406,8 +1417,17 @@ paths:
           description: >-
             `period-locked` (every problem is a partner's row in a locked period; `errors`
             names them), `idempotency-key-reused`, or `concurrent-change` (other requests
-            kept creating and retracting the same rows while this one ran; nothing was
-            stored, send it again).
+            kept creating and retracting, or updating, the same rows while this one ran,
+            and four attempts did not get through; nothing was stored, send it again).
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/problem+json:
+              schema: {$ref: '#/components/schemas/Problem'}
+        '413':
+          description: >-
+            `body-too-large` (a body over the server's limit, refused on its head) or
+            `too-many-rows` (more than 100,000 rows in one submission; nothing was stored).
           headers:
             X-Request-Id: {$ref: '#/components/headers/RequestId'}
           content:
@@ -1584,7 +1604,9 @@ paths:
       description: >-
         From then on partners' submissions and retractions in the period are refused
         (409 `period-locked`); the coordinator may still correct. Give exactly one of
-        `agenda` or `indicator`; it must exist (else 422 `unknown-reference`).
+        `agenda` or `indicator`; it must exist (else 422 `unknown-reference`). A lock
+        covers periods that end by 9999-12-31: `9999`, `9999-Q4`, `9999-12` and
+        `9999-W52` end in the year 10000 and are a 422 `period-out-of-range`.
       security: [{apiKey: []}]
       requestBody:
         required: true
@@ -2108,6 +2130,10 @@ components:
           type: array
           items: {type: string}
           description: With `not-acceptable`, the media types the operation offers.
+        line:
+          type: integer
+          minimum: 1
+          description: With `unterminated-quote` and `text-after-quote`, the CSV line (the header is line 1) where the problem starts.
         error_count:
           type: integer
           minimum: 1
@@ -2302,7 +2328,7 @@ components:
       required: [period, value]
       properties:
         period: {$ref: '#/components/schemas/Period'}
-        value: {type: number}
+        value: {type: number, minimum: -1.0e15, maximum: 1.0e15}
       additionalProperties: false
     Dimension:
       type: object
@@ -2399,8 +2425,8 @@ components:
           oneOf:
             - {$ref: '#/components/schemas/PeriodValue'}
             - {type: 'null'}
-        min: {type: [number, 'null']}
-        max: {type: [number, 'null']}
+        min: {type: [number, 'null'], minimum: -1.0e15, maximum: 1.0e15}
+        max: {type: [number, 'null'], minimum: -1.0e15, maximum: 1.0e15}
         dimensions:
           description: '`null` is the same as leaving the field out.'
           oneOf:
@@ -2439,8 +2465,8 @@ components:
           oneOf:
             - {$ref: '#/components/schemas/PeriodValue'}
             - {type: 'null'}
-        min: {type: [number, 'null']}
-        max: {type: [number, 'null']}
+        min: {type: [number, 'null'], minimum: -1.0e15, maximum: 1.0e15}
+        max: {type: [number, 'null'], minimum: -1.0e15, maximum: 1.0e15}
         dimensions:
           description: '`null` is the same as leaving the field out.'
           oneOf:
@@ -2571,20 +2597,21 @@ components:
         One measurement as submitted. `partner` is required from a coordinator key and
         must be the key's own partner from a partner key. Ratio indicators take
         `numerator` and `denominator`; all others take `value` (a whole, non-negative
-        number for counts; within the indicator's `min`/`max`). `dimensions` gives a
-        value for each of the indicator's dimensions.
+        number for counts; within the indicator's `min`/`max`). Every number lies within
+        ±10^15 (`out-of-range` otherwise), so that no total can overflow. `dimensions`
+        gives a value for each of the indicator's dimensions (at most 64 characters each).
       required: [indicator, neighborhood, period]
       properties:
         partner: {$ref: '#/components/schemas/Slug'}
         indicator: {$ref: '#/components/schemas/Slug'}
         neighborhood: {$ref: '#/components/schemas/Slug'}
         period: {$ref: '#/components/schemas/Period'}
-        value: {type: number}
-        numerator: {type: number, minimum: 0}
-        denominator: {type: number, exclusiveMinimum: 0}
+        value: {type: number, minimum: -1.0e15, maximum: 1.0e15}
+        numerator: {type: number, minimum: 0, maximum: 1.0e15}
+        denominator: {type: number, exclusiveMinimum: 0, maximum: 1.0e15}
         dimensions:
           type: object
-          additionalProperties: {type: string}
+          additionalProperties: {type: string, maxLength: 64}
         note: {$ref: '#/components/schemas/Text', maxLength: 2000}
       additionalProperties: false
       oneOf:
