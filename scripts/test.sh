@@ -61,7 +61,9 @@ schemathesis run openapi.yaml --url "http://127.0.0.1:$port" --checks all \
 contract_status=${PIPESTATUS[0]}
 # The privacy auditor: random deployments attacked with every aggregate a viewer or a
 # partner key can read, bounded by linear programs (scipy); fails on any leak.
-Tests/privacy/run.sh "http://127.0.0.1:$port" "$coordinator_key" | tee "$workdir/privacy.log"
+# Its own coordinator key: schemathesis may have revoked the first one.
+privacy_key=$("$backbone" keys create --role coordinator --name "privacy auditor" 2>/dev/null)
+Tests/privacy/run.sh "http://127.0.0.1:$port" "$privacy_key" | tee "$workdir/privacy.log"
 privacy_status=${PIPESTATUS[0]}
 set -e
 kill -TERM "$server_pid"

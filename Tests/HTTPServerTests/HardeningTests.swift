@@ -68,7 +68,8 @@ struct HardeningTests {
         // 2,000 answers of 200 KiB would be 400 MB; only what the socket buffers hold is made.
         let handledWhileNotReading = test.handled.value
         #expect(handledWhileNotReading < 200, "\(handledWhileNotReading) responses made for a client that reads none")
-        #expect(try await test.healthLatency() < 1)
+        // Generous for a debug build beside the other suites; a server stuck behind the attacker never answers.
+        #expect(try await test.healthLatency() < 2)
         // Once the client reads, every response arrives, in order.
         for _ in 0..<2000 {
             let response = try await attacker.readResponse()
