@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 backbone_install_packages
 configuration=${BUILD_CONFIGURATION:-release}
+scripts/embed-files.sh
 swift build -c "$configuration" --product backbone
 exec "$(swift build -c "$configuration" --show-bin-path)/backbone" serve "$@"

@@ -3,15 +3,16 @@
 # (as the postgres user when run as root), validates openapi.yaml, runs `swift test`
 # against that database, checks every example of the contract against a live server, runs
 # schemathesis against it, generates and builds the example Swift and Python clients and
-# walks the server with each (clients/run.sh), and removes the database even when a step
-# fails.
+# walks the server with each (clients/run.sh), runs the privacy auditor, then the fault
+# tests (Tests/faults/faults.py, with a PostgreSQL of their own; FAULTS_SOAK_SECONDS sets
+# the soak's length, default 30), and removes the database even when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 backbone_install_packages
 
 source scripts/throwaway-postgres.sh
-throwaway_postgres_start test fsync=off
+throwaway_postgres_start test fsync=off max_connections=300
 workdir=$PG_SOCKET_DIR
 pg_psql -q -c "CREATE DATABASE backbone_test" postgres
 export BACKBONE_TEST_DATABASE_URL="host=$workdir dbname=backbone_test user=postgres"
@@ -21,6 +22,8 @@ export BACKBONE_TEST_ADMIN_URL="host=$workdir dbname=postgres user=postgres"
 python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q 'openapi-spec-validator>=0.7'
 python3 -m openapi_spec_validator openapi.yaml
 
+# schema.sql, the migrations and openapi.yaml are compiled into the binary.
+scripts/embed-files.sh
 swift build --build-tests
 set +e
 swift test --skip-build "$@" 2>&1 | tee "$workdir/swift-test.log"
@@ -85,18 +88,33 @@ schemathesis run openapi.yaml --url "http://127.0.0.1:$port" --checks all \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed 1 | tee "$workdir/schemathesis.log"
 contract_status=${PIPESTATUS[0]}
 # The generated Swift and Python clients, each walking the live server end to end.
+# Their own coordinator key: schemathesis may have revoked the first one.
 clients_started=$SECONDS
 wait "$clients_build_pid"
 clients_status=$?
 cat "$workdir/clients-build.log"
 echo "clients: the build went on $((SECONDS - clients_started)) s after schemathesis"
 if [[ $clients_status -eq 0 ]]; then
-  clients/run.sh --no-build "http://127.0.0.1:$port" "$coordinator_key"
+  clients_key=$("$backbone" keys create --role coordinator --name "generated clients" 2>/dev/null)
+  clients/run.sh --no-build "http://127.0.0.1:$port" "$clients_key"
   clients_status=$?
 fi
 echo "clients: $((SECONDS - clients_started)) s after schemathesis in all"
+# The privacy auditor: random deployments attacked with every aggregate a viewer or a
+# partner key can read, bounded by linear programs (scipy); fails on any leak.
+# Its own coordinator key: schemathesis may have revoked the first one.
+privacy_key=$("$backbone" keys create --role coordinator --name "privacy auditor" 2>/dev/null)
+Tests/privacy/run.sh "http://127.0.0.1:$port" "$privacy_key" | tee "$workdir/privacy.log"
+privacy_status=${PIPESTATUS[0]}
 set -e
 stop_server "$server_pid" backbone_contract
+
+# Faults against a live server and its own PostgreSQL (about a minute): the database
+# restarting and stopping under uploads, SIGTERM during a large upload, a mixed soak.
+set +e
+python3 Tests/faults/faults.py --binary "$backbone" ${FAULTS_SOAK_SECONDS:+--soak-seconds "$FAULTS_SOAK_SECONDS"} 2>&1 | tee "$workdir/faults.log"
+faults_status=${PIPESTATUS[0]}
+set -e
 # One plain closing line for CI: the Swift tests' count, and whether the contract held.
 summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | grep -Eo '[0-9]+' | tail -1)
 failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
@@ -104,5 +122,7 @@ failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc
 [[ $examples_status -ne 0 ]] && echo "contract examples check failed"
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
 [[ $clients_status -ne 0 ]] && echo "generated clients check failed"
-echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (examples_status != 0) + (contract_status != 0) + (clients_status != 0) )) failed"
-[[ $swift_status -eq 0 && $examples_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 ]]
+[[ $privacy_status -ne 0 ]] && echo "privacy audit failed (exit $privacy_status)"
+[[ $faults_status -ne 0 ]] && echo "fault tests failed (Tests/faults/faults.py exit $faults_status)"
+echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (examples_status != 0) + (contract_status != 0) + (clients_status != 0) + (privacy_status != 0) + (faults_status != 0) )) failed"
+[[ $swift_status -eq 0 && $examples_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 && $privacy_status -eq 0 && $faults_status -eq 0 ]]

@@ -8,14 +8,12 @@ import Postgres
 /// The Backbone HTTP API: every route, wired to the database pool.
 public struct BackboneApp: Sendable {
     public let pool: ConnectionPool
-    public let files: ProjectFiles
     public let logger: Logger
     /// Small-cell suppression for partner and viewer keys.
     public let suppression: SuppressionPolicy
 
-    public init(pool: ConnectionPool, files: ProjectFiles, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy()) {
+    public init(pool: ConnectionPool, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy()) {
         self.pool = pool
-        self.files = files
         self.logger = logger
         self.suppression = suppression
         let caches = CacheBox()
@@ -62,7 +60,7 @@ public struct BackboneApp: Sendable {
     public func router() throws -> Router {
         var router = Router()
         let authenticator = Authenticator(pool: pool, cache: keyCache)
-        try HealthRoutes(pool: pool, openAPI: files.openAPIYAML()).register(in: &router)
+        HealthRoutes(pool: pool, openAPI: Data(EmbeddedFiles.openAPIYAML.utf8)).register(in: &router)
         KeyRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         RegistryRoutes(pool: pool, authenticator: authenticator, cache: registryCache).register(in: &router)
         MeasurementRoutes(pool: pool, authenticator: authenticator).register(in: &router)

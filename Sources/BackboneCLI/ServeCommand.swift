@@ -36,26 +36,37 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Reports withhold, from partner and viewer keys, a count below this (env SUPPRESSION_MIN_COUNT, default 5).")
     var suppressionMinCount: Double?
 
+    @Option(help: "Reports withhold, from partner and viewer keys, a cell one partner contributes more than this share of (env SUPPRESSION_DOMINANCE, default 0.85).")
+    var suppressionDominance: Double?
+
+    @Option(help: "The protection interval of small-cell suppression, in percent of a withheld value (env SUPPRESSION_PROTECTION_PERCENT, default 10).")
+    var suppressionProtectionPercent: Double?
+
+    @Option(help: "The smallest protection interval, in the indicator's units (env SUPPRESSION_PROTECTION_MIN, default 2).")
+    var suppressionProtectionMin: Double?
+
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = makeLogger(label: "backbone")
-        let files = try ProjectFiles.locate()
-        var (conninfo, embedded) = try database.resolve()
+        var (conninfo, embedded) = try database.resolve(owner: true, log: { logger.notice("\($0)") })
         defer { embedded?.stop() }
         if embedded != nil { logger.info("using the embedded PostgreSQL", metadata: ["data_dir": "\(embedded!.dataDirectory.path)"]) }
 
         let pool = ConnectionPool(
             conninfo: conninfo, size: poolSize ?? environment["DATABASE_POOL_SIZE"].flatMap(Int.init) ?? 8,
             logger: logger)
-        let startup = DatabaseStartup(pool: pool, script: try files.schemaSQL(), migrate: embedded != nil, logger: logger)
+        let startup = DatabaseStartup(pool: pool, migrate: embedded != nil, logger: logger)
         conninfo = ""
 
         let suppression = SuppressionPolicy(
             minPartners: suppressionMinPartners ?? environment["SUPPRESSION_MIN_PARTNERS"].flatMap(Int.init) ?? 3,
-            minCount: suppressionMinCount ?? environment["SUPPRESSION_MIN_COUNT"].flatMap(Double.init) ?? 5)
-        let app = BackboneApp(pool: pool, files: files, logger: logger, suppression: suppression)
+            minCount: suppressionMinCount ?? environment["SUPPRESSION_MIN_COUNT"].flatMap(Double.init) ?? 5,
+            dominance: suppressionDominance ?? environment["SUPPRESSION_DOMINANCE"].flatMap(Double.init) ?? 0.85,
+            protectionPercent: suppressionProtectionPercent ?? environment["SUPPRESSION_PROTECTION_PERCENT"].flatMap(Double.init) ?? 10,
+            protectionMinimum: suppressionProtectionMin ?? environment["SUPPRESSION_PROTECTION_MIN"].flatMap(Double.init) ?? 2)
+        let app = BackboneApp(pool: pool, logger: logger, suppression: suppression)
         let configuration = HTTPServerConfiguration(
             host: host ?? environment["HOST"] ?? "127.0.0.1",
             port: port ?? environment["PORT"].flatMap(Int.init) ?? 8080,
@@ -64,8 +75,10 @@ struct ServeCommand: AsyncParsableCommand {
         let server = HTTPServer(configuration: configuration, router: try app.router(), policy: app.policy(), logger: logger)
         app.start()
         defer { app.stop() }
+        var services: [any Service] = [server, startup]
+        if let embedded { services.append(EmbeddedPostgresSupervisor(cluster: embedded, logger: logger)) }
         let group = ServiceGroup(
-            configuration: .init(services: [server, startup], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         try await pool.close()
     }

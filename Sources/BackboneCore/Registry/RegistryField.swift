@@ -154,7 +154,7 @@ public struct Dimension: Codable, Sendable, Equatable {
             var values: [String] = []
             if case .array(let raw)? = nested.raw("values", required: true) {
                 for (position, entry) in raw.enumerated() {
-                    if case .string(let text) = entry, !text.isEmpty, text.count <= 64, !text.unicodeScalars.contains("\u{0}") {
+                    if case .string(let text) = entry, !text.isEmpty, text.unicodeScalars.count <= 64, !text.unicodeScalars.contains("\u{0}") {
                         if values.contains(text) {
                             nested.fail("values[\(position)]", "duplicate", "\(text) is listed twice")
                         }

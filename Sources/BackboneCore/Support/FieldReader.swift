@@ -44,7 +44,7 @@ public struct FieldReader {
             fail(field, "required", "must not be empty")
             return nil
         }
-        guard text.utf8.count <= maxLength || text.count <= maxLength else {
+        guard text.utf8.count <= maxLength || text.unicodeScalars.count <= maxLength else {  // characters as JSON Schema counts them: code points
             fail(field, "too-long", "must be at most \(maxLength) characters")
             return nil
         }
@@ -74,6 +74,7 @@ public struct FieldReader {
         return text
     }
 
+    /// A finite number within ±`NumberRange.maxMagnitude` (so that sums of them stay finite).
     public mutating func number(_ field: String, required: Bool = false) -> Double? {
         guard let value = raw(field, required: required) else { return nil }
         guard case .number(let number) = value else {
@@ -82,6 +83,10 @@ public struct FieldReader {
         }
         guard number.isFinite else {
             fail(field, "not-finite", "must be a finite number")
+            return nil
+        }
+        guard NumberRange.contains(number) else {
+            fail(field, "out-of-range", NumberRange.message(number))
             return nil
         }
         return number
