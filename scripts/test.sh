@@ -58,10 +58,35 @@ contract_status=${PIPESTATUS[0]}
 set -e
 kill -TERM "$server_pid"
 wait "$server_pid" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve.log"; exit 1; }
+
+# The README's curl walkthrough, unedited, against a server of its own on a fresh database.
+pg_psql -q -c "CREATE DATABASE backbone_readme" postgres
+export DATABASE_URL="host=$workdir dbname=backbone_readme user=postgres"
+"$backbone" migrate >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+LOG_LEVEL=warning "$backbone" serve --port "$port" > "$workdir/readme-serve.log" 2>&1 &
+server_pid=$!
+python3 - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=2)
+        break
+    except Exception:
+        time.sleep(0.2)
+PY
+set +e
+python3 Tests/readme/walkthrough.py README.md "$port" "$backbone"
+readme_status=$?
+set -e
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+
 # One plain closing line for CI: the Swift tests' count, and whether the contract held.
 summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | grep -Eo '[0-9]+' | tail -1)
 failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
 [[ $swift_status -ne 0 ]] && failed=${failed:-1}
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
-echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (contract_status != 0) )) failed"
-[[ $swift_status -eq 0 && $contract_status -eq 0 ]]
+[[ $readme_status -ne 0 ]] && echo "README walkthrough failed"
+echo "tests: $(( ${summary:-0} - ${failed:-0} + (readme_status == 0) )) passed, $(( ${failed:-0} + (contract_status != 0) + (readme_status != 0) )) failed"
+[[ $swift_status -eq 0 && $contract_status -eq 0 && $readme_status -eq 0 ]]

@@ -14,6 +14,8 @@ struct DatabaseStartup: Service {
     let script: String
     let migrate: Bool
     let logger: Logger
+    /// Runs once the schema is current (the embedded database's first key).
+    var onReady: (@Sendable (Connection) throws -> Void)? = nil
 
     func run() async throws {
         var delay = Duration.milliseconds(200)
@@ -22,12 +24,14 @@ struct DatabaseStartup: Service {
             do {
                 let migrate = self.migrate
                 let script = self.script
+                let onReady = self.onReady
                 try await pool.withConnection { connection in
                     if migrate {
                         _ = try Schema.migrate(connection, script: script)
                     } else {
                         try Schema.verify(connection)
                     }
+                    try onReady?(connection)
                 }
                 if warned { logger.info("the database is reachable; ready") }
                 break
