@@ -69,7 +69,11 @@ struct ServeCommand: AsyncParsableCommand {
         conninfo = ""
         let group = ServiceGroup(
             configuration: .init(services: [server, startup], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as Schema.SchemaError {
+            throw CommandFailure("\(error) (database: \(databaseName))")
+        }
         try await pool.close()
     }
 }

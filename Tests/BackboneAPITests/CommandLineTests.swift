@@ -58,6 +58,7 @@ struct CommandLineTests {
             ["serve", "--port", "0"], environment: ["DATABASE_URL": database])
         #expect(outcome.status != 0)
         #expect(outcome.stderr.contains("run `backbone migrate`"))
+        #expect(outcome.stderr.contains("(database: DATABASE_URL ("), "\(outcome.stderr)")
     }
 
     @Test func serveAnswersReadyzAndStopsOnSIGTERM() async throws {
