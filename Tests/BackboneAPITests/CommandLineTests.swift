@@ -163,7 +163,7 @@ struct CommandLineTests {
         _ = try await BackboneProcess.run(["migrate"], environment: ["DATABASE_URL": database])
         let created = try await BackboneProcess.run(["keys", "create", "--role", "coordinator"], environment: ["DATABASE_URL": database])
         let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = try BackboneProcess.launch(["serve", "--port", "0"], environment: ["DATABASE_URL": database, "LOG_FORMAT": "json"])
+        let server = try BackboneProcess.launch(["serve", "--port", "0", "--pool-size", "1"], environment: ["DATABASE_URL": database, "LOG_FORMAT": "json"])
         let port = try #require(try await BackboneProcess.listeningPort(of: server), "\(server.outcome().stderr)")
         #expect(try await BackboneProcess.waitFor(port: port, path: "/readyz"))
         _ = try await RawHTTPClient(port: port).request("GET", "/v1/agendas/nowhere", headers: ["Authorization": "Bearer \(secret)", "X-Request-Id": "trace-me"])

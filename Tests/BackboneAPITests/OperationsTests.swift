@@ -6,7 +6,7 @@ import Testing
 
 /// What a newcomer and an operator meet: metrics, upload templates, spreadsheet uploads
 /// as spreadsheets write them, and complete exports.
-@Suite("Operations")
+@Suite("Operations", .serialized)
 struct OperationsTests {
     // MARK: /metrics
 
