@@ -8,7 +8,7 @@ source scripts/setup.sh
 backbone_install_packages
 
 source scripts/throwaway-postgres.sh
-throwaway_postgres_start test fsync=off
+throwaway_postgres_start test fsync=off max_connections=400  # the suites run in parallel, each server with its pool
 workdir=$PG_SOCKET_DIR
 pg_psql -q -c "CREATE DATABASE backbone_test" postgres
 export BACKBONE_TEST_DATABASE_URL="host=$workdir dbname=backbone_test user=postgres"
