@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 backbone_install_packages
 configuration=${BUILD_CONFIGURATION:-release}
+scripts/embed-files.sh
 swift build -c "$configuration" --product backbone
 mkdir -p bin
 ln -sf "$(swift build -c "$configuration" --show-bin-path)/backbone" bin/backbone

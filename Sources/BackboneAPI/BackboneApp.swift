@@ -8,7 +8,6 @@ import Postgres
 /// The Backbone HTTP API: every route, wired to the database pool.
 public struct BackboneApp: Sendable {
     public let pool: ConnectionPool
-    public let files: ProjectFiles
     public let logger: Logger
     /// Small-cell suppression for partner and viewer keys.
     public let suppression: SuppressionPolicy
@@ -16,11 +15,10 @@ public struct BackboneApp: Sendable {
     public let metrics: ServiceMetrics
 
     public init(
-        pool: ConnectionPool, files: ProjectFiles, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy(),
+        pool: ConnectionPool, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy(),
         metrics: ServiceMetrics = ServiceMetrics()
     ) {
         self.pool = pool
-        self.files = files
         self.logger = logger
         self.suppression = suppression
         self.metrics = metrics
@@ -69,7 +67,7 @@ public struct BackboneApp: Sendable {
         var router = Router()
         let authenticator = Authenticator(pool: pool, cache: keyCache)
         let appMetrics = AppMetrics(metrics)
-        try HealthRoutes(pool: pool, openAPI: files.openAPIYAML(), metrics: appMetrics).register(in: &router)
+        HealthRoutes(pool: pool, openAPI: Data(EmbeddedFiles.openAPIYAML.utf8), metrics: appMetrics).register(in: &router)
         KeyRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         RegistryRoutes(pool: pool, authenticator: authenticator, cache: registryCache).register(in: &router)
         MeasurementRoutes(pool: pool, authenticator: authenticator, metrics: appMetrics).register(in: &router)

@@ -17,10 +17,17 @@ struct DatabaseOptions: ParsableArguments {
     /// A connection string, the cluster to stop afterwards when the embedded one is in
     /// use, and a description of the database for messages (never a password).
     ///
+    /// `serve` is its cluster's `owner` (see `EmbeddedPostgres`): it holds the data
+    /// folder's lock, restarts a postmaster a killed serve left running, and is refused
+    /// while another serve owns the folder. `migrate` and `keys` are not owners: they use
+    /// a running serve's cluster as it is, and otherwise start it for their own run.
+    ///
     /// `create: false` (the administration commands) refuses to initialise a cluster in
     /// an empty data folder: a key written into a new, empty cluster would never reach
     /// the server, so the person is told where Backbone looked instead.
-    func resolve(create: Bool = true) throws -> (conninfo: String, embedded: EmbeddedPostgres?, description: String) {
+    func resolve(
+        owner: Bool = false, create: Bool = true, log: (String) -> Void = { _ in }
+    ) throws -> (conninfo: String, embedded: EmbeddedPostgres?, description: String) {
         let environment = ProcessInfo.processInfo.environment
         if let url = environment["DATABASE_URL"], !url.isEmpty {
             return (url, nil, "DATABASE_URL (\(Self.redacted(url)))")
@@ -35,11 +42,17 @@ struct DatabaseOptions: ParsableArguments {
                 or point this command at the service's database with --data-dir / BACKBONE_DATA_DIR, or DATABASE_URL.
                 """)
         }
+        let cluster: EmbeddedPostgres
         do {
-            var cluster = try EmbeddedPostgres(dataDirectory: URL(fileURLWithPath: folder))
-            let conninfo = try cluster.start()
+            cluster = try EmbeddedPostgres(dataDirectory: URL(fileURLWithPath: folder))
+        } catch {
+            throw CommandFailure("cannot start \(description): \(error)")
+        }
+        do {
+            let conninfo = try cluster.start(owner: owner, log: log)
             return (conninfo, cluster, description)
         } catch {
+            cluster.stop()
             throw CommandFailure("cannot start \(description): \(error)")
         }
     }

@@ -11,7 +11,6 @@ import ServiceLifecycle
 /// must be migrated by `backbone migrate`); a schema that is not current stops the service.
 struct DatabaseStartup: Service {
     let pool: ConnectionPool
-    let script: String
     let migrate: Bool
     let logger: Logger
     /// Runs once the schema is current (the embedded database's first key).
@@ -23,11 +22,10 @@ struct DatabaseStartup: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let migrate = self.migrate
-                let script = self.script
                 let onReady = self.onReady
                 try await pool.withConnection { connection in
                     if migrate {
-                        _ = try Schema.migrate(connection, script: script)
+                        _ = try Schema.migrate(connection)
                     } else {
                         try Schema.verify(connection)
                     }

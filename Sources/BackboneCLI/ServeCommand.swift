@@ -29,6 +29,12 @@ struct ServeCommand: AsyncParsableCommand {
     var suppressionMinPartners: Int?
     @Option(help: "Reports withhold, from partner and viewer keys, a count below this (env SUPPRESSION_MIN_COUNT, default 5).")
     var suppressionMinCount: Double?
+    @Option(help: "Reports withhold, from partner and viewer keys, a cell one partner contributes more than this share of (env SUPPRESSION_DOMINANCE, default 0.85).")
+    var suppressionDominance: Double?
+    @Option(help: "The protection interval of small-cell suppression, in percent of a withheld value (env SUPPRESSION_PROTECTION_PERCENT, default 10).")
+    var suppressionProtectionPercent: Double?
+    @Option(help: "The smallest protection interval, in the indicator's units (env SUPPRESSION_PROTECTION_MIN, default 2).")
+    var suppressionProtectionMin: Double?
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -38,13 +44,16 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try Settings(self)
         let logger = makeLogger(label: "backbone")
-        let files = try ProjectFiles.locate()
-        var (conninfo, embedded, description) = try database.resolve()
+        var (conninfo, embedded, description) = try database.resolve(owner: true, log: { logger.notice("\($0)") })
         defer { embedded?.stop() }
         logger.info("database", metadata: ["database": "\(description)"])
         let pool = ConnectionPool(conninfo: conninfo, size: settings.poolSize, logger: logger)
-        let suppression = SuppressionPolicy(minPartners: settings.suppressionMinPartners, minCount: settings.suppressionMinCount)
-        let app = BackboneApp(pool: pool, files: files, logger: logger, suppression: suppression)
+        conninfo = ""
+        let suppression = SuppressionPolicy(
+            minPartners: settings.suppressionMinPartners, minCount: settings.suppressionMinCount,
+            dominance: settings.suppressionDominance, protectionPercent: settings.suppressionProtectionPercent,
+            protectionMinimum: settings.suppressionProtectionMin)
+        let app = BackboneApp(pool: pool, logger: logger, suppression: suppression)
         let configuration = HTTPServerConfiguration(
             host: settings.host, port: settings.port, maxBodySize: settings.maxBodyBytes,
             idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))
@@ -60,15 +69,16 @@ struct ServeCommand: AsyncParsableCommand {
         let databaseName = description
         let port = server.localAddress?.port ?? settings.port
         let address = "http://\(settings.host.contains(":") ? "[\(settings.host)]" : settings.host):\(port)"
-        var startup = DatabaseStartup(pool: pool, script: try files.schemaSQL(), migrate: embedded != nil, logger: logger)
+        var startup = DatabaseStartup(pool: pool, migrate: embedded != nil, logger: logger)
         if embedded != nil {
             startup.onReady = { connection in try FirstKey.issueIfNone(connection, address: address, database: databaseName) }
         }
         app.start()
         defer { app.stop() }
-        conninfo = ""
+        var services: [any Service] = [server, startup]
+        if let embedded { services.append(EmbeddedPostgresSupervisor(cluster: embedded, logger: logger)) }
         let group = ServiceGroup(
-            configuration: .init(services: [server, startup], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch let error as Schema.SchemaError {

@@ -15,6 +15,9 @@ struct Settings {
     var idleTimeoutSeconds: Int
     var suppressionMinPartners: Int
     var suppressionMinCount: Double
+    var suppressionDominance: Double
+    var suppressionProtectionPercent: Double
+    var suppressionProtectionMin: Double
     var logLevel: Logger.Level
     var logFormat: LogFormat
 
@@ -37,11 +40,26 @@ struct Settings {
         suppressionMinPartners = try integer(
             command.suppressionMinPartners, "--suppression-min-partners", "SUPPRESSION_MIN_PARTNERS", default: 3, range: 1...1000,
             unit: "a number of partners")
-        let (count, countSource) = try Self.value(command.suppressionMinCount, "--suppression-min-count", "SUPPRESSION_MIN_COUNT", environment, Double.init)
-        suppressionMinCount = count ?? 5
-        guard suppressionMinCount.isFinite, suppressionMinCount >= 0 else {
-            throw ValidationError("\(countSource ?? "--suppression-min-count") is \(suppressionMinCount); it must be a number of 0 or more")
+        func number(_ flag: Double?, _ name: String, _ variable: String, default value: Double, range: ClosedRange<Double>, unit: String) throws -> Double {
+            let (resolved, source) = try Self.value(flag, name, variable, environment, Double.init)
+            let chosen = resolved ?? value
+            guard chosen.isFinite, range.contains(chosen) else {
+                throw ValidationError("\(source ?? name) is \(chosen); it must be \(unit)")
+            }
+            return chosen
         }
+        suppressionMinCount = try number(
+            command.suppressionMinCount, "--suppression-min-count", "SUPPRESSION_MIN_COUNT", default: 5, range: 0...Double.greatestFiniteMagnitude,
+            unit: "a number of 0 or more")
+        suppressionDominance = try number(
+            command.suppressionDominance, "--suppression-dominance", "SUPPRESSION_DOMINANCE", default: 0.85, range: 0...1,
+            unit: "a share from 0 to 1")
+        suppressionProtectionPercent = try number(
+            command.suppressionProtectionPercent, "--suppression-protection-percent", "SUPPRESSION_PROTECTION_PERCENT", default: 10,
+            range: 0...Double.greatestFiniteMagnitude, unit: "a percentage of 0 or more")
+        suppressionProtectionMin = try number(
+            command.suppressionProtectionMin, "--suppression-protection-min", "SUPPRESSION_PROTECTION_MIN", default: 2,
+            range: 0...Double.greatestFiniteMagnitude, unit: "a number of 0 or more")
         (logLevel, logFormat) = try Self.logging(environment)
     }
 

@@ -79,6 +79,34 @@ struct CommandLineTests {
         #expect(server.outcome().stderr.contains("stopped"))
     }
 
+    /// `swift build` and a copy is an install: schema.sql, the migrations and openapi.yaml
+    /// are inside the binary, so a copy in an empty folder migrates and serves.
+    @Test func aCopiedBinaryStandsAlone() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bb-alone-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("backbone")
+        try FileManager.default.copyItem(at: BackboneProcess.executable, to: copy)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["backbone"])
+
+        let database = try TestDatabase.fresh()
+        let environment = ["DATABASE_URL": database, "BACKBONE_HOME": "/nonexistent"]
+        let migrated = try await BackboneProcess.run(["migrate"], environment: environment, executable: copy, directory: folder)
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        #expect(migrated.stdout.contains("migrated schema from version 0 to \(Schema.requiredVersion)"))
+
+        let server = try BackboneProcess.launch(["serve", "--port", "0"], environment: environment, executable: copy, directory: folder)
+        let port = try #require(try await BackboneProcess.listeningPort(of: server), "\(server.outcome().stderr)")
+        #expect(try await BackboneProcess.waitFor(port: port, path: "/readyz"), "\(server.outcome().stderr)")
+        let contract = try await RawHTTPClient(port: port).request("GET", "/openapi.yaml")
+        #expect(contract.status == 200)
+        let repository = try Data(contentsOf: BackboneProcess.packageRoot.appendingPathComponent("openapi.yaml"))
+        let same = contract.body == repository
+        #expect(same, "/openapi.yaml served by the copied binary differs from the repository's openapi.yaml")
+        #expect(try await server.terminate(signal: SIGTERM))
+        #expect(server.process.terminationStatus == 0)
+    }
+
     @Test func serveWithoutDatabaseURLRunsAnEmbeddedPostgreSQL() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bbe-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -117,8 +145,13 @@ struct CommandLineTests {
         let unknown = try await BackboneProcess.run(["keys", "revoke", "key_nothing"], environment: environment)
         #expect(unknown.status != 0 && unknown.stderr.contains("no key key_nothing"))
 
-        // A second server on the same port names the port.
-        let second = try await BackboneProcess.run(["serve", "--port", "\(port)"], environment: environment)
+        // A second server of the same data folder is refused (serve owns its cluster), naming
+        // the database; one of another database on the same port names the port.
+        let sameFolder = try await BackboneProcess.run(["serve", "--port", "0"], environment: environment)
+        #expect(sameFolder.status != 0)
+        #expect(sameFolder.stderr.contains("another `backbone serve` is running"), "\(sameFolder.stderr)")
+        #expect(sameFolder.stderr.contains("the embedded PostgreSQL in \(folder.path)"), "\(sameFolder.stderr)")
+        let second = try await BackboneProcess.run(["serve", "--port", "\(port)"], environment: ["DATABASE_URL": "host=/nonexistent"])
         #expect(second.status != 0)
         #expect(second.stderr.contains("port \(port) on 127.0.0.1 is already in use"), "\(second.stderr)")
 

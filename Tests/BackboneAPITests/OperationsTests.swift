@@ -133,6 +133,22 @@ struct OperationsTests {
         let semicolons = try await upload(app, "partner;indicator;neighborhood;period;value;dim.age_group\ncentral-library;esl_learners;northside;2026-03;12;25-44\n")
         #expect(semicolons.status == 200, "\(semicolons.text)")
         #expect(semicolons.json["created"] as? Int == 1)
+        // Quoted fields of a semicolon-separated file: a semicolon inside quotes is text, and
+        // the quote pre-check reads the file by its own separator.
+        let quoted = try await upload(
+            app, "partner;indicator;neighborhood;period;value;dim.age_group;note\ncentral-library;esl_learners;northside;2026-04;\"13\";25-44;\"a; b\"\n")
+        #expect(quoted.status == 200, "\(quoted.text)")
+        #expect(quoted.json["created"] as? Int == 1)
+        // A quote never closed is refused before any row is read, naming the column as the header does.
+        let open = try await upload(
+            app, "Partner;Indicator;Neighborhood;Period;Value;Dim. Age Group;Note\ncentral-library;esl_learners;northside;2026-04;13;25-44;\"open\n")
+        #expect(open.status == 400, "\(open.text)")
+        #expect(open.json["code"] as? String == "unterminated-quote")
+        #expect(open.json["line"] as? Int == 2)
+        let openError = try #require((open.json["errors"] as? [[String: Any]])?.first)
+        #expect(openError["field"] as? String == "note")
+        #expect(openError["row"] as? Int == 1)
+        #expect(openError["line"] as? Int == 2)
         // Mixed separators get a hint.
         let mixed = try await upload(app, "partner;indicator,neighborhood\n")
         #expect(mixed.status == 422)
