@@ -21,10 +21,11 @@ import urllib.request
 import yaml
 
 ORDER = """
-getHealth getReadiness getContract
+getHealth getReadiness getContract getMetrics
 createAgenda createIndicator createNeighborhood createPartner createCommitment createKey
 submitMeasurements createLock
-listKeys getKey listAgendas getAgenda listIndicators getIndicator listPartners getPartner
+listKeys getKey listAgendas getAgenda listIndicators getIndicator getAgendaTemplate getIndicatorTemplate
+listPartners getPartner
 listNeighborhoods getNeighborhood listCommitments getCommitment listMeasurements getMeasurement
 getMeasurementHistory listLocks
 updateAgenda updateIndicator updatePartner updateNeighborhood updateCommitment
