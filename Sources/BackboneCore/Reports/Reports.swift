@@ -47,8 +47,8 @@ public enum Reports {
     /// The indicator report: `request` groups over `range`.
     public static func indicator(
         _ connection: Connection, code: String, request: ReportRequest, range: Range, audience: Audience
-    ) throws -> (ReportSource.IndicatorInfo, Report) {
-        guard let info = try ReportSource.indicator(connection, code: code) else {
+    ) throws -> (Indicator, Report) {
+        guard let info = try IndicatorStore.find(connection, code: code) else {
             throw DomainError.notFound("No indicator \(code).")
         }
         if let type = request.periodType, type < info.profile.periodType {

@@ -4,7 +4,7 @@ import Postgres
 
 /// One indicator's line on an agenda's scorecard.
 public struct ScorecardLine: Sendable {
-    public var indicator: ReportSource.IndicatorInfo
+    public var indicator: Indicator
     public var latest: Cell?
     public var previous: Cell?
     public var latestPeriod: Period?
@@ -30,7 +30,7 @@ extension Reports {
         }
         let tree = try ReportSource.tree(connection)
         let partners = ReportSource.PartnerDirectory()
-        return try ReportSource.indicators(connection, agenda: agenda).map { info in
+        return try IndicatorStore.list(connection, activeIn: agenda).map { info in
             // Only the periods the scorecard shows are read: the latest with data, the one
             // before it, and (without a baseline) the first, which anchors the pace.
             let bounds = try ReportSource.periodBounds(connection, indicator: info.code)
