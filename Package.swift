@@ -105,9 +105,7 @@ let package = Package(
             dependencies: [
                 "Aggregation", "BackboneAPI", "BackboneCore", "HTTPServer", "Postgres", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ],
-            // The database of earlier releases, for the upgrade test (read by path).
-            exclude: ["Fixtures"]
+            ]
         ),
     ]
 )

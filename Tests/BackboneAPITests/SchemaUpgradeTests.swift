@@ -4,17 +4,18 @@ import Postgres
 import TestSupport
 import Testing
 
-/// A database of the previous release (schema version 5, `Fixtures/schema-v5.sql`, the
-/// schema.sql it shipped) holding data, upgraded by `Schema.migrate`.
+/// A database of the previous release holding data, upgraded by `Schema.migrate`. The
+/// previous release's schema.sql is kept, unchanged, as `migrations/0005-versions-1-to-5.sql`.
 @Suite("Upgrading a database of the previous release")
 struct SchemaUpgradeTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let previousRelease = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("migrations/0005-versions-1-to-5.sql")
 
     /// A database exactly as version 5 left it.
     static func version5Database() throws -> String {
         let conninfo = try TestDatabase.fresh()
         let connection = try Connection(conninfo)
-        try connection.execute(try String(contentsOf: fixtures.appendingPathComponent("schema-v5.sql"), encoding: .utf8))
+        try connection.execute(try String(contentsOf: previousRelease, encoding: .utf8))
         #expect(try Schema.currentVersion(connection) == 5)
         return conninfo
     }
