@@ -21,7 +21,7 @@ extension Reports {
             throw DomainError.notFound("No indicator \(code).")
         }
         let request = ReportRequest(groupings: [.neighborhood], periodType: period.type > native ? period.type : nil, neighborhoodDepth: depth)
-        let (info, report) = try indicator(connection, code: code, request: request, range: Range(from: period, to: period), audience: audience)
+        let (info, report) = try indicator(connection, code: code, request: request, range: PeriodRange(from: period, to: period), audience: audience)
         let tree = try ReportSource.tree(connection)
         let target = info.profile.target?.value
         let lines = report.rows.compactMap { cell -> EquityLine? in

@@ -30,7 +30,7 @@ public enum Reports {
     }
 
     /// A period range in whatever spelling the caller used; `until` is exclusive.
-    public struct Range: Sendable {
+    public struct PeriodRange: Sendable {
         public var from: Period?
         public var to: Period?
 
@@ -46,7 +46,7 @@ public enum Reports {
 
     /// The indicator report: `request` groups over `range`.
     public static func indicator(
-        _ connection: Connection, code: String, request: ReportRequest, range: Range, audience: Audience
+        _ connection: Connection, code: String, request: ReportRequest, range: PeriodRange, audience: Audience
     ) throws -> (Indicator, Report) {
         guard let info = try IndicatorStore.find(connection, code: code) else {
             throw DomainError.notFound("No indicator \(code).")
