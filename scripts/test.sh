@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs missing system packages, starts a throwaway PostgreSQL
 # (as the postgres user when run as root), validates openapi.yaml, runs `swift test`
-# against that database, schemathesis against a live server, then the fault tests
+# against that database, schemathesis and the privacy auditor against a live server,
+# this README's curl walkthrough against another (Tests/readme/walkthrough.py), then the fault tests
 # (Tests/faults/faults.py, with a PostgreSQL of their own; FAULTS_SOAK_SECONDS sets the
 # soak's length, default 30), and removes the database even when a step fails.
 set -euo pipefail
@@ -10,7 +11,7 @@ source scripts/setup.sh
 backbone_install_packages
 
 source scripts/throwaway-postgres.sh
-throwaway_postgres_start test fsync=off max_connections=300
+throwaway_postgres_start test fsync=off max_connections=400  # the suites run in parallel, each server with its pool
 workdir=$PG_SOCKET_DIR
 pg_psql -q -c "CREATE DATABASE backbone_test" postgres
 export BACKBONE_TEST_DATABASE_URL="host=$workdir dbname=backbone_test user=postgres"
@@ -69,18 +70,47 @@ set -e
 kill -TERM "$server_pid"
 wait "$server_pid" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve.log"; exit 1; }
 
+# The README's curl walkthrough, unedited, against a server of its own on a fresh database.
+pg_psql -q -c "CREATE DATABASE backbone_readme" postgres
+export DATABASE_URL="host=$workdir dbname=backbone_readme user=postgres"
+"$backbone" migrate >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+LOG_LEVEL=warning "$backbone" serve --port "$port" > "$workdir/readme-serve.log" 2>&1 &
+server_pid=$!
+python3 - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=2)
+        break
+    except Exception:
+        time.sleep(0.2)
+PY
+set +e
+python3 Tests/readme/walkthrough.py README.md "$port" "$backbone"
+readme_status=$?
+set -e
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+
 # Faults against a live server and its own PostgreSQL (about a minute): the database
 # restarting and stopping under uploads, SIGTERM during a large upload, a mixed soak.
 set +e
 python3 Tests/faults/faults.py --binary "$backbone" ${FAULTS_SOAK_SECONDS:+--soak-seconds "$FAULTS_SOAK_SECONDS"} 2>&1 | tee "$workdir/faults.log"
 faults_status=${PIPESTATUS[0]}
 set -e
+
 # One plain closing line for CI: the Swift tests' count, and whether the contract held.
 summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | grep -Eo '[0-9]+' | tail -1)
 failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
-[[ $swift_status -ne 0 ]] && failed=${failed:-1}
+# swift test failing without a failed test (a crash, a build error) is one failure.
+[[ $swift_status -ne 0 && ${failed:-0} -eq 0 ]] && failed=1
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
 [[ $privacy_status -ne 0 ]] && echo "privacy audit failed (exit $privacy_status)"
+[[ $readme_status -ne 0 ]] && echo "README walkthrough failed"
 [[ $faults_status -ne 0 ]] && echo "fault tests failed (Tests/faults/faults.py exit $faults_status)"
-echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (contract_status != 0) + (privacy_status != 0) + (faults_status != 0) )) failed"
-[[ $swift_status -eq 0 && $contract_status -eq 0 && $privacy_status -eq 0 && $faults_status -eq 0 ]]
+# Each step after swift test (contract, privacy audit, README walkthrough, faults) counts as one test.
+steps_passed=$(( (contract_status == 0) + (privacy_status == 0) + (readme_status == 0) + (faults_status == 0) ))
+steps_failed=$(( (contract_status != 0) + (privacy_status != 0) + (readme_status != 0) + (faults_status != 0) ))
+echo "tests: $(( ${summary:-0} - ${failed:-0} + steps_passed )) passed, $(( ${failed:-0} + steps_failed )) failed"
+[[ $swift_status -eq 0 && $contract_status -eq 0 && $privacy_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackboneCore
+import Foundation
 import Postgres
 
 /// `backbone migrate`: brings the database to this build's schema; a no-op when current.
@@ -10,11 +11,15 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        var (conninfo, embedded) = try database.resolve()
+        var (conninfo, embedded, description) = try database.resolve()
         defer { embedded?.stop() }
-        let connection = try Connection(conninfo)
-        conninfo = ""
-        switch try Schema.migrate(connection) {
+        FileHandle.standardError.write(Data("database: \(description)\n".utf8))
+        let outcome = try usingDatabase(description) {
+            let connection = try Connection(conninfo)
+            conninfo = ""
+            return try Schema.migrate(connection)
+        }
+        switch outcome {
         case .alreadyCurrent(let version):
             print("schema is current (version \(version)); nothing to do")
         case .migrated(let from, let to):

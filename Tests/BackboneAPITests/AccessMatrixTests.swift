@@ -39,6 +39,7 @@ struct AccessMatrixTests {
         "GET /healthz": Entry(path: "/healthz", expected: everyone(200)),
         "GET /readyz": Entry(path: "/readyz", expected: everyone(200)),
         "GET /openapi.yaml": Entry(path: "/openapi.yaml", expected: everyone(200)),
+        "GET /metrics": Entry(path: "/metrics", expected: everyone(200)),
 
         "POST /v1/keys": Entry(path: "/v1/keys", body: #"{"role": "viewer", "name": "matrix"}"#, expected: coordinatorOnly(201)),
         "GET /v1/keys": Entry(path: "/v1/keys", expected: coordinatorOnly(200)),
@@ -51,6 +52,7 @@ struct AccessMatrixTests {
         "PATCH /v1/agendas/{id}": Entry(path: "/v1/agendas/literacy", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
         // Deactivating a registry entry answers it, inactive (200).
         "DELETE /v1/agendas/{id}": Entry(path: "/v1/agendas/spare", expected: coordinatorOnly(200)),
+        "GET /v1/agendas/{id}/template.csv": Entry(path: "/v1/agendas/literacy/template.csv", expected: anyKey),
 
         "POST /v1/indicators": Entry(
             path: "/v1/indicators",
@@ -60,6 +62,7 @@ struct AccessMatrixTests {
         "GET /v1/indicators/{code}": Entry(path: "/v1/indicators/esl_learners", expected: anyKey),
         "PATCH /v1/indicators/{code}": Entry(path: "/v1/indicators/esl_learners", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
         "DELETE /v1/indicators/{code}": Entry(path: "/v1/indicators/spare_ind", expected: coordinatorOnly(200)),
+        "GET /v1/indicators/{code}/template.csv": Entry(path: "/v1/indicators/esl_learners/template.csv", expected: anyKey),
 
         "POST /v1/partners": Entry(path: "/v1/partners", body: #"{"id": "new-partner", "name": "N", "kind": "library"}"#, expected: coordinatorOnly(201)),
         "GET /v1/partners": Entry(path: "/v1/partners", expected: anyKey),

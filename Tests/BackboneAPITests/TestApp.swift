@@ -31,7 +31,7 @@ struct TestApp {
         let app = BackboneApp(pool: pool, logger: logger)
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: try app.router(), policy: app.policy(),
-            logger: logger)
+            logger: logger, metrics: app.metrics)
         let address = try await server.start()
         app.start()
         return TestApp(app: app, server: server, pool: pool, conninfo: conninfo, port: address.port!, coordinator: coordinator)

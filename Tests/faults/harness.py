@@ -85,7 +85,7 @@ def binary():
 
 
 def run_backbone(arguments, database_url, home=ROOT, executable=None):
-    environment = dict(os.environ, DATABASE_URL=database_url, BACKBONE_HOME=home)
+    environment = dict(os.environ, DATABASE_URL=database_url)
     result = subprocess.run([executable or binary(), *arguments], env=environment, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, check=True)
     return result.stdout.strip()
@@ -97,7 +97,7 @@ class Serve:
     def __init__(self, database_url, home=ROOT, executable=None, extra_env=None):
         self.log_path = tempfile.mktemp(prefix="backbone-serve.", suffix=".log")
         self.log = open(self.log_path, "w")
-        environment = dict(os.environ, DATABASE_URL=database_url, BACKBONE_HOME=home, LOG_LEVEL="info")
+        environment = dict(os.environ, DATABASE_URL=database_url, LOG_LEVEL="info")
         environment.update(extra_env or {})
         self.process = subprocess.Popen([executable or binary(), "serve", "--port", "0"], env=environment,
                                         stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -109,9 +109,10 @@ class Serve:
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"serve exited early: {self.output()}")
-            match = re.search(r"address=\S*:(\d+)\b.*listening", self.output())
+            # The "listening" line names the address before or after its message, by LOG_FORMAT.
+            match = re.search(r"address=\S*:(\d+)\b.*listening|listening.*address=\S*:(\d+)\b", self.output())
             if match:
-                return int(match.group(1))
+                return int(match.group(1) or match.group(2))
             time.sleep(0.05)
         raise RuntimeError("serve did not start listening")
 

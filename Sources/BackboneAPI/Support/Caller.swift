@@ -71,6 +71,8 @@ struct Authenticator: Sendable {
         guard let key = try await cache.value(for: secret, load: { try await pool.withConnection { try APIKeys.authenticate($0, secret: secret) } }) else {
             throw Self.unauthorized("The API key is unknown or revoked.")
         }
+        request.notes.keyID = key.id
+        request.notes.partner = key.partner
         return Caller(key: key)
     }
 

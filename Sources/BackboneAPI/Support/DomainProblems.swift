@@ -48,7 +48,7 @@ extension Problem {
 extension Problem.FieldError {
     /// The wire form of a domain issue (the domain layer knows nothing of HTTP).
     init(_ issue: FieldIssue) {
-        self.init(row: issue.row, field: issue.field, code: issue.code, message: issue.message)
+        self.init(row: issue.row, line: issue.line, field: issue.field, code: issue.code, message: issue.message)
     }
 }
 

@@ -536,6 +536,33 @@ paths:
             application/problem+json:
               schema: {$ref: '#/components/schemas/Problem'}
         default: {$ref: '#/components/responses/Problem'}
+  /metrics:
+    get:
+      tags: [operations]
+      operationId: getMetrics
+      summary: Metrics in the Prometheus text format.
+      description: >-
+        Needs no key; shows counts and timings by route template, never callers.
+        `http_requests_total` and `http_request_duration_seconds` (histogram) by `method`,
+        `route` (the template, `unmatched` for unknown paths) and `status`;
+        `backbone_measurements_ingested_total` by `outcome` (`created`, `updated`,
+        `unchanged`, `rejected`); `backbone_report_duration_seconds` (histogram) by
+        `report` (`indicator`, `scorecard`, `completeness`, `equity`);
+        `backbone_db_pool_connections` by `state` (`in_use`, `idle`),
+        `backbone_db_pool_waiting`, `backbone_db_pool_size`; and
+        `backbone_build_info{version}` 1.
+      security: []
+      responses:
+        '200':
+          description: The Prometheus text exposition format, version 0.0.4.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            text/plain:
+              schema: {type: string}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        default: {$ref: '#/components/responses/Problem'}
   /openapi.yaml:
     get:
       tags: [operations]
@@ -1303,6 +1330,70 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
 
   # ---------------------------------------------------------------- measurements
+  /v1/agendas/{id}/template.csv:
+    parameters:
+      - {name: id, in: path, required: true, schema: {$ref: '#/components/schemas/Slug'}, example: literacy}
+    get:
+      tags: [measurements]
+      operationId: getAgendaTemplate
+      summary: The CSV upload template for an agenda.
+      description: >-
+        The spreadsheet a partner fills in: the header its upload needs and one example row per active indicator of the agenda. Columns: `partner` (filled in for a partner key), `indicator`,
+        `neighborhood`, `period`, `value` (and `numerator`, `denominator` when a ratio
+        indicator is among them), one `dim.NAME` per dimension, `note`. Each example row
+        names a neighborhood, the last complete period and each dimension's first value;
+        its value is left empty, to be filled in. The file uploads as it is to
+        `POST /v1/measurements` with `Content-Type: text/csv` once values are filled in.
+      security: [{apiKey: []}]
+      responses:
+        '200':
+          description: The template.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Content-Disposition:
+              description: '`attachment` with a file name.'
+              schema: {type: string}
+          content:
+            text/csv:
+              schema: {type: string}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/indicators/{code}/template.csv:
+    parameters:
+      - {name: code, in: path, required: true, schema: {$ref: '#/components/schemas/Slug'}, example: esl_learners_enrolled}
+    get:
+      tags: [measurements]
+      operationId: getIndicatorTemplate
+      summary: The CSV upload template for an indicator.
+      description: >-
+        The spreadsheet a partner fills in for one indicator: the header its upload needs and one example row. Columns: `partner` (filled in for a partner key), `indicator`,
+        `neighborhood`, `period`, `value` (and `numerator`, `denominator` when a ratio
+        indicator is among them), one `dim.NAME` per dimension, `note`. Each example row
+        names a neighborhood, the last complete period and each dimension's first value;
+        its value is left empty, to be filled in. The file uploads as it is to
+        `POST /v1/measurements` with `Content-Type: text/csv` once values are filled in.
+      security: [{apiKey: []}]
+      responses:
+        '200':
+          description: The template.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Content-Disposition:
+              description: '`attachment` with a file name.'
+              schema: {type: string}
+          content:
+            text/csv:
+              schema: {type: string}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
   /v1/measurements:
     post:
       tags: [measurements]
@@ -1380,7 +1471,14 @@ paths:
                 `period`, `value`, `numerator`, `denominator`, `note` and `dim.NAME` (one
                 per dimension), then one measurement per line. UTF-8, optional BOM, CRLF or
                 LF, RFC 4180 quoting; blank lines are skipped; empty cells are absent
-                fields. In `errors`, `row` counts data rows from 1.
+                fields. The pattern shows the canonical header; besides it, header names are matched ignoring case and spacing (` Value ` is
+                `value`, `Dim. Age Group` is `dim.age_group`); empty columns at the end of
+                the header (`,,` from a spreadsheet) are ignored; a column named twice is a
+                422 `duplicate-column`; a file whose header row is separated by semicolons
+                and has no comma is read as semicolon-separated (decimal commas in values
+                are read as points); an empty body is a 400 `empty-file`. In `errors`, `row`
+                counts data rows from 1 and `line` is the spreadsheet line (data row 1 is
+                line 2). `GET /v1/agendas/{id}/template.csv` gives a file to fill in.
             example: |
               partner,indicator,neighborhood,period,value,dim.age_group,note
               central-library,esl_learners_enrolled,northside,2025-10,42,25-44,spring cohort
@@ -1401,9 +1499,9 @@ paths:
         '400':
           description: >-
             Malformed request: `invalid-mode`, `invalid-dry-run`, `invalid-idempotency-key`,
-            `malformed-json`, `malformed-csv`, or a CSV whose quotes do not pair up:
-            `unterminated-quote` or `text-after-quote`, with `line` (the header is line 1)
-            and one error naming the data `row` and the column as `field`.
+            `malformed-json`, `malformed-csv`, `empty-file`, or a CSV whose quotes do not
+            pair up: `unterminated-quote` or `text-after-quote`, with `line` (the header is
+            line 1) and one error naming the data `row`, its `line` and the column as `field`.
           headers:
             X-Request-Id: {$ref: '#/components/headers/RequestId'}
           content:
@@ -1449,7 +1547,9 @@ paths:
       description: >-
         A partner key sees only its own partner's measurements (asking for another
         partner is a 403); a viewer key gets 403. `?format=csv` or `Accept: text/csv`
-        returns CSV, with the next page's cursor in `X-Next-Cursor`.
+        without `limit` is the complete export: every selected row (after `cursor`, if
+        given), streamed with chunked transfer in id order. With `limit`, CSV is one
+        page like JSON, with the next page's cursor in `X-Next-Cursor`.
       security: [{apiKey: []}]
       parameters:
         - {name: indicator, in: query, description: Only this indicator's measurements., schema: {type: string, minLength: 1}}
@@ -1482,14 +1582,20 @@ paths:
           in: query
           description: The `next_cursor` of the previous page (a measurement id).
           schema: {type: integer, format: int64, minimum: -9223372036854775808, maximum: 9223372036854775807}
+        - name: bom
+          in: query
+          description: >-
+            With CSV, `true` starts the file with a UTF-8 byte order mark, so that Excel
+            reads it as UTF-8. With JSON it is a 400 `invalid-bom`.
+          schema: {type: boolean, default: false}
         - $ref: '#/components/parameters/Format'
       responses:
         '200':
-          description: One page of measurements, in id order.
+          description: One page of measurements in id order (JSON, or CSV with `limit`), or every selected row (CSV without `limit`).
           headers:
             X-Request-Id: {$ref: '#/components/headers/RequestId'}
             X-Next-Cursor:
-              description: With CSV, the cursor of the next page; absent on the last page.
+              description: With a CSV page (`limit` given), the cursor of the next page; absent on the last page and on the complete export.
               schema: {type: string}
           content:
             application/json:
@@ -1507,13 +1613,13 @@ paths:
                 description: >-
                   One row per measurement, a column per field of its JSON: `id`, `partner`,
                   `indicator`, `neighborhood`, `period`, `value`, `numerator`,
-                  `denominator`, one `dim.NAME` per dimension present on the page, `note`,
+                  `denominator`, one `dim.NAME` per dimension present in the selection, `note`,
                   then the other fields (`batch_id`, `created_at`, `updated_at`, and any
                   added later) in alphabetical order; CRLF line ends.
         '400':
           description: >-
             `unknown-parameter`, `empty-parameter`, `repeated-parameter`, `unsupported-format`, `malformed-period`
-            (`period`, `from`, `to`), `invalid-limit` or `invalid-cursor`.
+            (`period`, `from`, `to`), `invalid-limit`, `invalid-cursor` or `invalid-bom`.
           headers:
             X-Request-Id: {$ref: '#/components/headers/RequestId'}
           content:
@@ -2150,6 +2256,10 @@ components:
           type: integer
           minimum: 0
           description: In a batch, the row (JSON rows from 0, CSV data rows from 1).
+        line:
+          type: integer
+          minimum: 1
+          description: In an uploaded CSV, the spreadsheet line of the row (the header is line 1, data row 1 is line 2).
         field: {type: string, description: 'The offending field, e.g. `period` or `dimensions.age_group`.'}
         code: {type: string}
         message: {type: string}

@@ -7,7 +7,7 @@ import Foundation
 /// body is refused instead, naming the line where the quote opened.
 public struct CSVQuoteError: Error, Sendable, Equatable {
     /// `unterminated-quote` (a quoted field never closed) or `text-after-quote` (a closing
-    /// quote followed by something other than a comma or a line break).
+    /// quote followed by something other than the separator or a line break).
     public var code: String
     /// The line of the body (the header is line 1) where the problem starts.
     public var line: Int
@@ -18,9 +18,10 @@ public struct CSVQuoteError: Error, Sendable, Equatable {
 
     private enum State { case fieldStart, unquoted, quoted, quoteInQuoted, afterQuote }
 
-    /// Scans `bytes` once; `nil` when every quoted field is closed properly.
-    public static func check(_ bytes: Data) -> CSVQuoteError? {
-        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
+    /// Scans `bytes` once; `nil` when every quoted field is closed properly. `delimiter`
+    /// separates fields (`,`, or `;` for a semicolon-separated spreadsheet export).
+    public static func check(_ bytes: Data, delimiter: UInt8 = UInt8(ascii: ",")) -> CSVQuoteError? {
+        let quote = UInt8(ascii: "\""), comma = delimiter, lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
         var state = State.fieldStart
         var line = 1, record = 0, field = 0
         var opened = (line: 1, record: 0, field: 0)

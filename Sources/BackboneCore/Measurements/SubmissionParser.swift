@@ -11,6 +11,19 @@ public enum SubmissionParser {
         public var issues: [FieldIssue] = []
         /// How many rows the body held, readable or not.
         public var received = 0
+        /// For a file with a header row: the spreadsheet line of row 0, so that an issue's
+        /// `line` is `row + firstLine` (data row 1 is line 2). Nil for JSON.
+        public var firstLine: Int?
+
+        /// The issues with their spreadsheet `line` filled in, for a file.
+        public func located(_ issues: [FieldIssue]) -> [FieldIssue] {
+            guard let firstLine else { return issues }
+            return issues.map { issue in
+                var issue = issue
+                if let row = issue.row { issue.line = row + firstLine }
+                return issue
+            }
+        }
     }
 
     static let valueFields = ["value", "numerator", "denominator"]
@@ -117,30 +130,67 @@ public enum SubmissionParser {
 
     static let csvColumns: Set<String> = ["partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "note"]
 
-    /// A spreadsheet export: header row, optional BOM, CRLF, quoted fields, blank lines.
-    /// Every field is held to the same rules as in JSON; a quote that is never closed is a
-    /// `CSVQuoteError` (nothing is read past it).
+    /// A header name as a column: case and spacing do not matter (` Value ` is `value`,
+    /// `Dim. Age Group` is `dim.age_group`).
+    public static func normalizedColumn(_ name: String) -> String {
+        let words = name.lowercased().split(whereSeparator: \.isWhitespace)
+        return words.joined(separator: "_").replacingOccurrences(of: "._", with: ".").replacingOccurrences(of: "_.", with: ".")
+    }
+
+    /// `;` when the header row has semicolons and no commas (a European spreadsheet's
+    /// export), otherwise `,`.
+    public static func separator(of data: Data) -> UInt8 {
+        let firstLine = data.prefix { $0 != 0x0A && $0 != 0x0D }
+        let semicolons = firstLine.count { $0 == UInt8(ascii: ";") }
+        let commas = firstLine.count { $0 == UInt8(ascii: ",") }
+        return semicolons > 0 && commas == 0 ? UInt8(ascii: ";") : UInt8(ascii: ",")
+    }
+
+    /// A spreadsheet export: header row, optional BOM, CRLF, quoted fields, blank lines;
+    /// comma- or semicolon-separated. Every field is held to the same rules as in JSON; a
+    /// quote that is never closed is a `CSVQuoteError` (nothing is read past it).
     public static func parseCSV(_ data: Data) throws -> Parsed {
-        if let error = CSVQuoteError.check(data) { throw error }
+        let delimiter = separator(of: data)
+        if let error = CSVQuoteError.check(data, delimiter: delimiter) { throw error }
         guard var text = String(data: data, encoding: .utf8) else {
             throw DomainError.malformed(code: "malformed-csv", "The CSV is not UTF-8 text.")
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        if text.allSatisfy(\.isWhitespace) {
+            throw DomainError.malformed(code: "empty-file", "The file is empty: send a header row (partner,indicator,neighborhood,period,value,…) and a row per measurement.")
+        }
         let reader: CSVReader
         do {
-            reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: hasPaddedFields(data))
+            reader = try CSVReader(
+                string: text, hasHeaderRow: true, trimFields: hasPaddedFields(data),
+                delimiter: delimiter == UInt8(ascii: ";") ? ";" : ",")
         } catch {
             throw DomainError.malformed(code: "malformed-csv", "The CSV could not be read: \(error)")
         }
-        guard let header = reader.headerRow, !header.allSatisfy(\.isEmpty) else {
+        guard let rawHeader = reader.headerRow, !rawHeader.allSatisfy(\.isEmpty) else {
             throw DomainError.malformed(code: "malformed-csv", "The CSV needs a header row naming its columns.")
         }
+        // Spreadsheets leave empty columns at the end (`,,`); they name nothing.
+        var header = rawHeader.map(normalizedColumn)
+        while header.last == "" { header.removeLast() }
         var issues: [FieldIssue] = []
-        for column in header where !csvColumns.contains(column) && !column.hasPrefix("dim.") {
-            issues.append(FieldIssue(field: column, code: "unknown-column", message: "is not a column of a measurement (dimensions are written dim.NAME)"))
+        var seen: Set<String> = []
+        for (index, column) in header.enumerated() {
+            if column.isEmpty {
+                issues.append(FieldIssue(field: "column \(index + 1)", code: "unnamed-column", message: "has no name in the header row"))
+            } else if !seen.insert(column).inserted {
+                issues.append(FieldIssue(field: column, code: "duplicate-column", message: "appears twice in the header row; keep one"))
+            } else if !csvColumns.contains(column) && !column.hasPrefix("dim.") {
+                var message = "is not a column of a measurement (dimensions are written dim.NAME)"
+                if delimiter == UInt8(ascii: ","), rawHeader[index].contains(";") {
+                    message += "; the file looks separated by semicolons: send it separated by commas, or by semicolons only"
+                }
+                issues.append(FieldIssue(field: column, code: "unknown-column", message: message))
+            }
         }
         if !issues.isEmpty { throw DomainError.invalid(issues) }
         var parsed = Parsed()
+        parsed.firstLine = 1
         var number = 0
         while let fields = reader.next() {
             number += 1
@@ -166,6 +216,8 @@ public enum SubmissionParser {
                 case "note": row.note = field
                 case "value", "numerator", "denominator":
                     row.sentValueFields.insert(column)
+                    // A semicolon-separated file comes from a spreadsheet that writes decimal commas.
+                    let field = delimiter == UInt8(ascii: ";") ? field.replacingOccurrences(of: ",", with: ".") : field
                     // Decimal only, as in JSON: Double("0x1A") would read hexadecimal.
                     guard let number = Double(field), !field.contains(where: { $0 == "x" || $0 == "X" }) else {
                         parsed.issues.append(FieldIssue(row: row.row, field: column, code: "not-numeric", message: "\(field.debugDescription) is not a number"))
@@ -180,7 +232,7 @@ public enum SubmissionParser {
                     row.dimensions[String(column.dropFirst(4))] = field
                 }
             }
-            if fields.count > header.count {
+            if fields.count > header.count, fields[header.count...].contains(where: { !$0.isEmpty }) {
                 parsed.issues.append(FieldIssue(row: row.row, field: "row", code: "extra-fields", message: "has \(fields.count) fields but the header names \(header.count)"))
             }
             parsed.rows.append(row)
