@@ -12,6 +12,8 @@ public struct BackboneApp: Sendable {
     public let logger: Logger
     /// Small-cell suppression for partner and viewer keys.
     public let suppression: SuppressionPolicy
+    /// Dashboard sign-ins (server-side; the browser holds only a session id).
+    let dashboardSessions = DashboardSessions()
 
     public init(pool: ConnectionPool, files: ProjectFiles, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy()) {
         self.pool = pool
@@ -68,6 +70,7 @@ public struct BackboneApp: Sendable {
         MeasurementRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         LockRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         ReportRoutes(pool: pool, authenticator: authenticator, suppression: suppression).register(in: &router)
+        DashboardRoutes(pool: pool, authenticator: authenticator, suppression: suppression, sessions: dashboardSessions).register(in: &router)
         return router
     }
 }

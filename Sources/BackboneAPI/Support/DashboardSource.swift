@@ -1,0 +1,104 @@
+import Aggregation
+import BackboneCore
+import Dashboard
+import Foundation
+import Postgres
+
+/// Gathers what the dashboard draws, only through the reports the API serves
+/// (`Reports.scorecard`, `.indicator`, `.equity`, `.completeness`) for the caller's
+/// audience, plus registry names. Nothing here reads aggregates around them.
+enum DashboardSource {
+    static func agendas(_ connection: Connection) throws -> [DashboardModel.Agenda] {
+        try records(connection, .agendas).compactMap { record in
+            guard case .string(let id)? = record["id"], case .string(let name)? = record["name"] else { return nil }
+            if case .bool(false)? = record["active"] { return nil }
+            var vision: String?
+            if case .string(let text)? = record["vision"] { vision = text }
+            return DashboardModel.Agenda(id: id, name: name, vision: vision)
+        }
+    }
+
+    /// Key → name of every record of a registry resource (neighborhoods, partners).
+    static func names(_ connection: Connection, _ resource: RegistryResource, key: String) throws -> [String: String] {
+        var names: [String: String] = [:]
+        for record in try records(connection, resource) {
+            if case .string(let id)? = record[key], case .string(let name)? = record["name"] { names[id] = name }
+        }
+        return names
+    }
+
+    private static func records(_ connection: Connection, _ resource: RegistryResource) throws -> [[String: JSONValue]] {
+        let store = RegistryStore(resource)
+        var records: [[String: JSONValue]] = []
+        var cursor: String?
+        repeat {
+            let page = try store.list(connection, filters: [:], cursor: cursor, limit: 1000)
+            records += page.items.compactMap(\.objectValue)
+            cursor = page.nextCursor
+        } while cursor != nil
+        return records
+    }
+
+    static func model(
+        _ connection: Connection, agenda: DashboardModel.Agenda, agendas: [DashboardModel.Agenda], role: Role, partner: String?,
+        audience: Reports.Audience, completeness: (columns: Int, graceDays: Int)?
+    ) throws -> DashboardModel {
+        let neighborhoodNames = try names(connection, .neighborhoods, key: "code")
+        let partnerNames = try names(connection, .partners, key: "id")
+        let lines = try Reports.scorecard(connection, agenda: agenda.id, audience: audience)
+        let panels = try lines.map { try panel(connection, line: $0, audience: audience, names: neighborhoodNames) }
+        var grid: CompletenessGrid?
+        if let completeness {
+            grid = try completenessGrid(connection, agenda: agenda.id, lines: lines, columns: completeness.columns, graceDays: completeness.graceDays, names: partnerNames)
+        }
+        let dashboardAudience: DashboardModel.Audience = switch role {
+        case .coordinator: .coordinator
+        case .partner: .partner
+        case .viewer: .viewer
+        }
+        return DashboardModel(
+            agenda: agenda, agendas: agendas, audience: dashboardAudience, partnerName: partner.map { partnerNames[$0] ?? $0 },
+            indicators: panels, completeness: grid)
+    }
+
+    /// One indicator's panel, for a chart at its own URL.
+    static func panel(_ connection: Connection, code: String, audience: Reports.Audience) throws -> IndicatorPanel {
+        guard let info = try ReportSource.indicator(connection, code: code) else { throw DomainError.notFound("No indicator \(code).") }
+        let lines = try Reports.scorecard(connection, agenda: info.agenda, audience: audience)
+        guard let line = lines.first(where: { $0.indicator.code == code }) else { throw DomainError.notFound("Indicator \(code) is not active.") }
+        return try panel(connection, line: line, audience: audience, names: try names(connection, .neighborhoods, key: "code"))
+    }
+
+    static func panel(_ connection: Connection, line: ScorecardLine, audience: Reports.Audience, names: [String: String]) throws -> IndicatorPanel {
+        let code = line.indicator.code
+        let (_, series) = try Reports.indicator(
+            connection, code: code, request: ReportRequest(groupings: [.period]), range: Reports.Range(from: nil, to: nil), audience: audience)
+        var neighborhoods: [EquityLine] = []
+        if let latest = line.latestPeriod {
+            neighborhoods = try Reports.equity(connection, code: code, period: latest, depth: nil, audience: audience).1
+        }
+        return IndicatorPanel(line: line, series: series.rows, neighborhoods: neighborhoods, neighborhoodNames: names)
+    }
+
+    /// The last `columns` periods up to today's, of the coarsest period type the agenda's indicators use (weeks shown as months).
+    static func completenessGrid(
+        _ connection: Connection, agenda: String, lines: [ScorecardLine], columns: Int, graceDays: Int, names: [String: String]
+    ) throws -> CompletenessGrid {
+        let today = Period.today()
+        var type = lines.map(\.indicator.profile.periodType).max() ?? .month
+        if type == .week { type = .month }
+        let index = switch type {
+        case .year: 1
+        case .quarter: (today.month - 1) / 3 + 1
+        default: today.month
+        }
+        var periods: [Period] = []
+        var current = Period(type: type, year: today.year, index: index)
+        while let period = current, periods.count < columns {
+            periods.insert(period, at: 0)
+            current = period.previous
+        }
+        let reports = try periods.map { (period: $0, report: try Reports.completeness(connection, agenda: agenda, period: $0)) }
+        return CompletenessGrid(reports: reports, partnerNames: names, graceDays: graceDays, today: today)
+    }
+}
