@@ -71,6 +71,15 @@ public struct IndicatorPanel: Sendable {
         if info.profile.scale == 100 { return "%" }
         return info.unit
     }
+    /// Counts are whole numbers (a projection or a mean of counts is rounded to one).
+    var decimals: Int { info.profile.isCount ? 0 : 1 }
+    /// A value as the charts write it: grouped digits, the unit, whole numbers for counts.
+    func format(_ value: Double) -> String { Format.value(value, unit: unit, decimals: decimals) }
+    /// The value axis's label: the unit when there is one, else the indicator's name.
+    var valueAxisLabel: String {
+        let label = unit.map { $0 == "%" ? "Percent" : $0.prefix(1).uppercased() + $0.dropFirst() } ?? info.name
+        return label.count > 34 ? String(label.prefix(33)) + "…" : label
+    }
 }
 
 /// Partners × periods: who reported what they committed to.

@@ -30,7 +30,7 @@ public enum NeighborhoodChart {
         return "\(panel.info.name) by neighborhood\(period)"
     }
 
-    public static func height(rows: Int) -> Double { 70 + Double(max(rows, 1)) * rowHeight + 64 }
+    public static func height(rows: Int) -> Double { 92 + Double(max(rows, 1)) * rowHeight + 64 }
 
     public static func svg(_ panel: IndicatorPanel) -> String {
         let info = panel.info
@@ -39,7 +39,7 @@ public enum NeighborhoodChart {
         let id = "neighborhoods-\(Escape.slug(info.code))"
         let height = height(rows: lines.count)
         var svg = SVGDocument(width: width, height: height)
-        let left = 190.0, right = width - 190, top = 70.0
+        let left = 190.0, right = width - 190, top = 92.0
         let bottom = top + Double(max(lines.count, 1)) * rowHeight
         svg.element("text", ["x": "16", "y": "30", "font-size": "20", "font-weight": "bold", "fill": Palette.ink, "class": "chart-title"], text: title(panel))
         let subtitle = info.profile.target != nil ? "Sorted by the gap to the universal target, largest first" : "No target set; worst first"
@@ -59,9 +59,8 @@ public enum NeighborhoodChart {
             svg.element("text", ["x": tx, "y": Format.coordinate(bottom + 22), "text-anchor": "middle", "font-size": "14", "fill": Palette.ink], text: Format.number(tick))
         }
         svg.close("g")
-        let xLabel = unit.map { "\(info.name) (\($0))" } ?? info.name
-        svg.element("text", ["class": "axis-label x", "x": Format.coordinate((left + right) / 2), "y": Format.coordinate(bottom + 50), "text-anchor": "middle", "font-size": "15", "fill": Palette.ink], text: xLabel.count > 60 ? String(xLabel.prefix(59)) + "…" : xLabel)
-        svg.element("text", ["class": "axis-label y", "x": "16", "y": Format.coordinate(top - 12), "font-size": "15", "fill": Palette.ink], text: "Neighborhood")
+        svg.element("text", ["class": "axis-label x", "x": Format.coordinate((left + right) / 2), "y": Format.coordinate(bottom + 50), "text-anchor": "middle", "font-size": "15", "fill": Palette.ink], text: panel.valueAxisLabel)
+        svg.element("text", ["class": "axis-label y", "x": Format.coordinate(left - 10), "y": Format.coordinate(top - 12), "text-anchor": "end", "font-size": "15", "font-weight": "bold", "fill": Palette.ink], text: "Neighborhood")
 
         if lines.contains(where: \.cell.suppressed) { svg.raw(SVGDocument.hatch(id: "\(id)-hatch")) }
         let zero = x(max(x.domain.lowerBound, 0))
@@ -87,26 +86,26 @@ public enum NeighborhoodChart {
             }
             let x0 = min(zero, x(value)), x1 = max(zero, x(value))
             svg.open("g", ["class": "bar", "data-neighborhood": line.neighborhood])
-            svg.element("title", [:], text: "\(name): \(valueLabel(line, unit: unit))")
+            svg.element("title", [:], text: "\(name): \(valueLabel(line, unit: unit, decimals: panel.decimals))")
             svg.element("rect", ["x": Format.coordinate(x0), "y": barY, "width": Format.coordinate(max(x1 - x0, 1)), "height": barH, "fill": Palette.bar])
             svg.close("g")
-            svg.element("text", ["x": Format.coordinate(x1 + 8), "y": labelY, "font-size": "14", "fill": Palette.ink, "class": "bar-value"], text: valueLabel(line, unit: unit))
+            svg.element("text", ["x": Format.coordinate(x1 + 8), "y": labelY, "font-size": "14", "fill": Palette.ink, "class": "bar-value"], text: valueLabel(line, unit: unit, decimals: panel.decimals))
         }
         svg.close("g")
         if let target = info.profile.target {
             let tx = Format.coordinate(x(target.value))
             svg.open("g", ["class": "target-line"])
-            svg.element("title", [:], text: "Universal target: \(Format.value(target.value, unit: unit))")
+            svg.element("title", [:], text: "Universal target: \(panel.format(target.value))")
             svg.element("line", ["x1": tx, "x2": tx, "y1": Format.coordinate(top - 8), "y2": Format.coordinate(bottom), "stroke": Palette.target, "stroke-width": "3", "stroke-dasharray": "10 5"])
             svg.close("g")
-            svg.element("text", ["x": tx, "y": Format.coordinate(top - 12), "text-anchor": "middle", "font-size": "14", "fill": Palette.target, "font-weight": "bold", "class": "target-label"], text: "Target \(Format.value(target.value, unit: unit))")
+            svg.element("text", ["x": tx, "y": Format.coordinate(top - 12), "text-anchor": "middle", "font-size": "14", "fill": Palette.target, "font-weight": "bold", "class": "target-label"], text: "Target \(panel.format(target.value))")
         }
         return svg.render(id: id, title: title(panel), description: description(panel, lines: lines))
     }
 
-    static func valueLabel(_ line: EquityLine, unit: String?) -> String {
+    static func valueLabel(_ line: EquityLine, unit: String?, decimals: Int) -> String {
         guard let value = line.cell.value else { return "no value" }
-        var text = Format.value(value, unit: unit)
+        var text = Format.value(value, unit: unit, decimals: decimals)
         if let rate = line.cell.per1000 { text += " · \(Format.number(rate, decimals: 1)) per 1,000" }
         return text
     }
@@ -118,9 +117,9 @@ public enum NeighborhoodChart {
         if let first = visible.first {
             let name = panel.neighborhoodNames[first.neighborhood] ?? first.neighborhood
             if panel.info.profile.target != nil, let gap = first.gap {
-                parts.append("\(name) is furthest from the target (\(Format.value(first.cell.value!, unit: unit)), a gap of \(Format.value(gap, unit: unit))).")
+                parts.append("\(name) is furthest from the target (\(panel.format(first.cell.value!)), a gap of \(panel.format(gap))).")
             } else {
-                parts.append("\(name) is lowest in the better direction (\(Format.value(first.cell.value!, unit: unit))).")
+                parts.append("\(name) is lowest in the better direction (\(panel.format(first.cell.value!))).")
             }
         }
         parts.append("\(visible.count) neighborhood\(visible.count == 1 ? "" : "s") shown.")

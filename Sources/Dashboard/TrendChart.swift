@@ -69,11 +69,10 @@ public enum TrendChart {
             svg.element("text", ["x": Format.coordinate(left - 8), "y": Format.coordinate(y(tick) + 5), "text-anchor": "end", "font-size": "14", "fill": Palette.ink], text: Format.number(tick))
         }
         svg.close("g")
-        let yLabel = unit.map { "\(info.name) (\($0))" } ?? info.name
         svg.element("text", [
             "class": "axis-label y", "transform": "translate(20 \(Format.coordinate((top + bottom) / 2))) rotate(-90)",
             "text-anchor": "middle", "font-size": "15", "fill": Palette.ink,
-        ], text: yLabel.count > 40 ? String(yLabel.prefix(39)) + "…" : yLabel)
+        ], text: panel.valueAxisLabel)
 
         // x axis: at most about nine labels.
         svg.open("g", ["class": "axis x-axis"])
@@ -113,21 +112,21 @@ public enum TrendChart {
         if let target = profile.target {
             let ty = Format.coordinate(y(target.value))
             svg.open("g", ["class": "target-line"])
-            svg.element("title", [:], text: "Target: \(Format.value(target.value, unit: unit)) by \(target.period)")
+            svg.element("title", [:], text: "Target: \(panel.format(target.value)) by \(target.period)")
             svg.element("line", ["x1": Format.coordinate(left), "x2": Format.coordinate(right), "y1": ty, "y2": ty, "stroke": Palette.target, "stroke-width": "2.5", "stroke-dasharray": "10 5"])
             if let i = index[target.period] {
                 svg.element("path", ["d": "M \(Format.coordinate(x(i))) \(Format.coordinate(y(target.value) - 8)) l 8 8 l -8 8 l -8 -8 z", "fill": Palette.target])
             }
             svg.close("g")
-            sideLabel("Target \(Format.value(target.value, unit: unit))", at: target.value, color: Palette.target, cls: "target-label")
+            sideLabel("Target \(panel.format(target.value))", at: target.value, color: Palette.target, cls: "target-label")
         }
         if let baseline = profile.baseline {
             let by = Format.coordinate(y(baseline.value))
             svg.open("g", ["class": "baseline-line"])
-            svg.element("title", [:], text: "Baseline: \(Format.value(baseline.value, unit: unit)) in \(baseline.period)")
+            svg.element("title", [:], text: "Baseline: \(panel.format(baseline.value)) in \(baseline.period)")
             svg.element("line", ["x1": Format.coordinate(left), "x2": Format.coordinate(right), "y1": by, "y2": by, "stroke": Palette.baseline, "stroke-width": "1.5", "stroke-dasharray": "2 4"])
             svg.close("g")
-            sideLabel("Baseline \(Format.value(baseline.value, unit: unit))", at: baseline.value, color: Palette.baseline, cls: "baseline-label")
+            sideLabel("Baseline \(panel.format(baseline.value))", at: baseline.value, color: Palette.baseline, cls: "baseline-label")
         }
 
         // The projection: from the latest value to the target period at the current pace.
@@ -135,11 +134,11 @@ public enum TrendChart {
             let from = index[latest], let to = index[target.period], to > from, case .value(let now) = points[from].point
         {
             svg.open("g", ["class": "projection"])
-            svg.element("title", [:], text: "Projected at the current pace: \(Format.value(projected, unit: unit)) by \(target.period)")
+            svg.element("title", [:], text: "Projected at the current pace: \(panel.format(projected)) by \(target.period)")
             svg.element("line", ["x1": Format.coordinate(x(from)), "y1": Format.coordinate(y(now)), "x2": Format.coordinate(x(to)), "y2": Format.coordinate(y(projected)), "stroke": Palette.projection, "stroke-width": "2", "stroke-dasharray": "4 4"])
             svg.element("circle", ["cx": Format.coordinate(x(to)), "cy": Format.coordinate(y(projected)), "r": "5", "fill": "#ffffff", "stroke": Palette.projection, "stroke-width": "2"])
             svg.close("g")
-            sideLabel("Projected \(Format.value(projected, unit: unit))", at: projected, color: Palette.projection, cls: "projection-label")
+            sideLabel("Projected \(panel.format(projected))", at: projected, color: Palette.projection, cls: "projection-label")
         }
 
         // The series: one path per run of consecutive values; a missing or withheld period breaks it.
@@ -162,7 +161,7 @@ public enum TrendChart {
         for (i, entry) in points.enumerated() {
             guard case .value(let v) = entry.point else { continue }
             svg.open("circle", ["class": "point", "cx": Format.coordinate(x(i)), "cy": Format.coordinate(y(v)), "r": "4", "data-period": entry.period.description])
-            svg.element("title", [:], text: "\(entry.period): \(Format.value(v, unit: unit))")
+            svg.element("title", [:], text: "\(entry.period): \(panel.format(v))")
             svg.close("circle")
         }
         svg.close("g")
@@ -177,13 +176,13 @@ public enum TrendChart {
             if case .value(let v) = entry.point { return (entry.period, v) } else { return nil }
         }
         if let first = known.first, let last = known.last {
-            parts.append("From \(Format.value(first.1, unit: unit)) in \(first.0) to \(Format.value(last.1, unit: unit)) in \(last.0).")
+            parts.append("From \(panel.format(first.1)) in \(first.0) to \(panel.format(last.1)) in \(last.0).")
         } else {
             parts.append("No value can be shown.")
         }
-        if let baseline = panel.info.profile.baseline { parts.append("Baseline \(Format.value(baseline.value, unit: unit)) in \(baseline.period).") }
-        if let target = panel.info.profile.target { parts.append("Target \(Format.value(target.value, unit: unit)) by \(target.period).") }
-        if let projected = panel.line.projected { parts.append("At the current pace it reaches \(Format.value(projected, unit: unit)).") }
+        if let baseline = panel.info.profile.baseline { parts.append("Baseline \(panel.format(baseline.value)) in \(baseline.period).") }
+        if let target = panel.info.profile.target { parts.append("Target \(panel.format(target.value)) by \(target.period).") }
+        if let projected = panel.line.projected { parts.append("At the current pace it reaches \(panel.format(projected)).") }
         let lastData = known.last?.0
         let missing = points.filter { if case .missing = $0.point, let lastData, $0.period < lastData { return true } else { return false } }.count
         if missing > 0 { parts.append("\(missing) period\(missing == 1 ? "" : "s") without data.") }

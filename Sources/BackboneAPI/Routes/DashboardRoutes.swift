@@ -200,14 +200,15 @@ struct DashboardRoutes {
         return response
     }
 
-    /// No caching of what a key may see, no script at all, no framing, no referrer.
+    /// No caching of what a key may see, no script at all, no framing, no referrer to other sites.
     static func addPrivacyHeaders(_ response: inout HTTPResponse) {
         response.headers.replaceOrAdd(name: "cache-control", value: "no-store")
         response.headers.replaceOrAdd(
             name: "content-security-policy",
             value: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
         response.headers.replaceOrAdd(name: "x-content-type-options", value: "nosniff")
-        response.headers.replaceOrAdd(name: "referrer-policy", value: "no-referrer")
+        // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the form post.
+        response.headers.replaceOrAdd(name: "referrer-policy", value: "same-origin")
     }
 
     /// A page's problems (an unknown agenda) as a page a person can read, with the same status.
