@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs missing system packages, starts a throwaway PostgreSQL
 # (as the postgres user when run as root), validates openapi.yaml, runs `swift test`
-# against that database, and removes the database even when a step fails.
+# against that database, then against a live server the dashboard's browser test
+# (headless Chromium; screenshots in ci-artifacts/) and schemathesis, and removes the
+# database even when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -45,6 +47,14 @@ for _ in range(150):
         time.sleep(0.2)
 PY
 python3 scripts/demo_data.py "http://127.0.0.1:$port" "$coordinator_key"
+# The dashboard as a person sees it, in headless Chromium, on the demo data (before
+# schemathesis changes the registry): screenshots land in ci-artifacts/.
+backbone_install_browser
+python3 -c 'import websocket' 2>/dev/null || python3 -m pip install -q 'websocket-client>=1.6'
+set +e
+python3 scripts/browser_test.py "http://127.0.0.1:$port" "$coordinator_key" ci-artifacts | tee "$workdir/browser-test.log"
+browser_status=${PIPESTATUS[0]}
+set -e
 # Every check but three that test behaviour we chose: a valid-looking request refused by a
 # rule JSON Schema cannot state (positive_data_acceptance: an unknown agenda, ends_on
 # before starts_on), and DELETE deactivating rather than removing (use_after_free,
@@ -63,5 +73,6 @@ summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | gre
 failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
 [[ $swift_status -ne 0 ]] && failed=${failed:-1}
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
-echo "tests: $(( ${summary:-0} - ${failed:-0} )) passed, $(( ${failed:-0} + (contract_status != 0) )) failed"
-[[ $swift_status -eq 0 && $contract_status -eq 0 ]]
+[[ $browser_status -ne 0 ]] && echo "browser test failed (see $workdir/browser-test.log above)"
+echo "tests: $(( ${summary:-0} - ${failed:-0} + (browser_status == 0) )) passed, $(( ${failed:-0} + (contract_status != 0) + (browser_status != 0) )) failed"
+[[ $swift_status -eq 0 && $contract_status -eq 0 && $browser_status -eq 0 ]]
