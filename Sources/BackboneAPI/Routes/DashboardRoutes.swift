@@ -22,6 +22,8 @@ struct DashboardRoutes {
     static let graceDays = 30
     /// How many periods the completeness grid shows, ending with the current one.
     static let completenessColumns = 8
+    /// How many indicators' panels one page gathers at once (each on its own pooled connection).
+    static let parallelPanels = 3
     /// The largest sign-in form accepted.
     static let maxFormBytes = 4096
 
@@ -76,18 +78,16 @@ struct DashboardRoutes {
                 let isCoordinator = caller.isCoordinator
                 let partner = caller.key.partner
                 let role = caller.role
-                let page = try await database(routes.pool, transaction: false) { connection -> String in
-                    let agendas = try DashboardSource.agendas(connection)
-                    guard let chosen = agendaID ?? (agendas.count == 1 ? agendas[0].id : nil) else {
-                        return AgendaListPage.html(agendas)
-                    }
-                    guard let agenda = agendas.first(where: { $0.id == chosen }) else { throw DomainError.notFound("No agenda \(chosen).") }
-                    let model = try DashboardSource.model(
-                        connection, agenda: agenda, agendas: agendas, role: role, partner: partner, audience: audience,
-                        completeness: isCoordinator ? (columns: Self.completenessColumns, graceDays: Self.graceDays) : nil)
-                    return DashboardPage.html(model)
+                let agendas = try await database(routes.pool, transaction: false) { try DashboardSource.agendas($0) }
+                guard let chosen = agendaID ?? (agendas.count == 1 ? agendas[0].id : nil) else {
+                    return Self.page(AgendaListPage.html(agendas))
                 }
-                return Self.page(page)
+                guard let agenda = agendas.first(where: { $0.id == chosen }) else { throw Problem.notFound("No agenda \(chosen).") }
+                let model = try await DashboardSource.model(
+                    routes.pool, agenda: agenda, agendas: agendas, role: role, partner: partner, audience: audience,
+                    completeness: isCoordinator ? (columns: Self.completenessColumns, graceDays: Self.graceDays) : nil,
+                    parallel: Self.parallelPanels)
+                return Self.page(DashboardPage.html(model))
             }
         }
 

@@ -39,17 +39,39 @@ enum DashboardSource {
         return records
     }
 
+    /// The page's model. The indicators' panels are gathered `parallel` at a time, each on a
+    /// pooled connection of its own (a viewer's page reads each indicator's raw rows).
     static func model(
-        _ connection: Connection, agenda: DashboardModel.Agenda, agendas: [DashboardModel.Agenda], role: Role, partner: String?,
-        audience: Reports.Audience, completeness: (columns: Int, graceDays: Int)?
-    ) throws -> DashboardModel {
-        let neighborhoodNames = try names(connection, .neighborhoods, key: "code")
-        let partnerNames = try names(connection, .partners, key: "id")
-        let lines = try Reports.scorecard(connection, agenda: agenda.id, audience: audience)
-        let panels = try lines.map { try panel(connection, line: $0, audience: audience, names: neighborhoodNames) }
-        var grid: CompletenessGrid?
-        if let completeness {
-            grid = try completenessGrid(connection, agenda: agenda.id, lines: lines, columns: completeness.columns, graceDays: completeness.graceDays, names: partnerNames)
+        _ pool: ConnectionPool, agenda: DashboardModel.Agenda, agendas: [DashboardModel.Agenda], role: Role, partner: String?,
+        audience: Reports.Audience, completeness: (columns: Int, graceDays: Int)?, parallel: Int
+    ) async throws -> DashboardModel {
+        let (lines, neighborhoodNames, partnerNames, grid) = try await database(pool, transaction: false) { connection in
+            let neighborhoodNames = try names(connection, .neighborhoods, key: "code")
+            let partnerNames = try names(connection, .partners, key: "id")
+            let lines = try Reports.scorecard(connection, agenda: agenda.id, audience: audience)
+            let grid = try completeness.map {
+                try completenessGrid(connection, agenda: agenda.id, lines: lines, columns: $0.columns, graceDays: $0.graceDays, names: partnerNames)
+            }
+            return (lines, neighborhoodNames, partnerNames, grid)
+        }
+        var panels = [IndicatorPanel?](repeating: nil, count: lines.count)
+        try await withThrowingTaskGroup(of: (Int, IndicatorPanel).self) { group in
+            var next = 0
+            func add() {
+                let index = next, line = lines[index]
+                next += 1
+                group.addTask {
+                    let built = try await database(pool, transaction: false) { connection in
+                        try DashboardSource.panel(connection, line: line, audience: audience, names: neighborhoodNames)
+                    }
+                    return (index, built)
+                }
+            }
+            while next < min(parallel, lines.count) { add() }
+            while let (index, panel) = try await group.next() {
+                panels[index] = panel
+                if next < lines.count { add() }
+            }
         }
         let dashboardAudience: DashboardModel.Audience = switch role {
         case .coordinator: .coordinator
@@ -58,13 +80,13 @@ enum DashboardSource {
         }
         return DashboardModel(
             agenda: agenda, agendas: agendas, audience: dashboardAudience, partnerName: partner.map { partnerNames[$0] ?? $0 },
-            indicators: panels, completeness: grid)
+            indicators: panels.compactMap { $0 }, completeness: grid)
     }
 
     /// One indicator's panel, for a chart at its own URL.
     static func panel(_ connection: Connection, code: String, audience: Reports.Audience) throws -> IndicatorPanel {
         guard let info = try ReportSource.indicator(connection, code: code) else { throw DomainError.notFound("No indicator \(code).") }
-        let lines = try Reports.scorecard(connection, agenda: info.agenda, audience: audience)
+        let lines = try Reports.scorecard(connection, agenda: info.agenda, only: code, audience: audience)
         guard let line = lines.first(where: { $0.indicator.code == code }) else { throw DomainError.notFound("Indicator \(code) is not active.") }
         return try panel(connection, line: line, audience: audience, names: try names(connection, .neighborhoods, key: "code"))
     }
