@@ -64,6 +64,8 @@ public enum NeighborhoodChart {
 
         if lines.contains(where: \.cell.suppressed) { svg.raw(SVGDocument.hatch(id: "\(id)-hatch")) }
         let zero = x(max(x.domain.lowerBound, 0))
+        // Value labels go on top of the target line (with a white halo), so both stay readable.
+        var valueLabels: [(x: String, y: String, text: String)] = []
         svg.open("g", ["class": "bars"])
         for (row, line) in lines.enumerated() {
             let name = panel.neighborhoodNames[line.neighborhood] ?? line.neighborhood
@@ -89,7 +91,7 @@ public enum NeighborhoodChart {
             svg.element("title", [:], text: "\(name): \(valueLabel(line, unit: unit, decimals: panel.decimals))")
             svg.element("rect", ["x": Format.coordinate(x0), "y": barY, "width": Format.coordinate(max(x1 - x0, 1)), "height": barH, "fill": Palette.bar])
             svg.close("g")
-            svg.element("text", ["x": Format.coordinate(x1 + 8), "y": labelY, "font-size": "14", "fill": Palette.ink, "class": "bar-value"], text: valueLabel(line, unit: unit, decimals: panel.decimals))
+            valueLabels.append((Format.coordinate(x1 + 8), labelY, valueLabel(line, unit: unit, decimals: panel.decimals)))
         }
         svg.close("g")
         if let target = info.profile.target {
@@ -98,7 +100,10 @@ public enum NeighborhoodChart {
             svg.element("title", [:], text: "Universal target: \(panel.format(target.value))")
             svg.element("line", ["x1": tx, "x2": tx, "y1": Format.coordinate(top - 8), "y2": Format.coordinate(bottom), "stroke": Palette.target, "stroke-width": "3", "stroke-dasharray": "10 5"])
             svg.close("g")
-            svg.element("text", ["x": tx, "y": Format.coordinate(top - 12), "text-anchor": "middle", "font-size": "14", "fill": Palette.target, "font-weight": "bold", "class": "target-label"], text: "Target \(panel.format(target.value))")
+            svg.element("text", ["x": tx, "y": Format.coordinate(top - 12), "text-anchor": "middle", "font-size": "14", "fill": Palette.target, "font-weight": "bold", "class": "target-label", "stroke": "#ffffff", "stroke-width": "4", "paint-order": "stroke"], text: "Target \(panel.format(target.value))")
+        }
+        for label in valueLabels {
+            svg.element("text", ["x": label.x, "y": label.y, "font-size": "14", "fill": Palette.ink, "class": "bar-value", "stroke": "#ffffff", "stroke-width": "4", "paint-order": "stroke"], text: label.text)
         }
         return svg.render(id: id, title: title(panel), description: description(panel, lines: lines))
     }
