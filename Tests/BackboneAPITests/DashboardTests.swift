@@ -154,6 +154,18 @@ struct DashboardTests {
         try await app.stop()
     }
 
+    @Test func aPartnerGetsTheProtectedPageNamingItsPartner() async throws {
+        let app = try await Self.seeded()
+        let partner = try await app.key(role: "partner", partner: "central-library")
+        let (_, cookie) = try await Self.signIn(app, key: partner)
+        let page = try await Self.get(app, "/dashboard", cookie: cookie)
+        #expect(page.status == 200)
+        #expect(page.text.contains("Partner view (Central Library)"))
+        #expect(!page.text.contains("id=\"completeness\""))
+        #expect(page.text.contains("class=\"bar suppressed\" data-neighborhood=\"northside\""))
+        try await app.stop()
+    }
+
     @Test func eachChartIsItsOwnSVG() async throws {
         let app = try await Self.seeded()
         let (_, cookie) = try await Self.signIn(app, key: app.coordinator)

@@ -45,14 +45,18 @@ enum DashboardSource {
         _ pool: ConnectionPool, agenda: DashboardModel.Agenda, agendas: [DashboardModel.Agenda], role: Role, partner: String?,
         audience: Reports.Audience, completeness: (columns: Int, graceDays: Int)?, parallel: Int
     ) async throws -> DashboardModel {
-        let (lines, neighborhoodNames, partnerNames, grid) = try await database(pool, transaction: false) { connection in
+        let (lines, neighborhoodNames, partnerNames) = try await database(pool, transaction: false) { connection in
             let neighborhoodNames = try names(connection, .neighborhoods, key: "code")
             let partnerNames = try names(connection, .partners, key: "id")
             let lines = try Reports.scorecard(connection, agenda: agenda.id, audience: audience)
-            let grid = try completeness.map {
-                try completenessGrid(connection, agenda: agenda.id, lines: lines, columns: $0.columns, graceDays: $0.graceDays, names: partnerNames)
+            return (lines, neighborhoodNames, partnerNames)
+        }
+        // The completeness grid (the coordinator's) is read alongside the panels.
+        async let grid = completeness.asyncMap { completeness in
+            try await database(pool, transaction: false) { connection in
+                try completenessGrid(
+                    connection, agenda: agenda.id, lines: lines, columns: completeness.columns, graceDays: completeness.graceDays, names: partnerNames)
             }
-            return (lines, neighborhoodNames, partnerNames, grid)
         }
         var panels = [IndicatorPanel?](repeating: nil, count: lines.count)
         try await withThrowingTaskGroup(of: (Int, IndicatorPanel).self) { group in
@@ -80,7 +84,7 @@ enum DashboardSource {
         }
         return DashboardModel(
             agenda: agenda, agendas: agendas, audience: dashboardAudience, partnerName: partner.map { partnerNames[$0] ?? $0 },
-            indicators: panels.compactMap { $0 }, completeness: grid)
+            indicators: panels.compactMap { $0 }, completeness: try await grid)
     }
 
     /// One indicator's panel, for a chart at its own URL.
@@ -122,5 +126,12 @@ enum DashboardSource {
         }
         let reports = try periods.map { (period: $0, report: try Reports.completeness(connection, agenda: agenda, period: $0)) }
         return CompletenessGrid(reports: reports, partnerNames: names, graceDays: graceDays, today: today)
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }
