@@ -1,4 +1,4 @@
-import BackboneAPI
+@testable import BackboneAPI
 import Foundation
 import TestSupport
 import Testing
@@ -164,6 +164,23 @@ struct DashboardTests {
         #expect(!page.text.contains("id=\"completeness\""))
         #expect(page.text.contains("class=\"bar suppressed\" data-neighborhood=\"northside\""))
         try await app.stop()
+    }
+
+    @Test func aSessionEndsWhenIdleOrTooOldAndTheStoreStaysBounded() async throws {
+        let idle = DashboardSessions(lifetime: .seconds(3600), idle: .milliseconds(150))
+        let id = idle.create(secret: "bbk_x")
+        #expect(idle.secret(for: id) == "bbk_x")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(idle.secret(for: id) == nil)
+        let old = DashboardSessions(lifetime: .milliseconds(150), idle: .seconds(3600))
+        let other = old.create(secret: "bbk_y")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(old.secret(for: other) == nil)
+        let small = DashboardSessions(capacity: 3)
+        let ids = (0..<5).map { small.create(secret: "bbk_\($0)") }
+        #expect(small.count == 3)
+        #expect(small.secret(for: ids[4]) == "bbk_4")
+        #expect(Set(ids).count == 5 && ids.allSatisfy { $0.count >= 43 })
     }
 
     @Test func eachChartIsItsOwnSVG() async throws {
