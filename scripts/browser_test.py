@@ -230,6 +230,8 @@ def main(base, coordinator_key, artifacts):
               "the grid tells reported from late")
         browser.screenshot(os.path.join(artifacts, "dashboard-coordinator.png"))
         browser.screenshot(os.path.join(artifacts, "dashboard-coordinator-first-screen.png"), full_page=False)
+        browser.evaluate("document.getElementById('completeness').scrollIntoView()")
+        browser.screenshot(os.path.join(artifacts, "dashboard-completeness.png"), full_page=False)
         print(f"  (sign-in and first page load in the browser: {load_seconds:.2f} s)")
 
         # Print: no navigation, one indicator per block.
