@@ -5,7 +5,7 @@ import Testing
 
 /// The dashboard as a browser uses it: sign in through the form, get a session cookie,
 /// read pages and charts with it, sign out; a revoked key ends its sessions at once.
-@Suite("Dashboard")
+@Suite("Dashboard", .serialized)
 struct DashboardTests {
     /// Two partners report `esl_learners` for two neighborhoods over three months.
     static func seeded() async throws -> TestApp {
