@@ -31,7 +31,7 @@ struct DashboardRoutes {
         let routes = self
 
         router.get("/dashboard/sign-in", offers: [Self.html]) { request in
-            if await routes.identify(request) != nil { return Self.redirect(to: "/dashboard") }
+            if try await routes.identify(request) != nil { return Self.redirect(to: "/dashboard") }
             return Self.page(SignInPage.html())
         }
 
@@ -65,7 +65,7 @@ struct DashboardRoutes {
         }
 
         router.get("/dashboard", query: ["agenda"], offers: [Self.html]) { request in
-            guard let caller = await routes.identify(request) else {
+            guard let caller = try await routes.identify(request) else {
                 guard Self.sessionID(request) != nil else { return Self.redirect(to: "/dashboard/sign-in") }
                 // A session whose key was revoked, or that expired: it is over.
                 var response = Self.page(SignInPage.html(message: "Your session has ended. Sign in again.", isError: true), status: .unauthorized)
@@ -93,7 +93,7 @@ struct DashboardRoutes {
 
         for chart in ["trend", "neighborhoods"] {
             router.get("/dashboard/charts/{code}/\(chart).svg", offers: [Self.svg]) { request in
-                guard let caller = await routes.identify(request) else {
+                guard let caller = try await routes.identify(request) else {
                     throw Authenticator.unauthorized("Sign in at /dashboard/sign-in, or send Authorization: Bearer <secret>.")
                 }
                 let audience = caller.audience(routes.suppression)
@@ -110,13 +110,18 @@ struct DashboardRoutes {
     }
 
     /// The caller behind the session cookie (or a bearer key, for scripts fetching charts);
-    /// `nil` without one, or once the key is revoked (which also ends the session).
-    func identify(_ request: HTTPRequest) async -> Caller? {
+    /// `nil` without one, or once the key is revoked (which also ends the session). An
+    /// unreachable database is thrown (a 503), not taken for a missing key.
+    func identify(_ request: HTTPRequest) async throws -> Caller? {
         if request.headers.first(name: "authorization") != nil {
-            return try? await authenticator.caller(of: request)
+            do {
+                return try await authenticator.caller(of: request)
+            } catch let problem as Problem where problem.status == .unauthorized {
+                return nil
+            }
         }
         guard let id = Self.sessionID(request), let secret = sessions.secret(for: id) else { return nil }
-        guard let caller = try? await authenticator.caller(secret: secret) else {
+        guard let caller = try await authenticator.caller(secret: secret) else {
             sessions.end(id)
             return nil
         }
