@@ -3,10 +3,15 @@ FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Package.swift ./
+COPY Package.swift schema.sql openapi.yaml ./
+COPY migrations ./migrations
+COPY scripts/embed-files.sh ./scripts/
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --product backbone --static-swift-stdlib \
+# schema.sql, the migrations and openapi.yaml are compiled into the binary: it needs no
+# file beside it.
+RUN scripts/embed-files.sh \
+    && swift build -c release --product backbone --static-swift-stdlib \
     && cp "$(swift build -c release --show-bin-path)/backbone" /usr/local/bin/backbone
 
 FROM debian:bookworm-slim
@@ -15,8 +20,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certi
     && useradd --system --uid 1001 --home-dir /app backbone
 WORKDIR /app
 COPY --from=build /usr/local/bin/backbone /app/backbone
-COPY schema.sql openapi.yaml /app/
-ENV BACKBONE_HOME=/app HOST=0.0.0.0 PORT=8080
+ENV HOST=0.0.0.0 PORT=8080
 USER backbone
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD curl -fsS http://127.0.0.1:8080/readyz || exit 1

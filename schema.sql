@@ -1,26 +1,17 @@
--- Backbone's database, defined once. Every statement is idempotent, so applying the
--- file again is harmless; `backbone migrate` applies it inside one transaction and the
--- last statement records the version (Schema.requiredVersion in Swift must match).
+-- Backbone's database as it is today, defined once. `backbone migrate` applies this file
+-- to an empty database, in one transaction, and records the latest version
+-- (Schema.requiredVersion); a database at an earlier version is upgraded instead by the
+-- files in migrations/, in order. A change here comes with a migration that makes the
+-- same change to an existing database (a test compares the two).
 
-CREATE TABLE IF NOT EXISTS schema_migrations (
+CREATE TABLE schema_migrations (
     version     integer PRIMARY KEY,
     applied_at  timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE IF NOT EXISTS api_keys (
-    id           text PRIMARY KEY,
-    role         text NOT NULL CONSTRAINT api_keys_role_check CHECK (role IN ('coordinator', 'partner', 'viewer')),
-    partner_id   text,
-    name         text,
-    secret_hash  bytea NOT NULL CONSTRAINT api_keys_secret_hash_key UNIQUE,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    revoked_at   timestamptz,
-    CONSTRAINT api_keys_partner_role_check CHECK ((role = 'partner') = (partner_id IS NOT NULL))
-);
-
 -- The common agenda registry (coordinator writes, every key reads).
 
-CREATE TABLE IF NOT EXISTS agendas (
+CREATE TABLE agendas (
     id          text PRIMARY KEY CONSTRAINT agendas_id_slug CHECK (id ~ '^[a-z0-9][a-z0-9_-]{0,63}$'),
     name        text NOT NULL,
     vision      text,
@@ -32,7 +23,7 @@ CREATE TABLE IF NOT EXISTS agendas (
     CONSTRAINT agendas_dates_check CHECK (ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on)
 );
 
-CREATE TABLE IF NOT EXISTS indicators (
+CREATE TABLE indicators (
     code             text PRIMARY KEY CONSTRAINT indicators_code_slug CHECK (code ~ '^[a-z0-9][a-z0-9_-]{0,63}$'),
     agenda_id        text NOT NULL CONSTRAINT indicators_agenda_fkey REFERENCES agendas (id),
     name             text NOT NULL,
@@ -60,9 +51,9 @@ CREATE TABLE IF NOT EXISTS indicators (
     CONSTRAINT indicators_baseline_check CHECK ((baseline_period IS NULL) = (baseline_value IS NULL)),
     CONSTRAINT indicators_target_check CHECK ((target_period IS NULL) = (target_value IS NULL))
 );
-CREATE INDEX IF NOT EXISTS indicators_agenda_idx ON indicators (agenda_id, code);
+CREATE INDEX indicators_agenda_idx ON indicators (agenda_id, code);
 
-CREATE TABLE IF NOT EXISTS partners (
+CREATE TABLE partners (
     id             text PRIMARY KEY CONSTRAINT partners_id_slug CHECK (id ~ '^[a-z0-9][a-z0-9_-]{0,63}$'),
     name           text NOT NULL,
     kind           text NOT NULL CONSTRAINT partners_kind_check CHECK (kind IN
@@ -74,13 +65,13 @@ CREATE TABLE IF NOT EXISTS partners (
     contact_email  text,
     active         boolean NOT NULL DEFAULT true,
     created_at     timestamptz NOT NULL DEFAULT now(),
-    updated_at     timestamptz NOT NULL DEFAULT now()
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    -- A small number per partner: rollups list the partners behind a cell by number.
+    number         integer GENERATED ALWAYS AS IDENTITY
 );
--- A small number per partner: rollups list the partners behind a cell by number.
-ALTER TABLE partners ADD COLUMN IF NOT EXISTS number integer GENERATED ALWAYS AS IDENTITY;
-CREATE UNIQUE INDEX IF NOT EXISTS partners_number_key ON partners (number);
+CREATE UNIQUE INDEX partners_number_key ON partners (number);
 
-CREATE TABLE IF NOT EXISTS neighborhoods (
+CREATE TABLE neighborhoods (
     code         text PRIMARY KEY CONSTRAINT neighborhoods_code_slug CHECK (code ~ '^[a-z0-9][a-z0-9_-]{0,63}$'),
     name         text NOT NULL,
     parent_code  text CONSTRAINT neighborhoods_parent_fkey REFERENCES neighborhoods (code),
@@ -90,35 +81,43 @@ CREATE TABLE IF NOT EXISTS neighborhoods (
     updated_at   timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT neighborhoods_not_own_parent CHECK (parent_code <> code)
 );
-CREATE INDEX IF NOT EXISTS neighborhoods_parent_idx ON neighborhoods (parent_code);
+CREATE INDEX neighborhoods_parent_idx ON neighborhoods (parent_code);
 
 -- Which partner reports which indicator (for which neighborhood; NULL = any).
-CREATE TABLE IF NOT EXISTS commitments (
+CREATE TABLE commitments (
     id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     partner_id         text NOT NULL CONSTRAINT commitments_partner_fkey REFERENCES partners (id),
     indicator_code     text NOT NULL CONSTRAINT commitments_indicator_fkey REFERENCES indicators (code),
     neighborhood_code  text CONSTRAINT commitments_neighborhood_fkey REFERENCES neighborhoods (code),
     created_at         timestamptz NOT NULL DEFAULT now()
 );
-CREATE UNIQUE INDEX IF NOT EXISTS commitments_unique
+CREATE UNIQUE INDEX commitments_unique
     ON commitments (partner_id, indicator_code, coalesce(neighborhood_code, ''));
 
-DO $$ BEGIN
-    ALTER TABLE api_keys ADD CONSTRAINT api_keys_partner_fkey FOREIGN KEY (partner_id) REFERENCES partners (id);
-EXCEPTION WHEN duplicate_object THEN NULL;
-END $$;
+-- API keys: only a hash of the secret is stored; a partner key is bound to its partner.
+CREATE TABLE api_keys (
+    id           text PRIMARY KEY,
+    role         text NOT NULL CONSTRAINT api_keys_role_check CHECK (role IN ('coordinator', 'partner', 'viewer')),
+    partner_id   text CONSTRAINT api_keys_partner_fkey REFERENCES partners (id),
+    name         text,
+    secret_hash  bytea NOT NULL CONSTRAINT api_keys_secret_hash_key UNIQUE,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    revoked_at   timestamptz,
+    CONSTRAINT api_keys_partner_role_check CHECK ((role = 'partner') = (partner_id IS NOT NULL))
+);
 
 -- Measurements: one row per natural key; every change is kept in measurement_history.
 
-CREATE TABLE IF NOT EXISTS measurements (
+CREATE TABLE measurements (
     id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    -- References to partners, indicators and neighborhoods: see measurement_references below.
+    -- References to partners, indicators and neighborhoods: see measurement references below.
     partner_id         text NOT NULL,
     indicator_code     text NOT NULL,
     neighborhood_code  text NOT NULL,
     period             text NOT NULL,
     period_start       date NOT NULL,
-    -- Dimension values in canonical form (name=value pairs sorted by name, joined by '|'), '' for none.
+    -- The dimension values as a JSON object with its members sorted by name and no spaces
+    -- ('{"age_group":"25-44","sex":"f"}'), '' for none: equal values give equal keys.
     dimension_key      text NOT NULL DEFAULT '',
     dimensions         jsonb NOT NULL DEFAULT '{}',
     value              double precision,
@@ -129,25 +128,23 @@ CREATE TABLE IF NOT EXISTS measurements (
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now(),
     updated_by         text NOT NULL,
+    -- Who created the measurement, and in which batch: its 'created' history entry is read
+    -- from these, which spares every new row a second insert (it is stored in
+    -- measurement_history only once the measurement is retracted). NULL for measurements
+    -- whose 'created' entry is stored (those written by releases before version 5).
+    created_by         text,
+    created_batch_id   uuid,
     CONSTRAINT measurements_natural_key
         UNIQUE (indicator_code, partner_id, neighborhood_code, period, dimension_key),
     CONSTRAINT measurements_value_shape CHECK (
         (value IS NOT NULL AND numerator IS NULL AND denominator IS NULL)
         OR (value IS NULL AND numerator IS NOT NULL AND denominator IS NOT NULL))
 );
--- Who created a measurement, and in which batch: its 'created' history entry is read from
--- these (stored in measurement_history only once the measurement is retracted), which
--- spares every new row a second insert. NULL for rows created before version 5, whose
--- 'created' entries are stored.
-ALTER TABLE measurements ADD COLUMN IF NOT EXISTS created_by text;
-ALTER TABLE measurements ADD COLUMN IF NOT EXISTS created_batch_id uuid;
-CREATE INDEX IF NOT EXISTS measurements_partner_idx ON measurements (partner_id, id);
+CREATE INDEX measurements_partner_idx ON measurements (partner_id, id);
 -- Serves period-range reads and the rollup refresh of one (indicator, period, neighborhood, dimensions) cell.
-DROP INDEX IF EXISTS measurements_indicator_period_idx;
-CREATE INDEX IF NOT EXISTS measurements_cell_idx
-    ON measurements (indicator_code, period_start, neighborhood_code, dimension_key);
+CREATE INDEX measurements_cell_idx ON measurements (indicator_code, period_start, neighborhood_code, dimension_key);
 
-CREATE TABLE IF NOT EXISTS measurement_history (
+CREATE TABLE measurement_history (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     measurement_id  bigint NOT NULL,
     partner_id      text NOT NULL,
@@ -159,10 +156,10 @@ CREATE TABLE IF NOT EXISTS measurement_history (
     old_value       jsonb,
     new_value       jsonb
 );
-CREATE INDEX IF NOT EXISTS measurement_history_measurement_idx ON measurement_history (measurement_id, id);
+CREATE INDEX measurement_history_measurement_idx ON measurement_history (measurement_id, id);
 
 -- A closed period: partners' writes into it are refused; the coordinator may still correct.
-CREATE TABLE IF NOT EXISTS period_locks (
+CREATE TABLE period_locks (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     agenda_id       text CONSTRAINT period_locks_agenda_fkey REFERENCES agendas (id),
     indicator_code  text CONSTRAINT period_locks_indicator_fkey REFERENCES indicators (code),
@@ -176,7 +173,7 @@ CREATE TABLE IF NOT EXISTS period_locks (
 );
 
 -- Responses to requests sent with an Idempotency-Key, replayed on retries.
-CREATE TABLE IF NOT EXISTS idempotency_keys (
+CREATE TABLE idempotency_keys (
     api_key_id     text NOT NULL,
     key            text NOT NULL,
     request_hash   bytea NOT NULL,
@@ -193,13 +190,10 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 -- referenced registry row takes that lock exclusively, so it waits for uploads in
 -- flight and then sees their rows; and a measurement's own references never change.
 -- (Lock key 0x6261636B72656673, "backrefs"; outside the int4 range hashtext() keys use.)
-ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_partner_fkey;
-ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_indicator_fkey;
-ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_neighborhood_fkey;
 
 -- A measurement's references never change, nor does its creation record (its 'created'
 -- history entry is read from it).
-CREATE OR REPLACE FUNCTION refuse_measurement_identity_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION refuse_measurement_identity_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (NEW.partner_id, NEW.indicator_code, NEW.neighborhood_code) IS DISTINCT FROM
        (OLD.partner_id, OLD.indicator_code, OLD.neighborhood_code) THEN
@@ -213,15 +207,13 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
-DROP TRIGGER IF EXISTS measurements_references_fixed ON measurements;
-DROP FUNCTION IF EXISTS refuse_measurement_reference_change();
-DROP TRIGGER IF EXISTS measurements_identity_fixed ON measurements;
 CREATE TRIGGER measurements_identity_fixed
     BEFORE UPDATE OF partner_id, indicator_code, neighborhood_code, created_at, created_by, created_batch_id
     ON measurements FOR EACH ROW EXECUTE FUNCTION refuse_measurement_identity_change();
 
+-- A partner, indicator or neighborhood that has measurements cannot be deleted or re-keyed.
 -- TG_ARGV: the key column of the registry table and the measurements column naming it.
-CREATE OR REPLACE FUNCTION refuse_removing_referenced_registry_row() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION refuse_removing_referenced_registry_row() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     old_key text := to_jsonb(OLD) ->> TG_ARGV[0];
     referenced boolean;
@@ -237,32 +229,17 @@ BEGIN
     END IF;
     RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
 END $$;
-DO $$
-DECLARE
-    reference text[];
-BEGIN
-    FOREACH reference SLICE 1 IN ARRAY ARRAY[['partners', 'id', 'partner_id'], ['indicators', 'code', 'indicator_code'],
-                                             ['neighborhoods', 'code', 'neighborhood_code']] LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', reference[1] || '_referenced', reference[1]);
-        EXECUTE format('CREATE TRIGGER %I BEFORE DELETE OR UPDATE OF %I ON %I FOR EACH ROW '
-                       'EXECUTE FUNCTION refuse_removing_referenced_registry_row(%L, %L)',
-                       reference[1] || '_referenced', reference[2], reference[1], reference[2], reference[3]);
-    END LOOP;
-END $$;
+CREATE TRIGGER partners_referenced BEFORE DELETE OR UPDATE OF id ON partners
+    FOR EACH ROW EXECUTE FUNCTION refuse_removing_referenced_registry_row('id', 'partner_id');
+CREATE TRIGGER indicators_referenced BEFORE DELETE OR UPDATE OF code ON indicators
+    FOR EACH ROW EXECUTE FUNCTION refuse_removing_referenced_registry_row('code', 'indicator_code');
+CREATE TRIGGER neighborhoods_referenced BEFORE DELETE OR UPDATE OF code ON neighborhoods
+    FOR EACH ROW EXECUTE FUNCTION refuse_removing_referenced_registry_row('code', 'neighborhood_code');
 
 -- Rollups: per indicator, period, neighborhood and dimension values, the aggregates
 -- reports combine, kept current by triggers in the transaction that changes a
 -- measurement. A report over two years reads these instead of every measurement.
--- "Underlying value" is the value, or numerator / denominator (x 100 for percent).
--- Before version 5 rollups listed partner ids; they are derived, so they are rebuilt.
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
-                   AND table_name = 'measurement_rollups' AND column_name = 'partner_list')
-       AND to_regclass('measurement_rollups') IS NOT NULL THEN
-        DROP TABLE measurement_rollups;
-    END IF;
-END $$;
-CREATE TABLE IF NOT EXISTS measurement_rollups (
+CREATE TABLE measurement_rollups (
     indicator_code     text NOT NULL,
     period_start       date NOT NULL,
     period             text NOT NULL,
@@ -276,22 +253,40 @@ CREATE TABLE IF NOT EXISTS measurement_rollups (
     -- element but copies text whole (the 3,888 cells of a 24-month report on 10M rows:
     -- 12 ms as integer[], 3.5 ms as text).
     partner_list       text NOT NULL,
+    -- sum, min and max of the underlying values: each measurement's value, or its
+    -- numerator / denominator (x 100 for percent); the terms of ratios are summed too.
     sum_value          double precision NOT NULL,
     sum_numerator      double precision NOT NULL,
     sum_denominator    double precision NOT NULL,
     min_value          double precision NOT NULL,
     max_value          double precision NOT NULL,
     PRIMARY KEY (indicator_code, period_start, neighborhood_code, dimension_key)
-);
+)
 -- Room on each page lets most cell updates stay on their page without a new index entry.
-ALTER TABLE measurement_rollups SET (fillfactor = 70);
+WITH (fillfactor = 70);
+
+-- The rollup aggregate, the one place it is written: the cells of the given measurements.
+-- The insert trigger adds the cells of the inserted rows to the stored ones; the update
+-- and delete trigger replaces the cells it touched by the cells of what remains in them.
+-- (SQL, stable, not strict: the planner inlines it into the statement that calls it.)
+CREATE FUNCTION rollup_cells(rows measurements[]) RETURNS SETOF measurement_rollups LANGUAGE sql STABLE AS $$
+    SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
+           (array_agg(m.dimensions))[1], count(*)::integer, string_agg(DISTINCT p.number::text, ','),
+           sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
+    FROM unnest(rows) m JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
+    CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
+                               * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
+    GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key
+$$;
 
 -- Inserted measurements are added to their rollup cells; concurrent writers serialize
 -- only on the cells they share (row locks taken in key order), and each addition reads
--- the latest committed cell, so none is lost.
-CREATE OR REPLACE FUNCTION add_inserted_measurements_to_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
+-- the latest committed cell, so none is lost. The same statement-level trigger checks
+-- the new rows' references (see measurement references above).
+CREATE FUNCTION add_inserted_measurements_to_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    inserted measurements[];
 BEGIN
-    -- The references (see measurement_references above).
     PERFORM pg_advisory_xact_lock_shared(x'6261636B72656673'::bigint);
     IF EXISTS (SELECT FROM changed_new m LEFT JOIN partners p ON p.id = m.partner_id
                LEFT JOIN indicators i ON i.code = m.indicator_code LEFT JOIN neighborhoods n ON n.code = m.neighborhood_code
@@ -299,15 +294,11 @@ BEGIN
         RAISE EXCEPTION 'a measurement names a partner, indicator or neighborhood that does not exist'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'measurement_references';
     END IF;
+    -- A variable, not a subquery, as the argument: it lets the planner inline rollup_cells.
+    inserted := ARRAY(SELECT m::measurements FROM changed_new m);
     INSERT INTO measurement_rollups AS r
-    SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
-           (array_agg(m.dimensions))[1], count(*), string_agg(DISTINCT p.number::text, ','),
-           sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
-    FROM changed_new m JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
-    CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
-                               * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
-    GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key
-    ORDER BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key
+    SELECT * FROM rollup_cells(inserted)
+    ORDER BY indicator_code, period_start, neighborhood_code, dimension_key
     ON CONFLICT (indicator_code, period_start, neighborhood_code, dimension_key) DO UPDATE SET
         measurements = r.measurements + EXCLUDED.measurements,
         -- Usually one new partner (a batch is mostly one partner's): appended unless listed.
@@ -326,78 +317,48 @@ END $$;
 
 -- Updated and deleted measurements can lower a minimum or drop a partner, so their
 -- cells are recomputed from the measurements, after locking the cells in key order
--- (the recompute then sees every committed change to them).
-CREATE OR REPLACE FUNCTION recompute_changed_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
+-- (the recompute, a later statement, then sees every committed change to them).
+CREATE FUNCTION recompute_changed_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    remaining measurements[];
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS rollup_cells (
-        indicator_code text, period_start date, neighborhood_code text, dimension_key text
-    ) ON COMMIT DELETE ROWS;
-    DELETE FROM rollup_cells;
-    INSERT INTO rollup_cells SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old;
-    PERFORM 1 FROM measurement_rollups r JOIN rollup_cells c USING (indicator_code, period_start, neighborhood_code, dimension_key)
+    PERFORM FROM (SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old) c
+    JOIN measurement_rollups r USING (indicator_code, period_start, neighborhood_code, dimension_key)
     ORDER BY r.indicator_code, r.period_start, r.neighborhood_code, r.dimension_key FOR UPDATE OF r;
-    DELETE FROM measurement_rollups r USING rollup_cells c
-    WHERE r.indicator_code = c.indicator_code AND r.period_start = c.period_start
-      AND r.neighborhood_code = c.neighborhood_code AND r.dimension_key = c.dimension_key;
-    INSERT INTO measurement_rollups
-    SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
-           (array_agg(m.dimensions))[1], count(*), string_agg(DISTINCT p.number::text, ','),
-           sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
-    FROM rollup_cells c
-    JOIN measurements m ON m.indicator_code = c.indicator_code AND m.period_start = c.period_start
-         AND m.neighborhood_code = c.neighborhood_code AND m.dimension_key = c.dimension_key
-    JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
-    CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
-                               * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
-    GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key;
+    DELETE FROM measurement_rollups r
+    USING (SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old) c
+    WHERE (r.indicator_code, r.period_start, r.neighborhood_code, r.dimension_key)
+          = (c.indicator_code, c.period_start, c.neighborhood_code, c.dimension_key);
+    remaining := ARRAY(
+        SELECT m FROM (SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old) c
+        JOIN measurements m USING (indicator_code, period_start, neighborhood_code, dimension_key));
+    INSERT INTO measurement_rollups SELECT * FROM rollup_cells(remaining);
     RETURN NULL;
 END $$;
 
-DROP FUNCTION IF EXISTS refresh_measurement_rollups() CASCADE;
-DROP TRIGGER IF EXISTS measurements_rollup_insert ON measurements;
 CREATE TRIGGER measurements_rollup_insert AFTER INSERT ON measurements
     REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION add_inserted_measurements_to_rollups();
-DROP TRIGGER IF EXISTS measurements_rollup_update ON measurements;
 CREATE TRIGGER measurements_rollup_update AFTER UPDATE ON measurements
     REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION recompute_changed_rollups();
-DROP TRIGGER IF EXISTS measurements_rollup_delete ON measurements;
 CREATE TRIGGER measurements_rollup_delete AFTER DELETE ON measurements
     REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION recompute_changed_rollups();
 
--- Databases that had measurements before rollups existed get them once.
-INSERT INTO measurement_rollups
-SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
-       (array_agg(m.dimensions))[1], count(*), string_agg(DISTINCT p.number::text, ','),
-       sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
-FROM measurements m JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
-CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
-                           * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
-WHERE NOT EXISTS (SELECT 1 FROM measurement_rollups)
-GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key;
-
-INSERT INTO schema_migrations (version) VALUES (1) ON CONFLICT DO NOTHING;
-INSERT INTO schema_migrations (version) VALUES (2) ON CONFLICT DO NOTHING;
 -- Servers cache API keys and registry records; these notifications tell every server
 -- process to drop its cache when a key or a registry row changes.
-CREATE OR REPLACE FUNCTION notify_backbone_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION notify_backbone_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_notify(TG_ARGV[0], TG_TABLE_NAME);
     RETURN NULL;
 END $$;
-
-DROP TRIGGER IF EXISTS api_keys_changed ON api_keys;
 CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys
     FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_keys');
-DO $$
-DECLARE registry text;
-BEGIN
-    FOREACH registry IN ARRAY ARRAY['agendas', 'indicators', 'partners', 'neighborhoods', 'commitments'] LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', registry || '_changed', registry);
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I FOR EACH STATEMENT '
-                       'EXECUTE FUNCTION notify_backbone_change(''backbone_registry'')', registry || '_changed', registry);
-    END LOOP;
-END $$;
-
-INSERT INTO schema_migrations (version) VALUES (3) ON CONFLICT DO NOTHING;
-INSERT INTO schema_migrations (version) VALUES (4) ON CONFLICT DO NOTHING;
-INSERT INTO schema_migrations (version) VALUES (5) ON CONFLICT DO NOTHING;
+CREATE TRIGGER agendas_changed AFTER INSERT OR UPDATE OR DELETE ON agendas
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');
+CREATE TRIGGER indicators_changed AFTER INSERT OR UPDATE OR DELETE ON indicators
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');
+CREATE TRIGGER partners_changed AFTER INSERT OR UPDATE OR DELETE ON partners
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');
+CREATE TRIGGER neighborhoods_changed AFTER INSERT OR UPDATE OR DELETE ON neighborhoods
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');
+CREATE TRIGGER commitments_changed AFTER INSERT OR UPDATE OR DELETE ON commitments
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');

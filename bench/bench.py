@@ -353,9 +353,35 @@ def run(args, deployment, size, key, port, server):
                              "SELECT m.indicator_code, m.period, sum(m.value), sum(m.numerator) / nullif(sum(m.denominator), 0), "
                              "count(*) FROM measurements m JOIN indicators i ON i.code = m.indicator_code "
                              "WHERE i.agenda_id = 'literacy' GROUP BY 1, 2;", sql_runs)
+    # A stock (aggregation `last`, ind05): by month, and each series' latest over the 24 months.
+    stock_path = f"/v1/reports/indicators/ind05?by=neighborhood,period&from={MONTHS[0]}&to={MONTHS[-1]}"
+    stock = time_http(client, stock_path, http_runs)
+    raw_stock = time_sql(args.psql, args.socket,
+                         f"SELECT neighborhood_code, period, sum(value), count(*), count(DISTINCT partner_id) FROM measurements "
+                         f"WHERE indicator_code = 'ind05' AND period_start >= '{MONTHS[0]}-01' AND period_start < '2026-11-01' "
+                         f"GROUP BY 1, 2;", sql_runs)
+    latest_path = f"/v1/reports/indicators/ind05?by=neighborhood&from={MONTHS[0]}&to={MONTHS[-1]}"
+    latest = time_http(client, latest_path, http_runs)
+    raw_latest = time_sql(args.psql, args.socket,
+                          f"SELECT neighborhood_code, sum(value), count(*) FROM (SELECT DISTINCT ON (partner_id, neighborhood_code, "
+                          f"dimension_key) neighborhood_code, value FROM measurements WHERE indicator_code = 'ind05' AND period_start "
+                          f">= '{MONTHS[0]}-01' AND period_start < '2026-11-01' ORDER BY partner_id, neighborhood_code, dimension_key, "
+                          f"period_start DESC) latest GROUP BY 1;", sql_runs)
     if profiler:
         profiler.send_signal(2)
         profiler.wait()
+
+    # What a viewer key sees: the same report protected (fewer samples: it reads each row).
+    viewer_key = json.loads(client.request("POST", "/v1/keys", json.dumps({"role": "viewer"}).encode()))["secret"]
+    viewer = Client(port, viewer_key)
+    viewer_report = time_http(viewer, report_path, 50)
+    withheld = {}
+    for name, path in [("by_neighborhood_period_24_months", report_path),
+                       ("by_neighborhood_one_month", f"/v1/reports/indicators/ind00?by=neighborhood&period={MONTHS[-1]}"),
+                       ("by_district_one_month", f"/v1/reports/indicators/ind00?by=neighborhood&level=1&period={MONTHS[-1]}"),
+                       ("by_age_group_one_month", f"/v1/reports/indicators/ind00?by=dimension:age_group&period={MONTHS[-1]}")]:
+        rows = json.loads(viewer.request("GET", path))["rows"]
+        withheld[name] = {"rows": len(rows), "withheld": sum(1 for row in rows if row["suppressed"])}
     results["reports"] = {
         "by_neighborhood_24_months": {"http_p50_ms": round(report[0], 2), "http_p99_ms": round(report[1], 2),
                                       "raw_sql_p50_ms": round(raw_report[0], 2), "raw_sql_p99_ms": round(raw_report[1], 2),
@@ -363,6 +389,14 @@ def run(args, deployment, size, key, port, server):
         "scorecard": {"http_p50_ms": round(scorecard[0], 2), "http_p99_ms": round(scorecard[1], 2),
                       "raw_sql_p50_ms": round(raw_scorecard[0], 2), "raw_sql_p99_ms": round(raw_scorecard[1], 2),
                       "ratio_p50": round(scorecard[0] / raw_scorecard[0], 3)},
+        "stock_by_neighborhood_period_24_months": {
+            "http_p50_ms": round(stock[0], 2), "http_p99_ms": round(stock[1], 2), "raw_sql_p50_ms": round(raw_stock[0], 2),
+            "raw_sql_p99_ms": round(raw_stock[1], 2), "ratio_p50": round(stock[0] / raw_stock[0], 3)},
+        "stock_latest_by_neighborhood_24_months": {
+            "http_p50_ms": round(latest[0], 2), "http_p99_ms": round(latest[1], 2), "raw_sql_p50_ms": round(raw_latest[0], 2),
+            "raw_sql_p99_ms": round(raw_latest[1], 2), "ratio_p50": round(latest[0] / raw_latest[0], 3)},
+        "viewer_by_neighborhood_24_months": {"http_p50_ms": round(viewer_report[0], 2), "http_p99_ms": round(viewer_report[1], 2)},
+        "viewer_withheld_cells": withheld,
     }
 
     # Reads: a registry read against /healthz on the same server, 64 connections.
@@ -392,6 +426,11 @@ def print_table(r, path):
         f"{'24-month by-neighborhood report p99':44} {rep['by_neighborhood_24_months']['http_p99_ms']:>11} ms {rep['by_neighborhood_24_months']['raw_sql_p99_ms']:>11} ms",
         f"{'scorecard p50':44} {rep['scorecard']['http_p50_ms']:>11} ms {rep['scorecard']['raw_sql_p50_ms']:>11} ms {rep['scorecard']['ratio_p50']:>8}",
         f"{'scorecard p99':44} {rep['scorecard']['http_p99_ms']:>11} ms {rep['scorecard']['raw_sql_p99_ms']:>11} ms",
+        *[f"{label:44} {rep[name]['http_p50_ms']:>8} / {rep[name]['http_p99_ms']} ms {rep[name]['raw_sql_p50_ms']:>8} / {rep[name]['raw_sql_p99_ms']} ms {rep[name]['ratio_p50']:>8}"
+          for label, name in [("stock by neighborhood, month p50 / p99", "stock_by_neighborhood_period_24_months"),
+                              ("stock latest over 24 months p50 / p99", "stock_latest_by_neighborhood_24_months")]],
+        f"{'viewer: the 24-month report p50 / p99':44} {rep['viewer_by_neighborhood_24_months']['http_p50_ms']:>8} / {rep['viewer_by_neighborhood_24_months']['http_p99_ms']} ms",
+        "viewer: withheld rows " + ", ".join(f"{name} {cell['withheld']}/{cell['rows']}" for name, cell in rep["viewer_withheld_cells"].items()),
         f"{'GET /v1/indicators/{code} vs /healthz':44} {rd['indicator_rps']:>10,} r/s {rd['healthz_rps']:>10,} r/s {rd['ratio']:>8}",
         f"{'peak RSS during ingest':44} {m['peak_rss_mib']:>11} MiB   (after rounds: {m['rss_after_rounds_mib']})",
         f"JSON ingest CPU: server {i['cpu_seconds_json']['server']} s, PostgreSQL {i['cpu_seconds_json']['postgres']} s, "

@@ -13,6 +13,7 @@ if ! command -v wrk >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 
+scripts/embed-files.sh
 swift build -c release --product backbone
 backbone="$(swift build -c release --show-bin-path)/backbone"
 

@@ -2,15 +2,17 @@
 # Runs every test: installs missing system packages, starts a throwaway PostgreSQL
 # (as the postgres user when run as root), validates openapi.yaml, runs `swift test`
 # against that database, then against a live server the dashboard's browser test
-# (headless Chromium; screenshots in ci-artifacts/) and schemathesis, and removes the
-# database even when a step fails.
+# (headless Chromium; screenshots in ci-artifacts/), schemathesis and the privacy auditor,
+# this README's curl walkthrough against another (Tests/readme/walkthrough.py), then the fault tests
+# (Tests/faults/faults.py, with a PostgreSQL of their own; FAULTS_SOAK_SECONDS sets the
+# soak's length, default 30), and removes the database even when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 backbone_install_packages
 
 source scripts/throwaway-postgres.sh
-throwaway_postgres_start test fsync=off
+throwaway_postgres_start test fsync=off max_connections=400  # the suites run in parallel, each server with its pool
 workdir=$PG_SOCKET_DIR
 pg_psql -q -c "CREATE DATABASE backbone_test" postgres
 export BACKBONE_TEST_DATABASE_URL="host=$workdir dbname=backbone_test user=postgres"
@@ -20,6 +22,8 @@ export BACKBONE_TEST_ADMIN_URL="host=$workdir dbname=postgres user=postgres"
 python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q 'openapi-spec-validator>=0.7'
 python3 -m openapi_spec_validator openapi.yaml
 
+# schema.sql, the migrations and openapi.yaml are compiled into the binary.
+scripts/embed-files.sh
 swift build --build-tests
 set +e
 swift test --skip-build "$@" 2>&1 | tee "$workdir/swift-test.log"
@@ -65,14 +69,58 @@ schemathesis run openapi.yaml --url "http://127.0.0.1:$port" --checks all \
   -H "Authorization: Bearer $coordinator_key" \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed 1 | tee "$workdir/schemathesis.log"
 contract_status=${PIPESTATUS[0]}
+# The privacy auditor: random deployments attacked with every aggregate a viewer or a
+# partner key can read, bounded by linear programs (scipy); fails on any leak.
+# Its own coordinator key: schemathesis may have revoked the first one.
+privacy_key=$("$backbone" keys create --role coordinator --name "privacy auditor" 2>/dev/null)
+Tests/privacy/run.sh "http://127.0.0.1:$port" "$privacy_key" | tee "$workdir/privacy.log"
+privacy_status=${PIPESTATUS[0]}
 set -e
 kill -TERM "$server_pid"
 wait "$server_pid" || { echo "backbone serve did not stop cleanly:"; cat "$workdir/serve.log"; exit 1; }
+
+# The README's curl walkthrough, unedited, against a server of its own on a fresh database.
+pg_psql -q -c "CREATE DATABASE backbone_readme" postgres
+export DATABASE_URL="host=$workdir dbname=backbone_readme user=postgres"
+"$backbone" migrate >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+LOG_LEVEL=warning "$backbone" serve --port "$port" > "$workdir/readme-serve.log" 2>&1 &
+server_pid=$!
+python3 - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=2)
+        break
+    except Exception:
+        time.sleep(0.2)
+PY
+set +e
+python3 Tests/readme/walkthrough.py README.md "$port" "$backbone"
+readme_status=$?
+set -e
+kill -TERM "$server_pid"
+wait "$server_pid" || true
+
+# Faults against a live server and its own PostgreSQL (about a minute): the database
+# restarting and stopping under uploads, SIGTERM during a large upload, a mixed soak.
+set +e
+python3 Tests/faults/faults.py --binary "$backbone" ${FAULTS_SOAK_SECONDS:+--soak-seconds "$FAULTS_SOAK_SECONDS"} 2>&1 | tee "$workdir/faults.log"
+faults_status=${PIPESTATUS[0]}
+set -e
+
 # One plain closing line for CI: the Swift tests' count, and whether the contract held.
 summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | grep -Eo '[0-9]+' | tail -1)
 failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
-[[ $swift_status -ne 0 ]] && failed=${failed:-1}
+# swift test failing without a failed test (a crash, a build error) is one failure.
+[[ $swift_status -ne 0 && ${failed:-0} -eq 0 ]] && failed=1
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
 [[ $browser_status -ne 0 ]] && echo "browser test failed (see $workdir/browser-test.log above)"
-echo "tests: $(( ${summary:-0} - ${failed:-0} + (browser_status == 0) )) passed, $(( ${failed:-0} + (contract_status != 0) + (browser_status != 0) )) failed"
-[[ $swift_status -eq 0 && $contract_status -eq 0 && $browser_status -eq 0 ]]
+[[ $privacy_status -ne 0 ]] && echo "privacy audit failed (exit $privacy_status)"
+[[ $readme_status -ne 0 ]] && echo "README walkthrough failed"
+[[ $faults_status -ne 0 ]] && echo "fault tests failed (Tests/faults/faults.py exit $faults_status)"
+# Each step after swift test (browser test, contract, privacy audit, README walkthrough, faults) counts as one test.
+steps_passed=$(( (browser_status == 0) + (contract_status == 0) + (privacy_status == 0) + (readme_status == 0) + (faults_status == 0) ))
+steps_failed=$(( (browser_status != 0) + (contract_status != 0) + (privacy_status != 0) + (readme_status != 0) + (faults_status != 0) ))
+echo "tests: $(( ${summary:-0} - ${failed:-0} + steps_passed )) passed, $(( ${failed:-0} + steps_failed )) failed"
+[[ $swift_status -eq 0 && $browser_status -eq 0 && $contract_status -eq 0 && $privacy_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]

@@ -5,8 +5,13 @@ public enum Aggregator {
     ///
     /// Periods are rolled up to the report's period type; neighborhoods are filtered to `within`
     /// and mapped to their ancestor at `neighborhoodDepth`, so each measurement counts exactly once.
-    /// The total is computed from the selected partials themselves, never from the rows.
-    public static func report(_ partials: [Partial], profile: IndicatorProfile, request: ReportRequest, tree: NeighborhoodTree) -> Report {
+    /// The total is computed from the selected partials themselves, never from the rows; or,
+    /// when given, from `totalPartials` (a stock's rows by native period come from per-period
+    /// rollups, but its total needs each series' latest over the whole range).
+    public static func report(
+        _ partials: [Partial], profile: IndicatorProfile, request: ReportRequest, tree: NeighborhoodTree,
+        totalPartials: [Partial]? = nil
+    ) -> Report {
         let periodType = request.periodType ?? profile.periodType
         var groups: [[KeyPart]: [Partial]] = [:]
         var selected: [Partial] = []
@@ -46,6 +51,9 @@ public enum Aggregator {
             }
         }
 
+        if let totalPartials {
+            selected = totalPartials.filter { place($0.neighborhood, request: request, tree: tree) != nil }
+        }
         var total = selected.isEmpty ? emptyCell(profile: profile) : combine(selected, profile: profile)
         if let within = request.within {
             total.per1000 = per1000(total.value, of: within, profile: profile, tree: tree)
@@ -68,9 +76,16 @@ public enum Aggregator {
     }
 
     /// One cell (without its key) over `members`, which must not be empty.
+    ///
+    /// A stock's cell stands on each series' latest measurements only: its value, counts and
+    /// statistics are theirs, whichever path (raw rows, rollups of one period, each series'
+    /// latest read by SQL) the members came from.
     static func combine(_ members: [Partial], profile: IndicatorProfile) -> Cell {
-        let merged = members.dropFirst().reduce(into: members[0]) { $0.merge($1) }
         var cell = Cell()
+        cell.periods = Set(members.lazy.map(\.period))
+        var members = members
+        if profile.method == .last { (members, cell.hasStaleSeries) = latestPerSeries(members) }
+        let merged = members.dropFirst().reduce(into: members[0]) { $0.merge($1) }
         cell.measurements = merged.count
         cell.partnerIDs = merged.partners
         cell.partners = merged.partners.count
@@ -80,12 +95,11 @@ public enum Aggregator {
             cell.mean = merged.sum / Double(merged.count)
         }
         cell.median = merged.values.flatMap(median)
-        cell.periods = Set(members.lazy.map(\.period))
         switch profile.method {
         case .sum: cell.value = merged.sum
         case .mean: cell.value = cell.mean
         case .ratio: cell.value = merged.sumDenominator == 0 ? nil : merged.sumNumerator / merged.sumDenominator * profile.scale
-        case .last: (cell.value, cell.hasStaleSeries) = latestPerSeries(members)
+        case .last: cell.value = merged.sum
         case .min: cell.value = cell.min
         case .max: cell.value = cell.max
         }
@@ -108,26 +122,26 @@ public enum Aggregator {
         }
     }
 
-    /// For stocks: each series' value at its latest period among `members`, summed over series.
-    /// A series is one partner's numbers for one neighborhood and one set of dimension values.
-    /// Also tells whether some series' latest period lies before the latest period of all.
-    private static func latestPerSeries(_ members: [Partial]) -> (value: Double, hasStaleSeries: Bool) {
+    /// For stocks: the members at each series' latest period among `members` (a series is one
+    /// partner's numbers for one neighborhood and one set of dimension values), and whether
+    /// some series' latest period lies before the latest period of all.
+    private static func latestPerSeries(_ members: [Partial]) -> (latest: [Partial], hasStaleSeries: Bool) {
         struct Series: Hashable {
             var partner: String
             var neighborhood: String
             var dimensions: [String: String]
         }
-        var latest: [Series: (period: Period, sum: Double)] = [:]
+        var latest: [Series: [Partial]] = [:]
         for partial in members {
             let series = Series(partner: partial.partner ?? "", neighborhood: partial.neighborhood, dimensions: partial.dimensions)
-            switch latest[series] {
-            case let current? where current.period > partial.period: continue
-            case let current? where current.period == partial.period: latest[series]!.sum += partial.sum
-            default: latest[series] = (partial.period, partial.sum)
+            if let current = latest[series]?.first {
+                if current.period > partial.period { continue }
+                if current.period == partial.period { latest[series]!.append(partial); continue }
             }
+            latest[series] = [partial]
         }
-        let last = latest.values.map(\.period).max()
-        return (latest.values.reduce(0) { $0 + $1.sum }, latest.values.contains { $0.period != last })
+        let last = latest.values.map { $0[0].period }.max()
+        return (latest.values.flatMap { $0 }, latest.values.contains { $0[0].period != last })
     }
 
     private static func per1000(_ value: Double?, of neighborhood: String, profile: IndicatorProfile, tree: NeighborhoodTree) -> Double? {

@@ -8,18 +8,22 @@ import Postgres
 /// The Backbone HTTP API: every route, wired to the database pool.
 public struct BackboneApp: Sendable {
     public let pool: ConnectionPool
-    public let files: ProjectFiles
     public let logger: Logger
     /// Small-cell suppression for partner and viewer keys.
     public let suppression: SuppressionPolicy
     /// Dashboard sign-ins (server-side; the browser holds only a session id).
     let dashboardSessions = DashboardSessions()
+    /// Where the server's request metrics and the app's own go; `/metrics` shows them.
+    public let metrics: ServiceMetrics
 
-    public init(pool: ConnectionPool, files: ProjectFiles, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy()) {
+    public init(
+        pool: ConnectionPool, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy(),
+        metrics: ServiceMetrics = ServiceMetrics()
+    ) {
         self.pool = pool
-        self.files = files
         self.logger = logger
         self.suppression = suppression
+        self.metrics = metrics
         let caches = CacheBox()
         changes = ChangeListener(conninfo: pool.conninfo, channels: ["backbone_keys", "backbone_registry"], logger: logger) { channel in
             switch channel {
@@ -64,12 +68,14 @@ public struct BackboneApp: Sendable {
     public func router() throws -> Router {
         var router = Router()
         let authenticator = Authenticator(pool: pool, cache: keyCache)
-        try HealthRoutes(pool: pool, openAPI: files.openAPIYAML()).register(in: &router)
+        let appMetrics = AppMetrics(metrics)
+        HealthRoutes(pool: pool, openAPI: Data(EmbeddedFiles.openAPIYAML.utf8), metrics: appMetrics).register(in: &router)
         KeyRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         RegistryRoutes(pool: pool, authenticator: authenticator, cache: registryCache).register(in: &router)
-        MeasurementRoutes(pool: pool, authenticator: authenticator).register(in: &router)
+        MeasurementRoutes(pool: pool, authenticator: authenticator, metrics: appMetrics).register(in: &router)
         LockRoutes(pool: pool, authenticator: authenticator).register(in: &router)
-        ReportRoutes(pool: pool, authenticator: authenticator, suppression: suppression).register(in: &router)
+        TemplateRoutes(pool: pool, authenticator: authenticator).register(in: &router)
+        ReportRoutes(pool: pool, authenticator: authenticator, suppression: suppression, metrics: appMetrics).register(in: &router)
         DashboardRoutes(pool: pool, authenticator: authenticator, suppression: suppression, sessions: dashboardSessions).register(in: &router)
         return router
     }

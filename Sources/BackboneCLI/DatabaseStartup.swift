@@ -11,9 +11,10 @@ import ServiceLifecycle
 /// must be migrated by `backbone migrate`); a schema that is not current stops the service.
 struct DatabaseStartup: Service {
     let pool: ConnectionPool
-    let script: String
     let migrate: Bool
     let logger: Logger
+    /// Runs once the schema is current (the embedded database's first key).
+    var onReady: (@Sendable (Connection) throws -> Void)? = nil
 
     func run() async throws {
         var delay = Duration.milliseconds(200)
@@ -21,13 +22,14 @@ struct DatabaseStartup: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let migrate = self.migrate
-                let script = self.script
+                let onReady = self.onReady
                 try await pool.withConnection { connection in
                     if migrate {
-                        _ = try Schema.migrate(connection, script: script)
+                        _ = try Schema.migrate(connection)
                     } else {
                         try Schema.verify(connection)
                     }
+                    try onReady?(connection)
                 }
                 if warned { logger.info("the database is reachable; ready") }
                 break

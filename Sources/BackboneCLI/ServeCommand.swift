@@ -17,63 +17,93 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (env HOST, default 127.0.0.1).")
     var host: String?
-
-    @Option(help: "Port to listen on (env PORT, default 8080).")
+    @Option(help: "Port to listen on, 0 for any free one (env PORT, default 8080).")
     var port: Int?
-
-    @Option(help: "Database connections (env DATABASE_POOL_SIZE, default 8).")
+    @Option(help: "Database connections, 1 to 500 (env DATABASE_POOL_SIZE, default 8).")
     var poolSize: Int?
-
     @Option(help: "Largest accepted request body in bytes (env MAX_BODY_BYTES, default 33554432).")
     var maxBodyBytes: Int?
-
     @Option(help: "Seconds a connection may stay silent, between or inside requests (env IDLE_TIMEOUT_SECONDS, default 30).")
     var idleTimeout: Int?
-
     @Option(help: "Reports withhold, from partner and viewer keys, a cell backed by fewer partners than this (env SUPPRESSION_MIN_PARTNERS, default 3).")
     var suppressionMinPartners: Int?
-
     @Option(help: "Reports withhold, from partner and viewer keys, a count below this (env SUPPRESSION_MIN_COUNT, default 5).")
     var suppressionMinCount: Double?
-
+    @Option(help: "Reports withhold, from partner and viewer keys, a cell one partner contributes more than this share of (env SUPPRESSION_DOMINANCE, default 0.85).")
+    var suppressionDominance: Double?
+    @Option(help: "The protection interval of small-cell suppression, in percent of a withheld value (env SUPPRESSION_PROTECTION_PERCENT, default 10).")
+    var suppressionProtectionPercent: Double?
+    @Option(help: "The smallest protection interval, in the indicator's units (env SUPPRESSION_PROTECTION_MIN, default 2).")
+    var suppressionProtectionMin: Double?
     @OptionGroup var database: DatabaseOptions
 
+    func validate() throws {
+        _ = try Settings(self)
+    }
+
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let settings = try Settings(self)
         let logger = makeLogger(label: "backbone")
-        let files = try ProjectFiles.locate()
-        var (conninfo, embedded) = try database.resolve()
+        var (conninfo, embedded, description) = try database.resolve(owner: true, log: { logger.notice("\($0)") })
         defer { embedded?.stop() }
-        if embedded != nil { logger.info("using the embedded PostgreSQL", metadata: ["data_dir": "\(embedded!.dataDirectory.path)"]) }
-
-        let pool = ConnectionPool(
-            conninfo: conninfo, size: poolSize ?? environment["DATABASE_POOL_SIZE"].flatMap(Int.init) ?? 8,
-            logger: logger)
-        let startup = DatabaseStartup(pool: pool, script: try files.schemaSQL(), migrate: embedded != nil, logger: logger)
+        logger.info("database", metadata: ["database": "\(description)"])
+        let pool = ConnectionPool(conninfo: conninfo, size: settings.poolSize, logger: logger)
         conninfo = ""
-
         let suppression = SuppressionPolicy(
-            minPartners: suppressionMinPartners ?? environment["SUPPRESSION_MIN_PARTNERS"].flatMap(Int.init) ?? 3,
-            minCount: suppressionMinCount ?? environment["SUPPRESSION_MIN_COUNT"].flatMap(Double.init) ?? 5)
-        let app = BackboneApp(pool: pool, files: files, logger: logger, suppression: suppression)
+            minPartners: settings.suppressionMinPartners, minCount: settings.suppressionMinCount,
+            dominance: settings.suppressionDominance, protectionPercent: settings.suppressionProtectionPercent,
+            protectionMinimum: settings.suppressionProtectionMin)
+        let app = BackboneApp(pool: pool, logger: logger, suppression: suppression)
         let configuration = HTTPServerConfiguration(
-            host: host ?? environment["HOST"] ?? "127.0.0.1",
-            port: port ?? environment["PORT"].flatMap(Int.init) ?? 8080,
-            maxBodySize: maxBodyBytes ?? environment["MAX_BODY_BYTES"].flatMap(Int.init) ?? 32 * 1024 * 1024,
-            idleTimeout: .seconds(Int64(idleTimeout ?? environment["IDLE_TIMEOUT_SECONDS"].flatMap(Int.init) ?? 30)))
-        let server = HTTPServer(configuration: configuration, router: try app.router(), policy: app.policy(), logger: logger)
+            host: settings.host, port: settings.port, maxBodySize: settings.maxBodyBytes,
+            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))
+        let server = HTTPServer(
+            configuration: configuration, router: try app.router(), policy: app.policy(), logger: logger, metrics: app.metrics,
+            requestLog: RequestLog(format: settings.logFormat, enabled: settings.logLevel <= .info))
+        // Bind before anything else runs, so a port in use is a clear message and exit status 1.
+        do {
+            try await server.start()
+        } catch let error as HTTPServerError {
+            throw CommandFailure(error.description)
+        }
+        let databaseName = description
+        let port = server.localAddress?.port ?? settings.port
+        let address = "http://\(settings.host.contains(":") ? "[\(settings.host)]" : settings.host):\(port)"
+        var startup = DatabaseStartup(pool: pool, migrate: embedded != nil, logger: logger)
+        if embedded != nil {
+            startup.onReady = { connection in try FirstKey.issueIfNone(connection, address: address, database: databaseName) }
+        }
         app.start()
         defer { app.stop() }
+        var services: [any Service] = [server, startup]
+        if let embedded { services.append(EmbeddedPostgresSupervisor(cluster: embedded, logger: logger)) }
         let group = ServiceGroup(
-            configuration: .init(services: [server, startup], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch let error as Schema.SchemaError {
+            throw CommandFailure("\(error) (database: \(databaseName))")
+        }
         try await pool.close()
     }
 }
 
-/// A logger at `LOG_LEVEL` (default info).
+/// A logger at `LOG_LEVEL` (default info) whose lines follow `LOG_FORMAT` (text or json).
 func makeLogger(label: String) -> Logger {
+    let (level, format) = (try? Settings.logging()) ?? (.info, .text)
+    LoggingBootstrap.once(format: format, level: level)
     var logger = Logger(label: label)
-    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    logger.logLevel = level
     return logger
+}
+
+/// swift-log may be bootstrapped once per process.
+enum LoggingBootstrap {
+    nonisolated(unsafe) private static var done = false
+
+    static func once(format: LogFormat, level: Logger.Level) {
+        guard !done else { return }
+        done = true
+        LoggingSystem.bootstrap { label in BackboneLogHandler(label: label, format: format, level: level) }
+    }
 }

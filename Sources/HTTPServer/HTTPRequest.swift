@@ -17,6 +17,10 @@ public struct HTTPRequest: Sendable {
     public var id: String
     /// The representation to answer with, negotiated from `?format=` and `Accept` by the route's contract.
     public var representation: Representation = .json
+    /// The matched route's template (`/v1/indicators/{code}`), once routed.
+    public var route: String?
+    /// What handlers learn about the request that the request log reports (the caller's key).
+    public let notes = RequestNotes()
 
     public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer(), id: String? = nil) {
         self.method = method
@@ -87,4 +91,16 @@ public struct HTTPRequest: Sendable {
             return String(repeating: "0", count: 16 - hex.count) + hex
         }.joined()
     }
+}
+
+/// Facts a handler learns while it works on a request (who the caller is) and the
+/// request log reports afterwards. One request's handler writes it, one at a time,
+/// before the responder reads it: the writes happen-before the read through the await.
+public final class RequestNotes: @unchecked Sendable {
+    /// The id of the API key that authenticated the request (never its secret).
+    public var keyID: String?
+    /// The partner the key is bound to.
+    public var partner: String?
+
+    init() {}
 }

@@ -237,11 +237,55 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
             await responder.respond(to: request)
         }.assumeIsolated().whenSuccess { response in
             guard case .responding = self.state else { return }
+            if let produce = response.stream {
+                self.stream(response, produce: produce, head: head, context: context)
+                return
+            }
             self.finishRequest()
             self.state = .idle
             self.write(response, version: head.version, keepAlive: head.isKeepAlive, context: context)
             context.triggerUserOutboundEvent(RequestHeadEvent.awaitingNextHead, promise: nil)
             self.resumeReading(context: context)
+        }
+    }
+
+    /// Sends a streamed response with chunked transfer: the producer runs off the event
+    /// loop and each of its writes waits until the chunk is handed to the socket, so a
+    /// slow client slows the producer instead of filling memory. A producer that fails
+    /// midway closes the connection, which the client sees as a truncated body.
+    private func stream(_ response: HTTPResponse, produce: @escaping BodyStream, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        finishRequest()
+        var headers = response.headers
+        headers.remove(name: "content-length")
+        headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+        if !head.isKeepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+        let eventLoop = context.eventLoop
+        let loopBound = NIOLoopBound(context, eventLoop: eventLoop)
+        let writer = BodyWriter { chunk in
+            try await eventLoop.flatSubmit {
+                loopBound.value.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))))
+            }.get()
+        }
+        let logger = self.logger
+        eventLoop.makeFutureWithTask {
+            try await produce(writer)
+        }.assumeIsolated().whenComplete { result in
+            guard case .responding = self.state else { return }
+            switch result {
+            case .success:
+                self.state = .idle
+                let written = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+                if !head.isKeepAlive {
+                    written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                    return
+                }
+                context.triggerUserOutboundEvent(RequestHeadEvent.awaitingNextHead, promise: nil)
+                self.resumeReading(context: context)
+            case .failure(let error):
+                logger.warning("a streamed response failed midway; closing the connection", metadata: ["error": "\(error)"])
+                context.close(promise: nil)
+            }
         }
     }
 

@@ -7,6 +7,11 @@ public struct HTTPResponse: Sendable {
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
     public var body: ByteBuffer
+    /// A body produced while it is sent (chunked transfer), instead of `body`: the server
+    /// calls it once with a writer and awaits each write, so memory stays constant.
+    public var stream: BodyStream?
+    /// The problem `code` when the response renders a problem (for the request log).
+    public var problemCode: String?
 
     public init(status: HTTPResponseStatus = .ok, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
         self.status = status
@@ -27,6 +32,38 @@ public struct HTTPResponse: Sendable {
     /// A value encoded as JSON with snake_case keys already spelled by its `CodingKeys`.
     public static func json<T: Encodable>(_ value: T, status: HTTPResponseStatus = .ok) throws -> HTTPResponse {
         HTTPResponse(status: status, contentType: "application/json", body: try JSONCoding.encoder.encode(value))
+    }
+}
+
+/// Produces a streamed body by calling `write` with each chunk, in order.
+public typealias BodyStream = @Sendable (BodyWriter) async throws -> Void
+
+/// Sends one chunk of a streamed body; returns once the chunk is handed to the socket,
+/// so a producer that awaits each write never runs ahead of a slow client.
+public struct BodyWriter: Sendable {
+    let send: @Sendable (ByteBuffer) async throws -> Void
+
+    public init(_ send: @escaping @Sendable (ByteBuffer) async throws -> Void) {
+        self.send = send
+    }
+
+    public func write(_ chunk: ByteBuffer) async throws {
+        guard chunk.readableBytes > 0 else { return }
+        try await send(chunk)
+    }
+
+    public func write(_ text: String) async throws {
+        try await write(ByteBuffer(string: text))
+    }
+}
+
+extension HTTPResponse {
+    /// A streamed response: `produce` writes the body chunk by chunk (chunked transfer).
+    public static func streaming(contentType: String, headers: HTTPHeaders = [:], _ produce: @escaping BodyStream) -> HTTPResponse {
+        var response = HTTPResponse(status: .ok, headers: headers)
+        response.headers.replaceOrAdd(name: "content-type", value: contentType)
+        response.stream = produce
+        return response
     }
 }
 

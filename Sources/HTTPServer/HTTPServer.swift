@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -16,6 +19,9 @@ public final class HTTPServer: Service, Sendable {
     private let router: Router
     private let policy: RequestPolicy
     private let logger: Logger
+    /// Request counts and durations by route; `/metrics` shows them with the app's own.
+    public let metrics: ServiceMetrics
+    private let requestLog: RequestLog
     private let group: any EventLoopGroup
     private let state = NIOLockedValueBox<State>(.idle)
 
@@ -27,12 +33,16 @@ public final class HTTPServer: Service, Sendable {
 
     public init(
         configuration: HTTPServerConfiguration, router: Router, policy: RequestPolicy = RequestPolicy(), logger: Logger,
+        metrics: ServiceMetrics = ServiceMetrics(), requestLog: RequestLog? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
         self.router = router
         self.policy = policy
         self.logger = logger
+        self.metrics = metrics
+        // Without a request log of its own, the server writes one line a request when its logger logs at info.
+        self.requestLog = requestLog ?? RequestLog(format: .text, enabled: logger.logLevel <= .info)
         self.group = group
     }
 
@@ -40,11 +50,11 @@ public final class HTTPServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> SocketAddress {
         let quiesce = ServerQuiescingHelper(group: group)
-        let responder = Responder(router: router, policy: policy, logger: logger)
+        let responder = Responder(router: router, policy: policy, logger: logger, metrics: metrics, requestLog: requestLog)
         let budget = BodyBudget(limit: configuration.maxBodyBytesInFlight)
         let configuration = self.configuration
         let logger = self.logger
-        let channel = try await ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
@@ -67,8 +77,17 @@ public final class HTTPServer: Service, Sendable {
                         HTTPRequestHandler(responder: responder, configuration: configuration, budget: budget, logger: logger))
                 }
             }
-            .bind(host: configuration.host, port: configuration.port)
-            .get()
+        let channel: Channel
+        do {
+            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw HTTPServerError(
+                "port \(configuration.port) on \(configuration.host) is already in use (another backbone serve?); choose another with --port or PORT")
+        } catch let error as IOError where error.errnoCode == EACCES {
+            throw HTTPServerError("not allowed to listen on port \(configuration.port) on \(configuration.host); choose a port above 1023 with --port or PORT")
+        } catch {
+            throw HTTPServerError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
         state.withLockedValue { $0 = .running(channel, quiesce) }
         logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
         return channel.localAddress!
@@ -102,5 +121,14 @@ public final class HTTPServer: Service, Sendable {
         if localAddress == nil { try await start() }
         try await gracefulShutdown()
         try await shutdown()
+    }
+}
+
+/// Why the server could not start, in words for the person who started it.
+public struct HTTPServerError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

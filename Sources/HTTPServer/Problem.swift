@@ -11,12 +11,15 @@ public struct Problem: Error, Sendable, Encodable {
     /// One offending input: which row (in a batch), which field, what is wrong.
     public struct FieldError: Sendable, Encodable, Equatable {
         public var row: Int?
+        /// In an uploaded file, the spreadsheet line of the row (data row 1 is line 2).
+        public var line: Int?
         public var field: String
         public var code: String
         public var message: String
 
-        public init(row: Int? = nil, field: String, code: String, message: String) {
+        public init(row: Int? = nil, line: Int? = nil, field: String, code: String, message: String) {
             self.row = row
+            self.line = line
             self.field = field
             self.code = code
             self.message = message
@@ -77,7 +80,9 @@ public struct Problem: Error, Sendable, Encodable {
         var headers = self.headers
         headers.replaceOrAdd(name: "content-type", value: "application/problem+json")
         let body = (try? JSONCoding.encoder.encode(self)) ?? Data()
-        return HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: body))
+        var response = HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: body))
+        response.problemCode = code
+        return response
     }
 
     public static func notFound(_ what: String) -> Problem {

@@ -2,12 +2,14 @@
 /// route takes next to an `unknown-parameter`.
 public enum ProblemExtension: Sendable, Equatable, Encodable {
     case text(String)
+    case integer(Int)
     case list([String])
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .text(let text): try container.encode(text)
+        case .integer(let number): try container.encode(number)
         case .list(let list): try container.encode(list)
         }
     }

@@ -7,20 +7,21 @@ struct Responder: Sendable {
     let router: Router
     let policy: RequestPolicy
     let logger: Logger
+    let metrics: ServiceMetrics
+    let requestLog: RequestLog
 
     func respond(to incoming: HTTPRequest) async -> HTTPResponse {
         var request = incoming
-        var logger = self.logger
-        logger[metadataKey: "request_id"] = "\(request.id)"
         let started = ContinuousClock.now
         var response: HTTPResponse
         switch route(request) {
-        case .found(let handler, let parameters):
+        case .found(let handler, let parameters, let pattern):
             request.parameters = parameters
+            request.route = pattern
             do {
                 response = try await handler(request)
             } catch {
-                response = problem(for: error, request: request, logger: logger).response()
+                response = problem(for: error, request: request).response()
             }
         case .methodNotAllowed(let allowed):
             response = Self.methodNotAllowed(request, allowed: allowed).response()
@@ -28,25 +29,31 @@ struct Responder: Sendable {
             response = Problem.notFound("No resource at \(request.path).").response()
         }
         response.headers.replaceOrAdd(name: "x-request-id", value: request.id)
-        let elapsed = ContinuousClock.now - started
-        logger.info(
-            "\(request.method.rawValue) \(request.path) \(response.status.code)",
-            metadata: ["duration_ms": "\((elapsed / .microseconds(1)).rounded() / 1000)"])
+        record(request, response: response, since: started)
         return response
+    }
+
+    /// The request's log line and metrics.
+    func record(_ request: HTTPRequest, response: HTTPResponse, since started: ContinuousClock.Instant, note: String? = nil) {
+        let elapsed = ContinuousClock.now - started
+        metrics.recordRequest(method: request.method, route: request.route, status: response.status, duration: elapsed)
+        let microseconds = Int(elapsed.components.seconds) * 1_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000_000)
+        requestLog.record(request, response: response, microseconds: microseconds, note: note)
     }
 
     /// Checks a request on its head alone, before its body is read: the route must exist
     /// and the policy must admit it. Returns the refusal, or nil to read the body.
-    func admit(_ request: HTTPRequest) async -> HTTPResponse? {
+    func admit(_ incoming: HTTPRequest) async -> HTTPResponse? {
+        var request = incoming
+        let started = ContinuousClock.now
         var refusal: Problem?
         switch route(request) {
-        case .found:
+        case .found(_, _, let pattern):
+            request.route = pattern
             do {
                 try await policy.admit(request)
             } catch {
-                var logger = self.logger
-                logger[metadataKey: "request_id"] = "\(request.id)"
-                refusal = problem(for: error, request: request, logger: logger)
+                refusal = problem(for: error, request: request)
             }
         case .methodNotAllowed(let allowed):
             refusal = Self.methodNotAllowed(request, allowed: allowed)
@@ -54,25 +61,27 @@ struct Responder: Sendable {
             refusal = Problem.notFound("No resource at \(request.path).")
         }
         guard let refusal else { return nil }
-        logger.info(
-            "\(request.method.rawValue) \(request.path) \(refusal.status.code) (refused before the body)",
-            metadata: ["request_id": "\(request.id)"])
         var response = refusal.response()
         response.headers.replaceOrAdd(name: "x-request-id", value: request.id)
+        record(request, response: response, since: started, note: "request refused before its body")
         return response
     }
 
     private func route(_ request: HTTPRequest) -> Router.Match {
         // Only "%00" decodes to NUL in a path; query values arrive decoded.
         if request.path.contains("%00") || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
-            return .found({ _ in throw Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request") }, parameters: [:])
+            return .found(
+                { _ in throw Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request") },
+                parameters: [:], pattern: "malformed")
         }
         return router.match(request.method, path: request.path)
     }
 
     /// The problem a thrown error stands for; what nobody recognises is a logged 500.
-    private func problem(for error: any Error, request: HTTPRequest, logger: Logger) -> Problem {
+    private func problem(for error: any Error, request: HTTPRequest) -> Problem {
         if let problem = error as? Problem { return problem }
+        var logger = self.logger
+        logger[metadataKey: "request_id"] = "\(request.id)"
         if let problem = policy.problem(error) {
             logger.warning("request refused", metadata: ["error": "\(String(reflecting: error))", "status": "\(problem.status.code)"])
             return problem

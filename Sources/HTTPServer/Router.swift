@@ -19,7 +19,8 @@ public struct Router: Sendable {
 
     /// The outcome of matching a request.
     public enum Match: Sendable {
-        case found(Handler, parameters: [String: String])
+        /// `pattern` is the route's template (`/v1/indicators/{code}`), for logs and metrics.
+        case found(Handler, parameters: [String: String], pattern: String)
         case methodNotAllowed(allowed: [HTTPMethod])
         case notFound
     }
@@ -83,7 +84,7 @@ public struct Router: Sendable {
             }
             if best == nil || literals > best!.literals { best = (route, parameters, literals) }
         }
-        if let best { return .found(best.route.handler, parameters: best.parameters) }
+        if let best { return .found(best.route.handler, parameters: best.parameters, pattern: best.route.pattern) }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 

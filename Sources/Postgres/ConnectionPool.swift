@@ -39,6 +39,11 @@ public final class ConnectionPool: Sendable {
         state.withLockedValue { $0.waiters.count }
     }
 
+    /// Connections lent out, connections open and idle, and callers waiting, right now.
+    public var statistics: (inUse: Int, idle: Int, waiting: Int) {
+        state.withLockedValue { ($0.opened - $0.idle.count, $0.idle.count, $0.waiters.count) }
+    }
+
     /// Runs `body` with a connection of its own, on a pool thread.
     ///
     /// If `body` leaves a transaction open (it threw mid-way), it is rolled back before

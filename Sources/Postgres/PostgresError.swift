@@ -68,9 +68,12 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
             return String(cString: value)
         }
         let primary = field("M") ?? PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
+        // The server sends every error it raises with a SQLSTATE; one without comes from libpq
+        // itself: the connection broke (closed by a server that is going down, a failed
+        // send), even when libpq has not marked the connection bad yet.
         let lostConnection = connection.map { PQstatus($0) != CONNECTION_OK } ?? false
         self.init(
-            lostConnection && field("C") == nil ? .connection : .server,
+            lostConnection || field("C") == nil ? .connection : .server,
             primary.trimmingTrailingNewlines(),
             sqlState: field("C"), detail: field("D"), hint: field("H"),
             constraint: field("n"), table: field("t"), column: field("c")

@@ -26,11 +26,10 @@ struct HardeningAPITests {
     }
 
     @Test func everyRouteAnswers503WithRetryAfterWhileTheDatabaseIsAway() async throws {
-        let files = ProjectFiles(directory: BackboneProcess.packageRoot)
         let pool = ConnectionPool(conninfo: "host=/nonexistent-backbone-socket dbname=none user=none connect_timeout=2", size: 2)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let app = BackboneApp(pool: pool, files: files, logger: logger)
+        let app = BackboneApp(pool: pool, logger: logger)
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: try app.router(), policy: app.policy(),
             logger: logger)

@@ -23,7 +23,7 @@ struct QueryParameterTests {
         let operations = try Self.contract().operations
         #expect(operations.count >= 40)
         let list = try #require(operations.first { $0.method == "GET" && $0.path == "/v1/measurements" })
-        #expect(Set(list.query) == ["indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor", "format"])
+        #expect(Set(list.query) == ["indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor", "bom", "format"])
         let agendas = try #require(operations.first { $0.method == "GET" && $0.path == "/v1/agendas" })
         #expect(Set(agendas.query) == ["limit", "cursor", "active"])
     }

@@ -7,27 +7,21 @@ import Testing
 /// Rollups are kept by triggers; they must always equal a GROUP BY over the measurements.
 @Suite("Rollups stay equal to the raw measurements")
 struct RollupTests {
-    /// The rollups recomputed from scratch, and as stored, as comparable text rows.
+    /// The rollups recomputed from scratch (by schema.sql's rollup_cells, the aggregate
+    /// the triggers use), and as stored, as comparable text rows.
     static func compare(_ connection: Connection) throws -> (expected: [String], stored: [String]) {
-        let expected = try connection.query(
-            """
-            SELECT m.indicator_code || ' ' || m.period || ' ' || m.neighborhood_code || ' ' || m.dimension_key || ' '
-                   || count(*) || ' ' || array_to_string(array_agg(DISTINCT p.number ORDER BY p.number), ',') || ' '
-                   || round(sum(coalesce(m.value, m.numerator / m.denominator * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END))::numeric, 6) || ' '
-                   || round(sum(coalesce(m.numerator, 0))::numeric, 6) || ' ' || round(sum(coalesce(m.denominator, 0))::numeric, 6)
-            FROM measurements m JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
-            GROUP BY m.indicator_code, m.period, m.neighborhood_code, m.dimension_key ORDER BY 1
-            """
-        ).map { try $0.decode(String.self, at: 0) }
-        let stored = try connection.query(
-            """
-            SELECT indicator_code || ' ' || period || ' ' || neighborhood_code || ' ' || dimension_key || ' '
-                   || measurements || ' ' || (SELECT string_agg(n, ',' ORDER BY n::int) FROM unnest(string_to_array(partner_list, ',')) AS n) || ' ' || round(sum_value::numeric, 6) || ' '
-                   || round(sum_numerator::numeric, 6) || ' ' || round(sum_denominator::numeric, 6)
-            FROM measurement_rollups ORDER BY 1
-            """
-        ).map { try $0.decode(String.self, at: 0) }
-        return (expected, stored)
+        func rows(_ source: Query) throws -> [String] {
+            try connection.query(
+                """
+                SELECT indicator_code || ' ' || period || ' ' || neighborhood_code || ' ' || dimension_key || ' ' || measurements || ' '
+                       || (SELECT string_agg(n, ',' ORDER BY n::int) FROM unnest(string_to_array(partner_list, ',')) AS n) || ' '
+                       || round(sum_value::numeric, 6) || ' ' || round(sum_numerator::numeric, 6) || ' '
+                       || round(sum_denominator::numeric, 6) || ' ' || round(min_value::numeric, 6) || ' ' || round(max_value::numeric, 6)
+                FROM \(source) AS r ORDER BY 1
+                """
+            ).map { try $0.decode(String.self, at: 0) }
+        }
+        return (try rows("rollup_cells(ARRAY(SELECT m FROM measurements m))"), try rows("measurement_rollups"))
     }
 
     enum Operation: Sendable, CustomStringConvertible {

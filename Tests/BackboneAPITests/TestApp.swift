@@ -16,20 +16,22 @@ struct TestApp {
     let coordinator: String
 
     static func start() async throws -> TestApp {
-        let conninfo = try TestDatabase.fresh()
-        let files = ProjectFiles(directory: BackboneProcess.packageRoot)
-        let script = try files.schemaSQL()
+        try await start(on: TestDatabase.fresh())
+    }
+
+    /// Over the database `conninfo`, migrated first unless `migrate` is false.
+    static func start(on conninfo: String, migrate: Bool = true) async throws -> TestApp {
         let pool = ConnectionPool(conninfo: conninfo, size: 4)
         let coordinator = try await pool.withConnection { connection in
-            _ = try Schema.migrate(connection, script: script)
+            if migrate { _ = try Schema.migrate(connection) }
             return try APIKeys.create(connection, role: .coordinator, partner: nil, name: "test coordinator").secret
         }
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let app = BackboneApp(pool: pool, files: files, logger: logger)
+        let app = BackboneApp(pool: pool, logger: logger)
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: try app.router(), policy: app.policy(),
-            logger: logger)
+            logger: logger, metrics: app.metrics)
         let address = try await server.start()
         app.start()
         return TestApp(app: app, server: server, pool: pool, conninfo: conninfo, port: address.port!, coordinator: coordinator)

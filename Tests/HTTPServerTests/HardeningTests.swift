@@ -68,7 +68,8 @@ struct HardeningTests {
         // 2,000 answers of 200 KiB would be 400 MB; only what the socket buffers hold is made.
         let handledWhileNotReading = test.handled.value
         #expect(handledWhileNotReading < 200, "\(handledWhileNotReading) responses made for a client that reads none")
-        #expect(try await test.healthLatency() < 1)
+        // Generous for a debug build beside the other suites; a server stuck behind the attacker never answers.
+        #expect(try await test.healthLatency() < 2)
         // Once the client reads, every response arrives, in order.
         for _ in 0..<2000 {
             let response = try await attacker.readResponse()
@@ -161,7 +162,8 @@ struct HardeningTests {
         let response = try await test.client(timeout: 30).request("POST", "/upload", headers: ["Authorization": "Bearer good"], body: body)
         let elapsed = Date().timeIntervalSince(started)
         #expect(response.status == 200 && response.text == "\(body.count)")
-        #expect(elapsed < 4, "32 MiB took \(elapsed) s")
+        // Quadratic collection took minutes; 8 s leaves room for a loaded two-core machine.
+        #expect(elapsed < 8, "32 MiB took \(elapsed) s")
         try await test.server.shutdown()
     }
 
@@ -179,7 +181,8 @@ struct HardeningTests {
         #expect(answered?.status == 408)
         #expect(answered?.header("content-type") == "application/problem+json")
         #expect(answered?.json["code"] as? String == "request-timeout")
-        #expect(Date().timeIntervalSince(started) < 3)
+        // The deadline is 1 s; without it the head would trickle on for 8 s.
+        #expect(Date().timeIntervalSince(started) < 6)
         try await test.server.shutdown()
     }
 

@@ -26,8 +26,10 @@ public enum BackboneProcess {
     }
 
     /// Runs `backbone ARGS` to completion.
-    public static func run(_ arguments: [String], environment: [String: String]) async throws -> Outcome {
-        let running = try launch(arguments, environment: environment)
+    public static func run(
+        _ arguments: [String], environment: [String: String], executable: URL = executable, directory: URL? = nil
+    ) async throws -> Outcome {
+        let running = try launch(arguments, environment: environment, executable: executable, directory: directory)
         return try await onThread {
             running.process.waitUntilExit()
             return running.outcome()
@@ -66,15 +68,17 @@ public enum BackboneProcess {
         }
     }
 
-    /// Starts `backbone ARGS` without waiting.
-    public static func launch(_ arguments: [String], environment: [String: String]) throws -> Running {
+    /// Starts `backbone ARGS` without waiting (`executable` in the working directory `directory`).
+    public static func launch(
+        _ arguments: [String], environment: [String: String], executable: URL = executable, directory: URL? = nil
+    ) throws -> Running {
         let process = Process()
         process.executableURL = executable
+        if let directory { process.currentDirectoryURL = directory }
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = nil
         for (name, value) in environment { env[name] = value }
-        env["BACKBONE_HOME"] = packageRoot.path
         process.environment = env
         let stdoutURL = FileManager.default.temporaryDirectory.appendingPathComponent("bb-\(UUID().uuidString).out")
         let stderrURL = FileManager.default.temporaryDirectory.appendingPathComponent("bb-\(UUID().uuidString).err")

@@ -122,6 +122,9 @@ public final class RawHTTPClient: @unchecked Sendable {
             guard let colon = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
+        if headers.contains(where: { $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased().contains("chunked") }) {
+            return Response(status: status, headers: headers, body: try readChunkedBody())
+        }
         let length = headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0
         while buffer.count < length {
             guard try fill() else { throw Failure(description: "connection closed inside a body") }
@@ -129,6 +132,29 @@ public final class RawHTTPClient: @unchecked Sendable {
         let body = buffer.prefix(length)
         buffer.removeSubrange(..<(buffer.startIndex + length))
         return Response(status: status, headers: headers, body: Data(body))
+    }
+
+    /// A chunked body (RFC 9112 §7.1): size lines in hex, each chunk, a zero chunk, trailers.
+    private func readChunkedBody() throws -> Data {
+        var body = Data()
+        while true {
+            let lineEnd = try readUntil(Data("\r\n".utf8))
+            let sizeLine = String(decoding: buffer[buffer.startIndex..<(buffer.startIndex + lineEnd)], as: UTF8.self)
+            buffer.removeSubrange(buffer.startIndex..<(buffer.startIndex + lineEnd + 2))
+            guard let size = Int(sizeLine.split(separator: ";").first ?? "", radix: 16) else {
+                throw Failure(description: "bad chunk size line \(sizeLine.debugDescription)")
+            }
+            if size == 0 {
+                let trailerEnd = try readUntil(Data("\r\n".utf8))
+                buffer.removeSubrange(buffer.startIndex..<(buffer.startIndex + trailerEnd + 2))
+                return body
+            }
+            while buffer.count < size + 2 {
+                guard try fill() else { throw Failure(description: "connection closed inside a chunk") }
+            }
+            body.append(buffer[buffer.startIndex..<(buffer.startIndex + size)])
+            buffer.removeSubrange(buffer.startIndex..<(buffer.startIndex + size + 2))
+        }
     }
 
     /// Whether the server closes the connection within the read timeout (true) or

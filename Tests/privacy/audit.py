@@ -819,9 +819,11 @@ def build_facts(d, collections, facts=None):
                 aggregates += len(cells)
                 for label, cov, row, pk in cells:
                     F.cell(cov, row, "GET %s %s" % (path, label), [d.pop.get(pk[0]), row.get("population")])
-                # rank order: consecutive ranks, validated against the truth as a block
+                # rank order: consecutive ranks, validated against the truth as a block. The
+                # server places withheld rows after the visible ones in code order, whatever
+                # their values, so only ranks among visible rows say anything about values.
                 ranked = sorted(((row.get("rank"), cov, label) for label, cov, row, pk in cells
-                                 if is_num(row.get("rank"))), key=lambda t: t[0])
+                                 if is_num(row.get("rank")) and not row.get("suppressed")), key=lambda t: t[0])
                 if len(ranked) >= 2:
                     tv = [sum(F.truth[j] for j in cov) for _, cov, _ in ranked]
                     for sign in (1.0, -1.0):    # values ascending (largest gap first) or descending
@@ -1145,8 +1147,14 @@ def audit_deployment(api, ckey, d, attackers, args, name, budget, deadline):
     viewer_stats = []
     for ind in d.indicators:
         F = vfacts[ind.code]
+        # The protected values are the withheld cells of single periods (the server's
+        # protection grid: tree node x dimension values x native period). A cell over
+        # several periods is withheld because one of its periods is; what it hides is that
+        # period's cell, checked on its own, so it is bounded here only for information.
         targets = []
         for cov, (tv, src) in sorted(F.withheld.items(), key=lambda t: t[1][1]):
+            if len({ind.meas[j].month for j in cov}) != 1:
+                continue
             nat = None if ind.vmax is None else ind.vmax * len(cov)
             targets.append(("withheld %s (%d measurements)" % (src, len(cov)), cov, nat))
         st, leaks = run_attacker(d, F, "viewer", (), targets, deadline, args.verbose)

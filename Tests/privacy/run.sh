@@ -15,4 +15,4 @@ if ! python3 -c 'import numpy, scipy.optimize, scipy.linalg' 2>/dev/null; then
   echo "installing scipy for python3 ..." >&2
   python3 -m pip install -q scipy 2>/dev/null || python3 -m pip install -q --break-system-packages scipy
 fi
-exec python3 "$here/audit.py" --url "$url" --coordinator-key "$key" --seeds 1,2,3 "$@"
+exec python3 "$here/audit.py" --url "$url" --coordinator-key "$key" --seeds 1,2,3 --time-limit 240 "$@"

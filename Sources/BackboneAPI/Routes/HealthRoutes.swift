@@ -3,10 +3,11 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// `/healthz`, `/readyz` and the contract itself.
+/// `/healthz`, `/readyz`, `/metrics` and the contract itself.
 struct HealthRoutes {
     let pool: ConnectionPool
     let openAPI: Data
+    let metrics: AppMetrics
 
     struct Readiness: Encodable {
         var status: String
@@ -40,6 +41,11 @@ struct HealthRoutes {
                     detail: "The database is not reachable: \(error)",
                     headers: ["retry-after": String(Problem.databaseRetryAfter)])
             }
+        }
+        let metrics = self.metrics
+        // Prometheus scrapes without a key: counts and timings by route template, nothing about callers.
+        router.get("/metrics", offers: [Representation(mediaType: "text/plain", format: "text")]) { _ in
+            HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition(pool: pool))
         }
         let contract = openAPI
         router.get("/openapi.yaml", offers: [.yaml]) { _ in

@@ -9,19 +9,21 @@ import Postgres
 struct MeasurementRoutes {
     let pool: ConnectionPool
     let authenticator: Authenticator
+    let metrics: AppMetrics
 
     func register(in router: inout Router) {
         let pool = self.pool
         let authenticator = self.authenticator
+        let metrics = self.metrics
 
         router.post("/v1/measurements", query: ["mode", "dry_run"]) { request in
             let caller = try await authenticator.caller(of: request)
             try caller.requireRawDataAccess()
-            return try await Self.submit(request, caller: caller, pool: pool)
+            return try await Self.submit(request, caller: caller, pool: pool, metrics: metrics)
         }
         router.get(
             "/v1/measurements",
-            query: ["indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor"],
+            query: ["indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor", "bom"],
             offers: [.json, .csv]
         ) { request in
             let caller = try await authenticator.caller(of: request)
@@ -43,11 +45,22 @@ struct MeasurementRoutes {
                 }
                 filter.partner = own
             }
-            let limit = try request.pageLimit(max: 10_000)
+            let bom: Bool
+            switch request.query("bom") {
+            case nil, "false": bom = false
+            case "true" where request.representation == .csv: bom = true
+            case "true": throw Problem.badRequest("bom=true is for the CSV export (format=csv).", field: "bom", code: "invalid-bom")
+            default: throw Problem.badRequest("bom must be true or false.", field: "bom", code: "invalid-bom")
+            }
             let cursor = try request.query("cursor").map { text -> Int in
                 guard let cursor = Int(text) else { throw Problem.badRequest("The cursor is not valid.", field: "cursor", code: "invalid-cursor") }
                 return cursor
             }
+            // The CSV export without a limit is every selected row, streamed.
+            if request.representation == .csv, request.query("limit") == nil {
+                return try await MeasurementExport.response(pool: pool, filter: filter, after: cursor, bom: bom)
+            }
+            let limit = try request.pageLimit(max: 10_000)
             let filterCopy = filter
             let records = try await database(pool, transaction: false) {
                 try MeasurementRecords.list($0, filter: filterCopy, after: cursor, limit: limit + 1)
@@ -58,7 +71,7 @@ struct MeasurementRoutes {
             if request.representation == .csv {
                 // The cursor travels in a header; the body is the rows.
                 let document = try JSONValue.parse(JSONCoding.encoder.encode(listPage))
-                var response = CSVDocument.table(document, rows: "items", leading: Self.csvLeading, omit: ["next_cursor"]).response()
+                var response = CSVDocument.table(document, rows: "items", leading: Self.csvLeading, omit: ["next_cursor"]).response(bom: bom)
                 if let next { response.headers.add(name: "x-next-cursor", value: next) }
                 return response
             }
@@ -108,7 +121,7 @@ struct MeasurementRoutes {
     }
 
     /// Validates and stores a submission; replays the first answer to a repeated Idempotency-Key.
-    static func submit(_ request: HTTPRequest, caller: Caller, pool: ConnectionPool) async throws -> HTTPResponse {
+    static func submit(_ request: HTTPRequest, caller: Caller, pool: ConnectionPool, metrics: AppMetrics) async throws -> HTTPResponse {
         let mode: MeasurementIngestion.Mode
         switch request.query("mode") {
         case nil, "all": mode = .allOrNothing
@@ -137,20 +150,27 @@ struct MeasurementRoutes {
             }
         } catch let error as DomainError {
             throw Problem(error)
+        } catch let error as CSVQuoteError {
+            throw Self.problem(error, body: body)
+        } catch let error as TooManyRows {
+            throw Problem(
+                status: .payloadTooLarge, code: "too-many-rows", title: "Too many rows",
+                detail: "A submission holds at most \(error.limit) rows; nothing was stored. Send the rows in several batches.")
         }
         let idempotencyKey = request.headers.first(name: "idempotency-key")
         if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.count > 255 {
             throw Problem.badRequest("Idempotency-Key must be 1 to 255 characters.", field: "Idempotency-Key", code: "invalid-idempotency-key")
         }
-        let fingerprint = "POST \(request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")) \(request.contentType ?? "")\n"
+        // Only a request with an Idempotency-Key needs its fingerprint (a copy of the body).
+        let fingerprint = idempotencyKey == nil ? "" : "POST \(request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")) \(request.contentType ?? "")\n"
             + String(decoding: body, as: UTF8.self)
         let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
         do {
-            let (status, json, replayed) = try await database(pool) { connection -> (Int, String, Bool) in
+            let (status, json, summary) = try await database(pool) { connection -> (Int, String, ImportSummary?) in
                 if let idempotencyKey,
                     let earlier = try Idempotency.replay(connection, keyID: caller.key.id, key: idempotencyKey, request: fingerprint)
                 {
-                    return (earlier.status, earlier.body, true)
+                    return (earlier.status, earlier.body, nil)
                 }
                 let summary = try MeasurementIngestion.submit(connection, parsed: parsed, submitter: submitter, mode: mode, dryRun: dryRun)
                 let json = String(decoding: try JSONCoding.encoder.encode(summary), as: UTF8.self)
@@ -159,14 +179,19 @@ struct MeasurementRoutes {
                         connection, keyID: caller.key.id, key: idempotencyKey, request: fingerprint,
                         response: .init(status: 200, body: json))
                 }
-                return (200, json, false)
+                return (200, json, summary)
             }
             var response = HTTPResponse(status: HTTPResponseStatus(statusCode: status), contentType: "application/json", body: json.utf8)
-            if replayed { response.headers.add(name: "idempotent-replayed", value: "true") }
+            if let summary {
+                metrics.ingested(summary)
+            } else {
+                response.headers.add(name: "idempotent-replayed", value: "true")
+            }
             return response
         } catch let rejection as MeasurementIngestion.Rejection {
             let errors = rejection.issues.map(Problem.FieldError.init)
             let rows = Set(rejection.issues.compactMap(\.row)).count
+            metrics.rejected(rows)
             let detail = "\(rows) of \(rejection.received) rows have problems; nothing was stored. Fix them, or send ?mode=partial to store the valid rows."
             if rejection.onlyLocks {
                 throw Problem(
@@ -176,6 +201,26 @@ struct MeasurementRoutes {
             }
             throw Problem(status: .unprocessableEntity, code: "validation-failed", title: "The measurements have invalid fields", detail: detail, errors: errors)
         }
+    }
+
+    /// A 400 naming the line, row and column of a quote that does not pair up.
+    static func problem(_ error: CSVQuoteError, body: Data) -> Problem {
+        let headerEnd = body.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) ?? body.endIndex
+        let separator = Character(UnicodeScalar(SubmissionParser.separator(of: body)))
+        let header = String(decoding: body[..<headerEnd], as: UTF8.self).split(separator: separator, omittingEmptySubsequences: false)
+        let column = error.fieldIndex < header.count
+            ? SubmissionParser.normalizedColumn(header[error.fieldIndex].trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF} \t\""))) : "row"
+        let field = column.hasPrefix("dim.") ? "dimensions." + column.dropFirst(4) : column
+        let place = error.row == 0 ? "the header" : "data row \(error.row)"
+        let message = error.code == "unterminated-quote"
+            ? "the quote that opens this field on line \(error.line) (\(place)) is never closed, so every line after it would be read into this field"
+            : "a quoted field on line \(error.line) (\(place)) has text after its closing quote; write a quote inside a quoted field as \"\""
+        var problem = Problem(
+            status: .badRequest, code: error.code, title: "The CSV is malformed",
+            detail: "Line \(error.line), \(place), \(field): \(message). Nothing was stored.",
+            errors: [Problem.FieldError(row: error.row == 0 ? nil : error.row, line: error.line, field: field, code: error.code, message: message)])
+        problem.extensions["line"] = .integer(error.line)
+        return problem
     }
 
     /// The export's first columns, in the order a CSV upload names them.

@@ -10,9 +10,11 @@ struct ReportRoutes {
     let authenticator: Authenticator
     /// Applied to partner and viewer keys; the coordinator sees every cell.
     let suppression: SuppressionPolicy
+    let metrics: AppMetrics
 
     func register(in router: inout Router) {
         let pool = self.pool
+        let metrics = self.metrics
         let authenticator = self.authenticator
         let suppression = self.suppression
 
@@ -27,8 +29,10 @@ struct ReportRoutes {
                 groupings: groupings, periodType: try Self.periodType(request), neighborhoodDepth: try Self.level(request),
                 within: request.query("within"))
             let range = try Self.range(request)
-            let (info, report) = try await database(pool, transaction: false) {
-                try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience)
+            let (info, report) = try await metrics.timeReport("indicator") {
+                try await database(pool, transaction: false) {
+                    try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience)
+                }
             }
             let document = JSONValue.object([
                 "indicator": .string(info.code), "name": .string(info.name), "unit": JSONValue(info.unit),
@@ -53,7 +57,9 @@ struct ReportRoutes {
             let caller = try await authenticator.caller(of: request)
             let audience = caller.audience(suppression)
             let agenda = try Self.required(request, "agenda")
-            let lines = try await database(pool, transaction: false) { try Reports.scorecard($0, agenda: agenda, audience: audience) }
+            let lines = try await metrics.timeReport("scorecard") {
+                try await database(pool, transaction: false) { try Reports.scorecard($0, agenda: agenda, audience: audience) }
+            }
             let document = JSONValue.object(["agenda": .string(agenda), "indicators": .array(lines.map(Self.scorecardJSON))])
             if request.representation == .csv {
                 return CSVDocument.table(document, rows: "indicators", leading: ["indicator", "name", "period", "value"]).response()
@@ -65,7 +71,9 @@ struct ReportRoutes {
             try await authenticator.caller(of: request).requireCoordinator("see who has not reported")
             let agenda = try Self.required(request, "agenda")
             let period = try Self.period(request, "period", required: true)!
-            let report = try await database(pool, transaction: false) { try Reports.completeness($0, agenda: agenda, period: period) }
+            let report = try await metrics.timeReport("completeness") {
+                try await database(pool, transaction: false) { try Reports.completeness($0, agenda: agenda, period: period) }
+            }
             if request.representation == .csv {
                 let document = try JSONValue.parse(JSONCoding.encoder.encode(report))
                 return CSVDocument.table(document, rows: "entries", leading: ["partner", "indicator", "neighborhood", "id"]).response()
@@ -79,8 +87,10 @@ struct ReportRoutes {
             let code = try Self.required(request, "indicator")
             let period = try Self.period(request, "period", required: true)!
             let depth = try Self.level(request)
-            let (info, lines) = try await database(pool, transaction: false) {
-                try Reports.equity($0, code: code, period: period, depth: depth, audience: audience)
+            let (info, lines) = try await metrics.timeReport("equity") {
+                try await database(pool, transaction: false) {
+                    try Reports.equity($0, code: code, period: period, depth: depth, audience: audience)
+                }
             }
             let rows: [JSONValue] = lines.enumerated().map { rank, line in
                 var object = ReportEncoding.json(line.cell, groupings: [.neighborhood]).objectValue ?? [:]

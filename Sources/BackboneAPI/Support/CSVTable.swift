@@ -53,7 +53,8 @@ struct CSVTable {
         return bytes.isEmpty
     }
 
-    func response() -> HTTPResponse {
-        HTTPResponse(contentType: "text/csv; charset=utf-8", body: text.utf8)
+    /// The table as a response; `bom` starts it with a UTF-8 byte order mark (for Excel).
+    func response(bom: Bool = false) -> HTTPResponse {
+        HTTPResponse(contentType: "text/csv; charset=utf-8", body: bom ? ("\u{FEFF}" + text).utf8 : text.utf8)
     }
 }

@@ -70,6 +70,8 @@ struct Authenticator: Sendable {
         guard let caller = try await caller(secret: secret) else {
             throw Self.unauthorized("The API key is unknown or revoked.")
         }
+        request.notes.keyID = caller.key.id
+        request.notes.partner = caller.key.partner
         return caller
     }
 

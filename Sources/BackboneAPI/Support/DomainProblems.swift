@@ -44,13 +44,34 @@ extension Problem {
 extension Problem.FieldError {
     /// The wire form of a domain issue (the domain layer knows nothing of HTTP).
     init(_ issue: FieldIssue) {
-        self.init(row: issue.row, field: issue.field, code: issue.code, message: issue.message)
+        self.init(row: issue.row, line: issue.line, field: issue.field, code: issue.code, message: issue.message)
     }
 }
 
 /// Runs database work for a handler, turning domain refusals into problems.
+///
+/// A transaction PostgreSQL aborted to break a deadlock (40P01) or a serialization
+/// conflict (40001) left nothing behind and is run again, up to four times in all: two
+/// batches updating the same rows in different orders must not make either of them a 500.
 func database<T: Sendable>(
     _ pool: ConnectionPool, transaction: Bool = true, _ body: @escaping @Sendable (Connection) throws -> T
+) async throws -> T {
+    var attempt = 1
+    while true {
+        do {
+            return try await databaseOnce(pool, transaction: transaction, body)
+        } catch let error as PostgresError where transaction && (error.sqlState == "40P01" || error.sqlState == "40001") {
+            guard attempt < 4 else {
+                throw Problem.conflict("Other requests kept changing the same data at the same time; nothing was stored. Send the request again.", code: "concurrent-change")
+            }
+            attempt += 1
+            try await Task.sleep(for: .milliseconds(Int.random(in: 10...50) * attempt))
+        }
+    }
+}
+
+private func databaseOnce<T: Sendable>(
+    _ pool: ConnectionPool, transaction: Bool, _ body: @escaping @Sendable (Connection) throws -> T
 ) async throws -> T {
     do {
         return transaction ? try await pool.transaction(body) : try await pool.withConnection(body)

@@ -53,8 +53,8 @@ public struct IngestionContext: Sendable {
             let (code, agenda, valueType, aggregation, periodType, min, max, dimensions, active) =
                 try row.decode((String, String, String, String, String, Double?, Double?, String, Bool).self)
             context.indicators[code] = IndicatorRules(
-                code: code, agenda: agenda, valueType: valueType, aggregation: AggregationMethod(rawValue: aggregation) ?? .sum,
-                periodType: PeriodType(rawValue: periodType) ?? .month, min: min, max: max,
+                code: code, agenda: agenda, valueType: valueType, aggregation: try AggregationMethod.stored(aggregation, column: "indicators.aggregation"),
+                periodType: try PeriodType.stored(periodType, column: "indicators.period_type"), min: min, max: max,
                 dimensions: try JSONDecoder().decode([Dimension].self, from: Data(dimensions.utf8)), active: active)
         }
         for row in try connection.query("SELECT code, active FROM neighborhoods WHERE code = ANY(\(neighborhoodCodes)::text[])") {

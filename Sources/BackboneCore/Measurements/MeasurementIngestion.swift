@@ -40,7 +40,7 @@ public enum MeasurementIngestion {
         let context = try IngestionContext.load(connection, for: parsed.rows, defaultPartner: submitter.partner)
         let validator = MeasurementValidator(context: context, boundPartner: submitter.partner, respectsLocks: submitter.partner != nil)
         let (valid, validationIssues) = validator.validate(parsed.rows)
-        let issues = (parsed.issues + validationIssues).sorted { ($0.row ?? -1, $0.field) < ($1.row ?? -1, $1.field) }
+        let issues = parsed.located(parsed.issues + validationIssues).sorted { ($0.row ?? -1, $0.field) < ($1.row ?? -1, $1.field) }
         let rejectedRows = Set(issues.compactMap(\.row))
         if mode == .allOrNothing, !issues.isEmpty {
             throw Rejection(issues: issues, received: parsed.received)

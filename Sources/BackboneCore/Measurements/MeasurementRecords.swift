@@ -114,6 +114,22 @@ public enum MeasurementRecords {
 
     /// Measurements in id order after `cursor`.
     public static func list(_ connection: Connection, filter: Filter, after cursor: Int?, limit: Int) throws -> [MeasurementRecord] {
+        try connection.query(
+            "SELECT \(columns) FROM measurements WHERE \(conditions(filter, after: cursor)) ORDER BY id LIMIT \(limit)"
+        ).map(decode)
+    }
+
+    /// The dimension names the selected measurements carry, sorted (an export's `dim.NAME` columns).
+    public static func dimensionNames(_ connection: Connection, filter: Filter) throws -> [String] {
+        try connection.query(
+            """
+            SELECT DISTINCT name FROM measurements, jsonb_object_keys(dimensions) AS name
+            WHERE \(conditions(filter, after: nil)) ORDER BY name
+            """
+        ).map { try $0.decode(String.self, at: 0) }
+    }
+
+    static func conditions(_ filter: Filter, after cursor: Int?) -> Query {
         var conditions: [Query] = ["TRUE"]
         if let indicator = filter.indicator { conditions.append("indicator_code = \(indicator)") }
         if let partner = filter.partner { conditions.append("partner_id = \(partner)") }
@@ -131,9 +147,7 @@ public enum MeasurementRecords {
         }
         if let batchID = filter.batchID { conditions.append("batch_id::text = \(batchID.lowercased())") }
         if let cursor { conditions.append("id > \(cursor)") }
-        return try connection.query(
-            "SELECT \(columns) FROM measurements WHERE \(Query.joined(conditions, separator: " AND ")) ORDER BY id LIMIT \(limit)"
-        ).map(decode)
+        return Query.joined(conditions, separator: " AND ")
     }
 
     /// One measurement, if it exists and (for a partner) belongs to `partner`.

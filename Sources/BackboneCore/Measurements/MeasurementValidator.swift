@@ -47,7 +47,9 @@ public struct MeasurementValidator: Sendable {
                 rowIssues.append(FieldIssue(row: submitted.row, field: field, code: code, message: message))
             }
             let partner = submitted.partner ?? boundPartner
-            if partner == nil { fail("partner", "required", "is required when a coordinator key submits") }
+            if partner == nil, !submitted.unreadableFields.contains("partner") {
+                fail("partner", "required", "is required when a coordinator key submits")
+            }
             if let partner {
                 switch context.partners[partner] {
                 case nil: fail("partner", "unknown-partner", "no partner \(partner) exists")
@@ -62,7 +64,7 @@ public struct MeasurementValidator: Sendable {
                 case let found? where !found.active: fail("indicator", "inactive-indicator", "indicator \(code) is deactivated")
                 case let found?: rules = found
                 }
-            } else {
+            } else if !submitted.unreadableFields.contains("indicator") {
                 fail("indicator", "required", "is required")
             }
             if let code = submitted.neighborhood {
@@ -71,7 +73,7 @@ public struct MeasurementValidator: Sendable {
                 case false?: fail("neighborhood", "inactive-neighborhood", "neighborhood \(code) is deactivated")
                 default: break
                 }
-            } else {
+            } else if !submitted.unreadableFields.contains("neighborhood") {
                 fail("neighborhood", "required", "is required")
             }
             var period: Period?
@@ -89,7 +91,7 @@ public struct MeasurementValidator: Sendable {
                 } else if period!.start > today {
                     fail("period", "future-period", "\(text) has not started yet")
                 }
-            } else {
+            } else if !submitted.unreadableFields.contains("period") {
                 fail("period", "required", "is required")
             }
             if let rules {
@@ -124,6 +126,10 @@ public struct MeasurementValidator: Sendable {
             guard let number else { return nil }
             guard number.isFinite else {
                 fail(field, "not-finite", "must be a finite number, not \(number)")
+                return nil
+            }
+            guard NumberRange.contains(number) else {
+                fail(field, "out-of-range", NumberRange.message(number))
                 return nil
             }
             return number
@@ -169,6 +175,7 @@ public struct MeasurementValidator: Sendable {
         var pairs: [String] = []
         for dimension in rules.dimensions {
             guard let value = row.dimensions[dimension.name] else {
+                if row.unreadableFields.contains("dimensions.\(dimension.name)") { continue }
                 fail("dimensions.\(dimension.name)", "missing-dimension", "is required: one of \(dimension.values.joined(separator: ", "))")
                 continue
             }

@@ -32,7 +32,16 @@ extension Reports {
             }
             return EquityLine(neighborhood: code, population: tree.population(of: code), cell: cell, gap: gap)
         }
-        let ranked = lines.sorted { ($0.gap ?? -.infinity, $0.neighborhood) > ($1.gap ?? -.infinity, $1.neighborhood) }
+        // Largest gap first; rows without a gap (withheld, or no target) after them in code
+        // order, so a withheld row's place says nothing about its value.
+        let ranked = lines.sorted { lhs, rhs in
+            switch (lhs.gap, rhs.gap) {
+            case let (left?, right?): return (left, rhs.neighborhood) > (right, lhs.neighborhood)
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return lhs.neighborhood < rhs.neighborhood
+            }
+        }
         return (info, ranked)
     }
 }

@@ -40,13 +40,13 @@ public enum ReportSource {
                 try row.decode((String, String, String, String?, String, String, String, String).self)
             let baselinePeriod = try row.decode(String?.self, at: 8).flatMap(Period.init)
             let targetPeriod = try row.decode(String?.self, at: 10).flatMap(Period.init)
-            let method = AggregationMethod(rawValue: aggregation) ?? .sum
+            let method = try AggregationMethod.stored(aggregation, column: "indicators.aggregation")
             let profile = IndicatorProfile(
                 method: method, scale: method == .ratio && valueType == "percent" ? 100 : 1, isCount: valueType == "count",
                 increaseIsBetter: direction != "decrease",
                 baseline: try baselinePeriod.map { (period: $0, value: try row.decode(Double.self, at: 9)) },
                 target: try targetPeriod.map { (period: $0, value: try row.decode(Double.self, at: 11)) },
-                periodType: PeriodType(rawValue: periodType) ?? .month)
+                periodType: try PeriodType.stored(periodType, column: "indicators.period_type"))
             let (declaredMin, declaredMax) = try (row.decode(Double?.self, at: 12), row.decode(Double?.self, at: 13))
             let natural: ClosedRange<Double> = switch valueType {
             case "count": 0...Double.greatestFiniteMagnitude
@@ -136,7 +136,49 @@ public enum ReportSource {
     /// belongs to once a cell spans several periods (a range, or months rolled into quarters).
     public static func needsRawRows(_ request: ReportRequest, profile: IndicatorProfile, singlePeriod: Bool) -> Bool {
         if request.groupings.contains(.partner) || singlePeriod { return true }
-        return profile.method == .last
+        guard profile.method == .last, request.groupings.contains(.period), let type = request.periodType else { return false }
+        return type > profile.periodType
+    }
+
+    /// Each series' latest measurement whose period starts in `[from, until)`, summed per
+    /// neighborhood and dimension values: what a stock over the whole range stands on.
+    public static func latestPerSeries(
+        _ connection: Connection, indicator: IndicatorInfo, from: Day?, until: Day?, partners directory: PartnerDirectory = PartnerDirectory()
+    ) throws -> [Partial] {
+        let rows = try connection.query(
+            """
+            SELECT latest.neighborhood_code, max(latest.period), min(latest.dimensions::text),
+                   string_agg(DISTINCT p.number::text, ','), count(*), coalesce(sum(latest.value), 0),
+                   coalesce(sum(latest.numerator), 0), coalesce(sum(latest.denominator), 0),
+                   coalesce(min(latest.value), 0), coalesce(max(latest.value), 0)
+            FROM (SELECT DISTINCT ON (partner_id, neighborhood_code, dimension_key)
+                         partner_id, neighborhood_code, dimension_key, dimensions, period, value, numerator, denominator
+                  FROM measurements
+                  WHERE indicator_code = \(indicator.code) AND period_start >= \(from ?? Day(year: 1000, month: 1, day: 1))
+                    AND period_start < \(until ?? Day(year: 9999, month: 12, day: 31))
+                  ORDER BY partner_id, neighborhood_code, dimension_key, period_start DESC) latest
+            JOIN partners p ON p.id = latest.partner_id
+            GROUP BY latest.neighborhood_code, latest.dimension_key
+            """)
+        return try rows.map { row in
+            let (neighborhood, periodText, dimensionText, partnerList, count, sum, sumNumerator, sumDenominator, min, max) =
+                try row.decode((String, String, String, String, Int, Double, Double, Double, Double, Double).self)
+            guard let period = Period(periodText) else {
+                throw PostgresError(.decoding, "a stored period \(periodText.debugDescription) does not parse")
+            }
+            return Partial(
+                neighborhood: neighborhood, period: period, dimensions: try Self.dimensions(dimensionText), partner: nil,
+                partners: try directory.partners(listed: partnerList, connection), count: count, sum: sum,
+                sumNumerator: sumNumerator, sumDenominator: sumDenominator, min: min, max: max, values: nil)
+        }
+    }
+
+    /// A stored dimension object (`{"age_group": "25-44"}`), strictly.
+    static func dimensions(_ text: String) throws -> [String: String] {
+        guard let parsed = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
+            throw PostgresError(.decoding, "stored dimensions \(text.prefix(60).debugDescription) are not an object of strings")
+        }
+        return parsed
     }
 
     /// The partials of `indicator` whose period starts in `[from, until)`.
@@ -147,17 +189,20 @@ public enum ReportSource {
         let lower = from ?? Day(year: 1000, month: 1, day: 1)
         let upper = until ?? Day(year: 9999, month: 12, day: 31)
         var dimensionCache: [String: [String: String]] = [:]
-        func dimensions(_ text: String) -> [String: String] {
+        func dimensions(_ text: String) throws -> [String: String] {
             if let known = dimensionCache[text] { return known }
-            let parsed = (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+            let parsed = try Self.dimensions(text)
             dimensionCache[text] = parsed
             return parsed
         }
         // A report reads thousands of rows over a few dozen periods: parse each spelling once.
+        // A stored period that does not parse is an error, never a row quietly left out.
         var periodCache: [String: Period] = [:]
-        func period(_ text: String) -> Period? {
+        func period(_ text: String) throws -> Period {
             if let known = periodCache[text] { return known }
-            let parsed = Period(text)
+            guard let parsed = Period(text) else {
+                throw PostgresError(.decoding, "a stored period \(text.debugDescription) does not parse")
+            }
             periodCache[text] = parsed
             return parsed
         }
@@ -168,17 +213,18 @@ public enum ReportSource {
                 FROM measurements
                 WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
                 """)
-            return try rows.compactMap { row in
+            return try rows.map { row in
                 let (partner, neighborhood, periodText, dimensionText, value, numerator, denominator) =
                     try row.decode((String, String, String, String, Double?, Double?, Double?).self)
-                guard let period = period(periodText) else { return nil }
+                let period = try period(periodText)
                 if let numerator, let denominator {
                     return .ratioMeasurement(
-                        partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText),
+                        partner: partner, neighborhood: neighborhood, period: period, dimensions: try dimensions(dimensionText),
                         numerator: numerator, denominator: denominator, scale: indicator.profile.scale)
                 }
+                guard let value else { throw PostgresError(.decoding, "a stored measurement has neither a value nor a ratio") }
                 return .measurement(
-                    partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText), value: value ?? 0)
+                    partner: partner, neighborhood: neighborhood, period: period, dimensions: try dimensions(dimensionText), value: value)
             }
         }
         let rows = try connection.query(
@@ -188,13 +234,13 @@ public enum ReportSource {
             FROM measurement_rollups
             WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
             """)
-        return try rows.compactMap { row in
+        return try rows.map { row in
             let (neighborhood, periodText, dimensionText, partnerList, count, sum, sumNumerator, sumDenominator, min, max) =
                 try row.decode((String, String, String, String, Int, Double, Double, Double, Double, Double).self)
-            guard let period = period(periodText) else { return nil }
+            let period = try period(periodText)
             let partners = try directory.partners(listed: partnerList, connection)
             return Partial(
-                neighborhood: neighborhood, period: period, dimensions: dimensions(dimensionText), partner: nil,
+                neighborhood: neighborhood, period: period, dimensions: try dimensions(dimensionText), partner: nil,
                 partners: partners, count: count, sum: sum, sumNumerator: sumNumerator, sumDenominator: sumDenominator,
                 min: min, max: max, values: nil)
         }

@@ -67,8 +67,15 @@ public enum Reports {
         }
         let raw = audience.needsRawRows
             || ReportSource.needsRawRows(request, profile: info.profile, singlePeriod: range.isSinglePeriod)
-        let partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: raw)
-        let report = Aggregator.report(partials, profile: info.profile, request: request, tree: tree)
+        var partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: raw)
+        var totalPartials: [Partial]?
+        if !raw, info.profile.method == .last, !range.isSinglePeriod {
+            // Rollups merge partners: a stock over several periods stands on each series' latest.
+            let latest = try ReportSource.latestPerSeries(connection, indicator: info, from: range.start, until: range.until)
+            let byNativePeriod = request.groupings.contains(.period) && (request.periodType ?? info.profile.periodType) == info.profile.periodType
+            if byNativePeriod { totalPartials = latest } else { partials = latest }
+        }
+        let report = Aggregator.report(partials, profile: info.profile, request: request, tree: tree, totalPartials: totalPartials)
         return (info, audience.apply(report, partials: partials, request: request, tree: tree, profile: info.profile))
     }
 }

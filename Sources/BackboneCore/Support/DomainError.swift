@@ -1,6 +1,8 @@
 /// One problem with one input field (in a batch, of one row).
 public struct FieldIssue: Sendable, Equatable, Codable {
     public var row: Int?
+    /// In an uploaded file, the spreadsheet line of the row (the header is line 1).
+    public var line: Int?
     public var field: String
     public var code: String
     public var message: String

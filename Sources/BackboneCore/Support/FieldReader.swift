@@ -74,6 +74,7 @@ public struct FieldReader {
         return text
     }
 
+    /// A finite number within ±`NumberRange.maxMagnitude` (so that sums of them stay finite).
     public mutating func number(_ field: String, required: Bool = false) -> Double? {
         guard let value = raw(field, required: required) else { return nil }
         guard case .number(let number) = value else {
@@ -82,6 +83,10 @@ public struct FieldReader {
         }
         guard number.isFinite else {
             fail(field, "not-finite", "must be a finite number")
+            return nil
+        }
+        guard NumberRange.contains(number) else {
+            fail(field, "out-of-range", NumberRange.message(number))
             return nil
         }
         return number

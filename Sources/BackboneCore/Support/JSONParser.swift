@@ -10,13 +10,20 @@ struct JSONParser {
         let description: String
     }
 
+    /// An array longer than the caller allows, found before the rest is built.
+    struct TooManyElements: Error {
+        let limit: Int
+    }
+
     private let bytes: [UInt8]
     private var position = 0
     private var depth = 0
+    private var maxArrayElements = Int.max
     private static let maxDepth = 64
 
-    static func parse(_ data: Data) throws -> JSONValue {
+    static func parse(_ data: Data, maxArrayElements: Int = .max) throws -> JSONValue {
         var parser = JSONParser(bytes: [UInt8](data))
+        parser.maxArrayElements = maxArrayElements
         parser.skipWhitespace()
         let value = try parser.value()
         parser.skipWhitespace()
@@ -107,6 +114,7 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
+            guard elements.count < maxArrayElements else { throw TooManyElements(limit: maxArrayElements) }
             elements.append(try value())
             skipWhitespace()
             guard position < bytes.count else { throw failure("unexpected end") }

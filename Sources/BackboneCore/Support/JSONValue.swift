@@ -49,6 +49,16 @@ public enum JSONValue: Codable, Sendable, Equatable {
         try JSONParser.parse(data)
     }
 
+    /// Parses a document none of whose arrays may hold more than `maxArrayElements`
+    /// elements; throws `TooManyRows` as soon as one does, before building the rest.
+    public static func parse(_ data: Data, maxArrayElements: Int) throws -> JSONValue {
+        do {
+            return try JSONParser.parse(data, maxArrayElements: maxArrayElements)
+        } catch let error as JSONParser.TooManyElements {
+            throw TooManyRows(limit: error.limit)
+        }
+    }
+
     public var objectValue: [String: JSONValue]? {
         if case .object(let value) = self { return value }
         return nil

@@ -1,0 +1,74 @@
+import BackboneCore
+import CoreMetrics
+import HTTPServer
+import Postgres
+
+/// The service's own metrics next to the server's request metrics: measurements
+/// ingested by outcome, report latency by kind, the database pool, build info.
+///
+/// Names (Prometheus): `backbone_measurements_ingested_total{outcome}`,
+/// `backbone_report_duration_seconds{report}`, `backbone_db_pool_connections{state}`,
+/// `backbone_db_pool_waiting`, `backbone_db_pool_size`, `backbone_build_info{version}`.
+struct AppMetrics: Sendable {
+    let service: ServiceMetrics
+    private let ingested: [String: CoreMetrics.Counter]
+    private let reports: [String: CoreMetrics.Timer]
+    private let poolInUse: CoreMetrics.Gauge
+    private let poolIdle: CoreMetrics.Gauge
+    private let poolWaiting: CoreMetrics.Gauge
+    private let poolSize: CoreMetrics.Gauge
+
+    static let outcomes = ["created", "updated", "unchanged", "rejected"]
+    static let reportKinds = ["indicator", "scorecard", "completeness", "equity"]
+
+    init(_ service: ServiceMetrics) {
+        self.service = service
+        let factory = service.factory
+        ingested = Dictionary(uniqueKeysWithValues: Self.outcomes.map {
+            ($0, CoreMetrics.Counter(label: "backbone_measurements_ingested_total", dimensions: [("outcome", $0)], factory: factory))
+        })
+        reports = Dictionary(uniqueKeysWithValues: Self.reportKinds.map {
+            ($0, CoreMetrics.Timer(label: "backbone_report_duration_seconds", dimensions: [("report", $0)], factory: factory))
+        })
+        poolInUse = CoreMetrics.Gauge(label: "backbone_db_pool_connections", dimensions: [("state", "in_use")], factory: factory)
+        poolIdle = CoreMetrics.Gauge(label: "backbone_db_pool_connections", dimensions: [("state", "idle")], factory: factory)
+        poolWaiting = CoreMetrics.Gauge(label: "backbone_db_pool_waiting", dimensions: [], factory: factory)
+        poolSize = CoreMetrics.Gauge(label: "backbone_db_pool_size", dimensions: [], factory: factory)
+        CoreMetrics.Gauge(label: "backbone_build_info", dimensions: [("version", BackboneVersion.current)], factory: factory).record(1)
+    }
+
+    /// Counts a submission's rows by outcome (a dry run stores nothing, so only its rejections count).
+    func ingested(_ summary: ImportSummary) {
+        if !summary.dryRun {
+            ingested["created"]!.increment(by: Int64(summary.created))
+            ingested["updated"]!.increment(by: Int64(summary.updated))
+            ingested["unchanged"]!.increment(by: Int64(summary.unchanged))
+        }
+        ingested["rejected"]!.increment(by: Int64(summary.rejected))
+    }
+
+    /// Counts the rows of a refused all-or-nothing submission as rejected.
+    func rejected(_ rows: Int) {
+        ingested["rejected"]!.increment(by: Int64(rows))
+    }
+
+    /// Runs a report's work and records how long it took.
+    func timeReport<T>(_ kind: String, _ work: () async throws -> T) async rethrows -> T {
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            reports[kind]!.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
+        return try await work()
+    }
+
+    /// The Prometheus text of every metric, with the pool's gauges read now.
+    func exposition(pool: ConnectionPool) -> [UInt8] {
+        let statistics = pool.statistics
+        poolInUse.record(statistics.inUse)
+        poolIdle.record(statistics.idle)
+        poolWaiting.record(statistics.waiting)
+        poolSize.record(pool.size)
+        return service.exposition()
+    }
+}

@@ -1,0 +1,177 @@
+import BackboneCore
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// A database of the previous release holding data, upgraded by `Schema.migrate`. The
+/// previous release's schema.sql is kept, unchanged, as `migrations/0005-versions-1-to-5.sql`.
+@Suite("Upgrading a database of the previous release")
+struct SchemaUpgradeTests {
+    static let previousRelease = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("migrations/0005-versions-1-to-5.sql")
+
+    /// A database exactly as version 5 left it.
+    static func version5Database() throws -> String {
+        let conninfo = try TestDatabase.fresh()
+        let connection = try Connection(conninfo)
+        try connection.execute(try String(contentsOf: previousRelease, encoding: .utf8))
+        #expect(try Schema.currentVersion(connection) == 5)
+        return conninfo
+    }
+
+    @Test func dataWrittenAtVersion5ReadsTheSameAfterTheMigration() async throws {
+        let conninfo = try Self.version5Database()
+        let app = try await TestApp.start(on: conninfo, migrate: false)
+        try await app.seedRegistry()
+        try await Self.submitMeasurements(app)
+        // A measurement written before version 5 kept its 'created' entry in the history table.
+        let connection = try Connection(conninfo)
+        try connection.execute(
+            """
+            WITH old AS (
+                INSERT INTO measurements (partner_id, indicator_code, neighborhood_code, period, period_start, value, batch_id, updated_by, created_at, updated_at)
+                VALUES ('literacy-now', 'volunteers', 'southside', '2025-12', '2025-12-01', 7, gen_random_uuid(), 'old-key', '2025-12-31', '2025-12-31')
+                RETURNING id, partner_id, batch_id
+            )
+            INSERT INTO measurement_history (measurement_id, partner_id, action, key_id, batch_id, at, new_value)
+            SELECT id, partner_id, 'created', 'old-key', batch_id, '2025-12-31', '{"value": 7, "numerator": null, "denominator": null, "note": null}' FROM old
+            """)
+        let before = try await Self.readEverything(app)
+        #expect(before.count > 10)
+        #expect(try connection.query("SELECT count(*) FROM measurement_rollups")[0].decode(Int.self, at: 0) > 5)
+
+        #expect(try Schema.migrate(connection) == .migrated(from: 5, to: Schema.requiredVersion))
+        let versions = try connection.query("SELECT version FROM schema_migrations ORDER BY version").map { try $0.decode(Int.self, at: 0) }
+        #expect(versions == Array(1...Schema.requiredVersion))
+        #expect(try Schema.migrate(connection) == .alreadyCurrent(version: Schema.requiredVersion))
+
+        // Reports, measurements and every history read the same through the new code.
+        let after = try await Self.readEverything(app)
+        #expect(after.count == before.count)
+        for (path, text) in before where after[path] != text {
+            Issue.record("\(path) changed by the migration:\nbefore: \(text)\nafter:  \(after[path] ?? "nothing")")
+        }
+        var (expected, stored) = try RollupTests.compare(connection)
+        #expect(stored == expected)
+
+        // The new triggers keep the upgraded rollups current.
+        try await Self.submitMeasurements(app, shift: 3)
+        (expected, stored) = try RollupTests.compare(connection)
+        #expect(stored == expected)
+        try await app.stop()
+    }
+
+    /// schema.sql and the migrations define the same database: a fresh one equals an
+    /// upgraded one, table by table, column by column, down to each function's text.
+    @Test func aFreshDatabaseEqualsAnUpgradedOne() throws {
+        let fresh = try Connection(try TestDatabase.fresh())
+        #expect(try Schema.migrate(fresh) == .migrated(from: 0, to: Schema.requiredVersion))
+        let upgraded = try Connection(try Self.version5Database())
+        #expect(try Schema.migrate(upgraded) == .migrated(from: 5, to: Schema.requiredVersion))
+        let (freshCatalog, upgradedCatalog) = (try Self.catalog(fresh), try Self.catalog(upgraded))
+        #expect(freshCatalog.count > 100)
+        #expect(freshCatalog.filter { !upgradedCatalog.contains($0) } == [], "only in a fresh database")
+        #expect(upgradedCatalog.filter { !freshCatalog.contains($0) } == [], "only in an upgraded database")
+    }
+
+    @Test func aDatabaseNewerThanTheBuildIsRefused() throws {
+        let connection = try Connection(try TestDatabase.fresh())
+        _ = try Schema.migrate(connection)
+        try connection.execute("INSERT INTO schema_migrations (version) VALUES (\(Schema.requiredVersion + 1))")
+        #expect(throws: Schema.SchemaError.newerThanBinary(database: Schema.requiredVersion + 1, binary: Schema.requiredVersion)) {
+            try Schema.migrate(connection)
+        }
+    }
+
+    /// Inserts, corrections and a retraction by two partners, for every kind of indicator.
+    static func submitMeasurements(_ app: TestApp, shift: Int = 0) async throws {
+        func month(_ offset: Int) -> String { String(format: "2025-%02d", offset + shift) }
+        var rows: [String] = []
+        for (index, neighborhood) in ["northside", "southside", "city"].enumerated() {
+            for (group, ageGroup) in ["16-24", "25-44", "45+"].enumerated() {
+                for partner in ["central-library", "literacy-now"] {
+                    rows.append(
+                        #"{"partner": "\#(partner)", "indicator": "esl_learners", "neighborhood": "\#(neighborhood)", "period": "\#(month(1 + group))", "value": \#(10 * index + group + partner.count), "dimensions": {"age_group": "\#(ageGroup)"}}"#)
+                }
+            }
+            rows.append(#"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "\#(neighborhood)", "period": "2025-Q\#(1 + shift / 3)", "numerator": \#(3 + index), "denominator": 9}"#)
+            rows.append(#"{"partner": "literacy-now", "indicator": "pass_rate", "neighborhood": "\#(neighborhood)", "period": "2025-Q\#(1 + shift / 3)", "numerator": 1, "denominator": \#(4 + index)}"#)
+            rows.append(#"{"partner": "literacy-now", "indicator": "volunteers", "neighborhood": "\#(neighborhood)", "period": "\#(month(1))", "value": \#(20 + index)}"#)
+            rows.append(#"{"partner": "literacy-now", "indicator": "volunteers", "neighborhood": "\#(neighborhood)", "period": "\#(month(2))", "value": \#(18 + index)}"#)
+        }
+        let created = try await app.coordinator("POST", "/v1/measurements", json: batch(rows))
+        #expect(created.status == 200 || created.status == 201, "\(created.text)")
+        #expect(created.json["created"] as? Int == rows.count, "\(created.text)")
+        // Corrections: two values change, one ratio changes both terms.
+        let corrections = [
+            #"{"partner": "central-library", "indicator": "esl_learners", "neighborhood": "northside", "period": "\#(month(1))", "value": 99, "dimensions": {"age_group": "16-24"}}"#,
+            #"{"partner": "literacy-now", "indicator": "volunteers", "neighborhood": "city", "period": "\#(month(2))", "value": 3}"#,
+            #"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "southside", "period": "2025-Q\#(1 + shift / 3)", "numerator": 8, "denominator": 8}"#,
+        ]
+        let updated = try await app.coordinator("POST", "/v1/measurements", json: batch(corrections))
+        #expect(updated.json["updated"] as? Int == corrections.count, "\(updated.text)")
+        // A retraction: the minimum of its cell and one partner leave it.
+        let listed = try await app.coordinator(
+            "GET", "/v1/measurements?indicator=esl_learners&partner=literacy-now&neighborhood=southside&period=\(month(2))")
+        let id = try #require((listed.json["items"] as? [[String: Any]])?.first?["id"] as? Int, "\(listed.text)")
+        #expect(try await app.coordinator("DELETE", "/v1/measurements/\(id)").status == 204)
+    }
+
+    /// Every report, the measurements and each one's history, by request path.
+    static func readEverything(_ app: TestApp) async throws -> [String: String] {
+        var paths = [
+            "/v1/measurements?limit=1000",
+            "/v1/reports/scorecard?agenda=literacy",
+            "/v1/reports/indicators/esl_learners?by=dimension:age_group&within=northside&period=2025-02",
+            "/v1/reports/indicators/esl_learners?by=period&period_type=quarter",
+            "/v1/reports/indicators/esl_learners?by=neighborhood&level=1",
+            "/v1/reports/equity?indicator=esl_learners&period=2025-02",
+        ]
+        for indicator in ["esl_learners", "pass_rate", "volunteers"] {
+            paths.append("/v1/reports/indicators/\(indicator)?by=neighborhood,period")
+            paths.append("/v1/reports/indicators/\(indicator)?by=partner,period&from=2025-01&to=2025-12")
+        }
+        var texts: [String: String] = [:]
+        for path in paths {
+            let response = try await app.coordinator("GET", path)
+            #expect(response.status == 200, "\(path): \(response.text)")
+            texts[path] = response.text
+        }
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(texts[paths[0]]!.utf8)) as? [String: Any])["items"]
+        for case let id as Int in (items as? [[String: Any]] ?? []).map({ $0["id"] }) {
+            let path = "/v1/measurements/\(id)/history"
+            texts[path] = try await app.coordinator("GET", path).text
+        }
+        return texts
+    }
+
+    /// The database's definition as comparable lines: columns in order, constraints,
+    /// indexes, storage options, triggers and the full text of every function.
+    static func catalog(_ connection: Connection) throws -> [String] {
+        try connection.query(
+            """
+            SELECT 'column ' || c.relname || ' ' || a.attnum || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                   || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
+                   || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '') || ' ' || a.attidentity::text || a.attgenerated::text
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+            UNION ALL
+            SELECT 'relation ' || relname || ' ' || relkind::text || ' ' || coalesce(array_to_string(reloptions, ','), '')
+            FROM pg_class WHERE relnamespace = 'public'::regnamespace
+            UNION ALL
+            SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+            FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+            UNION ALL
+            SELECT 'index ' || pg_get_indexdef(i.indexrelid)
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = 'public'::regnamespace
+            UNION ALL
+            SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+            UNION ALL
+            SELECT 'function ' || pg_get_functiondef(oid) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+            ORDER BY 1
+            """
+        ).map { try $0.decode(String.self, at: 0) }
+    }
+}
