@@ -116,7 +116,6 @@ public enum NeighborhoodChart {
     }
 
     static func description(_ panel: IndicatorPanel, lines: [EquityLine]) -> String {
-        let unit = panel.unit
         var parts: [String] = []
         let visible = lines.filter { !$0.cell.suppressed && $0.cell.value != nil }
         if let first = visible.first {

@@ -41,7 +41,6 @@ public enum TrendChart {
     public static func svg(_ panel: IndicatorPanel) -> String {
         let info = panel.info
         let profile = info.profile
-        let unit = panel.unit
         let points = points(panel)
         let id = "trend-\(Escape.slug(info.code))"
         var svg = SVGDocument(width: width, height: height)
@@ -170,7 +169,6 @@ public enum TrendChart {
 
     /// The text alternative: what a person would say looking at the chart.
     static func description(_ panel: IndicatorPanel, points: [(period: Period, point: Point)]) -> String {
-        let unit = panel.unit
         var parts: [String] = []
         let known = points.compactMap { entry -> (Period, Double)? in
             if case .value(let v) = entry.point { return (entry.period, v) } else { return nil }
