@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs missing system packages, starts a throwaway PostgreSQL
 # (as the postgres user when run as root), validates openapi.yaml, runs `swift test`
-# against that database, schemathesis and the privacy auditor against a live server,
+# against that database, then against a live server the dashboard's browser test
+# (headless Chromium; screenshots in ci-artifacts/), schemathesis and the privacy auditor,
 # this README's curl walkthrough against another (Tests/readme/walkthrough.py), then the fault tests
 # (Tests/faults/faults.py, with a PostgreSQL of their own; FAULTS_SOAK_SECONDS sets the
 # soak's length, default 30), and removes the database even when a step fails.
@@ -50,6 +51,14 @@ for _ in range(150):
         time.sleep(0.2)
 PY
 python3 scripts/demo_data.py "http://127.0.0.1:$port" "$coordinator_key"
+# The dashboard as a person sees it, in headless Chromium, on the demo data (before
+# schemathesis changes the registry): screenshots land in ci-artifacts/.
+backbone_install_browser
+python3 -c 'import websocket' 2>/dev/null || python3 -m pip install -q 'websocket-client>=1.6'
+set +e
+python3 scripts/browser_test.py "http://127.0.0.1:$port" "$coordinator_key" ci-artifacts | tee "$workdir/browser-test.log"
+browser_status=${PIPESTATUS[0]}
+set -e
 # Every check but three that test behaviour we chose: a valid-looking request refused by a
 # rule JSON Schema cannot state (positive_data_acceptance: an unknown agenda, ends_on
 # before starts_on), and DELETE deactivating rather than removing (use_after_free,
@@ -106,11 +115,12 @@ failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc
 # swift test failing without a failed test (a crash, a build error) is one failure.
 [[ $swift_status -ne 0 && ${failed:-0} -eq 0 ]] && failed=1
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
+[[ $browser_status -ne 0 ]] && echo "browser test failed (see $workdir/browser-test.log above)"
 [[ $privacy_status -ne 0 ]] && echo "privacy audit failed (exit $privacy_status)"
 [[ $readme_status -ne 0 ]] && echo "README walkthrough failed"
 [[ $faults_status -ne 0 ]] && echo "fault tests failed (Tests/faults/faults.py exit $faults_status)"
-# Each step after swift test (contract, privacy audit, README walkthrough, faults) counts as one test.
-steps_passed=$(( (contract_status == 0) + (privacy_status == 0) + (readme_status == 0) + (faults_status == 0) ))
-steps_failed=$(( (contract_status != 0) + (privacy_status != 0) + (readme_status != 0) + (faults_status != 0) ))
+# Each step after swift test (browser test, contract, privacy audit, README walkthrough, faults) counts as one test.
+steps_passed=$(( (browser_status == 0) + (contract_status == 0) + (privacy_status == 0) + (readme_status == 0) + (faults_status == 0) ))
+steps_failed=$(( (browser_status != 0) + (contract_status != 0) + (privacy_status != 0) + (readme_status != 0) + (faults_status != 0) ))
 echo "tests: $(( ${summary:-0} - ${failed:-0} + steps_passed )) passed, $(( ${failed:-0} + steps_failed )) failed"
-[[ $swift_status -eq 0 && $contract_status -eq 0 && $privacy_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]
+[[ $swift_status -eq 0 && $browser_status -eq 0 && $contract_status -eq 0 && $privacy_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]
