@@ -62,12 +62,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The dashboard's drawing: report types in, HTML and SVG out. No HTTP, no SQL.
+        .target(name: "Dashboard", dependencies: ["Aggregation", "BackboneCore"]),
         // The HTTP API: routes and wire types over BackboneCore.
         .target(
             name: "BackboneAPI",
             dependencies: [
                 "Aggregation",
                 "BackboneCore",
+                "Dashboard",
                 "HTTPServer",
                 "Postgres",
                 .product(name: "Logging", package: "swift-log"),
@@ -91,6 +94,7 @@ let package = Package(
         // Helpers the test targets share: a raw HTTP client, test databases, the CLI.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Aggregation", "BackboneCore", "Dashboard"], exclude: ["Snapshots"]),
         .testTarget(name: "BackboneCoreTests", dependencies: ["Aggregation", "BackboneCore", "Postgres"]),
         .testTarget(
             name: "AggregationTests",

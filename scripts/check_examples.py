@@ -9,7 +9,8 @@ that info.version is BackboneVersion.current.
 
 The operations run in the order below, so that each example finds what it names (the
 agenda before its indicator, the key before it is revoked, deletions last); an operation
-the contract gains must be added here. Uses only the standard library and PyYAML.
+the contract gains must be added here. A redirect (the dashboard's 303s) is followed, and
+the page it leads to must be a 2xx; the dashboard sign-in example posts this check's key. Uses only the standard library and PyYAML.
 """
 import json
 import re
@@ -28,6 +29,7 @@ listKeys getKey listAgendas getAgenda listIndicators getIndicator getAgendaTempl
 listPartners getPartner
 listNeighborhoods getNeighborhood listCommitments getCommitment listMeasurements getMeasurement
 getMeasurementHistory listLocks
+getDashboardSignIn signInToDashboard getDashboard getTrendChart getNeighborhoodChart signOutOfDashboard
 updateAgenda updateIndicator updatePartner updateNeighborhood updateCommitment
 getIndicatorReport getScorecard getCompleteness getEquity
 retractMeasurement deleteLock deleteCommitment revokeKey
@@ -61,6 +63,8 @@ def main(base, key):
                         f"gone {sorted(set(ORDER) - set(operations))}")
 
     def send(method, path, body=None, media_type="application/json"):
+        if media_type == "application/x-www-form-urlencoded" and isinstance(body, dict):
+            body = urllib.parse.urlencode(body)
         data = None if body is None else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
         request = urllib.request.Request(base + path, method=method, data=data,
                                          headers={"Authorization": f"Bearer {key}", "Content-Type": media_type})
@@ -105,6 +109,8 @@ def main(base, key):
                         problems.append(f"{name}: the {media_type} request body has no example")
                     bodies += [(media_type, example) for example in examples]
             for media_type, example in bodies:
+                if name == "signInToDashboard":
+                    example = {**example, "key": key}  # the example's key is made up; sign in with ours
                 status, text = send(method, url, example, media_type or "application/json")
                 checked += 1
                 label = f"{name} ({method} {url}{', ' + media_type if media_type else ''})"

@@ -4,8 +4,10 @@
     python3 scripts/demo_data.py http://127.0.0.1:8080 "$KEY"
 
 One agenda, four indicators (a count with an age-group dimension, a percentage, a stock
-and a score), a city with two districts and four neighborhoods, four partners, their
-commitments and a year of monthly measurements. Uses only the standard library.
+and a score), a city with two districts and five neighborhoods, four partners, their
+commitments and a year of monthly measurements. East Gate is served by one partner only,
+so partner and viewer keys see it (and a complementary neighbour) suppressed. Uses only
+the standard library.
 """
 import json
 import sys
@@ -47,7 +49,8 @@ def main(base, key):
     neighborhoods = [("city", "City", None, 310000), ("north", "North district", "city", 150000),
                      ("south", "South district", "city", 160000), ("northside", "Northside", "north", 48200),
                      ("riverside", "Riverside", "north", 101800), ("southside", "Southside", "south", 90000),
-                     ("hillcrest", "Hillcrest", "south", 70000)]
+                     ("hillcrest", "Hillcrest", "south", 58000),
+                     ("eastgate", "East Gate", "south", 12000)]
     for code, name, parent, population in neighborhoods:
         send("POST", "/v1/neighborhoods", {"code": code, "name": name, "parent": parent, "population": population})
     partners = [("central-library", "Central Library", "library"), ("city-schools", "City Schools", "school"),
@@ -74,6 +77,11 @@ def main(base, key):
                              "denominator": denominator})
                 rows.append({"partner": partner, "indicator": "reading_score", "neighborhood": neighborhood,
                              "period": f"2025-Q{quarter}", "value": 55 + (p * 3 + n * 5 + quarter * 2) % 30})
+    # East Gate: only Grace Church works there.
+    for month in range(1, 13):
+        for g, group in enumerate(["16-24", "25-44", "45+"]):
+            rows.append({"partner": "grace-church", "indicator": "esl_learners_enrolled", "neighborhood": "eastgate",
+                         "period": f"2025-{month:02d}", "value": 4 + (month + g) % 6, "dimensions": {"age_group": group}})
     send("POST", "/v1/measurements", {"measurements": rows})
     print(f"loaded {len(indicators)} indicators, {len(neighborhoods)} neighborhoods, {len(partners)} partners, {len(rows)} measurements")
 

@@ -41,3 +41,16 @@ backbone_install_packages() {
     done
   fi
 }
+
+# Headless Chromium for the dashboard's browser test (Debian's `chromium` package).
+backbone_install_browser() {
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null && return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "The browser test needs Chromium. Install it with: sudo apt-get install -y chromium" >&2
+    return 1
+  fi
+  echo "Installing chromium ..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+}

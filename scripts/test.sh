@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test: installs missing system packages, starts a throwaway PostgreSQL
 # (as the postgres user when run as root), validates openapi.yaml, runs `swift test`
-# against that database, checks every example of the contract against a live server, runs
-# schemathesis against it, generates and builds the example Swift and Python clients and
-# walks the server with each (clients/run.sh), runs the privacy auditor, this README's curl
-# walkthrough against another server (Tests/readme/walkthrough.py), then the fault tests
+# against that database, then against a live server: every example of the contract
+# (scripts/check_examples.py), the dashboard's browser test (headless Chromium; screenshots
+# in ci-artifacts/), schemathesis, the example Swift and Python clients generated, built and
+# walking the server (clients/run.sh), and the privacy auditor; this README's curl
+# walkthrough against another (Tests/readme/walkthrough.py), then the fault tests
 # (Tests/faults/faults.py, with a PostgreSQL of their own; FAULTS_SOAK_SECONDS sets the
 # soak's length, default 30), and removes the database even when a step fails.
 set -euo pipefail
@@ -78,6 +79,14 @@ stop_server "$server_pid" backbone_examples
 serve_fresh_database backbone_contract
 port=$server_port coordinator_key=$server_key
 python3 scripts/demo_data.py "http://127.0.0.1:$port" "$coordinator_key"
+# The dashboard as a person sees it, in headless Chromium, on the demo data (before
+# schemathesis changes the registry): screenshots land in ci-artifacts/.
+backbone_install_browser
+python3 -c 'import websocket' 2>/dev/null || python3 -m pip install -q 'websocket-client>=1.6'
+set +e
+python3 scripts/browser_test.py "http://127.0.0.1:$port" "$coordinator_key" ci-artifacts | tee "$workdir/browser-test.log"
+browser_status=${PIPESTATUS[0]}
+set -e
 # Every check but three that test behaviour we chose: a valid-looking request refused by a
 # rule JSON Schema cannot state (positive_data_acceptance: an unknown agenda, ends_on
 # before starts_on), and DELETE deactivating rather than removing (use_after_free,
@@ -148,12 +157,13 @@ failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc
 [[ $examples_status -ne 0 ]] && echo "contract examples check failed"
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
 [[ $clients_status -ne 0 ]] && echo "generated clients check failed"
+[[ $browser_status -ne 0 ]] && echo "browser test failed (see $workdir/browser-test.log above)"
 [[ $privacy_status -ne 0 ]] && echo "privacy audit failed (exit $privacy_status)"
 [[ $readme_status -ne 0 ]] && echo "README walkthrough failed"
 [[ $faults_status -ne 0 ]] && echo "fault tests failed (Tests/faults/faults.py exit $faults_status)"
-# Each step after swift test (examples, contract, generated clients, privacy audit, README
-# walkthrough, faults) counts as one test.
-steps_passed=$(( (examples_status == 0) + (contract_status == 0) + (clients_status == 0) + (privacy_status == 0) + (readme_status == 0) + (faults_status == 0) ))
-steps_failed=$(( (examples_status != 0) + (contract_status != 0) + (clients_status != 0) + (privacy_status != 0) + (readme_status != 0) + (faults_status != 0) ))
+# Each step after swift test (examples, browser test, contract, generated clients, privacy
+# audit, README walkthrough, faults) counts as one test.
+steps_passed=$(( (examples_status == 0) + (browser_status == 0) + (contract_status == 0) + (clients_status == 0) + (privacy_status == 0) + (readme_status == 0) + (faults_status == 0) ))
+steps_failed=$(( (examples_status != 0) + (browser_status != 0) + (contract_status != 0) + (clients_status != 0) + (privacy_status != 0) + (readme_status != 0) + (faults_status != 0) ))
 echo "tests: $(( ${summary:-0} - ${failed:-0} + steps_passed )) passed, $(( ${failed:-0} + steps_failed )) failed"
-[[ $swift_status -eq 0 && $examples_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 && $privacy_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]
+[[ $swift_status -eq 0 && $examples_status -eq 0 && $browser_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 && $privacy_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]

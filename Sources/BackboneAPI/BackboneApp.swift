@@ -11,6 +11,8 @@ public struct BackboneApp: Sendable {
     public let logger: Logger
     /// Small-cell suppression for partner and viewer keys.
     public let suppression: SuppressionPolicy
+    /// Dashboard sign-ins (server-side; the browser holds only a session id).
+    let dashboardSessions = DashboardSessions()
     /// Where the server's request metrics and the app's own go; `/metrics` shows them.
     public let metrics: ServiceMetrics
 
@@ -74,6 +76,7 @@ public struct BackboneApp: Sendable {
         LockRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         TemplateRoutes(pool: pool, authenticator: authenticator).register(in: &router)
         ReportRoutes(pool: pool, authenticator: authenticator, suppression: suppression, metrics: appMetrics).register(in: &router)
+        DashboardRoutes(pool: pool, authenticator: authenticator, suppression: suppression, sessions: dashboardSessions).register(in: &router)
         return router
     }
 }

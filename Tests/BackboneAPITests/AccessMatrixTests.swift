@@ -20,6 +20,8 @@ struct AccessMatrixTests {
         var expected: [Caller: Int]
         /// A caller that changes state gets a resource of its own (a DELETE of a measurement).
         var paths: [Caller: String] = [:]
+        /// The body's media type when it is not JSON (the dashboard's sign-in form).
+        var contentType: String? = nil
     }
 
     static func everyone(_ status: Int) -> [Caller: Int] {
@@ -101,6 +103,23 @@ struct AccessMatrixTests {
         "GET /v1/reports/scorecard": Entry(path: "/v1/reports/scorecard?agenda=literacy", expected: anyKey),
         "GET /v1/reports/completeness": Entry(path: "/v1/reports/completeness?agenda=literacy&period=2026-Q1", expected: coordinatorOnly(200)),
         "GET /v1/reports/equity": Entry(path: "/v1/reports/equity?indicator=esl_learners&period=2026-01", expected: anyKey),
+
+        // The dashboard is for browsers: without a live key (no key, a malformed or revoked
+        // one) the page redirects to the sign-in form (303) and the form is shown (200); with
+        // one, the form redirects to the page. Every role sees the shared page (a viewer's
+        // view for partners). Signing in depends on the key in the form, not on the header.
+        "GET /dashboard": Entry(
+            path: "/dashboard?agenda=literacy",
+            expected: [.noKey: 303, .malformed: 303, .revoked: 303, .viewer: 200, .partnerA: 200, .partnerB: 200, .coordinator: 200]),
+        "GET /dashboard/sign-in": Entry(
+            path: "/dashboard/sign-in",
+            expected: [.noKey: 200, .malformed: 200, .revoked: 200, .viewer: 303, .partnerA: 303, .partnerB: 303, .coordinator: 303]),
+        "POST /dashboard/sign-in": Entry(
+            path: "/dashboard/sign-in", body: "key={signInKey}", expected: everyone(303),
+            contentType: "application/x-www-form-urlencoded"),
+        "POST /dashboard/sign-out": Entry(path: "/dashboard/sign-out", expected: everyone(303)),
+        "GET /dashboard/charts/{code}/trend.svg": Entry(path: "/dashboard/charts/esl_learners/trend.svg", expected: anyKey),
+        "GET /dashboard/charts/{code}/neighborhoods.svg": Entry(path: "/dashboard/charts/esl_learners/neighborhoods.svg", expected: anyKey),
     ]
 
     @Test func everyOperationAnswersEachCallerAsTheTableSays() async throws {
@@ -128,6 +147,7 @@ struct AccessMatrixTests {
         ids["spareCommitment"] = try await create("/v1/commitments", #"{"partner": "literacy-now", "indicator": "esl_learners"}"#)
         ids["lock"] = try await create("/v1/locks", #"{"agenda": "literacy", "period": "2024-Q1"}"#)
         ids["spareKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "spare"}"#)
+        ids["signInKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "sign-in"}"#, id: "secret")
         let stored = try await test.coordinator("POST", "/v1/measurements", json: batch(["2026-01", "2026-02", "2026-03"].map { row(period: $0) }))
         #expect(stored.status == 200, "\(stored.text)")
         let measurements = try await test.coordinator("GET", "/v1/measurements?partner=central-library").json["items"] as? [[String: Any]] ?? []
@@ -137,7 +157,7 @@ struct AccessMatrixTests {
 
         let revokedKey = try await test.key(role: "viewer")
         let revokedID = try #require(try await test.coordinator("GET", "/v1/keys").json["items"] as? [[String: Any]])
-            .last { ($0["role"] as? String) == "viewer" && ($0["name"] as? String) != "spare" }?["id"] as? String
+            .last { ($0["role"] as? String) == "viewer" && !["spare", "sign-in"].contains($0["name"] as? String) }?["id"] as? String
         #expect(try await test.coordinator("DELETE", "/v1/keys/\(try #require(revokedID))").status == 200)
         let headers: [Caller: [String: String]] = [
             .noKey: [:],
@@ -163,9 +183,14 @@ struct AccessMatrixTests {
                     continue
                 }
                 var path = entry.paths[caller] ?? entry.path
-                for (name, id) in ids { path = path.replacingOccurrences(of: "{\(name)}", with: id) }
-                let response = try await test.request(
-                    operation.method, path, json: entry.body, headers: headers[caller]!)
+                var body = entry.body
+                for (name, id) in ids {
+                    path = path.replacingOccurrences(of: "{\(name)}", with: id)
+                    body = body?.replacingOccurrences(of: "{\(name)}", with: id)
+                }
+                let response = try await entry.contentType == nil
+                    ? test.request(operation.method, path, json: body, headers: headers[caller]!)
+                    : test.request(operation.method, path, body: body.map { Data($0.utf8) }, contentType: entry.contentType, headers: headers[caller]!)
                 checked += 1
                 if response.status != expected {
                     mismatches.append("\(operation) as \(caller.rawValue): \(response.status), expected \(expected) (\(response.text.prefix(160)))")

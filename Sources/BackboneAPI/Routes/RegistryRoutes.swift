@@ -11,14 +11,17 @@ struct RegistryRoutes {
     /// Encoded records by path; every write empties it (here at once, elsewhere by NOTIFY).
     let cache: ChangeAwareCache<String, Data>
 
-    static let resources: [RegistryResource] = [.agendas, .indicators, .partners, .neighborhoods, .commitments]
-
     func register(in router: inout Router) {
-        for resource in Self.resources { register(resource, in: &router) }
+        register(Agenda.self, in: &router)
+        register(Indicator.self, in: &router)
+        register(Partner.self, in: &router)
+        register(Neighborhood.self, in: &router)
+        register(Commitment.self, in: &router)
     }
 
-    private func register(_ resource: RegistryResource, in router: inout Router) {
-        let store = RegistryStore(resource)
+    private func register<Record: RegistryRecord & JSONRepresentable>(_: Record.Type, in router: inout Router) {
+        let resource = Record.resource
+        let store = RegistryStore<Record>()
         let pool = self.pool
         let authenticator = self.authenticator
         let cache = self.cache
@@ -30,8 +33,7 @@ struct RegistryRoutes {
             let body = try request.jsonObject()
             let created = try await database(pool) { try store.create($0, body: body) }
             cache.removeAll()
-            let key = created.objectValue?[resource.key.name].map(Self.keyText) ?? ""
-            return try .json(created, status: .created, location: "\(collection)/\(key)")
+            return try .json(created.json, status: .created, location: "\(collection)/\(created.key)")
         }
         let filters = resource.fields.filter(\.filterable).map(\.name)
         router.get(collection, query: ["limit", "cursor"] + filters) { request in
@@ -44,13 +46,13 @@ struct RegistryRoutes {
             let page = try await database(pool, transaction: false) {
                 try store.list($0, filters: filters, cursor: cursor, limit: limit)
             }
-            return try .json(ListPage(items: page.items, nextCursor: page.nextCursor))
+            return try .json(.object(["items": .array(page.items.map(\.json)), "next_cursor": JSONValue(page.nextCursor)]))
         }
         router.get(item) { request in
             _ = try await authenticator.caller(of: request)
             let key = request.parameter("key")
             let body = try await cache.value(for: request.path) {
-                Data(try await database(pool, transaction: false) { try store.get($0, key: key) }.jsonBytes)
+                Data(try await database(pool, transaction: false) { try store.get($0, key: key) }.json.jsonBytes)
             }
             return HTTPResponse(contentType: "application/json", body: body ?? Data())
         }
@@ -60,7 +62,7 @@ struct RegistryRoutes {
             let key = request.parameter("key")
             let updated = try await database(pool) { try store.update($0, key: key, body: body) }
             cache.removeAll()
-            return try .json(updated)
+            return try .json(updated.json)
         }
         router.delete(item) { request in
             try await authenticator.caller(of: request).requireCoordinator("change the registry")
@@ -70,32 +72,7 @@ struct RegistryRoutes {
             guard let remaining else {
                 return HTTPResponse(status: .noContent)
             }
-            return try .json(remaining)
+            return try .json(remaining.json)
         }
-    }
-
-    static func keyText(_ value: JSONValue) -> String {
-        switch value {
-        case .string(let text): return text
-        case .number(let number): return String(Int(number))
-        default: return ""
-        }
-    }
-}
-
-/// A page of a list: the items and the cursor that fetches the next page (null on the last).
-struct ListPage<Item: Encodable & Sendable>: Encodable, Sendable {
-    var items: [Item]
-    var nextCursor: String?
-
-    enum CodingKeys: String, CodingKey {
-        case items
-        case nextCursor = "next_cursor"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
     }
 }

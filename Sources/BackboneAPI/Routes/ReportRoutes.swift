@@ -144,9 +144,9 @@ struct ReportRoutes {
         return period
     }
 
-    static func range(_ request: HTTPRequest) throws -> Reports.Range {
-        if let single = try period(request, "period") { return Reports.Range(from: single, to: single) }
-        let range = Reports.Range(from: try period(request, "from"), to: try period(request, "to"))
+    static func range(_ request: HTTPRequest) throws -> Reports.PeriodRange {
+        if let single = try period(request, "period") { return Reports.PeriodRange(from: single, to: single) }
+        let range = Reports.PeriodRange(from: try period(request, "from"), to: try period(request, "to"))
         if let from = range.from, let to = range.to, to.end <= from.start {
             throw Problem.badRequest("to must not come before from.", field: "to", code: "empty-range")
         }

@@ -67,13 +67,19 @@ struct Authenticator: Sendable {
             throw Self.unauthorized("The Authorization header must be: Bearer <secret>.")
         }
         let secret = String(parts[1]).trimmingCharacters(in: .whitespaces)
-        let pool = self.pool
-        guard let key = try await cache.value(for: secret, load: { try await pool.withConnection { try APIKeys.authenticate($0, secret: secret) } }) else {
+        guard let caller = try await caller(secret: secret) else {
             throw Self.unauthorized("The API key is unknown or revoked.")
         }
-        request.notes.keyID = key.id
-        request.notes.partner = key.partner
-        return Caller(key: key)
+        request.notes.keyID = caller.key.id
+        request.notes.partner = caller.key.partner
+        return caller
+    }
+
+    /// The live key with this secret, through the cache; `nil` when it is unknown or revoked.
+    func caller(secret: String) async throws -> Caller? {
+        let pool = self.pool
+        let key = try await cache.value(for: secret, load: { try await pool.withConnection { try APIKeys.authenticate($0, secret: secret) } })
+        return key.map(Caller.init)
     }
 
     static func unauthorized(_ detail: String) -> Problem {

@@ -17,6 +17,10 @@ extension Problem {
             self = Problem(status: .forbidden, code: "forbidden", title: "Forbidden", detail: detail)
         case .malformed(let code, let detail):
             self = .badRequest(detail, code: code)
+        case .storedData(let column, let detail):
+            self = Problem(
+                status: .internalServerError, code: "unreadable-stored-data", title: "Unreadable stored data",
+                detail: "\(column) \(detail); this version cannot read it. Nothing was changed.")
         }
     }
 }

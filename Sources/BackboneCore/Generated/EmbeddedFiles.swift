@@ -393,6 +393,14 @@ info:
     `viewer` (reads the registry only). A missing, malformed, unknown or revoked key
     is a 401 `unauthorized`; a role that may not do something is a 403 `forbidden`.
 
+    **Dashboard.** `/dashboard` serves the same reports to people as HTML with inline
+    SVG charts (each chart also at its own `.svg` URL). A person signs in by posting a key
+    through the form at `/dashboard/sign-in` and gets a server-side session in an HttpOnly,
+    SameSite=Strict cookie; the key is checked on every request, so revoking it ends the
+    session at once. Partner and viewer keys see only what the protected reports show them
+    (suppressed cells drawn hatched, never as zero), and only the coordinator sees the
+    completeness grid.
+
     JSON bodies use snake_case. Identifiers and codes are lowercase slugs
     (`[a-z0-9][a-z0-9_-]*`, at most 64 characters). Periods are written `2026`
     (year), `2026-Q3` (quarter), `2026-10` (month) or `2026-W05` (ISO week). Request
@@ -475,6 +483,10 @@ tags:
     description: >-
       Aggregates computed from the measurements as soon as they are stored, each also as
       CSV; small cells are suppressed for partner and viewer keys.
+  - name: dashboard
+    description: >-
+      The agenda at a glance for people: server-rendered HTML and SVG over the same
+      protected reports, behind a sign-in form and a server-side session.
 paths:
   /healthz:
     get:
@@ -1993,6 +2005,157 @@ paths:
         '406': {$ref: '#/components/responses/NotAcceptable'}
         default: {$ref: '#/components/responses/Problem'}
 
+  # ---------------------------------------------------------------- dashboard
+  /dashboard:
+    get:
+      tags: [dashboard]
+      operationId: getDashboard
+      summary: The agenda at a glance, for people (HTML with inline SVG charts, no script).
+      description: >-
+        For a signed-in session (the `backbone_session` cookie) or a bearer key. One page per
+        agenda: the scorecard (latest value, previous, trend, progress to target, on track),
+        then for each active indicator its community trend by period (baseline, target line,
+        projection at the current pace; a gap where nothing was reported, a hatched band where
+        a value is suppressed) and its latest period by neighborhood, sorted by the gap to the
+        universal target, with values per 1,000 residents where populations exist; each chart
+        has a title, axis labels, a text alternative and its numbers in a table. The
+        coordinator also gets the completeness grid (partners × the last eight periods:
+        reported, missing before the deadline, late after it; the deadline is 30 days after a
+        period ends). Partner and viewer keys see exactly what the protected reports show
+        them: suppressed cells are drawn hatched and labelled, never as zero, and there is no
+        completeness grid. Without `agenda` a deployment with one agenda shows it and one with
+        several lists them. Without a session the answer is a 303 to the sign-in form; with a
+        session that has ended (expired, signed out, or its key revoked) it is a 401 page.
+        Responses are `Cache-Control: no-store` with a Content-Security-Policy that allows no script.
+      security: [{apiKey: []}, {dashboardSession: []}]
+      parameters:
+        - name: agenda
+          in: query
+          description: The agenda to show (its id).
+          schema: {type: string, minLength: 1}
+          example: adult-literacy
+      responses:
+        '200':
+          $ref: '#/components/responses/DashboardPage'
+        '303':
+          $ref: '#/components/responses/DashboardRedirect'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/DashboardProblemPage'}
+        '404': {$ref: '#/components/responses/DashboardProblemPage'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /dashboard/sign-in:
+    get:
+      tags: [dashboard]
+      operationId: getDashboardSignIn
+      summary: The sign-in form (a password field for the key, posted; never a key in a URL).
+      description: A caller already signed in (or sending a valid bearer key) is sent on to `/dashboard`.
+      security: []
+      responses:
+        '200':
+          $ref: '#/components/responses/DashboardPage'
+        '303':
+          $ref: '#/components/responses/DashboardRedirect'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    post:
+      tags: [dashboard]
+      operationId: signInToDashboard
+      summary: Signs in with a key posted by the form; answers with a session cookie.
+      description: >-
+        The body is `application/x-www-form-urlencoded` with the key in `key` (at most 4 KiB).
+        The key is checked like a bearer key. On success the answer is a 303 to `/dashboard`
+        with `Set-Cookie: backbone_session=…; Path=/dashboard; HttpOnly; SameSite=Strict;
+        Max-Age=28800` (plus `Secure` when the request came over TLS, as
+        `X-Forwarded-Proto: https` or `Forwarded: proto=https` says). The session lives on
+        the server: it ends after an hour idle, eight hours after sign-in, on sign-out, or as
+        soon as its key is revoked (the key is checked on every request). A post another site
+        made is refused (403): `Sec-Fetch-Site` must be `same-origin` or `none` when sent,
+        and `Origin`, when sent, must name this host. Refusals are HTML pages with the form.
+      security: []
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              required: [key]
+              properties:
+                key: {type: string, minLength: 1, description: An API key's secret.}
+            example:
+              key: bbk_uqzc6MG-hhAYtg_n-xXQQqFMqMymVrNG
+      responses:
+        '303':
+          description: Signed in; on to the dashboard.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Location:
+              required: true
+              schema: {type: string, const: /dashboard}
+            Set-Cookie:
+              required: true
+              description: The session cookie.
+              schema: {type: string}
+        '400': {$ref: '#/components/responses/DashboardFormRefused'}
+        '401': {$ref: '#/components/responses/DashboardFormRefused'}
+        '403': {$ref: '#/components/responses/DashboardFormRefused'}
+        '413': {$ref: '#/components/responses/DashboardFormRefused'}
+        '415': {$ref: '#/components/responses/DashboardFormRefused'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /dashboard/sign-out:
+    post:
+      tags: [dashboard]
+      operationId: signOutOfDashboard
+      summary: Ends the session and clears its cookie; on to the sign-in form.
+      description: Refused (403) when another site made the post, as for sign-in.
+      security: []
+      responses:
+        '303':
+          $ref: '#/components/responses/DashboardRedirect'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '403': {$ref: '#/components/responses/DashboardFormRefused'}
+        default: {$ref: '#/components/responses/Problem'}
+  /dashboard/charts/{code}/trend.svg:
+    get:
+      tags: [dashboard]
+      operationId: getTrendChart
+      summary: One indicator's trend chart as its own SVG (for slides).
+      description: The chart the dashboard draws inline, for the caller's audience (suppressed periods hatched).
+      security: [{apiKey: []}, {dashboardSession: []}]
+      parameters:
+        - $ref: '#/components/parameters/ChartIndicator'
+      responses:
+        '200': {$ref: '#/components/responses/Chart'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /dashboard/charts/{code}/neighborhoods.svg:
+    get:
+      tags: [dashboard]
+      operationId: getNeighborhoodChart
+      summary: One indicator's latest period by neighborhood as its own SVG (for slides).
+      description: >-
+        Sorted by the gap to the universal target (worst first without a target); suppressed
+        neighborhoods hatched and labelled for partner and viewer keys.
+      security: [{apiKey: []}, {dashboardSession: []}]
+      parameters:
+        - $ref: '#/components/parameters/ChartIndicator'
+      responses:
+        '200': {$ref: '#/components/responses/Chart'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+
 components:
   securitySchemes:
     apiKey:
@@ -2000,6 +2163,12 @@ components:
       scheme: bearer
       description: >-
         An API key's secret (`bbk_…`), issued by `POST /v1/keys` or `backbone keys create`.
+    dashboardSession:
+      type: apiKey
+      in: cookie
+      name: backbone_session
+      description: >-
+        The dashboard's session, set by `POST /dashboard/sign-in` (HttpOnly, SameSite=Strict).
   headers:
     RequestId:
       description: Identifies the request in the server's logs.
@@ -2010,6 +2179,13 @@ components:
       required: true
       schema: {type: string}
   parameters:
+    ChartIndicator:
+      name: code
+      in: path
+      required: true
+      description: The indicator's code.
+      schema: {type: string, minLength: 1}
+      example: esl_learners_enrolled
     Limit:
       name: limit
       in: query
@@ -2033,6 +2209,52 @@ components:
       description: Only active (`true`) or only deactivated (`false`) records.
       schema: {type: boolean}
   responses:
+    DashboardPage:
+      description: An HTML page.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+        Cache-Control: {schema: {type: string, const: no-store}}
+        Content-Security-Policy: {schema: {type: string}}
+      content:
+        text/html:
+          schema: {type: string}
+    DashboardRedirect:
+      description: On to another dashboard page (`/dashboard` or `/dashboard/sign-in`).
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+        Location:
+          required: true
+          schema: {type: string}
+        Set-Cookie:
+          description: Clears the session cookie (sign-out).
+          schema: {type: string}
+    DashboardProblemPage:
+      description: >-
+        A page that says what is wrong: the session has ended (401, with the sign-in form and
+        the cookie cleared) or the agenda does not exist (404).
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+      content:
+        text/html:
+          schema: {type: string}
+    DashboardFormRefused:
+      description: >-
+        The sign-in form again, saying why: no key (400), an unknown or revoked key (401), a
+        post made by another site (403), a form over 4 KiB (413), or a body that is not
+        `application/x-www-form-urlencoded` (415).
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+      content:
+        text/html:
+          schema: {type: string}
+    Chart:
+      description: An SVG chart with a title, a text alternative (`desc`) and axis labels.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+        Cache-Control: {schema: {type: string, const: no-store}}
+      content:
+        image/svg+xml:
+          schema: {type: string}
     Problem:
       description: >-
         Any error: 400 malformed request, 404 unknown path, 405 wrong method (with

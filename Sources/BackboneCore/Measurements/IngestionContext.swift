@@ -1,19 +1,5 @@
 import Aggregation
-import Foundation
 import Postgres
-
-/// What an indicator says about the rows reported against it.
-public struct IndicatorRules: Sendable {
-    public var code: String
-    public var agenda: String
-    public var valueType: String
-    public var aggregation: AggregationMethod
-    public var periodType: PeriodType
-    public var min: Double?
-    public var max: Double?
-    public var dimensions: [Dimension]
-    public var active: Bool
-}
 
 /// A closed period for an agenda or one indicator.
 public struct PeriodLock: Sendable {
@@ -25,7 +11,7 @@ public struct PeriodLock: Sendable {
     public var end: Day
     public var reason: String?
 
-    func covers(indicator rules: IndicatorRules, period: Period) -> Bool {
+    func covers(indicator rules: Indicator, period: Period) -> Bool {
         guard agenda == rules.agenda || indicator == rules.code else { return false }
         return period.start >= start && period.start < end
     }
@@ -33,7 +19,7 @@ public struct PeriodLock: Sendable {
 
 /// The registry rows a batch refers to, loaded once per batch.
 public struct IngestionContext: Sendable {
-    public var indicators: [String: IndicatorRules] = [:]
+    public var indicators: [String: Indicator] = [:]
     public var neighborhoods: [String: Bool] = [:]
     public var partners: [String: Bool] = [:]
     public var locks: [PeriodLock] = []
@@ -44,18 +30,8 @@ public struct IngestionContext: Sendable {
         let indicatorCodes = Array(Set(rows.compactMap(\.indicator)))
         let neighborhoodCodes = Array(Set(rows.compactMap(\.neighborhood)))
         let partnerIDs = Array(Set(rows.compactMap(\.partner) + (defaultPartner.map { [$0] } ?? [])))
-        for row in try connection.query(
-            """
-            SELECT code, agenda_id, value_type, aggregation, period_type, min_value, max_value, dimensions::text, active
-            FROM indicators WHERE code = ANY(\(indicatorCodes)::text[])
-            """)
-        {
-            let (code, agenda, valueType, aggregation, periodType, min, max, dimensions, active) =
-                try row.decode((String, String, String, String, String, Double?, Double?, String, Bool).self)
-            context.indicators[code] = IndicatorRules(
-                code: code, agenda: agenda, valueType: valueType, aggregation: try AggregationMethod.stored(aggregation, column: "indicators.aggregation"),
-                periodType: try PeriodType.stored(periodType, column: "indicators.period_type"), min: min, max: max,
-                dimensions: try JSONDecoder().decode([Dimension].self, from: Data(dimensions.utf8)), active: active)
+        for indicator in try IndicatorStore.list(connection, codes: indicatorCodes) {
+            context.indicators[indicator.code] = indicator
         }
         for row in try connection.query("SELECT code, active FROM neighborhoods WHERE code = ANY(\(neighborhoodCodes)::text[])") {
             let (code, active) = try row.decode((String, Bool).self)

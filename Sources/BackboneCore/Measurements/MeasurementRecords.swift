@@ -108,7 +108,7 @@ public enum MeasurementRecords {
         return MeasurementRecord(
             id: id, partner: partner, indicator: indicator, neighborhood: neighborhood, period: period, value: value,
             numerator: numerator, denominator: denominator,
-            dimensions: (try? JSONDecoder().decode([String: String].self, from: Data(dimensions.utf8))) ?? [:],
+            dimensions: try DimensionValues.parse(dimensions),
             note: note, batchID: batch.uuidString.lowercased(), createdAt: created, updatedAt: updated)
     }
 

@@ -1,5 +1,4 @@
 import Aggregation
-import Foundation
 import Postgres
 
 /// A row that passed every check, in the form it is stored.
@@ -57,7 +56,7 @@ public struct MeasurementValidator: Sendable {
                 default: break
                 }
             }
-            var rules: IndicatorRules?
+            var rules: Indicator?
             if let code = submitted.indicator {
                 switch context.indicators[code] {
                 case nil: fail("indicator", "unknown-indicator", "no indicator \(code) exists")
@@ -121,7 +120,7 @@ public struct MeasurementValidator: Sendable {
         return (valid, issues)
     }
 
-    private func checkValues(_ row: SubmittedRow, _ rules: IndicatorRules, _ fail: (String, String, String) -> Void) {
+    private func checkValues(_ row: SubmittedRow, _ rules: Indicator, _ fail: (String, String, String) -> Void) {
         func finite(_ field: String, _ number: Double?) -> Double? {
             guard let number else { return nil }
             guard number.isFinite else {
@@ -146,7 +145,7 @@ public struct MeasurementValidator: Sendable {
                 fail("denominator", "non-positive-denominator", "must be greater than 0")
             }
             if let numerator, numerator < 0 { fail("numerator", "out-of-range", "must not be negative") }
-            if let numerator, let denominator, denominator > 0, rules.valueType == "percent", numerator > denominator {
+            if let numerator, let denominator, denominator > 0, rules.valueType == .percent, numerator > denominator {
                 fail("numerator", "numerator-exceeds-denominator", "\(numerator) is more than its denominator \(denominator); a percentage cannot exceed 100")
             }
             return
@@ -158,7 +157,7 @@ public struct MeasurementValidator: Sendable {
             if row.value == nil, !row.sentValueFields.contains("value") { fail("value", "required", "is required") }
             return
         }
-        if rules.valueType == "count" {
+        if rules.valueType == .count {
             if value != value.rounded() { fail("value", "not-integer", "\(value) is not a whole number; \(rules.code) counts") }
             if value < 0 { fail("value", "out-of-range", "a count cannot be negative") }
         }
@@ -167,12 +166,12 @@ public struct MeasurementValidator: Sendable {
     }
 
     /// Checks the row's dimension values and returns their canonical key.
-    private func checkDimensions(_ row: SubmittedRow, _ rules: IndicatorRules, _ fail: (String, String, String) -> Void) -> String {
+    private func checkDimensions(_ row: SubmittedRow, _ rules: Indicator, _ fail: (String, String, String) -> Void) -> String {
         for name in row.dimensions.keys.sorted() where !rules.dimensions.contains(where: { $0.name == name }) {
             let declared = rules.dimensions.map(\.name).joined(separator: ", ")
             fail("dimensions.\(name)", "unknown-dimension", "\(rules.code) has no dimension \(name)" + (declared.isEmpty ? "" : " (it has \(declared))"))
         }
-        var pairs: [String] = []
+        var values: [String: String] = [:]
         for dimension in rules.dimensions {
             guard let value = row.dimensions[dimension.name] else {
                 if row.unreadableFields.contains("dimensions.\(dimension.name)") { continue }
@@ -183,17 +182,8 @@ public struct MeasurementValidator: Sendable {
                 fail("dimensions.\(dimension.name)", "disallowed-dimension-value", "\(value.debugDescription) is not one of \(dimension.values.joined(separator: ", "))")
                 continue
             }
-            pairs.append("\(Self.jsonString(dimension.name)):\(Self.jsonString(value))")
+            values[dimension.name] = value
         }
-        return pairs.isEmpty ? "" : "{" + pairs.sorted().joined(separator: ",") + "}"
-    }
-
-    /// `text` as JSONEncoder writes it (dimension keys stored before must keep matching).
-    /// Most names and values need no escaping at all, and are quoted without an encoder.
-    public static func jsonString(_ text: String) -> String {
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "/") }) {
-            return "\"" + text + "\""
-        }
-        return String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+        return DimensionValues.key(values)
     }
 }

@@ -15,25 +15,17 @@ public struct UploadTemplate: Sendable {
         if let agenda, try connection.query("SELECT 1 FROM agendas WHERE id = \(agenda)").isEmpty {
             throw DomainError.notFound("No agenda \(agenda).")
         }
-        let rows = try connection.query(
-            """
-            SELECT code, aggregation, period_type, dimensions::text FROM indicators
-            WHERE (\(agenda)::text IS NULL OR agenda_id = \(agenda)) AND (\(indicator)::text IS NULL OR code = \(indicator))
-              AND (active OR \(indicator)::text IS NOT NULL)
-            ORDER BY code
-            """)
-        if let indicator, rows.isEmpty { throw DomainError.notFound("No indicator \(indicator).") }
+        let selected = try IndicatorStore.select(
+            connection,
+            where: """
+                (\(agenda)::text IS NULL OR agenda_id = \(agenda)) AND (\(indicator)::text IS NULL OR code = \(indicator))
+                  AND (active OR \(indicator)::text IS NOT NULL)
+                """)
+        if let indicator, selected.isEmpty { throw DomainError.notFound("No indicator \(indicator).") }
         let neighborhood = try connection.query("SELECT code FROM neighborhoods ORDER BY parent_code IS NULL, code LIMIT 1")
             .first.map { try $0.decode(String.self, at: 0) } ?? ""
-        struct Dimension: Decodable {
-            var name: String
-            var values: [String]
-        }
-        var indicators: [(code: String, ratio: Bool, period: String, dimensions: [Dimension])] = []
-        for row in rows {
-            let (code, aggregation, periodType, dimensionsJSON) = try row.decode((String, String, String, String).self)
-            let dimensions = try JSONDecoder().decode([Dimension].self, from: Data(dimensionsJSON.utf8))
-            indicators.append((code, aggregation == "ratio", Self.examplePeriod(PeriodType(rawValue: periodType) ?? .month), dimensions))
+        let indicators = selected.map {
+            (code: $0.code, ratio: $0.aggregation == .ratio, period: Self.examplePeriod($0.periodType), dimensions: $0.dimensions)
         }
         let anyRatio = indicators.contains { $0.ratio }
         let anyValue = indicators.contains { !$0.ratio } || indicators.isEmpty

@@ -41,13 +41,10 @@ public struct RegistryField: Sendable {
         self.filterable = filterable
     }
 
-    /// The SQL expressions that read this field back, in order.
-    var selectColumns: [String] {
-        switch kind {
-        case .periodValue: return ["\(column)_period", "\(column)_value"]
-        case .dimensions: return ["\(column)::text"]
-        default: return [column]
-        }
+    /// The columns that store this field.
+    var storedColumns: [String] {
+        if case .periodValue = kind { return ["\(column)_period", "\(column)_value"] }
+        return [column]
     }
 
     /// Reads the field from a request body into column assignments; `nil` if absent.
@@ -100,80 +97,9 @@ public struct RegistryField: Sendable {
         case .dimensions:
             guard let value = reader.raw(name) else { return nil }
             guard let dimensions = Dimension.parseList(value, field: name, into: &reader) else { return nil }
-            return [(column, "\(try! JSONText(encoding: dimensions))")]
+            return [(column, "\(JSONText(Dimension.storedText(dimensions)))")]
         default:
             return nil
         }
-    }
-
-    /// The field's JSON value from the row, starting at `column`; advances `column`.
-    func decode(_ row: Row, column: inout Int) throws -> JSONValue {
-        defer { column += selectColumns.count }
-        switch kind {
-        case .slug, .reference, .text, .email, .choice, .date:
-            return JSONValue(row.text(at: column))
-        case .number:
-            return JSONValue(try row.decode(Double?.self, at: column))
-        case .integer:
-            return JSONValue(try row.decode(Int?.self, at: column))
-        case .bool:
-            return JSONValue(try row.decode(Bool?.self, at: column))
-        case .periodValue:
-            guard let period = row.text(at: column) else { return .null }
-            return .object(["period": .string(period), "value": JSONValue(try row.decode(Double?.self, at: column + 1))])
-        case .dimensions:
-            return try JSONValue.parse(Data((row.text(at: column) ?? "[]").utf8))
-        }
-    }
-}
-
-import Foundation
-
-/// A disaggregation an indicator declares: a name and its allowed values.
-public struct Dimension: Codable, Sendable, Equatable {
-    public var name: String
-    public var values: [String]
-
-    /// Validates `[{name, values}]`: slug names, unique, each with unique non-empty values.
-    static func parseList(_ value: JSONValue, field: String, into reader: inout FieldReader) -> [Dimension]? {
-        guard case .array(let items) = value else {
-            reader.fail(field, "wrong-type", "must be an array of {name, values}")
-            return nil
-        }
-        var result: [Dimension] = []
-        var valid = true
-        for (index, item) in items.enumerated() {
-            let path = "\(field)[\(index)]"
-            guard case .object(let object) = item else {
-                reader.fail(path, "wrong-type", "must be an object {name, values}")
-                valid = false
-                continue
-            }
-            var nested = FieldReader(object, row: reader.row, prefix: "\(path).")
-            let name = nested.slug("name", required: true)
-            var values: [String] = []
-            if case .array(let raw)? = nested.raw("values", required: true) {
-                for (position, entry) in raw.enumerated() {
-                    if case .string(let text) = entry, !text.isEmpty, text.unicodeScalars.count <= 64, !text.unicodeScalars.contains("\u{0}") {
-                        if values.contains(text) {
-                            nested.fail("values[\(position)]", "duplicate", "\(text) is listed twice")
-                        }
-                        values.append(text)
-                    } else {
-                        nested.fail("values[\(position)]", "wrong-type", "must be a non-empty string of at most 64 characters")
-                    }
-                }
-                if raw.isEmpty { nested.fail("values", "required", "must list at least one value") }
-            } else if nested.has("values") {
-                nested.fail("values", "wrong-type", "must be an array of strings")
-            }
-            nested.rejectUnknownFields()
-            if let name, result.contains(where: { $0.name == name }) {
-                nested.fail("name", "duplicate", "dimension \(name) is declared twice")
-            }
-            for issue in nested.issues { reader.fail(issue.field, issue.code, issue.message) }
-            if nested.issues.isEmpty, let name { result.append(Dimension(name: name, values: values)) } else { valid = false }
-        }
-        return valid ? result : nil
     }
 }

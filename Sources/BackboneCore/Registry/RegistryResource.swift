@@ -2,8 +2,9 @@ import Aggregation
 import Postgres
 
 /// A kind of registry record (agenda, indicator, partner, neighborhood, commitment):
-/// its table, key and fields. `RegistryStore` turns this description into SQL, so
-/// every resource gets the same create, read, list, update and deactivate behaviour.
+/// its table, key and the fields a request may write. `RegistryStore` turns this
+/// description into SQL, so every resource gets the same create, list, update and
+/// deactivate behaviour; each `RegistryRecord` type says how a row is read back.
 public struct RegistryResource: Sendable {
     /// Singular name for messages ("indicator").
     public let name: String
@@ -19,14 +20,13 @@ public struct RegistryResource: Sendable {
     public let deleteRemoves: Bool
     /// Constraint names mapped to the field they concern, so a violation names it.
     public let constraintFields: [String: String]
-    /// Rules across fields or rows, checked inside the writing transaction after a
-    /// create (`old` is nil) or an update; throwing undoes the write.
-    public var afterWrite: (@Sendable (_ connection: Connection, _ old: JSONValue?, _ new: JSONValue) throws -> Void)? = nil
+    /// Whether rows carry an `updated_at` to set on each change.
+    public var tracksUpdates = true
 
     public var allFields: [RegistryField] { [key] + fields }
 
     public func field(forColumn column: String) -> RegistryField? {
-        allFields.first { $0.column == column || $0.selectColumns.contains(column) || column.hasPrefix($0.column + "_") }
+        allFields.first { $0.column == column || $0.storedColumns.contains(column) || column.hasPrefix($0.column + "_") }
     }
 }
 
@@ -54,10 +54,10 @@ extension RegistryResource {
             RegistryField("name", .text(maxLength: 200), required: true),
             RegistryField("definition", .text(maxLength: 4000)),
             RegistryField("unit", .text(maxLength: 64)),
-            RegistryField("value_type", .choice(["count", "amount", "percent", "rate", "score"]), required: true, filterable: true),
+            RegistryField("value_type", .choice(ValueType.allCases.map(\.rawValue)), required: true, filterable: true),
             RegistryField("aggregation", .choice(AggregationMethod.allCases.map(\.rawValue)), required: true, filterable: true),
             RegistryField("period_type", .choice(PeriodType.allCases.map(\.rawValue)), required: true, filterable: true),
-            RegistryField("direction", .choice(["increase", "decrease"])),
+            RegistryField("direction", .choice(Direction.allCases.map(\.rawValue))),
             RegistryField("baseline", .periodValue),
             RegistryField("target", .periodValue),
             RegistryField("min", column: "min_value", .number),
@@ -66,8 +66,7 @@ extension RegistryResource {
             RegistryField("active", .bool, filterable: true),
         ],
         deleteRemoves: false,
-        constraintFields: ["indicators_agenda_fkey": "agenda", "indicators_range_check": "max"],
-        afterWrite: IndicatorChecks.check)
+        constraintFields: ["indicators_agenda_fkey": "agenda", "indicators_range_check": "max"])
 
     public static let partners = RegistryResource(
         name: "partner", path: "partners", table: "partners",
@@ -75,8 +74,8 @@ extension RegistryResource {
         generatedKey: false,
         fields: [
             RegistryField("name", .text(maxLength: 200), required: true),
-            RegistryField("kind", .choice(PartnerKind.all), required: true, filterable: true),
-            RegistryField("level", .choice(PartnerKind.levels), filterable: true),
+            RegistryField("kind", .choice(PartnerKind.allCases.map(\.rawValue)), required: true, filterable: true),
+            RegistryField("level", .choice(PartnershipLevel.allCases.map(\.rawValue)), filterable: true),
             RegistryField("contact_email", .email),
             RegistryField("active", .bool, filterable: true),
         ],
@@ -94,8 +93,7 @@ extension RegistryResource {
             RegistryField("active", .bool, filterable: true),
         ],
         deleteRemoves: false,
-        constraintFields: ["neighborhoods_parent_fkey": "parent", "neighborhoods_not_own_parent": "parent"],
-        afterWrite: NeighborhoodChecks.check)
+        constraintFields: ["neighborhoods_parent_fkey": "parent", "neighborhoods_not_own_parent": "parent"])
 
     public static let commitments = RegistryResource(
         name: "commitment", path: "commitments", table: "commitments",
@@ -110,15 +108,6 @@ extension RegistryResource {
         constraintFields: [
             "commitments_partner_fkey": "partner", "commitments_indicator_fkey": "indicator",
             "commitments_neighborhood_fkey": "neighborhood",
-        ])
-}
-
-/// The kinds of partner organisation and the levels of partnership (from the seeds' partner mapping).
-public enum PartnerKind {
-    public static let all = [
-        "library", "school", "nonprofit", "business", "government", "faith", "neighborhood_association", "funder", "other",
-    ]
-    public static let levels = [
-        "networking", "cooperating", "informing", "collaborating", "coalition", "embedded", "collective_impact",
-    ]
+        ],
+        tracksUpdates: false)
 }

@@ -1,43 +1,31 @@
-import Foundation
 import Postgres
 
-/// Create, read, list, update and deactivate for any `RegistryResource`.
-public struct RegistryStore: Sendable {
-    public let resource: RegistryResource
+/// Create, read, list, update and deactivate for any registry record.
+public struct RegistryStore<Record: RegistryRecord>: Sendable {
+    public init() {}
 
-    public init(_ resource: RegistryResource) {
-        self.resource = resource
-    }
+    var resource: RegistryResource { Record.resource }
+    private var selectList: Query { Record.columns }
 
     /// One page of a list and the cursor of the next page, if any.
     public struct Page: Sendable {
-        public var items: [JSONValue]
+        public var items: [Record]
         public var nextCursor: String?
     }
 
-    private var selectList: String {
-        resource.allFields.flatMap(\.selectColumns).joined(separator: ", ")
-    }
+    private func decode(_ row: Row) throws -> Record { try Record.decode(row) }
 
-    /// Decodes a row selected with `selectList` into the wire object.
-    func decode(_ row: Row) throws -> JSONValue {
-        var column = 0
-        var object: [String: JSONValue] = [:]
-        for field in resource.allFields { object[field.name] = try field.decode(row, column: &column) }
-        return .object(object)
-    }
-
-    public func get(_ connection: Connection, key: String) throws -> JSONValue {
+    public func get(_ connection: Connection, key: String) throws -> Record {
         guard let record = try find(connection, key: key) else {
             throw DomainError.notFound("No \(resource.name) \(key).")
         }
         return record
     }
 
-    public func find(_ connection: Connection, key: String) throws -> JSONValue? {
+    public func find(_ connection: Connection, key: String) throws -> Record? {
         guard let keyValue = keyBind(key) else { return nil }
         let rows = try connection.query(
-            "SELECT \(unsafe: selectList) FROM \(identifier: resource.table) WHERE \(identifier: resource.key.column) = \(keyValue)")
+            "SELECT \(selectList) FROM \(identifier: resource.table) WHERE \(identifier: resource.key.column) = \(keyValue)")
         return try rows.first.map(decode)
     }
 
@@ -63,22 +51,13 @@ public struct RegistryStore: Sendable {
         }
         let whereClause: Query = conditions.isEmpty ? "" : " WHERE " + Query.joined(conditions, separator: " AND ")
         let rows = try connection.query(
-            "SELECT \(unsafe: selectList) FROM \(identifier: resource.table)\(whereClause) ORDER BY \(identifier: resource.key.column) LIMIT \(limit + 1)")
-        var items = try rows.prefix(limit).map(decode)
-        var next: String?
-        if rows.count > limit, case .object(let last)? = items.last, let key = last[resource.key.name] {
-            switch key {
-            case .string(let text): next = text
-            case .number(let number): next = String(Int(number))
-            default: next = nil
-            }
-        }
-        if items.count > limit { items.removeLast() }
-        return Page(items: items, nextCursor: next)
+            "SELECT \(selectList) FROM \(identifier: resource.table)\(whereClause) ORDER BY \(identifier: resource.key.column) LIMIT \(limit + 1)")
+        let items = try rows.prefix(limit).map(decode)
+        return Page(items: items, nextCursor: rows.count > limit ? items.last?.key : nil)
     }
 
     /// Creates a record from a request body; every invalid field is reported at once.
-    public func create(_ connection: Connection, body: [String: JSONValue]) throws -> JSONValue {
+    public func create(_ connection: Connection, body: [String: JSONValue]) throws -> Record {
         var reader = FieldReader(body)
         var assignments: [(column: String, value: Query)] = []
         for field in resource.generatedKey ? resource.fields : resource.allFields {
@@ -94,15 +73,15 @@ public struct RegistryStore: Sendable {
         let values = Query.joined(assignments.map(\.value), separator: ", ")
         let rows = try mapConstraintErrors {
             try connection.query(
-                "INSERT INTO \(identifier: resource.table) (\(unsafe: columns)) VALUES (\(values)) RETURNING \(unsafe: selectList)")
+                "INSERT INTO \(identifier: resource.table) (\(unsafe: columns)) VALUES (\(values)) RETURNING \(selectList)")
         }
         let created = try decode(rows[0])
-        try resource.afterWrite?(connection, nil, created)
+        try Record.check(connection, old: nil, new: created)
         return created
     }
 
     /// Applies the fields present in `body`; fields absent are left as they are.
-    public func update(_ connection: Connection, key: String, body: [String: JSONValue]) throws -> JSONValue {
+    public func update(_ connection: Connection, key: String, body: [String: JSONValue]) throws -> Record {
         var reader = FieldReader(body)
         var assignments: [(column: String, value: Query)] = []
         for field in resource.allFields { assignments += field.read(from: &reader, creating: false) ?? [] }
@@ -112,23 +91,23 @@ public struct RegistryStore: Sendable {
         let old = try get(connection, key: key)
         if assignments.isEmpty { return old }
         var sets = assignments.map { "\(identifier: $0.column) = \($0.value)" as Query }
-        if resource.table != "commitments" { sets.append("updated_at = now()") }
+        if resource.tracksUpdates { sets.append("updated_at = now()") }
         let rows = try mapConstraintErrors {
             try connection.query(
-                "UPDATE \(identifier: resource.table) SET \(Query.joined(sets, separator: ", ")) WHERE \(identifier: resource.key.column) = \(keyValue) RETURNING \(unsafe: selectList)")
+                "UPDATE \(identifier: resource.table) SET \(Query.joined(sets, separator: ", ")) WHERE \(identifier: resource.key.column) = \(keyValue) RETURNING \(selectList)")
         }
         guard let row = rows.first else { throw DomainError.notFound("No \(resource.name) \(key).") }
         let updated = try decode(row)
-        try resource.afterWrite?(connection, old, updated)
+        try Record.check(connection, old: old, new: updated)
         return updated
     }
 
     /// Sets `active = false` (or deletes, for resources without an active flag).
-    public func deactivate(_ connection: Connection, key: String) throws -> JSONValue? {
+    public func deactivate(_ connection: Connection, key: String) throws -> Record? {
         guard let keyValue = keyBind(key) else { throw DomainError.notFound("No \(resource.name) \(key).") }
         if resource.deleteRemoves {
             let rows = try connection.query(
-                "DELETE FROM \(identifier: resource.table) WHERE \(identifier: resource.key.column) = \(keyValue) RETURNING \(unsafe: selectList)")
+                "DELETE FROM \(identifier: resource.table) WHERE \(identifier: resource.key.column) = \(keyValue) RETURNING \(selectList)")
             guard !rows.isEmpty else { throw DomainError.notFound("No \(resource.name) \(key).") }
             return nil
         }

@@ -36,15 +36,23 @@ extension Reports {
         guard try !connection.query("SELECT 1 FROM agendas WHERE id = \(agenda)").isEmpty else {
             throw DomainError.notFound("No agenda \(agenda).")
         }
+        // The period's measurements of the agenda are counted once per (partner, indicator,
+        // neighborhood) through the cell index, then matched to the commitments: a count per
+        // commitment instead took seconds at a million measurements.
         let rows = try connection.query(
             """
-            SELECT c.partner_id, c.indicator_code, c.neighborhood_code,
-                   (SELECT count(*) FROM measurements m
-                    WHERE m.partner_id = c.partner_id AND m.indicator_code = c.indicator_code
-                      AND (c.neighborhood_code IS NULL OR m.neighborhood_code = c.neighborhood_code)
-                      AND m.period_start >= \(period.start) AND m.period_start < \(period.end))
+            WITH counts AS (
+                SELECT m.partner_id, m.indicator_code, m.neighborhood_code, count(*) AS n
+                FROM measurements m JOIN indicators i ON i.code = m.indicator_code
+                WHERE i.agenda_id = \(agenda) AND i.active
+                  AND m.period_start >= \(period.start) AND m.period_start < \(period.end)
+                GROUP BY m.partner_id, m.indicator_code, m.neighborhood_code)
+            SELECT c.partner_id, c.indicator_code, c.neighborhood_code, coalesce(sum(k.n), 0)::bigint
             FROM commitments c JOIN indicators i ON i.code = c.indicator_code
+            LEFT JOIN counts k ON k.partner_id = c.partner_id AND k.indicator_code = c.indicator_code
+                AND (c.neighborhood_code IS NULL OR k.neighborhood_code = c.neighborhood_code)
             WHERE i.agenda_id = \(agenda) AND i.active
+            GROUP BY c.id, c.partner_id, c.indicator_code, c.neighborhood_code
             ORDER BY c.partner_id, c.indicator_code, c.neighborhood_code NULLS FIRST
             """)
         let entries = try rows.map { row in

@@ -16,12 +16,12 @@ extension Reports {
     /// indicator's one target, ranked by gap (largest first), with the population each concerns.
     public static func equity(
         _ connection: Connection, code: String, period: Period, depth: Int?, audience: Audience
-    ) throws -> (ReportSource.IndicatorInfo, [EquityLine]) {
-        guard let native = try ReportSource.indicator(connection, code: code)?.profile.periodType else {
+    ) throws -> (Indicator, [EquityLine]) {
+        guard let native = try IndicatorStore.find(connection, code: code)?.profile.periodType else {
             throw DomainError.notFound("No indicator \(code).")
         }
         let request = ReportRequest(groupings: [.neighborhood], periodType: period.type > native ? period.type : nil, neighborhoodDepth: depth)
-        let (info, report) = try indicator(connection, code: code, request: request, range: Range(from: period, to: period), audience: audience)
+        let (info, report) = try indicator(connection, code: code, request: request, range: PeriodRange(from: period, to: period), audience: audience)
         let tree = try ReportSource.tree(connection)
         let target = info.profile.target?.value
         let lines = report.rows.compactMap { cell -> EquityLine? in

@@ -7,58 +7,6 @@ import Postgres
 /// and from raw measurements where a report needs each row (medians of a single
 /// period, per-partner groups, stocks rolled into coarser periods).
 public enum ReportSource {
-    /// An indicator as reports need it.
-    public struct IndicatorInfo: Sendable {
-        public var code: String
-        public var agenda: String
-        public var name: String
-        public var unit: String?
-        public var profile: IndicatorProfile
-        /// The values the indicator can take: its declared `min`/`max`, else what its value
-        /// type allows (a count is never negative, a percentage lies in 0…100).
-        public var validRange: ClosedRange<Double>
-    }
-
-    public static func indicator(_ connection: Connection, code: String) throws -> IndicatorInfo? {
-        try indicators(connection, where: "code = \(code)").first
-    }
-
-    /// The active indicators of an agenda, in code order.
-    public static func indicators(_ connection: Connection, agenda: String) throws -> [IndicatorInfo] {
-        try indicators(connection, where: "agenda_id = \(agenda) AND active")
-    }
-
-    private static func indicators(_ connection: Connection, where condition: Query) throws -> [IndicatorInfo] {
-        try connection.query(
-            """
-            SELECT code, agenda_id, name, unit, value_type, aggregation, period_type, direction,
-                   baseline_period, baseline_value, target_period, target_value, min_value, max_value
-            FROM indicators WHERE \(condition) ORDER BY code
-            """
-        ).map { row in
-            let (code, agenda, name, unit, valueType, aggregation, periodType, direction) =
-                try row.decode((String, String, String, String?, String, String, String, String).self)
-            let baselinePeriod = try row.decode(String?.self, at: 8).flatMap(Period.init)
-            let targetPeriod = try row.decode(String?.self, at: 10).flatMap(Period.init)
-            let method = try AggregationMethod.stored(aggregation, column: "indicators.aggregation")
-            let profile = IndicatorProfile(
-                method: method, scale: method == .ratio && valueType == "percent" ? 100 : 1, isCount: valueType == "count",
-                increaseIsBetter: direction != "decrease",
-                baseline: try baselinePeriod.map { (period: $0, value: try row.decode(Double.self, at: 9)) },
-                target: try targetPeriod.map { (period: $0, value: try row.decode(Double.self, at: 11)) },
-                periodType: try PeriodType.stored(periodType, column: "indicators.period_type"))
-            let (declaredMin, declaredMax) = try (row.decode(Double?.self, at: 12), row.decode(Double?.self, at: 13))
-            let natural: ClosedRange<Double> = switch valueType {
-            case "count": 0...Double.greatestFiniteMagnitude
-            case "percent": 0...100
-            default: -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
-            }
-            let lower = max(declaredMin ?? natural.lowerBound, natural.lowerBound)
-            let upper = max(min(declaredMax ?? natural.upperBound, natural.upperBound), lower)
-            return IndicatorInfo(code: code, agenda: agenda, name: name, unit: unit, profile: profile, validRange: lower...upper)
-        }
-    }
-
     /// Every neighborhood with its parent and population.
     public static func tree(_ connection: Connection) throws -> NeighborhoodTree {
         var parents: [String: String?] = [:]
@@ -143,7 +91,7 @@ public enum ReportSource {
     /// Each series' latest measurement whose period starts in `[from, until)`, summed per
     /// neighborhood and dimension values: what a stock over the whole range stands on.
     public static func latestPerSeries(
-        _ connection: Connection, indicator: IndicatorInfo, from: Day?, until: Day?, partners directory: PartnerDirectory = PartnerDirectory()
+        _ connection: Connection, indicator: Indicator, from: Day?, until: Day?, partners directory: PartnerDirectory = PartnerDirectory()
     ) throws -> [Partial] {
         let rows = try connection.query(
             """
@@ -175,15 +123,12 @@ public enum ReportSource {
 
     /// A stored dimension object (`{"age_group": "25-44"}`), strictly.
     static func dimensions(_ text: String) throws -> [String: String] {
-        guard let parsed = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
-            throw PostgresError(.decoding, "stored dimensions \(text.prefix(60).debugDescription) are not an object of strings")
-        }
-        return parsed
+        try DimensionValues.parse(text)
     }
 
     /// The partials of `indicator` whose period starts in `[from, until)`.
     public static func partials(
-        _ connection: Connection, indicator: IndicatorInfo, from: Day?, until: Day?, raw: Bool,
+        _ connection: Connection, indicator: Indicator, from: Day?, until: Day?, raw: Bool,
         partners directory: PartnerDirectory = PartnerDirectory()
     ) throws -> [Partial] {
         let lower = from ?? Day(year: 1000, month: 1, day: 1)

@@ -30,7 +30,7 @@ public enum Reports {
     }
 
     /// A period range in whatever spelling the caller used; `until` is exclusive.
-    public struct Range: Sendable {
+    public struct PeriodRange: Sendable {
         public var from: Period?
         public var to: Period?
 
@@ -46,9 +46,9 @@ public enum Reports {
 
     /// The indicator report: `request` groups over `range`.
     public static func indicator(
-        _ connection: Connection, code: String, request: ReportRequest, range: Range, audience: Audience
-    ) throws -> (ReportSource.IndicatorInfo, Report) {
-        guard let info = try ReportSource.indicator(connection, code: code) else {
+        _ connection: Connection, code: String, request: ReportRequest, range: PeriodRange, audience: Audience
+    ) throws -> (Indicator, Report) {
+        guard let info = try IndicatorStore.find(connection, code: code) else {
             throw DomainError.notFound("No indicator \(code).")
         }
         if let type = request.periodType, type < info.profile.periodType {

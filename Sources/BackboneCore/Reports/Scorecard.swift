@@ -4,7 +4,7 @@ import Postgres
 
 /// One indicator's line on an agenda's scorecard.
 public struct ScorecardLine: Sendable {
-    public var indicator: ReportSource.IndicatorInfo
+    public var indicator: Indicator
     public var latest: Cell?
     public var previous: Cell?
     public var latestPeriod: Period?
@@ -24,13 +24,14 @@ public struct ScorecardLine: Sendable {
 extension Reports {
     /// For every active indicator of the agenda: the latest community-wide value, the one
     /// before, the trend, baseline, target, progress, and whether the pace reaches the target.
-    public static func scorecard(_ connection: Connection, agenda: String, audience: Audience) throws -> [ScorecardLine] {
+    /// `only` limits it to one indicator of the agenda (a line is the same either way).
+    public static func scorecard(_ connection: Connection, agenda: String, only: String? = nil, audience: Audience) throws -> [ScorecardLine] {
         guard try !connection.query("SELECT 1 FROM agendas WHERE id = \(agenda)").isEmpty else {
             throw DomainError.notFound("No agenda \(agenda).")
         }
         let tree = try ReportSource.tree(connection)
         let partners = ReportSource.PartnerDirectory()
-        return try ReportSource.indicators(connection, agenda: agenda).map { info in
+        return try IndicatorStore.list(connection, activeIn: agenda).filter { only == nil || $0.code == only }.map { info in
             // Only the periods the scorecard shows are read: the latest with data, the one
             // before it, and (without a baseline) the first, which anchors the pace.
             let bounds = try ReportSource.periodBounds(connection, indicator: info.code)

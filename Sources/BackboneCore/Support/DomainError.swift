@@ -27,6 +27,10 @@ public enum DomainError: Error, Sendable, Equatable {
     case forbidden(String)
     /// The request itself is malformed (400).
     case malformed(code: String, String)
+    /// What the database holds cannot be read as the domain says it must be (an unknown
+    /// enum value, dimension text that does not parse): an error someone sees (500),
+    /// never a default that quietly changes an answer.
+    case storedData(column: String, String)
 
     public static func invalid(field: String, code: String, _ message: String) -> DomainError {
         .invalid([FieldIssue(field: field, code: code, message: message)])

@@ -1,0 +1,128 @@
+import Aggregation
+import BackboneCore
+import Dashboard
+import Foundation
+import Postgres
+
+/// Gathers what the dashboard draws, only through the reports the API serves
+/// (`Reports.scorecard`, `.indicator`, `.equity`, `.completeness`) for the caller's
+/// audience, plus registry names. Nothing here reads aggregates around them.
+enum DashboardSource {
+    static func agendas(_ connection: Connection) throws -> [DashboardModel.Agenda] {
+        try all(connection, Agenda.self).filter(\.active).map { DashboardModel.Agenda(id: $0.id, name: $0.name, vision: $0.vision) }
+    }
+
+    /// Key → name of every record of a registry resource (neighborhoods, partners).
+    static func names<Record: RegistryRecord>(_ connection: Connection, _: Record.Type, name: KeyPath<Record, String>) throws -> [String: String] {
+        Dictionary(try all(connection, Record.self).map { ($0.key, $0[keyPath: name]) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Every record of a registry resource, in key order.
+    private static func all<Record: RegistryRecord>(_ connection: Connection, _: Record.Type) throws -> [Record] {
+        let store = RegistryStore<Record>()
+        var records: [Record] = []
+        var cursor: String?
+        repeat {
+            let page = try store.list(connection, filters: [:], cursor: cursor, limit: 1000)
+            records += page.items
+            cursor = page.nextCursor
+        } while cursor != nil
+        return records
+    }
+
+    /// The page's model. The indicators' panels are gathered `parallel` at a time, each on a
+    /// pooled connection of its own (a viewer's page reads each indicator's raw rows).
+    static func model(
+        _ pool: ConnectionPool, agenda: DashboardModel.Agenda, agendas: [DashboardModel.Agenda], role: Role, partner: String?,
+        audience: Reports.Audience, completeness: (columns: Int, graceDays: Int)?, parallel: Int
+    ) async throws -> DashboardModel {
+        let (lines, neighborhoodNames, partnerNames) = try await database(pool, transaction: false) { connection in
+            let neighborhoodNames = try names(connection, Neighborhood.self, name: \.name)
+            let partnerNames = try names(connection, Partner.self, name: \.name)
+            let lines = try Reports.scorecard(connection, agenda: agenda.id, audience: audience)
+            return (lines, neighborhoodNames, partnerNames)
+        }
+        // The completeness grid (the coordinator's) is read alongside the panels.
+        async let grid = completeness.asyncMap { completeness in
+            try await database(pool, transaction: false) { connection in
+                try completenessGrid(
+                    connection, agenda: agenda.id, lines: lines, columns: completeness.columns, graceDays: completeness.graceDays, names: partnerNames)
+            }
+        }
+        var panels = [IndicatorPanel?](repeating: nil, count: lines.count)
+        try await withThrowingTaskGroup(of: (Int, IndicatorPanel).self) { group in
+            var next = 0
+            func add() {
+                let index = next, line = lines[index]
+                next += 1
+                group.addTask {
+                    let built = try await database(pool, transaction: false) { connection in
+                        try DashboardSource.panel(connection, line: line, audience: audience, names: neighborhoodNames)
+                    }
+                    return (index, built)
+                }
+            }
+            while next < min(parallel, lines.count) { add() }
+            while let (index, panel) = try await group.next() {
+                panels[index] = panel
+                if next < lines.count { add() }
+            }
+        }
+        let dashboardAudience: DashboardModel.Audience = switch role {
+        case .coordinator: .coordinator
+        case .partner: .partner
+        case .viewer: .viewer
+        }
+        return DashboardModel(
+            agenda: agenda, agendas: agendas, audience: dashboardAudience, partnerName: partner.map { partnerNames[$0] ?? $0 },
+            indicators: panels.compactMap { $0 }, completeness: try await grid)
+    }
+
+    /// One indicator's panel, for a chart at its own URL.
+    static func panel(_ connection: Connection, code: String, audience: Reports.Audience) throws -> IndicatorPanel {
+        guard let info = try IndicatorStore.find(connection, code: code) else { throw DomainError.notFound("No indicator \(code).") }
+        let lines = try Reports.scorecard(connection, agenda: info.agenda, only: code, audience: audience)
+        guard let line = lines.first(where: { $0.indicator.code == code }) else { throw DomainError.notFound("Indicator \(code) is not active.") }
+        return try panel(connection, line: line, audience: audience, names: try names(connection, Neighborhood.self, name: \.name))
+    }
+
+    static func panel(_ connection: Connection, line: ScorecardLine, audience: Reports.Audience, names: [String: String]) throws -> IndicatorPanel {
+        let code = line.indicator.code
+        let (_, series) = try Reports.indicator(
+            connection, code: code, request: ReportRequest(groupings: [.period]), range: Reports.PeriodRange(from: nil, to: nil), audience: audience)
+        var neighborhoods: [EquityLine] = []
+        if let latest = line.latestPeriod {
+            neighborhoods = try Reports.equity(connection, code: code, period: latest, depth: nil, audience: audience).1
+        }
+        return IndicatorPanel(line: line, series: series.rows, neighborhoods: neighborhoods, neighborhoodNames: names)
+    }
+
+    /// The last `columns` periods up to today's, of the coarsest period type the agenda's indicators use (weeks shown as months).
+    static func completenessGrid(
+        _ connection: Connection, agenda: String, lines: [ScorecardLine], columns: Int, graceDays: Int, names: [String: String]
+    ) throws -> CompletenessGrid {
+        let today = Period.today()
+        var type = lines.map(\.indicator.profile.periodType).max() ?? .month
+        if type == .week { type = .month }
+        let index = switch type {
+        case .year: 1
+        case .quarter: (today.month - 1) / 3 + 1
+        default: today.month
+        }
+        var periods: [Period] = []
+        var current = Period(type: type, year: today.year, index: index)
+        while let period = current, periods.count < columns {
+            periods.insert(period, at: 0)
+            current = period.previous
+        }
+        let reports = try periods.map { (period: $0, report: try Reports.completeness(connection, agenda: agenda, period: $0)) }
+        return CompletenessGrid(reports: reports, partnerNames: names, graceDays: graceDays, today: today)
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

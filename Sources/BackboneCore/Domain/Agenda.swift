@@ -1,0 +1,21 @@
+import Postgres
+
+/// The common agenda an initiative works under.
+public struct Agenda: RegistryRecord, Equatable {
+    public var id: String
+    public var name: String
+    public var vision: String?
+    public var startsOn: PostgresDate?
+    public var endsOn: PostgresDate?
+    public var active: Bool
+
+    public var key: String { id }
+    public static var resource: RegistryResource { .agendas }
+    public static let columns = Query(unsafeSQL: "id, name, vision, starts_on, ends_on, active")
+
+    public static func decode(_ row: Row) throws -> Agenda {
+        let (id, name, vision, startsOn, endsOn, active) =
+            try row.decode((String, String, String?, PostgresDate?, PostgresDate?, Bool).self)
+        return Agenda(id: id, name: name, vision: vision, startsOn: startsOn, endsOn: endsOn, active: active)
+    }
+}

@@ -1,0 +1,245 @@
+import Aggregation
+import CSV
+import Foundation
+
+/// Turns a request body into rows, reporting shape problems (wrong types, unknown
+/// fields or columns) per row and field.
+public enum SubmissionParser {
+    /// A batch: the rows that could be read, and the problems found while reading.
+    public struct Parsed: Sendable {
+        public var rows: [SubmittedRow] = []
+        public var issues: [FieldIssue] = []
+        /// How many rows the body held, readable or not.
+        public var received = 0
+        /// For a file with a header row: the spreadsheet line of row 0, so that an issue's
+        /// `line` is `row + firstLine` (data row 1 is line 2). Nil for JSON.
+        public var firstLine: Int?
+
+        /// The issues with their spreadsheet `line` filled in, for a file.
+        public func located(_ issues: [FieldIssue]) -> [FieldIssue] {
+            guard let firstLine else { return issues }
+            return issues.map { issue in
+                var issue = issue
+                if let row = issue.row { issue.line = row + firstLine }
+                return issue
+            }
+        }
+    }
+
+    static let valueFields = ["value", "numerator", "denominator"]
+
+    /// The most rows one submission may hold (JSON or CSV). Parsed and validated, a row
+    /// costs the server about 2 KiB (4 KiB with every field wrong): 100,000 rows keep one
+    /// request's memory to a few hundred MiB whatever the body holds.
+    public static let maxRows = 100_000
+
+    /// The longest text each field may hold, in JSON and CSV alike (a dimension value is
+    /// at most 64 characters, as the registry declares them).
+    static let maxLength = ["partner": 64, "indicator": 64, "neighborhood": 64, "period": 16, "note": 2000]
+    static let maxDimensionValueLength = 64
+
+    /// The issue with a text field, if any: the same checks as `FieldReader.string`.
+    static func textIssue(_ text: String, field: String, maxLength: Int, row: Int) -> FieldIssue? {
+        if text.utf8.count > maxLength, text.unicodeScalars.count > maxLength {
+            return FieldIssue(row: row, field: field, code: "too-long", message: "must be at most \(maxLength) characters")
+        }
+        if text.utf8.contains(0) {
+            return FieldIssue(row: row, field: field, code: "invalid", message: "must not contain NUL characters")
+        }
+        return nil
+    }
+
+    /// A single row object, `{"measurements": [...]}`, or a bare array of rows.
+    public static func parseJSON(_ data: Data) throws -> Parsed {
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(data, maxArrayElements: maxRows)
+        } catch let error as TooManyRows {
+            throw error
+        } catch {
+            throw DomainError.malformed(code: "malformed-json", "The body is not valid JSON.")
+        }
+        let items: [JSONValue]
+        switch document {
+        case .array(let rows): items = rows
+        case .object(let object):
+            if let batch = object["measurements"] {
+                guard case .array(let rows) = batch, object.count == 1 else {
+                    throw DomainError.invalid(field: "measurements", code: "wrong-type", "must be the only field, an array of measurement rows")
+                }
+                items = rows
+            } else {
+                items = [document]
+            }
+        default:
+            throw DomainError.invalid(field: "body", code: "wrong-type", "must be a measurement object or {\"measurements\": [...]}")
+        }
+        var parsed = Parsed(received: items.count)
+        for (index, item) in items.enumerated() {
+            guard case .object(let object) = item else {
+                parsed.issues.append(FieldIssue(row: index, field: "row", code: "wrong-type", message: "must be an object, not \(item.typeName)"))
+                continue
+            }
+            var reader = FieldReader(object, row: index)
+            var row = SubmittedRow(row: index)
+            row.partner = reader.string("partner", maxLength: maxLength["partner"]!)
+            row.indicator = reader.string("indicator", maxLength: maxLength["indicator"]!)
+            row.neighborhood = reader.string("neighborhood", maxLength: maxLength["neighborhood"]!)
+            row.period = reader.string("period", maxLength: maxLength["period"]!)
+            for field in valueFields where reader.has(field) && object[field] != .null { row.sentValueFields.insert(field) }
+            row.value = reader.number("value")
+            row.numerator = reader.number("numerator")
+            row.denominator = reader.number("denominator")
+            row.note = reader.string("note", maxLength: maxLength["note"]!)
+            if let dimensions = reader.object("dimensions") {
+                for (name, value) in dimensions {
+                    if case .string(let text) = value {
+                        if let issue = textIssue(text, field: "dimensions.\(name)", maxLength: maxDimensionValueLength, row: index) {
+                            reader.fail(issue.field, issue.code, issue.message)
+                            continue
+                        }
+                        row.dimensions[name] = text
+                    } else {
+                        reader.fail("dimensions.\(name)", "wrong-type", "must be a string, not \(value.typeName)")
+                    }
+                }
+            }
+            reader.rejectUnknownFields()
+            row.unreadableFields.formUnion(reader.issues.map(\.field))
+            parsed.issues += reader.issues
+            parsed.rows.append(row)
+        }
+        return parsed
+    }
+
+    /// Whether a field may start or end with spaces or tabs (spreadsheets pad numbers): a
+    /// blank next to a comma, a line break, or either end of the body. Only then does the
+    /// CSV reader trim fields, which costs it more than reading them.
+    static func hasPaddedFields(_ data: Data) -> Bool {
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        func isBoundary(_ byte: UInt8) -> Bool { byte == UInt8(ascii: ",") || byte == 0x0A || byte == 0x0D }
+        guard let first = data.first, let last = data.last else { return false }
+        if isBlank(first) || isBlank(last) { return true }
+        var previous = first
+        for byte in data.dropFirst() {
+            if (isBlank(byte) && isBoundary(previous)) || (isBoundary(byte) && isBlank(previous)) { return true }
+            previous = byte
+        }
+        return false
+    }
+
+    static let csvColumns: Set<String> = ["partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "note"]
+
+    /// A header name as a column: case and spacing do not matter (` Value ` is `value`,
+    /// `Dim. Age Group` is `dim.age_group`).
+    public static func normalizedColumn(_ name: String) -> String {
+        let words = name.lowercased().split(whereSeparator: \.isWhitespace)
+        return words.joined(separator: "_").replacingOccurrences(of: "._", with: ".").replacingOccurrences(of: "_.", with: ".")
+    }
+
+    /// `;` when the header row has semicolons and no commas (a European spreadsheet's
+    /// export), otherwise `,`.
+    public static func separator(of data: Data) -> UInt8 {
+        let firstLine = data.prefix { $0 != 0x0A && $0 != 0x0D }
+        let semicolons = firstLine.count { $0 == UInt8(ascii: ";") }
+        let commas = firstLine.count { $0 == UInt8(ascii: ",") }
+        return semicolons > 0 && commas == 0 ? UInt8(ascii: ";") : UInt8(ascii: ",")
+    }
+
+    /// A spreadsheet export: header row, optional BOM, CRLF, quoted fields, blank lines;
+    /// comma- or semicolon-separated. Every field is held to the same rules as in JSON; a
+    /// quote that is never closed is a `CSVQuoteError` (nothing is read past it).
+    public static func parseCSV(_ data: Data) throws -> Parsed {
+        let delimiter = separator(of: data)
+        if let error = CSVQuoteError.check(data, delimiter: delimiter) { throw error }
+        guard var text = String(data: data, encoding: .utf8) else {
+            throw DomainError.malformed(code: "malformed-csv", "The CSV is not UTF-8 text.")
+        }
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        if text.allSatisfy(\.isWhitespace) {
+            throw DomainError.malformed(code: "empty-file", "The file is empty: send a header row (partner,indicator,neighborhood,period,value,…) and a row per measurement.")
+        }
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(
+                string: text, hasHeaderRow: true, trimFields: hasPaddedFields(data),
+                delimiter: delimiter == UInt8(ascii: ";") ? ";" : ",")
+        } catch {
+            throw DomainError.malformed(code: "malformed-csv", "The CSV could not be read: \(error)")
+        }
+        guard let rawHeader = reader.headerRow, !rawHeader.allSatisfy(\.isEmpty) else {
+            throw DomainError.malformed(code: "malformed-csv", "The CSV needs a header row naming its columns.")
+        }
+        // Spreadsheets leave empty columns at the end (`,,`); they name nothing.
+        var header = rawHeader.map(normalizedColumn)
+        while header.last == "" { header.removeLast() }
+        var issues: [FieldIssue] = []
+        var seen: Set<String> = []
+        for (index, column) in header.enumerated() {
+            if column.isEmpty {
+                issues.append(FieldIssue(field: "column \(index + 1)", code: "unnamed-column", message: "has no name in the header row"))
+            } else if !seen.insert(column).inserted {
+                issues.append(FieldIssue(field: column, code: "duplicate-column", message: "appears twice in the header row; keep one"))
+            } else if !csvColumns.contains(column) && !column.hasPrefix("dim.") {
+                var message = "is not a column of a measurement (dimensions are written dim.NAME)"
+                if delimiter == UInt8(ascii: ","), rawHeader[index].contains(";") {
+                    message += "; the file looks separated by semicolons: send it separated by commas, or by semicolons only"
+                }
+                issues.append(FieldIssue(field: column, code: "unknown-column", message: message))
+            }
+        }
+        if !issues.isEmpty { throw DomainError.invalid(issues) }
+        var parsed = Parsed()
+        parsed.firstLine = 1
+        var number = 0
+        while let fields = reader.next() {
+            number += 1
+            if fields.allSatisfy(\.isEmpty) { continue }  // blank lines, such as a trailing one
+            parsed.received += 1
+            if parsed.received > maxRows { throw TooManyRows(limit: maxRows) }
+            var row = SubmittedRow(row: number)
+            for (column, field) in zip(header, fields) where !field.isEmpty {
+                let isDimension = column.hasPrefix("dim.")
+                let limit = isDimension ? maxDimensionValueLength : maxLength[column] ?? 64
+                let name = isDimension ? "dimensions." + column.dropFirst(4) : column
+                if let issue = textIssue(field, field: name, maxLength: limit, row: row.row) {
+                    if valueFields.contains(column) { row.sentValueFields.insert(column) }
+                    row.unreadableFields.insert(name)
+                    parsed.issues.append(issue)
+                    continue
+                }
+                switch column {
+                case "partner": row.partner = field
+                case "indicator": row.indicator = field
+                case "neighborhood": row.neighborhood = field
+                case "period": row.period = field
+                case "note": row.note = field
+                case "value", "numerator", "denominator":
+                    row.sentValueFields.insert(column)
+                    // A semicolon-separated file comes from a spreadsheet that writes decimal commas.
+                    let field = delimiter == UInt8(ascii: ";") ? field.replacingOccurrences(of: ",", with: ".") : field
+                    // Decimal only, as in JSON: Double("0x1A") would read hexadecimal.
+                    guard let number = Double(field), !field.contains(where: { $0 == "x" || $0 == "X" }) else {
+                        parsed.issues.append(FieldIssue(row: row.row, field: column, code: "not-numeric", message: "\(field.debugDescription) is not a number"))
+                        continue
+                    }
+                    switch column {
+                    case "value": row.value = number
+                    case "numerator": row.numerator = number
+                    default: row.denominator = number
+                    }
+                default:
+                    row.dimensions[String(column.dropFirst(4))] = field
+                }
+            }
+            if fields.count > header.count, fields[header.count...].contains(where: { !$0.isEmpty }) {
+                parsed.issues.append(FieldIssue(row: row.row, field: "row", code: "extra-fields", message: "has \(fields.count) fields but the header names \(header.count)"))
+            }
+            parsed.rows.append(row)
+        }
+        if let error = reader.error {
+            throw DomainError.malformed(code: "malformed-csv", "The CSV could not be read after row \(number): \(error)")
+        }
+        return parsed
+    }
+}

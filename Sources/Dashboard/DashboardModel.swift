@@ -1,0 +1,167 @@
+import Aggregation
+import BackboneCore
+
+/// Everything one dashboard page shows, gathered by the caller from the protected
+/// reports (`Reports.scorecard`, `Reports.indicator`, `Reports.equity`,
+/// `Reports.completeness`) for one audience. The dashboard only draws it.
+public struct DashboardModel: Sendable {
+    public struct Agenda: Sendable {
+        public var id: String
+        public var name: String
+        public var vision: String?
+
+        public init(id: String, name: String, vision: String? = nil) {
+            self.id = id
+            self.name = name
+            self.vision = vision
+        }
+    }
+
+    /// Who is looking: decides the header line and what the page explains about suppression.
+    public enum Audience: String, Sendable {
+        case coordinator, partner, viewer
+
+        /// Whether small cells are withheld from this audience.
+        public var isProtected: Bool { self != .coordinator }
+    }
+
+    public var agenda: Agenda
+    /// Every agenda the deployment runs (for the agenda switcher).
+    public var agendas: [Agenda]
+    public var audience: Audience
+    /// The partner's name for a partner key.
+    public var partnerName: String?
+    public var indicators: [IndicatorPanel]
+    /// The completeness grid; `nil` for anyone but the coordinator.
+    public var completeness: CompletenessGrid?
+
+    public init(
+        agenda: Agenda, agendas: [Agenda], audience: Audience, partnerName: String? = nil,
+        indicators: [IndicatorPanel], completeness: CompletenessGrid?
+    ) {
+        self.agenda = agenda
+        self.agendas = agendas
+        self.audience = audience
+        self.partnerName = partnerName
+        self.indicators = indicators
+        self.completeness = completeness
+    }
+}
+
+/// One indicator: its scorecard line, its community series and its latest period by neighborhood.
+public struct IndicatorPanel: Sendable {
+    public var line: ScorecardLine
+    /// The rows of a by-period report over every period (community-wide), in period order.
+    public var series: [Cell]
+    /// The equity view of the latest period, largest gap first; empty without data.
+    public var neighborhoods: [EquityLine]
+    /// Neighborhood code → name.
+    public var neighborhoodNames: [String: String]
+
+    public init(line: ScorecardLine, series: [Cell], neighborhoods: [EquityLine], neighborhoodNames: [String: String]) {
+        self.line = line
+        self.series = series
+        self.neighborhoods = neighborhoods
+        self.neighborhoodNames = neighborhoodNames
+    }
+
+    var info: Indicator { line.indicator }
+    var code: String { info.code }
+    var unit: String? {
+        if info.profile.scale == 100 { return "%" }
+        return info.unit
+    }
+    /// Counts are whole numbers (a projection or a mean of counts is rounded to one).
+    var decimals: Int { info.profile.isCount ? 0 : 1 }
+    /// A value as the charts write it: grouped digits, the unit, whole numbers for counts.
+    func format(_ value: Double) -> String { Format.value(value, unit: unit, decimals: decimals) }
+    /// The value axis's label: the unit when there is one, else the indicator's name.
+    var valueAxisLabel: String {
+        let label = unit.map { $0 == "%" ? "Percent" : $0.prefix(1).uppercased() + $0.dropFirst() } ?? info.name
+        return label.count > 34 ? String(label.prefix(33)) + "…" : label
+    }
+}
+
+/// Partners × periods: who reported what they committed to.
+public struct CompletenessGrid: Sendable {
+    /// One completeness report per column, oldest first.
+    public var reports: [(period: Period, report: CompletenessReport)]
+    /// Partner id → name.
+    public var partnerNames: [String: String]
+    /// Days after a period's end by which its numbers are due; a commitment still missing after it is late.
+    public var graceDays: Int
+    /// Today, to tell missing (still due) from late.
+    public var today: Day
+
+    public init(reports: [(period: Period, report: CompletenessReport)], partnerNames: [String: String], graceDays: Int, today: Day) {
+        self.reports = reports
+        self.partnerNames = partnerNames
+        self.graceDays = graceDays
+        self.today = today
+    }
+
+    /// A cell's state.
+    public enum State: String, Sendable {
+        /// Every commitment reported.
+        case reported
+        /// Something not reported yet, but its deadline has not passed.
+        case missing
+        /// Something still not reported after the deadline: chase it.
+        case late
+    }
+
+    /// The state of `partner` in the column of `period`, with how many commitments it reported.
+    public func cell(partner: String, column: Int) -> (state: State, reported: Int, committed: Int)? {
+        let (period, report) = reports[column]
+        let entries = report.entries.filter { $0.partner == partner }
+        guard !entries.isEmpty else { return nil }
+        let reported = entries.filter(\.reported).count
+        if reported == entries.count { return (.reported, reported, entries.count) }
+        return (isPastDeadline(period) ? .late : .missing, reported, entries.count)
+    }
+
+    func isPastDeadline(_ period: Period) -> Bool {
+        Period.dayNumber(period.end) + graceDays <= Period.dayNumber(today)
+    }
+
+    /// Every partner with a commitment in some column, in id order.
+    public var partners: [String] {
+        Array(Set(reports.flatMap { $0.report.entries.map(\.partner) })).sorted()
+    }
+}
+
+extension Period {
+    /// The period of the same type right after this one.
+    var following: Period? {
+        switch type {
+        case .year: return Period(type: .year, year: year + 1, index: 1)
+        case .quarter: return index < 4 ? Period(type: .quarter, year: year, index: index + 1) : Period(type: .quarter, year: year + 1, index: 1)
+        case .month: return index < 12 ? Period(type: .month, year: year, index: index + 1) : Period(type: .month, year: year + 1, index: 1)
+        case .week:
+            return Period(type: .week, year: year, index: index + 1) ?? Period(type: .week, year: year + 1, index: 1)
+        }
+    }
+
+    /// Every period of this type from `self` through `last` (at most `limit`).
+    func through(_ last: Period, limit: Int = 2000) -> [Period] {
+        var periods: [Period] = []
+        var current: Period? = self
+        while let period = current, period <= last, periods.count < limit {
+            periods.append(period)
+            current = period.following
+        }
+        return periods
+    }
+
+    /// Days since 1970-01-01 of a day (for deadlines).
+    static func dayNumber(_ day: Day) -> Int {
+        // Howard Hinnant's days_from_civil.
+        let y = day.month <= 2 ? day.year - 1 : day.year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (day.month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day.day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+}

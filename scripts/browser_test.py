@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""The dashboard as a person sees it: headless Chromium against a live Backbone with the
+demo data loaded (scripts/demo_data.py).
+
+    python3 scripts/browser_test.py http://127.0.0.1:8080 "$COORDINATOR_KEY" [ARTIFACT_DIR]
+
+Drives Chromium through the DevTools protocol (websocket-client): signs in by typing the
+key into the form and pressing the button, reads what is on the page through the DOM
+(titles, axis labels, one bar per neighborhood, the target line, suppressed bars for a
+viewer, the print stylesheet), checks that a viewer has no completeness grid and that
+revoking a key ends its session, and saves PNG screenshots (and the printed PDF) under
+ARTIFACT_DIR (default ci-artifacts/). Exits non-zero when a check fails.
+"""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import websocket  # websocket-client
+
+AGENDA_TITLE = "Every adult reads"
+LEAVES_WITH_ESL = {"northside", "riverside", "southside", "hillcrest", "eastgate"}
+
+
+class Browser:
+    """One headless Chromium with one page, driven over the DevTools protocol."""
+
+    def __init__(self):
+        binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+        if not binary:
+            raise SystemExit("chromium is not installed (apt-get install chromium)")
+        self.profile = tempfile.mkdtemp(prefix="backbone-chromium-")
+        self.process = subprocess.Popen(
+            [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--hide-scrollbars",
+             "--remote-debugging-port=0", "--remote-allow-origins=*", f"--user-data-dir={self.profile}",
+             "--window-size=1400,1000", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = os.path.join(self.profile, "DevToolsActivePort")
+        for _ in range(300):
+            if os.path.exists(port_file) and open(port_file).read().strip():
+                break
+            time.sleep(0.1)
+        else:
+            self.close()
+            raise SystemExit("chromium did not start its DevTools endpoint")
+        port = open(port_file).read().split()[0]
+        for _ in range(50):
+            try:
+                targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5))
+                page = next(t for t in targets if t.get("type") == "page")
+                break
+            except Exception:
+                time.sleep(0.1)
+        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
+        self.next_id = 0
+        self.events = []
+        self.document_status = None
+        self.call("Page.enable")
+        self.call("Network.enable")
+        self.call("Emulation.setDeviceMetricsOverride", width=1400, height=1000, deviceScaleFactor=1, mobile=False)
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = self.receive()
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self.events.append(message)
+
+    def receive(self):
+        message = json.loads(self.socket.recv())
+        if message.get("method") == "Network.responseReceived" and message["params"].get("type") == "Document":
+            self.document_status = message["params"]["response"]["status"]
+        return message
+
+    def wait_for(self, event, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for index, message in enumerate(self.events):
+                if message.get("method") == event:
+                    del self.events[: index + 1]
+                    return message.get("params", {})
+            self.socket.settimeout(max(0.1, deadline - time.time()))
+            self.events.append(self.receive())
+        raise TimeoutError(event)
+
+    def navigate(self, url):
+        self.events.clear()
+        self.call("Page.navigate", url=url)
+        self.wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression[:80]}…: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def submit(self, click_selector):
+        """Clicks a form's button, as a person would, and waits for the page it leads to."""
+        self.events.clear()
+        self.evaluate(f"document.querySelector({json.dumps(click_selector)}).click()")
+        self.wait_for("Page.loadEventFired")
+
+    def sign_in(self, base, key):
+        self.navigate(base + "/dashboard/sign-in")
+        self.evaluate("document.getElementById('key').focus()")
+        self.call("Input.insertText", text=key)
+        self.submit("form[action='/dashboard/sign-in'] input[type=submit]")
+
+    def sign_out(self):
+        self.submit("form.sign-out button")
+
+    def screenshot(self, path, full_page=True):
+        params = {"format": "png"}
+        if full_page:
+            metrics = self.call("Page.getLayoutMetrics")
+            size = metrics.get("cssContentSize") or metrics["contentSize"]
+            params.update(captureBeyondViewport=True,
+                          clip={"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 16000), "scale": 1})
+        data = self.call("Page.captureScreenshot", **params)["data"]
+        with open(path, "wb") as file:
+            file.write(base64.b64decode(data))
+
+    def close(self):
+        try:
+            self.socket.close()
+        except Exception:
+            pass
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+# What a person sees, read from the DOM in one go.
+PAGE_FACTS = """(() => {
+  const text = e => (e ? e.textContent.trim() : null);
+  const sections = [...document.querySelectorAll('section.indicator')].map(s => {
+    const charts = [...s.querySelectorAll('svg.chart')];
+    const trend = s.querySelector('svg[id^=trend-]');
+    const bars = s.querySelector('svg[id^=neighborhoods-]');
+    return {
+      code: s.dataset.indicator,
+      heading: text(s.querySelector('h2')),
+      charts: charts.map(c => ({
+        id: c.id, title: text(c.querySelector('title')), desc: text(c.querySelector('desc')),
+        xLabel: text(c.querySelector('.axis-label.x')), yLabel: text(c.querySelector('.axis-label.y')),
+        rendered: c.getBoundingClientRect().width > 300,
+      })),
+      trendTarget: !!(trend && trend.querySelector('.target-line line')),
+      trendRuns: trend ? trend.querySelectorAll('path.run').length : 0,
+      bars: bars ? [...bars.querySelectorAll('g.bar')].map(b => ({
+        neighborhood: b.dataset.neighborhood, suppressed: b.classList.contains('suppressed'),
+        label: text(b.querySelector('text')) || text(b.querySelector('title')),
+        width: b.querySelector('rect').getBoundingClientRect().width,
+      })) : [],
+      barTarget: !!(bars && bars.querySelector('.target-line line')),
+      tables: s.querySelectorAll('table.numbers').length,
+    };
+  });
+  return {
+    path: location.pathname, title: document.title, h1: text(document.querySelector('h1')),
+    scorecardRows: document.querySelectorAll('section.scorecard tbody tr').length,
+    completeness: !!document.getElementById('completeness'),
+    completenessRows: document.querySelectorAll('#completeness tbody tr').length,
+    completenessStates: [...document.querySelectorAll('#completeness td')].map(td => td.className),
+    bodyFontPx: parseFloat(getComputedStyle(document.body).fontSize),
+    scripts: document.scripts.length,
+    sections,
+  };
+})()"""
+
+
+def main(base, coordinator_key, artifacts):
+    os.makedirs(artifacts, exist_ok=True)
+    failures = []
+
+    def check(condition, what):
+        print(("  ok   " if condition else "  FAIL ") + what)
+        if not condition:
+            failures.append(what)
+
+    def api(method, path, body=None):
+        request = urllib.request.Request(
+            base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {coordinator_key}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as response:
+            return json.load(response)
+
+    browser = Browser()
+    try:
+        print("coordinator")
+        started = time.time()
+        browser.sign_in(base, coordinator_key)
+        load_seconds = time.time() - started
+        facts = browser.evaluate(PAGE_FACTS)
+        check(facts["path"] == "/dashboard", f"signing in through the form lands on /dashboard ({facts['path']})")
+        check(facts["h1"] == AGENDA_TITLE and AGENDA_TITLE in facts["title"], f"the agenda is the page's title ({facts['h1']!r})")
+        check(facts["scripts"] == 0, "the page runs no script")
+        check(facts["bodyFontPx"] >= 16, f"text is at least 16px for a projector ({facts['bodyFontPx']}px)")
+        check(facts["scorecardRows"] == 4, f"the scorecard has a row per indicator ({facts['scorecardRows']})")
+        check(len(facts["sections"]) == 4, f"one block per indicator ({len(facts['sections'])})")
+        for section in facts["sections"]:
+            check(len(section["charts"]) == 2 and all(c["rendered"] for c in section["charts"]),
+                  f"{section['code']}: a trend chart and a neighborhood chart, drawn")
+            check(all(c["title"] and c["desc"] and c["xLabel"] and c["yLabel"] for c in section["charts"]),
+                  f"{section['code']}: every chart has a title, a text alternative and both axis labels")
+            check(section["tables"] == 2, f"{section['code']}: the numbers in a table beside each chart")
+        esl = next(s for s in facts["sections"] if s["code"] == "esl_learners_enrolled")
+        check(esl["trendTarget"], "esl_learners_enrolled: the trend chart draws the target line")
+        check(esl["barTarget"], "esl_learners_enrolled: the neighborhood chart draws the universal target")
+        names = [bar["neighborhood"] for bar in esl["bars"]]
+        check(sorted(names) == sorted(LEAVES_WITH_ESL), f"one bar per neighborhood ({names})")
+        check(not any(bar["suppressed"] for bar in esl["bars"]), "the coordinator sees no suppressed bar")
+        check(all(bar["width"] > 0 for bar in esl["bars"]), "every bar has a length")
+        check(facts["completeness"] and facts["completenessRows"] == 4,
+              f"the coordinator sees the completeness grid, a row per partner ({facts['completenessRows']})")
+        check(any("state-late" in c for c in facts["completenessStates"]) and any("state-reported" in c for c in facts["completenessStates"]),
+              "the grid tells reported from late")
+        browser.screenshot(os.path.join(artifacts, "dashboard-coordinator.png"))
+        browser.screenshot(os.path.join(artifacts, "dashboard-coordinator-first-screen.png"), full_page=False)
+        browser.evaluate("document.getElementById('completeness').scrollIntoView()")
+        browser.screenshot(os.path.join(artifacts, "dashboard-completeness.png"), full_page=False)
+        print(f"  (sign-in and first page load in the browser: {load_seconds:.2f} s)")
+
+        # Print: no navigation, one indicator per block.
+        browser.call("Emulation.setEmulatedMedia", media="print")
+        printed = browser.evaluate("""(() => ({
+            nav: getComputedStyle(document.querySelector('nav')).display,
+            breakBefore: getComputedStyle(document.querySelector('section.indicator')).breakBefore,
+        }))()""")
+        browser.call("Emulation.setEmulatedMedia", media="")
+        check(printed["nav"] == "none", "printing hides the navigation")
+        check(printed["breakBefore"] == "page", f"printing starts each indicator on its own page ({printed['breakBefore']})")
+        pdf = browser.call("Page.printToPDF", printBackground=True)["data"]
+        with open(os.path.join(artifacts, "dashboard-print.pdf"), "wb") as file:
+            file.write(base64.b64decode(pdf))
+
+        # A chart at its own URL, for slides.
+        browser.navigate(base + "/dashboard/charts/esl_learners_enrolled/neighborhoods.svg")
+        chart = browser.evaluate("({root: document.documentElement.tagName, bars: document.querySelectorAll('g.bar').length})")
+        check(chart["root"] == "svg" and chart["bars"] == len(LEAVES_WITH_ESL), f"the neighborhood chart is its own SVG ({chart})")
+        browser.screenshot(os.path.join(artifacts, "chart-neighborhoods.png"), full_page=False)
+        browser.navigate(base + "/dashboard")
+        browser.sign_out()
+        check(browser.evaluate("location.pathname") == "/dashboard/sign-in", "signing out returns to the form")
+        browser.navigate(base + "/dashboard")
+        check(browser.evaluate("location.pathname") == "/dashboard/sign-in", "after signing out the dashboard asks to sign in")
+
+        print("viewer")
+        viewer = api("POST", "/v1/keys", {"role": "viewer", "name": "browser test funder"})
+        browser.sign_in(base, viewer["secret"])
+        facts = browser.evaluate(PAGE_FACTS)
+        check(facts["path"] == "/dashboard", "the viewer signs in through the form")
+        check(not facts["completeness"], "a viewer has no completeness grid")
+        check(browser.evaluate("!!document.querySelector('a[href=\"#completeness\"]')") is False, "nor a link to one")
+        esl = next(s for s in facts["sections"] if s["code"] == "esl_learners_enrolled")
+        suppressed = [bar for bar in esl["bars"] if bar["suppressed"]]
+        check(sorted(bar["neighborhood"] for bar in esl["bars"]) == sorted(LEAVES_WITH_ESL),
+              "the viewer still gets one bar per neighborhood")
+        check(any(bar["neighborhood"] == "eastgate" for bar in suppressed),
+              f"East Gate (one partner) is a suppressed bar for the viewer ({[b['neighborhood'] for b in suppressed]})")
+        check(all("suppressed" in (bar["label"] or "") for bar in suppressed), "suppressed bars say so")
+        browser.screenshot(os.path.join(artifacts, "dashboard-viewer.png"))
+        browser.evaluate("document.getElementById('indicator-esl_learners_enrolled').scrollIntoView()")
+        browser.screenshot(os.path.join(artifacts, "dashboard-viewer-esl.png"), full_page=False)
+
+        print("revocation")
+        api("DELETE", f"/v1/keys/{viewer['id']}")
+        browser.navigate(base + "/dashboard")
+        check(browser.document_status == 401, "after the key is revoked the dashboard answers 401")
+        check("Your session has ended" in browser.evaluate("document.body.innerText"), "and says the session has ended")
+        check(browser.evaluate("!!document.querySelector('form[action=\"/dashboard/sign-in\"]')"), "and offers the sign-in form")
+        browser.navigate(base + "/dashboard")
+        check(browser.evaluate("location.pathname") == "/dashboard/sign-in", "the ended session's cookie is gone")
+    finally:
+        browser.close()
+
+    print(f"screenshots in {artifacts}/")
+    if failures:
+        print(f"browser test: {len(failures)} check(s) failed")
+        return 1
+    print("browser test: every check passed")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (3, 4):
+        raise SystemExit(__doc__)
+    sys.exit(main(sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else "ci-artifacts"))
