@@ -44,7 +44,9 @@ public struct FieldReader {
             fail(field, "required", "must not be empty")
             return nil
         }
-        guard text.utf8.count <= maxLength || text.unicodeScalars.count <= maxLength else {  // characters as JSON Schema counts them: code points
+        // Counted as JSON Schema's `maxLength` counts: in Unicode code points (a Swift
+        // Character may join several, so `count` would let longer text through).
+        guard text.utf8.count <= maxLength || text.unicodeScalars.count <= maxLength else {
             fail(field, "too-long", "must be at most \(maxLength) characters")
             return nil
         }
