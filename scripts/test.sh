@@ -122,23 +122,9 @@ set -e
 stop_server "$server_pid" backbone_contract
 
 # The README's curl walkthrough, unedited, against a server of its own on a fresh database.
-pg_psql -q -c "CREATE DATABASE backbone_readme" postgres
-export DATABASE_URL="host=$workdir dbname=backbone_readme user=postgres"
-"$backbone" migrate >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-LOG_LEVEL=warning "$backbone" serve --port "$port" > "$workdir/readme-serve.log" 2>&1 &
-server_pid=$!
-python3 - "$port" <<'PY'
-import sys, time, urllib.request
-for _ in range(150):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=2)
-        break
-    except Exception:
-        time.sleep(0.2)
-PY
+serve_fresh_database backbone_readme
 set +e
-python3 Tests/readme/walkthrough.py README.md "$port" "$backbone"
+python3 Tests/readme/walkthrough.py README.md "$server_port" "$backbone"
 readme_status=$?
 set -e
 kill -TERM "$server_pid"
