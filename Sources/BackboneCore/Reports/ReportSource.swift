@@ -88,6 +88,10 @@ public enum ReportSource {
         return type > profile.periodType
     }
 
+    /// The bounds of an open range: no period starts before or after these.
+    static let earliest = Day(year: 1000, month: 1, day: 1)
+    static let latest = Day(year: 9999, month: 12, day: 31)
+
     /// Each series' latest measurement whose period starts in `[from, until)`, summed per
     /// neighborhood and dimension values: what a stock over the whole range stands on.
     public static func latestPerSeries(
@@ -102,8 +106,8 @@ public enum ReportSource {
             FROM (SELECT DISTINCT ON (partner_id, neighborhood_code, dimension_key)
                          partner_id, neighborhood_code, dimension_key, dimensions, period, value, numerator, denominator
                   FROM measurements
-                  WHERE indicator_code = \(indicator.code) AND period_start >= \(from ?? Day(year: 1000, month: 1, day: 1))
-                    AND period_start < \(until ?? Day(year: 9999, month: 12, day: 31))
+                  WHERE indicator_code = \(indicator.code) AND period_start >= \(from ?? Self.earliest)
+                    AND period_start < \(until ?? Self.latest)
                   ORDER BY partner_id, neighborhood_code, dimension_key, period_start DESC) latest
             JOIN partners p ON p.id = latest.partner_id
             GROUP BY latest.neighborhood_code, latest.dimension_key
@@ -131,8 +135,8 @@ public enum ReportSource {
         _ connection: Connection, indicator: Indicator, from: Day?, until: Day?, raw: Bool,
         partners directory: PartnerDirectory = PartnerDirectory()
     ) throws -> [Partial] {
-        let lower = from ?? Day(year: 1000, month: 1, day: 1)
-        let upper = until ?? Day(year: 9999, month: 12, day: 31)
+        let lower = from ?? Self.earliest
+        let upper = until ?? Self.latest
         var dimensionCache: [String: [String: String]] = [:]
         func dimensions(_ text: String) throws -> [String: String] {
             if let known = dimensionCache[text] { return known }

@@ -67,13 +67,22 @@ public enum Reports {
         }
         let raw = audience.needsRawRows
             || ReportSource.needsRawRows(request, profile: info.profile, singlePeriod: range.isSinglePeriod)
-        var partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: raw)
+        let partials: [Partial]
         var totalPartials: [Partial]?
         if !raw, info.profile.method == .last, !range.isSinglePeriod {
             // Rollups merge partners: a stock over several periods stands on each series' latest.
+            // Rows by native period still come from the rollups; every other cell, and the
+            // total, from each series' latest.
             let latest = try ReportSource.latestPerSeries(connection, indicator: info, from: range.start, until: range.until)
             let byNativePeriod = request.groupings.contains(.period) && (request.periodType ?? info.profile.periodType) == info.profile.periodType
-            if byNativePeriod { totalPartials = latest } else { partials = latest }
+            if byNativePeriod {
+                partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: false)
+                totalPartials = latest
+            } else {
+                partials = latest
+            }
+        } else {
+            partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: raw)
         }
         let report = Aggregator.report(partials, profile: info.profile, request: request, tree: tree, totalPartials: totalPartials)
         return (info, audience.apply(report, partials: partials, request: request, tree: tree, profile: info.profile))
