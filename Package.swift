@@ -36,10 +36,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Backbone's one JSON stack: a strict byte-level parser and a writer. No dependencies.
+        .target(name: "JSON"),
         // A small HTTP/1.1 server on SwiftNIO: routing, limits, timeouts, problem+json.
         .target(
             name: "HTTPServer",
             dependencies: [
+                "JSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -51,12 +54,13 @@ let package = Package(
             ]
         ),
         // Aggregation semantics: periods, how values combine, suppression. No HTTP, no SQL.
-        .target(name: "Aggregation"),
+        .target(name: "Aggregation", dependencies: ["JSON"]),
         // The domain: schema, keys, registry, ingestion. Knows SQL, not HTTP.
         .target(
             name: "BackboneCore",
             dependencies: [
                 "Aggregation",
+                "JSON",
                 "Postgres",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +100,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "DashboardTests", dependencies: ["Aggregation", "BackboneCore", "Dashboard"], exclude: ["Snapshots"]),
         .testTarget(name: "BackboneCoreTests", dependencies: ["Aggregation", "BackboneCore", "Postgres"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(
             name: "AggregationTests",
             dependencies: ["Aggregation", .product(name: "PropertyBased", package: "swift-property-based")]

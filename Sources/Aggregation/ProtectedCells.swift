@@ -1,3 +1,5 @@
+import JSON
+
 /// Which cells of an indicator partner and viewer keys may see, decided once for every
 /// aggregate they can ask for (DOMAIN.md, "Roles and privacy").
 ///
@@ -229,8 +231,8 @@ private struct PeriodProtection {
     static func primaryReason(_ cell: ProtectedCells.Contributions, policy: SuppressionPolicy, isCount: Bool) -> String? {
         let shares = cell.shares.values.sorted(by: >)
         let magnitude = shares.reduce(0, +)
-        if shares.count < policy.minPartners { return "fewer than \(format(Double(policy.minPartners))) partners" }
-        if isCount, cell.total < policy.minCount { return "count below \(format(policy.minCount))" }
+        if shares.count < policy.minPartners { return "fewer than \(JSONNumber.text(Double(policy.minPartners))) partners" }
+        if isCount, cell.total < policy.minCount { return "count below \(JSONNumber.text(policy.minCount))" }
         if magnitude > 0, shares[0] > policy.dominance * magnitude { return "dominated by one partner" }
         if magnitude - shares[0] - (shares.count > 1 ? shares[1] : 0) < policy.margin(shares[0]) {
             return "one partner's figure could be estimated from it"
@@ -310,7 +312,3 @@ private struct PeriodProtection {
     }
 }
 
-/// A number as people write it: whole numbers without a decimal point.
-func format(_ number: Double) -> String {
-    number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
-}

@@ -50,18 +50,6 @@ public struct HTTPRequest: Sendable {
         }
     }
 
-    /// Decodes a JSON body; a body that does not fit becomes a 400 or 422 naming the field.
-    public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
-        guard body.readableBytes > 0 else {
-            throw Problem(status: .badRequest, code: "empty-body", title: "The request needs a JSON body")
-        }
-        do {
-            return try decoder.decode(T.self, from: Data(body.readableBytesView))
-        } catch let error as DecodingError {
-            throw Problem(decoding: error)
-        }
-    }
-
     static func split(uri: String) -> (String, [(name: String, value: String)]) {
         guard let mark = uri.firstIndex(of: "?") else { return (uri, []) }
         let path = String(uri[..<mark])

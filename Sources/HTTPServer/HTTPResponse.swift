@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import NIOCore
 import NIOHTTP1
 
@@ -29,9 +30,12 @@ public struct HTTPResponse: Sendable {
         HTTPResponse(status: status, contentType: "text/plain; charset=utf-8", body: text.utf8)
     }
 
-    /// A value encoded as JSON with snake_case keys already spelled by its `CodingKeys`.
-    public static func json<T: Encodable>(_ value: T, status: HTTPResponseStatus = .ok) throws -> HTTPResponse {
-        HTTPResponse(status: status, contentType: "application/json", body: try JSONCoding.encoder.encode(value))
+    /// A value as JSON (its `json` already spells the wire's snake_case names), with an
+    /// optional `Location`.
+    public static func json(_ value: some JSONRepresentable, status: HTTPResponseStatus = .ok, location: String? = nil) -> HTTPResponse {
+        var response = HTTPResponse(status: status, contentType: "application/json", body: value.json.jsonBytes)
+        if let location { response.headers.add(name: "location", value: location) }
+        return response
     }
 }
 
@@ -65,14 +69,4 @@ extension HTTPResponse {
         response.stream = produce
         return response
     }
-}
-
-/// The JSON settings every handler shares.
-public enum JSONCoding {
-    public static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
 }

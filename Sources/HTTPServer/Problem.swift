@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import NIOCore
 import NIOHTTP1
 
@@ -7,9 +8,9 @@ import NIOHTTP1
 /// Handlers throw these where the cause is known; the server renders them once.
 /// `code` is a stable identifier scripts can switch on; `errors` lists every
 /// offending field (and, in a batch, its row).
-public struct Problem: Error, Sendable, Encodable {
+public struct Problem: Error, Sendable, JSONRepresentable {
     /// One offending input: which row (in a batch), which field, what is wrong.
-    public struct FieldError: Sendable, Encodable, Equatable {
+    public struct FieldError: Sendable, Equatable, JSONRepresentable {
         public var row: Int?
         /// In an uploaded file, the spreadsheet line of the row (data row 1 is line 2).
         public var line: Int?
@@ -23,6 +24,14 @@ public struct Problem: Error, Sendable, Encodable {
             self.field = field
             self.code = code
             self.message = message
+        }
+
+        /// `row` and `line` appear only when known.
+        public var json: JSONValue {
+            var members: [String: JSONValue] = ["field": .string(field), "code": .string(code), "message": .string(message)]
+            if let row { members["row"] = JSONValue(row) }
+            if let line { members["line"] = JSONValue(line) }
+            return .object(members)
         }
     }
 
@@ -53,34 +62,28 @@ public struct Problem: Error, Sendable, Encodable {
     /// cannot make a response (or the memory behind it) a million entries long.
     public static let maxListedErrors = 200
 
-    enum CodingKeys: String, CodingKey {
-        case type, title, status, detail, code, errors, instance
-        case errorCount = "error_count"
-        case errorsTruncated = "errors_truncated"
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode("urn:backbone:problem:\(code)", forKey: .type)
-        try container.encode(title, forKey: .title)
-        try container.encode(Int(status.code), forKey: .status)
-        try container.encode(code, forKey: .code)
-        try container.encodeIfPresent(detail, forKey: .detail)
+    /// The document: `type`, `title`, `status`, `code`, `detail` when given, `errors` with
+    /// `error_count` (and `errors_truncated`) when there are any, and the extensions.
+    public var json: JSONValue {
+        var members = extensions.mapValues(\.json)
+        members["type"] = .string("urn:backbone:problem:\(code)")
+        members["title"] = .string(title)
+        members["status"] = JSONValue(Int(status.code))
+        members["code"] = .string(code)
+        if let detail { members["detail"] = .string(detail) }
         if !errors.isEmpty {
-            try container.encode(Array(errors.prefix(Self.maxListedErrors)), forKey: .errors)
-            try container.encode(errors.count, forKey: .errorCount)
-            if errors.count > Self.maxListedErrors { try container.encode(true, forKey: .errorsTruncated) }
+            members["errors"] = .array(errors.prefix(Self.maxListedErrors).map(\.json))
+            members["error_count"] = JSONValue(errors.count)
+            if errors.count > Self.maxListedErrors { members["errors_truncated"] = .bool(true) }
         }
-        var members = encoder.container(keyedBy: ProblemExtensionKey.self)
-        for (name, value) in extensions { try members.encode(value, forKey: ProblemExtensionKey(stringValue: name)) }
+        return .object(members)
     }
 
     /// The response for this problem.
     public func response() -> HTTPResponse {
         var headers = self.headers
         headers.replaceOrAdd(name: "content-type", value: "application/problem+json")
-        let body = (try? JSONCoding.encoder.encode(self)) ?? Data()
-        var response = HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: body))
+        var response = HTTPResponse(status: status, headers: headers, body: ByteBuffer(bytes: json.jsonBytes))
         response.problemCode = code
         return response
     }
@@ -116,46 +119,5 @@ public struct Problem: Error, Sendable, Encodable {
 
     public static func conflict(_ detail: String, code: String = "conflict") -> Problem {
         Problem(status: .conflict, code: code, title: "The request conflicts with the current state", detail: detail)
-    }
-
-    /// Maps a JSON decoding failure to the field it concerns.
-    public init(decoding error: DecodingError) {
-        func path(_ context: DecodingError.Context, _ key: CodingKey? = nil) -> String {
-            let keys = context.codingPath + (key.map { [$0] } ?? [])
-            let text = keys.reduce(into: "") { text, key in
-                if let index = key.intValue { text += "[\(index)]" } else { text += text.isEmpty ? key.stringValue : ".\(key.stringValue)" }
-            }
-            return text.isEmpty ? "body" : text
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            self = .invalid(field: path(context, key), code: "required", "is required")
-        case .valueNotFound(_, let context):
-            self = .invalid(field: path(context), code: "required", "must not be null")
-        case .typeMismatch(let type, let context):
-            self = .invalid(field: path(context), code: "wrong-type", "must be \(Problem.describe(type))")
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                self = .badRequest("The body is not valid JSON.", code: "malformed-json")
-            } else {
-                self = .invalid(field: path(context), code: "invalid", context.debugDescription)
-            }
-        @unknown default:
-            self = .badRequest("The body could not be read.", code: "malformed-json")
-        }
-    }
-
-    static func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Int.Type, is Int64.Type: return "an integer"
-        case is Double.Type, is Decimal.Type: return "a number"
-        case is Bool.Type: return "true or false"
-        default:
-            let name = "\(type)"
-            if name.hasPrefix("Array") { return "an array" }
-            if name.hasPrefix("Dictionary") { return "an object" }
-            return "an object"
-        }
     }
 }

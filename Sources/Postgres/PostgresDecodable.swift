@@ -150,14 +150,4 @@ public struct JSONText: PostgresEncodable, PostgresDecodable, Hashable {
     public init(_ text: String) { self.text = text }
     public init(postgresText text: String) throws { self.text = text }
     public var postgresText: String { text }
-
-    /// Encodes a value as JSON.
-    public init<T: Encodable>(encoding value: T) throws {
-        text = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-    }
-
-    /// Decodes the document into a value.
-    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(text.utf8))
-    }
 }

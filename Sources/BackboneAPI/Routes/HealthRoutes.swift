@@ -9,14 +9,11 @@ struct HealthRoutes {
     let openAPI: Data
     let metrics: AppMetrics
 
-    struct Readiness: Encodable {
+    struct Readiness: JSONRepresentable {
         var status: String
         var schemaVersion: Int
 
-        enum CodingKeys: String, CodingKey {
-            case status
-            case schemaVersion = "schema_version"
-        }
+        var json: JSONValue { .object(["status": .string(status), "schema_version": JSONValue(schemaVersion)]) }
     }
 
     func register(in router: inout Router) {
@@ -30,7 +27,7 @@ struct HealthRoutes {
                     try Schema.verify(connection)
                     return try Schema.currentVersion(connection)
                 }
-                return try .json(Readiness(status: "ready", schemaVersion: version))
+                return .json(Readiness(status: "ready", schemaVersion: version))
             } catch let error as Schema.SchemaError {
                 throw Problem(
                     status: .serviceUnavailable, code: "schema-not-current", title: "Not ready", detail: error.description,

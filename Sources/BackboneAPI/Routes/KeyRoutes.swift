@@ -8,22 +8,14 @@ struct KeyRoutes {
     let pool: ConnectionPool
     let authenticator: Authenticator
 
-    struct IssuedKey: Encodable {
+    struct IssuedKey: JSONRepresentable {
         var issued: IssuedAPIKey
 
-        enum CodingKeys: String, CodingKey {
-            case id, secret, role, partner, name
-            case createdAt = "created_at"
-        }
-
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(issued.key.id, forKey: .id)
-            try container.encode(issued.secret, forKey: .secret)
-            try container.encode(issued.key.role, forKey: .role)
-            try container.encode(issued.key.partner, forKey: .partner)
-            try container.encode(issued.key.name, forKey: .name)
-            try container.encode(issued.key.createdAt, forKey: .createdAt)
+        var json: JSONValue {
+            .object([
+                "id": .string(issued.key.id), "secret": .string(issued.secret), "role": .string(issued.key.role.rawValue),
+                "partner": JSONValue(issued.key.partner), "name": JSONValue(issued.key.name), "created_at": JSONValue(issued.key.createdAt),
+            ])
         }
     }
 
@@ -51,7 +43,7 @@ struct KeyRoutes {
                     throw DomainError.invalid(field: "partner", code: "unknown-reference", "no partner \(partner ?? "") exists")
                 }
             }
-            var response = try HTTPResponse.json(IssuedKey(issued: issued), status: .created)
+            var response = HTTPResponse.json(IssuedKey(issued: issued), status: .created)
             response.headers.add(name: "location", value: "/v1/keys/\(issued.key.id)")
             return response
         }
@@ -60,7 +52,7 @@ struct KeyRoutes {
             let limit = try request.pageLimit()
             let cursor = request.query("cursor")
             let keys = try await database(pool, transaction: false) { try APIKeys.list($0, after: cursor, limit: limit + 1) }
-            return try .json(ListPage(items: Array(keys.prefix(limit)), nextCursor: keys.count > limit ? keys[limit - 1].id : nil))
+            return .json(ListPage(items: Array(keys.prefix(limit)), nextCursor: keys.count > limit ? keys[limit - 1].id : nil))
         }
         router.get("/v1/keys/{id}") { request in
             try await authenticator.caller(of: request).requireCoordinator("read keys")
@@ -68,7 +60,7 @@ struct KeyRoutes {
             guard let key = try await database(pool, transaction: false, { try APIKeys.find($0, id: id) }) else {
                 throw Problem.notFound("No key \(id).")
             }
-            return try .json(key)
+            return .json(key)
         }
         router.delete("/v1/keys/{id}") { request in
             try await authenticator.caller(of: request).requireCoordinator("revoke keys")
@@ -78,7 +70,7 @@ struct KeyRoutes {
             }
             // Other processes hear of it by NOTIFY; this one forgets at once.
             authenticator.cache.removeAll()
-            return try .json(key)
+            return .json(key)
         }
     }
 }

@@ -23,14 +23,14 @@ struct LockRoutes {
             let lock = try await database(pool) {
                 try PeriodLocks.create($0, agenda: agenda, indicator: indicator, period: period, reason: reason, keyID: caller.key.id)
             }
-            var response = try HTTPResponse.json(lock, status: .created)
+            var response = HTTPResponse.json(lock, status: .created)
             response.headers.add(name: "location", value: "/v1/locks/\(lock.id)")
             return response
         }
         router.get("/v1/locks") { request in
             _ = try await authenticator.caller(of: request)
             let locks = try await database(pool, transaction: false) { try PeriodLocks.list($0) }
-            return try .json(ListPage(items: locks, nextCursor: nil))
+            return .json(ListPage(items: locks, nextCursor: nil))
         }
         router.delete("/v1/locks/{id}") { request in
             try await authenticator.caller(of: request).requireCoordinator("unlock periods")

@@ -70,12 +70,12 @@ struct MeasurementRoutes {
             let listPage = ListPage(items: page, nextCursor: next)
             if request.representation == .csv {
                 // The cursor travels in a header; the body is the rows.
-                let document = try JSONValue.parse(JSONCoding.encoder.encode(listPage))
+                let document = listPage.json
                 var response = CSVDocument.table(document, rows: "items", leading: Self.csvLeading, omit: ["next_cursor"]).response(bom: bom)
                 if let next { response.headers.add(name: "x-next-cursor", value: next) }
                 return response
             }
-            return try .json(listPage)
+            return .json(listPage)
         }
         router.get("/v1/measurements/{id}") { request in
             let caller = try await authenticator.caller(of: request)
@@ -84,7 +84,7 @@ struct MeasurementRoutes {
             guard let record = try await database(pool, transaction: false, { try MeasurementRecords.find($0, id: id, visibleTo: caller.key.partner) }) else {
                 throw Problem.notFound("No measurement \(id).")
             }
-            return try .json(record)
+            return .json(record)
         }
         router.delete("/v1/measurements/{id}") { request in
             let caller = try await authenticator.caller(of: request)
@@ -99,18 +99,15 @@ struct MeasurementRoutes {
             let id = try Self.id(request)
             let entries = try await database(pool, transaction: false) { try MeasurementRecords.history($0, id: id, visibleTo: caller.key.partner) }
             guard !entries.isEmpty else { throw Problem.notFound("No measurement \(id).") }
-            return try .json(HistoryPage(measurementID: id, entries: entries))
+            return .json(HistoryPage(measurementID: id, entries: entries))
         }
     }
 
-    struct HistoryPage: Encodable {
+    struct HistoryPage: JSONRepresentable {
         var measurementID: Int
         var entries: [HistoryEntry]
 
-        enum CodingKeys: String, CodingKey {
-            case measurementID = "measurement_id"
-            case entries
-        }
+        var json: JSONValue { .object(["measurement_id": JSONValue(measurementID), "entries": .array(entries.map(\.json))]) }
     }
 
     static func id(_ request: HTTPRequest) throws -> Int {
@@ -152,6 +149,8 @@ struct MeasurementRoutes {
             throw Problem(error)
         } catch let error as CSVQuoteError {
             throw Self.problem(error, body: body)
+        } catch let error as JSONParseError {
+            throw Problem(error, batchKey: "measurements")
         } catch let error as TooManyRows {
             throw Problem(
                 status: .payloadTooLarge, code: "too-many-rows", title: "Too many rows",
@@ -173,7 +172,7 @@ struct MeasurementRoutes {
                     return (earlier.status, earlier.body, nil)
                 }
                 let summary = try MeasurementIngestion.submit(connection, parsed: parsed, submitter: submitter, mode: mode, dryRun: dryRun)
-                let json = String(decoding: try JSONCoding.encoder.encode(summary), as: UTF8.self)
+                let json = String(decoding: summary.json.jsonBytes, as: UTF8.self)
                 if let idempotencyKey {
                     try Idempotency.store(
                         connection, keyID: caller.key.id, key: idempotencyKey, request: fingerprint,

@@ -33,7 +33,7 @@ struct RegistryRoutes {
             let body = try request.jsonObject()
             let created = try await database(pool) { try store.create($0, body: body) }
             cache.removeAll()
-            return try .json(created.json, status: .created, location: "\(collection)/\(created.key)")
+            return .json(created.json, status: .created, location: "\(collection)/\(created.key)")
         }
         let filters = resource.fields.filter(\.filterable).map(\.name)
         router.get(collection, query: ["limit", "cursor"] + filters) { request in
@@ -46,7 +46,7 @@ struct RegistryRoutes {
             let page = try await database(pool, transaction: false) {
                 try store.list($0, filters: filters, cursor: cursor, limit: limit)
             }
-            return try .json(.object(["items": .array(page.items.map(\.json)), "next_cursor": JSONValue(page.nextCursor)]))
+            return .json(JSONValue.object(["items": .array(page.items.map(\.json)), "next_cursor": JSONValue(page.nextCursor)]))
         }
         router.get(item) { request in
             _ = try await authenticator.caller(of: request)
@@ -62,7 +62,7 @@ struct RegistryRoutes {
             let key = request.parameter("key")
             let updated = try await database(pool) { try store.update($0, key: key, body: body) }
             cache.removeAll()
-            return try .json(updated.json)
+            return .json(updated.json)
         }
         router.delete(item) { request in
             try await authenticator.caller(of: request).requireCoordinator("change the registry")
@@ -72,7 +72,7 @@ struct RegistryRoutes {
             guard let remaining else {
                 return HTTPResponse(status: .noContent)
             }
-            return try .json(remaining.json)
+            return .json(remaining.json)
         }
     }
 }

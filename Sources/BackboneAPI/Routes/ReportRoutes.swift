@@ -50,7 +50,7 @@ struct ReportRoutes {
                 }
                 return CSVDocument.table(document, rows: "rows", leading: leading + ["value", "measurements", "partners"]).response()
             }
-            return try .json(document)
+            return .json(document)
         }
 
         router.get("/v1/reports/scorecard", query: ["agenda"], offers: [.json, .csv]) { request in
@@ -64,7 +64,7 @@ struct ReportRoutes {
             if request.representation == .csv {
                 return CSVDocument.table(document, rows: "indicators", leading: ["indicator", "name", "period", "value"]).response()
             }
-            return try .json(document)
+            return .json(document)
         }
 
         router.get("/v1/reports/completeness", query: ["agenda", "period"], offers: [.json, .csv]) { request in
@@ -75,10 +75,10 @@ struct ReportRoutes {
                 try await database(pool, transaction: false) { try Reports.completeness($0, agenda: agenda, period: period) }
             }
             if request.representation == .csv {
-                let document = try JSONValue.parse(JSONCoding.encoder.encode(report))
+                let document = report.json
                 return CSVDocument.table(document, rows: "entries", leading: ["partner", "indicator", "neighborhood", "id"]).response()
             }
-            return try .json(report)
+            return .json(report)
         }
 
         router.get("/v1/reports/equity", query: ["indicator", "period", "level"], offers: [.json, .csv]) { request in
@@ -107,7 +107,7 @@ struct ReportRoutes {
             if request.representation == .csv {
                 return CSVDocument.table(document, rows: "neighborhoods", leading: ["rank", "neighborhood", "value"]).response()
             }
-            return try .json(document)
+            return .json(document)
         }
     }
 

@@ -99,7 +99,7 @@ extension HTTPRequest {
         do {
             value = try JSONValue.parse(Data(body.readableBytesView))
         } catch {
-            throw Problem.badRequest("The body is not valid JSON.", code: "malformed-json")
+            throw Problem(error)
         }
         guard case .object(let object) = value else {
             throw Problem.invalid(field: "body", code: "wrong-type", "must be a JSON object, not \(value.typeName)")
@@ -116,14 +116,3 @@ extension HTTPRequest {
         return limit
     }
 }
-
-extension HTTPResponse {
-    /// A JSON value (as built by the registry), with an optional status and Location.
-    static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok, location: String? = nil) throws -> HTTPResponse {
-        var response = HTTPResponse(status: status, contentType: "application/json", body: value.jsonBytes)
-        if let location { response.headers.add(name: "location", value: location) }
-        return response
-    }
-}
-
-import NIOHTTP1

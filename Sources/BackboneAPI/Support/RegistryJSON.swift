@@ -1,13 +1,9 @@
 import BackboneCore
 
-/// A registry record as the wire spells it: snake_case names, every field present
-/// (`null` when unset).
-protocol JSONRepresentable {
-    var json: JSONValue { get }
-}
-
+// A registry record as the wire spells it: snake_case names, every field present
+// (`null` when unset).
 extension Agenda: JSONRepresentable {
-    var json: JSONValue {
+    public var json: JSONValue {
         .object([
             "id": .string(id), "name": .string(name), "vision": JSONValue(vision),
             "starts_on": JSONValue(startsOn?.description), "ends_on": JSONValue(endsOn?.description), "active": .bool(active),
@@ -16,7 +12,7 @@ extension Agenda: JSONRepresentable {
 }
 
 extension Indicator: JSONRepresentable {
-    var json: JSONValue {
+    public var json: JSONValue {
         func pair(_ value: PeriodValue?) -> JSONValue {
             value.map { .object(["period": .string($0.period.description), "value": .number($0.value)]) } ?? .null
         }
@@ -32,7 +28,7 @@ extension Indicator: JSONRepresentable {
 }
 
 extension Partner: JSONRepresentable {
-    var json: JSONValue {
+    public var json: JSONValue {
         .object([
             "id": .string(id), "name": .string(name), "kind": .string(kind.rawValue), "level": .string(level.rawValue),
             "contact_email": JSONValue(contactEmail), "active": .bool(active),
@@ -41,7 +37,7 @@ extension Partner: JSONRepresentable {
 }
 
 extension Neighborhood: JSONRepresentable {
-    var json: JSONValue {
+    public var json: JSONValue {
         .object([
             "code": .string(code), "name": .string(name), "parent": JSONValue(parent), "population": JSONValue(population),
             "active": .bool(active),
@@ -50,7 +46,7 @@ extension Neighborhood: JSONRepresentable {
 }
 
 extension Commitment: JSONRepresentable {
-    var json: JSONValue {
+    public var json: JSONValue {
         .object(["id": JSONValue(id), "partner": .string(partner), "indicator": .string(indicator), "neighborhood": JSONValue(neighborhood)])
     }
 }

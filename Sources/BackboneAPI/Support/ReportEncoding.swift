@@ -42,7 +42,7 @@ enum ReportEncoding {
         switch value {
         case .null: return nil
         case .bool(let flag): return flag ? "true" : "false"
-        case .number(let number): return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .number(let number): return JSONNumber.text(number)
         case .string(let text): return text
         default: return nil
         }

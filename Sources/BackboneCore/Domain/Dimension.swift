@@ -37,20 +37,21 @@ public struct Dimension: Sendable, Equatable {
     }
 }
 
-/// The dimension values of one measurement (`age_group` → `25-44`) and their canonical
-/// stored text: a compact JSON object with members sorted by name
-/// (`{"age_group":"25-44"}`), `""` for none. The text is part of a measurement's natural
-/// key, so this spelling is fixed here (it is the one every stored row already has:
-/// `/` written `\/`, control characters `\n` or `\u001f`), not left to an encoder's defaults.
+/// The dimension values of one measurement (`age_group` → `25-44`) and their stored key.
+///
+/// The key is part of a measurement's natural key (`measurements.dimension_key`, the
+/// rollups' primary key), so its spelling is a storage format, fixed here and pinned by
+/// tests: `""` for no dimensions, else a compact JSON object `{"name":"value",…}` whose
+/// members are written as Foundation's JSON encoder wrote them when the first rows were stored
+/// (`/` as `\/`; `"`, `\` escaped; `\b \f \n \r \t`, other control characters as
+/// `\u001f`; everything else, non-ASCII included, as its UTF-8) and ordered by comparing
+/// each whole written member `"name":"value"` as a Swift string. (For the slug names the
+/// registry allows that is the order of the names.)
 public enum DimensionValues {
     public static func key(_ values: [String: String]) -> String {
         guard !values.isEmpty else { return "" }
-        var output = "{"
-        for (index, name) in values.keys.sorted().enumerated() {
-            if index > 0 { output += "," }
-            output += quoted(name) + ":" + quoted(values[name]!)
-        }
-        return output + "}"
+        let members = values.map { JSONValue.quoted($0.key, escapingSlashes: true) + ":" + JSONValue.quoted($0.value, escapingSlashes: true) }
+        return "{" + members.sorted().joined(separator: ",") + "}"
     }
 
     /// Reads stored dimension values (the `dimensions` jsonb as text, or a key) strictly:
@@ -67,29 +68,5 @@ public enum DimensionValues {
             guard case .string(let text) = value else { throw failure() }
             return text
         }
-    }
-
-    static func quoted(_ text: String) -> String {
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "/") }) {
-            return "\"" + text + "\""
-        }
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "/": output += "\\/"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{8}": output += "\\b"
-            case "\u{c}": output += "\\f"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        return output + "\""
     }
 }

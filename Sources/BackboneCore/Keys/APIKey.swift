@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 
 /// What a key may do. See DOMAIN.md, "Roles and privacy".
-public enum Role: String, Codable, Sendable, CaseIterable {
+public enum Role: String, Sendable, CaseIterable {
     /// The backbone organisation: everything.
     case coordinator
     /// One partner organisation: submits and reads its own data, reads aggregates.
@@ -12,7 +12,7 @@ public enum Role: String, Codable, Sendable, CaseIterable {
 }
 
 /// An API key as stored: never its secret, only a hash of it.
-public struct APIKey: Codable, Sendable, Equatable {
+public struct APIKey: Sendable, Equatable, JSONRepresentable {
     public var id: String
     public var role: Role
     public var partner: String?
@@ -20,15 +20,18 @@ public struct APIKey: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var revokedAt: Date?
 
-    enum CodingKeys: String, CodingKey {
-        case id, role, partner, name
-        case createdAt = "created_at"
-        case revokedAt = "revoked_at"
+    /// `partner`, `name` and `revoked_at` appear only when set.
+    public var json: JSONValue {
+        var members: [String: JSONValue] = ["id": .string(id), "role": .string(role.rawValue), "created_at": JSONValue(createdAt)]
+        if let partner { members["partner"] = .string(partner) }
+        if let name { members["name"] = .string(name) }
+        if let revokedAt { members["revoked_at"] = JSONValue(revokedAt) }
+        return .object(members)
     }
 }
 
 /// A freshly created key with the secret to show its owner once.
-public struct IssuedAPIKey: Codable, Sendable {
+public struct IssuedAPIKey: Sendable {
     public var key: APIKey
     public var secret: String
 }

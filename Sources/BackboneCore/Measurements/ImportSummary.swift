@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a submission did (or, in a dry run, would do).
-public struct ImportSummary: Codable, Sendable, Equatable {
+public struct ImportSummary: Sendable, Equatable, JSONRepresentable {
     /// Lowercase UUID shared by every row this submission wrote.
     public var batchID: String
     public var dryRun: Bool
@@ -13,33 +13,27 @@ public struct ImportSummary: Codable, Sendable, Equatable {
     public var rejected: Int
     public var errors: [FieldIssue]
 
-    enum CodingKeys: String, CodingKey {
-        case batchID = "batch_id"
-        case dryRun = "dry_run"
-        case mode, received, created, updated, unchanged, rejected, errors
-    }
-
     /// At most this many `errors` are listed; `error_count` gives the full number.
     public static let maxListedErrors = 200
 
-    private enum CountKeys: String, CodingKey {
-        case errorCount = "error_count"
-        case errorsTruncated = "errors_truncated"
+    public var json: JSONValue {
+        var members: [String: JSONValue] = [
+            "batch_id": .string(batchID), "dry_run": .bool(dryRun), "mode": .string(mode), "received": JSONValue(received),
+            "created": JSONValue(created), "updated": JSONValue(updated), "unchanged": JSONValue(unchanged),
+            "rejected": JSONValue(rejected), "errors": .array(errors.prefix(Self.maxListedErrors).map(\.json)),
+            "error_count": JSONValue(errors.count),
+        ]
+        if errors.count > Self.maxListedErrors { members["errors_truncated"] = .bool(true) }
+        return .object(members)
     }
+}
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(batchID, forKey: .batchID)
-        try container.encode(dryRun, forKey: .dryRun)
-        try container.encode(mode, forKey: .mode)
-        try container.encode(received, forKey: .received)
-        try container.encode(created, forKey: .created)
-        try container.encode(updated, forKey: .updated)
-        try container.encode(unchanged, forKey: .unchanged)
-        try container.encode(rejected, forKey: .rejected)
-        try container.encode(Array(errors.prefix(Self.maxListedErrors)), forKey: .errors)
-        var counts = encoder.container(keyedBy: CountKeys.self)
-        try counts.encode(errors.count, forKey: .errorCount)
-        if errors.count > Self.maxListedErrors { try counts.encode(true, forKey: .errorsTruncated) }
+extension FieldIssue: JSONRepresentable {
+    /// `row` and `line` appear only when known.
+    public var json: JSONValue {
+        var members: [String: JSONValue] = ["field": .string(field), "code": .string(code), "message": .string(message)]
+        if let row { members["row"] = JSONValue(row) }
+        if let line { members["line"] = JSONValue(line) }
+        return .object(members)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// A stored measurement as the API returns it.
-public struct MeasurementRecord: Codable, Sendable {
+public struct MeasurementRecord: Sendable, JSONRepresentable {
     public var id: Int
     public var partner: String
     public var indicator: String
@@ -18,34 +18,19 @@ public struct MeasurementRecord: Codable, Sendable {
     public var createdAt: Date
     public var updatedAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id, partner, indicator, neighborhood, period, value, numerator, denominator, dimensions, note
-        case batchID = "batch_id"
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
-    }
-
     /// Absent values are written as `null`, so every record has the same fields.
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(partner, forKey: .partner)
-        try container.encode(indicator, forKey: .indicator)
-        try container.encode(neighborhood, forKey: .neighborhood)
-        try container.encode(period, forKey: .period)
-        try container.encode(JSONValue(value), forKey: .value)
-        try container.encode(JSONValue(numerator), forKey: .numerator)
-        try container.encode(JSONValue(denominator), forKey: .denominator)
-        try container.encode(dimensions, forKey: .dimensions)
-        try container.encode(note, forKey: .note)
-        try container.encode(batchID, forKey: .batchID)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
+    public var json: JSONValue {
+        .object([
+            "id": JSONValue(id), "partner": .string(partner), "indicator": .string(indicator), "neighborhood": .string(neighborhood),
+            "period": .string(period), "value": JSONValue(value), "numerator": JSONValue(numerator), "denominator": JSONValue(denominator),
+            "dimensions": JSONValue(dimensions), "note": JSONValue(note), "batch_id": .string(batchID),
+            "created_at": JSONValue(createdAt), "updated_at": JSONValue(updatedAt),
+        ])
     }
 }
 
 /// One entry of a measurement's audit trail.
-public struct HistoryEntry: Codable, Sendable {
+public struct HistoryEntry: Sendable, JSONRepresentable {
     public var action: String
     public var at: Date
     public var key: String
@@ -53,19 +38,11 @@ public struct HistoryEntry: Codable, Sendable {
     public var old: JSONValue?
     public var new: JSONValue?
 
-    enum CodingKeys: String, CodingKey {
-        case action, at, key, old, new
-        case batchID = "batch_id"
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(action, forKey: .action)
-        try container.encode(at, forKey: .at)
-        try container.encode(key, forKey: .key)
-        try container.encode(batchID, forKey: .batchID)
-        try container.encode(old ?? .null, forKey: .old)
-        try container.encode(new ?? .null, forKey: .new)
+    public var json: JSONValue {
+        .object([
+            "action": .string(action), "at": JSONValue(at), "key": .string(key), "batch_id": JSONValue(batchID),
+            "old": old ?? .null, "new": new ?? .null,
+        ])
     }
 }
 

@@ -68,21 +68,11 @@ public enum PeriodLocks {
     }
 }
 
-extension PeriodLock: Encodable {
-    enum CodingKeys: String, CodingKey {
-        case id, agenda, indicator, period, reason
-        case startsOn = "starts_on"
-        case endsBefore = "ends_before"
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(agenda, forKey: .agenda)
-        try container.encode(indicator, forKey: .indicator)
-        try container.encode(period, forKey: .period)
-        try container.encode(reason, forKey: .reason)
-        try container.encode(start.description, forKey: .startsOn)
-        try container.encode(end.description, forKey: .endsBefore)
+extension PeriodLock: JSONRepresentable {
+    public var json: JSONValue {
+        .object([
+            "id": JSONValue(id), "agenda": JSONValue(agenda), "indicator": JSONValue(indicator), "period": .string(period),
+            "reason": JSONValue(reason), "starts_on": .string(start.description), "ends_before": .string(end.description),
+        ])
     }
 }

@@ -49,16 +49,10 @@ public enum SubmissionParser {
         return nil
     }
 
-    /// A single row object, `{"measurements": [...]}`, or a bare array of rows.
+    /// A single row object, `{"measurements": [...]}`, or a bare array of rows. A body
+    /// the parser refuses throws its `JSONParseError` (the edge names the row from its path).
     public static func parseJSON(_ data: Data) throws -> Parsed {
-        let document: JSONValue
-        do {
-            document = try JSONValue.parse(data, maxArrayElements: maxRows)
-        } catch let error as TooManyRows {
-            throw error
-        } catch {
-            throw DomainError.malformed(code: "malformed-json", "The body is not valid JSON.")
-        }
+        let document = try JSONValue.parse(data, maxArrayElements: maxRows)
         let items: [JSONValue]
         switch document {
         case .array(let rows): items = rows
