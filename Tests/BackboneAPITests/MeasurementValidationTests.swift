@@ -107,6 +107,39 @@ struct MeasurementValidationTests {
         #expect(Set(headerless.fieldErrors.map(\.code)) == ["unknown-column"])
         try await app.stop()
     }
+
+    /// What the JSON parser refuses, on the wire: each a problem naming the row and field,
+    /// and nothing stored.
+    @Test func bodiesAreReadStrictly() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let good = row(period: "2026-01")
+        // A note in Latin-1 (0xE9 for é) is not UTF-8: refused, not stored as U+FFFD.
+        var latin1 = Data(batch([good, row(period: "2026-02", extra: #", "note": "caf""#)]).utf8)
+        latin1.insert(0xE9, at: latin1.range(of: Data("caf\"".utf8))!.lowerBound + 3)
+        let notUTF8 = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: latin1, contentType: "application/json")
+        #expect(notUTF8.status == 400 && notUTF8.isProblem)
+        #expect(notUTF8.json["code"] as? String == "invalid-utf8")
+        #expect(notUTF8.fieldErrors.map { "\($0.row ?? -1):\($0.field):\($0.code)" } == ["1:note:invalid-utf8"])
+
+        let twice = batch([good, #"{"partner": "central-library", "indicator": "esl_learners", "neighborhood": "northside", "period": "2026-02", "value": 1, "dimensions": {"age_group": "16-24", "age_group": "25-44"}}"#])
+        let duplicate = try await app.coordinator("POST", "/v1/measurements", json: twice)
+        #expect(duplicate.status == 400)
+        #expect(duplicate.json["code"] as? String == "duplicate-key")
+        #expect(duplicate.fieldErrors.map { "\($0.row ?? -1):\($0.field):\($0.code)" } == ["1:dimensions.age_group:duplicate-key"])
+        let bare = try await app.coordinator("POST", "/v1/measurements", json: "[\(good), {\"value\": 1, \"value\": 2}]")
+        #expect(bare.fieldErrors.map { "\($0.row ?? -1):\($0.field):\($0.code)" } == ["1:value:duplicate-key"])
+
+        // Registry bodies are read by the same parser.
+        let agenda = try await app.coordinator("POST", "/v1/agendas", json: #"{"id": "twice", "name": "a", "name": "b"}"#)
+        #expect(agenda.status == 400 && agenda.json["code"] as? String == "duplicate-key")
+        #expect(agenda.fieldErrors.map { "\($0.field):\($0.code)" } == ["name:duplicate-key"])
+        let deep = try await app.coordinator("POST", "/v1/agendas", json: String(repeating: "[", count: 100_000))
+        #expect(deep.status == 400 && deep.json["code"] as? String == "malformed-json")
+        #expect(try app.count("measurements") == 0)
+        #expect(try app.count("agendas", where: "id = 'twice'") == 0)
+        try await app.stop()
+    }
 }
 
 @Suite("Null values in measurement rows")

@@ -406,6 +406,13 @@ info:
     (year), `2026-Q3` (quarter), `2026-10` (month) or `2026-W05` (ISO week). Request
     bodies are checked field by field: every problem is reported at once, and a field
     the resource does not have is an `unknown-field` error, never silently ignored.
+    A JSON body is read strictly, so nothing in it is read other than as written: text
+    that is not UTF-8 is a 400 `invalid-utf8` and a member name given twice in one object
+    a 400 `duplicate-key` (each names the `field`, and in a batch the `row`, in `errors`);
+    arrays and objects nest at most 64 deep (400 `malformed-json`); and a number must lie
+    strictly between -2^53 and 2^53 (±9007199254740992), beyond which a whole number
+    cannot be held exactly: a larger one is a 422 `out-of-range` naming the field, never
+    rounded.
 
     Lists return `{items, next_cursor}`: pass `next_cursor` back as `?cursor=` for the
     next page; it is `null` on the last page.
@@ -1512,7 +1519,8 @@ paths:
         '400':
           description: >-
             Malformed request: `invalid-mode`, `invalid-dry-run`, `invalid-idempotency-key`,
-            `malformed-json`, `malformed-csv`, `empty-file`, or a CSV whose quotes do not
+            `malformed-json`, `invalid-utf8` or `duplicate-key` (naming the `row` and
+            `field` in `errors`), `malformed-csv`, `empty-file`, or a CSV whose quotes do not
             pair up: `unterminated-quote` or `text-after-quote`, with `line` (the header is
             line 1) and one error naming the data `row`, its `line` and the column as `field`.
           headers:
@@ -2275,7 +2283,8 @@ components:
         does not take; the problem's `parameter`, `accepted` and, for a likely typo,
         `suggestion` say which), `empty-parameter`, `repeated-parameter`,
         `unsupported-format`, `empty-body`,
-        `malformed-json`, `invalid-limit`, `invalid-cursor` or `invalid-filter`.
+        `malformed-json`, `invalid-utf8`, `duplicate-key` (a member name given twice in one
+        object; `errors` names its `field`), `invalid-limit`, `invalid-cursor` or `invalid-filter`.
       headers:
         X-Request-Id: {$ref: '#/components/headers/RequestId'}
       content:
