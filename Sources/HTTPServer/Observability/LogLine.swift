@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import JSON
 
 /// How log lines are written: `text` (logfmt, `key=value`) or `json` (one object a line).
 public enum LogFormat: String, Sendable, CaseIterable {
@@ -115,25 +116,8 @@ struct LogLine {
 
     /// A JSON string literal (also valid as a quoted logfmt value).
     private mutating func appendQuoted(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): append("\\\"")
-            case UInt8(ascii: "\\"): append("\\\\")
-            case 0x0A: append("\\n")
-            case 0x0D: append("\\r")
-            case 0x09: append("\\t")
-            case 0..<0x20:
-                append("\\u00")
-                bytes.append(Self.hex[Int(byte >> 4)])
-                bytes.append(Self.hex[Int(byte & 0xF)])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONValue.writeString(value, into: &bytes)
     }
-
-    private static let hex = Array("0123456789abcdef".utf8)
 
     private mutating func appendInteger(_ value: Int) {
         if value < 0 {
