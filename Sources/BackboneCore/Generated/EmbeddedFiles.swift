@@ -124,8 +124,10 @@ CREATE TABLE measurements (
     neighborhood_code  text NOT NULL,
     period             text NOT NULL,
     period_start       date NOT NULL,
-    -- The dimension values as a JSON object with its members sorted by name and no spaces
-    -- ('{"age_group":"25-44","sex":"f"}'), '' for none: equal values give equal keys.
+    -- The dimension values as compact JSON ('{"age_group":"25-44","sex":"f"}'), '' for
+    -- none: equal values give equal keys. The exact spelling (members in order of their
+    -- written text, '/' written '\/') is defined by DimensionValues.key in
+    -- Sources/BackboneCore/Domain/Dimension.swift and pinned by its tests.
     dimension_key      text NOT NULL DEFAULT '',
     dimensions         jsonb NOT NULL DEFAULT '{}',
     value              double precision,
