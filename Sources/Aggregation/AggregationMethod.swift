@@ -1,5 +1,5 @@
 /// How an indicator's values combine (DOMAIN.md, "Aggregation semantics").
-public enum AggregationMethod: String, Codable, Sendable, CaseIterable {
+public enum AggregationMethod: String, Sendable, CaseIterable {
     /// Counts and amounts: add up, also across time.
     case sum
     /// Scores: the mean of all values.

@@ -28,7 +28,7 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 }
 
 /// How long an indicator's periods are.
-public enum PeriodType: String, Codable, Sendable, CaseIterable, Comparable {
+public enum PeriodType: String, Sendable, CaseIterable, Comparable {
     case week, month, quarter, year
 
     var rank: Int { Self.allCases.firstIndex(of: self)! }

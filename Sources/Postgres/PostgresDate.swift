@@ -2,7 +2,7 @@ import Foundation
 
 /// A calendar date (`date` column) without a time or a time zone.
 public struct PostgresDate: Hashable, Comparable, Sendable, CustomStringConvertible, PostgresEncodable,
-    PostgresDecodable, Codable
+    PostgresDecodable
 {
     public var year: Int
     public var month: Int
@@ -45,19 +45,6 @@ public struct PostgresDate: Hashable, Comparable, Sendable, CustomStringConverti
         case 4, 6, 9, 11: return 30
         default: return 31
         }
-    }
-
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let date = PostgresDate(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "expected a date YYYY-MM-DD"))
-        }
-        self = date
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
     }
 }
 
