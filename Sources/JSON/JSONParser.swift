@@ -154,9 +154,13 @@ public struct JSONParser {
     /// out encoded surrogates and overlong forms).
     private func text(_ from: Int, _ to: Int, ascii: Bool) throws(JSONParseError) -> String {
         if ascii { return String(decoding: bytes[from..<to], as: UTF8.self) }
-        guard let text = String(validating: bytes[from..<to], as: UTF8.self) else {
-            throw JSONParseError(reason: .invalidUTF8, offset: from)
+        let text: String?
+        if #available(macOS 15, *) {
+            text = String(validating: bytes[from..<to], as: UTF8.self)
+        } else {
+            text = String(bytes: bytes[from..<to], encoding: .utf8)
         }
+        guard let text else { throw JSONParseError(reason: .invalidUTF8, offset: from) }
         return text
     }
 
