@@ -117,7 +117,7 @@ struct TypeRoundTripTests {
 
     @Test func nulCharacterIsRefusedBeforeReachingTheServer() throws {
         let error = #expect(throws: PostgresError.self) { try connection.query("SELECT \("a\u{0}b")::text") }
-        #expect(error?.kind == .client)
+        #expect(error?.kind == .unstorableText)
     }
 
     @Test func decodesByColumnName() throws {

@@ -44,13 +44,7 @@ struct KeyRoutes {
                 reader.fail("partner", "not-allowed", "only partner keys are bound to a partner")
             }
             guard reader.issues.isEmpty, let role else { throw Problem(DomainError.invalid(reader.issues)) }
-            let issued = try await database(pool) { connection in
-                do {
-                    return try APIKeys.create(connection, role: role, partner: partner, name: name)
-                } catch let error as PostgresError where error.isForeignKeyViolation {
-                    throw DomainError.invalid(field: "partner", code: "unknown-reference", "no partner \(partner ?? "") exists")
-                }
-            }
+            let issued = try await database(pool) { try APIKeys.create($0, role: role, partner: partner, name: name) }
             var response = try HTTPResponse.json(IssuedKey(issued: issued), status: .created)
             response.headers.add(name: "location", value: "/v1/keys/\(issued.key.id)")
             return response

@@ -150,12 +150,6 @@ struct MeasurementRoutes {
             }
         } catch let error as DomainError {
             throw Problem(error)
-        } catch let error as CSVQuoteError {
-            throw Self.problem(error, body: body)
-        } catch let error as TooManyRows {
-            throw Problem(
-                status: .payloadTooLarge, code: "too-many-rows", title: "Too many rows",
-                detail: "A submission holds at most \(error.limit) rows; nothing was stored. Send the rows in several batches.")
         }
         let idempotencyKey = request.headers.first(name: "idempotency-key")
         if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.count > 255 {
@@ -188,39 +182,10 @@ struct MeasurementRoutes {
                 response.headers.add(name: "idempotent-replayed", value: "true")
             }
             return response
-        } catch let rejection as MeasurementIngestion.Rejection {
-            let errors = rejection.issues.map(Problem.FieldError.init)
-            let rows = Set(rejection.issues.compactMap(\.row)).count
-            metrics.rejected(rows)
-            let detail = "\(rows) of \(rejection.received) rows have problems; nothing was stored. Fix them, or send ?mode=partial to store the valid rows."
-            if rejection.onlyLocks {
-                throw Problem(
-                    status: .conflict, code: "period-locked", title: "The period is locked",
-                    detail: "The coordinator has locked these periods; nothing was stored. Ask the coordinator for corrections.",
-                    errors: errors)
-            }
-            throw Problem(status: .unprocessableEntity, code: "validation-failed", title: "The measurements have invalid fields", detail: detail, errors: errors)
+        } catch let problem as Problem where problem.code == "validation-failed" || problem.code == "period-locked" {
+            metrics.rejected(Set(problem.errors.compactMap(\.row)).count)
+            throw problem
         }
-    }
-
-    /// A 400 naming the line, row and column of a quote that does not pair up.
-    static func problem(_ error: CSVQuoteError, body: Data) -> Problem {
-        let headerEnd = body.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) ?? body.endIndex
-        let separator = Character(UnicodeScalar(SubmissionParser.separator(of: body)))
-        let header = String(decoding: body[..<headerEnd], as: UTF8.self).split(separator: separator, omittingEmptySubsequences: false)
-        let column = error.fieldIndex < header.count
-            ? SubmissionParser.normalizedColumn(header[error.fieldIndex].trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF} \t\""))) : "row"
-        let field = column.hasPrefix("dim.") ? "dimensions." + column.dropFirst(4) : column
-        let place = error.row == 0 ? "the header" : "data row \(error.row)"
-        let message = error.code == "unterminated-quote"
-            ? "the quote that opens this field on line \(error.line) (\(place)) is never closed, so every line after it would be read into this field"
-            : "a quoted field on line \(error.line) (\(place)) has text after its closing quote; write a quote inside a quoted field as \"\""
-        var problem = Problem(
-            status: .badRequest, code: error.code, title: "The CSV is malformed",
-            detail: "Line \(error.line), \(place), \(field): \(message). Nothing was stored.",
-            errors: [Problem.FieldError(row: error.row == 0 ? nil : error.row, line: error.line, field: field, code: error.code, message: message)])
-        problem.extensions["line"] = .integer(error.line)
-        return problem
     }
 
     /// The export's first columns, in the order a CSV upload names them.

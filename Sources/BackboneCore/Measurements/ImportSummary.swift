@@ -11,7 +11,7 @@ public struct ImportSummary: Codable, Sendable, Equatable {
     public var updated: Int
     public var unchanged: Int
     public var rejected: Int
-    public var errors: [FieldIssue]
+    public var errors: [DomainError.Issue]
 
     enum CodingKeys: String, CodingKey {
         case batchID = "batch_id"

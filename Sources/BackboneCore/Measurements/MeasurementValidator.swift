@@ -33,17 +33,17 @@ public struct MeasurementValidator: Sendable {
         self.today = today
     }
 
-    public func validate(_ rows: [SubmittedRow]) -> (valid: [ValidRow], issues: [FieldIssue]) {
+    public func validate(_ rows: [SubmittedRow]) -> (valid: [ValidRow], issues: [DomainError.Issue]) {
         var valid: [ValidRow] = []
-        var issues: [FieldIssue] = []
+        var issues: [DomainError.Issue] = []
         var firstRowOfKey: [String: Int] = [:]
         // A batch spells the same few periods thousands of times: parse each spelling once.
         var periods: [String: Period?] = [:]
         valid.reserveCapacity(rows.count)
         for submitted in rows {
-            var rowIssues: [FieldIssue] = []
+            var rowIssues: [DomainError.Issue] = []
             func fail(_ field: String, _ code: String, _ message: String) {
-                rowIssues.append(FieldIssue(row: submitted.row, field: field, code: code, message: message))
+                rowIssues.append(DomainError.Issue(row: submitted.row, field: field, code: code, message: message))
             }
             let partner = submitted.partner ?? boundPartner
             if partner == nil, !submitted.unreadableFields.contains("partner") {

@@ -6,7 +6,7 @@ import Postgres
 public struct FieldReader {
     public let object: [String: JSONValue]
     public let row: Int?
-    public private(set) var issues: [FieldIssue] = []
+    public private(set) var issues: [DomainError.Issue] = []
     /// The fields read so far; a handful, so a list beats hashing each name.
     private var consumed: [String] = []
     private let prefix: String
@@ -18,7 +18,7 @@ public struct FieldReader {
     }
 
     public mutating func fail(_ field: String, _ code: String, _ message: String) {
-        issues.append(FieldIssue(row: row, field: prefix + field, code: code, message: message))
+        issues.append(DomainError.Issue(row: row, field: prefix + field, code: code, message: message))
     }
 
     /// Whether the body mentions the field at all (even as null).
