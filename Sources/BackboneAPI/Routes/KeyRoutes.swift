@@ -6,7 +6,6 @@ import Postgres
 /// `/v1/keys`: the coordinator issues, lists and revokes API keys.
 struct KeyRoutes {
     let pool: ConnectionPool
-    let authenticator: Authenticator
 
     struct IssuedKey: Encodable {
         var issued: IssuedAPIKey
@@ -27,11 +26,10 @@ struct KeyRoutes {
         }
     }
 
-    func register(in router: inout Router) {
+    func register(in routes: inout RouteTable) {
         let pool = self.pool
-        let authenticator = self.authenticator
-        router.post("/v1/keys") { request in
-            try await authenticator.caller(of: request).requireCoordinator("issue keys")
+        let authenticator = routes.authenticator
+        routes.post("/v1/keys", .coordinator("issue keys")) { request, _ in
             var reader = FieldReader(try request.jsonObject())
             let role = reader.choice("role", Role.allCases.map(\.rawValue), required: true).flatMap(Role.init(rawValue:))
             let partner = reader.slug("partner")
@@ -49,24 +47,21 @@ struct KeyRoutes {
             response.headers.add(name: "location", value: "/v1/keys/\(issued.key.id)")
             return response
         }
-        router.get("/v1/keys", query: ["limit", "cursor"]) { request in
-            try await authenticator.caller(of: request).requireCoordinator("list keys")
+        routes.get("/v1/keys", .coordinator("list keys"), query: ["limit", "cursor"]) { request, _ in
             let limit = try request.pageLimit()
             let cursor = request.query("cursor")
             let keys = try await database(pool, transaction: false) { try APIKeys.list($0, after: cursor, limit: limit + 1) }
             return try .json(ListPage(items: Array(keys.prefix(limit)), nextCursor: keys.count > limit ? keys[limit - 1].id : nil))
         }
-        router.get("/v1/keys/{id}") { request in
-            try await authenticator.caller(of: request).requireCoordinator("read keys")
-            let id = request.parameter("id")
+        routes.get("/v1/keys/{id}", .coordinator("read keys")) { _, context in
+            let id = context.parameters.require("id")
             guard let key = try await database(pool, transaction: false, { try APIKeys.find($0, id: id) }) else {
                 throw Problem.notFound("No key \(id).")
             }
             return try .json(key)
         }
-        router.delete("/v1/keys/{id}") { request in
-            try await authenticator.caller(of: request).requireCoordinator("revoke keys")
-            let id = request.parameter("id")
+        routes.delete("/v1/keys/{id}", .coordinator("revoke keys")) { _, context in
+            let id = context.parameters.require("id")
             guard let key = try await database(pool, { try APIKeys.revoke($0, id: id) }) else {
                 throw Problem.notFound("No key \(id).")
             }

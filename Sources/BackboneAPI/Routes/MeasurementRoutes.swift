@@ -8,26 +8,21 @@ import Postgres
 /// `/v1/measurements`: submit (JSON, batch, CSV), read back, retract, audit.
 struct MeasurementRoutes {
     let pool: ConnectionPool
-    let authenticator: Authenticator
     let metrics: AppMetrics
 
-    func register(in router: inout Router) {
+    func register(in routes: inout RouteTable) {
         let pool = self.pool
-        let authenticator = self.authenticator
         let metrics = self.metrics
 
-        router.post("/v1/measurements", query: ["mode", "dry_run"]) { request in
-            let caller = try await authenticator.caller(of: request)
-            try caller.requireRawDataAccess()
-            return try await Self.submit(request, caller: caller, pool: pool, metrics: metrics)
+        routes.post("/v1/measurements", .rawData, query: ["mode", "dry_run"]) { request, context in
+            try await Self.submit(request, caller: context.caller, pool: pool, metrics: metrics)
         }
-        router.get(
-            "/v1/measurements",
+        routes.get(
+            "/v1/measurements", .rawData,
             query: ["indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor", "bom"],
             offers: [.json, .csv]
-        ) { request in
-            let caller = try await authenticator.caller(of: request)
-            try caller.requireRawDataAccess()
+        ) { request, context in
+            let caller = context.caller
             var filter = MeasurementRecords.Filter(
                 indicator: request.query("indicator"), partner: request.query("partner"),
                 neighborhood: request.query("neighborhood"), batchID: request.query("batch_id"))
@@ -77,26 +72,23 @@ struct MeasurementRoutes {
             }
             return try .json(listPage)
         }
-        router.get("/v1/measurements/{id}") { request in
-            let caller = try await authenticator.caller(of: request)
-            try caller.requireRawDataAccess()
-            let id = try Self.id(request)
+        routes.get("/v1/measurements/{id}", .rawData) { _, context in
+            let caller = context.caller
+            let id = try context.parameters.requireID("id", of: "measurement")
             guard let record = try await database(pool, transaction: false, { try MeasurementRecords.find($0, id: id, visibleTo: caller.key.partner) }) else {
                 throw Problem.notFound("No measurement \(id).")
             }
             return try .json(record)
         }
-        router.delete("/v1/measurements/{id}") { request in
-            let caller = try await authenticator.caller(of: request)
-            try caller.requireRawDataAccess()
-            let id = try Self.id(request)
+        routes.delete("/v1/measurements/{id}", .rawData) { _, context in
+            let caller = context.caller
+            let id = try context.parameters.requireID("id", of: "measurement")
             try await database(pool) { try MeasurementRecords.retract($0, id: id, visibleTo: caller.key.partner, keyID: caller.key.id) }
             return HTTPResponse(status: .noContent)
         }
-        router.get("/v1/measurements/{id}/history") { request in
-            let caller = try await authenticator.caller(of: request)
-            try caller.requireRawDataAccess()
-            let id = try Self.id(request)
+        routes.get("/v1/measurements/{id}/history", .rawData) { _, context in
+            let caller = context.caller
+            let id = try context.parameters.requireID("id", of: "measurement")
             let entries = try await database(pool, transaction: false) { try MeasurementRecords.history($0, id: id, visibleTo: caller.key.partner) }
             guard !entries.isEmpty else { throw Problem.notFound("No measurement \(id).") }
             return try .json(HistoryPage(measurementID: id, entries: entries))
@@ -111,13 +103,6 @@ struct MeasurementRoutes {
             case measurementID = "measurement_id"
             case entries
         }
-    }
-
-    static func id(_ request: HTTPRequest) throws -> Int {
-        guard let id = Int(request.parameter("id")), id > 0 else {
-            throw Problem.notFound("No measurement \(request.parameter("id")).")
-        }
-        return id
     }
 
     /// Validates and stores a submission; replays the first answer to a repeated Idempotency-Key.

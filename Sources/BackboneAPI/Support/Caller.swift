@@ -1,5 +1,4 @@
 import Aggregation
-import NIOHTTP1
 import BackboneCore
 import HTTPServer
 import Postgres
@@ -15,39 +14,6 @@ struct Caller: Sendable {
     /// keys see the cells `policy` protects (a partner its own rows of a `by=partner` report too).
     func audience(_ policy: SuppressionPolicy) -> Reports.Audience {
         isCoordinator ? Reports.Audience(policy: nil) : Reports.Audience(policy: policy, partner: key.partner)
-    }
-
-    /// Refuses unless the caller is the coordinator.
-    func requireCoordinator(_ action: String) throws {
-        guard isCoordinator else {
-            throw Problem(
-                status: .forbidden, code: "forbidden", title: "Forbidden",
-                detail: "A \(role.rawValue) key may not \(action); it needs a coordinator key.")
-        }
-    }
-
-    /// Refuses, on the head of a request with a body, a role that may write nothing there:
-    /// viewers write nothing; partners only submit measurements. (Handlers check the rest.)
-    func requireWriteAccess(_ method: HTTPMethod, path: String) throws {
-        switch role {
-        case .coordinator:
-            return
-        case .partner where method == .POST && path == "/v1/measurements":
-            return
-        case .partner, .viewer:
-            throw Problem(
-                status: .forbidden, code: "forbidden", title: "Forbidden",
-                detail: "A \(role.rawValue) key may not \(method.rawValue) \(path).")
-        }
-    }
-
-    /// Refuses viewers, which read aggregates and the registry only.
-    func requireRawDataAccess() throws {
-        guard role != .viewer else {
-            throw Problem(
-                status: .forbidden, code: "forbidden", title: "Forbidden",
-                detail: "A viewer key reads the registry and aggregates only, not raw measurements.")
-        }
     }
 }
 
