@@ -58,7 +58,6 @@ let package = Package(
             dependencies: [
                 "Aggregation",
                 "Postgres",
-                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -73,6 +72,7 @@ let package = Package(
                 "Dashboard",
                 "HTTPServer",
                 "Postgres",
+                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]

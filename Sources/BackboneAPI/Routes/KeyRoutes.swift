@@ -41,7 +41,7 @@ struct KeyRoutes {
             if let role, role != .partner, partner != nil {
                 reader.fail("partner", "not-allowed", "only partner keys are bound to a partner")
             }
-            guard reader.issues.isEmpty, let role else { throw Problem(DomainError.invalid(reader.issues)) }
+            guard reader.issues.isEmpty, let role else { throw DomainError.invalid(reader.issues) }
             let issued = try await database(pool) { try APIKeys.create($0, role: role, partner: partner, name: name) }
             var response = try HTTPResponse.json(IssuedKey(issued: issued), status: .created)
             response.headers.add(name: "location", value: "/v1/keys/\(issued.key.id)")

@@ -16,7 +16,7 @@ struct LockRoutes {
             let period = reader.string("period", required: true, maxLength: 16)
             let reason = reader.string("reason", maxLength: 500)
             reader.rejectUnknownFields()
-            guard reader.issues.isEmpty, let period else { throw Problem(DomainError.invalid(reader.issues)) }
+            guard reader.issues.isEmpty, let period else { throw DomainError.invalid(reader.issues) }
             let lock = try await database(pool) {
                 try PeriodLocks.create($0, agenda: agenda, indicator: indicator, period: period, reason: reason, keyID: keyID)
             }

@@ -120,21 +120,17 @@ struct MeasurementRoutes {
         default: throw Problem.badRequest("dry_run must be true or false.", field: "dry_run", code: "invalid-dry-run")
         }
         let body = Data(request.body.readableBytesView)
-        let parsed: SubmissionParser.Parsed
-        do {
-            switch request.contentType {
-            case "text/csv": parsed = try SubmissionParser.parseCSV(body)
-            case "application/json", nil: parsed = try SubmissionParser.parseJSON(body)
-            // curl -d sends JSON under a form type unless told otherwise; accept it when it is JSON.
-            case "application/x-www-form-urlencoded" where body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "["):
-                parsed = try SubmissionParser.parseJSON(body)
-            case let other?:
-                throw Problem(
-                    status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
-                    detail: "Send measurements as application/json or text/csv, not \(other).")
-            }
-        } catch let error as DomainError {
-            throw Problem(error)
+        let parsed: Submission
+        switch request.contentType {
+        case "text/csv": parsed = try SubmissionParser.parseCSV(body)
+        case "application/json", nil: parsed = try SubmissionParser.parseJSON(body)
+        // curl -d sends JSON under a form type unless told otherwise; accept it when it is JSON.
+        case "application/x-www-form-urlencoded" where body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "["):
+            parsed = try SubmissionParser.parseJSON(body)
+        case let other?:
+            throw Problem(
+                status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
+                detail: "Send measurements as application/json or text/csv, not \(other).")
         }
         let idempotencyKey = request.headers.first(name: "idempotency-key")
         if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.count > 255 {

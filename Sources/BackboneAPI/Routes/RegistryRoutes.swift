@@ -28,8 +28,8 @@ struct RegistryRoutes {
 
         let write = Access.coordinator("change the registry")
         routes.post(collection, write) { request, _ in
-            let body = try request.jsonObject()
-            let created = try await database(pool) { try store.create($0, body: body) }
+            let changes = try RegistryBody.changes(try request.jsonObject(), for: resource, creating: true)
+            let created = try await database(pool) { try store.create($0, changes) }
             cache.removeAll()
             return try .json(created.json, status: .created, location: "\(collection)/\(created.key)")
         }
@@ -53,9 +53,9 @@ struct RegistryRoutes {
             return HTTPResponse(contentType: "application/json", body: body ?? Data())
         }
         routes.patch(item, write) { request, context in
-            let body = try request.jsonObject()
+            let changes = try RegistryBody.changes(try request.jsonObject(), for: resource, creating: false)
             let key = context.parameters.require("key")
-            let updated = try await database(pool) { try store.update($0, key: key, body: body) }
+            let updated = try await database(pool) { try store.update($0, key: key, changes) }
             cache.removeAll()
             return try .json(updated.json)
         }

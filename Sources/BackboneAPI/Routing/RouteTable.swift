@@ -1,3 +1,4 @@
+import BackboneCore
 import HTTPServer
 import Logging
 import NIOHTTP1
@@ -34,7 +35,11 @@ struct RouteTable: Sendable {
             logger[metadataKey: "request_id"] = "\(request.id)"
             let context = RequestContext(
                 authenticated: caller, logger: logger, requestID: request.id, parameters: PathParameters(values: request.parameters))
-            return try await handler(request, context)
+            do {
+                return try await handler(request, context)
+            } catch let error as DomainError {
+                throw Problem(error)
+            }
         }
     }
 

@@ -24,7 +24,7 @@ public enum MeasurementIngestion {
     }
 
     public static func submit(
-        _ connection: Connection, parsed: SubmissionParser.Parsed, submitter: Submitter, mode: Mode, dryRun: Bool,
+        _ connection: Connection, parsed: Submission, submitter: Submitter, mode: Mode, dryRun: Bool,
         batchID: UUID = UUID()
     ) throws -> ImportSummary {
         if let bound = submitter.partner, let other = parsed.rows.first(where: { $0.partner != nil && $0.partner != bound }) {

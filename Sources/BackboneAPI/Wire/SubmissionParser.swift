@@ -1,37 +1,17 @@
 import Aggregation
+import BackboneCore
 import CSV
 import Foundation
 
 /// Turns a request body into rows, reporting shape problems (wrong types, unknown
 /// fields or columns) per row and field.
-public enum SubmissionParser {
-    /// A batch: the rows that could be read, and the problems found while reading.
-    public struct Parsed: Sendable {
-        public var rows: [SubmittedRow] = []
-        public var issues: [DomainError.Issue] = []
-        /// How many rows the body held, readable or not.
-        public var received = 0
-        /// For a file with a header row: the spreadsheet line of row 0, so that an issue's
-        /// `line` is `row + firstLine` (data row 1 is line 2). Nil for JSON.
-        public var firstLine: Int?
-
-        /// The issues with their spreadsheet `line` filled in, for a file.
-        public func located(_ issues: [DomainError.Issue]) -> [DomainError.Issue] {
-            guard let firstLine else { return issues }
-            return issues.map { issue in
-                var issue = issue
-                if let row = issue.row { issue.line = row + firstLine }
-                return issue
-            }
-        }
-    }
-
+enum SubmissionParser {
     static let valueFields = ["value", "numerator", "denominator"]
 
-    /// The most rows one submission may hold (JSON or CSV). Parsed and validated, a row
+    /// The most rows one submission may hold (JSON or CSV). Submission and validated, a row
     /// costs the server about 2 KiB (4 KiB with every field wrong): 100,000 rows keep one
     /// request's memory to a few hundred MiB whatever the body holds.
-    public static let maxRows = 100_000
+    static let maxRows = 100_000
 
     /// The longest text each field may hold, in JSON and CSV alike (a dimension value is
     /// at most 64 characters, as the registry declares them).
@@ -50,7 +30,7 @@ public enum SubmissionParser {
     }
 
     /// A single row object, `{"measurements": [...]}`, or a bare array of rows.
-    public static func parseJSON(_ data: Data) throws -> Parsed {
+    static func parseJSON(_ data: Data) throws -> Submission {
         let document: JSONValue
         do {
             document = try JSONValue.parse(data, maxArrayElements: maxRows)
@@ -74,7 +54,8 @@ public enum SubmissionParser {
         default:
             throw DomainError.invalid(field: "body", code: "wrong-type", "must be a measurement object or {\"measurements\": [...]}")
         }
-        var parsed = Parsed(received: items.count)
+        var parsed = Submission()
+        parsed.received = items.count
         for (index, item) in items.enumerated() {
             guard case .object(let object) = item else {
                 parsed.issues.append(DomainError.Issue(row: index, field: "row", code: "wrong-type", message: "must be an object, not \(item.typeName)"))
@@ -132,14 +113,14 @@ public enum SubmissionParser {
 
     /// A header name as a column: case and spacing do not matter (` Value ` is `value`,
     /// `Dim. Age Group` is `dim.age_group`).
-    public static func normalizedColumn(_ name: String) -> String {
+    static func normalizedColumn(_ name: String) -> String {
         let words = name.lowercased().split(whereSeparator: \.isWhitespace)
         return words.joined(separator: "_").replacingOccurrences(of: "._", with: ".").replacingOccurrences(of: "_.", with: ".")
     }
 
     /// `;` when the header row has semicolons and no commas (a European spreadsheet's
     /// export), otherwise `,`.
-    public static func separator(of data: Data) -> UInt8 {
+    static func separator(of data: Data) -> UInt8 {
         let firstLine = data.prefix { $0 != 0x0A && $0 != 0x0D }
         let semicolons = firstLine.count { $0 == UInt8(ascii: ";") }
         let commas = firstLine.count { $0 == UInt8(ascii: ",") }
@@ -149,7 +130,7 @@ public enum SubmissionParser {
     /// A spreadsheet export: header row, optional BOM, CRLF, quoted fields, blank lines;
     /// comma- or semicolon-separated. Every field is held to the same rules as in JSON; a
     /// quote that is never closed is refused, naming its line (nothing is read past it).
-    public static func parseCSV(_ data: Data) throws -> Parsed {
+    static func parseCSV(_ data: Data) throws -> Submission {
         let delimiter = separator(of: data)
         if let fault = UnpairedQuote.check(data, delimiter: delimiter) { throw malformed(fault, body: data) }
         guard var text = String(data: data, encoding: .utf8) else {
@@ -189,7 +170,7 @@ public enum SubmissionParser {
             }
         }
         if !issues.isEmpty { throw DomainError.invalid(issues) }
-        var parsed = Parsed()
+        var parsed = Submission()
         parsed.firstLine = 1
         var number = 0
         while let fields = reader.next() {
