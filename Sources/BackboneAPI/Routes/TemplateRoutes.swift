@@ -11,21 +11,16 @@ struct TemplateRoutes {
 
     func register(in routes: inout RouteTable) {
         let pool = self.pool
-        routes.get("/v1/agendas/{id}/template.csv", .anyKey, offers: [Self.csv]) { _, context in
-            let partner = context.caller.key.partner
-            let agenda = context.parameters.require("id")
-            let template = try await database(pool, transaction: false) {
-                try UploadTemplate.load($0, agenda: agenda, indicator: nil, partner: partner)
+        // An agenda's template lists its indicators; an indicator's, that one.
+        for (pattern, parameter, byAgenda) in [("/v1/agendas/{id}/template.csv", "id", true), ("/v1/indicators/{code}/template.csv", "code", false)] {
+            routes.get(pattern, .anyKey, offers: [Self.csv]) { _, context in
+                let partner = context.caller.key.partner
+                let key = context.parameters.require(parameter)
+                let template = try await database(pool, transaction: false) {
+                    try UploadTemplate.load($0, agenda: byAgenda ? key : nil, indicator: byAgenda ? nil : key, partner: partner)
+                }
+                return Self.response(template, filename: "\(key)-template.csv")
             }
-            return Self.response(template, filename: "\(agenda)-template.csv")
-        }
-        routes.get("/v1/indicators/{code}/template.csv", .anyKey, offers: [Self.csv]) { _, context in
-            let partner = context.caller.key.partner
-            let code = context.parameters.require("code")
-            let template = try await database(pool, transaction: false) {
-                try UploadTemplate.load($0, agenda: nil, indicator: code, partner: partner)
-            }
-            return Self.response(template, filename: "\(code)-template.csv")
         }
     }
 

@@ -1,6 +1,7 @@
 import BackboneCore
 import Foundation
 import HTTPServer
+import NIOHTTP1
 import Postgres
 
 extension Problem {
@@ -156,5 +157,3 @@ extension HTTPResponse {
         return response
     }
 }
-
-import NIOHTTP1

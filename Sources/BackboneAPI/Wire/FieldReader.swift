@@ -1,3 +1,4 @@
+import Aggregation
 import BackboneCore
 import Foundation
 import Postgres
@@ -84,12 +85,8 @@ struct FieldReader {
             fail(field, "wrong-type", "must be a number, not \(value.typeName)")
             return nil
         }
-        guard number.isFinite else {
-            fail(field, "not-finite", "must be a finite number")
-            return nil
-        }
-        guard NumberRange.contains(number) else {
-            fail(field, "out-of-range", NumberRange.message(number))
+        if let refusal = NumberRange.refusal(number) {
+            fail(field, refusal.code, refusal.message)
             return nil
         }
         return number
@@ -121,9 +118,9 @@ struct FieldReader {
         return flag
     }
 
-    mutating func date(_ field: String, required: Bool = false) -> PostgresDate? {
+    mutating func date(_ field: String, required: Bool = false) -> Day? {
         guard let text = string(field, required: required, maxLength: 10) else { return nil }
-        guard let date = PostgresDate(text) else {
+        guard let date = Day(text) else {
             fail(field, "invalid-date", "must be a date written YYYY-MM-DD")
             return nil
         }
@@ -155,17 +152,5 @@ struct FieldReader {
         for field in unknown.sorted() {
             fail(field, "unknown-field", "is not a field of this resource")
         }
-    }
-}
-
-/// Identifiers and codes: `[a-z0-9][a-z0-9_-]*`.
-enum Slug {
-    static func isValid(_ text: String) -> Bool {
-        guard let first = text.utf8.first, text.utf8.count <= 64, isLowerAlphanumeric(first) else { return false }
-        return text.utf8.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
-    }
-
-    private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 }

@@ -123,12 +123,8 @@ public struct MeasurementValidator: Sendable {
     private func checkValues(_ row: SubmittedRow, _ rules: Indicator, _ fail: (String, String, String) -> Void) {
         func finite(_ field: String, _ number: Double?) -> Double? {
             guard let number else { return nil }
-            guard number.isFinite else {
-                fail(field, "not-finite", "must be a finite number, not \(number)")
-                return nil
-            }
-            guard NumberRange.contains(number) else {
-                fail(field, "out-of-range", NumberRange.message(number))
+            if let refusal = NumberRange.refusal(number) {
+                fail(field, refusal.code, refusal.message)
                 return nil
             }
             return number

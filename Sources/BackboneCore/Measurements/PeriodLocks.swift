@@ -9,9 +9,9 @@ public enum PeriodLocks {
 
     static func decode(_ row: Row) throws -> PeriodLock {
         let (id, agenda, indicator, period, start, end, reason) =
-            try row.decode((Int, String?, String?, String, PostgresDate, PostgresDate, String?).self)
+            try row.decode((Int, String?, String?, String, Day, Day, String?).self)
         return PeriodLock(
-            id: id, agenda: agenda, indicator: indicator, period: period, start: start.calendarDay, end: end.calendarDay, reason: reason)
+            id: id, agenda: agenda, indicator: indicator, period: period, start: start, end: end, reason: reason)
     }
 
     /// Locks that apply to any of these agendas or indicators.

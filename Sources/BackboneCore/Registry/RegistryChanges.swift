@@ -12,7 +12,7 @@ public struct RegistryChanges: Sendable, Equatable {
         case number(Double)
         case integer(Int)
         case bool(Bool)
-        case date(PostgresDate)
+        case date(Day)
         case periodValue(Indicator.PeriodValue)
         case dimensions([Dimension])
     }
