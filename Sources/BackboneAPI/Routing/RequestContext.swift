@@ -6,12 +6,19 @@ import Logging
 struct RequestContext: Sendable {
     /// The caller behind the key; `nil` only on a public route.
     let authenticated: Caller?
-    /// Logs with the request's id attached.
-    let logger: Logger
+    /// The app's logger; `logger` attaches the request id.
+    let baseLogger: Logger
     /// Echoed as `X-Request-Id`; quoted in logs and in 500s.
     let requestID: String
     /// The values of the route's `{name}` segments.
     let parameters: PathParameters
+
+    /// Logs with the request's id attached (made on use, so a request that logs nothing pays nothing).
+    var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "request_id"] = "\(requestID)"
+        return logger
+    }
 
     /// The caller of a route that takes a key (every route but the public ones).
     var caller: Caller {

@@ -31,10 +31,8 @@ struct RouteTable: Sendable {
         router.add(method, pattern, query: query, offers: offers) { request in
             let caller = access == .public ? nil : try await authenticator.caller(of: request)
             try access.admit(caller)
-            var logger = logger
-            logger[metadataKey: "request_id"] = "\(request.id)"
             let context = RequestContext(
-                authenticated: caller, logger: logger, requestID: request.id, parameters: PathParameters(values: request.parameters))
+                authenticated: caller, baseLogger: logger, requestID: request.id, parameters: PathParameters(values: request.parameters))
             do {
                 return try await handler(request, context)
             } catch let error as DomainError {
