@@ -62,7 +62,6 @@ let package = Package(
                 "Aggregation",
                 "JSON",
                 "Postgres",
-                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -77,6 +76,7 @@ let package = Package(
                 "Dashboard",
                 "HTTPServer",
                 "Postgres",
+                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]

@@ -37,7 +37,6 @@ public struct BackboneApp: Sendable {
         caches.registry = registryCache
     }
 
-    /// The router with every endpoint `openapi.yaml` describes.
     /// Hears key and registry changes from every server process, so caches stay true.
     let changes: ChangeListener
     let keyCache: ChangeAwareCache<String, APIKey>
@@ -53,31 +52,36 @@ public struct BackboneApp: Sendable {
     }
 
     /// What the server checks on a request's head before reading its body (the key, and
-    /// whether its role may write at all), and how database outages are answered.
+    /// whether the route's declared access admits it), and how errors become problems.
     public func policy() -> RequestPolicy {
-        let authenticator = Authenticator(pool: pool, cache: keyCache)
+        let table = routes()
+        let authenticator = table.authenticator
         return RequestPolicy(
             admit: { request in
-                guard request.path.hasPrefix("/v1/") else { return }
-                let caller = try await authenticator.caller(of: request)
-                try caller.requireWriteAccess(request.method, path: request.path)
+                guard let access = table.access(of: request), access != .public else { return }
+                try access.admit(try await authenticator.caller(of: request))
             },
             problem: Problem.translating)
     }
 
+    /// The router with every endpoint `openapi.yaml` describes.
     public func router() throws -> Router {
-        var router = Router()
-        let authenticator = Authenticator(pool: pool, cache: keyCache)
+        routes().router
+    }
+
+    /// Every route with who may call it.
+    func routes() -> RouteTable {
+        var table = RouteTable(authenticator: Authenticator(pool: pool, cache: keyCache), logger: logger)
         let appMetrics = AppMetrics(metrics)
-        HealthRoutes(pool: pool, openAPI: Data(EmbeddedFiles.openAPIYAML.utf8), metrics: appMetrics).register(in: &router)
-        KeyRoutes(pool: pool, authenticator: authenticator).register(in: &router)
-        RegistryRoutes(pool: pool, authenticator: authenticator, cache: registryCache).register(in: &router)
-        MeasurementRoutes(pool: pool, authenticator: authenticator, metrics: appMetrics).register(in: &router)
-        LockRoutes(pool: pool, authenticator: authenticator).register(in: &router)
-        TemplateRoutes(pool: pool, authenticator: authenticator).register(in: &router)
-        ReportRoutes(pool: pool, authenticator: authenticator, suppression: suppression, metrics: appMetrics).register(in: &router)
-        DashboardRoutes(pool: pool, authenticator: authenticator, suppression: suppression, sessions: dashboardSessions).register(in: &router)
-        return router
+        HealthRoutes(pool: pool, openAPI: Data(EmbeddedFiles.openAPIYAML.utf8), metrics: appMetrics).register(in: &table)
+        KeyRoutes(pool: pool).register(in: &table)
+        RegistryRoutes(pool: pool, cache: registryCache).register(in: &table)
+        MeasurementRoutes(pool: pool, metrics: appMetrics).register(in: &table)
+        LockRoutes(pool: pool).register(in: &table)
+        TemplateRoutes(pool: pool).register(in: &table)
+        ReportRoutes(pool: pool, suppression: suppression, metrics: appMetrics).register(in: &table)
+        DashboardRoutes(pool: pool, authenticator: table.authenticator, suppression: suppression, sessions: dashboardSessions).register(in: &table)
+        return table
     }
 }
 

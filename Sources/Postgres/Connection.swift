@@ -87,7 +87,7 @@ public final class Connection: @unchecked Sendable {
                 continue
             }
             if bind.utf8.contains(0) {
-                throw PostgresError(.client, "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot hold")
+                throw PostgresError(.unstorableText, "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot hold")
             }
             offsets.append(storage.count)
             storage.append(contentsOf: bind.utf8CString)

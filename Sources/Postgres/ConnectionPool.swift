@@ -51,7 +51,7 @@ public final class ConnectionPool: Sendable {
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         let connection = try await checkOut()
         do {
-            let value = try await threads.runIfActive {
+            let value = try await run {
                 try Self.prepare(connection)
                 defer { Self.tidy(connection) }
                 return try body(connection)
@@ -79,9 +79,20 @@ public final class ConnectionPool: Sendable {
             }
             return (state.idle, state.waiters)
         }
-        for waiter in waiters { waiter.resume(throwing: PostgresError(.connection, "the connection pool is closed")) }
+        for waiter in waiters { waiter.resume(throwing: Self.closedError) }
         _ = idle
         try await threads.shutdownGracefully()
+    }
+
+    static let closedError = PostgresError(.poolClosed, "the connection pool is closed")
+
+    /// Runs blocking work on the pool's threads; once they are shut down, that is the pool closed.
+    private func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            return try await threads.runIfActive(work)
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
+            throw Self.closedError
+        }
     }
 
     private static func prepare(_ connection: Connection) throws {
@@ -100,7 +111,7 @@ public final class ConnectionPool: Sendable {
 
     private func checkOut() async throws -> Connection {
         let grant: Grant = try state.withLockedValue { state in
-            if state.closed { throw PostgresError(.connection, "the connection pool is closed") }
+            if state.closed { throw Self.closedError }
             if let connection = state.idle.popLast() { return .connection(connection) }
             if state.opened < size {
                 state.opened += 1
@@ -132,7 +143,7 @@ public final class ConnectionPool: Sendable {
     private func open() async throws -> Connection {
         let conninfo = self.conninfo
         do {
-            return try await threads.runIfActive { try Connection(conninfo) }
+            return try await run { try Connection(conninfo) }
         } catch {
             logger.error("cannot open a database connection", metadata: ["error": "\(error)"])
             let waiter = state.withLockedValue { state in

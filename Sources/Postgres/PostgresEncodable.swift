@@ -95,7 +95,6 @@ extension Int64: PostgresArrayElement {}
 extension Double: PostgresArrayElement {}
 extension Bool: PostgresArrayElement {}
 extension Decimal: PostgresArrayElement {}
-extension PostgresDate: PostgresArrayElement {}
 
 extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
     public var postgresArrayElementText: String? { self?.postgresArrayElementText }

@@ -14,8 +14,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         case server
         /// A value could not be decoded into the requested Swift type.
         case decoding
-        /// The caller asked for something the wrapper refuses (for example a NUL byte in text).
-        case client
+        /// Text PostgreSQL cannot store (a NUL character), refused before it is sent.
+        case unstorableText
+        /// The pool was closed (the service is shutting down): nothing was sent.
+        case poolClosed
     }
 
     public var kind: Kind

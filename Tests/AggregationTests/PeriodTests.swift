@@ -26,6 +26,14 @@ struct PeriodTests {
         #expect(Period(text) == nil)
     }
 
+    @Test func daysParseOnlyWhenTheyExist() {
+        #expect(Day("2024-02-29") == Day(year: 2024, month: 2, day: 29))
+        #expect(Day("2024-02-29")?.description == "2024-02-29")
+        for text in ["2025-02-29", "2026-04-31", "2026-13-01", "2026-1-01", "26-01-01", "2026-01-01T00:00"] {
+            #expect(Day(text) == nil, "\(text)")
+        }
+    }
+
     @Test func ordersByStartThenLength() throws {
         let periods = ["2026-02", "2026", "2026-Q1", "2025-12", "2026-01"].compactMap(Period.init)
         #expect(periods.sorted().map(\.description) == ["2025-12", "2026", "2026-Q1", "2026-01", "2026-02"])

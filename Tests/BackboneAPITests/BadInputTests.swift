@@ -1,3 +1,4 @@
+@testable import BackboneAPI
 import BackboneCore
 import Foundation
 import TestSupport

@@ -54,9 +54,14 @@ struct HardeningAPITests {
         let test = try await TestApp.start()
         try await test.seedRegistry()
         try await test.pool.close()
-        let response = try await test.request("POST", "/v1/agendas", key: test.coordinator, json: #"{"id": "x", "name": "X"}"#)
-        #expect(response.status == 503)
-        #expect(response.json["code"] as? String == "database-unavailable")
+        let write = try await test.request("POST", "/v1/agendas", key: test.coordinator, json: #"{"id": "x", "name": "X"}"#)
+        let read = try await test.request("GET", "/v1/indicators", key: test.coordinator)
+        for response in [write, read] {
+            #expect(response.status == 503)
+            #expect(response.header("retry-after") == "5")
+            #expect(response.json["code"] as? String == "database-unavailable")
+            #expect((response.json["detail"] as? String)?.contains("shutting down") == true, "\(response.text)")
+        }
         test.app.stop()
         try await test.server.shutdown()
     }

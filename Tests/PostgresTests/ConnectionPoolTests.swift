@@ -99,6 +99,15 @@ struct ConnectionPoolTests {
         try await pool.close()
     }
 
+    @Test func aClosedPoolSaysSoInItsOwnErrorKind() async throws {
+        let pool = ConnectionPool(conninfo: TestDatabase.conninfo, size: 1)
+        try await pool.withConnection { try $0.execute("SELECT 1") }
+        try await pool.close()
+        let error = await #expect(throws: PostgresError.self) { try await pool.withConnection { _ in 1 } }
+        #expect(error?.kind == .poolClosed)
+        #expect(error?.isConnectionFailure == false)
+    }
+
     @Test func unreachableServerIsAConnectionError() async throws {
         let pool = ConnectionPool(conninfo: "host=/nonexistent dbname=x connect_timeout=2", size: 1)
         let error = await #expect(throws: PostgresError.self) { try await pool.withConnection { _ in 1 } }

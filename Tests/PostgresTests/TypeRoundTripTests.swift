@@ -47,9 +47,7 @@ struct TypeRoundTripTests {
     }
 
     @Test func dates() throws {
-        let leapDay = PostgresDate(year: 2024, month: 2, day: 29)
-        #expect(try roundTrip(leapDay, as: "date") == leapDay)
-        #expect(PostgresDate("2025-02-29") == nil)
+        #expect(try roundTrip("2024-02-29", as: "date") == "2024-02-29")
     }
 
     @Test func timestamps() throws {
@@ -85,7 +83,7 @@ struct TypeRoundTripTests {
     @Test func nullsBecomeNil() throws {
         let none: String? = nil
         let rows = try connection.query("SELECT \(none)::text, NULL::bigint, NULL::date, 7")
-        let (text, number, date, seven) = try rows[0].decode((String?, Int?, PostgresDate?, Int).self)
+        let (text, number, date, seven) = try rows[0].decode((String?, Int?, String?, Int).self)
         #expect(text == nil && number == nil && date == nil && seven == 7)
     }
 
@@ -117,7 +115,7 @@ struct TypeRoundTripTests {
 
     @Test func nulCharacterIsRefusedBeforeReachingTheServer() throws {
         let error = #expect(throws: PostgresError.self) { try connection.query("SELECT \("a\u{0}b")::text") }
-        #expect(error?.kind == .client)
+        #expect(error?.kind == .unstorableText)
     }
 
     @Test func decodesByColumnName() throws {

@@ -20,7 +20,9 @@ public enum TestDatabase {
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         let admin = try Connection(adminConninfo)
         try admin.execute("CREATE DATABASE \(quoteIdentifier(name))")
-        return conninfo.replacingOccurrences(of: "dbname=backbone_test", with: "dbname=\(name)")
+        // Whatever the shared database is called, the fresh one takes its place.
+        let words = conninfo.split(separator: " ").filter { !$0.hasPrefix("dbname=") }
+        return (words + ["dbname=\(name)"]).joined(separator: " ")
     }
 
     /// A new connection to the shared test database.

@@ -27,15 +27,15 @@ struct DashboardRoutes {
     /// The largest sign-in form accepted.
     static let maxFormBytes = 4096
 
-    func register(in router: inout Router) {
+    func register(in table: inout RouteTable) {
         let routes = self
 
-        router.get("/dashboard/sign-in", offers: [Self.html]) { request in
+        table.get("/dashboard/sign-in", .public, offers: [Self.html]) { request, _ in
             if try await routes.identify(request) != nil { return Self.redirect(to: "/dashboard") }
             return Self.page(SignInPage.html())
         }
 
-        router.post("/dashboard/sign-in") { request in
+        table.post("/dashboard/sign-in", .public) { request, _ in
             if let refusal = Self.crossSiteRefusal(request) { return refusal }
             guard request.contentType == "application/x-www-form-urlencoded" else {
                 return Self.page(SignInPage.html(message: "The sign-in form must be sent as application/x-www-form-urlencoded.", isError: true), status: .unsupportedMediaType)
@@ -56,7 +56,7 @@ struct DashboardRoutes {
             return response
         }
 
-        router.post("/dashboard/sign-out") { request in
+        table.post("/dashboard/sign-out", .public) { request, _ in
             if let refusal = Self.crossSiteRefusal(request) { return refusal }
             if let id = Self.sessionID(request) { routes.sessions.end(id) }
             var response = Self.redirect(to: "/dashboard/sign-in")
@@ -64,7 +64,7 @@ struct DashboardRoutes {
             return response
         }
 
-        router.get("/dashboard", query: ["agenda"], offers: [Self.html]) { request in
+        table.get("/dashboard", .public, query: ["agenda"], offers: [Self.html]) { request, _ in
             guard let caller = try await routes.identify(request) else {
                 guard Self.sessionID(request) != nil else { return Self.redirect(to: "/dashboard/sign-in") }
                 // A session whose key was revoked, or that expired: it is over.
@@ -92,12 +92,12 @@ struct DashboardRoutes {
         }
 
         for chart in ["trend", "neighborhoods"] {
-            router.get("/dashboard/charts/{code}/\(chart).svg", offers: [Self.svg]) { request in
+            table.get("/dashboard/charts/{code}/\(chart).svg", .public, offers: [Self.svg]) { request, context in
                 guard let caller = try await routes.identify(request) else {
                     throw Authenticator.unauthorized("Sign in at /dashboard/sign-in, or send Authorization: Bearer <secret>.")
                 }
                 let audience = caller.audience(routes.suppression)
-                let code = request.parameter("code")
+                let code = context.parameters.require("code")
                 let svg = try await database(routes.pool, transaction: false) { connection -> String in
                     let panel = try DashboardSource.panel(connection, code: code, audience: audience)
                     return chart == "trend" ? TrendChart.svg(panel) : NeighborhoodChart.svg(panel)

@@ -16,12 +16,12 @@ struct HealthRoutes {
         var json: JSONValue { .object(["status": .string(status), "schema_version": JSONValue(schemaVersion)]) }
     }
 
-    func register(in router: inout Router) {
-        router.get("/healthz") { _ in
+    func register(in routes: inout RouteTable) {
+        routes.get("/healthz", .public) { _, _ in
             HTTPResponse(contentType: "application/json", body: #"{"status":"ok"}"#.utf8)
         }
         let pool = self.pool
-        router.get("/readyz") { _ in
+        routes.get("/readyz", .public) { _, _ in
             do {
                 let version = try await pool.withConnection { connection in
                     try Schema.verify(connection)
@@ -41,11 +41,11 @@ struct HealthRoutes {
         }
         let metrics = self.metrics
         // Prometheus scrapes without a key: counts and timings by route template, nothing about callers.
-        router.get("/metrics", offers: [Representation(mediaType: "text/plain", format: "text")]) { _ in
+        routes.get("/metrics", .public, offers: [Representation(mediaType: "text/plain", format: "text")]) { _, _ in
             HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition(pool: pool))
         }
         let contract = openAPI
-        router.get("/openapi.yaml", offers: [.yaml]) { _ in
+        routes.get("/openapi.yaml", .public, offers: [.yaml]) { _, _ in
             HTTPResponse(contentType: "application/yaml", body: contract)
         }
     }

@@ -6,7 +6,6 @@ import Postgres
 /// `/v1/keys`: the coordinator issues, lists and revokes API keys.
 struct KeyRoutes {
     let pool: ConnectionPool
-    let authenticator: Authenticator
 
     struct IssuedKey: JSONRepresentable {
         var issued: IssuedAPIKey
@@ -19,11 +18,10 @@ struct KeyRoutes {
         }
     }
 
-    func register(in router: inout Router) {
+    func register(in routes: inout RouteTable) {
         let pool = self.pool
-        let authenticator = self.authenticator
-        router.post("/v1/keys") { request in
-            try await authenticator.caller(of: request).requireCoordinator("issue keys")
+        let authenticator = routes.authenticator
+        routes.post("/v1/keys", .coordinator("issue keys")) { request, _ in
             var reader = FieldReader(try request.jsonObject())
             let role = reader.choice("role", Role.allCases.map(\.rawValue), required: true).flatMap(Role.init(rawValue:))
             let partner = reader.slug("partner")
@@ -35,36 +33,27 @@ struct KeyRoutes {
             if let role, role != .partner, partner != nil {
                 reader.fail("partner", "not-allowed", "only partner keys are bound to a partner")
             }
-            guard reader.issues.isEmpty, let role else { throw Problem(DomainError.invalid(reader.issues)) }
-            let issued = try await database(pool) { connection in
-                do {
-                    return try APIKeys.create(connection, role: role, partner: partner, name: name)
-                } catch let error as PostgresError where error.isForeignKeyViolation {
-                    throw DomainError.invalid(field: "partner", code: "unknown-reference", "no partner \(partner ?? "") exists")
-                }
-            }
+            guard reader.issues.isEmpty, let role else { throw DomainError.invalid(reader.issues) }
+            let issued = try await database(pool) { try APIKeys.create($0, role: role, partner: partner, name: name) }
             var response = HTTPResponse.json(IssuedKey(issued: issued), status: .created)
             response.headers.add(name: "location", value: "/v1/keys/\(issued.key.id)")
             return response
         }
-        router.get("/v1/keys", query: ["limit", "cursor"]) { request in
-            try await authenticator.caller(of: request).requireCoordinator("list keys")
+        routes.get("/v1/keys", .coordinator("list keys"), query: ["limit", "cursor"]) { request, _ in
             let limit = try request.pageLimit()
             let cursor = request.query("cursor")
             let keys = try await database(pool, transaction: false) { try APIKeys.list($0, after: cursor, limit: limit + 1) }
             return .json(ListPage(items: Array(keys.prefix(limit)), nextCursor: keys.count > limit ? keys[limit - 1].id : nil))
         }
-        router.get("/v1/keys/{id}") { request in
-            try await authenticator.caller(of: request).requireCoordinator("read keys")
-            let id = request.parameter("id")
+        routes.get("/v1/keys/{id}", .coordinator("read keys")) { _, context in
+            let id = context.parameters.require("id")
             guard let key = try await database(pool, transaction: false, { try APIKeys.find($0, id: id) }) else {
                 throw Problem.notFound("No key \(id).")
             }
             return .json(key)
         }
-        router.delete("/v1/keys/{id}") { request in
-            try await authenticator.caller(of: request).requireCoordinator("revoke keys")
-            let id = request.parameter("id")
+        routes.delete("/v1/keys/{id}", .coordinator("revoke keys")) { _, context in
+            let id = context.parameters.require("id")
             guard let key = try await database(pool, { try APIKeys.revoke($0, id: id) }) else {
                 throw Problem.notFound("No key \(id).")
             }

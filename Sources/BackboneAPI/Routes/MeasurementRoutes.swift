@@ -8,26 +8,21 @@ import Postgres
 /// `/v1/measurements`: submit (JSON, batch, CSV), read back, retract, audit.
 struct MeasurementRoutes {
     let pool: ConnectionPool
-    let authenticator: Authenticator
     let metrics: AppMetrics
 
-    func register(in router: inout Router) {
+    func register(in routes: inout RouteTable) {
         let pool = self.pool
-        let authenticator = self.authenticator
         let metrics = self.metrics
 
-        router.post("/v1/measurements", query: ["mode", "dry_run"]) { request in
-            let caller = try await authenticator.caller(of: request)
-            try caller.requireRawDataAccess()
-            return try await Self.submit(request, caller: caller, pool: pool, metrics: metrics)
+        routes.post("/v1/measurements", .rawData, query: ["mode", "dry_run"]) { request, context in
+            try await Self.submit(request, caller: context.caller, pool: pool, metrics: metrics)
         }
-        router.get(
-            "/v1/measurements",
+        routes.get(
+            "/v1/measurements", .rawData,
             query: ["indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor", "bom"],
             offers: [.json, .csv]
-        ) { request in
-            let caller = try await authenticator.caller(of: request)
-            try caller.requireRawDataAccess()
+        ) { request, context in
+            let caller = context.caller
             var filter = MeasurementRecords.Filter(
                 indicator: request.query("indicator"), partner: request.query("partner"),
                 neighborhood: request.query("neighborhood"), batchID: request.query("batch_id"))
@@ -77,26 +72,23 @@ struct MeasurementRoutes {
             }
             return .json(listPage)
         }
-        router.get("/v1/measurements/{id}") { request in
-            let caller = try await authenticator.caller(of: request)
-            try caller.requireRawDataAccess()
-            let id = try Self.id(request)
+        routes.get("/v1/measurements/{id}", .rawData) { _, context in
+            let caller = context.caller
+            let id = try context.parameters.requireID("id", of: "measurement")
             guard let record = try await database(pool, transaction: false, { try MeasurementRecords.find($0, id: id, visibleTo: caller.key.partner) }) else {
                 throw Problem.notFound("No measurement \(id).")
             }
             return .json(record)
         }
-        router.delete("/v1/measurements/{id}") { request in
-            let caller = try await authenticator.caller(of: request)
-            try caller.requireRawDataAccess()
-            let id = try Self.id(request)
+        routes.delete("/v1/measurements/{id}", .rawData) { _, context in
+            let caller = context.caller
+            let id = try context.parameters.requireID("id", of: "measurement")
             try await database(pool) { try MeasurementRecords.retract($0, id: id, visibleTo: caller.key.partner, keyID: caller.key.id) }
             return HTTPResponse(status: .noContent)
         }
-        router.get("/v1/measurements/{id}/history") { request in
-            let caller = try await authenticator.caller(of: request)
-            try caller.requireRawDataAccess()
-            let id = try Self.id(request)
+        routes.get("/v1/measurements/{id}/history", .rawData) { _, context in
+            let caller = context.caller
+            let id = try context.parameters.requireID("id", of: "measurement")
             let entries = try await database(pool, transaction: false) { try MeasurementRecords.history($0, id: id, visibleTo: caller.key.partner) }
             guard !entries.isEmpty else { throw Problem.notFound("No measurement \(id).") }
             return .json(HistoryPage(measurementID: id, entries: entries))
@@ -108,13 +100,6 @@ struct MeasurementRoutes {
         var entries: [HistoryEntry]
 
         var json: JSONValue { .object(["measurement_id": JSONValue(measurementID), "entries": .array(entries.map(\.json))]) }
-    }
-
-    static func id(_ request: HTTPRequest) throws -> Int {
-        guard let id = Int(request.parameter("id")), id > 0 else {
-            throw Problem.notFound("No measurement \(request.parameter("id")).")
-        }
-        return id
     }
 
     /// Validates and stores a submission; replays the first answer to a repeated Idempotency-Key.
@@ -132,29 +117,17 @@ struct MeasurementRoutes {
         default: throw Problem.badRequest("dry_run must be true or false.", field: "dry_run", code: "invalid-dry-run")
         }
         let body = Data(request.body.readableBytesView)
-        let parsed: SubmissionParser.Parsed
-        do {
-            switch request.contentType {
-            case "text/csv": parsed = try SubmissionParser.parseCSV(body)
-            case "application/json", nil: parsed = try SubmissionParser.parseJSON(body)
-            // curl -d sends JSON under a form type unless told otherwise; accept it when it is JSON.
-            case "application/x-www-form-urlencoded" where body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "["):
-                parsed = try SubmissionParser.parseJSON(body)
-            case let other?:
-                throw Problem(
-                    status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
-                    detail: "Send measurements as application/json or text/csv, not \(other).")
-            }
-        } catch let error as DomainError {
-            throw Problem(error)
-        } catch let error as CSVQuoteError {
-            throw Self.problem(error, body: body)
-        } catch let error as JSONParseError {
-            throw Problem(error, batchKey: "measurements")
-        } catch let error as TooManyRows {
+        let parsed: Submission
+        switch request.contentType {
+        case "text/csv": parsed = try SubmissionParser.parseCSV(body)
+        case "application/json", nil: parsed = try SubmissionParser.parseJSON(body)
+        // curl -d sends JSON under a form type unless told otherwise; accept it when it is JSON.
+        case "application/x-www-form-urlencoded" where body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "["):
+            parsed = try SubmissionParser.parseJSON(body)
+        case let other?:
             throw Problem(
-                status: .payloadTooLarge, code: "too-many-rows", title: "Too many rows",
-                detail: "A submission holds at most \(error.limit) rows; nothing was stored. Send the rows in several batches.")
+                status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
+                detail: "Send measurements as application/json or text/csv, not \(other).")
         }
         let idempotencyKey = request.headers.first(name: "idempotency-key")
         if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.count > 255 {
@@ -187,39 +160,10 @@ struct MeasurementRoutes {
                 response.headers.add(name: "idempotent-replayed", value: "true")
             }
             return response
-        } catch let rejection as MeasurementIngestion.Rejection {
-            let errors = rejection.issues.map(Problem.FieldError.init)
-            let rows = Set(rejection.issues.compactMap(\.row)).count
-            metrics.rejected(rows)
-            let detail = "\(rows) of \(rejection.received) rows have problems; nothing was stored. Fix them, or send ?mode=partial to store the valid rows."
-            if rejection.onlyLocks {
-                throw Problem(
-                    status: .conflict, code: "period-locked", title: "The period is locked",
-                    detail: "The coordinator has locked these periods; nothing was stored. Ask the coordinator for corrections.",
-                    errors: errors)
-            }
-            throw Problem(status: .unprocessableEntity, code: "validation-failed", title: "The measurements have invalid fields", detail: detail, errors: errors)
+        } catch let problem as Problem where problem.code == "validation-failed" || problem.code == "period-locked" {
+            metrics.rejected(Set(problem.errors.compactMap(\.row)).count)
+            throw problem
         }
-    }
-
-    /// A 400 naming the line, row and column of a quote that does not pair up.
-    static func problem(_ error: CSVQuoteError, body: Data) -> Problem {
-        let headerEnd = body.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) ?? body.endIndex
-        let separator = Character(UnicodeScalar(SubmissionParser.separator(of: body)))
-        let header = String(decoding: body[..<headerEnd], as: UTF8.self).split(separator: separator, omittingEmptySubsequences: false)
-        let column = error.fieldIndex < header.count
-            ? SubmissionParser.normalizedColumn(header[error.fieldIndex].trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF} \t\""))) : "row"
-        let field = column.hasPrefix("dim.") ? "dimensions." + column.dropFirst(4) : column
-        let place = error.row == 0 ? "the header" : "data row \(error.row)"
-        let message = error.code == "unterminated-quote"
-            ? "the quote that opens this field on line \(error.line) (\(place)) is never closed, so every line after it would be read into this field"
-            : "a quoted field on line \(error.line) (\(place)) has text after its closing quote; write a quote inside a quoted field as \"\""
-        var problem = Problem(
-            status: .badRequest, code: error.code, title: "The CSV is malformed",
-            detail: "Line \(error.line), \(place), \(field): \(message). Nothing was stored.",
-            errors: [Problem.FieldError(row: error.row == 0 ? nil : error.row, line: error.line, field: field, code: error.code, message: message)])
-        problem.extensions["line"] = .integer(error.line)
-        return problem
     }
 
     /// The export's first columns, in the order a CSV upload names them.

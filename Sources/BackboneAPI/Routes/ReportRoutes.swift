@@ -7,23 +7,20 @@ import Postgres
 /// `/v1/reports/…`: the indicator report, the scorecard, completeness and equity.
 struct ReportRoutes {
     let pool: ConnectionPool
-    let authenticator: Authenticator
     /// Applied to partner and viewer keys; the coordinator sees every cell.
     let suppression: SuppressionPolicy
     let metrics: AppMetrics
 
-    func register(in router: inout Router) {
+    func register(in routes: inout RouteTable) {
         let pool = self.pool
         let metrics = self.metrics
-        let authenticator = self.authenticator
         let suppression = self.suppression
 
-        router.get(
-            "/v1/reports/indicators/{code}", query: ["by", "period", "from", "to", "period_type", "level", "within"], offers: [.json, .csv]
-        ) { request in
-            let caller = try await authenticator.caller(of: request)
-            let audience = caller.audience(suppression)
-            let code = request.parameter("code")
+        routes.get(
+            "/v1/reports/indicators/{code}", .anyKey, query: ["by", "period", "from", "to", "period_type", "level", "within"], offers: [.json, .csv]
+        ) { request, context in
+            let audience = context.caller.audience(suppression)
+            let code = context.parameters.require("code")
             let groupings = try Self.groupings(request)
             let reportRequest = ReportRequest(
                 groupings: groupings, periodType: try Self.periodType(request), neighborhoodDepth: try Self.level(request),
@@ -53,9 +50,8 @@ struct ReportRoutes {
             return .json(document)
         }
 
-        router.get("/v1/reports/scorecard", query: ["agenda"], offers: [.json, .csv]) { request in
-            let caller = try await authenticator.caller(of: request)
-            let audience = caller.audience(suppression)
+        routes.get("/v1/reports/scorecard", .anyKey, query: ["agenda"], offers: [.json, .csv]) { request, context in
+            let audience = context.caller.audience(suppression)
             let agenda = try Self.required(request, "agenda")
             let lines = try await metrics.timeReport("scorecard") {
                 try await database(pool, transaction: false) { try Reports.scorecard($0, agenda: agenda, audience: audience) }
@@ -67,8 +63,7 @@ struct ReportRoutes {
             return .json(document)
         }
 
-        router.get("/v1/reports/completeness", query: ["agenda", "period"], offers: [.json, .csv]) { request in
-            try await authenticator.caller(of: request).requireCoordinator("see who has not reported")
+        routes.get("/v1/reports/completeness", .coordinator("see who has not reported"), query: ["agenda", "period"], offers: [.json, .csv]) { request, _ in
             let agenda = try Self.required(request, "agenda")
             let period = try Self.period(request, "period", required: true)!
             let report = try await metrics.timeReport("completeness") {
@@ -81,9 +76,8 @@ struct ReportRoutes {
             return .json(report)
         }
 
-        router.get("/v1/reports/equity", query: ["indicator", "period", "level"], offers: [.json, .csv]) { request in
-            let caller = try await authenticator.caller(of: request)
-            let audience = caller.audience(suppression)
+        routes.get("/v1/reports/equity", .anyKey, query: ["indicator", "period", "level"], offers: [.json, .csv]) { request, context in
+            let audience = context.caller.audience(suppression)
             let code = try Self.required(request, "indicator")
             let period = try Self.period(request, "period", required: true)!
             let depth = try Self.level(request)

@@ -6,28 +6,21 @@ import Postgres
 /// spreadsheet a partner fills in and uploads (see `UploadTemplate`).
 struct TemplateRoutes {
     let pool: ConnectionPool
-    let authenticator: Authenticator
 
     static let csv = Representation(mediaType: "text/csv", format: "csv")
 
-    func register(in router: inout Router) {
+    func register(in routes: inout RouteTable) {
         let pool = self.pool
-        let authenticator = self.authenticator
-        router.get("/v1/agendas/{id}/template.csv", offers: [Self.csv]) { request in
-            let caller = try await authenticator.caller(of: request)
-            let agenda = request.parameter("id")
-            let template = try await database(pool, transaction: false) {
-                try UploadTemplate.load($0, agenda: agenda, indicator: nil, partner: caller.key.partner)
+        // An agenda's template lists its indicators; an indicator's, that one.
+        for (pattern, parameter, byAgenda) in [("/v1/agendas/{id}/template.csv", "id", true), ("/v1/indicators/{code}/template.csv", "code", false)] {
+            routes.get(pattern, .anyKey, offers: [Self.csv]) { _, context in
+                let partner = context.caller.key.partner
+                let key = context.parameters.require(parameter)
+                let template = try await database(pool, transaction: false) {
+                    try UploadTemplate.load($0, agenda: byAgenda ? key : nil, indicator: byAgenda ? nil : key, partner: partner)
+                }
+                return Self.response(template, filename: "\(key)-template.csv")
             }
-            return Self.response(template, filename: "\(agenda)-template.csv")
-        }
-        router.get("/v1/indicators/{code}/template.csv", offers: [Self.csv]) { request in
-            let caller = try await authenticator.caller(of: request)
-            let code = request.parameter("code")
-            let template = try await database(pool, transaction: false) {
-                try UploadTemplate.load($0, agenda: nil, indicator: code, partner: caller.key.partner)
-            }
-            return Self.response(template, filename: "\(code)-template.csv")
         }
     }
 

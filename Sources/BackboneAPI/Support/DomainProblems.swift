@@ -1,25 +1,46 @@
 import BackboneCore
 import Foundation
 import HTTPServer
+import NIOHTTP1
 import Postgres
 
 extension Problem {
-    /// The response status and shape for each way the domain refuses.
+    /// The response status and shape for each way the domain refuses: the one place a
+    /// `DomainError` becomes HTTP.
     init(_ error: DomainError) {
         switch error {
         case .invalid(let issues):
             self = .invalid(issues.map(FieldError.init))
+        case .rejected(let issues, let received):
+            let errors = issues.map(FieldError.init)
+            if DomainError.onlyLocks(issues) {
+                self = Problem(
+                    status: .conflict, code: error.code, title: "The period is locked",
+                    detail: "The coordinator has locked these periods; nothing was stored. Ask the coordinator for corrections.",
+                    errors: errors)
+            } else {
+                let rows = Set(issues.compactMap(\.row)).count
+                self = Problem(
+                    status: .unprocessableEntity, code: error.code, title: "The measurements have invalid fields",
+                    detail: "\(rows) of \(received) rows have problems; nothing was stored. Fix them, or send ?mode=partial to store the valid rows.",
+                    errors: errors)
+            }
         case .notFound(let detail):
             self = .notFound(detail)
         case .conflict(let code, let detail):
             self = .conflict(detail, code: code)
         case .forbidden(let detail):
-            self = Problem(status: .forbidden, code: "forbidden", title: "Forbidden", detail: detail)
-        case .malformed(let code, let detail):
+            self = Problem(status: .forbidden, code: error.code, title: "Forbidden", detail: detail)
+        case .malformed(let code, let detail, let issues):
             self = .badRequest(detail, code: code)
+            if !issues.isEmpty { errors = issues.map(FieldError.init) }
+            // A fault in an uploaded file names its line at the top level too.
+            if issues.count == 1, let line = issues[0].line { extensions["line"] = .integer(line) }
+        case .tooLarge(let code, let detail):
+            self = Problem(status: .payloadTooLarge, code: code, title: "Too large", detail: detail)
         case .storedData(let column, let detail):
             self = Problem(
-                status: .internalServerError, code: "unreadable-stored-data", title: "Unreadable stored data",
+                status: .internalServerError, code: error.code, title: "Unreadable stored data",
                 detail: "\(column) \(detail); this version cannot read it. Nothing was changed.")
         }
     }
@@ -29,25 +50,39 @@ extension Problem {
     /// Seconds a client is asked to wait before retrying while the database is away.
     static let databaseRetryAfter = 5
 
-    /// 503 while the database cannot be reached (down, restarting, or the service shutting
-    /// down and its pool closed): the request was not carried out and can be sent again.
-    static func databaseUnavailable(_ error: PostgresError) -> Problem {
+    /// 503: the database cannot be reached (down, restarting) or the service is shutting
+    /// down and its pool is closed. The request was not carried out and can be sent again.
+    static func databaseUnavailable(shuttingDown: Bool = false) -> Problem {
         Problem(
             status: .serviceUnavailable, code: "database-unavailable", title: "Database unavailable",
-            detail: "The database cannot be reached right now; nothing was changed. Retry in a few seconds.",
+            detail: shuttingDown
+                ? "The service is shutting down; nothing was changed. Retry in a few seconds."
+                : "The database cannot be reached right now; nothing was changed. Retry in a few seconds.",
             headers: ["retry-after": String(databaseRetryAfter)])
     }
 
-    /// The problem an error escaping a handler stands for, when it is not a `Problem`.
+    /// The problem an error escaping a handler stands for, when it is not a `Problem`:
+    /// the domain's refusals and the database's failures, mapped here and nowhere else.
     static func translating(_ error: any Error) -> Problem? {
-        if let error = error as? PostgresError, error.isConnectionFailure { return .databaseUnavailable(error) }
-        return nil
+        switch error {
+        case let error as DomainError:
+            return Problem(error)
+        case let error as PostgresError where error.kind == .poolClosed:
+            return .databaseUnavailable(shuttingDown: true)
+        case let error as PostgresError where error.isConnectionFailure:
+            return .databaseUnavailable()
+        case let error as PostgresError where error.kind == .unstorableText:
+            // The wrapper refuses text PostgreSQL cannot store (a NUL character) before sending it.
+            return .invalid(field: "body", code: "invalid-text", error.message)
+        default:
+            return nil
+        }
     }
 }
 
 extension Problem.FieldError {
     /// The wire form of a domain issue (the domain layer knows nothing of HTTP).
-    init(_ issue: FieldIssue) {
+    init(_ issue: DomainError.Issue) {
         self.init(row: issue.row, line: issue.line, field: issue.field, code: issue.code, message: issue.message)
     }
 }
@@ -79,13 +114,10 @@ private func databaseOnce<T: Sendable>(
 ) async throws -> T {
     do {
         return transaction ? try await pool.transaction(body) : try await pool.withConnection(body)
-    } catch let error as DomainError {
-        throw Problem(error)
-    } catch let error as PostgresError where error.isConnectionFailure {
-        throw Problem.databaseUnavailable(error)
-    } catch let error as PostgresError where error.kind == .client {
-        // The wrapper refuses text PostgreSQL cannot store (a NUL character) before sending it.
-        throw Problem.invalid(field: "body", code: "invalid-text", error.message)
+    } catch let error as PostgresError where error.sqlState == "40P01" || error.sqlState == "40001" {
+        throw error  // `database` runs it again
+    } catch {
+        throw Problem.translating(error) ?? error
     }
 }
 

@@ -1,3 +1,4 @@
+import Aggregation
 import Postgres
 
 /// The common agenda an initiative works under.
@@ -5,8 +6,8 @@ public struct Agenda: RegistryRecord, Equatable {
     public var id: String
     public var name: String
     public var vision: String?
-    public var startsOn: PostgresDate?
-    public var endsOn: PostgresDate?
+    public var startsOn: Day?
+    public var endsOn: Day?
     public var active: Bool
 
     public var key: String { id }
@@ -15,7 +16,7 @@ public struct Agenda: RegistryRecord, Equatable {
 
     public static func decode(_ row: Row) throws -> Agenda {
         let (id, name, vision, startsOn, endsOn, active) =
-            try row.decode((String, String, String?, PostgresDate?, PostgresDate?, Bool).self)
+            try row.decode((String, String, String?, Day?, Day?, Bool).self)
         return Agenda(id: id, name: name, vision: vision, startsOn: startsOn, endsOn: endsOn, active: active)
     }
 }

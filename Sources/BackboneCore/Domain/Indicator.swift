@@ -10,6 +10,11 @@ public struct Indicator: Sendable, Equatable {
     public struct PeriodValue: Sendable, Equatable {
         public var period: Period
         public var value: Double
+
+        public init(period: Period, value: Double) {
+            self.period = period
+            self.value = value
+        }
     }
 
     public var code: String

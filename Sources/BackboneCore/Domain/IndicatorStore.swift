@@ -63,10 +63,10 @@ extension Indicator: RegistryRecord {
     /// A baseline or target must be a period of the indicator's type, and what existing
     /// measurements mean (aggregation, period type, value type) cannot change under them.
     public static func check(_ connection: Connection, old: Indicator?, new: Indicator) throws {
-        var issues: [FieldIssue] = []
+        var issues: [DomainError.Issue] = []
         for (field, pair) in [("baseline", new.baseline), ("target", new.target)] {
             if let pair, pair.period.type != new.periodType {
-                issues.append(FieldIssue(
+                issues.append(DomainError.Issue(
                     field: "\(field).period", code: "period-type-mismatch",
                     message: "\(pair.period) is a \(pair.period.type.rawValue) but the indicator is reported by \(new.periodType.rawValue)"))
             }

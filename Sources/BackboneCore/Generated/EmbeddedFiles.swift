@@ -378,7 +378,7 @@ CREATE TRIGGER commitments_changed AFTER INSERT OR UPDATE OR DELETE ON commitmen
 openapi: 3.1.0
 info:
   title: Backbone
-  version: 0.2.0
+  version: 0.3.0
   summary: Shared-measurement data service for collective impact.
   description: |
     Partner organizations post indicator measurements under a common agenda; the

@@ -42,12 +42,17 @@ public enum APIKeys {
     public static func create(_ connection: Connection, role: Role, partner: String?, name: String?) throws -> IssuedAPIKey {
         let secret = "bbk_" + randomToken(bytes: 24)
         let id = "key_" + randomToken(bytes: 6)
-        let rows = try connection.query(
-            """
-            INSERT INTO api_keys (id, role, partner_id, name, secret_hash)
-            VALUES (\(id), \(role.rawValue), \(partner), \(name), sha256(convert_to(\(secret), 'UTF8')))
-            RETURNING id, role, partner_id, name, created_at, revoked_at
-            """)
+        let rows: QueryResult
+        do {
+            rows = try connection.query(
+                """
+                INSERT INTO api_keys (id, role, partner_id, name, secret_hash)
+                VALUES (\(id), \(role.rawValue), \(partner), \(name), sha256(convert_to(\(secret), 'UTF8')))
+                RETURNING id, role, partner_id, name, created_at, revoked_at
+                """)
+        } catch let error as PostgresError where error.isForeignKeyViolation {
+            throw DomainError.invalid(field: "partner", code: "unknown-reference", "no partner \(partner ?? "") exists")
+        }
         return IssuedAPIKey(key: try decode(rows[0]), secret: secret)
     }
 

@@ -11,7 +11,7 @@ public struct ImportSummary: Sendable, Equatable, JSONRepresentable {
     public var updated: Int
     public var unchanged: Int
     public var rejected: Int
-    public var errors: [FieldIssue]
+    public var errors: [DomainError.Issue]
 
     /// At most this many `errors` are listed; `error_count` gives the full number.
     public static let maxListedErrors = 200
@@ -28,7 +28,7 @@ public struct ImportSummary: Sendable, Equatable, JSONRepresentable {
     }
 }
 
-extension FieldIssue: JSONRepresentable {
+extension DomainError.Issue: JSONRepresentable {
     /// `row` and `line` appear only when known.
     public var json: JSONValue {
         var members: [String: JSONValue] = ["field": .string(field), "code": .string(code), "message": .string(message)]

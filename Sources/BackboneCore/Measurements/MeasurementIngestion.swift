@@ -23,15 +23,8 @@ public enum MeasurementIngestion {
         }
     }
 
-    /// Refused as a whole: every problem, and whether they are all period locks (409) or not (422).
-    public struct Rejection: Error, Sendable {
-        public var issues: [FieldIssue]
-        public var received: Int
-        public var onlyLocks: Bool { issues.allSatisfy { $0.code == "period-locked" } }
-    }
-
     public static func submit(
-        _ connection: Connection, parsed: SubmissionParser.Parsed, submitter: Submitter, mode: Mode, dryRun: Bool,
+        _ connection: Connection, parsed: Submission, submitter: Submitter, mode: Mode, dryRun: Bool,
         batchID: UUID = UUID()
     ) throws -> ImportSummary {
         if let bound = submitter.partner, let other = parsed.rows.first(where: { $0.partner != nil && $0.partner != bound }) {
@@ -43,7 +36,7 @@ public enum MeasurementIngestion {
         let issues = parsed.located(parsed.issues + validationIssues).sorted { ($0.row ?? -1, $0.field) < ($1.row ?? -1, $1.field) }
         let rejectedRows = Set(issues.compactMap(\.row))
         if mode == .allOrNothing, !issues.isEmpty {
-            throw Rejection(issues: issues, received: parsed.received)
+            throw DomainError.rejected(issues, received: parsed.received)
         }
         let accepted = valid.filter { !rejectedRows.contains($0.row) }
         let outcome = try MeasurementWriter.write(connection, rows: accepted, batchID: batchID, keyID: submitter.keyID, dryRun: dryRun)

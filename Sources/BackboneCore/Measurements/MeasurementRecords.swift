@@ -140,8 +140,9 @@ public enum MeasurementRecords {
             throw DomainError.notFound("No measurement \(id).")
         }
         if partner != nil, let period = Period(record.period) {
-            let context = try IngestionContext.load(
-                connection, for: [SubmittedRow(row: 0, indicator: record.indicator)], defaultPartner: nil)
+            var probe = SubmittedRow(row: 0)
+            probe.indicator = record.indicator
+            let context = try IngestionContext.load(connection, for: [probe], defaultPartner: nil)
             if let rules = context.indicators[record.indicator],
                 let lock = context.locks.first(where: { $0.covers(indicator: rules, period: period) })
             {

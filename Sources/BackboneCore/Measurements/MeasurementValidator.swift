@@ -33,17 +33,17 @@ public struct MeasurementValidator: Sendable {
         self.today = today
     }
 
-    public func validate(_ rows: [SubmittedRow]) -> (valid: [ValidRow], issues: [FieldIssue]) {
+    public func validate(_ rows: [SubmittedRow]) -> (valid: [ValidRow], issues: [DomainError.Issue]) {
         var valid: [ValidRow] = []
-        var issues: [FieldIssue] = []
+        var issues: [DomainError.Issue] = []
         var firstRowOfKey: [String: Int] = [:]
         // A batch spells the same few periods thousands of times: parse each spelling once.
         var periods: [String: Period?] = [:]
         valid.reserveCapacity(rows.count)
         for submitted in rows {
-            var rowIssues: [FieldIssue] = []
+            var rowIssues: [DomainError.Issue] = []
             func fail(_ field: String, _ code: String, _ message: String) {
-                rowIssues.append(FieldIssue(row: submitted.row, field: field, code: code, message: message))
+                rowIssues.append(DomainError.Issue(row: submitted.row, field: field, code: code, message: message))
             }
             let partner = submitted.partner ?? boundPartner
             if partner == nil, !submitted.unreadableFields.contains("partner") {
@@ -123,12 +123,8 @@ public struct MeasurementValidator: Sendable {
     private func checkValues(_ row: SubmittedRow, _ rules: Indicator, _ fail: (String, String, String) -> Void) {
         func finite(_ field: String, _ number: Double?) -> Double? {
             guard let number else { return nil }
-            guard number.isFinite else {
-                fail(field, "not-finite", "must be a finite number, not \(number)")
-                return nil
-            }
-            guard NumberRange.contains(number) else {
-                fail(field, "out-of-range", NumberRange.message(number))
+            if let refusal = NumberRange.refusal(number) {
+                fail(field, refusal.code, refusal.message)
                 return nil
             }
             return number

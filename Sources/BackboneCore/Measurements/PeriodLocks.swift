@@ -9,9 +9,9 @@ public enum PeriodLocks {
 
     static func decode(_ row: Row) throws -> PeriodLock {
         let (id, agenda, indicator, period, start, end, reason) =
-            try row.decode((Int, String?, String?, String, PostgresDate, PostgresDate, String?).self)
+            try row.decode((Int, String?, String?, String, Day, Day, String?).self)
         return PeriodLock(
-            id: id, agenda: agenda, indicator: indicator, period: period, start: start.calendarDay, end: end.calendarDay, reason: reason)
+            id: id, agenda: agenda, indicator: indicator, period: period, start: start, end: end, reason: reason)
     }
 
     /// Locks that apply to any of these agendas or indicators.
@@ -32,18 +32,18 @@ public enum PeriodLocks {
     public static func create(
         _ connection: Connection, agenda: String?, indicator: String?, period text: String, reason: String?, keyID: String
     ) throws -> PeriodLock {
-        var issues: [FieldIssue] = []
+        var issues: [DomainError.Issue] = []
         if (agenda == nil) == (indicator == nil) {
-            issues.append(FieldIssue(field: agenda == nil ? "agenda" : "indicator", code: "required", message: "give exactly one of agenda or indicator"))
+            issues.append(DomainError.Issue(field: agenda == nil ? "agenda" : "indicator", code: "required", message: "give exactly one of agenda or indicator"))
         }
         let period = Period(text)
         if period == nil {
-            issues.append(FieldIssue(field: "period", code: "malformed-period", message: "\(text.debugDescription) is not a period; write 2026, 2026-Q3, 2026-10 or 2026-W05"))
+            issues.append(DomainError.Issue(field: "period", code: "malformed-period", message: "\(text.debugDescription) is not a period; write 2026, 2026-Q3, 2026-10 or 2026-W05"))
         }
         // A lock's dates are stored and answered as dates of four-digit years; the last
         // periods of 9999 (the year, Q4, December, W52) end on a day of the year 10000.
         if let period, period.end.year > 9999 {
-            issues.append(FieldIssue(
+            issues.append(DomainError.Issue(
                 field: "period", code: "period-out-of-range",
                 message: "\(text) ends on \(period.end), after 9999-12-31, the last day a lock can cover"))
         }

@@ -1,7 +1,3 @@
-import Aggregation
-import CSV
-import Foundation
-
 /// One measurement row as a partner sent it, before it is checked against the registry.
 public struct SubmittedRow: Sendable {
     /// JSON rows count from 0; CSV data rows from 1 after the header.
@@ -20,10 +16,8 @@ public struct SubmittedRow: Sendable {
     /// Fields sent with a value that could not be read (already reported, so not also
     /// "required"): `partner`, `dimensions.age_group`, …
     public var unreadableFields: Set<String> = []
-}
 
-/// A submission with more rows than one request may carry (`SubmissionParser.maxRows`):
-/// refused as a whole before its rows are built, so that a body's memory stays bounded.
-public struct TooManyRows: Error, Sendable {
-    public let limit: Int
+    public init(row: Int) {
+        self.row = row
+    }
 }

@@ -56,19 +56,9 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
         return Page(items: items, nextCursor: rows.count > limit ? items.last?.key : nil)
     }
 
-    /// Creates a record from a request body; every invalid field is reported at once.
-    public func create(_ connection: Connection, body: [String: JSONValue]) throws -> Record {
-        var reader = FieldReader(body)
-        var assignments: [(column: String, value: Query)] = []
-        for field in resource.generatedKey ? resource.fields : resource.allFields {
-            assignments += field.read(from: &reader, creating: true) ?? []
-        }
-        if resource.generatedKey, reader.has(resource.key.name) {
-            _ = reader.raw(resource.key.name)
-            reader.fail(resource.key.name, "read-only", "is assigned by the server")
-        }
-        reader.rejectUnknownFields()
-        guard reader.issues.isEmpty else { throw DomainError.invalid(reader.issues) }
+    /// Creates a record with these values (every required field among them; the edge checked that).
+    public func create(_ connection: Connection, _ changes: RegistryChanges) throws -> Record {
+        let assignments = self.assignments(changes)
         let columns = assignments.map { quoteIdentifier($0.column) }.joined(separator: ", ")
         let values = Query.joined(assignments.map(\.value), separator: ", ")
         let rows = try mapConstraintErrors {
@@ -80,13 +70,9 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
         return created
     }
 
-    /// Applies the fields present in `body`; fields absent are left as they are.
-    public func update(_ connection: Connection, key: String, body: [String: JSONValue]) throws -> Record {
-        var reader = FieldReader(body)
-        var assignments: [(column: String, value: Query)] = []
-        for field in resource.allFields { assignments += field.read(from: &reader, creating: false) ?? [] }
-        reader.rejectUnknownFields()
-        guard reader.issues.isEmpty else { throw DomainError.invalid(reader.issues) }
+    /// Sets the fields `changes` names; the others are left as they are.
+    public func update(_ connection: Connection, key: String, _ changes: RegistryChanges) throws -> Record {
+        let assignments = self.assignments(changes)
         guard let keyValue = keyBind(key) else { throw DomainError.notFound("No \(resource.name) \(key).") }
         let old = try get(connection, key: key)
         if assignments.isEmpty { return old }
@@ -102,6 +88,16 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
         return updated
     }
 
+    /// Column assignments for `changes`; a field the resource does not have is a programming error.
+    private func assignments(_ changes: RegistryChanges) -> [(column: String, value: Query)] {
+        changes.values.flatMap { field, value in
+            guard let described = resource.allFields.first(where: { $0.name == field }) else {
+                preconditionFailure("\(resource.name) has no field \(field)")
+            }
+            return described.assignments(value)
+        }
+    }
+
     /// Sets `active = false` (or deletes, for resources without an active flag).
     public func deactivate(_ connection: Connection, key: String) throws -> Record? {
         guard let keyValue = keyBind(key) else { throw DomainError.notFound("No \(resource.name) \(key).") }
@@ -111,7 +107,9 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
             guard !rows.isEmpty else { throw DomainError.notFound("No \(resource.name) \(key).") }
             return nil
         }
-        return try update(connection, key: key, body: ["active": .bool(false)])
+        var changes = RegistryChanges()
+        changes.set("active", .bool(false))
+        return try update(connection, key: key, changes)
     }
 
     /// The key as a parameter, or `nil` if it cannot be a key at all.

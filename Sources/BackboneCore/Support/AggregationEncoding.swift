@@ -3,17 +3,12 @@ import Postgres
 
 // How values of the Aggregation module travel to and from PostgreSQL.
 
-extension Day: PostgresEncodable, PostgresArrayElement {
+extension Day: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     /// `YYYY-MM-DD`, a `date` literal.
     public var postgresText: String { description }
-}
 
-extension Day {
-    /// The same day as a `date` column value.
-    public var postgresDate: PostgresDate { PostgresDate(year: year, month: month, day: day) }
-}
-
-extension PostgresDate {
-    /// The same day for period arithmetic.
-    public var calendarDay: Day { Day(year: year, month: month, day: day) }
+    public init(postgresText text: String) throws {
+        guard let day = Day(text) else { throw PostgresError(.decoding, "cannot read \(text.debugDescription) as a date") }
+        self = day
+    }
 }

@@ -11,8 +11,10 @@ public enum NumberRange {
         number.isFinite && abs(number) <= maxMagnitude
     }
 
-    /// Why `number` is refused, for a field issue with code `out-of-range`.
-    public static func message(_ number: Double) -> String {
-        "\(number) is outside the accepted range of -1e15 to 1e15"
+    /// Why `number` is refused (`not-finite` or `out-of-range`), or `nil` when it is accepted.
+    public static func refusal(_ number: Double) -> (code: String, message: String)? {
+        if !number.isFinite { return ("not-finite", "must be a finite number, not \(number)") }
+        if !contains(number) { return ("out-of-range", "\(number) is outside the accepted range of -1e15 to 1e15") }
+        return nil
     }
 }

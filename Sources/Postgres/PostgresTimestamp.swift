@@ -1,53 +1,5 @@
 import Foundation
 
-/// A calendar date (`date` column) without a time or a time zone.
-public struct PostgresDate: Hashable, Comparable, Sendable, CustomStringConvertible, PostgresEncodable,
-    PostgresDecodable
-{
-    public var year: Int
-    public var month: Int
-    public var day: Int
-
-    public init(year: Int, month: Int, day: Int) {
-        self.year = year
-        self.month = month
-        self.day = day
-    }
-
-    /// Parses `YYYY-MM-DD`, checking that the day exists.
-    public init?(_ text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), year >= 1, let month = Int(parts[1]), let day = Int(parts[2]),
-            (1...12).contains(month), day >= 1, day <= PostgresDate.daysIn(month: month, year: year)
-        else { return nil }
-        self.init(year: year, month: month, day: day)
-    }
-
-    public init(postgresText text: String) throws {
-        guard let date = PostgresDate(text) else { throw decodingError(text, as: PostgresDate.self) }
-        self = date
-    }
-
-    public var postgresText: String { description }
-
-    public var description: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
-    }
-
-    public static func < (lhs: PostgresDate, rhs: PostgresDate) -> Bool {
-        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
-    }
-
-    public static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-}
-
 /// Reads and writes `timestamptz` text; connections run with `TimeZone = UTC`, `DateStyle = ISO`.
 enum PostgresTimestamp {
     /// Formats as `2026-11-25T13:20:30.123456Z`.

@@ -5,22 +5,22 @@ import Foundation
 /// A CSV reader that meets an opening quote with no closing one reads every line after
 /// it into that one field: rows 3 and 4 would silently become part of row 2's note. The
 /// body is refused instead, naming the line where the quote opened.
-public struct CSVQuoteError: Error, Sendable, Equatable {
+struct UnpairedQuote: Sendable, Equatable {
     /// `unterminated-quote` (a quoted field never closed) or `text-after-quote` (a closing
     /// quote followed by something other than the separator or a line break).
-    public var code: String
+    var code: String
     /// The line of the body (the header is line 1) where the problem starts.
-    public var line: Int
+    var line: Int
     /// The data row (counted from 1 after the header, as in the import's errors); 0 for the header.
-    public var row: Int
+    var row: Int
     /// Which field of its row (0-based); the caller names it from the header.
-    public var fieldIndex: Int
+    var fieldIndex: Int
 
     private enum State { case fieldStart, unquoted, quoted, quoteInQuoted, afterQuote }
 
     /// Scans `bytes` once; `nil` when every quoted field is closed properly. `delimiter`
     /// separates fields (`,`, or `;` for a semicolon-separated spreadsheet export).
-    public static func check(_ bytes: Data, delimiter: UInt8 = UInt8(ascii: ",")) -> CSVQuoteError? {
+    static func check(_ bytes: Data, delimiter: UInt8 = UInt8(ascii: ",")) -> UnpairedQuote? {
         let quote = UInt8(ascii: "\""), comma = delimiter, lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
         var state = State.fieldStart
         var line = 1, record = 0, field = 0
@@ -59,7 +59,7 @@ public struct CSVQuoteError: Error, Sendable, Equatable {
                         state = .unquoted
                     }
                 case .quoteInQuoted, .afterQuote:
-                    guard isBlank else { return CSVQuoteError(code: "text-after-quote", line: line, row: record, fieldIndex: field) }
+                    guard isBlank else { return UnpairedQuote(code: "text-after-quote", line: line, row: record, fieldIndex: field) }
                     state = .afterQuote
                 case .unquoted, .quoted:
                     break
@@ -67,7 +67,7 @@ public struct CSVQuoteError: Error, Sendable, Equatable {
             }
         }
         if state == .quoted {
-            return CSVQuoteError(code: "unterminated-quote", line: opened.line, row: opened.record, fieldIndex: opened.field)
+            return UnpairedQuote(code: "unterminated-quote", line: opened.line, row: opened.record, fieldIndex: opened.field)
         }
         return nil
     }

@@ -1,3 +1,4 @@
+import BackboneCore
 import Postgres
 
 /// Remembers the response to a request sent with an `Idempotency-Key`, so that a retry
@@ -5,19 +6,19 @@ import Postgres
 ///
 /// Used inside the transaction that does the work: the record and the work commit
 /// together, and concurrent requests with the same key wait for each other.
-public enum Idempotency {
-    public struct StoredResponse: Sendable {
-        public var status: Int
-        public var body: String
+enum Idempotency {
+    struct StoredResponse: Sendable {
+        var status: Int
+        var body: String
 
-        public init(status: Int, body: String) {
+        init(status: Int, body: String) {
             self.status = status
             self.body = body
         }
     }
 
     /// The earlier response to this key, if any; a different request under the same key is refused.
-    public static func replay(_ connection: Connection, keyID: String, key: String, request: String) throws -> StoredResponse? {
+    static func replay(_ connection: Connection, keyID: String, key: String, request: String) throws -> StoredResponse? {
         try connection.query("SELECT pg_advisory_xact_lock(hashtext(\(keyID) || ':' || \(key)))")
         let rows = try connection.query(
             """
@@ -34,7 +35,7 @@ public enum Idempotency {
         return StoredResponse(status: status, body: body)
     }
 
-    public static func store(_ connection: Connection, keyID: String, key: String, request: String, response: StoredResponse) throws {
+    static func store(_ connection: Connection, keyID: String, key: String, request: String, response: StoredResponse) throws {
         try connection.query(
             """
             INSERT INTO idempotency_keys (api_key_id, key, request_hash, status, response_body)

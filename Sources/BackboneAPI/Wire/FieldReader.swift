@@ -1,31 +1,33 @@
+import Aggregation
+import BackboneCore
 import Foundation
 import Postgres
 
 /// Reads typed fields out of a JSON object, collecting every problem instead of
 /// stopping at the first, and flags fields nobody asked for (usually typos).
-public struct FieldReader {
-    public let object: [String: JSONValue]
-    public let row: Int?
-    public private(set) var issues: [FieldIssue] = []
+struct FieldReader {
+    let object: [String: JSONValue]
+    let row: Int?
+    private(set) var issues: [DomainError.Issue] = []
     /// The fields read so far; a handful, so a list beats hashing each name.
     private var consumed: [String] = []
     private let prefix: String
 
-    public init(_ object: [String: JSONValue], row: Int? = nil, prefix: String = "") {
+    init(_ object: [String: JSONValue], row: Int? = nil, prefix: String = "") {
         self.object = object
         self.row = row
         self.prefix = prefix
     }
 
-    public mutating func fail(_ field: String, _ code: String, _ message: String) {
-        issues.append(FieldIssue(row: row, field: prefix + field, code: code, message: message))
+    mutating func fail(_ field: String, _ code: String, _ message: String) {
+        issues.append(DomainError.Issue(row: row, field: prefix + field, code: code, message: message))
     }
 
     /// Whether the body mentions the field at all (even as null).
-    public func has(_ field: String) -> Bool { object[field] != nil }
+    func has(_ field: String) -> Bool { object[field] != nil }
 
     /// The raw value, marked as consumed; `nil` when absent or null.
-    public mutating func raw(_ field: String, required: Bool = false) -> JSONValue? {
+    mutating func raw(_ field: String, required: Bool = false) -> JSONValue? {
         consumed.append(field)
         guard let value = object[field], value != .null else {
             if required { fail(field, "required", "is required") }
@@ -34,7 +36,7 @@ public struct FieldReader {
         return value
     }
 
-    public mutating func string(_ field: String, required: Bool = false, maxLength: Int = 2000) -> String? {
+    mutating func string(_ field: String, required: Bool = false, maxLength: Int = 2000) -> String? {
         guard let value = raw(field, required: required) else { return nil }
         guard case .string(let text) = value else {
             fail(field, "wrong-type", "must be a string, not \(value.typeName)")
@@ -58,7 +60,7 @@ public struct FieldReader {
     }
 
     /// A lowercase slug: `[a-z0-9][a-z0-9_-]*`, at most 64 characters.
-    public mutating func slug(_ field: String, required: Bool = false) -> String? {
+    mutating func slug(_ field: String, required: Bool = false) -> String? {
         guard let text = string(field, required: required, maxLength: 64) else { return nil }
         guard Slug.isValid(text) else {
             fail(field, "invalid-slug", "must be a lowercase slug of letters, digits, '_' and '-' starting with a letter or digit")
@@ -67,7 +69,7 @@ public struct FieldReader {
         return text
     }
 
-    public mutating func choice(_ field: String, _ allowed: [String], required: Bool = false) -> String? {
+    mutating func choice(_ field: String, _ allowed: [String], required: Bool = false) -> String? {
         guard let text = string(field, required: required, maxLength: 64) else { return nil }
         guard allowed.contains(text) else {
             fail(field, "not-allowed", "must be one of \(allowed.joined(separator: ", "))")
@@ -77,24 +79,20 @@ public struct FieldReader {
     }
 
     /// A finite number within ±`NumberRange.maxMagnitude` (so that sums of them stay finite).
-    public mutating func number(_ field: String, required: Bool = false) -> Double? {
+    mutating func number(_ field: String, required: Bool = false) -> Double? {
         guard let value = raw(field, required: required) else { return nil }
         guard case .number(let number) = value else {
             fail(field, "wrong-type", "must be a number, not \(value.typeName)")
             return nil
         }
-        guard number.isFinite else {
-            fail(field, "not-finite", "must be a finite number")
-            return nil
-        }
-        guard NumberRange.contains(number) else {
-            fail(field, "out-of-range", NumberRange.message(number))
+        if let refusal = NumberRange.refusal(number) {
+            fail(field, refusal.code, refusal.message)
             return nil
         }
         return number
     }
 
-    public mutating func integer(_ field: String, required: Bool = false, minimum: Int = .min, maximum: Int = .max) -> Int? {
+    mutating func integer(_ field: String, required: Bool = false, minimum: Int = .min, maximum: Int = .max) -> Int? {
         guard let number = number(field, required: required) else { return nil }
         guard number == number.rounded(), abs(number) < 9e15 else {
             fail(field, "not-integer", "must be a whole number")
@@ -111,7 +109,7 @@ public struct FieldReader {
         return Int(number)
     }
 
-    public mutating func bool(_ field: String) -> Bool? {
+    mutating func bool(_ field: String) -> Bool? {
         guard let value = raw(field) else { return nil }
         guard case .bool(let flag) = value else {
             fail(field, "wrong-type", "must be true or false, not \(value.typeName)")
@@ -120,16 +118,16 @@ public struct FieldReader {
         return flag
     }
 
-    public mutating func date(_ field: String, required: Bool = false) -> PostgresDate? {
+    mutating func date(_ field: String, required: Bool = false) -> Day? {
         guard let text = string(field, required: required, maxLength: 10) else { return nil }
-        guard let date = PostgresDate(text) else {
+        guard let date = Day(text) else {
             fail(field, "invalid-date", "must be a date written YYYY-MM-DD")
             return nil
         }
         return date
     }
 
-    public mutating func email(_ field: String) -> String? {
+    mutating func email(_ field: String) -> String? {
         guard let text = string(field, maxLength: 254) else { return nil }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !text.contains(" ") else {
@@ -139,7 +137,7 @@ public struct FieldReader {
         return text
     }
 
-    public mutating func object(_ field: String) -> [String: JSONValue]? {
+    mutating func object(_ field: String) -> [String: JSONValue]? {
         guard let value = raw(field) else { return nil }
         guard case .object(let object) = value else {
             fail(field, "wrong-type", "must be an object, not \(value.typeName)")
@@ -149,22 +147,10 @@ public struct FieldReader {
     }
 
     /// Adds an issue for every field that was present but never read.
-    public mutating func rejectUnknownFields() {
+    mutating func rejectUnknownFields() {
         let unknown = object.keys.filter { !consumed.contains($0) }
         for field in unknown.sorted() {
             fail(field, "unknown-field", "is not a field of this resource")
         }
-    }
-}
-
-/// Identifiers and codes: `[a-z0-9][a-z0-9_-]*`.
-public enum Slug {
-    public static func isValid(_ text: String) -> Bool {
-        guard let first = text.utf8.first, text.utf8.count <= 64, isLowerAlphanumeric(first) else { return false }
-        return text.utf8.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
-    }
-
-    private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 }

@@ -1,3 +1,4 @@
+import BackboneCore
 /// Reading an indicator's `dimensions` from a request body.
 extension Dimension {
     /// Validates `[{name, values}]`: slug names, unique, each with unique non-empty values.

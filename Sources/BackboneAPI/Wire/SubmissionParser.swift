@@ -1,37 +1,18 @@
 import Aggregation
+import BackboneCore
 import CSV
 import Foundation
+import HTTPServer
 
 /// Turns a request body into rows, reporting shape problems (wrong types, unknown
 /// fields or columns) per row and field.
-public enum SubmissionParser {
-    /// A batch: the rows that could be read, and the problems found while reading.
-    public struct Parsed: Sendable {
-        public var rows: [SubmittedRow] = []
-        public var issues: [FieldIssue] = []
-        /// How many rows the body held, readable or not.
-        public var received = 0
-        /// For a file with a header row: the spreadsheet line of row 0, so that an issue's
-        /// `line` is `row + firstLine` (data row 1 is line 2). Nil for JSON.
-        public var firstLine: Int?
-
-        /// The issues with their spreadsheet `line` filled in, for a file.
-        public func located(_ issues: [FieldIssue]) -> [FieldIssue] {
-            guard let firstLine else { return issues }
-            return issues.map { issue in
-                var issue = issue
-                if let row = issue.row { issue.line = row + firstLine }
-                return issue
-            }
-        }
-    }
-
+enum SubmissionParser {
     static let valueFields = ["value", "numerator", "denominator"]
 
-    /// The most rows one submission may hold (JSON or CSV). Parsed and validated, a row
+    /// The most rows one submission may hold (JSON or CSV). Submission and validated, a row
     /// costs the server about 2 KiB (4 KiB with every field wrong): 100,000 rows keep one
     /// request's memory to a few hundred MiB whatever the body holds.
-    public static let maxRows = 100_000
+    static let maxRows = 100_000
 
     /// The longest text each field may hold, in JSON and CSV alike (a dimension value is
     /// at most 64 characters, as the registry declares them).
@@ -39,20 +20,28 @@ public enum SubmissionParser {
     static let maxDimensionValueLength = 64
 
     /// The issue with a text field, if any: the same checks as `FieldReader.string`.
-    static func textIssue(_ text: String, field: String, maxLength: Int, row: Int) -> FieldIssue? {
+    static func textIssue(_ text: String, field: String, maxLength: Int, row: Int) -> DomainError.Issue? {
         if text.utf8.count > maxLength, text.unicodeScalars.count > maxLength {
-            return FieldIssue(row: row, field: field, code: "too-long", message: "must be at most \(maxLength) characters")
+            return DomainError.Issue(row: row, field: field, code: "too-long", message: "must be at most \(maxLength) characters")
         }
         if text.utf8.contains(0) {
-            return FieldIssue(row: row, field: field, code: "invalid", message: "must not contain NUL characters")
+            return DomainError.Issue(row: row, field: field, code: "invalid", message: "must not contain NUL characters")
         }
         return nil
     }
 
-    /// A single row object, `{"measurements": [...]}`, or a bare array of rows. A body
-    /// the parser refuses throws its `JSONParseError` (the edge names the row from its path).
-    public static func parseJSON(_ data: Data) throws -> Parsed {
-        let document = try JSONValue.parse(data, maxArrayElements: maxRows)
+    /// A single row object, `{"measurements": [...]}`, or a bare array of rows. A body the
+    /// JSON parser refuses is answered as it says (invalid UTF-8, a duplicate key, a number
+    /// beyond 2^53), naming the row from the error's path.
+    static func parseJSON(_ data: Data) throws -> Submission {
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(data, maxArrayElements: maxRows)
+        } catch is TooManyRows {
+            throw tooManyRows
+        } catch let error as JSONParseError {
+            throw Problem(error, batchKey: "measurements")
+        }
         let items: [JSONValue]
         switch document {
         case .array(let rows): items = rows
@@ -68,10 +57,11 @@ public enum SubmissionParser {
         default:
             throw DomainError.invalid(field: "body", code: "wrong-type", "must be a measurement object or {\"measurements\": [...]}")
         }
-        var parsed = Parsed(received: items.count)
+        var parsed = Submission()
+        parsed.received = items.count
         for (index, item) in items.enumerated() {
             guard case .object(let object) = item else {
-                parsed.issues.append(FieldIssue(row: index, field: "row", code: "wrong-type", message: "must be an object, not \(item.typeName)"))
+                parsed.issues.append(DomainError.Issue(row: index, field: "row", code: "wrong-type", message: "must be an object, not \(item.typeName)"))
                 continue
             }
             var reader = FieldReader(object, row: index)
@@ -126,14 +116,14 @@ public enum SubmissionParser {
 
     /// A header name as a column: case and spacing do not matter (` Value ` is `value`,
     /// `Dim. Age Group` is `dim.age_group`).
-    public static func normalizedColumn(_ name: String) -> String {
+    static func normalizedColumn(_ name: String) -> String {
         let words = name.lowercased().split(whereSeparator: \.isWhitespace)
         return words.joined(separator: "_").replacingOccurrences(of: "._", with: ".").replacingOccurrences(of: "_.", with: ".")
     }
 
     /// `;` when the header row has semicolons and no commas (a European spreadsheet's
     /// export), otherwise `,`.
-    public static func separator(of data: Data) -> UInt8 {
+    static func separator(of data: Data) -> UInt8 {
         let firstLine = data.prefix { $0 != 0x0A && $0 != 0x0D }
         let semicolons = firstLine.count { $0 == UInt8(ascii: ";") }
         let commas = firstLine.count { $0 == UInt8(ascii: ",") }
@@ -142,10 +132,10 @@ public enum SubmissionParser {
 
     /// A spreadsheet export: header row, optional BOM, CRLF, quoted fields, blank lines;
     /// comma- or semicolon-separated. Every field is held to the same rules as in JSON; a
-    /// quote that is never closed is a `CSVQuoteError` (nothing is read past it).
-    public static func parseCSV(_ data: Data) throws -> Parsed {
+    /// quote that is never closed is refused, naming its line (nothing is read past it).
+    static func parseCSV(_ data: Data) throws -> Submission {
         let delimiter = separator(of: data)
-        if let error = CSVQuoteError.check(data, delimiter: delimiter) { throw error }
+        if let fault = UnpairedQuote.check(data, delimiter: delimiter) { throw malformed(fault, body: data) }
         guard var text = String(data: data, encoding: .utf8) else {
             throw DomainError.malformed(code: "malformed-csv", "The CSV is not UTF-8 text.")
         }
@@ -167,30 +157,30 @@ public enum SubmissionParser {
         // Spreadsheets leave empty columns at the end (`,,`); they name nothing.
         var header = rawHeader.map(normalizedColumn)
         while header.last == "" { header.removeLast() }
-        var issues: [FieldIssue] = []
+        var issues: [DomainError.Issue] = []
         var seen: Set<String> = []
         for (index, column) in header.enumerated() {
             if column.isEmpty {
-                issues.append(FieldIssue(field: "column \(index + 1)", code: "unnamed-column", message: "has no name in the header row"))
+                issues.append(DomainError.Issue(field: "column \(index + 1)", code: "unnamed-column", message: "has no name in the header row"))
             } else if !seen.insert(column).inserted {
-                issues.append(FieldIssue(field: column, code: "duplicate-column", message: "appears twice in the header row; keep one"))
+                issues.append(DomainError.Issue(field: column, code: "duplicate-column", message: "appears twice in the header row; keep one"))
             } else if !csvColumns.contains(column) && !column.hasPrefix("dim.") {
                 var message = "is not a column of a measurement (dimensions are written dim.NAME)"
                 if delimiter == UInt8(ascii: ","), rawHeader[index].contains(";") {
                     message += "; the file looks separated by semicolons: send it separated by commas, or by semicolons only"
                 }
-                issues.append(FieldIssue(field: column, code: "unknown-column", message: message))
+                issues.append(DomainError.Issue(field: column, code: "unknown-column", message: message))
             }
         }
         if !issues.isEmpty { throw DomainError.invalid(issues) }
-        var parsed = Parsed()
+        var parsed = Submission()
         parsed.firstLine = 1
         var number = 0
         while let fields = reader.next() {
             number += 1
             if fields.allSatisfy(\.isEmpty) { continue }  // blank lines, such as a trailing one
             parsed.received += 1
-            if parsed.received > maxRows { throw TooManyRows(limit: maxRows) }
+            if parsed.received > maxRows { throw tooManyRows }
             var row = SubmittedRow(row: number)
             for (column, field) in zip(header, fields) where !field.isEmpty {
                 let isDimension = column.hasPrefix("dim.")
@@ -214,7 +204,7 @@ public enum SubmissionParser {
                     let field = delimiter == UInt8(ascii: ";") ? field.replacingOccurrences(of: ",", with: ".") : field
                     // Decimal only, as in JSON: Double("0x1A") would read hexadecimal.
                     guard let number = Double(field), !field.contains(where: { $0 == "x" || $0 == "X" }) else {
-                        parsed.issues.append(FieldIssue(row: row.row, field: column, code: "not-numeric", message: "\(field.debugDescription) is not a number"))
+                        parsed.issues.append(DomainError.Issue(row: row.row, field: column, code: "not-numeric", message: "\(field.debugDescription) is not a number"))
                         continue
                     }
                     switch column {
@@ -227,7 +217,7 @@ public enum SubmissionParser {
                 }
             }
             if fields.count > header.count, fields[header.count...].contains(where: { !$0.isEmpty }) {
-                parsed.issues.append(FieldIssue(row: row.row, field: "row", code: "extra-fields", message: "has \(fields.count) fields but the header names \(header.count)"))
+                parsed.issues.append(DomainError.Issue(row: row.row, field: "row", code: "extra-fields", message: "has \(fields.count) fields but the header names \(header.count)"))
             }
             parsed.rows.append(row)
         }
@@ -235,5 +225,26 @@ public enum SubmissionParser {
             throw DomainError.malformed(code: "malformed-csv", "The CSV could not be read after row \(number): \(error)")
         }
         return parsed
+    }
+
+    static let tooManyRows = DomainError.tooLarge(
+        code: "too-many-rows",
+        "A submission holds at most \(maxRows) rows; nothing was stored. Send the rows in several batches.")
+
+    /// A quote that does not pair up, naming its line, row and column.
+    static func malformed(_ fault: UnpairedQuote, body: Data) -> DomainError {
+        let headerEnd = body.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) ?? body.endIndex
+        let delimiter = Character(UnicodeScalar(separator(of: body)))
+        let header = String(decoding: body[..<headerEnd], as: UTF8.self).split(separator: delimiter, omittingEmptySubsequences: false)
+        let column = fault.fieldIndex < header.count
+            ? normalizedColumn(header[fault.fieldIndex].trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF} \t\""))) : "row"
+        let field = column.hasPrefix("dim.") ? "dimensions." + column.dropFirst(4) : column
+        let place = fault.row == 0 ? "the header" : "data row \(fault.row)"
+        let message = fault.code == "unterminated-quote"
+            ? "the quote that opens this field on line \(fault.line) (\(place)) is never closed, so every line after it would be read into this field"
+            : "a quoted field on line \(fault.line) (\(place)) has text after its closing quote; write a quote inside a quoted field as \"\""
+        return .malformed(
+            code: fault.code, "Line \(fault.line), \(place), \(field): \(message). Nothing was stored.",
+            issues: [DomainError.Issue(row: fault.row == 0 ? nil : fault.row, line: fault.line, field: field, code: fault.code, message: message)])
     }
 }

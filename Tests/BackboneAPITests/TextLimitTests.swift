@@ -1,4 +1,4 @@
-import BackboneCore
+@testable import BackboneAPI
 import Testing
 
 @Suite("Text limits")
