@@ -4,7 +4,8 @@ import PropertyBased
 import TestSupport
 import Testing
 
-/// Rollups are kept by triggers; they must always equal a GROUP BY over the measurements.
+/// Rollups and each stock series' latest are kept by triggers; they must always equal what
+/// the measurements give.
 @Suite("Rollups stay equal to the raw measurements")
 struct RollupTests {
     /// The rollups recomputed from scratch (by schema.sql's rollup_cells, the aggregate
@@ -24,16 +25,33 @@ struct RollupTests {
         return (try rows("rollup_cells(ARRAY(SELECT m FROM measurements m))"), try rows("measurement_rollups"))
     }
 
+    /// Each stock series' latest measurement chosen from scratch (by schema.sql's
+    /// latest_of_series, which the triggers use), and as stored in series_latest.
+    static func compareSeriesLatest(_ connection: Connection) throws -> (expected: [String], stored: [String]) {
+        func rows(_ source: Query) throws -> [String] {
+            try connection.query(
+                """
+                SELECT concat_ws(' ', indicator_code, partner_id, neighborhood_code, dimension_key, period_start, period,
+                                 dimensions::text, value, numerator, denominator)
+                FROM \(source) AS s ORDER BY 1
+                """
+            ).map { try $0.decode(String.self, at: 0) }
+        }
+        return (try rows("latest_of_series(ARRAY(SELECT m FROM measurements m))"), try rows("series_latest"))
+    }
+
     enum Operation: Sendable, CustomStringConvertible {
         case submit(partner: Int, neighborhood: Int, month: Int, group: Int, value: Int)
         case ratio(partner: Int, neighborhood: Int, quarter: Int, numerator: Int, denominator: Int)
         case retract(pick: Int)
+        case stock(partner: Int, neighborhood: Int, month: Int, value: Int)
 
         var description: String {
             switch self {
             case .submit(let p, let n, let m, let g, let v): return "submit(p\(p) n\(n) m\(m) g\(g) = \(v))"
             case .ratio(let p, let n, let q, let a, let b): return "ratio(p\(p) n\(n) q\(q) \(a)/\(b))"
             case .retract(let pick): return "retract(\(pick))"
+            case .stock(let p, let n, let m, let v): return "stock(p\(p) n\(n) m\(m) = \(v))"
             }
         }
     }
@@ -45,9 +63,10 @@ struct RollupTests {
             defer { rest /= count }
             return rest % count
         }
-        switch take(3) {
+        switch take(4) {
         case 0: return .submit(partner: take(2), neighborhood: take(3), month: take(3) + 1, group: take(3), value: take(21))
         case 1: return .ratio(partner: take(2), neighborhood: take(3), quarter: take(2) + 1, numerator: take(11), denominator: take(11) + 10)
+        case 2: return .stock(partner: take(2), neighborhood: take(3), month: take(4) + 1, value: take(21))
         default: return .retract(pick: take(51))
         }
     }
@@ -69,14 +88,20 @@ struct RollupTests {
                     case .ratio(let p, let n, let q, let a, let b):
                         let body = #"{"partner": "\#(partners[p])", "indicator": "pass_rate", "neighborhood": "\#(neighborhoods[n])", "period": "2025-Q\#(q)", "numerator": \#(a), "denominator": \#(b)}"#
                         _ = try await app.coordinator("POST", "/v1/measurements", json: body)
+                    case .stock(let p, let n, let m, let v):
+                        let body = #"{"partner": "\#(partners[p])", "indicator": "volunteers", "neighborhood": "\#(neighborhoods[n])", "period": "2025-0\#(m)", "value": \#(v)}"#
+                        _ = try await app.coordinator("POST", "/v1/measurements", json: body)
                     case .retract(let pick):
                         let connection = try Connection(app.conninfo)
                         let ids = try connection.query("SELECT id FROM measurements ORDER BY id").map { try $0.decode(Int.self, at: 0) }
                         if !ids.isEmpty { _ = try await app.coordinator("DELETE", "/v1/measurements/\(ids[pick % ids.count])") }
                     }
                 }
-                let (expected, stored) = try Self.compare(try Connection(app.conninfo))
+                let connection = try Connection(app.conninfo)
+                let (expected, stored) = try Self.compare(connection)
                 #expect(stored == expected, "after \(operations)")
+                let (expectedLatest, storedLatest) = try Self.compareSeriesLatest(connection)
+                #expect(storedLatest == expectedLatest, "series' latest after \(operations)")
             } catch {
                 Issue.record(error)
             }
