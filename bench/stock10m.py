@@ -75,6 +75,10 @@ def measure(args, port, key):
     http_runs, sql_runs = args.runs, 50
     span = f"period_start >= '{months[0]}-01' AND period_start < '2026-11-01'"
     cases = [
+        ("for comparison: a sum (ind00) by neighborhood, month",
+         f"/v1/reports/indicators/ind00?by=neighborhood,period&from={months[0]}&to={months[-1]}",
+         f"SELECT neighborhood_code, period, sum(value), count(*), count(DISTINCT partner_id), min(value), max(value), "
+         f"avg(value) FROM measurements WHERE indicator_code = 'ind00' AND {span} GROUP BY 1, 2;"),
         ("stock by neighborhood and month, 24 months",
          f"/v1/reports/indicators/ind05?by=neighborhood,period&from={months[0]}&to={months[-1]}",
          f"SELECT neighborhood_code, period, sum(value), count(*), count(DISTINCT partner_id) FROM measurements "

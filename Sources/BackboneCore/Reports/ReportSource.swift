@@ -108,14 +108,14 @@ public enum ReportSource {
         // something lies after it; the range's measurements tell which.
         var rows = try connection.query(seriesTotals(of:
             """
-            SELECT * FROM series_latest
+            SELECT \(Self.seriesColumns) FROM series_latest
             WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
               AND NOT EXISTS (SELECT FROM series_latest WHERE indicator_code = \(indicator.code) AND period_start >= \(upper))
             """))
         if rows.isEmpty {
             rows = try connection.query(seriesTotals(of:
                 """
-                SELECT DISTINCT ON (partner_id, neighborhood_code, dimension_key) *
+                SELECT DISTINCT ON (partner_id, neighborhood_code, dimension_key) \(Self.seriesColumns)
                 FROM measurements
                 WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
                 ORDER BY partner_id, neighborhood_code, dimension_key, period_start DESC
@@ -133,6 +133,11 @@ public enum ReportSource {
                 sumNumerator: sumNumerator, sumDenominator: sumDenominator, min: min, max: max, values: nil)
         }
     }
+
+    /// What ``seriesTotals(of:)`` reads of each series' latest measurement (only these: the
+    /// range's measurements are sorted whole).
+    private static let seriesColumns: Query =
+        "partner_id, neighborhood_code, dimension_key, dimensions, period, value, numerator, denominator"
 
     /// `series`' rows (one per series: partner, neighborhood, dimension values) summed per
     /// neighborhood and dimension values. Each partner has one series per group, so its
