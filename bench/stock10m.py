@@ -8,6 +8,7 @@ reports through HTTP against the raw SQL they replace.
   stock10m.py --backbone BIN --psql PSQL --socket DIR [--size ROWS] [--phase load|measure|both]
 """
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -104,7 +105,12 @@ def measure(args, port, key):
                           "ratio_p50": round(http[0] / raw[0], 3)}
         print(f"{label:52} {http[0]:8.1f} / {http[1]:.1f} ms   raw {raw[0]:8.1f} / {raw[1]:.1f} ms   "
               f"ratio {http[0] / raw[0]:.3f}", flush=True)
-    print(json.dumps(results))
+    results["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    os.makedirs("bench/results", exist_ok=True)
+    path = f"bench/results/{results['date'].replace(':', '')[:17]}-stock-{args.size}.json"
+    with open(path, "w") as out:
+        json.dump(results, out, indent=2)
+    print(f"results: {path}")
 
 
 def main():
