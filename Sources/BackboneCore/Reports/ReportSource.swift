@@ -134,8 +134,8 @@ public enum ReportSource {
         }
     }
 
-    /// What ``seriesTotals(of:)`` reads of each series' latest measurement (only these: the
-    /// range's measurements are sorted whole).
+    /// What ``seriesTotals(of:)`` reads of each series' latest measurement; only these, since
+    /// the `DISTINCT ON` sorts whatever it selects (whole rows made it a third slower).
     private static let seriesColumns: Query =
         "partner_id, neighborhood_code, dimension_key, dimensions, period, value, numerator, denominator"
 
