@@ -1,7 +1,9 @@
 -- Version 7: each stock series' latest measurement, in series_latest, kept current by the
 -- rollup triggers; a stock's report over a range that reaches its latest data reads it
 -- instead of every measurement of the range. The table is filled here from the stored
--- measurements, one indicator and partner at a time.
+-- measurements, one indicator and partner at a time. The recompute after updates and
+-- deletes now replaces rollup cells in place instead of deleting and inserting them again
+-- (three writers correcting one cell at once made the third fail on a duplicate key).
 -- (The table, latest_of_series() and the trigger functions are copied from schema.sql as of version 7.)
 
 CREATE TABLE series_latest (
@@ -79,32 +81,46 @@ END $$;
 CREATE OR REPLACE FUNCTION recompute_changed_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     remaining measurements[];
+    cells measurement_rollups[];
     stocks measurements[];
+    latest series_latest[];
 BEGIN
     PERFORM FROM (SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old) c
     JOIN measurement_rollups r USING (indicator_code, period_start, neighborhood_code, dimension_key)
     ORDER BY r.indicator_code, r.period_start, r.neighborhood_code, r.dimension_key FOR UPDATE OF r;
-    DELETE FROM measurement_rollups r
-    USING (SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old) c
-    WHERE (r.indicator_code, r.period_start, r.neighborhood_code, r.dimension_key)
-          = (c.indicator_code, c.period_start, c.neighborhood_code, c.dimension_key);
     remaining := ARRAY(
         SELECT m FROM (SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old) c
         JOIN measurements m USING (indicator_code, period_start, neighborhood_code, dimension_key));
-    INSERT INTO measurement_rollups SELECT * FROM rollup_cells(remaining);
-    -- The stock series touched (a retracted latest falls back to the one before it), the same way.
+    cells := ARRAY(SELECT r FROM rollup_cells(remaining) r);
+    DELETE FROM measurement_rollups r
+    USING (SELECT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old
+           EXCEPT SELECT indicator_code, period_start, neighborhood_code, dimension_key FROM unnest(cells)) gone
+    WHERE (r.indicator_code, r.period_start, r.neighborhood_code, r.dimension_key)
+          = (gone.indicator_code, gone.period_start, gone.neighborhood_code, gone.dimension_key);
+    INSERT INTO measurement_rollups SELECT * FROM unnest(cells)
+    ON CONFLICT (indicator_code, period_start, neighborhood_code, dimension_key) DO UPDATE SET
+        period = EXCLUDED.period, dimensions = EXCLUDED.dimensions, measurements = EXCLUDED.measurements,
+        partner_list = EXCLUDED.partner_list, sum_value = EXCLUDED.sum_value, sum_numerator = EXCLUDED.sum_numerator,
+        sum_denominator = EXCLUDED.sum_denominator, min_value = EXCLUDED.min_value, max_value = EXCLUDED.max_value;
+    -- A retracted latest falls back to the measurement before it.
     stocks := ARRAY(SELECT o::measurements FROM changed_old o JOIN indicators i ON i.code = o.indicator_code AND i.aggregation = 'last');
     IF cardinality(stocks) > 0 THEN
         PERFORM FROM (SELECT DISTINCT indicator_code, partner_id, neighborhood_code, dimension_key FROM unnest(stocks)) c
         JOIN series_latest s USING (indicator_code, partner_id, neighborhood_code, dimension_key)
         ORDER BY s.indicator_code, s.partner_id, s.neighborhood_code, s.dimension_key FOR UPDATE OF s;
-        DELETE FROM series_latest s USING unnest(stocks) c
-        WHERE (s.indicator_code, s.partner_id, s.neighborhood_code, s.dimension_key)
-              = (c.indicator_code, c.partner_id, c.neighborhood_code, c.dimension_key);
         remaining := ARRAY(
             SELECT m FROM (SELECT DISTINCT indicator_code, partner_id, neighborhood_code, dimension_key FROM unnest(stocks)) c
             JOIN measurements m USING (indicator_code, partner_id, neighborhood_code, dimension_key));
-        INSERT INTO series_latest SELECT * FROM latest_of_series(remaining);
+        latest := ARRAY(SELECT s FROM latest_of_series(remaining) s);
+        DELETE FROM series_latest s
+        USING (SELECT indicator_code, partner_id, neighborhood_code, dimension_key FROM unnest(stocks)
+               EXCEPT SELECT indicator_code, partner_id, neighborhood_code, dimension_key FROM unnest(latest)) gone
+        WHERE (s.indicator_code, s.partner_id, s.neighborhood_code, s.dimension_key)
+              = (gone.indicator_code, gone.partner_id, gone.neighborhood_code, gone.dimension_key);
+        INSERT INTO series_latest SELECT * FROM unnest(latest)
+        ON CONFLICT (indicator_code, partner_id, neighborhood_code, dimension_key) DO UPDATE SET
+            period_start = EXCLUDED.period_start, period = EXCLUDED.period, dimensions = EXCLUDED.dimensions,
+            value = EXCLUDED.value, numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator;
     END IF;
     RETURN NULL;
 END $$;
