@@ -71,6 +71,67 @@ struct RollupTests {
         }
     }
 
+    /// Three writers changing measurements of one rollup cell, or of one stock series, at
+    /// once: the first holds the cell's (the series') lock while the other two wait for it.
+    /// Each must then lock the recomputed row in turn; a row deleted and inserted again let
+    /// the third through unlocked, and it failed on a duplicate key.
+    @Test func writersWaitingForOneCellRecomputeItInTurn() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let third = try await app.coordinator("POST", "/v1/partners", json: #"{"id": "third-partner", "name": "Third", "kind": "other"}"#)
+        #expect(third.status == 201, "\(third.text)")
+        // One cell: three partners in January; one series: central-library in January to March.
+        let rows = [("central-library", "2025-01"), ("literacy-now", "2025-01"), ("third-partner", "2025-01"),
+                    ("central-library", "2025-02"), ("central-library", "2025-03")]
+        let items = rows.map { #"{"partner": "\#($0.0)", "indicator": "volunteers", "neighborhood": "northside", "period": "\#($0.1)", "value": 5}"# }
+        let created = try await app.coordinator("POST", "/v1/measurements", json: #"{"measurements": [\#(items.joined(separator: ","))]}"#)
+        #expect(created.status == 200 || created.status == 201, "\(created.text)")
+        let connection = try Connection(app.conninfo)
+        func id(_ partner: String, _ period: String) throws -> Int {
+            try connection.query("SELECT id FROM measurements WHERE partner_id = \(partner) AND period = \(period)")[0].decode(Int.self, at: 0)
+        }
+        let groups = [
+            [try id("central-library", "2025-01"), try id("literacy-now", "2025-01"), try id("third-partner", "2025-01")],
+            [try id("central-library", "2025-03"), try id("central-library", "2025-02"), try id("central-library", "2025-01")],
+        ]
+        for (round, ids) in groups.enumerated() {
+            let first = try Connection(app.conninfo)
+            try first.execute("BEGIN")
+            try first.execute(round == 0 ? "UPDATE measurements SET value = 7 WHERE id = \(ids[0])" : "DELETE FROM measurements WHERE id = \(ids[0])")
+            let failures = Failures()
+            let waiting = DispatchGroup()
+            for id in ids.dropFirst() {
+                DispatchQueue.global().async(group: waiting) { [conninfo = app.conninfo] in
+                    do { try Connection(conninfo).execute("UPDATE measurements SET value = value + 1 WHERE id = \(id)") } catch { failures.add(error) }
+                }
+            }
+            // Both wait for the first writer's locks before it commits.
+            var waiters = 0
+            for _ in 0..<200 where waiters < 2 {
+                waiters = try connection.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")[0].decode(Int.self, at: 0)
+                if waiters < 2 { usleep(20_000) }
+            }
+            #expect(waiters == 2)
+            try first.execute("COMMIT")
+            waiting.wait()
+            #expect(failures.errors.isEmpty, "\(failures.errors)")
+            let (expected, stored) = try Self.compare(connection)
+            #expect(stored == expected)
+            let (expectedLatest, storedLatest) = try Self.compareSeriesLatest(connection)
+            #expect(storedLatest == expectedLatest)
+        }
+        try await app.stop()
+    }
+
+    /// Errors of the writers on other threads.
+    final class Failures: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [String] = []
+        var errors: [String] { lock.withLock { list } }
+        func add(_ error: Error) { lock.withLock { list.append("\(error)") } }
+    }
+
     @Test func anySequenceOfInsertsUpdatesAndRetractions() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
