@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import TestSupport
 import Testing
 
@@ -127,6 +128,48 @@ struct DifferentialReportTests {
         let rows = deep.json["rows"] as? [[String: Any]] ?? []
         #expect(rows.map { $0["neighborhood"] as? String } == ["d1", "l1"])
         #expect(rows.map { $0["reported_above"] as? Bool } == [true, false])
+    }
+
+    /// A range that reaches a stock's latest data reads each series' latest as the write
+    /// triggers keep it (series_latest); a correction or a retraction of a series' latest
+    /// measurement changes it, and a range ending earlier still stands on the range's own.
+    @Test func stockTotalsFollowCorrectionsAndRetractionsOfTheLatest() async throws {
+        let app = try await TestApp.start()
+        defer { Task { try? await app.stop() } }
+        try await Self.seedRegistry(app)
+        func post(_ rows: [(String, String, String, Double)]) async throws {
+            let stored = rows.map { Stored(partner: $0.0, indicator: "m_last", neighborhood: $0.1, month: $0.2, group: "a", value: $0.3, denominator: 0) }
+            let response = try await app.coordinator("POST", "/v1/measurements", json: Self.batch(stored))
+            #expect(response.status == 200, "\(response.text)")
+        }
+        func totals(_ queries: [String]) async throws -> [Double?] {
+            var values: [Double?] = []
+            for query in queries {
+                let response = try await app.coordinator("GET", "/v1/reports/indicators/m_last?\(query)")
+                #expect(response.status == 200, "\(query): \(response.text)")
+                values.append(((response.json["total"] as? [String: Any])?["value"] as? NSNumber)?.doubleValue)
+            }
+            return values
+        }
+        let queries = ["from=2025-01&to=2025-03", "by=neighborhood&from=2025-02&to=2025-06", "from=2025-03&to=2025-04", "from=2025-01&to=2025-02"]
+        // p0 l1: 10, 12, 15; p1 l1: 5 in February; p2 l3: 4 in March.
+        try await post([("p0", "l1", "2025-01", 10), ("p0", "l1", "2025-03", 15), ("p0", "l1", "2025-02", 12),
+                        ("p1", "l1", "2025-02", 5), ("p2", "l3", "2025-03", 4)])
+        #expect(try await totals(queries) == [24, 24, 19, 17])
+        // A correction of p0's latest.
+        try await post([("p0", "l1", "2025-03", 20)])
+        #expect(try await totals(queries) == [29, 29, 24, 17])
+        // Its retraction: p0's latest falls back to February.
+        let listed = try await app.coordinator("GET", "/v1/measurements?indicator=m_last&partner=p0&period=2025-03")
+        let id = try #require((listed.json["items"] as? [[String: Any]])?.first?["id"] as? Int, "\(listed.text)")
+        #expect(try await app.coordinator("DELETE", "/v1/measurements/\(id)").status == 204)
+        #expect(try await totals(queries) == [21, 21, 4, 17])
+        // A correction of a measurement that is no longer any series' latest changes only ranges ending with it.
+        try await post([("p0", "l1", "2025-01", 1), ("p0", "l1", "2025-02", 2)])
+        #expect(try await totals(queries + ["from=2025-01&to=2025-01"]) == [11, 11, 4, 7, 1])
+        let connection = try Connection(app.conninfo)
+        let (expected, stored) = try RollupTests.compareSeriesLatest(connection)
+        #expect(stored == expected && stored.count == 3, "\(stored)")
     }
 
     // MARK: The deployment

@@ -4,7 +4,8 @@ import PropertyBased
 import TestSupport
 import Testing
 
-/// Rollups are kept by triggers; they must always equal a GROUP BY over the measurements.
+/// Rollups and each stock series' latest are kept by triggers; they must always equal what
+/// the measurements give.
 @Suite("Rollups stay equal to the raw measurements")
 struct RollupTests {
     /// The rollups recomputed from scratch (by schema.sql's rollup_cells, the aggregate
@@ -24,16 +25,33 @@ struct RollupTests {
         return (try rows("rollup_cells(ARRAY(SELECT m FROM measurements m))"), try rows("measurement_rollups"))
     }
 
+    /// Each stock series' latest measurement chosen from scratch (by schema.sql's
+    /// latest_of_series, which the triggers use), and as stored in series_latest.
+    static func compareSeriesLatest(_ connection: Connection) throws -> (expected: [String], stored: [String]) {
+        func rows(_ source: Query) throws -> [String] {
+            try connection.query(
+                """
+                SELECT concat_ws(' ', indicator_code, partner_id, neighborhood_code, dimension_key, period_start, period,
+                                 dimensions::text, value, numerator, denominator)
+                FROM \(source) AS s ORDER BY 1
+                """
+            ).map { try $0.decode(String.self, at: 0) }
+        }
+        return (try rows("latest_of_series(ARRAY(SELECT m FROM measurements m))"), try rows("series_latest"))
+    }
+
     enum Operation: Sendable, CustomStringConvertible {
         case submit(partner: Int, neighborhood: Int, month: Int, group: Int, value: Int)
         case ratio(partner: Int, neighborhood: Int, quarter: Int, numerator: Int, denominator: Int)
         case retract(pick: Int)
+        case stock(partner: Int, neighborhood: Int, month: Int, value: Int)
 
         var description: String {
             switch self {
             case .submit(let p, let n, let m, let g, let v): return "submit(p\(p) n\(n) m\(m) g\(g) = \(v))"
             case .ratio(let p, let n, let q, let a, let b): return "ratio(p\(p) n\(n) q\(q) \(a)/\(b))"
             case .retract(let pick): return "retract(\(pick))"
+            case .stock(let p, let n, let m, let v): return "stock(p\(p) n\(n) m\(m) = \(v))"
             }
         }
     }
@@ -45,11 +63,73 @@ struct RollupTests {
             defer { rest /= count }
             return rest % count
         }
-        switch take(3) {
+        switch take(4) {
         case 0: return .submit(partner: take(2), neighborhood: take(3), month: take(3) + 1, group: take(3), value: take(21))
         case 1: return .ratio(partner: take(2), neighborhood: take(3), quarter: take(2) + 1, numerator: take(11), denominator: take(11) + 10)
+        case 2: return .stock(partner: take(2), neighborhood: take(3), month: take(4) + 1, value: take(21))
         default: return .retract(pick: take(51))
         }
+    }
+
+    /// Three writers changing measurements of one rollup cell, or of one stock series, at
+    /// once: the first holds the cell's (the series') lock while the other two wait for it.
+    /// Each must then lock the recomputed row in turn; a row deleted and inserted again let
+    /// the third through unlocked, and it failed on a duplicate key.
+    @Test func writersWaitingForOneCellRecomputeItInTurn() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let third = try await app.coordinator("POST", "/v1/partners", json: #"{"id": "third-partner", "name": "Third", "kind": "other"}"#)
+        #expect(third.status == 201, "\(third.text)")
+        // One cell: three partners in January; one series: central-library in January to March.
+        let rows = [("central-library", "2025-01"), ("literacy-now", "2025-01"), ("third-partner", "2025-01"),
+                    ("central-library", "2025-02"), ("central-library", "2025-03")]
+        let items = rows.map { #"{"partner": "\#($0.0)", "indicator": "volunteers", "neighborhood": "northside", "period": "\#($0.1)", "value": 5}"# }
+        let created = try await app.coordinator("POST", "/v1/measurements", json: #"{"measurements": [\#(items.joined(separator: ","))]}"#)
+        #expect(created.status == 200 || created.status == 201, "\(created.text)")
+        let connection = try Connection(app.conninfo)
+        func id(_ partner: String, _ period: String) throws -> Int {
+            try connection.query("SELECT id FROM measurements WHERE partner_id = \(partner) AND period = \(period)")[0].decode(Int.self, at: 0)
+        }
+        let groups = [
+            [try id("central-library", "2025-01"), try id("literacy-now", "2025-01"), try id("third-partner", "2025-01")],
+            [try id("central-library", "2025-03"), try id("central-library", "2025-02"), try id("central-library", "2025-01")],
+        ]
+        for (round, ids) in groups.enumerated() {
+            let first = try Connection(app.conninfo)
+            try first.execute("BEGIN")
+            try first.execute(round == 0 ? "UPDATE measurements SET value = 7 WHERE id = \(ids[0])" : "DELETE FROM measurements WHERE id = \(ids[0])")
+            let failures = Failures()
+            let waiting = DispatchGroup()
+            for id in ids.dropFirst() {
+                DispatchQueue.global().async(group: waiting) { [conninfo = app.conninfo] in
+                    do { try Connection(conninfo).execute("UPDATE measurements SET value = value + 1 WHERE id = \(id)") } catch { failures.add(error) }
+                }
+            }
+            // Both wait for the first writer's locks before it commits.
+            var waiters = 0
+            for _ in 0..<200 where waiters < 2 {
+                waiters = try connection.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")[0].decode(Int.self, at: 0)
+                if waiters < 2 { usleep(20_000) }
+            }
+            #expect(waiters == 2)
+            try first.execute("COMMIT")
+            waiting.wait()
+            #expect(failures.errors.isEmpty, "\(failures.errors)")
+            let (expected, stored) = try Self.compare(connection)
+            #expect(stored == expected)
+            let (expectedLatest, storedLatest) = try Self.compareSeriesLatest(connection)
+            #expect(storedLatest == expectedLatest)
+        }
+        try await app.stop()
+    }
+
+    /// Errors of the writers on other threads.
+    final class Failures: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [String] = []
+        var errors: [String] { lock.withLock { list } }
+        func add(_ error: Error) { lock.withLock { list.append("\(error)") } }
     }
 
     @Test func anySequenceOfInsertsUpdatesAndRetractions() async throws {
@@ -69,14 +149,20 @@ struct RollupTests {
                     case .ratio(let p, let n, let q, let a, let b):
                         let body = #"{"partner": "\#(partners[p])", "indicator": "pass_rate", "neighborhood": "\#(neighborhoods[n])", "period": "2025-Q\#(q)", "numerator": \#(a), "denominator": \#(b)}"#
                         _ = try await app.coordinator("POST", "/v1/measurements", json: body)
+                    case .stock(let p, let n, let m, let v):
+                        let body = #"{"partner": "\#(partners[p])", "indicator": "volunteers", "neighborhood": "\#(neighborhoods[n])", "period": "2025-0\#(m)", "value": \#(v)}"#
+                        _ = try await app.coordinator("POST", "/v1/measurements", json: body)
                     case .retract(let pick):
                         let connection = try Connection(app.conninfo)
                         let ids = try connection.query("SELECT id FROM measurements ORDER BY id").map { try $0.decode(Int.self, at: 0) }
                         if !ids.isEmpty { _ = try await app.coordinator("DELETE", "/v1/measurements/\(ids[pick % ids.count])") }
                     }
                 }
-                let (expected, stored) = try Self.compare(try Connection(app.conninfo))
+                let connection = try Connection(app.conninfo)
+                let (expected, stored) = try Self.compare(connection)
                 #expect(stored == expected, "after \(operations)")
+                let (expectedLatest, storedLatest) = try Self.compareSeriesLatest(connection)
+                #expect(storedLatest == expectedLatest, "series' latest after \(operations)")
             } catch {
                 Issue.record(error)
             }
