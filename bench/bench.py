@@ -207,12 +207,18 @@ def cpu_seconds(pids):
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_pids():
-    pids = []
+def postgres_pids(socket_dir):
+    """The benchmark cluster's postmaster and its children (not every postgres on the machine:
+    other clusters' backends come and go, which made the CPU difference negative)."""
+    with open(os.path.join(socket_dir, "data", "postmaster.pid")) as pidfile:
+        postmaster = int(pidfile.readline())
+    pids = [postmaster]
     for entry in os.listdir("/proc"):
         try:
-            if entry.isdigit() and open(f"/proc/{entry}/comm").read().strip() == "postgres":
-                pids.append(int(entry))
+            if entry.isdigit():
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == postmaster:
+                        pids.append(int(entry))
         except (FileNotFoundError, ProcessLookupError):
             pass  # a backend that exited between the listing and the read
     return pids
@@ -331,10 +337,10 @@ def run(args, deployment, size, key, port, server):
     cpu = {"server": 0.0, "postgres": 0.0, "elapsed": 0.0}
     for number in range(3):
         batches = list(json_batches(deployment.rows(round_size, part=number)))
-        server_before, postgres_before = cpu_seconds([server.pid]), cpu_seconds(postgres_pids())
+        server_before, postgres_before = cpu_seconds([server.pid]), cpu_seconds(postgres_pids(args.socket))
         rate, rows, elapsed = send_concurrently(port, key, batches, "application/json")
         cpu["server"] += cpu_seconds([server.pid]) - server_before
-        cpu["postgres"] += cpu_seconds(postgres_pids()) - postgres_before
+        cpu["postgres"] += cpu_seconds(postgres_pids(args.socket)) - postgres_before
         cpu["elapsed"] += elapsed
         rss, hwm = rss_kib(server.pid)
         peak_rss = max(peak_rss, hwm)
