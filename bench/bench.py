@@ -86,13 +86,14 @@ class Deployment:
         self.populations = {code: rng.randint(2000, 40000) for code, _ in self.neighborhoods}
         self.partners = [f"p{p:03d}" for p in range(PARTNERS)]
 
-    def rows(self, count, part):
+    def rows(self, count, part, first_slot=None):
         """`count` measurement rows (partner, indicator, neighborhood, month, dims, value, num, den) whose
-        natural keys differ from every other part's, so each part creates new measurements."""
+        natural keys differ from every other part's, so each part creates new measurements. Part `part`
+        takes the slots from `part` × its rows per partner and month, or from `first_slot` when given."""
         rng = random.Random(self.seed * 1000 + part)
-        per_partner_month = max(1, -(-count // (PARTNERS * len(MONTHS))))
-        combos = len(self.indicators) * len(self.leaves)
-        assert per_partner_month * (part + 1) <= combos, "size too large for the synthetic registry"
+        per_partner_month = self.per_partner_month(count)
+        first_slot = part * per_partner_month if first_slot is None else first_slot
+        assert first_slot + per_partner_month <= self.combinations(), "size too large for the synthetic registry"
         produced = 0
         # Partner by partner, as partners upload their history: a batch holds one partner's rows.
         for p, partner in enumerate(self.partners):
@@ -101,7 +102,7 @@ class Deployment:
                     if produced == count:
                         return
                     # 7919 is prime to the number of combinations, so distinct k give distinct slots.
-                    slot = ((k + part * per_partner_month) * 7919 + p * 104729) % combos
+                    slot = ((k + first_slot) * 7919 + p * 104729) % self.combinations()
                     indicator = self.indicators[slot % len(self.indicators)]
                     neighborhood = self.leaves[(slot // len(self.indicators) + p) % len(self.leaves)]
                     dims = {"age_group": AGE_GROUPS[(p + k) % 3]} if indicator["dimensions"] else {}
@@ -111,6 +112,13 @@ class Deployment:
                     else:
                         yield (partner, indicator["code"], neighborhood, month, dims, rng.randint(0, 500), None, None)
                     produced += 1
+
+    @staticmethod
+    def per_partner_month(count):
+        return max(1, -(-count // (PARTNERS * len(MONTHS))))
+
+    def combinations(self):
+        return len(self.indicators) * len(self.leaves)
 
 
 def json_batches(rows, size=1000):
@@ -199,12 +207,18 @@ def cpu_seconds(pids):
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_pids():
-    pids = []
+def postgres_pids(socket_dir):
+    """The benchmark cluster's postmaster and its children (not every postgres on the machine:
+    other clusters' backends come and go, which made the CPU difference negative)."""
+    with open(os.path.join(socket_dir, "data", "postmaster.pid")) as pidfile:
+        postmaster = int(pidfile.readline())
+    pids = [postmaster]
     for entry in os.listdir("/proc"):
         try:
-            if entry.isdigit() and open(f"/proc/{entry}/comm").read().strip() == "postgres":
-                pids.append(int(entry))
+            if entry.isdigit():
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == postmaster:
+                        pids.append(int(entry))
         except (FileNotFoundError, ProcessLookupError):
             pass  # a backend that exited between the listing and the read
     return pids
@@ -239,22 +253,55 @@ def wrk(port, path, key, seconds):
     return float(re.search(r"Requests/sec:\s+([0-9.]+)", result).group(1))
 
 
+def measure_reads(nio_example, port, key, seconds, rounds):
+    example_port = free_port()
+    example = subprocess.Popen([nio_example, "127.0.0.1", str(example_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", example_port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        targets = [("nio_example", example_port, "/"), ("healthz", port, "/healthz"), ("indicator", port, "/v1/indicators/ind01")]
+        samples = {name: [] for name, _, _ in targets}
+        load_before = os.getloadavg()[0]
+        for _ in range(rounds):
+            for name, target_port, path in targets:
+                samples[name].append(round(wrk(target_port, path, key, seconds)))
+        load_after = os.getloadavg()[0]
+    finally:
+        example.terminate()
+        example.wait(timeout=30)
+    rps = {name: statistics.median(values) for name, values in samples.items()}
+    return {"nio_example_rps": round(rps["nio_example"]), "healthz_rps": round(rps["healthz"]), "indicator_rps": round(rps["indicator"]),
+            "healthz_ratio_to_nio_example": round(rps["healthz"] / rps["nio_example"], 3),
+            "ratio": round(rps["indicator"] / rps["healthz"], 3),
+            "rounds_rps": samples, "load_average": [round(load_before, 2), round(load_after, 2)]}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--backbone", required=True)
     parser.add_argument("--psql", required=True)
     parser.add_argument("--socket", required=True)
+    parser.add_argument("--nio-example", required=True, help="SwiftNIO's NIOHTTP1Server example, the ceiling of /healthz")
     parser.add_argument("--size", default="quick", help="quick (120,000 rows), large (10,000,000) or a row count")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     size = {"quick": 120_000, "large": 10_000_000}.get(args.size) or int(args.size)
     deployment = Deployment(args.seed)
-    env = dict(os.environ, LOG_LEVEL="warning", DATABASE_POOL_SIZE="8")
+    # LOG_LEVEL info is the default: one request line per request, written to a file as a
+    # log collector would receive it (deleted afterwards).
+    env = dict(os.environ, LOG_LEVEL="info", DATABASE_POOL_SIZE="8")
     key = subprocess.run([args.backbone, "keys", "create", "--role", "coordinator"], env=env,
                          capture_output=True, text=True, check=True).stdout.strip()
     port = free_port()
+    os.makedirs("bench/results", exist_ok=True)
+    log_path = "bench/results/server-log.tmp"
+    log = open(log_path, "wb")
     server = subprocess.Popen([args.backbone, "serve", "--port", str(port), "--max-body-bytes", str(256 * 1024 * 1024)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
         for _ in range(100):
             try:
@@ -266,6 +313,8 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=60)
+        log.close()
+        os.unlink(log_path)
 
 
 def run(args, deployment, size, key, port, server):
@@ -288,10 +337,10 @@ def run(args, deployment, size, key, port, server):
     cpu = {"server": 0.0, "postgres": 0.0, "elapsed": 0.0}
     for number in range(3):
         batches = list(json_batches(deployment.rows(round_size, part=number)))
-        server_before, postgres_before = cpu_seconds([server.pid]), cpu_seconds(postgres_pids())
+        server_before, postgres_before = cpu_seconds([server.pid]), cpu_seconds(postgres_pids(args.socket))
         rate, rows, elapsed = send_concurrently(port, key, batches, "application/json")
         cpu["server"] += cpu_seconds([server.pid]) - server_before
-        cpu["postgres"] += cpu_seconds(postgres_pids()) - postgres_before
+        cpu["postgres"] += cpu_seconds(postgres_pids(args.socket)) - postgres_before
         cpu["elapsed"] += elapsed
         rss, hwm = rss_kib(server.pid)
         peak_rss = max(peak_rss, hwm)
@@ -399,11 +448,36 @@ def run(args, deployment, size, key, port, server):
         "viewer_withheld_cells": withheld,
     }
 
-    # Reads: a registry read against /healthz on the same server, 64 connections.
-    seconds = 5 if size <= 200_000 else 15
-    healthz = wrk(port, "/healthz", key, seconds)
-    indicator = wrk(port, "/v1/indicators/ind01", key, seconds)
-    results["reads"] = {"healthz_rps": round(healthz), "indicator_rps": round(indicator), "ratio": round(indicator / healthz, 3)}
+    # Reads while partners write: the 24-month report, again and again, while 4 clients post
+    # JSON batches of new rows (slots after the four ingest parts), against \copy's rate.
+    taken = 4 * Deployment.per_partner_month(round_size)
+    concurrent_rows = min(2 * round_size, (deployment.combinations() - taken) * PARTNERS * len(MONTHS))
+    batches = list(json_batches(deployment.rows(concurrent_rows, part=4, first_slot=taken)))
+    ingest = {}
+
+    def ingest_meanwhile():
+        ingest["rate"], ingest["rows"], ingest["seconds"] = send_concurrently(port, key, batches, "application/json")
+
+    writer = threading.Thread(target=ingest_meanwhile)
+    samples = []
+    writer.start()
+    while writer.is_alive():
+        started = time.perf_counter()
+        client.request("GET", report_path)
+        samples.append((time.perf_counter() - started) * 1000)
+    writer.join()
+    if "rate" not in ingest:
+        raise SystemExit("the ingest beside the reports failed")
+    during = percentiles(samples)
+    results["reports_while_ingesting"] = {
+        "report_p50_ms": round(during[0], 2), "report_p99_ms": round(during[1], 2), "reports": len(samples),
+        "ingest_rows": ingest["rows"], "ingest_rows_per_second": round(ingest["rate"]),
+        "ingest_ratio_to_copy": round(ingest["rate"] / copy_rate, 3)}
+
+    # Reads: SwiftNIO's own NIOHTTP1Server example ("Hello World"), /healthz and a registry
+    # read, 64 connections each. The three alternate round by round, so a neighbour's build
+    # slows all of them alike; each figure is the median of its rounds.
+    results["reads"] = measure_reads(args.nio_example, port, key, seconds=5 if size <= 200_000 else 10, rounds=3)
 
     results["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     results["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
@@ -416,7 +490,7 @@ def run(args, deployment, size, key, port, server):
 
 
 def print_table(r, path):
-    i, rep, rd, m = r["ingest"], r["reports"], r["reads"], r["memory"]
+    i, rep, rd, m, rw = r["ingest"], r["reports"], r["reads"], r["memory"], r["reports_while_ingesting"]
     lines = [
         f"Backbone benchmark — {r['size']:,} rows per run, seed {r['seed']}, {r['date']}",
         f"{'measure':44} {'backbone':>14} {'ceiling':>14} {'ratio':>8}",
@@ -431,7 +505,11 @@ def print_table(r, path):
                               ("stock latest over 24 months p50 / p99", "stock_latest_by_neighborhood_24_months")]],
         f"{'viewer: the 24-month report p50 / p99':44} {rep['viewer_by_neighborhood_24_months']['http_p50_ms']:>8} / {rep['viewer_by_neighborhood_24_months']['http_p99_ms']} ms",
         "viewer: withheld rows " + ", ".join(f"{name} {cell['withheld']}/{cell['rows']}" for name, cell in rep["viewer_withheld_cells"].items()),
+        f"{'GET /healthz (log on) vs NIOHTTP1Server example':44} {rd['healthz_rps']:>10,} r/s {rd['nio_example_rps']:>10,} r/s {rd['healthz_ratio_to_nio_example']:>8}",
         f"{'GET /v1/indicators/{code} vs /healthz':44} {rd['indicator_rps']:>10,} r/s {rd['healthz_rps']:>10,} r/s {rd['ratio']:>8}",
+        f"{'  wrk rounds (example, healthz, indicator)':44} {rd['rounds_rps']}; load average {rd['load_average'][0]} → {rd['load_average'][1]}",
+        f"{'the report while 4 clients ingest, p50 / p99':44} {rw['report_p50_ms']:>8} / {rw['report_p99_ms']} ms   ({rw['reports']} reports)",
+        f"{'JSON ingest beside those reports vs psql copy':44} {rw['ingest_rows_per_second']:>10,} r/s {i['copy_rows_per_second']:>10,} r/s {rw['ingest_ratio_to_copy']:>8}",
         f"{'peak RSS during ingest':44} {m['peak_rss_mib']:>11} MiB   (after rounds: {m['rss_after_rounds_mib']})",
         f"JSON ingest CPU: server {i['cpu_seconds_json']['server']} s, PostgreSQL {i['cpu_seconds_json']['postgres']} s, "
         f"in {i['cpu_seconds_json']['elapsed']} s on {os.cpu_count()} cores",

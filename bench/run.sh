@@ -16,6 +16,11 @@ fi
 scripts/embed-files.sh
 swift build -c release --product backbone
 backbone="$(swift build -c release --show-bin-path)/backbone"
+# The ceiling of the HTTP path: SwiftNIO's own example server, built from the checkout the
+# server resolved (its sibling checkouts stand in for its dependencies, so this works offline).
+nio_build=(swift build -c release --package-path .build/checkouts/swift-nio --scratch-path .build/nio-ceiling)
+SWIFTCI_USE_LOCAL_DEPS=1 "${nio_build[@]}" --product NIOHTTP1Server
+nio_example="$(SWIFTCI_USE_LOCAL_DEPS=1 "${nio_build[@]}" --show-bin-path)/NIOHTTP1Server"
 
 source scripts/throwaway-postgres.sh
 throwaway_postgres_start bench shared_buffers=1GB max_wal_size=8GB work_mem=64MB
@@ -23,4 +28,4 @@ pg_psql -q -c "CREATE DATABASE bench" postgres
 export DATABASE_URL="host=$PG_SOCKET_DIR dbname=bench user=postgres"
 "$backbone" migrate >/dev/null
 
-python3 bench/bench.py --backbone "$backbone" --psql "$PG_BINDIR/psql" --socket "$PG_SOCKET_DIR" "$@"
+python3 bench/bench.py --backbone "$backbone" --psql "$PG_BINDIR/psql" --socket "$PG_SOCKET_DIR" --nio-example "$nio_example" "$@"

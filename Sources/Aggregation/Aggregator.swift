@@ -15,6 +15,7 @@ public enum Aggregator {
         let periodType = request.periodType ?? profile.periodType
         var groups: [[KeyPart]: [Partial]] = [:]
         var selected: [Partial] = []
+        selected.reserveCapacity(partials.count)
         for partial in partials {
             guard let neighborhood = place(partial.neighborhood, request: request, tree: tree) else { continue }
             let key = request.groupings.map { grouping -> KeyPart in
@@ -29,24 +30,36 @@ public enum Aggregator {
             selected.append(partial)
         }
 
-        var cells: [[KeyPart]: Cell] = [:]
+        // Cells sit in an array beside their keys, found by key through positions: a
+        // dictionary of cells copied a whole cell (a dozen retains) on every read and
+        // write, and setting `change` while iterating copied the dictionary.
+        let names = request.groupings.map(\.name)
+        var keys: [[KeyPart]] = []
+        var cells: [Cell] = []
+        var positions: [[KeyPart]: Int] = [:]
+        keys.reserveCapacity(groups.count)
+        cells.reserveCapacity(groups.count)
+        positions.reserveCapacity(groups.count)
         for (key, members) in groups {
             var cell = combine(members, profile: profile)
-            cell.key = Dictionary(uniqueKeysWithValues: zip(request.groupings.map(\.name), key.map(\.text)))
+            cell.key = Dictionary(uniqueKeysWithValues: zip(names, key.map(\.text)))
             if let index = request.groupings.firstIndex(of: .neighborhood) {
                 let code = key[index].text
                 cell.per1000 = per1000(cell.value, of: code, profile: profile, tree: tree)
                 if let depth = request.neighborhoodDepth { cell.reportedAbove = (tree.depth(of: code) ?? depth) < depth }
             }
-            cells[key] = cell
+            positions[key] = cells.count
+            keys.append(key)
+            cells.append(cell)
         }
         if let index = request.groupings.firstIndex(of: .period) {
-            for (key, cell) in cells {
-                guard case .period(let period) = key[index], let previous = period.previous else { continue }
-                var previousKey = key
+            for position in cells.indices {
+                guard case .period(let period) = keys[position][index], let previous = period.previous,
+                      let value = cells[position].value else { continue }
+                var previousKey = keys[position]
                 previousKey[index] = .period(previous)
-                if let value = cell.value, let before = cells[previousKey]?.value {
-                    cells[key]?.change = value - before
+                if let before = positions[previousKey], let earlier = cells[before].value {
+                    cells[position].change = value - earlier
                 }
             }
         }
@@ -60,9 +73,7 @@ public enum Aggregator {
         }
         // Sort positions over the keys alone: moving or even reading a (key, cell) pair
         // copies the cell, a dozen retains and releases.
-        let keys = Array(cells.keys)
-        let values = Array(cells.values)
-        let rows = keys.indices.sorted { KeyPart.precedes(keys[$0], keys[$1]) }.map { values[$0] }
+        let rows = keys.indices.sorted { KeyPart.precedes(keys[$0], keys[$1]) }.map { cells[$0] }
         return Report(rows: rows, total: total)
     }
 

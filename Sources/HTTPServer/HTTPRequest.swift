@@ -73,11 +73,7 @@ public struct HTTPRequest: Sendable {
     }
 
     static func newRequestID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let hex = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
+        RequestID.next()
     }
 }
 

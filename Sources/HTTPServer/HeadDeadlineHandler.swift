@@ -25,7 +25,7 @@ final class HeadDeadlineHandler: ChannelDuplexHandler {
         /// No byte of the next request yet.
         case awaitingBytes
         /// Bytes of a head arrived; it must be complete before the deadline.
-        case readingHead(Scheduled<Void>)
+        case readingHead(deadline: NIODeadline)
         /// The head is complete; the rest of the request is the request handler's business.
         case headComplete
         /// A 408 was sent; the connection is closing.
@@ -34,6 +34,11 @@ final class HeadDeadlineHandler: ChannelDuplexHandler {
 
     private var state = State.awaitingBytes
     private let timeout: TimeAmount
+    /// Fires at or before the deadline of the head being read. It is not cancelled when a
+    /// head completes in time (most do, within a millisecond): when it fires it checks the
+    /// head being read then, and waits on for that head's deadline if it has not passed,
+    /// so a busy keep-alive connection schedules one timer per `timeout`, not per request.
+    private var timer: Scheduled<Void>?
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
@@ -42,12 +47,9 @@ final class HeadDeadlineHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch state {
         case .awaitingBytes:
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let timer = context.eventLoop.scheduleTask(in: timeout) {
-                let (handler, context) = loopBound.value
-                handler.expire(context: context)
-            }
-            state = .readingHead(timer)
+            let deadline = NIODeadline.now() + timeout
+            state = .readingHead(deadline: deadline)
+            if timer == nil { arm(at: deadline, context: context) }
         case .readingHead, .headComplete:
             break
         case .expired:
@@ -62,10 +64,7 @@ final class HeadDeadlineHandler: ChannelDuplexHandler {
             return
         }
         switch (event, state) {
-        case (.headReceived, .readingHead(let timer)):
-            timer.cancel()
-            state = .headComplete
-        case (.headReceived, .awaitingBytes), (.headReceived, .headComplete):
+        case (.headReceived, .readingHead), (.headReceived, .awaitingBytes), (.headReceived, .headComplete):
             state = .headComplete
         case (.awaitingNextHead, .headComplete), (.awaitingNextHead, .awaitingBytes):
             state = .awaitingBytes
@@ -85,18 +84,37 @@ final class HeadDeadlineHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        if case .readingHead(let timer) = state { timer.cancel() }
+        disarm()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .readingHead(let timer) = state { timer.cancel() }
+        disarm()
         state = .expired
         context.fireChannelInactive()
     }
 
+    private func arm(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            handler.timer = nil
+            guard case .readingHead(let deadline) = handler.state else { return }
+            if deadline <= .now() {
+                handler.expire(context: context)
+            } else {
+                handler.arm(at: deadline, context: context)
+            }
+        }
+    }
+
+    private func disarm() {
+        timer?.cancel()
+        timer = nil
+    }
+
     private func expire(context: ChannelHandlerContext) {
-        guard case .readingHead(let timer) = state else { return }
-        timer.cancel()
+        guard case .readingHead = state else { return }
+        disarm()
         state = .expired
         let problem = Problem(
             status: .requestTimeout, code: "request-timeout", title: "Request timeout",

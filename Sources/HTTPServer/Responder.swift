@@ -69,12 +69,27 @@ struct Responder: Sendable {
 
     private func route(_ request: HTTPRequest) -> Router.Match {
         // Only "%00" decodes to NUL in a path; query values arrive decoded.
-        if request.path.contains("%00") || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
+        if Self.containsEncodedNUL(request.path) || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
             return .found(
                 { _ in throw Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request") },
                 parameters: [:], pattern: "malformed")
         }
         return router.match(request.method, path: request.path)
+    }
+
+    /// Whether `path` contains `%00` (Foundation's `contains` on strings searched through
+    /// CFString, a few percent of `/healthz`).
+    static func containsEncodedNUL(_ path: String) -> Bool {
+        var matched = 0
+        for byte in path.utf8 {
+            switch (matched, byte) {
+            case (_, UInt8(ascii: "%")): matched = 1
+            case (1, UInt8(ascii: "0")): matched = 2
+            case (2, UInt8(ascii: "0")): return true
+            default: matched = 0
+            }
+        }
+        return false
     }
 
     /// The problem a thrown error stands for; what nobody recognises is a logged 500.

@@ -18,7 +18,9 @@ struct Authenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
             throw Self.unauthorized("The Authorization header must be: Bearer <secret>.")
         }
-        let secret = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        // Only a secret with blanks or non-ASCII goes through Foundation's trimming (CFString, 4% of a registry read).
+        let plain = parts[1].utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+        let secret = plain ? String(parts[1]) : String(parts[1]).trimmingCharacters(in: .whitespaces)
         guard let caller = try await caller(secret: secret) else {
             throw Self.unauthorized("The API key is unknown or revoked.")
         }

@@ -11,12 +11,12 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case json
 }
 
-/// One log line, built into a byte buffer and written with a single `write(2)`.
+/// One log line, built into a byte buffer and handed whole to `LogOutput`.
 ///
 /// The request log writes one of these per request, so it avoids what makes logging
 /// expensive: no Foundation date formatting (the timestamp is `clock_gettime` and
-/// `gmtime_r`, digits written by hand), no metadata dictionary, no string
-/// interpolation; a line is one small array and one system call.
+/// arithmetic on the day number, digits written by hand), no metadata dictionary, no
+/// string interpolation; a line is one small array, written in batches by `LogOutput`.
 struct LogLine {
     private(set) var bytes: [UInt8] = []
     let format: LogFormat
@@ -68,21 +68,11 @@ struct LogLine {
         appendInteger(fraction)
     }
 
-    /// Ends the line and writes it to standard error in one call.
+    /// Ends the line and hands it to `LogOutput`.
     mutating func write() {
         if format == .json { bytes.append(UInt8(ascii: "}")) }
         bytes.append(UInt8(ascii: "\n"))
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
+        LogOutput.write(bytes)
     }
 
     // MARK: Pieces
@@ -140,26 +130,41 @@ struct LogLine {
         }
     }
 
-    /// `2026-11-25T15:01:32.123Z`, UTC.
+    /// `2026-11-25T15:01:32.123Z`, UTC. The date is computed from the day number
+    /// (`gmtime_r` takes glibc's time-zone lock on every call, which two loops contended for).
     private mutating func appendTimestamp() {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        appendDigits(Int(parts.tm_year) + 1900, width: 4)
+        let seconds = Int(now.tv_sec)
+        let (year, month, day) = Self.civilDate(daysSinceEpoch: seconds / 86_400)
+        let secondOfDay = seconds % 86_400
+        appendDigits(year, width: 4)
         bytes.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mon) + 1, width: 2)
+        appendDigits(month, width: 2)
         bytes.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mday), width: 2)
+        appendDigits(day, width: 2)
         bytes.append(UInt8(ascii: "T"))
-        appendDigits(Int(parts.tm_hour), width: 2)
+        appendDigits(secondOfDay / 3600, width: 2)
         bytes.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_min), width: 2)
+        appendDigits(secondOfDay / 60 % 60, width: 2)
         bytes.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_sec), width: 2)
+        appendDigits(secondOfDay % 60, width: 2)
         bytes.append(UInt8(ascii: "."))
         appendDigits(Int(now.tv_nsec) / 1_000_000, width: 3)
         bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// The proleptic Gregorian date of a day counted from 1970-01-01 (not before it),
+    /// by Howard Hinnant's `civil_from_days`.
+    static func civilDate(daysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
+        let shifted = days + 719_468  // days since 0000-03-01
+        let era = shifted / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153  // March is 0
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
