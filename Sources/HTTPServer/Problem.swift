@@ -71,12 +71,18 @@ public struct Problem: Error, Sendable, JSONRepresentable {
         members["status"] = JSONValue(Int(status.code))
         members["code"] = .string(code)
         if let detail { members["detail"] = .string(detail) }
-        if !errors.isEmpty {
-            members["errors"] = .array(errors.prefix(Self.maxListedErrors).map(\.json))
-            members["error_count"] = JSONValue(errors.count)
-            if errors.count > Self.maxListedErrors { members["errors_truncated"] = .bool(true) }
-        }
+        if !errors.isEmpty { members.merge(Self.listing(errors)) { _, listed in listed } }
         return .object(members)
+    }
+
+    /// `errors` (the first `maxListedErrors`), `error_count` and, when some were left
+    /// out, `errors_truncated`: how any document lists field errors.
+    public static func listing(_ errors: [FieldError]) -> [String: JSONValue] {
+        var members: [String: JSONValue] = [
+            "errors": .array(errors.prefix(maxListedErrors).map(\.json)), "error_count": JSONValue(errors.count),
+        ]
+        if errors.count > maxListedErrors { members["errors_truncated"] = .bool(true) }
+        return members
     }
 
     /// The response for this problem.
