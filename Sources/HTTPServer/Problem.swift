@@ -1,3 +1,4 @@
+import FieldIssues
 import Foundation
 import JSON
 import NIOCore
@@ -10,30 +11,7 @@ import NIOHTTP1
 /// offending field (and, in a batch, its row).
 public struct Problem: Error, Sendable, JSONRepresentable {
     /// One offending input: which row (in a batch), which field, what is wrong.
-    public struct FieldError: Sendable, Equatable, JSONRepresentable {
-        public var row: Int?
-        /// In an uploaded file, the spreadsheet line of the row (data row 1 is line 2).
-        public var line: Int?
-        public var field: String
-        public var code: String
-        public var message: String
-
-        public init(row: Int? = nil, line: Int? = nil, field: String, code: String, message: String) {
-            self.row = row
-            self.line = line
-            self.field = field
-            self.code = code
-            self.message = message
-        }
-
-        /// `row` and `line` appear only when known.
-        public var json: JSONValue {
-            var members: [String: JSONValue] = ["field": .string(field), "code": .string(code), "message": .string(message)]
-            if let row { members["row"] = JSONValue(row) }
-            if let line { members["line"] = JSONValue(line) }
-            return .object(members)
-        }
-    }
+    public typealias FieldError = FieldIssue
 
     public var status: HTTPResponseStatus
     public var code: String
@@ -125,5 +103,15 @@ public struct Problem: Error, Sendable, JSONRepresentable {
 
     public static func conflict(_ detail: String, code: String = "conflict") -> Problem {
         Problem(status: .conflict, code: code, title: "The request conflicts with the current state", detail: detail)
+    }
+}
+
+extension FieldIssue: JSONRepresentable {
+    /// `row` and `line` appear only when known.
+    public var json: JSONValue {
+        var members: [String: JSONValue] = ["field": .string(field), "code": .string(code), "message": .string(message)]
+        if let row { members["row"] = JSONValue(row) }
+        if let line { members["line"] = JSONValue(line) }
+        return .object(members)
     }
 }

@@ -5,7 +5,7 @@ extension ImportSummary: JSONRepresentable {
     /// `errors` is listed as a problem document lists them (at most
     /// `Problem.maxListedErrors`, with `error_count`), but always present.
     public var json: JSONValue {
-        var members = Problem.listing(errors.map(Problem.FieldError.init))
+        var members = Problem.listing(errors)
         members.merge([
             "batch_id": .string(batchID), "dry_run": .bool(dryRun), "mode": .string(mode), "received": JSONValue(received),
             "created": JSONValue(created), "updated": JSONValue(updated), "unchanged": JSONValue(unchanged),
