@@ -52,10 +52,10 @@ enum SubmissionParser {
     static func parseJSON(_ data: Data) throws -> Submission {
         let document: JSONValue
         do {
-            document = try JSONValue.parse(data, maxArrayElements: maxRows)
-        } catch is TooManyRows {
-            throw tooManyRows
-        } catch let error as JSONParseError {
+            // An array longer than a submission may be is refused before the rest is built.
+            document = try JSONParser.parse(data, maxArrayElements: maxRows)
+        } catch {
+            if case .tooManyElements = error.reason { throw tooManyRows }
             throw Problem(error, batchKey: "measurements")
         }
         let items: [JSONValue]
