@@ -19,14 +19,14 @@ enum Idempotency {
     /// `Idempotency-Key` the first answer is stored with the work and replayed (marked
     /// `Idempotent-Replayed: true`) to a repeat of the same request; the result is nil then,
     /// as nothing was done.
-    static func respond<Result: JSONRepresentable & Sendable>(
+    static func respond<Answer: JSONRepresentable & Sendable>(
         to request: HTTPRequest, keyID: String, pool: ConnectionPool,
-        _ work: @escaping @Sendable (Connection) throws -> Result
-    ) async throws -> (response: HTTPResponse, result: Result?) {
+        _ work: @escaping @Sendable (Connection) throws -> Answer
+    ) async throws -> (response: HTTPResponse, result: Answer?) {
         let key = try self.key(of: request)
         // Only a request with a key needs its fingerprint (a copy of the body).
         let fingerprint = key == nil ? "" : self.fingerprint(of: request)
-        let (stored, result) = try await database(pool) { connection -> (StoredResponse, Result?) in
+        let (stored, result) = try await database(pool) { connection -> (StoredResponse, Answer?) in
             if let key, let earlier = try replay(connection, keyID: keyID, key: key, request: fingerprint) {
                 return (earlier, nil)
             }
