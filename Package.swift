@@ -38,10 +38,13 @@ let package = Package(
         ),
         // Backbone's one JSON stack: a strict byte-level parser and a writer. No dependencies.
         .target(name: "JSON"),
+        // One problem with one input field: the value both the domain and problem+json use.
+        .target(name: "FieldIssues"),
         // A small HTTP/1.1 server on SwiftNIO: routing, limits, timeouts, problem+json.
         .target(
             name: "HTTPServer",
             dependencies: [
+                "FieldIssues",
                 "JSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -60,6 +63,7 @@ let package = Package(
             name: "BackboneCore",
             dependencies: [
                 "Aggregation",
+                "FieldIssues",
                 "JSON",
                 "Postgres",
                 .product(name: "Logging", package: "swift-log"),

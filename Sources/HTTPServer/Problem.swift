@@ -1,3 +1,4 @@
+import FieldIssues
 import Foundation
 import JSON
 import NIOCore
@@ -10,30 +11,7 @@ import NIOHTTP1
 /// offending field (and, in a batch, its row).
 public struct Problem: Error, Sendable, JSONRepresentable {
     /// One offending input: which row (in a batch), which field, what is wrong.
-    public struct FieldError: Sendable, Equatable, JSONRepresentable {
-        public var row: Int?
-        /// In an uploaded file, the spreadsheet line of the row (data row 1 is line 2).
-        public var line: Int?
-        public var field: String
-        public var code: String
-        public var message: String
-
-        public init(row: Int? = nil, line: Int? = nil, field: String, code: String, message: String) {
-            self.row = row
-            self.line = line
-            self.field = field
-            self.code = code
-            self.message = message
-        }
-
-        /// `row` and `line` appear only when known.
-        public var json: JSONValue {
-            var members: [String: JSONValue] = ["field": .string(field), "code": .string(code), "message": .string(message)]
-            if let row { members["row"] = JSONValue(row) }
-            if let line { members["line"] = JSONValue(line) }
-            return .object(members)
-        }
-    }
+    public typealias FieldError = FieldIssue
 
     public var status: HTTPResponseStatus
     public var code: String
@@ -71,12 +49,18 @@ public struct Problem: Error, Sendable, JSONRepresentable {
         members["status"] = JSONValue(Int(status.code))
         members["code"] = .string(code)
         if let detail { members["detail"] = .string(detail) }
-        if !errors.isEmpty {
-            members["errors"] = .array(errors.prefix(Self.maxListedErrors).map(\.json))
-            members["error_count"] = JSONValue(errors.count)
-            if errors.count > Self.maxListedErrors { members["errors_truncated"] = .bool(true) }
-        }
+        if !errors.isEmpty { members.merge(Self.listing(errors)) { _, listed in listed } }
         return .object(members)
+    }
+
+    /// `errors` (the first `maxListedErrors`), `error_count` and, when some were left
+    /// out, `errors_truncated`: how any document lists field errors.
+    public static func listing(_ errors: [FieldError]) -> [String: JSONValue] {
+        var members: [String: JSONValue] = [
+            "errors": .array(errors.prefix(maxListedErrors).map(\.json)), "error_count": JSONValue(errors.count),
+        ]
+        if errors.count > maxListedErrors { members["errors_truncated"] = .bool(true) }
+        return members
     }
 
     /// The response for this problem.
@@ -119,5 +103,15 @@ public struct Problem: Error, Sendable, JSONRepresentable {
 
     public static func conflict(_ detail: String, code: String = "conflict") -> Problem {
         Problem(status: .conflict, code: code, title: "The request conflicts with the current state", detail: detail)
+    }
+}
+
+extension FieldIssue: JSONRepresentable {
+    /// `row` and `line` appear only when known.
+    public var json: JSONValue {
+        var members: [String: JSONValue] = ["field": .string(field), "code": .string(code), "message": .string(message)]
+        if let row { members["row"] = JSONValue(row) }
+        if let line { members["line"] = JSONValue(line) }
+        return .object(members)
     }
 }

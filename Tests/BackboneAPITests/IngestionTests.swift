@@ -78,7 +78,26 @@ struct IngestionTests {
         let other = try await app.request(
             "POST", "/v1/measurements", key: app.coordinator, json: batch([row(period: "2026-03")]), headers: ["Idempotency-Key": "upload-2026-02"])
         #expect(other.status == 409 && other.json["code"] as? String == "idempotency-key-reused")
+        // The query is part of the request: the same body as a dry run is another request.
+        let dryRun = try await app.request(
+            "POST", "/v1/measurements?dry_run=true", key: app.coordinator, json: body, headers: ["Idempotency-Key": "upload-2026-02"])
+        #expect(dryRun.status == 409 && dryRun.json["code"] as? String == "idempotency-key-reused")
+        let tooLong = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, json: body, headers: ["Idempotency-Key": String(repeating: "k", count: 256)])
+        #expect(tooLong.status == 400 && tooLong.json["code"] as? String == "invalid-idempotency-key")
         #expect(try app.count("measurements") == 2)
+        try await app.stop()
+    }
+
+    @Test func aSubmissionIsReadAsItsContentTypeSays() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let body = Data(batch([row(period: "2026-01")]).utf8)
+        let text = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: body, contentType: "text/plain")
+        #expect(text.status == 415 && text.json["code"] as? String == "unsupported-media-type")
+        // curl -d sends JSON as a form; it is read as the JSON it is.
+        let form = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: body, contentType: "application/x-www-form-urlencoded")
+        #expect(form.status == 200 && form.json["created"] as? Int == 1)
         try await app.stop()
     }
 

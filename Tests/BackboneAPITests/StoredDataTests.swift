@@ -46,6 +46,20 @@ struct StoredDataTests {
         try await app.stop()
     }
 
+    @Test func aHistorySnapshotOfAnotherShapeIsAnError() async throws {
+        let app = try await seededApp(changedBehindItsBack: [])
+        #expect(try await app.coordinator("POST", "/v1/measurements", json: row()).json["created"] as? Int == 1)
+        let items = try await app.coordinator("GET", "/v1/measurements").json["items"] as? [[String: Any]]
+        let id = try #require(items?.first?["id"] as? Int)
+        #expect(try await app.coordinator("GET", "/v1/measurements/\(id)/history").status == 200)
+        try Connection(app.conninfo).execute(
+            #"INSERT INTO measurement_history (measurement_id, partner_id, action, key_id, new_value) SELECT id, partner_id, 'updated', 'k', '{"value": 1}' FROM measurements"#)
+        let response = try await app.coordinator("GET", "/v1/measurements/\(id)/history")
+        #expect(response.status == 500, "\(response.text)")
+        #expect((response.json["detail"] as? String)?.contains("measurement_history") == true)
+        try await app.stop()
+    }
+
     /// The seeded registry, then `statements` run straight against the database.
     private func seededApp(changedBehindItsBack statements: [String]) async throws -> TestApp {
         let app = try await TestApp.start()

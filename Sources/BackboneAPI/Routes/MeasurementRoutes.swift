@@ -104,65 +104,33 @@ struct MeasurementRoutes {
 
     /// Validates and stores a submission; replays the first answer to a repeated Idempotency-Key.
     static func submit(_ request: HTTPRequest, caller: Caller, pool: ConnectionPool, metrics: AppMetrics) async throws -> HTTPResponse {
+        let (mode, dryRun) = try submissionOptions(request)
+        let submission = try SubmissionParser.parse(request)
+        let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
+        do {
+            let (response, summary) = try await Idempotency.respond(to: request, keyID: caller.key.id, pool: pool) { connection in
+                try MeasurementIngestion.submit(connection, parsed: submission, submitter: submitter, mode: mode, dryRun: dryRun)
+            }
+            if let summary { metrics.ingested(summary) }
+            return response
+        } catch let problem as Problem where problem.code == "validation-failed" || problem.code == "period-locked" {
+            metrics.rejected(Set(problem.errors.compactMap(\.row)).count)
+            throw problem
+        }
+    }
+
+    /// `?mode=` (all or partial) and `?dry_run=` (true or false).
+    private static func submissionOptions(_ request: HTTPRequest) throws -> (MeasurementIngestion.Mode, dryRun: Bool) {
         let mode: MeasurementIngestion.Mode
         switch request.query("mode") {
         case nil, "all": mode = .allOrNothing
         case "partial": mode = .partial
         default: throw Problem.badRequest("mode must be all or partial.", field: "mode", code: "invalid-mode")
         }
-        let dryRun: Bool
         switch request.query("dry_run") {
-        case nil, "false": dryRun = false
-        case "true": dryRun = true
+        case nil, "false": return (mode, false)
+        case "true": return (mode, true)
         default: throw Problem.badRequest("dry_run must be true or false.", field: "dry_run", code: "invalid-dry-run")
-        }
-        let body = Data(request.body.readableBytesView)
-        let parsed: Submission
-        switch request.contentType {
-        case "text/csv": parsed = try SubmissionParser.parseCSV(body)
-        case "application/json", nil: parsed = try SubmissionParser.parseJSON(body)
-        // curl -d sends JSON under a form type unless told otherwise; accept it when it is JSON.
-        case "application/x-www-form-urlencoded" where body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "["):
-            parsed = try SubmissionParser.parseJSON(body)
-        case let other?:
-            throw Problem(
-                status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
-                detail: "Send measurements as application/json or text/csv, not \(other).")
-        }
-        let idempotencyKey = request.headers.first(name: "idempotency-key")
-        if let idempotencyKey, idempotencyKey.isEmpty || idempotencyKey.count > 255 {
-            throw Problem.badRequest("Idempotency-Key must be 1 to 255 characters.", field: "Idempotency-Key", code: "invalid-idempotency-key")
-        }
-        // Only a request with an Idempotency-Key needs its fingerprint (a copy of the body).
-        let fingerprint = idempotencyKey == nil ? "" : "POST \(request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")) \(request.contentType ?? "")\n"
-            + String(decoding: body, as: UTF8.self)
-        let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
-        do {
-            let (status, json, summary) = try await database(pool) { connection -> (Int, String, ImportSummary?) in
-                if let idempotencyKey,
-                    let earlier = try Idempotency.replay(connection, keyID: caller.key.id, key: idempotencyKey, request: fingerprint)
-                {
-                    return (earlier.status, earlier.body, nil)
-                }
-                let summary = try MeasurementIngestion.submit(connection, parsed: parsed, submitter: submitter, mode: mode, dryRun: dryRun)
-                let json = String(decoding: summary.json.jsonBytes, as: UTF8.self)
-                if let idempotencyKey {
-                    try Idempotency.store(
-                        connection, keyID: caller.key.id, key: idempotencyKey, request: fingerprint,
-                        response: .init(status: 200, body: json))
-                }
-                return (200, json, summary)
-            }
-            var response = HTTPResponse(status: HTTPResponseStatus(statusCode: status), contentType: "application/json", body: json.utf8)
-            if let summary {
-                metrics.ingested(summary)
-            } else {
-                response.headers.add(name: "idempotent-replayed", value: "true")
-            }
-            return response
-        } catch let problem as Problem where problem.code == "validation-failed" || problem.code == "period-locked" {
-            metrics.rejected(Set(problem.errors.compactMap(\.row)).count)
-            throw problem
         }
     }
 

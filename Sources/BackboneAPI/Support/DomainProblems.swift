@@ -10,20 +10,19 @@ extension Problem {
     init(_ error: DomainError) {
         switch error {
         case .invalid(let issues):
-            self = .invalid(issues.map(FieldError.init))
+            self = .invalid(issues)
         case .rejected(let issues, let received):
-            let errors = issues.map(FieldError.init)
             if DomainError.onlyLocks(issues) {
                 self = Problem(
                     status: .conflict, code: error.code, title: "The period is locked",
                     detail: "The coordinator has locked these periods; nothing was stored. Ask the coordinator for corrections.",
-                    errors: errors)
+                    errors: issues)
             } else {
                 let rows = Set(issues.compactMap(\.row)).count
                 self = Problem(
                     status: .unprocessableEntity, code: error.code, title: "The measurements have invalid fields",
                     detail: "\(rows) of \(received) rows have problems; nothing was stored. Fix them, or send ?mode=partial to store the valid rows.",
-                    errors: errors)
+                    errors: issues)
             }
         case .notFound(let detail):
             self = .notFound(detail)
@@ -33,7 +32,7 @@ extension Problem {
             self = Problem(status: .forbidden, code: error.code, title: "Forbidden", detail: detail)
         case .malformed(let code, let detail, let issues):
             self = .badRequest(detail, code: code)
-            if !issues.isEmpty { errors = issues.map(FieldError.init) }
+            if !issues.isEmpty { errors = issues }
             // A fault in an uploaded file names its line at the top level too.
             if issues.count == 1, let line = issues[0].line { extensions["line"] = .integer(line) }
         case .tooLarge(let code, let detail):
@@ -77,13 +76,6 @@ extension Problem {
         default:
             return nil
         }
-    }
-}
-
-extension Problem.FieldError {
-    /// The wire form of a domain issue (the domain layer knows nothing of HTTP).
-    init(_ issue: DomainError.Issue) {
-        self.init(row: issue.row, line: issue.line, field: issue.field, code: issue.code, message: issue.message)
     }
 }
 

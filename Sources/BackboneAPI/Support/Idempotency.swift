@@ -1,24 +1,62 @@
 import BackboneCore
+import Foundation
+import HTTPServer
+import NIOHTTP1
 import Postgres
 
 /// Remembers the response to a request sent with an `Idempotency-Key`, so that a retry
 /// of the same request gets the same answer without doing the work again.
 ///
-/// Used inside the transaction that does the work: the record and the work commit
-/// together, and concurrent requests with the same key wait for each other.
+/// The record is read and written inside the transaction that does the work: the record
+/// and the work commit together, and concurrent requests with the same key wait for each other.
 enum Idempotency {
     struct StoredResponse: Sendable {
         var status: Int
         var body: String
+    }
 
-        init(status: Int, body: String) {
-            self.status = status
-            self.body = body
+    /// Runs `work` in one transaction and answers `200` with its result as JSON. Under an
+    /// `Idempotency-Key` the first answer is stored with the work and replayed (marked
+    /// `Idempotent-Replayed: true`) to a repeat of the same request; the result is nil then,
+    /// as nothing was done.
+    static func respond<Answer: JSONRepresentable & Sendable>(
+        to request: HTTPRequest, keyID: String, pool: ConnectionPool,
+        _ work: @escaping @Sendable (Connection) throws -> Answer
+    ) async throws -> (response: HTTPResponse, result: Answer?) {
+        let key = try self.key(of: request)
+        // Only a request with a key needs its fingerprint (a copy of the body).
+        let fingerprint = key == nil ? "" : self.fingerprint(of: request)
+        let (stored, result) = try await database(pool) { connection -> (StoredResponse, Answer?) in
+            if let key, let earlier = try replay(connection, keyID: keyID, key: key, request: fingerprint) {
+                return (earlier, nil)
+            }
+            let result = try work(connection)
+            let answer = StoredResponse(status: 200, body: String(decoding: result.json.jsonBytes, as: UTF8.self))
+            if let key { try store(connection, keyID: keyID, key: key, request: fingerprint, response: answer) }
+            return (answer, result)
         }
+        var response = HTTPResponse(status: HTTPResponseStatus(statusCode: stored.status), contentType: "application/json", body: stored.body.utf8)
+        if result == nil { response.headers.add(name: "idempotent-replayed", value: "true") }
+        return (response, result)
+    }
+
+    /// The request's `Idempotency-Key`, if it sent one.
+    private static func key(of request: HTTPRequest) throws -> String? {
+        let key = request.headers.first(name: "idempotency-key")
+        if let key, key.isEmpty || key.count > 255 {
+            throw Problem.badRequest("Idempotency-Key must be 1 to 255 characters.", field: "Idempotency-Key", code: "invalid-idempotency-key")
+        }
+        return key
+    }
+
+    /// What makes two requests under one key the same request: method, query, content type and body.
+    private static func fingerprint(of request: HTTPRequest) -> String {
+        "\(request.method.rawValue) \(request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")) \(request.contentType ?? "")\n"
+            + String(decoding: request.body.readableBytesView, as: UTF8.self)
     }
 
     /// The earlier response to this key, if any; a different request under the same key is refused.
-    static func replay(_ connection: Connection, keyID: String, key: String, request: String) throws -> StoredResponse? {
+    private static func replay(_ connection: Connection, keyID: String, key: String, request: String) throws -> StoredResponse? {
         try connection.query("SELECT pg_advisory_xact_lock(hashtext(\(keyID) || ':' || \(key)))")
         let rows = try connection.query(
             """
@@ -35,7 +73,7 @@ enum Idempotency {
         return StoredResponse(status: status, body: body)
     }
 
-    static func store(_ connection: Connection, keyID: String, key: String, request: String, response: StoredResponse) throws {
+    private static func store(_ connection: Connection, keyID: String, key: String, request: String, response: StoredResponse) throws {
         try connection.query(
             """
             INSERT INTO idempotency_keys (api_key_id, key, request_hash, status, response_body)

@@ -30,16 +30,32 @@ enum SubmissionParser {
         return nil
     }
 
+    /// The body as its content type says: CSV, or JSON (also under a form type, as
+    /// `curl -d` sends it, when it is JSON); any other type is a 415.
+    static func parse(_ request: HTTPRequest) throws -> Submission {
+        let body = Data(request.body.readableBytesView)
+        switch request.contentType {
+        case "text/csv": return try parseCSV(body)
+        case "application/json", nil: return try parseJSON(body)
+        case "application/x-www-form-urlencoded" where body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "["):
+            return try parseJSON(body)
+        case let other?:
+            throw Problem(
+                status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
+                detail: "Send measurements as application/json or text/csv, not \(other).")
+        }
+    }
+
     /// A single row object, `{"measurements": [...]}`, or a bare array of rows. A body the
     /// JSON parser refuses is answered as it says (invalid UTF-8, a duplicate key, a number
     /// beyond 2^53), naming the row from the error's path.
     static func parseJSON(_ data: Data) throws -> Submission {
         let document: JSONValue
         do {
-            document = try JSONValue.parse(data, maxArrayElements: maxRows)
-        } catch is TooManyRows {
-            throw tooManyRows
-        } catch let error as JSONParseError {
+            // An array longer than a submission may be is refused before the rest is built.
+            document = try JSONParser.parse(data, maxArrayElements: maxRows)
+        } catch {
+            if case .tooManyElements = error.reason { throw tooManyRows }
             throw Problem(error, batchKey: "measurements")
         }
         let items: [JSONValue]

@@ -12,22 +12,13 @@ public enum Role: String, Sendable, CaseIterable {
 }
 
 /// An API key as stored: never its secret, only a hash of it.
-public struct APIKey: Sendable, Equatable, JSONRepresentable {
+public struct APIKey: Sendable, Equatable {
     public var id: String
     public var role: Role
     public var partner: String?
     public var name: String?
     public var createdAt: Date
     public var revokedAt: Date?
-
-    /// `partner`, `name` and `revoked_at` appear only when set.
-    public var json: JSONValue {
-        var members: [String: JSONValue] = ["id": .string(id), "role": .string(role.rawValue), "created_at": JSONValue(createdAt)]
-        if let partner { members["partner"] = .string(partner) }
-        if let name { members["name"] = .string(name) }
-        if let revokedAt { members["revoked_at"] = JSONValue(revokedAt) }
-        return .object(members)
-    }
 }
 
 /// A freshly created key with the secret to show its owner once.

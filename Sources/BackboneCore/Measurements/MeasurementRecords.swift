@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// A stored measurement as the API returns it.
-public struct MeasurementRecord: Sendable, JSONRepresentable {
+public struct MeasurementRecord: Sendable {
     public var id: Int
     public var partner: String
     public var indicator: String
@@ -17,33 +17,52 @@ public struct MeasurementRecord: Sendable, JSONRepresentable {
     public var batchID: String
     public var createdAt: Date
     public var updatedAt: Date
+}
 
-    /// Absent values are written as `null`, so every record has the same fields.
-    public var json: JSONValue {
-        .object([
-            "id": JSONValue(id), "partner": .string(partner), "indicator": .string(indicator), "neighborhood": .string(neighborhood),
-            "period": .string(period), "value": JSONValue(value), "numerator": JSONValue(numerator), "denominator": JSONValue(denominator),
-            "dimensions": JSONValue(dimensions), "note": JSONValue(note), "batch_id": .string(batchID),
-            "created_at": JSONValue(createdAt), "updated_at": JSONValue(updatedAt),
-        ])
+/// The stored values of a measurement at one moment, as its audit trail keeps them.
+public struct MeasurementSnapshot: Sendable, Equatable {
+    public var value: Double?
+    public var numerator: Double?
+    public var denominator: Double?
+    public var note: String?
+
+    /// Reads a snapshot as `MeasurementWriter.snapshot` stores it (the jsonb as text):
+    /// an object of exactly these four members, numbers or strings or null; anything else
+    /// is an error, never a partly empty snapshot.
+    static func parse(_ text: String) throws -> MeasurementSnapshot {
+        func failure() -> DomainError {
+            .storedData(column: "measurement_history", "holds the snapshot \(text.prefix(80).debugDescription), which is not an object of value, numerator, denominator and note")
+        }
+        let parsed: JSONValue
+        do { parsed = try JSONValue.parse(Data(text.utf8)) } catch { throw failure() }
+        guard case .object(let members) = parsed, Set(members.keys) == ["value", "numerator", "denominator", "note"] else { throw failure() }
+        func number(_ name: String) throws -> Double? {
+            switch members[name] {
+            case .number(let value): return value
+            case .null: return nil
+            default: throw failure()
+            }
+        }
+        let note: String?
+        switch members["note"] {
+        case .string(let text): note = text
+        case .null: note = nil
+        default: throw failure()
+        }
+        return MeasurementSnapshot(value: try number("value"), numerator: try number("numerator"), denominator: try number("denominator"), note: note)
     }
 }
 
 /// One entry of a measurement's audit trail.
-public struct HistoryEntry: Sendable, JSONRepresentable {
+public struct HistoryEntry: Sendable {
     public var action: String
     public var at: Date
     public var key: String
     public var batchID: String?
-    public var old: JSONValue?
-    public var new: JSONValue?
-
-    public var json: JSONValue {
-        .object([
-            "action": .string(action), "at": JSONValue(at), "key": .string(key), "batch_id": JSONValue(batchID),
-            "old": old ?? .null, "new": new ?? .null,
-        ])
-    }
+    /// The values before the change; nil for `created`.
+    public var old: MeasurementSnapshot?
+    /// The values after the change; nil for `retracted`.
+    public var new: MeasurementSnapshot?
 }
 
 /// Reading back, retracting and auditing stored measurements.
@@ -190,7 +209,7 @@ public enum MeasurementRecords {
             let (action, at, key, batch, old, new) = try row.decode((String, Date, String, UUID?, String?, String?).self)
             return HistoryEntry(
                 action: action, at: at, key: key, batchID: batch?.uuidString.lowercased(),
-                old: try old.map { try JSONValue.parse(Data($0.utf8)) }, new: try new.map { try JSONValue.parse(Data($0.utf8)) })
+                old: try old.map(MeasurementSnapshot.parse), new: try new.map(MeasurementSnapshot.parse))
         }
     }
 }

@@ -67,12 +67,3 @@ public enum PeriodLocks {
         try connection.query("DELETE FROM period_locks WHERE id = \(id)").affectedRows == 1
     }
 }
-
-extension PeriodLock: JSONRepresentable {
-    public var json: JSONValue {
-        .object([
-            "id": JSONValue(id), "agenda": JSONValue(agenda), "indicator": JSONValue(indicator), "period": .string(period),
-            "reason": JSONValue(reason), "starts_on": .string(start.description), "ends_before": .string(end.description),
-        ])
-    }
-}

@@ -21,9 +21,3 @@ public struct Submission: Sendable {
         }
     }
 }
-
-/// A submission with more rows than one request may carry: refused as a whole before its
-/// rows are built, so that a body's memory stays bounded.
-public struct TooManyRows: Error, Sendable {
-    public let limit: Int
-}

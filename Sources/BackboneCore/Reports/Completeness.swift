@@ -3,34 +3,20 @@ import Foundation
 import Postgres
 
 /// Who has reported what they committed to, for one period.
-public struct CompletenessReport: Sendable, JSONRepresentable {
-    public struct Entry: Sendable, JSONRepresentable {
+public struct CompletenessReport: Sendable {
+    public struct Entry: Sendable {
         public var partner: String
         public var indicator: String
         public var neighborhood: String?
         public var reported: Bool
         public var measurements: Int
-
-        /// `neighborhood` appears only when the commitment names one.
-        public var json: JSONValue {
-            var members: [String: JSONValue] = [
-                "partner": .string(partner), "indicator": .string(indicator), "reported": .bool(reported),
-                "measurements": JSONValue(measurements),
-            ]
-            if let neighborhood { members["neighborhood"] = .string(neighborhood) }
-            return .object(members)
-        }
     }
 
-    public struct Rate: Sendable, JSONRepresentable {
+    public struct Rate: Sendable {
         public var id: String
         public var committed: Int
         public var reported: Int
         public var rate: Double
-
-        public var json: JSONValue {
-            .object(["id": .string(id), "committed": JSONValue(committed), "reported": JSONValue(reported), "rate": .number(rate)])
-        }
     }
 
     public var agenda: String
@@ -41,16 +27,6 @@ public struct CompletenessReport: Sendable, JSONRepresentable {
     public var entries: [Entry]
     public var partners: [Rate]
     public var indicators: [Rate]
-
-    /// `rate` appears only when something was committed.
-    public var json: JSONValue {
-        var members: [String: JSONValue] = [
-            "agenda": .string(agenda), "period": .string(period), "committed": JSONValue(committed), "reported": JSONValue(reported),
-            "entries": .array(entries.map(\.json)), "partners": .array(partners.map(\.json)), "indicators": .array(indicators.map(\.json)),
-        ]
-        if let rate { members["rate"] = .number(rate) }
-        return .object(members)
-    }
 }
 
 extension Reports {

@@ -18,12 +18,6 @@ public enum Schema {
         /// The file's path in the repository (`migrations/0006-rollup-aggregate-once.sql`).
         public var path: String
         public var sql: String
-
-        public init(version: Int, path: String, sql: String) {
-            self.version = version
-            self.path = path
-            self.sql = sql
-        }
     }
 
     /// `schema.sql` and the migrations to it.

@@ -1,3 +1,5 @@
+import FieldIssues
+
 /// What the domain refuses, independent of HTTP: the one error type BackboneCore throws
 /// for anything a caller did or asked. Every case has a stable `code`; input problems name
 /// the field and, in a batch, the row (`Issue`). The API maps each case to a status in
@@ -25,23 +27,7 @@ public enum DomainError: Error, Sendable, Equatable {
     case storedData(column: String, String)
 
     /// One problem with one input field (in a batch, of one row).
-    public struct Issue: Sendable, Equatable {
-        /// The row in a batch (JSON rows from 0, CSV data rows from 1).
-        public var row: Int?
-        /// In an uploaded file, the spreadsheet line of the row (the header is line 1).
-        public var line: Int?
-        public var field: String
-        public var code: String
-        public var message: String
-
-        public init(row: Int? = nil, line: Int? = nil, field: String, code: String, message: String) {
-            self.row = row
-            self.line = line
-            self.field = field
-            self.code = code
-            self.message = message
-        }
-    }
+    public typealias Issue = FieldIssue
 
     public static func invalid(field: String, code: String, _ message: String) -> DomainError {
         .invalid([Issue(field: field, code: code, message: message)])
