@@ -317,8 +317,8 @@ def main():
         os.unlink(log_path)
 
 
-def run(args, deployment, size, key, port, server):
-    client = Client(port, key)
+def register(client, deployment):
+    """The deployment's agendas, neighborhoods, partners and indicators, through the API."""
     for agenda in AGENDAS:
         client.request("POST", "/v1/agendas", json.dumps({"id": agenda, "name": agenda.title()}).encode())
     for code, parent in deployment.neighborhoods:
@@ -328,6 +328,11 @@ def run(args, deployment, size, key, port, server):
         client.request("POST", "/v1/partners", json.dumps({"id": partner, "name": partner, "kind": "nonprofit"}).encode())
     for indicator in deployment.indicators:
         client.request("POST", "/v1/indicators", json.dumps(indicator).encode())
+
+
+def run(args, deployment, size, key, port, server):
+    client = Client(port, key)
+    register(client, deployment)
 
     # Ingest: three JSON rounds of distinct rows, then the same number again as CSV.
     round_size = max(1000, size // 4)

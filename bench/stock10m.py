@@ -26,15 +26,7 @@ def psql_command(args):
 
 def load(args, deployment, port, key):
     client = bench.Client(port, key)
-    for agenda in bench.AGENDAS:
-        client.request("POST", "/v1/agendas", json.dumps({"id": agenda, "name": agenda.title()}).encode())
-    for code, parent in deployment.neighborhoods:
-        client.request("POST", "/v1/neighborhoods", json.dumps(
-            {"code": code, "name": code, "parent": parent, "population": deployment.populations[code]}).encode())
-    for partner in deployment.partners:
-        client.request("POST", "/v1/partners", json.dumps({"id": partner, "name": partner, "kind": "nonprofit"}).encode())
-    for indicator in deployment.indicators:
-        client.request("POST", "/v1/indicators", json.dumps(indicator).encode())
+    bench.register(client, deployment)
 
     psql = psql_command(args)
     subprocess.run(psql + ["-c", "CREATE UNLOGGED TABLE load_rows (partner_id text, indicator_code text, neighborhood_code text, period text, "
