@@ -11,7 +11,8 @@ extension JSONValue {
         return output
     }
 
-    func write(into output: inout [UInt8]) {
+    /// Appends the value's JSON to `output`.
+    public func write(into output: inout [UInt8]) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)

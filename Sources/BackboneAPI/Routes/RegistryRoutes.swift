@@ -45,7 +45,10 @@ struct RegistryRoutes {
             }
             return .json(JSONValue.object(["items": .array(page.items.map(\.json)), "next_cursor": JSONValue(page.nextCursor)]))
         }
-        routes.get(item, .anyKey) { request, context in
+        // A cached record answers inside the event loop's read; a miss reads the database.
+        routes.get(item, .anyKey, immediate: { request, _ in
+            cache.cachedValue(for: request.path).map { HTTPResponse(contentType: "application/json", body: $0) }
+        }) { request, context in
             let key = context.parameters.require("key")
             let body = try await cache.value(for: request.path) {
                 Data(try await database(pool, transaction: false) { try store.get($0, key: key) }.json.jsonBytes)

@@ -36,6 +36,12 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
         return loaded
     }
 
+    /// The cached value without loading it: `nil` when absent or while the cache is not trusted.
+    func cachedValue(for key: Key) -> Value? {
+        guard listener.isListening else { return nil }
+        return entries.withLockedValue { $0.values[key] }
+    }
+
     func removeAll() {
         entries.withLockedValue { entries in
             entries.values.removeAll()
