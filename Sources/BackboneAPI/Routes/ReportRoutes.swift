@@ -31,23 +31,40 @@ struct ReportRoutes {
                     try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience)
                 }
             }
-            let document = JSONValue.object([
-                "indicator": .string(info.code), "name": .string(info.name), "unit": JSONValue(info.unit),
-                "aggregation": .string(info.profile.method.rawValue),
-                "period_type": .string((reportRequest.periodType ?? info.profile.periodType).rawValue),
-                "by": .array(groupings.map { .string($0.name) }),
-                "from": JSONValue(range.from?.description), "to": JSONValue(range.to?.description),
-                "rows": .array(report.rows.map { ReportEncoding.json($0, groupings: groupings) }),
-                "total": ReportEncoding.json(report.total, groupings: []),
-            ])
+            let row = ReportEncoding.RowShape(groupings: groupings)
+            let heading: [(String, JSONValue)] = [
+                ("indicator", .string(info.code)), ("name", .string(info.name)), ("unit", JSONValue(info.unit)),
+                ("aggregation", .string(info.profile.method.rawValue)),
+                ("period_type", .string((reportRequest.periodType ?? info.profile.periodType).rawValue)),
+                ("by", .array(groupings.map { .string($0.name) })),
+                ("from", JSONValue(range.from?.description)), ("to", JSONValue(range.to?.description)),
+                ("total", ReportEncoding.json(report.total, groupings: [])),
+            ]
             if request.representation == .csv {
+                var document = Dictionary(uniqueKeysWithValues: heading)
+                document["rows"] = .array(report.rows.map(row.json))
                 let leading = groupings.map { grouping -> String in
                     if case .dimension(let name) = grouping { return "dim.\(name)" }
                     return grouping.name
                 }
-                return CSVDocument.table(document, rows: "rows", leading: leading + ["value", "measurements", "partners"]).response()
+                return CSVDocument.table(.object(document), rows: "rows", leading: leading + ["value", "measurements", "partners"]).response()
             }
-            return .json(document)
+            // The rows are written straight from the cells, their keys sorted once (`RowShape`).
+            var body: [UInt8] = []
+            body.reserveCapacity(256 * (report.rows.count + 1))
+            JSONObjectShape(heading.map(\.0) + ["rows"]).write(into: &body) { position, output in
+                guard position < heading.count else {
+                    output.append(UInt8(ascii: "["))
+                    for (index, cell) in report.rows.enumerated() {
+                        if index > 0 { output.append(UInt8(ascii: ",")) }
+                        row.write(cell, into: &output)
+                    }
+                    output.append(UInt8(ascii: "]"))
+                    return
+                }
+                heading[position].1.write(into: &output)
+            }
+            return HTTPResponse(contentType: "application/json", body: body)
         }
 
         routes.get("/v1/reports/scorecard", .anyKey, query: ["agenda"], offers: [.json, .csv]) { request, context in
