@@ -10,11 +10,14 @@ struct ReportRoutes {
     /// Applied to partner and viewer keys; the coordinator sees every cell.
     let suppression: SuppressionPolicy
     let metrics: AppMetrics
+    /// Keeps the registry's part of the indicator report between reports.
+    let memo: any RegistryMemo
 
     func register(in routes: inout RouteTable) {
         let pool = self.pool
         let metrics = self.metrics
         let suppression = self.suppression
+        let memo = self.memo
 
         routes.get(
             "/v1/reports/indicators/{code}", .anyKey, query: ["by", "period", "from", "to", "period_type", "level", "within"], offers: [.json, .csv]
@@ -28,7 +31,7 @@ struct ReportRoutes {
             let range = try Self.range(request)
             let (info, report) = try await metrics.timeReport("indicator") {
                 try await database(pool, transaction: false) {
-                    try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience)
+                    try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience, memo: memo)
                 }
             }
             let row = ReportEncoding.RowShape(groupings: groupings)
