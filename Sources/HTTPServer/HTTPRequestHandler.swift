@@ -190,7 +190,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         context.eventLoop.runTask(on: executor(context)) {
             await responder.admit(request)
         }.assumeIsolated().whenSuccess { refusal in
-            self.admitted(head, refusal: refusal, context: context)
+            // A check that did not wait (a refusal decided at once) comes back inside this
+            // read: the body parts already read behind the head are taken first, so that a
+            // request sent whole is refused as complete and its connection stays open.
+            context.eventLoop.assumeIsolated().execute {
+                self.admitted(head, refusal: refusal, context: context)
+            }
         }
     }
 

@@ -85,10 +85,7 @@ struct HardeningAPITests {
 
     @Test func aCachedRegistryReadAnsweredAtOnceSeesChangesAndRevocations() async throws {
         let test = try await TestApp.start()
-        let listener = test.app.changes
-        let deadline = Date().addingTimeInterval(10)
-        while !listener.isListening, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(listener.isListening)
+        try await test.waitUntilListening()
         try await test.seedRegistry()
         let viewer = try await test.key(role: "viewer")
         _ = try await test.request("GET", "/v1/indicators/esl_learners", key: viewer)
@@ -110,10 +107,7 @@ struct HardeningAPITests {
 
     @Test func aKeyRevokedWhileItLoadsIsNotCachedAsLive() async throws {
         let test = try await TestApp.start()
-        let listener = test.app.changes
-        let deadline = Date().addingTimeInterval(10)
-        while !listener.isListening, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(listener.isListening)
+        try await test.waitUntilListening()
         let cache = test.app.keyCache
         cache.removeAll()
         let key = try await APIKeys.load(test)

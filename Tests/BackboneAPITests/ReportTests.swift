@@ -99,9 +99,7 @@ struct ReportTests {
 
     @Test func aRegistryChangeIsInTheNextReport() async throws {
         let app = try await Self.start()
-        let deadline = Date().addingTimeInterval(10)
-        while !app.app.changes.isListening, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(app.app.changes.isListening)
+        try await app.waitUntilListening()
         let path = "/v1/reports/indicators/esl_learners?by=neighborhood,period"
         let before = try await app.coordinator("GET", path)
         _ = try await app.coordinator("GET", path)
