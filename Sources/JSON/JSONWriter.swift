@@ -17,7 +17,7 @@ extension JSONValue {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
         case .number(let number):
-            output.append(contentsOf: (number.isFinite ? JSONNumber.text(number) : "null").utf8)
+            if number.isFinite { JSONNumber.write(number, into: &output) } else { output.append(contentsOf: "null".utf8) }
         case .string(let text): Self.writeString(text, into: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))

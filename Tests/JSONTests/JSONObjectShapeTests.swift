@@ -34,3 +34,20 @@ struct JSONObjectShapeTests {
         #expect(written == JSONValue.object(members).jsonBytes)
     }
 }
+
+@Suite("Numbers written into bytes")
+struct JSONNumberWriteTests {
+    @Test func writesTheSameTextAsJSONNumberText() {
+        var numbers: [Double] = [0, -0.0, 1, -1, 9, 10, 99, 100, 12_345, -98_765, 0.5, -2.25, 1e15, -1e15, 999_999_999_999_999, 1e20, 0.1, 1.0 / 3]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            numbers.append(Double(Int64.random(in: -999_999_999_999_999...999_999_999_999_999, using: &generator)))
+            numbers.append(Double.random(in: -1e6...1e6, using: &generator))
+        }
+        for number in numbers {
+            var output: [UInt8] = []
+            JSONNumber.write(number, into: &output)
+            #expect(String(decoding: output, as: UTF8.self) == JSONNumber.text(number), "\(number)")
+        }
+    }
+}
