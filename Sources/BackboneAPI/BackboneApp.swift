@@ -28,19 +28,25 @@ public struct BackboneApp: Sendable {
         changes = ChangeListener(conninfo: pool.conninfo, channels: ["backbone_keys", "backbone_registry"], logger: logger) { channel in
             switch channel {
             case "backbone_keys": caches.keys?.removeAll()
-            default: caches.registry?.removeAll()
+            default:
+                caches.registry?.removeAll()
+                caches.reports?.removeAll()
             }
         }
         keyCache = ChangeAwareCache(listener: changes)
         registryCache = ChangeAwareCache(listener: changes)
+        reportCache = ChangeAwareCache(listener: changes)
         caches.keys = keyCache
         caches.registry = registryCache
+        caches.reports = reportCache
     }
 
     /// Hears key and registry changes from every server process, so caches stay true.
     let changes: ChangeListener
     let keyCache: ChangeAwareCache<String, APIKey>
     let registryCache: ChangeAwareCache<String, Data>
+    /// What reports read of the registry (see `RegistryMemo`).
+    let reportCache: ChangeAwareCache<String, any Sendable>
 
     /// Starts listening for changes; until then (and whenever it is disconnected) nothing is cached.
     public func start() {
@@ -75,11 +81,11 @@ public struct BackboneApp: Sendable {
         let appMetrics = AppMetrics(metrics)
         HealthRoutes(pool: pool, openAPI: Data(EmbeddedFiles.openAPIYAML.utf8), metrics: appMetrics).register(in: &table)
         KeyRoutes(pool: pool).register(in: &table)
-        RegistryRoutes(pool: pool, cache: registryCache).register(in: &table)
+        RegistryRoutes(pool: pool, cache: registryCache, reportCache: reportCache).register(in: &table)
         MeasurementRoutes(pool: pool, metrics: appMetrics).register(in: &table)
         LockRoutes(pool: pool).register(in: &table)
         TemplateRoutes(pool: pool).register(in: &table)
-        ReportRoutes(pool: pool, suppression: suppression, metrics: appMetrics).register(in: &table)
+        ReportRoutes(pool: pool, suppression: suppression, metrics: appMetrics, memo: reportCache).register(in: &table)
         DashboardRoutes(pool: pool, authenticator: table.authenticator, suppression: suppression, sessions: dashboardSessions).register(in: &table)
         return table
     }
@@ -90,4 +96,5 @@ private final class CacheBox: @unchecked Sendable {
     // Written once in BackboneApp.init before the listener starts; read-only afterwards.
     var keys: ChangeAwareCache<String, APIKey>?
     var registry: ChangeAwareCache<String, Data>?
+    var reports: ChangeAwareCache<String, any Sendable>?
 }

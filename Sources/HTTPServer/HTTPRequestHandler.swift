@@ -190,7 +190,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         context.eventLoop.runTask(on: executor(context)) {
             await responder.admit(request)
         }.assumeIsolated().whenSuccess { refusal in
-            self.admitted(head, refusal: refusal, context: context)
+            // A check that did not wait (a refusal decided at once) comes back inside this
+            // read: the body parts already read behind the head are taken first, so that a
+            // request sent whole is refused as complete and its connection stays open.
+            context.eventLoop.assumeIsolated().execute {
+                self.admitted(head, refusal: refusal, context: context)
+            }
         }
     }
 
@@ -238,25 +243,35 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Answers the request at once when the responder can (no task, no promise), else in
+    /// a task on this loop.
     private func dispatch(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         state = .responding
         let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, body: body)
         body = ByteBuffer()
+        if let response = responder.respondImmediately(to: request) {
+            answer(response, head: head, context: context)
+            return
+        }
         let responder = self.responder
         context.eventLoop.runTask(on: executor(context)) {
             await responder.respond(to: request)
         }.assumeIsolated().whenSuccess { response in
             guard case .responding = self.state else { return }
-            if let produce = response.stream {
-                self.stream(response, produce: produce, head: head, context: context)
-                return
-            }
-            self.finishRequest()
-            self.state = .idle
-            self.write(response, version: head.version, keepAlive: head.isKeepAlive, context: context)
-            context.triggerUserOutboundEvent(RequestHeadEvent.awaitingNextHead, promise: nil)
-            self.resumeReading(context: context)
+            self.answer(response, head: head, context: context)
         }
+    }
+
+    private func answer(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if let produce = response.stream {
+            stream(response, produce: produce, head: head, context: context)
+            return
+        }
+        finishRequest()
+        state = .idle
+        write(response, version: head.version, keepAlive: head.isKeepAlive, context: context)
+        context.triggerUserOutboundEvent(RequestHeadEvent.awaitingNextHead, promise: nil)
+        resumeReading(context: context)
     }
 
     /// Sends a streamed response with chunked transfer: the producer runs off the event

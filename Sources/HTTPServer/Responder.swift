@@ -15,7 +15,7 @@ struct Responder: Sendable {
         let started = ContinuousClock.now
         var response: HTTPResponse
         switch route(request) {
-        case .found(let handler, let parameters, let pattern):
+        case .found(let handler, _, let parameters, let pattern):
             request.parameters = parameters
             request.route = pattern
             do {
@@ -23,14 +23,51 @@ struct Responder: Sendable {
             } catch {
                 response = problem(for: error, request: request).response()
             }
-        case .methodNotAllowed(let allowed):
-            response = Self.methodNotAllowed(request, allowed: allowed).response()
-        case .notFound:
-            response = Problem.notFound("No resource at \(request.path).").response()
+        case let unrouted:
+            response = Self.unrouted(unrouted, request: request)
         }
+        return finish(request, response: response, since: started)
+    }
+
+    /// The response when it needs no wait: an unrouted request, or a route whose
+    /// immediate handler answers (`/healthz`, a cached registry read). `nil` means the
+    /// request goes to `respond(to:)` in a task.
+    func respondImmediately(to incoming: HTTPRequest) -> HTTPResponse? {
+        var request = incoming
+        let started = ContinuousClock.now
+        var response: HTTPResponse
+        switch route(request) {
+        case .found(_, let immediate?, let parameters, let pattern):
+            request.parameters = parameters
+            request.route = pattern
+            do {
+                guard let answered = try immediate(request) else { return nil }
+                response = answered
+            } catch {
+                response = problem(for: error, request: request).response()
+            }
+        case .found:
+            return nil
+        case let unrouted:
+            response = Self.unrouted(unrouted, request: request)
+        }
+        return finish(request, response: response, since: started)
+    }
+
+    /// Tags the response with the request id and records the request.
+    private func finish(_ request: HTTPRequest, response: HTTPResponse, since started: ContinuousClock.Instant) -> HTTPResponse {
+        var response = response
         response.headers.replaceOrAdd(name: "x-request-id", value: request.id)
         record(request, response: response, since: started)
         return response
+    }
+
+    /// The answer to a request no route takes.
+    private static func unrouted(_ match: Router.Match, request: HTTPRequest) -> HTTPResponse {
+        switch match {
+        case .methodNotAllowed(let allowed): methodNotAllowed(request, allowed: allowed).response()
+        case .notFound, .found: Problem.notFound("No resource at \(request.path).").response()
+        }
     }
 
     /// The request's log line and metrics.
@@ -48,7 +85,7 @@ struct Responder: Sendable {
         let started = ContinuousClock.now
         var refusal: Problem?
         switch route(request) {
-        case .found(_, _, let pattern):
+        case .found(_, _, _, let pattern):
             request.route = pattern
             do {
                 try await policy.admit(request)
@@ -71,11 +108,12 @@ struct Responder: Sendable {
         // Only "%00" decodes to NUL in a path; query values arrive decoded.
         if Self.containsEncodedNUL(request.path) || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
             return .found(
-                { _ in throw Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request") },
-                parameters: [:], pattern: "malformed")
+                { _ in throw Self.nulProblem }, immediate: { _ in throw Self.nulProblem }, parameters: [:], pattern: "malformed")
         }
         return router.match(request.method, path: request.path)
     }
+
+    private static let nulProblem = Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request")
 
     /// Whether `path` contains `%00` (Foundation's `contains` on strings searched through
     /// CFString, a few percent of `/healthz`).

@@ -27,6 +27,14 @@ public struct RouteContract: Sendable {
         offers.count > 1 && !parameters.contains("format") ? parameters + ["format"] : parameters
     }
 
+    /// `response` marked as negotiated (`Vary: Accept`) when the route offers a choice.
+    func varied(_ response: HTTPResponse) -> HTTPResponse {
+        guard offers.count > 1 else { return response }
+        var response = response
+        response.headers.add(name: "vary", value: "Accept")
+        return response
+    }
+
     /// Checks the query and negotiates the representation, which it stores in the request.
     public func admit(_ request: inout HTTPRequest, method: HTTPMethod, pattern: String) throws {
         let accepted = acceptedParameters

@@ -3,6 +3,9 @@ import NIOHTTP1
 /// Maps a method and a path such as `/v1/indicators/{code}` to a handler.
 public struct Router: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+    /// Answers without waiting, inside the event loop's read, or returns `nil` when the
+    /// answer needs a wait (a cache miss): then the route's `Handler` runs in a task.
+    public typealias ImmediateHandler = @Sendable (HTTPRequest) throws -> HTTPResponse?
 
     enum Segment: Sendable, Equatable {
         case literal(String)
@@ -15,12 +18,13 @@ public struct Router: Sendable {
         var segments: [Segment]
         var contract: RouteContract
         var handler: Handler
+        var immediate: ImmediateHandler?
     }
 
     /// The outcome of matching a request.
     public enum Match: Sendable {
         /// `pattern` is the route's template (`/v1/indicators/{code}`), for logs and metrics.
-        case found(Handler, parameters: [String: String], pattern: String)
+        case found(Handler, immediate: ImmediateHandler?, parameters: [String: String], pattern: String)
         case methodNotAllowed(allowed: [HTTPMethod])
         case notFound
     }
@@ -35,9 +39,10 @@ public struct Router: Sendable {
     /// Adds a route; `{name}` segments capture path parameters. `query` lists the query
     /// parameters the handler reads and `offers` its representations (JSON unless told):
     /// the request is checked against them before the handler runs (see `RouteContract`).
+    /// A route with an `immediate` handler tries it first (see `ImmediateHandler`).
     public mutating func add(
         _ method: HTTPMethod, _ pattern: String, query: [String] = [], offers: [Representation] = [.json],
-        _ handler: @escaping Handler
+        immediate: ImmediateHandler? = nil, _ handler: @escaping Handler
     ) {
         let segments = Self.components(pattern).map { part -> Segment in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
@@ -49,12 +54,20 @@ public struct Router: Sendable {
         let checked: Handler = { incoming in
             var request = incoming
             try contract.admit(&request, method: method, pattern: pattern)
-            var response = try await handler(request)
-            if contract.offers.count > 1 { response.headers.add(name: "vary", value: "Accept") }
-            return response
+            return contract.varied(try await handler(request))
+        }
+        var checkedImmediately: ImmediateHandler?
+        if let immediate {
+            checkedImmediately = { incoming in
+                var request = incoming
+                try contract.admit(&request, method: method, pattern: pattern)
+                guard let response = try immediate(request) else { return nil }
+                return contract.varied(response)
+            }
         }
         positionsByLength[segments.count, default: []].append(routes.count)
-        routes.append(Route(method: method, pattern: pattern, segments: segments, contract: contract, handler: checked))
+        routes.append(
+            Route(method: method, pattern: pattern, segments: segments, contract: contract, handler: checked, immediate: checkedImmediately))
     }
 
     /// Adds a GET route (see `add`).
@@ -91,7 +104,8 @@ public struct Router: Sendable {
             if best == nil || literals > best!.literals { best = (position, parameters, literals) }
         }
         if let best {
-            return .found(routes[best.position].handler, parameters: best.parameters, pattern: routes[best.position].pattern)
+            let route = best.position
+            return .found(routes[route].handler, immediate: routes[route].immediate, parameters: best.parameters, pattern: routes[route].pattern)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }

@@ -11,12 +11,13 @@ extension JSONValue {
         return output
     }
 
-    func write(into output: inout [UInt8]) {
+    /// Appends the value's JSON to `output`.
+    public func write(into output: inout [UInt8]) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
         case .number(let number):
-            output.append(contentsOf: (number.isFinite ? JSONNumber.text(number) : "null").utf8)
+            if number.isFinite { JSONNumber.write(number, into: &output) } else { output.append(contentsOf: "null".utf8) }
         case .string(let text): Self.writeString(text, into: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))

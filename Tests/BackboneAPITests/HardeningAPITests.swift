@@ -83,12 +83,31 @@ struct HardeningAPITests {
         try await test.stop()
     }
 
+    @Test func aCachedRegistryReadAnsweredAtOnceSeesChangesAndRevocations() async throws {
+        let test = try await TestApp.start()
+        try await test.waitUntilListening()
+        try await test.seedRegistry()
+        let viewer = try await test.key(role: "viewer")
+        _ = try await test.request("GET", "/v1/indicators/esl_learners", key: viewer)
+        let cached = try await test.request("GET", "/v1/indicators/esl_learners", key: viewer)
+        #expect(cached.status == 200 && cached.json["name"] as? String == "ESL learners enrolled")
+        #expect(test.app.registryCache.count >= 1)
+        let renamed = try await test.coordinator("PATCH", "/v1/indicators/esl_learners", json: #"{"name": "Adults learning English"}"#)
+        #expect(renamed.status == 200)
+        let changed = try await test.request("GET", "/v1/indicators/esl_learners", key: viewer)
+        #expect(changed.json["name"] as? String == "Adults learning English")
+        // A cached record answers a cached key only; a revoked key is refused at once.
+        let keys = try await test.coordinator("GET", "/v1/keys")
+        let items = try #require(keys.json["items"] as? [[String: Any]])
+        let id = try #require(items.first { $0["role"] as? String == "viewer" }?["id"] as? String)
+        #expect(try await test.coordinator("DELETE", "/v1/keys/\(id)").status == 200)
+        #expect(try await test.request("GET", "/v1/indicators/esl_learners", key: viewer).status == 401)
+        try await test.stop()
+    }
+
     @Test func aKeyRevokedWhileItLoadsIsNotCachedAsLive() async throws {
         let test = try await TestApp.start()
-        let listener = test.app.changes
-        let deadline = Date().addingTimeInterval(10)
-        while !listener.isListening, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(listener.isListening)
+        try await test.waitUntilListening()
         let cache = test.app.keyCache
         cache.removeAll()
         let key = try await APIKeys.load(test)

@@ -1,3 +1,4 @@
+@testable import BackboneAPI
 import BackboneCore
 import Foundation
 import TestSupport
@@ -93,6 +94,30 @@ struct ReportTests {
         #expect(Self.rows(response).map { "\($0["neighborhood"]!) \(Self.number($0["value"]) ?? -1)" } == ["city 191.0"])
         let within = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=neighborhood&within=southside")
         #expect(Self.number((within.json["total"] as? [String: Any])?["value"]) == 7)
+        try await app.stop()
+    }
+
+    @Test func aRegistryChangeIsInTheNextReport() async throws {
+        let app = try await Self.start()
+        try await app.waitUntilListening()
+        let path = "/v1/reports/indicators/esl_learners?by=neighborhood,period"
+        let before = try await app.coordinator("GET", path)
+        _ = try await app.coordinator("GET", path)
+        #expect(app.app.reportCache.count == 3)  // the indicator, the tree, the partner numbers
+        #expect(before.json["name"] as? String == "ESL learners enrolled")
+        #expect(abs((Self.number(Self.rows(before).first?["per_1000"]) ?? 0) - 100.0 / 12) < 1e-9)
+        // The indicator renamed and northside's population doubled: the next report says so.
+        _ = try await app.coordinator("PATCH", "/v1/indicators/esl_learners", json: #"{"name": "Adults learning English"}"#)
+        _ = try await app.coordinator("PATCH", "/v1/neighborhoods/northside", json: #"{"population": 24000}"#)
+        let after = try await app.coordinator("GET", path)
+        #expect(after.json["name"] as? String == "Adults learning English")
+        #expect(abs((Self.number(Self.rows(after).first?["per_1000"]) ?? 0) - 100.0 / 24) < 1e-9)
+        // A partner added since the numbers were kept is known to the next report.
+        _ = try await app.coordinator("POST", "/v1/partners", json: #"{"id": "p5", "name": "p5", "kind": "school"}"#)
+        _ = try await app.coordinator("POST", "/v1/measurements", json: batch([#"{"partner": "p5", "indicator": "esl_learners", "neighborhood": "southside", "period": "2026-02", "value": 5, "dimensions": {"age_group": "45+"}}"#]))
+        let added = try await app.coordinator("GET", path)
+        #expect(added.status == 200, "\(added.text)")
+        #expect(Self.number((added.json["total"] as? [String: Any])?["value"]) == 196)
         try await app.stop()
     }
 

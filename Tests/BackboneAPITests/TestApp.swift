@@ -1,10 +1,11 @@
-import BackboneAPI
+@testable import BackboneAPI
 import BackboneCore
 import Foundation
 import HTTPServer
 import Logging
 import Postgres
 import TestSupport
+import Testing
 
 /// A Backbone server on a real socket over a database of its own, with a coordinator key.
 struct TestApp {
@@ -57,6 +58,13 @@ struct TestApp {
         }
         if let contentType { headers["Content-Type"] = contentType }
         return try await RawHTTPClient(port: port).request(method, path, headers: headers, body: payload)
+    }
+
+    /// Waits (up to 10 s) until the app hears changes, so its caches keep values.
+    func waitUntilListening() async throws {
+        let deadline = Date().addingTimeInterval(10)
+        while !app.changes.isListening, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(app.changes.isListening)
     }
 
     /// As the coordinator.

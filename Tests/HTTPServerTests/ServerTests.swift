@@ -27,6 +27,9 @@ struct TestServer {
             return .text("finally")
         }
         router.get("/fail") { _ in throw CancellationError() }
+        router.add(.GET, "/maybe/{word}", immediate: { request in request.parameter("word") == "now" ? .text("at once") : nil }) { _ in
+            .text("in a task")
+        }
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodySize: maxBodySize, idleTimeout: idleTimeout),
             router: router, logger: Logger(label: "test"))
@@ -48,6 +51,23 @@ struct ServerTests {
         let second = try await client.request("GET", "/echo/northside")
         #expect(first.status == 200 && first.text == "hello")
         #expect(second.status == 200 && second.text == "northside")
+        try await test.server.shutdown()
+    }
+
+    @Test func anImmediateHandlerAnswersOrLeavesTheRequestToTheTask() async throws {
+        let test = try await TestServer.start()
+        let client = try test.client()
+        let now = try await client.request("GET", "/maybe/now")
+        #expect(now.status == 200 && now.text == "at once")
+        #expect(now.header("x-request-id") != nil)
+        let later = try await client.request("GET", "/maybe/later")
+        #expect(later.status == 200 && later.text == "in a task")
+        // The route's contract holds on the immediate path too.
+        let unknown = try await client.request("GET", "/maybe/now?colour=red")
+        #expect(unknown.status == 400)
+        #expect(unknown.json["code"] as? String == "unknown-parameter")
+        let again = try await client.request("GET", "/maybe/now")
+        #expect(again.status == 200 && again.text == "at once")
         try await test.server.shutdown()
     }
 

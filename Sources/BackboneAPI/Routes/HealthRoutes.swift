@@ -17,7 +17,7 @@ struct HealthRoutes {
     }
 
     func register(in routes: inout RouteTable) {
-        routes.get("/healthz", .public) { _, _ in
+        routes.getImmediately("/healthz", .public) { _, _ in
             HTTPResponse(contentType: "application/json", body: #"{"status":"ok"}"#.utf8)
         }
         let pool = self.pool

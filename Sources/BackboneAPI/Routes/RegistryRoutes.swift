@@ -9,6 +9,8 @@ struct RegistryRoutes {
     let pool: ConnectionPool
     /// Encoded records by path; every write empties it (here at once, elsewhere by NOTIFY).
     let cache: ChangeAwareCache<String, Data>
+    /// What reports keep of the registry; emptied with `cache`.
+    let reportCache: ChangeAwareCache<String, any Sendable>
 
     func register(in routes: inout RouteTable) {
         register(Agenda.self, in: &routes)
@@ -23,6 +25,11 @@ struct RegistryRoutes {
         let store = RegistryStore<Record>()
         let pool = self.pool
         let cache = self.cache
+        let reportCache = self.reportCache
+        let changed: @Sendable () -> Void = {
+            cache.removeAll()
+            reportCache.removeAll()
+        }
         let collection = "/v1/\(resource.path)"
         let item = "\(collection)/{key}"
 
@@ -30,7 +37,7 @@ struct RegistryRoutes {
         routes.post(collection, write) { request, _ in
             let changes = try RegistryBody.changes(try request.jsonObject(), for: resource, creating: true)
             let created = try await database(pool) { try store.create($0, changes) }
-            cache.removeAll()
+            changed()
             return .json(created.json, status: .created, location: "\(collection)/\(created.key)")
         }
         let filters = resource.fields.filter(\.filterable).map(\.name)
@@ -45,7 +52,10 @@ struct RegistryRoutes {
             }
             return .json(JSONValue.object(["items": .array(page.items.map(\.json)), "next_cursor": JSONValue(page.nextCursor)]))
         }
-        routes.get(item, .anyKey) { request, context in
+        // A cached record answers inside the event loop's read; a miss reads the database.
+        routes.get(item, .anyKey, immediate: { request, _ in
+            cache.cachedValue(for: request.path).map { HTTPResponse(contentType: "application/json", body: $0) }
+        }) { request, context in
             let key = context.parameters.require("key")
             let body = try await cache.value(for: request.path) {
                 Data(try await database(pool, transaction: false) { try store.get($0, key: key) }.json.jsonBytes)
@@ -56,13 +66,13 @@ struct RegistryRoutes {
             let changes = try RegistryBody.changes(try request.jsonObject(), for: resource, creating: false)
             let key = context.parameters.require("key")
             let updated = try await database(pool) { try store.update($0, key: key, changes) }
-            cache.removeAll()
+            changed()
             return .json(updated.json)
         }
         routes.delete(item, write) { _, context in
             let key = context.parameters.require("key")
             let remaining = try await database(pool) { try store.deactivate($0, key: key) }
-            cache.removeAll()
+            changed()
             guard let remaining else {
                 return HTTPResponse(status: .noContent)
             }

@@ -10,11 +10,14 @@ struct ReportRoutes {
     /// Applied to partner and viewer keys; the coordinator sees every cell.
     let suppression: SuppressionPolicy
     let metrics: AppMetrics
+    /// Keeps the registry's part of the indicator report between reports.
+    let memo: any RegistryMemo
 
     func register(in routes: inout RouteTable) {
         let pool = self.pool
         let metrics = self.metrics
         let suppression = self.suppression
+        let memo = self.memo
 
         routes.get(
             "/v1/reports/indicators/{code}", .anyKey, query: ["by", "period", "from", "to", "period_type", "level", "within"], offers: [.json, .csv]
@@ -28,26 +31,43 @@ struct ReportRoutes {
             let range = try Self.range(request)
             let (info, report) = try await metrics.timeReport("indicator") {
                 try await database(pool, transaction: false) {
-                    try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience)
+                    try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience, memo: memo)
                 }
             }
-            let document = JSONValue.object([
-                "indicator": .string(info.code), "name": .string(info.name), "unit": JSONValue(info.unit),
-                "aggregation": .string(info.profile.method.rawValue),
-                "period_type": .string((reportRequest.periodType ?? info.profile.periodType).rawValue),
-                "by": .array(groupings.map { .string($0.name) }),
-                "from": JSONValue(range.from?.description), "to": JSONValue(range.to?.description),
-                "rows": .array(report.rows.map { ReportEncoding.json($0, groupings: groupings) }),
-                "total": ReportEncoding.json(report.total, groupings: []),
-            ])
+            let row = ReportEncoding.RowShape(groupings: groupings)
+            let heading: [(String, JSONValue)] = [
+                ("indicator", .string(info.code)), ("name", .string(info.name)), ("unit", JSONValue(info.unit)),
+                ("aggregation", .string(info.profile.method.rawValue)),
+                ("period_type", .string((reportRequest.periodType ?? info.profile.periodType).rawValue)),
+                ("by", .array(groupings.map { .string($0.name) })),
+                ("from", JSONValue(range.from?.description)), ("to", JSONValue(range.to?.description)),
+                ("total", ReportEncoding.json(report.total, groupings: [])),
+            ]
             if request.representation == .csv {
+                var document = Dictionary(uniqueKeysWithValues: heading)
+                document["rows"] = .array(report.rows.map(row.json))
                 let leading = groupings.map { grouping -> String in
                     if case .dimension(let name) = grouping { return "dim.\(name)" }
                     return grouping.name
                 }
-                return CSVDocument.table(document, rows: "rows", leading: leading + ["value", "measurements", "partners"]).response()
+                return CSVDocument.table(.object(document), rows: "rows", leading: leading + ["value", "measurements", "partners"]).response()
             }
-            return .json(document)
+            // The rows are written straight from the cells, their keys sorted once (`RowShape`).
+            var body: [UInt8] = []
+            body.reserveCapacity(256 * (report.rows.count + 1))
+            JSONObjectShape(heading.map(\.0) + ["rows"]).write(into: &body) { position, output in
+                guard position < heading.count else {
+                    output.append(UInt8(ascii: "["))
+                    for (index, cell) in report.rows.enumerated() {
+                        if index > 0 { output.append(UInt8(ascii: ",")) }
+                        row.write(cell, into: &output)
+                    }
+                    output.append(UInt8(ascii: "]"))
+                    return
+                }
+                heading[position].1.write(into: &output)
+            }
+            return HTTPResponse(contentType: "application/json", body: body)
         }
 
         routes.get("/v1/reports/scorecard", .anyKey, query: ["agenda"], offers: [.json, .csv]) { request, context in

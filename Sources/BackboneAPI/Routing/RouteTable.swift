@@ -8,6 +8,9 @@ import NIOHTTP1
 /// one place, and the head-of-request policy reads the same declarations.
 struct RouteTable: Sendable {
     typealias Handler = @Sendable (HTTPRequest, RequestContext) async throws -> HTTPResponse
+    /// Answers without waiting or returns `nil` (see `Router.ImmediateHandler`); it runs
+    /// only when the caller's key is cached.
+    typealias ImmediateHandler = @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse?
 
     private(set) var router = Router()
     /// Each route's access by "METHOD pattern", for the check on a request's head.
@@ -20,19 +23,34 @@ struct RouteTable: Sendable {
         self.logger = logger
     }
 
-    /// Adds a route (see `Router.add` for `query` and `offers`) that `access` guards.
+    /// Adds a route (see `Router.add` for `query` and `offers`) that `access` guards; one
+    /// with an `immediate` handler tries it first, inside the event loop's read.
     mutating func add(
         _ method: HTTPMethod, _ pattern: String, _ access: Access, query: [String] = [], offers: [Representation] = [.json],
-        _ handler: @escaping Handler
+        immediate: ImmediateHandler? = nil, _ handler: @escaping Handler
     ) {
         self.access[Self.key(method, pattern)] = access
         let authenticator = self.authenticator
         let logger = self.logger
-        router.add(method, pattern, query: query, offers: offers) { request in
+        var answerImmediately: Router.ImmediateHandler?
+        if let immediate {
+            answerImmediately = { request in
+                var caller: Caller?
+                if access != .public {
+                    guard let cached = try authenticator.cachedCaller(of: request) else { return nil }
+                    caller = cached
+                }
+                let context = try Self.context(of: request, caller: caller, access: access, logger: logger)
+                do {
+                    return try immediate(request, context)
+                } catch let error as DomainError {
+                    throw Problem(error)
+                }
+            }
+        }
+        router.add(method, pattern, query: query, offers: offers, immediate: answerImmediately) { request in
             let caller = access == .public ? nil : try await authenticator.caller(of: request)
-            try access.admit(caller)
-            let context = RequestContext(
-                authenticated: caller, baseLogger: logger, requestID: request.id, parameters: PathParameters(values: request.parameters))
+            let context = try Self.context(of: request, caller: caller, access: access, logger: logger)
             do {
                 return try await handler(request, context)
             } catch let error as DomainError {
@@ -41,8 +59,23 @@ struct RouteTable: Sendable {
         }
     }
 
-    mutating func get(_ pattern: String, _ access: Access, query: [String] = [], offers: [Representation] = [.json], _ handler: @escaping Handler) {
-        add(.GET, pattern, access, query: query, offers: offers, handler)
+    /// Adds a route that always answers without waiting (`/healthz`).
+    mutating func getImmediately(_ pattern: String, _ access: Access, _ answer: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse) {
+        add(.GET, pattern, access, immediate: answer) { try answer($0, $1) }
+    }
+
+    /// The handler's context once `caller` is admitted to the route.
+    private static func context(of request: HTTPRequest, caller: Caller?, access: Access, logger: Logger) throws -> RequestContext {
+        try access.admit(caller)
+        return RequestContext(
+            authenticated: caller, baseLogger: logger, requestID: request.id, parameters: PathParameters(values: request.parameters))
+    }
+
+    mutating func get(
+        _ pattern: String, _ access: Access, query: [String] = [], offers: [Representation] = [.json], immediate: ImmediateHandler? = nil,
+        _ handler: @escaping Handler
+    ) {
+        add(.GET, pattern, access, query: query, offers: offers, immediate: immediate, handler)
     }
     mutating func post(_ pattern: String, _ access: Access, query: [String] = [], _ handler: @escaping Handler) {
         add(.POST, pattern, access, query: query, handler)

@@ -11,19 +11,35 @@ struct Authenticator: Sendable {
     let cache: ChangeAwareCache<String, APIKey>
 
     func caller(of request: HTTPRequest) async throws -> Caller {
+        guard let caller = try await caller(secret: try Self.secret(of: request)) else {
+            throw Self.unauthorized("The API key is unknown or revoked.")
+        }
+        return Self.noted(caller, in: request)
+    }
+
+    /// The caller when the key is in the cache, without waiting; `nil` when finding it
+    /// needs the database (then `caller(of:)` does).
+    func cachedCaller(of request: HTTPRequest) throws -> Caller? {
+        guard let key = cache.cachedValue(for: try Self.secret(of: request)) else { return nil }
+        return Self.noted(Caller(key: key), in: request)
+    }
+
+    /// The secret of `Authorization: Bearer <secret>`.
+    private static func secret(of request: HTTPRequest) throws -> String {
         guard let header = request.headers.first(name: "authorization") else {
-            throw Self.unauthorized("This endpoint needs an API key: send Authorization: Bearer <secret>.")
+            throw unauthorized("This endpoint needs an API key: send Authorization: Bearer <secret>.")
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
-            throw Self.unauthorized("The Authorization header must be: Bearer <secret>.")
+            throw unauthorized("The Authorization header must be: Bearer <secret>.")
         }
         // Only a secret with blanks or non-ASCII goes through Foundation's trimming (CFString, 4% of a registry read).
         let plain = parts[1].utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
-        let secret = plain ? String(parts[1]) : String(parts[1]).trimmingCharacters(in: .whitespaces)
-        guard let caller = try await caller(secret: secret) else {
-            throw Self.unauthorized("The API key is unknown or revoked.")
-        }
+        return plain ? String(parts[1]) : String(parts[1]).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// `caller`, with its key noted for the request log.
+    private static func noted(_ caller: Caller, in request: HTTPRequest) -> Caller {
         request.notes.keyID = caller.key.id
         request.notes.partner = caller.key.partner
         return caller

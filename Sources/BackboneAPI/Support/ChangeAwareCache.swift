@@ -1,3 +1,4 @@
+import BackboneCore
 import NIOConcurrencyHelpers
 import Postgres
 
@@ -25,15 +26,40 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     /// The cached value, or the one `load` produces (cached when it is not nil).
     func value(for key: Key, load: () async throws -> Value?) async rethrows -> Value? {
         guard listener.isListening else { return try await load() }
-        let (cached, generation) = entries.withLockedValue { ($0.values[key], $0.generation) }
+        let (cached, generation) = lookUp(key)
         if let cached { return cached }
         guard let loaded = try await load() else { return nil }
-        entries.withLockedValue { entries in
-            guard entries.generation == generation else { return }  // changed while loading
-            if entries.values.count >= capacity { entries.values.removeAll() }
-            entries.values[key] = loaded
-        }
+        store(loaded, for: key, ifStill: generation)
         return loaded
+    }
+
+    /// `value(for:load:)` for a `load` that does not wait (one running on a database connection).
+    func value(for key: Key, load: () throws -> Value?) rethrows -> Value? {
+        guard listener.isListening else { return try load() }
+        let (cached, generation) = lookUp(key)
+        if let cached { return cached }
+        guard let loaded = try load() else { return nil }
+        store(loaded, for: key, ifStill: generation)
+        return loaded
+    }
+
+    private func lookUp(_ key: Key) -> (Value?, generation: Int) {
+        entries.withLockedValue { ($0.values[key], $0.generation) }
+    }
+
+    /// Caches `value` unless the cache was emptied since `generation` (it changed while loading).
+    private func store(_ value: Value, for key: Key, ifStill generation: Int) {
+        entries.withLockedValue { entries in
+            guard entries.generation == generation else { return }
+            if entries.values.count >= capacity { entries.values.removeAll() }
+            entries.values[key] = value
+        }
+    }
+
+    /// The cached value without loading it: `nil` when absent or while the cache is not trusted.
+    func cachedValue(for key: Key) -> Value? {
+        guard listener.isListening else { return nil }
+        return entries.withLockedValue { $0.values[key] }
     }
 
     func removeAll() {
@@ -45,4 +71,12 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
 
     /// How many values are cached (for tests).
     var count: Int { entries.withLockedValue { $0.values.count } }
+}
+
+/// Reports keep the registry's part in a cache that every registry change empties.
+extension ChangeAwareCache: RegistryMemo where Key == String, Value == any Sendable {
+    func remember<Remembered: Sendable>(_ key: String, _ load: () throws -> Remembered) throws -> Remembered {
+        if let remembered = try value(for: key, load: { try load() as any Sendable }) as? Remembered { return remembered }
+        return try load()  // not reached: the key's value always has this type
+    }
 }

@@ -11,20 +11,61 @@ enum ReportEncoding {
 
     /// A cell as JSON; only the requested groupings appear, dimensions under `dimensions`.
     static func json(_ cell: Cell, groupings: [Grouping]) -> JSONValue {
-        var object: [String: JSONValue] = [:]
-        object.reserveCapacity(groupings.count + measureColumns.count + 1)
-        var dimensions: [String: JSONValue] = [:]
-        for grouping in groupings {
-            let value = JSONValue(cell.key[grouping.name])
-            switch grouping {
-            case .dimension(let name): dimensions[name] = value
-            default: object[grouping.name] = value
+        RowShape(groupings: groupings).json(cell)
+    }
+
+    /// The members of a report row for given groupings: keys fixed once, values per cell.
+    /// Writing rows through it gives the same bytes as writing `json(_:groupings:)`.
+    struct RowShape {
+        let groupings: [Grouping]
+        /// The non-dimension groupings' names, `dimensions` when there are any, the
+        /// measures and `reported_above`.
+        let keys: [String]
+        let hasDimensions: Bool
+        let shape: JSONObjectShape
+
+        init(groupings: [Grouping]) {
+            self.groupings = groupings
+            hasDimensions = groupings.contains { if case .dimension = $0 { true } else { false } }
+            var keys: [String] = []
+            for grouping in groupings {
+                if case .dimension = grouping { continue }
+                keys.append(grouping.name)
             }
+            if hasDimensions { keys.append("dimensions") }
+            self.keys = keys + measureColumns + ["reported_above"]
+            shape = JSONObjectShape(self.keys)
         }
-        if !dimensions.isEmpty { object["dimensions"] = .object(dimensions) }
-        for (name, value) in zip(measureColumns, measures(cell)) { object[name] = value }
-        if let above = cell.reportedAbove { object["reported_above"] = .bool(above) }
-        return .object(object)
+
+        /// The cell's values in `keys`' order; `nil` leaves a member out.
+        func values(_ cell: Cell) -> [JSONValue?] {
+            var values: [JSONValue?] = []
+            values.reserveCapacity(keys.count)
+            var dimensions: [String: JSONValue] = [:]
+            for grouping in groupings {
+                let value = JSONValue(cell.key[grouping.name])
+                switch grouping {
+                case .dimension(let name): dimensions[name] = value
+                default: values.append(value)
+                }
+            }
+            if hasDimensions { values.append(.object(dimensions)) }
+            values.append(contentsOf: measures(cell))
+            values.append(cell.reportedAbove.map(JSONValue.bool))
+            return values
+        }
+
+        /// The cell as a JSON object.
+        func json(_ cell: Cell) -> JSONValue {
+            var object: [String: JSONValue] = [:]
+            for (key, value) in zip(keys, values(cell)) { object[key] = value }
+            return .object(object)
+        }
+
+        /// Appends the cell's JSON object to `output`.
+        func write(_ cell: Cell, into output: inout [UInt8]) {
+            shape.write(values(cell), into: &output)
+        }
     }
 
     static func measures(_ cell: Cell) -> [JSONValue] {

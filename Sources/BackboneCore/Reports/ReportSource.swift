@@ -30,12 +30,21 @@ public enum ReportSource {
         return (first.flatMap(Period.init), latest.flatMap(Period.init))
     }
 
+    /// Every partner's number.
+    public static func partnerNumbering(_ connection: Connection) throws -> PartnerNumbering {
+        let rows = try connection.query("SELECT number, id FROM partners")
+        return PartnerNumbering(try rows.map { try $0.decode((Int, String).self) }.map { (number: $0.0, id: $0.1) })
+    }
+
     /// The database's partner numbers, read once per report, and again only when a rollup
     /// names a partner created since.
     public final class PartnerDirectory {
         private var numbering: PartnerNumbering?
 
-        public init() {}
+        /// A directory that starts from `numbering` (remembered from an earlier report).
+        public init(numbering: PartnerNumbering? = nil) {
+            self.numbering = numbering
+        }
 
         /// The partners of a rollup's `partner_list` ("12,3,57").
         func partners(listed list: String, _ connection: Connection) throws -> PartnerSet {
@@ -47,8 +56,7 @@ public enum ReportSource {
 
         private func partners(_ numbers: [Int], _ connection: Connection) throws -> PartnerSet {
             if let known = numbering?.set(numbers) { return known }
-            let rows = try connection.query("SELECT number, id FROM partners")
-            let numbering = PartnerNumbering(try rows.map { try $0.decode((Int, String).self) }.map { (number: $0.0, id: $0.1) })
+            let numbering = try ReportSource.partnerNumbering(connection)
             self.numbering = numbering
             guard let set = numbering.set(numbers) else {
                 throw PostgresError(.decoding, "a rollup names partner numbers \(numbers) that no partner has")

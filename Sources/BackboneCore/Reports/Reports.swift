@@ -45,10 +45,12 @@ public enum Reports {
     }
 
     /// The indicator report: `request` groups over `range`.
+    /// `memo` keeps the registry's part between reports.
     public static func indicator(
-        _ connection: Connection, code: String, request: ReportRequest, range: PeriodRange, audience: Audience
+        _ connection: Connection, code: String, request: ReportRequest, range: PeriodRange, audience: Audience,
+        memo: some RegistryMemo = .none
     ) throws -> (Indicator, Report) {
-        guard let info = try IndicatorStore.find(connection, code: code) else {
+        guard let info = try memo.remember("indicator:\(code)", { try IndicatorStore.find(connection, code: code) }) else {
             throw DomainError.notFound("No indicator \(code).")
         }
         if let type = request.periodType, type < info.profile.periodType {
@@ -56,7 +58,8 @@ public enum Reports {
                 field: "period_type", code: "finer-than-indicator",
                 "\(code) is reported by \(info.profile.periodType.rawValue); a report cannot split it into \(type.rawValue)s")
         }
-        let tree = try ReportSource.tree(connection)
+        let tree = try memo.remember("tree") { try ReportSource.tree(connection) }
+        let partners = ReportSource.PartnerDirectory(numbering: try memo.remember("partners") { try ReportSource.partnerNumbering(connection) })
         if let within = request.within, tree.depth(of: within) == nil {
             throw DomainError.invalid(field: "within", code: "unknown-neighborhood", "no neighborhood \(within) exists")
         }
@@ -73,16 +76,16 @@ public enum Reports {
             // Rollups merge partners: a stock over several periods stands on each series' latest.
             // Rows by native period still come from the rollups; every other cell, and the
             // total, from each series' latest.
-            let latest = try ReportSource.latestPerSeries(connection, indicator: info, from: range.start, until: range.until)
+            let latest = try ReportSource.latestPerSeries(connection, indicator: info, from: range.start, until: range.until, partners: partners)
             let byNativePeriod = request.groupings.contains(.period) && (request.periodType ?? info.profile.periodType) == info.profile.periodType
             if byNativePeriod {
-                partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: false)
+                partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: false, partners: partners)
                 totalPartials = latest
             } else {
                 partials = latest
             }
         } else {
-            partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: raw)
+            partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: raw, partners: partners)
         }
         let report = Aggregator.report(partials, profile: info.profile, request: request, tree: tree, totalPartials: totalPartials)
         return (info, audience.apply(report, partials: partials, request: request, tree: tree, profile: info.profile))
