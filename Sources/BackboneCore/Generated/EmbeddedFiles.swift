@@ -486,7 +486,8 @@ info:
     arrays and objects nest at most 64 deep (400 `malformed-json`); and a number must lie
     strictly between -2^53 and 2^53 (±9007199254740992), beyond which a whole number
     cannot be held exactly: a larger one is a 422 `out-of-range` naming the field, never
-    rounded.
+    rounded; so is one that is not zero but smaller in magnitude than 2.2e-308 (in JSON
+    or CSV), never read as zero.
 
     Lists return `{items, next_cursor}`: pass `next_cursor` back as `?cursor=` for the
     next page; it is `null` on the last page.
