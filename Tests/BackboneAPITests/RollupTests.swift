@@ -124,6 +124,39 @@ struct RollupTests {
         try await app.stop()
     }
 
+    /// The triggers recompute the cells and series a changed row was in, not where it
+    /// went: so a measurement's period and dimensions, like its references, never change
+    /// (a correction rewrites values only). Moving one from SQL is refused, and the
+    /// rollups and series stay equal to the measurements.
+    @Test func aMeasurementsPeriodAndDimensionsCannotMove() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let rows = [
+            row(period: "2025-01"),
+            #"{"partner": "central-library", "indicator": "volunteers", "neighborhood": "northside", "period": "2025-01", "value": 5}"#,
+        ]
+        let created = try await app.coordinator("POST", "/v1/measurements", json: batch(rows))
+        #expect(created.status == 200, "\(created.text)")
+        let connection = try Connection(app.conninfo)
+        let moves = [
+            "UPDATE measurements SET period = '2025-03', period_start = '2025-03-01' WHERE indicator_code = 'volunteers'",
+            "UPDATE measurements SET period = '2025-03', period_start = '2025-03-01' WHERE indicator_code = 'esl_learners'",
+            #"UPDATE measurements SET dimension_key = '{"age_group":"45+"}', dimensions = '{"age_group": "45+"}' WHERE indicator_code = 'esl_learners'"#,
+        ]
+        for move in moves {
+            let error = #expect(throws: PostgresError.self, "\(move)") { try connection.execute(move) }
+            #expect(error?.constraint == "measurement_cell", "\(move)")
+        }
+        let (expected, stored) = try Self.compare(connection)
+        #expect(stored == expected)
+        let (expectedLatest, storedLatest) = try Self.compareSeriesLatest(connection)
+        #expect(storedLatest == expectedLatest)
+        // A correction of values only still goes through.
+        try connection.execute("UPDATE measurements SET value = 6 WHERE indicator_code = 'volunteers'")
+        #expect(try Self.compareSeriesLatest(connection).stored == Self.compareSeriesLatest(connection).expected)
+        try await app.stop()
+    }
+
     /// Errors of the writers on other threads.
     final class Failures: @unchecked Sendable {
         private let lock = NSLock()
