@@ -141,6 +141,31 @@ struct MeasurementValidationTests {
         try await app.stop()
     }
 
+    /// Swift compares text by canonical equivalence, PostgreSQL by bytes: a dimension
+    /// value spelled another way ("K-5" with a Kelvin sign, "café" with a combining
+    /// accent) passed the allowed-values check, was stored as sent, and became a second
+    /// measurement of the same series that the report then added to the first. The
+    /// registry's spelling is stored, so sending it again corrects the one measurement.
+    @Test func aDimensionValueIsStoredInTheRegistrysSpelling() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let indicator = try await app.coordinator("POST", "/v1/indicators", json: #"""
+            {"code": "grades", "agenda": "literacy", "name": "g", "value_type": "count", "aggregation": "sum", "period_type": "month",
+             "dimensions": [{"name": "grade", "values": ["K-5", "caf\u00e9"]}]}
+            """#)
+        #expect(indicator.status == 201, "\(indicator.text)")
+        for value in [#"K-5"#, #"\u212A-5"#, #"caf\u00e9"#, #"cafe\u0301"#] {
+            let sent = try await app.coordinator("POST", "/v1/measurements", json: row(indicator: "grades", period: "2026-01", value: "1", dimensions: #"{"grade": "\#(value)"}"#))
+            #expect(sent.status == 200, "\(value): \(sent.text)")
+        }
+        #expect(try app.count("measurements") == 2)
+        #expect(try app.count("measurements", where: #"dimension_key IN ('{"grade":"K-5"}', '{"grade":"café"}')"#) == 2)
+        let report = try await app.coordinator("GET", "/v1/reports/indicators/grades?by=dimension:grade")
+        let values = (report.json["rows"] as? [[String: Any]] ?? []).map { ($0["value"] as? NSNumber)?.doubleValue }
+        #expect(values == [1, 1], "\(report.text)")
+        try await app.stop()
+    }
+
     /// Hostile bodies, JSON and CSV: each is a 4xx problem with its code (never a 500,
     /// never stored), and the same bad value is refused by both formats.
     @Test func hostileBodiesAreClearRefusals() async throws {
