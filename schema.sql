@@ -193,14 +193,21 @@ CREATE TABLE idempotency_keys (
 -- flight and then sees their rows; and a measurement's own references never change.
 -- (Lock key 0x6261636B72656673, "backrefs"; outside the int4 range hashtext() keys use.)
 
--- A measurement's references never change, nor does its creation record (its 'created'
--- history entry is read from it).
+-- A measurement's references never change, nor its period and dimension values (the
+-- rollup triggers recompute the cells and series a changed row was in, not where it went;
+-- a correction rewrites values only), nor its creation record (its 'created' history
+-- entry is read from it).
 CREATE FUNCTION refuse_measurement_identity_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (NEW.partner_id, NEW.indicator_code, NEW.neighborhood_code) IS DISTINCT FROM
        (OLD.partner_id, OLD.indicator_code, OLD.neighborhood_code) THEN
         RAISE EXCEPTION 'a measurement''s partner, indicator and neighborhood cannot change'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'measurement_references';
+    END IF;
+    IF (NEW.period, NEW.period_start, NEW.dimension_key, NEW.dimensions) IS DISTINCT FROM
+       (OLD.period, OLD.period_start, OLD.dimension_key, OLD.dimensions) THEN
+        RAISE EXCEPTION 'a measurement''s period and dimension values cannot change'
+            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'measurement_cell';
     END IF;
     IF (NEW.created_at, NEW.created_by, NEW.created_batch_id) IS DISTINCT FROM
        (OLD.created_at, OLD.created_by, OLD.created_batch_id) THEN
@@ -210,7 +217,8 @@ BEGIN
     RETURN NEW;
 END $$;
 CREATE TRIGGER measurements_identity_fixed
-    BEFORE UPDATE OF partner_id, indicator_code, neighborhood_code, created_at, created_by, created_batch_id
+    BEFORE UPDATE OF partner_id, indicator_code, neighborhood_code, period, period_start, dimension_key, dimensions,
+                     created_at, created_by, created_batch_id
     ON measurements FOR EACH ROW EXECUTE FUNCTION refuse_measurement_identity_change();
 
 -- A partner, indicator or neighborhood that has measurements cannot be deleted or re-keyed.

@@ -26,4 +26,20 @@ public enum JSONNumber {
             divisor /= 10
         }
     }
+
+    /// Whether decimal `text` became `number` only by underflowing: it has a non-zero
+    /// digit before any exponent, yet reads as zero or as a subnormal double, which keeps
+    /// too few digits (`0.1e-400` would quietly be stored as 0).
+    public static func underflows(_ text: some StringProtocol, to number: Double) -> Bool {
+        if number.isSubnormal { return true }
+        guard number == 0 else { return false }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "e"), UInt8(ascii: "E"): return false
+            case UInt8(ascii: "1")...UInt8(ascii: "9"): return true
+            default: continue
+            }
+        }
+        return false
+    }
 }

@@ -6,7 +6,8 @@ import Foundation
 /// the failures, which made a 10,000-row batch spend most of its time building and
 /// discarding errors. This reads each byte once. Beyond RFC 8259's grammar it refuses
 /// what would otherwise be read silently wrong: text that is not UTF-8, a member name
-/// twice in one object, and numbers a `Double` cannot hold to the last whole digit.
+/// twice in one object, and numbers a `Double` cannot hold to the last whole digit (or
+/// so close to zero that they would read as zero).
 public struct JSONParser {
     private let bytes: [UInt8]
     private var position = 0
@@ -281,7 +282,7 @@ public struct JSONParser {
             return negative ? -Double(magnitude) : Double(magnitude)
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        guard let number = Double(text), abs(number) < Self.maxExactMagnitude else {
+        guard let number = Double(text), abs(number) < Self.maxExactMagnitude, !JSONNumber.underflows(text, to: number) else {
             throw JSONParseError(reason: .numberOutOfRange(text), offset: start)
         }
         return number

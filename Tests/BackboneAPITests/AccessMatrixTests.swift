@@ -201,4 +201,45 @@ struct AccessMatrixTests {
         #expect(checked == operations.count * Caller.allCases.count)
         try await test.stop()
     }
+
+    /// Every operation that takes a body refuses each caller its access refuses (the
+    /// table's 401s and 403s) on the request's head alone: a 32 MiB body is announced and
+    /// never sent, and the refusal comes without waiting for it. (Partner B's 403 on
+    /// partner A's rows is decided by the rows, so it needs the body.)
+    @Test func accessRefusalsComeBeforeTheBody() async throws {
+        let contract = try String(contentsOf: BackboneProcess.packageRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let operations = try OpenAPIOperations(contract).operations
+        let test = try await TestApp.start()
+        try await test.seedRegistry()
+        let authorization: [Caller: String] = [
+            .malformed: "Basic Zm9vOmJhcg==",
+            .revoked: "Bearer bbk_not_a_key_anyone_has",  // refused by the same lookup as a revoked one
+            .viewer: "Bearer \(try await test.key(role: "viewer"))",
+            .partnerA: "Bearer \(try await test.key(role: "partner", partner: "central-library"))",
+            .partnerB: "Bearer \(try await test.key(role: "partner", partner: "literacy-now"))",
+        ]
+        var mismatches: [String] = []
+        var checked = 0
+        for operation in operations {
+            guard let entry = Self.table[operation.description], entry.body != nil else { continue }
+            for caller in Caller.allCases {
+                guard let expected = entry.expected[caller], expected == 401 || expected == 403 else { continue }
+                if caller == .partnerB, let own = entry.expected[.partnerA], (200..<300).contains(own) { continue }
+                let path = entry.path.replacing(/\{[A-Za-z]+\}/, with: "1")
+                let client = try RawHTTPClient(port: test.port, timeout: 5)
+                let key = authorization[caller].map { "Authorization: \($0)\r\n" } ?? ""
+                try await client.send("\(operation.method) \(path) HTTP/1.1\r\nHost: x\r\n\(key)Content-Type: application/json\r\nContent-Length: 33554432\r\n\r\n")
+                checked += 1
+                do {
+                    let status = try await client.readResponse().status
+                    if status != expected { mismatches.append("\(operation) as \(caller.rawValue): \(status), expected \(expected)") }
+                } catch {
+                    mismatches.append("\(operation) as \(caller.rawValue): no answer before the body (\(error))")
+                }
+            }
+        }
+        #expect(checked >= 40)
+        #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
+        try await test.stop()
+    }
 }

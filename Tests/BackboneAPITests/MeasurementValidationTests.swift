@@ -140,6 +140,82 @@ struct MeasurementValidationTests {
         #expect(try app.count("agendas", where: "id = 'twice'") == 0)
         try await app.stop()
     }
+
+    /// Swift compares text by canonical equivalence, PostgreSQL by bytes: a dimension
+    /// value spelled another way ("K-5" with a Kelvin sign, "café" with a combining
+    /// accent) passed the allowed-values check, was stored as sent, and became a second
+    /// measurement of the same series that the report then added to the first. The
+    /// registry's spelling is stored, so sending it again corrects the one measurement.
+    @Test func aDimensionValueIsStoredInTheRegistrysSpelling() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let indicator = try await app.coordinator("POST", "/v1/indicators", json: #"""
+            {"code": "grades", "agenda": "literacy", "name": "g", "value_type": "count", "aggregation": "sum", "period_type": "month",
+             "dimensions": [{"name": "grade", "values": ["K-5", "caf\u00e9"]}]}
+            """#)
+        #expect(indicator.status == 201, "\(indicator.text)")
+        for value in [#"K-5"#, #"\u212A-5"#, #"caf\u00e9"#, #"cafe\u0301"#] {
+            let sent = try await app.coordinator("POST", "/v1/measurements", json: row(indicator: "grades", period: "2026-01", value: "1", dimensions: #"{"grade": "\#(value)"}"#))
+            #expect(sent.status == 200, "\(value): \(sent.text)")
+        }
+        #expect(try app.count("measurements") == 2)
+        #expect(try app.count("measurements", where: #"dimension_key IN ('{"grade":"K-5"}', '{"grade":"café"}')"#) == 2)
+        let report = try await app.coordinator("GET", "/v1/reports/indicators/grades?by=dimension:grade")
+        let values = (report.json["rows"] as? [[String: Any]] ?? []).map { ($0["value"] as? NSNumber)?.doubleValue }
+        #expect(values == [1, 1], "\(report.text)")
+        try await app.stop()
+    }
+
+    /// Hostile bodies, JSON and CSV: each is a 4xx problem with its code (never a 500,
+    /// never stored), and the same bad value is refused by both formats.
+    @Test func hostileBodiesAreClearRefusals() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let good = row(period: "2026-01")
+        func with(_ bytes: [UInt8]) -> Data {
+            Data(batch([row(extra: #", "note": "a\#u{FFFF}b""#)]).utf8).replacing(Data("\u{FFFF}".utf8), with: Data(bytes))
+        }
+        let bodies: [(String, Data, Int, String)] = [
+            ("empty body", Data(), 400, "malformed-json"),
+            ("a BOM", Data([0xEF, 0xBB, 0xBF]) + Data(batch([good]).utf8), 400, "malformed-json"),
+            ("trailing text", Data((batch([good]) + " x").utf8), 400, "malformed-json"),
+            ("two documents", Data((batch([good]) + batch([good])).utf8), 400, "malformed-json"),
+            ("a lone surrogate", Data(batch([row(extra: #", "note": "\ud800""#)]).utf8), 400, "malformed-json"),
+            ("a lone low surrogate", Data(batch([row(extra: #", "note": "\udc00x""#)]).utf8), 400, "malformed-json"),
+            ("an overlong slash", with([0xC0, 0xAF]), 400, "invalid-utf8"),
+            ("an encoded surrogate", with([0xED, 0xA0, 0x80]), 400, "invalid-utf8"),
+            ("a raw control character", with([0x01]), 400, "malformed-json"),
+            ("a name escaped", Data(batch([row(extra: #", "\u0076alue": 3"#)]).utf8), 400, "duplicate-key"),
+            ("a NUL in a name", Data(batch([row(extra: #", "note\u0000": "x""#)]).utf8), 422, "unknown-field"),
+            ("1E400", Data(batch([row(value: "1E400")]).utf8), 422, "out-of-range"),
+            ("0.1e-400", Data(batch([row(value: "0.1e-400")]).utf8), 422, "out-of-range"),
+            ("10,000 digits", Data(batch([row(value: "1" + String(repeating: "0", count: 10_000))]).utf8), 422, "out-of-range"),
+            ("2^53+1", Data(batch([row(value: "9007199254740993")]).utf8), 422, "out-of-range"),
+            ("a huge string", Data(batch([row(extra: #", "note": "\#(String(repeating: "x", count: 4_000_000))""#)]).utf8), 422, "too-long"),
+        ]
+        var mismatches: [String] = []
+        for (name, body, status, code) in bodies {
+            let response = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: body, contentType: "application/json")
+            let codes = [response.json["code"] as? String] + response.fieldErrors.map(\.code)
+            if response.status != status || !response.isProblem || !codes.contains(code) {
+                mismatches.append("\(name): \(response.status) \(response.text.prefix(300))")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
+        // A NUL inside a value is text PostgreSQL cannot store: a 422, not a 500.
+        let nul = try await app.coordinator("POST", "/v1/measurements", json: batch([row(extra: #", "note": "a\u0000b""#)]))
+        #expect(nul.status == 422 && nul.isProblem, "\(nul.text)")
+        // The same bad values in CSV are refused too.
+        let header = "partner,indicator,neighborhood,period,value,dim.age_group\r\n"
+        for value in ["9007199254740993", "1E400", "0.1e-400", "1" + String(repeating: "0", count: 10_000)] {
+            let csv = try await app.request(
+                "POST", "/v1/measurements", key: app.coordinator,
+                body: Data((header + "central-library,esl_learners,northside,2026-01,\(value),25-44\r\n").utf8), contentType: "text/csv")
+            #expect((400..<500).contains(csv.status) && csv.isProblem, "CSV \(value.prefix(20)): \(csv.status) \(csv.text.prefix(300))")
+        }
+        #expect(try app.count("measurements") == 0)
+        try await app.stop()
+    }
 }
 
 @Suite("Null values in measurement rows")

@@ -124,6 +124,103 @@ struct RollupTests {
         try await app.stop()
     }
 
+    /// The triggers recompute the cells and series a changed row was in, not where it
+    /// went: so a measurement's period and dimensions, like its references, never change
+    /// (a correction rewrites values only). Moving one from SQL is refused, and the
+    /// rollups and series stay equal to the measurements.
+    @Test func aMeasurementsPeriodAndDimensionsCannotMove() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let rows = [
+            row(period: "2025-01"),
+            #"{"partner": "central-library", "indicator": "volunteers", "neighborhood": "northside", "period": "2025-01", "value": 5}"#,
+        ]
+        let created = try await app.coordinator("POST", "/v1/measurements", json: batch(rows))
+        #expect(created.status == 200, "\(created.text)")
+        let connection = try Connection(app.conninfo)
+        let moves = [
+            "UPDATE measurements SET period = '2025-03', period_start = '2025-03-01' WHERE indicator_code = 'volunteers'",
+            "UPDATE measurements SET period = '2025-03', period_start = '2025-03-01' WHERE indicator_code = 'esl_learners'",
+            #"UPDATE measurements SET dimension_key = '{"age_group":"45+"}', dimensions = '{"age_group": "45+"}' WHERE indicator_code = 'esl_learners'"#,
+        ]
+        for move in moves {
+            let error = #expect(throws: PostgresError.self, "\(move)") { try connection.execute(move) }
+            #expect(error?.constraint == "measurement_cell", "\(move)")
+        }
+        let (expected, stored) = try Self.compare(connection)
+        #expect(stored == expected)
+        let (expectedLatest, storedLatest) = try Self.compareSeriesLatest(connection)
+        #expect(storedLatest == expectedLatest)
+        // A correction of values only still goes through.
+        try connection.execute("UPDATE measurements SET value = 6 WHERE indicator_code = 'volunteers'")
+        #expect(try Self.compareSeriesLatest(connection).stored == Self.compareSeriesLatest(connection).expected)
+        try await app.stop()
+    }
+
+    /// Two connections changing one stock series at once, each of the first's changes
+    /// held open while the second waits on it: retracting the series' only measurement
+    /// while another adds a later one, retracting both of its measurements at once, and
+    /// correcting its latest while another retracts it. After each, series_latest
+    /// equals a fresh computation, and so does the stock report. (Then two inserts that
+    /// start the series again at once.)
+    @Test func concurrentChangesOfOneStockSeries() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let connection = try Connection(app.conninfo)
+        func stock(_ period: String) -> String {
+            #"{"partner": "central-library", "indicator": "volunteers", "neighborhood": "northside", "period": "\#(period)", "value": \#(period.suffix(1))}"#
+        }
+        func id(_ period: String) throws -> Int {
+            try connection.query("SELECT id FROM measurements WHERE indicator_code = 'volunteers' AND period = \(period)")[0].decode(Int.self, at: 0)
+        }
+        let insert = { (period: String) in
+            """
+            INSERT INTO measurements (partner_id, indicator_code, neighborhood_code, period, period_start, value, batch_id, updated_by)
+            VALUES ('central-library', 'volunteers', 'northside', '\(period)', '\(period)-01', 9, gen_random_uuid(), 'sql')
+            """
+        }
+        let created = try await app.coordinator("POST", "/v1/measurements", json: batch([stock("2025-01")]))
+        #expect(created.status == 200, "\(created.text)")
+        // Each round is built from the state the previous one left.
+        let steps: [() throws -> (String, String)] = [
+            { ("DELETE FROM measurements WHERE id = \(try id("2025-01"))", insert("2025-02")) },
+            { (insert("2025-03"), "DELETE FROM measurements WHERE id = \(try id("2025-02"))") },
+            { ("UPDATE measurements SET value = 4 WHERE id = \(try id("2025-03"))", "DELETE FROM measurements WHERE id = \(try id("2025-03"))") },
+            { (insert("2025-05"), insert("2025-04")) },
+        ]
+        for (index, step) in steps.enumerated() {
+            let (first, second) = try step()
+            let holder = try Connection(app.conninfo)
+            try holder.execute("BEGIN")
+            try holder.execute(first)
+            let failures = Failures()
+            let done = DispatchGroup()
+            DispatchQueue.global().async(group: done) { [conninfo = app.conninfo] in
+                do { try Connection(conninfo).execute(second) } catch { failures.add(error) }
+            }
+            var waiting = 0
+            for _ in 0..<100 where waiting < 1 {
+                waiting = try connection.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")[0].decode(Int.self, at: 0)
+                if waiting < 1 { usleep(20_000) }
+            }
+            #expect(waiting == 1, "step \(index): the second writer never waited for the first")
+            try holder.execute("COMMIT")
+            done.wait()
+            #expect(failures.errors.isEmpty, "step \(index): \(failures.errors)")
+            let (expected, stored) = try Self.compareSeriesLatest(connection)
+            #expect(stored == expected, "step \(index)")
+            let (expectedCells, storedCells) = try Self.compare(connection)
+            #expect(storedCells == expectedCells, "step \(index)")
+            let latest = try connection.query("SELECT max(period) FROM measurements WHERE indicator_code = 'volunteers'")[0].decode(String?.self, at: 0)
+            let report = try await app.coordinator("GET", "/v1/reports/indicators/volunteers?from=2025-01&to=2025-12")
+            let total = (report.json["total"] as? [String: Any])?["value"]
+            let value = try latest.map { try connection.query("SELECT value FROM measurements WHERE indicator_code = 'volunteers' AND period = \($0)")[0].decode(Double.self, at: 0) }
+            #expect((total as? NSNumber)?.doubleValue == value, "step \(index): \(report.text)")
+        }
+        try await app.stop()
+    }
+
     /// Errors of the writers on other threads.
     final class Failures: @unchecked Sendable {
         private let lock = NSLock()

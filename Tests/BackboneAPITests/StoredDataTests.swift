@@ -39,7 +39,12 @@ struct StoredDataTests {
         let app = try await seededApp(changedBehindItsBack: [])
         #expect(try await app.coordinator("POST", "/v1/measurements", json: row()).json["created"] as? Int == 1)
         #expect(try await app.coordinator("GET", "/v1/measurements").status == 200)
-        try Connection(app.conninfo).execute(#"UPDATE measurements SET dimensions = '{"age_group": 25}'"#)
+        // Past the trigger that keeps a measurement's dimensions from changing, as a hand edit would be.
+        try Connection(app.conninfo).execute(#"""
+            ALTER TABLE measurements DISABLE TRIGGER measurements_identity_fixed;
+            UPDATE measurements SET dimensions = '{"age_group": 25}';
+            ALTER TABLE measurements ENABLE TRIGGER measurements_identity_fixed;
+            """#)
         let response = try await app.coordinator("GET", "/v1/measurements")
         #expect(response.status == 500, "\(response.text)")
         #expect(response.json["code"] as? String == "unreadable-stored-data")

@@ -46,6 +46,20 @@ struct JSONParserTests {
         #expect(JSONParseError.field(error.path) == "rows[0].value")
     }
 
+    /// Numbers so close to zero that a double reads them as zero, or as a subnormal that
+    /// keeps too few digits, are refused; zero itself, however written, is read.
+    @Test(arguments: ["0.1e-400", "1e-400", "-1e-400", "4.9e-324", "2.2e-310", "0.000000001e-320"])
+    func refusesNumbersThatUnderflow(_ text: String) throws {
+        let error = try #require(throws: JSONParseError.self) { try JSONValue.parse(Data(#"{"value": \#(text)}"#.utf8)) }
+        #expect(error.reason == .numberOutOfRange(text))
+        #expect(error.path == [.key("value")])
+    }
+
+    @Test(arguments: ["0", "-0", "0.0", "0e5", "0.000e-400", "-0.0E+9", "2.3e-308"])
+    func readsZeroAndTheSmallestNormalNumbers(_ text: String) throws {
+        #expect(try JSONValue.parse(Data(text.utf8)) == .number(strtod(text, nil)))
+    }
+
     @Test func refusesADuplicateKeyNamingItsPath() throws {
         let body = #"{"measurements": [{"value": 1}, {"value": 1, "dimensions": {"age": "a", "age": "b"}}]}"#
         let error = try #require(throws: JSONParseError.self) { try JSONValue.parse(Data(body.utf8)) }

@@ -24,9 +24,10 @@ enum Idempotency {
         _ work: @escaping @Sendable (Connection) throws -> Answer
     ) async throws -> (response: HTTPResponse, result: Answer?) {
         let key = try self.key(of: request)
-        // Only a request with a key needs its fingerprint (a copy of the body).
-        let fingerprint = key == nil ? "" : self.fingerprint(of: request)
         let (stored, result) = try await database(pool) { connection -> (StoredResponse, Answer?) in
+            // Only a request with a key needs its fingerprint (a copy of the body, made
+            // here on the pool's thread rather than on the event loop).
+            let fingerprint = key == nil ? "" : self.fingerprint(of: request)
             if let key, let earlier = try replay(connection, keyID: keyID, key: key, request: fingerprint) {
                 return (earlier, nil)
             }

@@ -223,6 +223,11 @@ enum SubmissionParser {
                         parsed.issues.append(DomainError.Issue(row: row.row, field: column, code: "not-numeric", message: "\(field.debugDescription) is not a number"))
                         continue
                     }
+                    if JSONNumber.underflows(field, to: number) {
+                        parsed.issues.append(DomainError.Issue(
+                            row: row.row, field: column, code: "out-of-range", message: "\(field) is too close to zero to be held; it would read as \(number)"))
+                        continue
+                    }
                     switch column {
                     case "value": row.value = number
                     case "numerator": row.numerator = number

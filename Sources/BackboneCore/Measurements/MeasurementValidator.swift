@@ -174,11 +174,14 @@ public struct MeasurementValidator: Sendable {
                 fail("dimensions.\(dimension.name)", "missing-dimension", "is required: one of \(dimension.values.joined(separator: ", "))")
                 continue
             }
-            guard dimension.values.contains(value) else {
+            // Strings compare by canonical equivalence ("K-5" with a Kelvin sign equals
+            // "K-5"), the database by bytes: the registry's spelling is the one stored, so
+            // one value is one series whichever way it was sent.
+            guard let allowed = dimension.values.first(where: { $0 == value }) else {
                 fail("dimensions.\(dimension.name)", "disallowed-dimension-value", "\(value.debugDescription) is not one of \(dimension.values.joined(separator: ", "))")
                 continue
             }
-            values[dimension.name] = value
+            values[dimension.name] = allowed
         }
         return DimensionValues.key(values)
     }
