@@ -57,15 +57,18 @@ public struct BackboneApp: Sendable {
         changes.stop()
     }
 
-    /// What the server checks on a request's head before reading its body (the key, and
-    /// whether the route's declared access admits it), and how errors become problems.
+    /// What the server checks on a request's head before reading its body (the key,
+    /// whether the route's declared access admits it, and the route's body limit), and how
+    /// errors become problems.
     public func policy() -> RequestPolicy {
         let table = routes()
         let authenticator = table.authenticator
         return RequestPolicy(
             admit: { request in
-                guard let access = table.access(of: request), access != .public else { return }
-                try access.admit(try await authenticator.caller(of: request))
+                if let access = table.access(of: request), access != .public {
+                    try access.admit(try await authenticator.caller(of: request))
+                }
+                return table.maxBodyBytes(of: request)
             },
             problem: Problem.translating)
     }

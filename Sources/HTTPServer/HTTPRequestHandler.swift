@@ -41,6 +41,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     private var body = ByteBuffer()
     /// The current request's `.end` arrived while its head was still being checked.
     private var requestEnded = false
+    /// The current request's body limit: the server's, or its route's when smaller.
+    private var bodyLimit = 0
     /// Bytes of the `BodyBudget` the current request holds.
     private var reserved = 0
     /// Body bytes received since the rate was last checked.
@@ -72,7 +74,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
             context.triggerUserOutboundEvent(RequestHeadEvent.headReceived, promise: nil)
             body = ByteBuffer()
             requestEnded = false
-            if let length = head.contentLength, length > configuration.maxBodySize {
+            bodyLimit = configuration.maxBodySize
+            if let length = head.contentLength, length > bodyLimit {
                 refuse(tooLarge(), head: head, requestEnded: false, context: context)
             } else if head.hasBody {
                 admit(head, context: context)
@@ -84,7 +87,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         case (.end, .admitting):
             requestEnded = true
         case (.body(var chunk), .receiving(let head)):
-            guard body.readableBytes + chunk.readableBytes <= configuration.maxBodySize else {
+            guard body.readableBytes + chunk.readableBytes <= bodyLimit else {
                 refuse(tooLarge(), head: head, requestEnded: false, context: context)
                 return
             }
@@ -189,23 +192,26 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         let responder = self.responder
         context.eventLoop.runTask(on: executor(context)) {
             await responder.admit(request)
-        }.assumeIsolated().whenSuccess { refusal in
+        }.assumeIsolated().whenSuccess { admission in
             // A check that did not wait (a refusal decided at once) comes back inside this
             // read: the body parts already read behind the head are taken first, so that a
             // request sent whole is refused as complete and its connection stays open.
             context.eventLoop.assumeIsolated().execute {
-                self.admitted(head, refusal: refusal, context: context)
+                self.admitted(head, admission, context: context)
             }
         }
     }
 
-    private func admitted(_ head: HTTPRequestHead, refusal: HTTPResponse?, context: ChannelHandlerContext) {
+    private func admitted(_ head: HTTPRequestHead, _ admission: Responder.Admission, context: ChannelHandlerContext) {
         guard case .admitting = state else { return }  // the connection closed meanwhile
-        if let refusal {
+        switch admission {
+        case .refused(let refusal):
             refuse(refusal, head: head, requestEnded: requestEnded, context: context)
             return
+        case .admitted(let routeLimit):
+            bodyLimit = min(configuration.maxBodySize, routeLimit ?? .max)
         }
-        guard body.readableBytes <= configuration.maxBodySize else {
+        guard max(head.contentLength ?? 0, body.readableBytes) <= bodyLimit else {
             refuse(tooLarge(), head: head, requestEnded: requestEnded, context: context)
             return
         }
@@ -384,7 +390,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     private func tooLarge() -> HTTPResponse {
         Problem(
             status: .payloadTooLarge, code: "body-too-large", title: "Request body too large",
-            detail: "The body exceeds the limit of \(configuration.maxBodySize) bytes; split the batch into smaller requests."
+            detail: bodyLimit < configuration.maxBodySize
+                ? "The body exceeds this route's limit of \(bodyLimit) bytes."
+                : "The body exceeds the limit of \(bodyLimit) bytes; split the batch into smaller requests."
         ).response()
     }
 

@@ -78,17 +78,24 @@ struct Responder: Sendable {
         requestLog.record(request, response: response, microseconds: microseconds, note: note)
     }
 
+    /// What the check on a request's head decided.
+    enum Admission {
+        /// Read the body, up to `maxBodyBytes` when the route sets a limit.
+        case admitted(maxBodyBytes: Int?)
+        case refused(HTTPResponse)
+    }
+
     /// Checks a request on its head alone, before its body is read: the route must exist
-    /// and the policy must admit it. Returns the refusal, or nil to read the body.
-    func admit(_ incoming: HTTPRequest) async -> HTTPResponse? {
+    /// and the policy must admit it.
+    func admit(_ incoming: HTTPRequest) async -> Admission {
         var request = incoming
         let started = ContinuousClock.now
-        var refusal: Problem?
+        let refusal: Problem
         switch route(request) {
         case .found(_, _, _, let pattern):
             request.route = pattern
             do {
-                try await policy.admit(request)
+                return .admitted(maxBodyBytes: try await policy.admit(request))
             } catch {
                 refusal = problem(for: error, request: request)
             }
@@ -97,11 +104,10 @@ struct Responder: Sendable {
         case .notFound:
             refusal = Problem.notFound("No resource at \(request.path).")
         }
-        guard let refusal else { return nil }
         var response = refusal.response()
         response.headers.replaceOrAdd(name: "x-request-id", value: request.id)
         record(request, response: response, since: started, note: "request refused before its body")
-        return response
+        return .refused(response)
     }
 
     private func route(_ request: HTTPRequest) -> Router.Match {

@@ -25,6 +25,43 @@ struct HardeningAPITests {
         try await test.stop()
     }
 
+    @Test func anAnonymousFormOverItsRoutesLimitIsRefusedOnItsHead() async throws {
+        let test = try await TestApp.start()
+        for path in ["/dashboard/sign-in", "/dashboard/sign-out"] {
+            // No body follows: an answer within the client's timeout shows the server did not wait for one.
+            let client = try RawHTTPClient(port: test.port, timeout: 5)
+            try await client.send(
+                "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 33554432\r\n\r\n")
+            let refused = try await client.readResponse()
+            #expect(refused.status == 413, "\(path): \(refused.text.prefix(300))")
+            #expect(refused.json["code"] as? String == "body-too-large")
+            #expect((refused.json["detail"] as? String)?.contains("4096 bytes") == true, "\(refused.text)")
+            #expect(try await client.waitForClose())
+        }
+        try await test.stop()
+    }
+
+    @Test func aChunkedSignInIsRefusedOnceItPassesTheFormLimit() async throws {
+        let test = try await TestApp.start()
+        let head = "POST /dashboard/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+        func chunk(_ text: String) -> String { String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n" }
+
+        // Under the limit, chunked is read as usual: the form's own answer (an unknown key).
+        let small = try RawHTTPClient(port: test.port, timeout: 5)
+        try await small.send(head + chunk("key=bbk_") + chunk("not-a-key") + "0\r\n\r\n")
+        #expect(try await small.readResponse().status == 401)
+
+        // Past it, refused without the end of the body ever being sent.
+        let large = try RawHTTPClient(port: test.port, timeout: 5)
+        try await large.send(head + chunk("key=" + String(repeating: "a", count: 3000)))
+        try await large.send(chunk(String(repeating: "a", count: 2000)))
+        let refused = try await large.readResponse()
+        #expect(refused.status == 413, "\(refused.text.prefix(300))")
+        #expect(refused.json["code"] as? String == "body-too-large")
+        #expect(try await large.waitForClose())
+        try await test.stop()
+    }
+
     @Test func everyRouteAnswers503WithRetryAfterWhileTheDatabaseIsAway() async throws {
         let pool = ConnectionPool(conninfo: "host=/nonexistent-backbone-socket dbname=none user=none connect_timeout=2", size: 2)
         var logger = Logger(label: "test")

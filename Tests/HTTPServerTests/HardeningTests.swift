@@ -35,6 +35,7 @@ struct HardenedServer {
             guard request.headers.first(name: "authorization") == "Bearer good" else {
                 throw Problem(status: .unauthorized, code: "unauthorized", title: "Unauthorized")
             }
+            return nil
         })
         var logger = Logger(label: "test")
         logger.logLevel = .warning

@@ -24,7 +24,7 @@ struct DashboardRoutes {
     static let completenessColumns = 8
     /// How many indicators' panels one page gathers at once (each on its own pooled connection).
     static let parallelPanels = 3
-    /// The largest sign-in form accepted.
+    /// The largest sign-in (or sign-out) form accepted.
     static let maxFormBytes = 4096
 
     func register(in table: inout RouteTable) {
@@ -35,13 +35,11 @@ struct DashboardRoutes {
             return Self.page(SignInPage.html())
         }
 
-        table.post("/dashboard/sign-in", .public) { request, _ in
+        // Anyone may post these, so a body over the form's size is refused before it is read.
+        table.post("/dashboard/sign-in", .public, maxBodyBytes: Self.maxFormBytes) { request, _ in
             if let refusal = Self.crossSiteRefusal(request) { return refusal }
             guard request.contentType == "application/x-www-form-urlencoded" else {
                 return Self.page(SignInPage.html(message: "The sign-in form must be sent as application/x-www-form-urlencoded.", isError: true), status: .unsupportedMediaType)
-            }
-            guard request.body.readableBytes <= Self.maxFormBytes else {
-                return Self.page(SignInPage.html(message: "The sign-in form is too large.", isError: true), status: .payloadTooLarge)
             }
             let form = Self.formFields(String(decoding: request.body.readableBytesView, as: UTF8.self))
             guard let secret = form["key"]?.trimmingCharacters(in: .whitespaces), !secret.isEmpty else {
@@ -56,7 +54,7 @@ struct DashboardRoutes {
             return response
         }
 
-        table.post("/dashboard/sign-out", .public) { request, _ in
+        table.post("/dashboard/sign-out", .public, maxBodyBytes: Self.maxFormBytes) { request, _ in
             if let refusal = Self.crossSiteRefusal(request) { return refusal }
             if let id = Self.sessionID(request) { routes.sessions.end(id) }
             var response = Self.redirect(to: "/dashboard/sign-in")

@@ -15,6 +15,8 @@ struct RouteTable: Sendable {
     private(set) var router = Router()
     /// Each route's access by "METHOD pattern", for the check on a request's head.
     private(set) var access: [String: Access] = [:]
+    /// The body limits of routes that take less than the server's `maxBodySize`, by "METHOD pattern".
+    private(set) var bodyLimits: [String: Int] = [:]
     let authenticator: Authenticator
     let logger: Logger
 
@@ -77,8 +79,11 @@ struct RouteTable: Sendable {
     ) {
         add(.GET, pattern, access, query: query, offers: offers, immediate: immediate, handler)
     }
-    mutating func post(_ pattern: String, _ access: Access, query: [String] = [], _ handler: @escaping Handler) {
+    /// Adds a `POST` route; one with `maxBodyBytes` has a body over that many bytes
+    /// refused on the request's head (or as a chunked body passes it), before it is read.
+    mutating func post(_ pattern: String, _ access: Access, query: [String] = [], maxBodyBytes: Int? = nil, _ handler: @escaping Handler) {
         add(.POST, pattern, access, query: query, handler)
+        bodyLimits[Self.key(.POST, pattern)] = maxBodyBytes
     }
     mutating func patch(_ pattern: String, _ access: Access, _ handler: @escaping Handler) { add(.PATCH, pattern, access, handler) }
     mutating func delete(_ pattern: String, _ access: Access, _ handler: @escaping Handler) { add(.DELETE, pattern, access, handler) }
@@ -86,6 +91,11 @@ struct RouteTable: Sendable {
     /// The access declared for a routed request (by its matched pattern); `nil` when unrouted.
     func access(of request: HTTPRequest) -> Access? {
         request.route.flatMap { access[Self.key(request.method, $0)] }
+    }
+
+    /// The body limit declared for a routed request; `nil` when it has none (or is unrouted).
+    func maxBodyBytes(of request: HTTPRequest) -> Int? {
+        request.route.flatMap { bodyLimits[Self.key(request.method, $0)] }
     }
 
     private static func key(_ method: HTTPMethod, _ pattern: String) -> String { "\(method.rawValue) \(pattern)" }

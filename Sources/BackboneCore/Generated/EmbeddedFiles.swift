@@ -2165,7 +2165,9 @@ paths:
         the server: it ends after an hour idle, eight hours after sign-in, on sign-out, or as
         soon as its key is revoked (the key is checked on every request). A post another site
         made is refused (403): `Sec-Fetch-Site` must be `same-origin` or `none` when sent,
-        and `Origin`, when sent, must name this host. Refusals are HTML pages with the form.
+        and `Origin`, when sent, must name this host. Refusals are HTML pages with the form,
+        except a body over 4 KiB: refused (413 `body-too-large`) on its declared length, or
+        as soon as a chunked body passes 4 KiB, before the rest is read.
       security: []
       requestBody:
         required: true
@@ -2193,7 +2195,7 @@ paths:
         '400': {$ref: '#/components/responses/DashboardFormRefused'}
         '401': {$ref: '#/components/responses/DashboardFormRefused'}
         '403': {$ref: '#/components/responses/DashboardFormRefused'}
-        '413': {$ref: '#/components/responses/DashboardFormRefused'}
+        '413': {$ref: '#/components/responses/FormTooLarge'}
         '415': {$ref: '#/components/responses/DashboardFormRefused'}
         '503': {$ref: '#/components/responses/Unavailable'}
         default: {$ref: '#/components/responses/Problem'}
@@ -2202,13 +2204,14 @@ paths:
       tags: [dashboard]
       operationId: signOutOfDashboard
       summary: Ends the session and clears its cookie; on to the sign-in form.
-      description: Refused (403) when another site made the post, as for sign-in.
+      description: Refused (403) when another site made the post, as for sign-in; a body over 4 KiB is refused (413) before it is read.
       security: []
       responses:
         '303':
           $ref: '#/components/responses/DashboardRedirect'
         '400': {$ref: '#/components/responses/BadRequest'}
         '403': {$ref: '#/components/responses/DashboardFormRefused'}
+        '413': {$ref: '#/components/responses/FormTooLarge'}
         default: {$ref: '#/components/responses/Problem'}
   /dashboard/charts/{code}/trend.svg:
     get:
@@ -2331,13 +2334,22 @@ components:
     DashboardFormRefused:
       description: >-
         The sign-in form again, saying why: no key (400), an unknown or revoked key (401), a
-        post made by another site (403), a form over 4 KiB (413), or a body that is not
+        post made by another site (403), or a body that is not
         `application/x-www-form-urlencoded` (415).
       headers:
         X-Request-Id: {$ref: '#/components/headers/RequestId'}
       content:
         text/html:
           schema: {type: string}
+    FormTooLarge:
+      description: >-
+        `body-too-large`: a dashboard form's body over 4 KiB, refused on its head (or as
+        soon as a chunked body passes 4 KiB) before the rest is read; the connection closes.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+      content:
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
     Chart:
       description: An SVG chart with a title, a text alternative (`desc`) and axis labels.
       headers:
