@@ -51,9 +51,6 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     /// A `read()` was held back and is owed to the channel.
     private var readPending = false
 
-    /// Runs this connection's requests on its event loop; made with the first request.
-    private var loopExecutor: EventLoopTaskExecutor?
-
     private let responder: Responder
     private let configuration: HTTPServerConfiguration
     private let budget: BodyBudget
@@ -190,7 +187,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         state = .admitting(head)
         let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers)
         let responder = self.responder
-        context.eventLoop.runTask(on: executor(context)) {
+        context.eventLoop.runRequestTask {
             await responder.admit(request)
         }.assumeIsolated().whenSuccess { admission in
             // A check that did not wait (a refusal decided at once) comes back inside this
@@ -234,13 +231,6 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         resumeReading(context: context)
     }
 
-    private func executor(_ context: ChannelHandlerContext) -> EventLoopTaskExecutor {
-        if let loopExecutor { return loopExecutor }
-        let made = EventLoopTaskExecutor(context.eventLoop)
-        loopExecutor = made
-        return made
-    }
-
     private func respondWhenWritable(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         if context.channel.isWritable {
             dispatch(head, context: context)
@@ -260,7 +250,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
             return
         }
         let responder = self.responder
-        context.eventLoop.runTask(on: executor(context)) {
+        context.eventLoop.runRequestTask {
             await responder.respond(to: request)
         }.assumeIsolated().whenSuccess { response in
             guard case .responding = self.state else { return }

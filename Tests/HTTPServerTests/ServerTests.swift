@@ -3,6 +3,7 @@ import HTTPServer
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import TestSupport
 import Testing
 
@@ -27,6 +28,10 @@ struct TestServer {
             return .text("finally")
         }
         router.get("/fail") { _ in throw CancellationError() }
+        router.get("/where-after-a-wait") { _ in
+            try await Task.sleep(for: .milliseconds(5))
+            return .text(MultiThreadedEventLoopGroup.currentEventLoop == nil ? "off the loop" : "on an event loop")
+        }
         router.add(.GET, "/maybe/{word}", immediate: { request in request.parameter("word") == "now" ? .text("at once") : nil }) { _ in
             .text("in a task")
         }
@@ -68,6 +73,18 @@ struct ServerTests {
         #expect(unknown.json["code"] as? String == "unknown-parameter")
         let again = try await client.request("GET", "/maybe/now")
         #expect(again.status == 200 && again.text == "at once")
+        try await test.server.shutdown()
+    }
+
+    /// What a handler computes after it waits (a report after its query) must not hold the
+    /// other connections of the event loop that read its request.
+    @Test func aHandlerGoesOnOffTheEventLoopAfterItWaits() async throws {
+        let test = try await TestServer.start()
+        let client = try test.client()
+        for _ in 0..<5 {
+            let response = try await client.request("GET", "/where-after-a-wait")
+            #expect(response.status == 200 && response.text == "off the loop")
+        }
         try await test.server.shutdown()
     }
 
