@@ -190,9 +190,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         context.eventLoop.runRequestTask {
             await responder.admit(request)
         }.assumeIsolated().whenSuccess { admission in
-            // A check that did not wait (a refusal decided at once) comes back inside this
-            // read: the body parts already read behind the head are taken first, so that a
-            // request sent whole is refused as complete and its connection stays open.
+            // One loop turn later: the body parts already read behind the head are taken
+            // first, so that a request sent whole is refused as complete and its connection
+            // stays open.
             context.eventLoop.assumeIsolated().execute {
                 self.admitted(head, admission, context: context)
             }

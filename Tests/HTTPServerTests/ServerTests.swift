@@ -28,6 +28,9 @@ struct TestServer {
             return .text("finally")
         }
         router.get("/fail") { _ in throw CancellationError() }
+        router.get("/where-at-once") { _ in
+            .text(MultiThreadedEventLoopGroup.currentEventLoop == nil ? "off the loop" : "on an event loop")
+        }
         router.get("/where-after-a-wait") { _ in
             try await Task.sleep(for: .milliseconds(5))
             return .text(MultiThreadedEventLoopGroup.currentEventLoop == nil ? "off the loop" : "on an event loop")
@@ -76,14 +79,16 @@ struct ServerTests {
         try await test.server.shutdown()
     }
 
-    /// What a handler computes after it waits (a report after its query) must not hold the
-    /// other connections of the event loop that read its request.
-    @Test func aHandlerGoesOnOffTheEventLoopAfterItWaits() async throws {
+    /// What a handler computes (a submission's parsing, a report after its query) must not
+    /// hold the other connections of the event loop that read its request.
+    @Test func aHandlerRunsOffTheEventLoop() async throws {
         let test = try await TestServer.start()
         let client = try test.client()
-        for _ in 0..<5 {
-            let response = try await client.request("GET", "/where-after-a-wait")
-            #expect(response.status == 200 && response.text == "off the loop")
+        for path in ["/where-at-once", "/where-after-a-wait"] {
+            for _ in 0..<5 {
+                let response = try await client.request("GET", path)
+                #expect(response.status == 200 && response.text == "off the loop")
+            }
         }
         try await test.server.shutdown()
     }

@@ -105,9 +105,7 @@ struct MeasurementRoutes {
     /// Validates and stores a submission; replays the first answer to a repeated Idempotency-Key.
     static func submit(_ request: HTTPRequest, caller: Caller, pool: ConnectionPool, metrics: AppMetrics) async throws -> HTTPResponse {
         let (mode, dryRun) = try submissionOptions(request)
-        // Off the event loop: a 32 MiB body takes a while to read, and the loop's other
-        // connections (a load balancer's /healthz among them) would wait for it.
-        let submission = try await withTaskExecutorPreference(globalConcurrentExecutor) { try SubmissionParser.parse(request) }
+        let submission = try SubmissionParser.parse(request)
         let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
         do {
             let (response, summary) = try await Idempotency.respond(to: request, keyID: caller.key.id, pool: pool) { connection in
