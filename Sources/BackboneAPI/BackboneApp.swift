@@ -39,6 +39,7 @@ public struct BackboneApp: Sendable {
         caches.keys = keyCache
         caches.registry = registryCache
         caches.reports = reportCache
+        renderedReports = RenderedReports(registry: reportCache)
     }
 
     /// Hears key and registry changes from every server process, so caches stay true.
@@ -47,6 +48,8 @@ public struct BackboneApp: Sendable {
     let registryCache: ChangeAwareCache<String, Data>
     /// What reports read of the registry (see `RegistryMemo`).
     let reportCache: ChangeAwareCache<String, any Sendable>
+    /// Reports as rendered, given again while nothing has changed (see `RenderedReports`).
+    let renderedReports: RenderedReports
 
     /// Starts listening for changes; until then (and whenever it is disconnected) nothing is cached.
     public func start() {
@@ -88,7 +91,7 @@ public struct BackboneApp: Sendable {
         MeasurementRoutes(pool: pool, metrics: appMetrics).register(in: &table)
         LockRoutes(pool: pool).register(in: &table)
         TemplateRoutes(pool: pool).register(in: &table)
-        ReportRoutes(pool: pool, suppression: suppression, metrics: appMetrics, memo: reportCache).register(in: &table)
+        ReportRoutes(pool: pool, suppression: suppression, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)
         DashboardRoutes(pool: pool, authenticator: table.authenticator, suppression: suppression, sessions: dashboardSessions).register(in: &table)
         return table
     }

@@ -1,6 +1,7 @@
 @testable import BackboneAPI
 import BackboneCore
 import Foundation
+import Postgres
 import TestSupport
 import Testing
 
@@ -118,6 +119,47 @@ struct ReportTests {
         let added = try await app.coordinator("GET", path)
         #expect(added.status == 200, "\(added.text)")
         #expect(Self.number((added.json["total"] as? [String: Any])?["value"]) == 196)
+        try await app.stop()
+    }
+
+    /// A report asked again is given as rendered until anything changes: a write through
+    /// this server, a write straight into the database (as another server process would),
+    /// or a registry change; each is in the very next report.
+    @Test func aKeptReportIsGivenOnlyWhileNothingChanged() async throws {
+        let app = try await Self.start()
+        try await app.waitUntilListening()
+        let path = "/v1/reports/indicators/esl_learners?by=neighborhood&from=2026-01&to=2026-02"
+        func total(_ response: RawHTTPClient.Response) -> Double? {
+            Self.number((response.json["total"] as? [String: Any])?["value"])
+        }
+        let first = try await app.coordinator("GET", path)
+        let again = try await app.coordinator("GET", path)
+        #expect(app.app.renderedReports.count == 1)
+        #expect(again.body == first.body)
+        #expect(total(first) == 191)
+        // Another caller's view and another representation are other reports.
+        let viewer = try await app.key(role: "viewer")
+        let protected = try await app.request("GET", path, key: viewer)
+        #expect(protected.body != first.body)
+        #expect(Self.rows(protected).contains { $0["suppressed"] as? Bool == true })
+        let csv = try await app.coordinator("GET", path + "&format=csv")
+        #expect(csv.header("content-type")?.hasPrefix("text/csv") == true)
+
+        // Written through the API.
+        _ = try await app.coordinator("POST", "/v1/measurements", json: row(neighborhood: "southside", period: "2026-02", value: "3", dimensions: #"{"age_group": "45+"}"#))
+        #expect(total(try await app.coordinator("GET", path)) == 194)
+        // Written by someone else: no notification, the database's snapshot tells.
+        let connection = try Connection(app.conninfo)
+        try connection.execute("UPDATE measurements SET value = 13 WHERE value = 3 AND indicator_code = 'esl_learners'")
+        #expect(total(try await app.coordinator("GET", path)) == 204)
+        try connection.execute("DELETE FROM measurements WHERE value = 13 AND indicator_code = 'esl_learners'")
+        #expect(total(try await app.coordinator("GET", path)) == 191)
+        // A registry change: the indicator renamed.
+        _ = try await app.coordinator("PATCH", "/v1/indicators/esl_learners", json: #"{"name": "Adults learning English"}"#)
+        #expect(try await app.coordinator("GET", path).json["name"] as? String == "Adults learning English")
+        // The viewer still gets the protected view, never the coordinator's kept one.
+        let protectedAgain = try await app.request("GET", path, key: viewer)
+        #expect(Self.rows(protectedAgain).contains { $0["suppressed"] as? Bool == true })
         try await app.stop()
     }
 

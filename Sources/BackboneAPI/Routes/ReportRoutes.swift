@@ -12,10 +12,10 @@ struct ReportRoutes {
     let metrics: AppMetrics
     /// Keeps the registry's part of the indicator report between reports.
     let memo: any RegistryMemo
+    /// Gives a rendered report again while the database and the registry have not changed.
+    let rendered: RenderedReports
 
     func register(in routes: inout RouteTable) {
-        let pool = self.pool
-        let metrics = self.metrics
         let suppression = self.suppression
         let memo = self.memo
 
@@ -29,71 +29,72 @@ struct ReportRoutes {
                 groupings: groupings, periodType: try Self.periodType(request), neighborhoodDepth: try Self.level(request),
                 within: request.query("within"))
             let range = try Self.range(request)
-            let (info, report) = try await metrics.timeReport("indicator") {
-                try await database(pool, transaction: false) {
-                    try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience, memo: memo)
-                }
-            }
-            let row = ReportEncoding.RowShape(groupings: groupings)
-            let heading: [(String, JSONValue)] = [
-                ("indicator", .string(info.code)), ("name", .string(info.name)), ("unit", JSONValue(info.unit)),
-                ("aggregation", .string(info.profile.method.rawValue)),
-                ("period_type", .string((reportRequest.periodType ?? info.profile.periodType).rawValue)),
-                ("by", .array(groupings.map { .string($0.name) })),
-                ("from", JSONValue(range.from?.description)), ("to", JSONValue(range.to?.description)),
-                ("total", ReportEncoding.json(report.total, groupings: [])),
-            ]
-            if request.representation == .csv {
-                var document = Dictionary(uniqueKeysWithValues: heading)
-                document["rows"] = .array(report.rows.map(row.json))
-                let leading = groupings.map { grouping -> String in
-                    if case .dimension(let name) = grouping { return "dim.\(name)" }
-                    return grouping.name
-                }
-                return CSVDocument.table(.object(document), rows: "rows", leading: leading + ["value", "measurements", "partners"]).response()
-            }
-            // The rows are written straight from the cells, their keys sorted once (`RowShape`).
-            var body: [UInt8] = []
-            body.reserveCapacity(256 * (report.rows.count + 1))
-            JSONObjectShape(heading.map(\.0) + ["rows"]).write(into: &body) { position, output in
-                guard position < heading.count else {
-                    output.append(UInt8(ascii: "["))
-                    for (index, cell) in report.rows.enumerated() {
-                        if index > 0 { output.append(UInt8(ascii: ",")) }
-                        row.write(cell, into: &output)
+            return try await respond(to: request, context, report: "indicator") {
+                try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience, memo: memo)
+            } render: { (info, report) in
+                let row = ReportEncoding.RowShape(groupings: groupings)
+                let heading: [(String, JSONValue)] = [
+                    ("indicator", .string(info.code)), ("name", .string(info.name)), ("unit", JSONValue(info.unit)),
+                    ("aggregation", .string(info.profile.method.rawValue)),
+                    ("period_type", .string((reportRequest.periodType ?? info.profile.periodType).rawValue)),
+                    ("by", .array(groupings.map { .string($0.name) })),
+                    ("from", JSONValue(range.from?.description)), ("to", JSONValue(range.to?.description)),
+                    ("total", ReportEncoding.json(report.total, groupings: [])),
+                ]
+                if request.representation == .csv {
+                    var document = Dictionary(uniqueKeysWithValues: heading)
+                    document["rows"] = .array(report.rows.map(row.json))
+                    let leading = groupings.map { grouping -> String in
+                        if case .dimension(let name) = grouping { return "dim.\(name)" }
+                        return grouping.name
                     }
-                    output.append(UInt8(ascii: "]"))
-                    return
+                    return CSVDocument.table(.object(document), rows: "rows", leading: leading + ["value", "measurements", "partners"]).response()
                 }
-                heading[position].1.write(into: &output)
+                // The rows are written straight from the cells, their keys sorted once (`RowShape`).
+                var body: [UInt8] = []
+                body.reserveCapacity(256 * (report.rows.count + 1))
+                JSONObjectShape(heading.map(\.0) + ["rows"]).write(into: &body) { position, output in
+                    guard position < heading.count else {
+                        output.append(UInt8(ascii: "["))
+                        for (index, cell) in report.rows.enumerated() {
+                            if index > 0 { output.append(UInt8(ascii: ",")) }
+                            row.write(cell, into: &output)
+                        }
+                        output.append(UInt8(ascii: "]"))
+                        return
+                    }
+                    heading[position].1.write(into: &output)
+                }
+                return HTTPResponse(contentType: "application/json", body: body)
             }
-            return HTTPResponse(contentType: "application/json", body: body)
         }
 
         routes.get("/v1/reports/scorecard", .anyKey, query: ["agenda"], offers: [.json, .csv]) { request, context in
             let audience = context.caller.audience(suppression)
             let agenda = try Self.required(request, "agenda")
-            let lines = try await metrics.timeReport("scorecard") {
-                try await database(pool, transaction: false) { try Reports.scorecard($0, agenda: agenda, audience: audience) }
+            return try await respond(to: request, context, report: "scorecard") {
+                try Reports.scorecard($0, agenda: agenda, audience: audience)
+            } render: { lines in
+                let document = JSONValue.object(["agenda": .string(agenda), "indicators": .array(lines.map(Self.scorecardJSON))])
+                if request.representation == .csv {
+                    return CSVDocument.table(document, rows: "indicators", leading: ["indicator", "name", "period", "value"]).response()
+                }
+                return .json(document)
             }
-            let document = JSONValue.object(["agenda": .string(agenda), "indicators": .array(lines.map(Self.scorecardJSON))])
-            if request.representation == .csv {
-                return CSVDocument.table(document, rows: "indicators", leading: ["indicator", "name", "period", "value"]).response()
-            }
-            return .json(document)
         }
 
-        routes.get("/v1/reports/completeness", .coordinator("see who has not reported"), query: ["agenda", "period"], offers: [.json, .csv]) { request, _ in
+        routes.get("/v1/reports/completeness", .coordinator("see who has not reported"), query: ["agenda", "period"], offers: [.json, .csv]) { request, context in
             let agenda = try Self.required(request, "agenda")
             let period = try Self.period(request, "period", required: true)!
-            let report = try await metrics.timeReport("completeness") {
-                try await database(pool, transaction: false) { try Reports.completeness($0, agenda: agenda, period: period) }
+            return try await respond(to: request, context, report: "completeness") {
+                try Reports.completeness($0, agenda: agenda, period: period)
+            } render: { report in
+                if request.representation == .csv {
+                    let document = report.json
+                    return CSVDocument.table(document, rows: "entries", leading: ["partner", "indicator", "neighborhood", "id"]).response()
+                }
+                return .json(report)
             }
-            if request.representation == .csv {
-                let document = report.json
-                return CSVDocument.table(document, rows: "entries", leading: ["partner", "indicator", "neighborhood", "id"]).response()
-            }
-            return .json(report)
         }
 
         routes.get("/v1/reports/equity", .anyKey, query: ["indicator", "period", "level"], offers: [.json, .csv]) { request, context in
@@ -101,27 +102,54 @@ struct ReportRoutes {
             let code = try Self.required(request, "indicator")
             let period = try Self.period(request, "period", required: true)!
             let depth = try Self.level(request)
-            let (info, lines) = try await metrics.timeReport("equity") {
-                try await database(pool, transaction: false) {
-                    try Reports.equity($0, code: code, period: period, depth: depth, audience: audience)
+            return try await respond(to: request, context, report: "equity") {
+                try Reports.equity($0, code: code, period: period, depth: depth, audience: audience)
+            } render: { (info, lines) in
+                let rows: [JSONValue] = lines.enumerated().map { rank, line in
+                    var object = ReportEncoding.json(line.cell, groupings: [.neighborhood]).objectValue ?? [:]
+                    object["rank"] = JSONValue(rank + 1)
+                    object["gap"] = JSONValue(line.cell.suppressed ? nil : line.gap)
+                    object["population"] = JSONValue(line.population)
+                    return .object(object)
                 }
+                let document = JSONValue.object([
+                    "indicator": .string(info.code), "period": .string(period.description),
+                    "direction": .string(info.profile.increaseIsBetter ? "increase" : "decrease"),
+                    "target": JSONValue(info.profile.target?.value), "neighborhoods": .array(rows),
+                ])
+                if request.representation == .csv {
+                    return CSVDocument.table(document, rows: "neighborhoods", leading: ["rank", "neighborhood", "value"]).response()
+                }
+                return .json(document)
             }
-            let rows: [JSONValue] = lines.enumerated().map { rank, line in
-                var object = ReportEncoding.json(line.cell, groupings: [.neighborhood]).objectValue ?? [:]
-                object["rank"] = JSONValue(rank + 1)
-                object["gap"] = JSONValue(line.cell.suppressed ? nil : line.gap)
-                object["population"] = JSONValue(line.population)
-                return .object(object)
+        }
+    }
+
+    /// The report `request` asks for: the response rendered for an earlier request when
+    /// neither the database nor the registry has changed since (``RenderedReports``), else
+    /// `report` computed on a connection and `render`ed, and kept for the next one.
+    private func respond<Value: Sendable>(
+        to request: HTTPRequest, _ context: RequestContext, report kind: String,
+        report: @escaping @Sendable (Connection) throws -> Value, render: (Value) throws -> HTTPResponse
+    ) async throws -> HTTPResponse {
+        let audience = context.caller.isCoordinator ? "all" : "protected:\(context.caller.key.partner ?? "")"
+        let query = request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+        let key = RenderedReports.Key(audience: audience, representation: request.representation, target: request.path + "?" + query)
+        let rendered = self.rendered
+        let outcome = try await metrics.timeReport(kind) {
+            try await database(pool, transaction: false) { connection -> RenderedReports.Outcome<Value> in
+                let stamp = try rendered.stamp(connection)
+                if let stamp, let kept = rendered.response(for: key, at: stamp) { return .kept(kept) }
+                return .computed(try report(connection), stamp)
             }
-            let document = JSONValue.object([
-                "indicator": .string(info.code), "period": .string(period.description),
-                "direction": .string(info.profile.increaseIsBetter ? "increase" : "decrease"),
-                "target": JSONValue(info.profile.target?.value), "neighborhoods": .array(rows),
-            ])
-            if request.representation == .csv {
-                return CSVDocument.table(document, rows: "neighborhoods", leading: ["rank", "neighborhood", "value"]).response()
-            }
-            return .json(document)
+        }
+        switch outcome {
+        case .kept(let response):
+            return response
+        case .computed(let value, let stamp):
+            let response = try render(value)
+            if let stamp { rendered.keep(response, for: key, at: stamp) }
+            return response
         }
     }
 

@@ -69,6 +69,13 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
         }
     }
 
+    /// How many times the cache was emptied, or nil while it is not trusted: a value derived
+    /// from cached ones is current only while this stays the same.
+    var trustedGeneration: Int? {
+        guard listener.isListening else { return nil }
+        return entries.withLockedValue { $0.generation }
+    }
+
     /// How many values are cached (for tests).
     var count: Int { entries.withLockedValue { $0.values.count } }
 }

@@ -1,0 +1,83 @@
+import HTTPServer
+import NIOConcurrencyHelpers
+import Postgres
+
+/// Report responses as they were rendered, given again to whoever asks the same while
+/// nothing has changed: a dashboard opened again and again between uploads costs one
+/// query instead of a report.
+///
+/// "Nothing has changed" is checked, not assumed. Each response is stamped with the
+/// database snapshot (`pg_current_snapshot()`) read before its report was computed and
+/// with the generation of the registry memo the report used; it is given again only to a
+/// request that reads the same snapshot and generation. Equal snapshots see the same
+/// committed transactions (any write that commits, in any server process, changes the
+/// snapshot), so a kept response is exactly what computing it again would give. A
+/// registry change empties the memo and moves its generation, and while the memo is not
+/// trusted (its change listener is down) nothing is kept or given.
+final class RenderedReports: Sendable {
+    /// What makes two report requests the same: the caller's view, the representation
+    /// and the request target (path and query as sent).
+    struct Key: Hashable, Sendable {
+        var audience: String
+        var representation: Representation
+        var target: String
+    }
+
+    /// When a response was rendered: the database's snapshot and the registry memo's generation.
+    struct Stamp: Equatable, Sendable {
+        var snapshot: String
+        var registryGeneration: Int
+    }
+
+    /// What a report request found on its connection: a kept response, or the report it
+    /// computed and the stamp that was current before.
+    enum Outcome<Value: Sendable>: Sendable {
+        case kept(HTTPResponse)
+        case computed(Value, Stamp?)
+    }
+
+    private struct State {
+        var stamp: Stamp?
+        var responses: [Key: HTTPResponse] = [:]
+        var bytes = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let registry: ChangeAwareCache<String, any Sendable>
+    /// The most body bytes kept at once; a response larger than an eighth of it is not kept.
+    let capacityBytes: Int
+
+    init(registry: ChangeAwareCache<String, any Sendable>, capacityBytes: Int = 64 << 20) {
+        self.registry = registry
+        self.capacityBytes = capacityBytes
+    }
+
+    /// The stamp a report computed now on `connection` gets; nil while nothing may be kept.
+    /// Read it before the report's own queries.
+    func stamp(_ connection: Connection) throws -> Stamp? {
+        guard capacityBytes > 0, let generation = registry.trustedGeneration else { return nil }
+        let snapshot = try connection.query("SELECT pg_current_snapshot()::text")[0].decode(String.self, at: 0)
+        return Stamp(snapshot: snapshot, registryGeneration: generation)
+    }
+
+    /// The response kept for `key` when it was rendered at `stamp`.
+    func response(for key: Key, at stamp: Stamp) -> HTTPResponse? {
+        state.withLockedValue { $0.stamp == stamp ? $0.responses[key] : nil }
+    }
+
+    /// Keeps `response` for `key`, rendered at `stamp`; responses of other stamps go.
+    func keep(_ response: HTTPResponse, for key: Key, at stamp: Stamp) {
+        let size = response.body.readableBytes
+        guard response.status == .ok, response.stream == nil, size <= capacityBytes / 8 else { return }
+        state.withLockedValue { state in
+            if state.stamp != stamp || state.bytes + size > capacityBytes {
+                state = State(stamp: stamp)
+            }
+            state.bytes += size - (state.responses[key]?.body.readableBytes ?? 0)
+            state.responses[key] = response
+        }
+    }
+
+    /// How many responses are kept (for tests).
+    var count: Int { state.withLockedValue { $0.responses.count } }
+}
