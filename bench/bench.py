@@ -229,9 +229,12 @@ def percentiles(samples):
     return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def time_http(client, path, runs):
+def time_http(client, path, runs, before=None):
+    """p50/p99 of `runs` GETs of `path`; `before` runs untimed ahead of each."""
     samples = []
     for _ in range(runs):
+        if before:
+            before()
         started = time.perf_counter()
         client.request("GET", path)
         samples.append((time.perf_counter() - started) * 1000)
@@ -398,6 +401,17 @@ def run(args, deployment, size, key, port, server):
         time.sleep(1)
     report_path = f"/v1/reports/indicators/ind00?by=neighborhood,period&from={MONTHS[0]}&to={MONTHS[-1]}"
     report = time_http(client, report_path, http_runs)
+    # Asked again while nothing changes, the report is given as rendered; computed afresh,
+    # it is what the first request after an upload costs. A measurement of another
+    # indicator, corrected before each request, moves the database on without changing it.
+    corrections = iter(range(10**9))
+
+    def correct_another_indicator():
+        row = {"partner": deployment.partners[0], "indicator": "ind01", "neighborhood": deployment.leaves[0],
+               "period": MONTHS[0], "value": 1000 + next(corrections) % 2}
+        client.request("POST", "/v1/measurements", json.dumps({"measurements": [row]}).encode())
+
+    report_computed = time_http(client, report_path, http_runs, before=correct_another_indicator)
     raw_report = time_sql(args.psql, args.socket,
                           f"SELECT neighborhood_code, period, sum(value), count(*), count(DISTINCT partner_id), min(value), "
                           f"max(value), avg(value) FROM measurements WHERE indicator_code = 'ind00' AND period_start >= "
@@ -439,7 +453,10 @@ def run(args, deployment, size, key, port, server):
     results["reports"] = {
         "by_neighborhood_24_months": {"http_p50_ms": round(report[0], 2), "http_p99_ms": round(report[1], 2),
                                       "raw_sql_p50_ms": round(raw_report[0], 2), "raw_sql_p99_ms": round(raw_report[1], 2),
-                                      "ratio_p50": round(report[0] / raw_report[0], 3)},
+                                      "ratio_p50": round(report[0] / raw_report[0], 3),
+                                      "computed_http_p50_ms": round(report_computed[0], 2),
+                                      "computed_http_p99_ms": round(report_computed[1], 2),
+                                      "computed_ratio_p50": round(report_computed[0] / raw_report[0], 3)},
         "scorecard": {"http_p50_ms": round(scorecard[0], 2), "http_p99_ms": round(scorecard[1], 2),
                       "raw_sql_p50_ms": round(raw_scorecard[0], 2), "raw_sql_p99_ms": round(raw_scorecard[1], 2),
                       "ratio_p50": round(scorecard[0] / raw_scorecard[0], 3)},
@@ -503,6 +520,7 @@ def print_table(r, path):
         f"{'ingest CSV, 1,000-row batches, 4 clients':44} {i['csv_rows_per_second']:>10,} r/s {i['copy_rows_per_second']:>10,} r/s {i['csv_ratio_to_copy']:>8}",
         f"{'24-month by-neighborhood report p50':44} {rep['by_neighborhood_24_months']['http_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['raw_sql_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['ratio_p50']:>8}",
         f"{'24-month by-neighborhood report p99':44} {rep['by_neighborhood_24_months']['http_p99_ms']:>11} ms {rep['by_neighborhood_24_months']['raw_sql_p99_ms']:>11} ms",
+        f"{'  the same computed afresh (a write before each)':44} {rep['by_neighborhood_24_months']['computed_http_p50_ms']:>8} / {rep['by_neighborhood_24_months']['computed_http_p99_ms']} ms {rep['by_neighborhood_24_months']['raw_sql_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['computed_ratio_p50']:>8}",
         f"{'scorecard p50':44} {rep['scorecard']['http_p50_ms']:>11} ms {rep['scorecard']['raw_sql_p50_ms']:>11} ms {rep['scorecard']['ratio_p50']:>8}",
         f"{'scorecard p99':44} {rep['scorecard']['http_p99_ms']:>11} ms {rep['scorecard']['raw_sql_p99_ms']:>11} ms",
         *[f"{label:44} {rep[name]['http_p50_ms']:>8} / {rep[name]['http_p99_ms']} ms {rep[name]['raw_sql_p50_ms']:>8} / {rep[name]['raw_sql_p99_ms']} ms {rep[name]['ratio_p50']:>8}"

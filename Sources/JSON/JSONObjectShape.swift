@@ -34,14 +34,21 @@ public struct JSONObjectShape: Sendable {
         output.append(UInt8(ascii: "}"))
     }
 
-    /// Writes an object with every member, `writeValue(position, &output)` writing the
-    /// value of the key at `position` in the given order (a large array written in place).
-    public func write(into output: inout [UInt8], _ writeValue: (Int, inout [UInt8]) -> Void) {
+    /// Writes an object member by member: `writeValue(position, &output)` writes the value of
+    /// the key at `position` in the given order (a large array written in place, a row
+    /// written from its cell), or returns false having written nothing to leave it out.
+    public func write(into output: inout [UInt8], _ writeValue: (Int, inout [UInt8]) -> Bool) {
         output.append(UInt8(ascii: "{"))
-        for (index, position) in sorted.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
+        var first = true
+        for position in sorted {
+            let start = output.count
+            if !first { output.append(UInt8(ascii: ",")) }
             output.append(contentsOf: names[position])
-            writeValue(position, &output)
+            if writeValue(position, &output) {
+                first = false
+            } else {
+                output.removeSubrange(start...)
+            }
         }
         output.append(UInt8(ascii: "}"))
     }

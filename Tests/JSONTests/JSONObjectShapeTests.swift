@@ -25,13 +25,18 @@ struct JSONObjectShapeTests {
         #expect(String(decoding: written, as: UTF8.self) == String(decoding: JSONValue.object(members).jsonBytes, as: UTF8.self))
     }
 
-    @Test func writesEveryMemberInPlace() {
-        var written: [UInt8] = []
-        JSONObjectShape(Self.keys).write(into: &written) { position, output in
-            JSONValue.number(Double(position)).write(into: &output)
+    @Test func writesMembersInPlaceLeavingOutThoseItSkips() {
+        // Every member, none, and every other one (the first left out too).
+        for skipped in [{ (_: Int) in false }, { (_: Int) in true }, { (position: Int) in position % 2 == 0 }] {
+            var written: [UInt8] = []
+            JSONObjectShape(Self.keys).write(into: &written) { position, output in
+                guard !skipped(position) else { return false }
+                JSONValue.number(Double(position)).write(into: &output)
+                return true
+            }
+            let members = Self.keys.enumerated().filter { !skipped($0.offset) }.map { ($0.element, JSONValue.number(Double($0.offset))) }
+            #expect(written == JSONValue.object(Dictionary(uniqueKeysWithValues: members)).jsonBytes)
         }
-        let members = Dictionary(uniqueKeysWithValues: Self.keys.enumerated().map { ($1, JSONValue.number(Double($0))) })
-        #expect(written == JSONValue.object(members).jsonBytes)
     }
 }
 

@@ -61,9 +61,10 @@ struct ReportRoutes {
                             row.write(cell, into: &output)
                         }
                         output.append(UInt8(ascii: "]"))
-                        return
+                        return true
                     }
                     heading[position].1.write(into: &output)
+                    return true
                 }
                 return HTTPResponse(contentType: "application/json", body: body)
             }

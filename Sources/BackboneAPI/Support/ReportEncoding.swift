@@ -4,9 +4,17 @@ import Foundation
 
 /// Report cells on the wire: JSON objects and CSV rows with the same names.
 enum ReportEncoding {
-    static let measureColumns = [
-        "value", "measurements", "partners", "min", "max", "mean", "median", "per_1000", "baseline", "target",
-        "progress", "change", "suppressed", "suppression_reason",
+    /// The measures of a row, each with its name, in the order rows list them.
+    static let measures: [(name: String, value: @Sendable (Cell) -> JSONValue)] = [
+        ("value", { JSONValue($0.value) }),
+        // A withheld cell says nothing of who stands behind it.
+        ("measurements", { $0.suppressed ? .null : JSONValue($0.measurements) }),
+        ("partners", { $0.suppressed ? .null : JSONValue($0.partners) }),
+        ("min", { JSONValue($0.min) }), ("max", { JSONValue($0.max) }), ("mean", { JSONValue($0.mean) }),
+        ("median", { JSONValue($0.median) }), ("per_1000", { JSONValue($0.per1000) }),
+        ("baseline", { JSONValue($0.baseline) }), ("target", { JSONValue($0.target) }),
+        ("progress", { JSONValue($0.progress) }), ("change", { JSONValue($0.change) }),
+        ("suppressed", { .bool($0.suppressed) }), ("suppression_reason", { JSONValue($0.suppressionReason) }),
     ]
 
     /// A cell as JSON; only the requested groupings appear, dimensions under `dimensions`.
@@ -23,36 +31,64 @@ enum ReportEncoding {
         let keys: [String]
         let hasDimensions: Bool
         let shape: JSONObjectShape
+        /// What each of `keys` holds.
+        private let members: [Member]
+        /// The dimension groupings: each dimension's name (`age_group`, a key of
+        /// `dimensionShape`) and its name in the cell's key (`dimension:age_group`).
+        private let dimensionNames: [String]
+        private let dimensionKeys: [String]
+        private let dimensionShape: JSONObjectShape
+
+        private enum Member {
+            case group(String)
+            case dimensions
+            case measure(Int)
+            case reportedAbove
+        }
 
         init(groupings: [Grouping]) {
             self.groupings = groupings
-            hasDimensions = groupings.contains { if case .dimension = $0 { true } else { false } }
             var keys: [String] = []
+            var members: [Member] = []
+            var dimensionNames: [String] = []
+            var dimensionKeys: [String] = []
             for grouping in groupings {
-                if case .dimension = grouping { continue }
+                if case .dimension(let name) = grouping {
+                    dimensionNames.append(name)
+                    dimensionKeys.append(grouping.name)
+                    continue
+                }
                 keys.append(grouping.name)
+                members.append(.group(grouping.name))
             }
-            if hasDimensions { keys.append("dimensions") }
-            self.keys = keys + measureColumns + ["reported_above"]
+            hasDimensions = !dimensionNames.isEmpty
+            if hasDimensions {
+                keys.append("dimensions")
+                members.append(.dimensions)
+            }
+            self.keys = keys + ReportEncoding.measures.map(\.name) + ["reported_above"]
+            self.members = members + ReportEncoding.measures.indices.map(Member.measure) + [.reportedAbove]
+            self.dimensionNames = dimensionNames
+            self.dimensionKeys = dimensionKeys
+            dimensionShape = JSONObjectShape(dimensionNames)
             shape = JSONObjectShape(self.keys)
         }
 
         /// The cell's values in `keys`' order; `nil` leaves a member out.
         func values(_ cell: Cell) -> [JSONValue?] {
-            var values: [JSONValue?] = []
-            values.reserveCapacity(keys.count)
-            var dimensions: [String: JSONValue] = [:]
-            for grouping in groupings {
-                let value = JSONValue(cell.key[grouping.name])
-                switch grouping {
-                case .dimension(let name): dimensions[name] = value
-                default: values.append(value)
-                }
+            members.map { value($0, of: cell) }
+        }
+
+        private func value(_ member: Member, of cell: Cell) -> JSONValue? {
+            switch member {
+            case .group(let name): return JSONValue(cell.key[name])
+            case .dimensions:
+                var dimensions: [String: JSONValue] = [:]
+                for (name, key) in zip(dimensionNames, dimensionKeys) { dimensions[name] = JSONValue(cell.key[key]) }
+                return .object(dimensions)
+            case .measure(let index): return ReportEncoding.measures[index].value(cell)
+            case .reportedAbove: return cell.reportedAbove.map(JSONValue.bool)
             }
-            if hasDimensions { values.append(.object(dimensions)) }
-            values.append(contentsOf: measures(cell))
-            values.append(cell.reportedAbove.map(JSONValue.bool))
-            return values
         }
 
         /// The cell as a JSON object.
@@ -62,20 +98,21 @@ enum ReportEncoding {
             return .object(object)
         }
 
-        /// Appends the cell's JSON object to `output`.
+        /// Appends the cell's JSON object to `output`, member by member.
         func write(_ cell: Cell, into output: inout [UInt8]) {
-            shape.write(values(cell), into: &output)
+            shape.write(into: &output) { position, output in
+                if case .dimensions = members[position] {
+                    dimensionShape.write(into: &output) { index, output in
+                        JSONValue(cell.key[dimensionKeys[index]]).write(into: &output)
+                        return true
+                    }
+                    return true
+                }
+                guard let value = value(members[position], of: cell) else { return false }
+                value.write(into: &output)
+                return true
+            }
         }
-    }
-
-    static func measures(_ cell: Cell) -> [JSONValue] {
-        [
-            // A withheld cell says nothing of who stands behind it.
-            JSONValue(cell.value), cell.suppressed ? .null : JSONValue(cell.measurements), cell.suppressed ? .null : JSONValue(cell.partners),
-            JSONValue(cell.min), JSONValue(cell.max),
-            JSONValue(cell.mean), JSONValue(cell.median), JSONValue(cell.per1000), JSONValue(cell.baseline), JSONValue(cell.target),
-            JSONValue(cell.progress), JSONValue(cell.change), .bool(cell.suppressed), JSONValue(cell.suppressionReason),
-        ]
     }
 
     /// Shortest text that reads back to the same number.
