@@ -13,52 +13,61 @@ public enum Aggregator {
         totalPartials: [Partial]? = nil
     ) -> Report {
         let periodType = request.periodType ?? profile.periodType
-        var groups: [[KeyPart]: [Partial]] = [:]
+        let groupings = request.groupings
+        // Each grouping's values are numbered as they are met, so a group is a few small
+        // numbers: hashing and comparing those, not strings, is what grouping costs.
+        var parts = groupings.map { _ in PartNumbering() }
+        var groupOfKey: [[Int]: Int] = [:]
+        var keys: [[Int]] = []
+        var members: [[Partial]] = []
         var selected: [Partial] = []
         selected.reserveCapacity(partials.count)
         for partial in partials {
             guard let neighborhood = place(partial.neighborhood, request: request, tree: tree) else { continue }
-            let key = request.groupings.map { grouping -> KeyPart in
-                switch grouping {
-                case .neighborhood: return .text(neighborhood)
-                case .partner: return .text(partial.partner ?? (partial.partners.count == 1 ? partial.partners.first! : ""))
-                case .period: return .period(partial.period.rolled(to: periodType))
-                case .dimension(let name): return .text(partial.dimensions[name] ?? "")
-                }
-            }
-            if !key.isEmpty { groups[key, default: []].append(partial) }
             selected.append(partial)
+            guard !groupings.isEmpty else { continue }
+            var key: [Int] = []
+            key.reserveCapacity(groupings.count)
+            for (position, grouping) in groupings.enumerated() {
+                let part: KeyPart = switch grouping {
+                case .neighborhood: .text(neighborhood)
+                case .partner: .text(partial.partner ?? (partial.partners.count == 1 ? partial.partners.first! : ""))
+                case .period: .period(partial.period.rolled(to: periodType))
+                case .dimension(let name): .text(partial.dimensions[name] ?? "")
+                }
+                key.append(parts[position].number(of: part))
+            }
+            if let group = groupOfKey[key] {
+                members[group].append(partial)
+            } else {
+                groupOfKey[key] = keys.count
+                keys.append(key)
+                members.append([partial])
+            }
         }
 
-        // Cells sit in an array beside their keys, found by key through positions: a
-        // dictionary of cells copied a whole cell (a dozen retains) on every read and
-        // write, and setting `change` while iterating copied the dictionary.
-        let names = request.groupings.map(\.name)
-        var keys: [[KeyPart]] = []
+        let names = groupings.map(\.name)
+        let texts = parts.map { $0.values.map(\.text) }
         var cells: [Cell] = []
-        var positions: [[KeyPart]: Int] = [:]
-        keys.reserveCapacity(groups.count)
-        cells.reserveCapacity(groups.count)
-        positions.reserveCapacity(groups.count)
-        for (key, members) in groups {
-            var cell = combine(members, profile: profile)
-            cell.key = Dictionary(uniqueKeysWithValues: zip(names, key.map(\.text)))
-            if let index = request.groupings.firstIndex(of: .neighborhood) {
-                let code = key[index].text
+        cells.reserveCapacity(keys.count)
+        for (key, group) in zip(keys, members) {
+            var cell = combine(group, profile: profile)
+            cell.key = Dictionary(uniqueKeysWithValues: zip(names, key.enumerated().map { texts[$0.offset][$0.element] }))
+            if let index = groupings.firstIndex(of: .neighborhood) {
+                let code = texts[index][key[index]]
                 cell.per1000 = per1000(cell.value, of: code, profile: profile, tree: tree)
                 if let depth = request.neighborhoodDepth { cell.reportedAbove = (tree.depth(of: code) ?? depth) < depth }
             }
-            positions[key] = cells.count
-            keys.append(key)
             cells.append(cell)
         }
-        if let index = request.groupings.firstIndex(of: .period) {
+        if let index = groupings.firstIndex(of: .period) {
             for position in cells.indices {
-                guard case .period(let period) = keys[position][index], let previous = period.previous,
+                guard case .period(let period) = parts[index].values[keys[position][index]], let previous = period.previous,
+                      let previousNumber = parts[index].existingNumber(of: .period(previous)),
                       let value = cells[position].value else { continue }
                 var previousKey = keys[position]
-                previousKey[index] = .period(previous)
-                if let before = positions[previousKey], let earlier = cells[before].value {
+                previousKey[index] = previousNumber
+                if let before = groupOfKey[previousKey], let earlier = cells[before].value {
                     cells[position].change = value - earlier
                 }
             }
@@ -71,9 +80,15 @@ public enum Aggregator {
         if let within = request.within {
             total.per1000 = per1000(total.value, of: within, profile: profile, tree: tree)
         }
-        // Sort positions over the keys alone: moving or even reading a (key, cell) pair
-        // copies the cell, a dozen retains and releases.
-        let rows = keys.indices.sorted { KeyPart.precedes(keys[$0], keys[$1]) }.map { cells[$0] }
+        // Rows in the order of their keys' values, grouping by grouping: each grouping's
+        // values are ranked once, then rows compare by ranks.
+        let ranks = parts.map(\.ranks)
+        let rows = keys.indices.sorted { left, right in
+            for (position, rank) in ranks.enumerated() where keys[left][position] != keys[right][position] {
+                return rank[keys[left][position]] < rank[keys[right][position]]
+            }
+            return false
+        }.map { cells[$0] }
         return Report(rows: rows, total: total)
     }
 
@@ -188,13 +203,26 @@ enum KeyPart: Hashable, Comparable {
         default: return lhs.text < rhs.text
         }
     }
+}
 
-    /// Whether key `lhs` sorts before `rhs`, part by part. Unlike `lexicographicallyPrecedes`
-    /// it orders each differing part once: most neighbors in a sort share their first parts.
-    static func precedes(_ lhs: [KeyPart], _ rhs: [KeyPart]) -> Bool {
-        for (left, right) in zip(lhs, rhs) where left != right {
-            return left < right
-        }
-        return lhs.count < rhs.count
+/// The values of one grouping in a report, numbered 0, 1, 2… in the order they are met.
+private struct PartNumbering {
+    private(set) var values: [KeyPart] = []
+    private var numbers: [KeyPart: Int] = [:]
+
+    mutating func number(of part: KeyPart) -> Int {
+        if let number = numbers[part] { return number }
+        numbers[part] = values.count
+        values.append(part)
+        return values.count - 1
+    }
+
+    func existingNumber(of part: KeyPart) -> Int? { numbers[part] }
+
+    /// Each value's place in sorted order, by its number.
+    var ranks: [Int] {
+        var ranks = [Int](repeating: 0, count: values.count)
+        for (rank, number) in values.indices.sorted(by: { values[$0] < values[$1] }).enumerated() { ranks[number] = rank }
+        return ranks
     }
 }

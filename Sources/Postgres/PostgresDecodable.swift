@@ -6,17 +6,28 @@ public protocol PostgresDecodable: Sendable {
     init(postgresText text: String) throws
     /// The value for SQL NULL; only optionals have one.
     static func postgresNull() throws -> Self
+    /// Decodes a non-NULL value from its text as libpq holds it: `length` bytes at `bytes`,
+    /// NUL-terminated. By default through a `String`; numbers read the bytes in place.
+    init(postgresBytes bytes: UnsafePointer<CChar>, length: Int) throws
 }
 
 extension PostgresDecodable {
     public static func postgresNull() throws -> Self {
         throw PostgresError(.decoding, "unexpected NULL for \(Self.self)")
     }
+
+    public init(postgresBytes bytes: UnsafePointer<CChar>, length: Int) throws {
+        try self.init(postgresText: String(cString: bytes))
+    }
 }
 
 extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
     public init(postgresText text: String) throws {
         self = .some(try Wrapped(postgresText: text))
+    }
+
+    public init(postgresBytes bytes: UnsafePointer<CChar>, length: Int) throws {
+        self = .some(try Wrapped(postgresBytes: bytes, length: length))
     }
 
     public static func postgresNull() throws -> Wrapped? { nil }
@@ -35,6 +46,29 @@ extension PostgresDecodable where Self: FixedWidthInteger {
         guard let value = Self(text) else { throw decodingError(text, as: Self.self) }
         self = value
     }
+
+    /// Decimal digits with an optional sign, as PostgreSQL writes integers, read in place.
+    public init(postgresBytes bytes: UnsafePointer<CChar>, length: Int) throws {
+        let text = UnsafeRawBufferPointer(start: bytes, count: length).bindMemory(to: UInt8.self)
+        let negative = text.first == UInt8(ascii: "-")
+        let digits = text.dropFirst(negative || text.first == UInt8(ascii: "+") ? 1 : 0)
+        var value: Self = 0
+        var overflow = digits.isEmpty
+        for byte in digits where !overflow {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10 else {
+                overflow = true
+                break
+            }
+            let shifted = value.multipliedReportingOverflow(by: 10)
+            let next = negative ? shifted.partialValue.subtractingReportingOverflow(Self(digit))
+                                : shifted.partialValue.addingReportingOverflow(Self(digit))
+            overflow = shifted.overflow || next.overflow
+            value = next.partialValue
+        }
+        guard !overflow else { throw decodingError(String(cString: bytes), as: Self.self) }
+        self = value
+    }
 }
 
 extension Int: PostgresDecodable {}
@@ -42,6 +76,24 @@ extension Int64: PostgresDecodable {}
 extension Int32: PostgresDecodable {}
 
 extension Double: PostgresDecodable {
+    /// PostgreSQL's float text (`1.5`, `1e+20`, `NaN`, `Infinity`, `-Infinity`) read in place
+    /// by `strtod`, which takes each of them whole. Text it does not take whole (or that
+    /// does not start as PostgreSQL's does) goes through `init(postgresText:)`, which
+    /// refuses what is not a number: a process locale whose decimal point is not `.` cannot
+    /// make a number read differently.
+    public init(postgresBytes bytes: UnsafePointer<CChar>, length: Int) throws {
+        var end: UnsafeMutablePointer<CChar>?
+        let value = strtod(bytes, &end)
+        let first = UInt8(bitPattern: bytes.pointee)
+        guard length > 0, end == UnsafeMutablePointer(mutating: bytes + length),
+              first == UInt8(ascii: "-") || first == UInt8(ascii: "N") || first == UInt8(ascii: "I")
+                  || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else {
+            try self.init(postgresText: String(cString: bytes))
+            return
+        }
+        self = value
+    }
+
     public init(postgresText text: String) throws {
         switch text {
         case "NaN": self = .nan

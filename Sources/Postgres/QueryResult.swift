@@ -55,9 +55,10 @@ public struct Row: Sendable {
         guard column < count else {
             throw PostgresError(.decoding, "column \(column) does not exist (the row has \(count))")
         }
-        guard let text = text(at: column) else { return try T.postgresNull() }
+        let handle = result.handle
+        if PQgetisnull(handle, index, Int32(column)) == 1 { return try T.postgresNull() }
         do {
-            return try T(postgresText: text)
+            return try T(postgresBytes: PQgetvalue(handle, index, Int32(column)), length: Int(PQgetlength(handle, index, Int32(column))))
         } catch var error as PostgresError {
             error.column = String(cString: PQfname(result.handle, Int32(column)))
             throw error

@@ -36,6 +36,26 @@ struct TypeRoundTripTests {
         #expect(try roundTrip(Double.nan, as: "double precision").isNaN)
     }
 
+    /// Numbers are read in place from libpq's text; what PostgreSQL writes reads back exactly,
+    /// and text that is not a whole number of the type is an error, never a part of it.
+    @Test func numbersReadInPlaceAgreeWithTheirText() throws {
+        for value in [-Double.infinity, -0.0, Double.leastNonzeroMagnitude, 123_456_789.123_456_78, 1e15, -2.5e-7] {
+            #expect(try roundTrip(value, as: "double precision") == value)
+        }
+        #expect(try roundTrip(Int64.min + 1, as: "bigint") == Int64.min + 1)
+        #expect(try roundTrip(Int32.max, as: "integer") == Int32.max)
+        for text in ["12", "-12", "1.5", "1e3", "", " 1", "1 ", "12abc", "0x10", "99999999999999999999", "-", "+"] {
+            let row = try connection.query("SELECT \(text)::text")[0]
+            #expect((try? row.decode(Int.self, at: 0)) == Int(text), "Int from \(text.debugDescription)")
+            #expect((try? row.decode(Int32.self, at: 0)) == Int32(text), "Int32 from \(text.debugDescription)")
+            let double = try? row.decode(Double.self, at: 0)
+            #expect(double == (["12", "-12", "1.5", "1e3", "0x10", "99999999999999999999"].contains(text) ? Double(text) : nil), "Double from \(text.debugDescription)")
+        }
+        let nothing = try connection.query("SELECT NULL::float8, NULL::bigint")[0]
+        #expect(try nothing.decode((Double?, Int?).self) == (nil, nil))
+        #expect(throws: PostgresError.self) { try nothing.decode(Double.self, at: 0) }
+    }
+
     @Test func numeric() throws {
         let value = Decimal(string: "12345678901234567890.0123456789")!
         #expect(try roundTrip(value, as: "numeric") == value)
