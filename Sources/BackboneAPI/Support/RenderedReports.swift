@@ -67,15 +67,21 @@ final class RenderedReports: Sendable {
 
     /// Keeps `response` for `key`, rendered at `stamp`; responses of other stamps go.
     func keep(_ response: HTTPResponse, for key: Key, at stamp: Stamp) {
-        let size = response.body.readableBytes
+        let size = Self.size(response, key)
         guard response.status == .ok, response.stream == nil, size <= capacityBytes / 8 else { return }
         state.withLockedValue { state in
             if state.stamp != stamp || state.bytes + size > capacityBytes {
                 state = State(stamp: stamp)
             }
-            state.bytes += size - (state.responses[key]?.body.readableBytes ?? 0)
+            state.bytes += size - (state.responses[key].map { Self.size($0, key) } ?? 0)
             state.responses[key] = response
         }
+    }
+
+    /// What a kept response counts against the capacity: its body and its key (many small
+    /// reports asked by distinct long queries must not grow memory past it either).
+    private static func size(_ response: HTTPResponse, _ key: Key) -> Int {
+        response.body.readableBytes + key.target.utf8.count + key.audience.utf8.count + 64
     }
 
     /// How many responses are kept (for tests).
