@@ -50,6 +50,19 @@ public struct Row: Sendable {
         return String(cString: PQgetvalue(handle, index, Int32(column)))
     }
 
+    /// Reads a column's text in place, as libpq holds it (no `String` is made); nil for NULL.
+    public func withBytes<T>(at column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
+        guard column < count else {
+            throw PostgresError(.decoding, "column \(column) does not exist (the row has \(count))")
+        }
+        let handle = result.handle
+        if PQgetisnull(handle, index, Int32(column)) == 1 { return nil }
+        let length = Int(PQgetlength(handle, index, Int32(column)))
+        return try PQgetvalue(handle, index, Int32(column)).withMemoryRebound(to: UInt8.self, capacity: length) {
+            try body(UnsafeBufferPointer(start: $0, count: length))
+        }
+    }
+
     /// Decodes one column by position.
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, at column: Int) throws -> T {
         guard column < count else {

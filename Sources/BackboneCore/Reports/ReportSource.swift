@@ -46,9 +46,10 @@ public enum ReportSource {
             self.numbering = numbering
         }
 
-        /// The partners of a rollup's `partner_list` ("12,3,57").
-        func partners(listed list: String, _ connection: Connection) throws -> PartnerSet {
-            guard let numbers = Self.numbers(list) else {
+        /// The partners of a rollup's `partner_list` ("12,3,57"), in column `column` of `row`.
+        func partners(listedIn row: Row, at column: Int, _ connection: Connection) throws -> PartnerSet {
+            guard let numbers = try row.withBytes(at: column, Self.numbers) ?? nil else {
+                let list = try row.decode(String?.self, at: column) ?? "NULL"
                 throw PostgresError(.decoding, "a rollup's partner list \(list.prefix(40).debugDescription) is not a list of numbers")
             }
             return try partners(numbers, connection)
@@ -65,11 +66,11 @@ public enum ReportSource {
         }
 
         /// Comma-separated decimal numbers; nil for anything else.
-        static func numbers(_ list: String) -> [Int]? {
+        static func numbers(_ list: some Collection<UInt8>) -> [Int]? {
             var numbers: [Int] = []
             var value = 0
             var digits = 0
-            for byte in list.utf8 {
+            for byte in list {
                 if byte == UInt8(ascii: ",") {
                     guard digits > 0 else { return nil }
                     numbers.append(value)
@@ -84,6 +85,48 @@ public enum ReportSource {
             guard digits > 0 else { return nil }
             numbers.append(value)
             return numbers
+        }
+    }
+
+    /// Reads rows shaped like a rollup (neighborhood, period, dimensions, partner list, count,
+    /// sum, sum of numerators, sum of denominators, min, max) as partials. A report reads
+    /// thousands of them over a few dozen periods and dimension values: each spelling is
+    /// parsed once. A stored period or dimension object that does not parse is an error,
+    /// never a row quietly left out.
+    struct RollupRows {
+        let directory: PartnerDirectory
+        private var periods: [String: Period] = [:]
+        private var dimensionSets: [String: [String: String]] = [:]
+
+        init(directory: PartnerDirectory) {
+            self.directory = directory
+        }
+
+        mutating func period(_ text: String) throws -> Period {
+            if let known = periods[text] { return known }
+            guard let parsed = Period(text) else {
+                throw PostgresError(.decoding, "a stored period \(text.debugDescription) does not parse")
+            }
+            periods[text] = parsed
+            return parsed
+        }
+
+        mutating func dimensions(_ text: String) throws -> [String: String] {
+            if let known = dimensionSets[text] { return known }
+            let parsed = try ReportSource.dimensions(text)
+            dimensionSets[text] = parsed
+            return parsed
+        }
+
+        mutating func partials(_ rows: QueryResult, _ connection: Connection) throws -> [Partial] {
+            try rows.map { row in
+                let (neighborhood, periodText, dimensionText) = try row.decode((String, String, String).self)
+                return Partial(
+                    neighborhood: neighborhood, period: try period(periodText), dimensions: try dimensions(dimensionText), partner: nil,
+                    partners: try directory.partners(listedIn: row, at: 3, connection), count: try row.decode(at: 4),
+                    sum: try row.decode(at: 5), sumNumerator: try row.decode(at: 6), sumDenominator: try row.decode(at: 7),
+                    min: try row.decode(at: 8), max: try row.decode(at: 9), values: nil)
+            }
         }
     }
 
@@ -129,17 +172,8 @@ public enum ReportSource {
                 ORDER BY partner_id, neighborhood_code, dimension_key, period_start DESC
                 """))
         }
-        return try rows.map { row in
-            let (neighborhood, periodText, dimensionText, partnerList, count, sum, sumNumerator, sumDenominator, min, max) =
-                try row.decode((String, String, String, String, Int, Double, Double, Double, Double, Double).self)
-            guard let period = Period(periodText) else {
-                throw PostgresError(.decoding, "a stored period \(periodText.debugDescription) does not parse")
-            }
-            return Partial(
-                neighborhood: neighborhood, period: period, dimensions: try Self.dimensions(dimensionText), partner: nil,
-                partners: try directory.partners(listed: partnerList, connection), count: count, sum: sum,
-                sumNumerator: sumNumerator, sumDenominator: sumDenominator, min: min, max: max, values: nil)
-        }
+        var reader = RollupRows(directory: directory)
+        return try reader.partials(rows, connection)
     }
 
     /// What ``seriesTotals(of:)`` reads of each series' latest measurement; only these, since
@@ -173,24 +207,7 @@ public enum ReportSource {
     ) throws -> [Partial] {
         let lower = from ?? Self.earliest
         let upper = until ?? Self.latest
-        var dimensionCache: [String: [String: String]] = [:]
-        func dimensions(_ text: String) throws -> [String: String] {
-            if let known = dimensionCache[text] { return known }
-            let parsed = try Self.dimensions(text)
-            dimensionCache[text] = parsed
-            return parsed
-        }
-        // A report reads thousands of rows over a few dozen periods: parse each spelling once.
-        // A stored period that does not parse is an error, never a row quietly left out.
-        var periodCache: [String: Period] = [:]
-        func period(_ text: String) throws -> Period {
-            if let known = periodCache[text] { return known }
-            guard let parsed = Period(text) else {
-                throw PostgresError(.decoding, "a stored period \(text.debugDescription) does not parse")
-            }
-            periodCache[text] = parsed
-            return parsed
-        }
+        var reader = RollupRows(directory: directory)
         if raw {
             let rows = try connection.query(
                 """
@@ -201,15 +218,15 @@ public enum ReportSource {
             return try rows.map { row in
                 let (partner, neighborhood, periodText, dimensionText, value, numerator, denominator) =
                     try row.decode((String, String, String, String, Double?, Double?, Double?).self)
-                let period = try period(periodText)
+                let period = try reader.period(periodText)
+                let dimensions = try reader.dimensions(dimensionText)
                 if let numerator, let denominator {
                     return .ratioMeasurement(
-                        partner: partner, neighborhood: neighborhood, period: period, dimensions: try dimensions(dimensionText),
+                        partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions,
                         numerator: numerator, denominator: denominator, scale: indicator.profile.scale)
                 }
                 guard let value else { throw PostgresError(.decoding, "a stored measurement has neither a value nor a ratio") }
-                return .measurement(
-                    partner: partner, neighborhood: neighborhood, period: period, dimensions: try dimensions(dimensionText), value: value)
+                return .measurement(partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions, value: value)
             }
         }
         let rows = try connection.query(
@@ -219,15 +236,6 @@ public enum ReportSource {
             FROM measurement_rollups
             WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
             """)
-        return try rows.map { row in
-            let (neighborhood, periodText, dimensionText, partnerList, count, sum, sumNumerator, sumDenominator, min, max) =
-                try row.decode((String, String, String, String, Int, Double, Double, Double, Double, Double).self)
-            let period = try period(periodText)
-            let partners = try directory.partners(listed: partnerList, connection)
-            return Partial(
-                neighborhood: neighborhood, period: period, dimensions: try dimensions(dimensionText), partner: nil,
-                partners: partners, count: count, sum: sum, sumNumerator: sumNumerator, sumDenominator: sumDenominator,
-                min: min, max: max, values: nil)
-        }
+        return try reader.partials(rows, connection)
     }
 }
