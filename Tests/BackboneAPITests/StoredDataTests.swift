@@ -51,6 +51,22 @@ struct StoredDataTests {
         try await app.stop()
     }
 
+    /// A rollup's partner list that is not a list of known partner numbers is an error,
+    /// whether it is malformed, empty or names a partner number no partner has.
+    @Test func aRollupPartnerListThatDoesNotReadIsAnError() async throws {
+        let path = "/v1/reports/indicators/esl_learners?by=neighborhood&from=2026-01&to=2026-12"
+        for list in ["1,x", "", "1,,2", "99999"] {
+            let app = try await seededApp(changedBehindItsBack: [])
+            #expect(try await app.coordinator("POST", "/v1/measurements", json: row()).json["created"] as? Int == 1)
+            #expect(try await app.coordinator("GET", path).status == 200)
+            try Connection(app.conninfo).execute("UPDATE measurement_rollups SET partner_list = '\(list)'")
+            let response = try await app.coordinator("GET", path)
+            #expect(response.status == 500, "\(list): \(response.text)")
+            #expect(response.json["code"] as? String == "unreadable-stored-data", "\(list)")
+            try await app.stop()
+        }
+    }
+
     @Test func aHistorySnapshotOfAnotherShapeIsAnError() async throws {
         let app = try await seededApp(changedBehindItsBack: [])
         #expect(try await app.coordinator("POST", "/v1/measurements", json: row()).json["created"] as? Int == 1)

@@ -50,7 +50,7 @@ public enum ReportSource {
         func partners(listedIn row: Row, at column: Int, _ connection: Connection) throws -> PartnerSet {
             guard let numbers = try row.withBytes(at: column, Self.numbers) ?? nil else {
                 let list = try row.decode(String?.self, at: column) ?? "NULL"
-                throw PostgresError(.decoding, "a rollup's partner list \(list.prefix(40).debugDescription) is not a list of numbers")
+                throw DomainError.storedData(column: "measurement_rollups.partner_list", "holds \(list.prefix(40).debugDescription), which is not a list of partner numbers")
             }
             return try partners(numbers, connection)
         }
@@ -60,7 +60,7 @@ public enum ReportSource {
             let numbering = try ReportSource.partnerNumbering(connection)
             self.numbering = numbering
             guard let set = numbering.set(numbers) else {
-                throw PostgresError(.decoding, "a rollup names partner numbers \(numbers) that no partner has")
+                throw DomainError.storedData(column: "measurement_rollups.partner_list", "names partner numbers \(numbers.prefix(20)) that no partner has")
             }
             return set
         }
@@ -95,17 +95,20 @@ public enum ReportSource {
     /// never a row quietly left out.
     struct RollupRows {
         let directory: PartnerDirectory
+        /// The table the rows come from, to name in errors.
+        let table: String
         private var periods: [String: Period] = [:]
         private var dimensionSets: [String: [String: String]] = [:]
 
-        init(directory: PartnerDirectory) {
+        init(directory: PartnerDirectory, table: String = "measurement_rollups") {
             self.directory = directory
+            self.table = table
         }
 
         mutating func period(_ text: String) throws -> Period {
             if let known = periods[text] { return known }
             guard let parsed = Period(text) else {
-                throw PostgresError(.decoding, "a stored period \(text.debugDescription) does not parse")
+                throw DomainError.storedData(column: "\(table).period", "holds \(text.debugDescription), which is not a period")
             }
             periods[text] = parsed
             return parsed
@@ -207,7 +210,7 @@ public enum ReportSource {
     ) throws -> [Partial] {
         let lower = from ?? Self.earliest
         let upper = until ?? Self.latest
-        var reader = RollupRows(directory: directory)
+        var reader = RollupRows(directory: directory, table: raw ? "measurements" : "measurement_rollups")
         if raw {
             let rows = try connection.query(
                 """
@@ -225,7 +228,7 @@ public enum ReportSource {
                         partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions,
                         numerator: numerator, denominator: denominator, scale: indicator.profile.scale)
                 }
-                guard let value else { throw PostgresError(.decoding, "a stored measurement has neither a value nor a ratio") }
+                guard let value else { throw DomainError.storedData(column: "measurements.value", "is empty where neither a value nor a ratio is stored") }
                 return .measurement(partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions, value: value)
             }
         }
