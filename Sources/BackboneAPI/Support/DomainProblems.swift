@@ -70,6 +70,9 @@ extension Problem {
             return .databaseUnavailable(shuttingDown: true)
         case let error as PostgresError where error.isConnectionFailure:
             return .databaseUnavailable()
+        case let error as PostgresError where error.kind == .decoding:
+            // A stored value this version cannot read (the wrapper names its column).
+            return Problem(DomainError.storedData(column: error.column ?? "a stored value", error.message))
         case let error as PostgresError where error.kind == .unstorableText:
             // The wrapper refuses text PostgreSQL cannot store (a NUL character) before sending it.
             return .invalid(field: "body", code: "invalid-text", error.message)
