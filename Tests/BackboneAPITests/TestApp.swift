@@ -68,6 +68,13 @@ struct TestApp {
     }
 
     /// As the coordinator.
+    /// How many indicator reports the server has given as `source` (`kept` or `computed`), from `/metrics`.
+    func reportsGiven(source: String) async throws -> Int {
+        let line = try await request("GET", "/metrics").text.split(separator: "\n")
+            .first { $0.hasPrefix("backbone_reports_total{") && $0.contains(#"report="indicator""#) && $0.contains(#"source="\#(source)""#) }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
+    }
+
     func coordinator(_ method: String, _ path: String, json: String? = nil) async throws -> RawHTTPClient.Response {
         try await request(method, path, key: coordinator, json: json)
     }

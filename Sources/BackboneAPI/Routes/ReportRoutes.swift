@@ -137,17 +137,18 @@ struct ReportRoutes {
         let query = request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
         let key = RenderedReports.Key(audience: audience, representation: request.representation, target: request.path + "?" + query)
         let rendered = self.rendered
-        let outcome = try await metrics.timeReport(kind) {
-            try await database(pool, transaction: false) { connection -> RenderedReports.Outcome<Value> in
-                let stamp = try rendered.stamp(connection)
-                if let stamp, let kept = rendered.response(for: key, at: stamp) { return .kept(kept) }
-                return .computed(try report(connection), stamp)
-            }
+        let started = ContinuousClock.now
+        let outcome = try await database(pool, transaction: false) { connection -> RenderedReports.Outcome<Value> in
+            let stamp = try rendered.stamp(connection)
+            if let stamp, let kept = rendered.response(for: key, at: stamp) { return .kept(kept) }
+            return .computed(try report(connection), stamp)
         }
         switch outcome {
         case .kept(let response):
+            metrics.reportGiven(kind, computedIn: nil)
             return response
         case .computed(let value, let stamp):
+            metrics.reportGiven(kind, computedIn: ContinuousClock.now - started)
             let response = try render(value)
             if let stamp { rendered.keep(response, for: key, at: stamp) }
             return response

@@ -7,12 +7,14 @@ import Postgres
 /// ingested by outcome, report latency by kind, the database pool, build info.
 ///
 /// Names (Prometheus): `backbone_measurements_ingested_total{outcome}`,
-/// `backbone_report_duration_seconds{report}`, `backbone_db_pool_connections{state}`,
+/// `backbone_report_duration_seconds{report}` (computed reports), `backbone_reports_total{report,
+/// source}` (kept or computed), `backbone_db_pool_connections{state}`,
 /// `backbone_db_pool_waiting`, `backbone_db_pool_size`, `backbone_build_info{version}`.
 struct AppMetrics: Sendable {
     let service: ServiceMetrics
     private let ingested: [String: CoreMetrics.Counter]
     private let reports: [String: CoreMetrics.Timer]
+    private let reportsGiven: [String: [String: CoreMetrics.Counter]]
     private let poolInUse: CoreMetrics.Gauge
     private let poolIdle: CoreMetrics.Gauge
     private let poolWaiting: CoreMetrics.Gauge
@@ -29,6 +31,11 @@ struct AppMetrics: Sendable {
         })
         reports = Dictionary(uniqueKeysWithValues: Self.reportKinds.map {
             ($0, CoreMetrics.Timer(label: "backbone_report_duration_seconds", dimensions: [("report", $0)], factory: factory))
+        })
+        reportsGiven = Dictionary(uniqueKeysWithValues: Self.reportKinds.map { kind in
+            (kind, Dictionary(uniqueKeysWithValues: ["kept", "computed"].map { source in
+                (source, CoreMetrics.Counter(label: "backbone_reports_total", dimensions: [("report", kind), ("source", source)], factory: factory))
+            }))
         })
         poolInUse = CoreMetrics.Gauge(label: "backbone_db_pool_connections", dimensions: [("state", "in_use")], factory: factory)
         poolIdle = CoreMetrics.Gauge(label: "backbone_db_pool_connections", dimensions: [("state", "idle")], factory: factory)
@@ -52,14 +59,12 @@ struct AppMetrics: Sendable {
         ingested["rejected"]!.increment(by: Int64(rows))
     }
 
-    /// Runs a report's work and records how long it took.
-    func timeReport<T>(_ kind: String, _ work: () async throws -> T) async rethrows -> T {
-        let started = ContinuousClock.now
-        defer {
-            let elapsed = ContinuousClock.now - started
+    /// Counts a report given, as kept (`computedIn` nil) or computed in that time.
+    func reportGiven(_ kind: String, computedIn elapsed: Duration?) {
+        reportsGiven[kind]![elapsed == nil ? "kept" : "computed"]!.increment()
+        if let elapsed {
             reports[kind]!.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
-        return try await work()
     }
 
     /// The Prometheus text of every metric, with the pool's gauges read now.
