@@ -134,8 +134,9 @@ struct ReportRoutes {
         report: @escaping @Sendable (Connection) throws -> Value, render: (Value) throws -> HTTPResponse
     ) async throws -> HTTPResponse {
         let audience = context.caller.isCoordinator ? "all" : "protected:\(context.caller.key.partner ?? "")"
-        let query = request.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
-        let key = RenderedReports.Key(audience: audience, representation: request.representation, target: request.path + "?" + query)
+        let key = RenderedReports.Key(
+            audience: audience, representation: request.representation, path: request.path,
+            query: request.query.flatMap { [$0.name, $0.value] })
         let rendered = self.rendered
         let started = ContinuousClock.now
         let outcome = try await database(pool, transaction: false) { connection -> RenderedReports.Outcome<Value> in

@@ -15,12 +15,14 @@ import Postgres
 /// registry change empties the memo and moves its generation, and while the memo is not
 /// trusted (its change listener is down) nothing is kept or given.
 final class RenderedReports: Sendable {
-    /// What makes two report requests the same: the caller's view, the representation
-    /// and the request target (path and query as sent).
+    /// What makes two report requests the same: the caller's view, the representation,
+    /// the path and the query's names and values (decoded, in the order sent; a list, so
+    /// that no value can pass for two parameters).
     struct Key: Hashable, Sendable {
         var audience: String
         var representation: Representation
-        var target: String
+        var path: String
+        var query: [String]
     }
 
     /// When a response was rendered: the database's snapshot and the registry memo's generation.
@@ -81,7 +83,7 @@ final class RenderedReports: Sendable {
     /// What a kept response counts against the capacity: its body and its key (many small
     /// reports asked by distinct long queries must not grow memory past it either).
     private static func size(_ response: HTTPResponse, _ key: Key) -> Int {
-        response.body.readableBytes + key.target.utf8.count + key.audience.utf8.count + 64
+        response.body.readableBytes + key.audience.utf8.count + key.path.utf8.count + key.query.reduce(0) { $0 + $1.utf8.count + 16 } + 64
     }
 
     /// How many responses are kept (for tests).
