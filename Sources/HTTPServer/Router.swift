@@ -135,9 +135,12 @@ public struct Router: Sendable {
         return text.removingPercentEncoding ?? text
     }
 
-    private static func components(_ path: some StringProtocol) -> [Substring] {
-        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map { Substring($0) }
-        if parts.first == "" { parts.removeFirst() }
+    /// A path's segments without the leading `/` and a trailing one (`/a/b/` → `a`, `b`).
+    private static func components(_ path: String) -> [Substring] {
+        guard !path.isEmpty else { return [] }
+        // Split after the leading "/" rather than removing the empty first part: no array shifted.
+        let rest = path.first == "/" ? path.dropFirst() : path[...]
+        var parts = rest.split(separator: "/", omittingEmptySubsequences: false)
         if parts.count > 1, parts.last == "" { parts.removeLast() }
         return parts
     }
