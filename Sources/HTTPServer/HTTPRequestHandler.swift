@@ -51,16 +51,25 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     /// A `read()` was held back and is owed to the channel.
     private var readPending = false
 
+    /// A streamed response's head is written and its end is not (`MalformedRequestHandler` asks).
+    private(set) var hasUnterminatedResponse = false
+
     private let responder: Responder
     private let configuration: HTTPServerConfiguration
     private let budget: BodyBudget
     private let logger: Logger
+    /// The connection's head deadline, told when a head is complete and when the next may start.
+    private let timeouts: ConnectionTimeoutHandler
 
-    init(responder: Responder, configuration: HTTPServerConfiguration, budget: BodyBudget, logger: Logger) {
+    init(
+        responder: Responder, configuration: HTTPServerConfiguration, budget: BodyBudget, logger: Logger,
+        timeouts: ConnectionTimeoutHandler
+    ) {
         self.responder = responder
         self.configuration = configuration
         self.budget = budget
         self.logger = logger
+        self.timeouts = timeouts
     }
 
     // MARK: Inbound
@@ -68,7 +77,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
-            context.triggerUserOutboundEvent(RequestHeadEvent.headReceived, promise: nil)
+            timeouts.headReceived()
             body = ByteBuffer()
             requestEnded = false
             bodyLimit = configuration.maxBodySize
@@ -258,7 +267,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         }
     }
 
-    private func answer(_ response: HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func answer(_ response: consuming HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
         if let produce = response.stream {
             stream(response, produce: produce, head: head, context: context)
             return
@@ -266,7 +275,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         finishRequest()
         state = .idle
         write(response, version: head.version, keepAlive: head.isKeepAlive, context: context)
-        context.triggerUserOutboundEvent(RequestHeadEvent.awaitingNextHead, promise: nil)
+        timeouts.awaitingNextHead()
         resumeReading(context: context)
     }
 
@@ -281,6 +290,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
         if !head.isKeepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+        hasUnterminatedResponse = true
         let eventLoop = context.eventLoop
         let loopBound = NIOLoopBound(context, eventLoop: eventLoop)
         let writer = BodyWriter { chunk in
@@ -296,12 +306,13 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
             switch result {
             case .success:
                 self.state = .idle
+                self.hasUnterminatedResponse = false
                 let written = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
                 if !head.isKeepAlive {
                     written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
                     return
                 }
-                context.triggerUserOutboundEvent(RequestHeadEvent.awaitingNextHead, promise: nil)
+                self.timeouts.awaitingNextHead()
                 self.resumeReading(context: context)
             case .failure(let error):
                 logger.warning("a streamed response failed midway; closing the connection", metadata: ["error": "\(error)"])
@@ -324,15 +335,16 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         if requestEnded {
             state = .idle
             write(response, version: head.version, keepAlive: head.isKeepAlive, context: context)
-            context.triggerUserOutboundEvent(RequestHeadEvent.awaitingNextHead, promise: nil)
+            timeouts.awaitingNextHead()
             resumeReading(context: context)
             return
         }
         state = .refusing(remaining: configuration.maxBodySize)
-        write(response, version: head.version, keepAlive: false, context: context, thenClose: false)
-            .assumeIsolated().whenComplete { _ in
-                context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
-            }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        write(response, version: head.version, keepAlive: false, context: context, promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in
+            context.close(mode: .output).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
+        }
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: Self.lingerAfterRefusal) {
             loopBound.value.close(promise: nil)
@@ -398,27 +410,29 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         Problem(status: .requestTimeout, code: "request-timeout", title: "Request timeout", detail: detail).response()
     }
 
-    @discardableResult
+    /// Writes a whole response. A connection that is not kept alive closes once it is
+    /// written, unless `promise` is given: then the caller decides.
     private func write(
-        _ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext, thenClose: Bool = true
-    ) -> EventLoopFuture<Void> {
-        var headers = response.headers
-        headers.replaceOrAdd(name: "content-length", value: String(response.body.readableBytes))
+        _ response: consuming HTTPResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext,
+        promise: EventLoopPromise<Void>? = nil
+    ) {
+        let length = response.body.readableBytes
+        // Mutated in place: the response is this function's own, so its headers are not copied.
+        response.headers.replaceOrAdd(name: "content-length", value: String(length))
         if !keepAlive {
-            headers.replaceOrAdd(name: "connection", value: "close")
+            response.headers.replaceOrAdd(name: "connection", value: "close")
         } else if version.major == 1, version.minor == 0 {
-            headers.replaceOrAdd(name: "connection", value: "keep-alive")
+            response.headers.replaceOrAdd(name: "connection", value: "keep-alive")
         }
-        let head = HTTPResponseHead(version: version, status: response.status, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if response.body.readableBytes > 0 {
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: response.headers))), promise: nil)
+        if length > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         }
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive, thenClose {
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        if keepAlive || promise != nil {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)  // no future made when nobody waits
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
-        return written
     }
 }
 

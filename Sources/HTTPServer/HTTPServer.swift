@@ -11,8 +11,9 @@ import ServiceLifecycle
 
 /// An HTTP/1.1 server on a SwiftNIO channel pipeline.
 ///
-/// Pipeline per connection: idle timeout → head deadline → HTTP codec → pipelining (one request at a
-/// time, responses in order) → malformed-request answers → `HTTPRequestHandler`.
+/// Pipeline per connection: idle timeout and head deadline → HTTP codec → pipelining (one request at a
+/// time, responses in order) → malformed-request answers → `HTTPRequestHandler`. Only the codec and
+/// the pipelining handler see responses on their way out.
 /// Shutdown stops accepting, lets every in-flight request finish, then closes.
 public final class HTTPServer: Service, Sendable {
     public let configuration: HTTPServerConfiguration
@@ -69,12 +70,13 @@ public final class HTTPServer: Service, Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
-                    try pipeline.addHandler(HeadDeadlineHandler(timeout: configuration.headTimeout))
+                    let timeouts = ConnectionTimeoutHandler(idleTimeout: configuration.idleTimeout, headTimeout: configuration.headTimeout)
+                    let requests = HTTPRequestHandler(
+                        responder: responder, configuration: configuration, budget: budget, logger: logger, timeouts: timeouts)
+                    try pipeline.addHandler(timeouts)
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
-                    try pipeline.addHandler(MalformedRequestHandler())
-                    try pipeline.addHandler(
-                        HTTPRequestHandler(responder: responder, configuration: configuration, budget: budget, logger: logger))
+                    try pipeline.addHandler(MalformedRequestHandler(requests: requests))
+                    try pipeline.addHandler(requests)
                 }
             }
         let channel: Channel

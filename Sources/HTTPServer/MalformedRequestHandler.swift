@@ -4,14 +4,19 @@ import NIOHTTP1
 /// Answers a request NIO's parser rejects with a 400 problem, then closes the connection.
 ///
 /// Modelled on NIO's `HTTPServerProtocolErrorHandler`, which answers with an empty body;
-/// every error of ours is `application/problem+json`.
-final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// every error of ours is `application/problem+json`. It learns whether a response is under
+/// way from the request handler instead of watching every write (an inbound handler only,
+/// responses do not pass through it).
+final class MalformedRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private var hasUnterminatedResponse = false
+    private let requests: HTTPRequestHandler
+
+    init(requests: HTTPRequestHandler) {
+        self.requests = requests
+    }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard error is HTTPParserError else {
@@ -20,7 +25,7 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         // The parser cannot resynchronise, so the connection ends here; only a response
         // not yet started can still be sent first.
-        guard !hasUnterminatedResponse else {
+        guard !requests.hasUnterminatedResponse else {
             context.close(promise: nil)
             context.fireErrorCaught(error)
             return
@@ -39,17 +44,5 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
                 context.close(promise: nil)
             }
         }
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .head(let head) where head.status.code >= 200:
-            hasUnterminatedResponse = true
-        case .end:
-            hasUnterminatedResponse = false
-        default:
-            break
-        }
-        context.write(data, promise: promise)
     }
 }

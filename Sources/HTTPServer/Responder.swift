@@ -55,8 +55,7 @@ struct Responder: Sendable {
     }
 
     /// Tags the response with the request id and records the request.
-    private func finish(_ request: HTTPRequest, response: HTTPResponse, since started: ContinuousClock.Instant) -> HTTPResponse {
-        var response = response
+    private func finish(_ request: HTTPRequest, response: consuming HTTPResponse, since started: ContinuousClock.Instant) -> HTTPResponse {
         response.headers.replaceOrAdd(name: "x-request-id", value: request.id)
         record(request, response: response, since: started)
         return response

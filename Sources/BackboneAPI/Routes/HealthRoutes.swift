@@ -17,9 +17,9 @@ struct HealthRoutes {
     }
 
     func register(in routes: inout RouteTable) {
-        routes.getImmediately("/healthz", .public) { _, _ in
-            HTTPResponse(contentType: "application/json", body: #"{"status":"ok"}"#.utf8)
-        }
+        // One response for every call: its body and headers are shared, not built per request.
+        let healthy = HTTPResponse(contentType: "application/json", body: #"{"status":"ok"}"#.utf8)
+        routes.getImmediately("/healthz", .public) { _, _ in healthy }
         let pool = self.pool
         routes.get("/readyz", .public) { _, _ in
             do {
