@@ -12,6 +12,8 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     private struct Entries {
         var values: [Key: Value] = [:]
         var generation = 0
+        /// The database's count of changes the values were read after (see `follow`).
+        var version: Int?
     }
 
     private let entries = NIOLockedValueBox(Entries())
@@ -66,6 +68,18 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
         entries.withLockedValue { entries in
             entries.values.removeAll()
             entries.generation += 1
+        }
+    }
+
+    /// Empties the cache when the database's count of changes has moved past the one it
+    /// last saw: a change another server process committed is then not used even before
+    /// its notification arrives. Call it with the count a request read, before reading values.
+    func follow(_ version: Int) {
+        entries.withLockedValue { entries in
+            guard version > entries.version ?? .min else { return }
+            entries.values.removeAll()
+            entries.generation += 1
+            entries.version = version
         }
     }
 

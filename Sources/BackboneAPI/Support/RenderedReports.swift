@@ -12,8 +12,9 @@ import Postgres
 /// request that reads the same snapshot and generation. Equal snapshots see the same
 /// committed transactions (any write that commits, in any server process, changes the
 /// snapshot), so a kept response is exactly what computing it again would give. A
-/// registry change empties the memo and moves its generation, and while the memo is not
-/// trusted (its change listener is down) nothing is kept or given.
+/// registry change empties the memo and moves its generation (read with the snapshot, the
+/// database's `registry_version` tells of a change before its notification arrives), and
+/// while the memo is not trusted (its change listener is down) nothing is kept or given.
 final class RenderedReports: Sendable {
     /// What makes two report requests the same: the caller's view, the representation,
     /// the path and the query's names and values (decoded, in the order sent; a list, so
@@ -55,10 +56,13 @@ final class RenderedReports: Sendable {
     }
 
     /// The stamp a report computed now on `connection` gets; nil while nothing may be kept.
-    /// Read it before the report's own queries.
+    /// Read it before the report's own queries: it also empties the registry memo when the
+    /// database's registry has changed since the memo was filled.
     func stamp(_ connection: Connection) throws -> Stamp? {
+        let (snapshot, version) = try connection.query("SELECT pg_current_snapshot()::text, version FROM registry_version")[0]
+            .decode((String, Int).self)
+        registry.follow(version)
         guard capacityBytes > 0, let generation = registry.trustedGeneration else { return nil }
-        let snapshot = try connection.query("SELECT pg_current_snapshot()::text")[0].decode(String.self, at: 0)
         return Stamp(snapshot: snapshot, registryGeneration: generation)
     }
 
