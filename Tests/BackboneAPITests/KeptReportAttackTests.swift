@@ -141,6 +141,26 @@ struct KeptReportAttackTests {
     }
 }
 
+extension KeptReportAttackTests {
+    /// A partner key revoked through another server process gets no report from this one,
+    /// kept or computed, however soon it asks.
+    @Test func aKeyRevokedByAnotherServerGetsNoReport() async throws {
+        let servers = try await Self.start()
+        let (kept, computed) = (servers.kept, servers.computed)
+        let path = "/v1/reports/indicators/esl_learners?by=partner&period=2026-01"
+        for _ in 1...30 {
+            let created = try await kept.coordinator("POST", "/v1/keys", json: #"{"role": "partner", "partner": "central-library"}"#)
+            let (id, secret) = (created.json["id"] as? String ?? "", created.json["secret"] as? String ?? "")
+            #expect(try await kept.request("GET", path, key: secret).status == 200)
+            #expect(try await kept.request("GET", path, key: secret).status == 200)
+            #expect(try await computed.coordinator("DELETE", "/v1/keys/\(id)").status < 300)
+            #expect(try await kept.request("GET", path, key: secret).status == 401)
+        }
+        try await kept.stop()
+        try await computed.stop()
+    }
+}
+
 /// A flag set once, read from many tasks.
 final class ManagedAtomicFlag: Sendable {
     private let value = NIOLockedValueBox(false)

@@ -71,12 +71,13 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
         }
     }
 
-    /// Empties the cache when the database's count of changes has moved past the one it
-    /// last saw: a change another server process committed is then not used even before
-    /// its notification arrives. Call it with the count a request read, before reading values.
+    /// Empties the cache when the database's count of changes is not the one it last saw:
+    /// a change another server process committed is then not used even before its
+    /// notification arrives (and a database restored to an earlier count is not taken for
+    /// the same). Call it with the count a request read, before reading values.
     func follow(_ version: Int) {
         entries.withLockedValue { entries in
-            guard version > entries.version ?? .min else { return }
+            guard version != entries.version else { return }
             entries.values.removeAll()
             entries.generation += 1
             entries.version = version

@@ -57,10 +57,17 @@ final class RenderedReports: Sendable {
 
     /// The stamp a report computed now on `connection` gets; nil while nothing may be kept.
     /// Read it before the report's own queries: it also empties the registry memo when the
-    /// database's registry has changed since the memo was filled.
-    func stamp(_ connection: Connection) throws -> Stamp? {
-        let (snapshot, version) = try connection.query("SELECT pg_current_snapshot()::text, version FROM registry_version")[0]
-            .decode((String, Int).self)
+    /// database's registry has changed since the memo was filled, and it is a 401 when the
+    /// caller's key (`keyID`) is revoked in the snapshot (the key cache may not have heard
+    /// yet of a revocation made through another server process).
+    func stamp(_ connection: Connection, keyID: String) throws -> Stamp? {
+        let (snapshot, version, live) = try connection.query(
+            """
+            SELECT pg_current_snapshot()::text, version,
+                   EXISTS (SELECT FROM api_keys WHERE id = \(keyID) AND revoked_at IS NULL)
+            FROM registry_version
+            """)[0].decode((String, Int, Bool).self)
+        guard live else { throw Authenticator.unauthorized("The API key is unknown or revoked.") }
         registry.follow(version)
         guard capacityBytes > 0, let generation = registry.trustedGeneration else { return nil }
         return Stamp(snapshot: snapshot, registryGeneration: generation)
