@@ -37,7 +37,7 @@ struct ChangeListenerTests {
     }
 
     static func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(30)
         while !condition(), Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(condition())
     }

@@ -63,8 +63,9 @@ struct KeptReportAttackTests {
 
     @Test func everyViewAndRepresentationIsWhatComputingGives() async throws {
         let servers = try await Self.start()
+        try await servers.kept.askUntilKept(Self.reports[0])
         try await servers.expectSame("at start")
-        #expect(try await servers.kept.reportsGiven(source: "kept") > 0)
+        #expect(try await servers.kept.reportsGiven(source: "kept") >= 1)
         try await servers.kept.stop()
         try await servers.computed.stop()
     }
@@ -112,7 +113,7 @@ struct KeptReportAttackTests {
                     while !stop.isSet { _ = try await kept.request("GET", path, key: coordinator) }
                 }
             }
-            for value in 1...40 {
+            for value in 1...20 {
                 let written = try await kept.coordinator("POST", "/v1/measurements", json: batch([row(period: "2026-03", value: "\(value)")]))
                 #expect(written.status == 200)
                 let total = (try await kept.coordinator("GET", path).json["total"] as? [String: Any])?["value"] as? NSNumber
@@ -130,7 +131,7 @@ struct KeptReportAttackTests {
         let servers = try await Self.start()
         let (kept, computed) = (servers.kept, servers.computed)
         let path = "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01"
-        for round in 1...40 {
+        for round in 1...20 {
             _ = try await kept.coordinator("GET", path)
             _ = try await kept.coordinator("GET", path)
             #expect(try await computed.coordinator("PATCH", "/v1/indicators/esl_learners", json: #"{"name": "Name \#(round)"}"#).status == 200)
@@ -148,7 +149,7 @@ extension KeptReportAttackTests {
         let servers = try await Self.start()
         let (kept, computed) = (servers.kept, servers.computed)
         let path = "/v1/reports/indicators/esl_learners?by=partner&period=2026-01"
-        for _ in 1...30 {
+        for _ in 1...15 {
             let created = try await kept.coordinator("POST", "/v1/keys", json: #"{"role": "partner", "partner": "central-library"}"#)
             let (id, secret) = (created.json["id"] as? String ?? "", created.json["secret"] as? String ?? "")
             #expect(try await kept.request("GET", path, key: secret).status == 200)
