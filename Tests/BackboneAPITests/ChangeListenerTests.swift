@@ -12,33 +12,34 @@ struct ChangeListenerTests {
     /// and after a reconnect, when notifications may have been missed. Were it to say so
     /// first, a request in between would be given a value from before the gap.
     @Test func channelsAreReportedChangedBeforeListeningResumes() async throws {
-        let channel = "listener_test_\(UInt32.random(in: 0...UInt32.max))"
+        let conninfo = try TestDatabase.fresh()
+        let channel = "listener_test"
         let heard = NIOLockedValueBox<[Bool]>([])
         let listenerBox = NIOLockedValueBox<ChangeListener?>(nil)
-        let listener = ChangeListener(conninfo: TestDatabase.conninfo, channels: [channel], logger: Logger(label: "test")) { _ in
+        let listener = ChangeListener(conninfo: conninfo, channels: [channel], logger: Logger(label: "test")) { _ in
             let listening = listenerBox.withLockedValue { $0 }?.isListening ?? true
             heard.withLockedValue { $0.append(listening) }
         }
         listenerBox.withLockedValue { $0 = listener }
         listener.start()
         defer { listener.stop() }
-        try await Self.waitUntil { listener.isListening }
+        try await Self.waitUntil("listening") { listener.isListening }
         #expect(heard.withLockedValue { $0 } == [false])
 
         // The listening connection lost: on reconnecting, the channel is reported changed
         // again, before listening resumes.
-        let admin = try Connection(TestDatabase.conninfo)
+        let admin = try Connection(conninfo)
         let killed = try admin.query(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE \("LISTEN%\(channel)%")")
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE \("LISTEN%\(channel)%")")
         #expect(try killed[0].decode(Int.self, at: 0) == 1)
-        try await Self.waitUntil { !listener.isListening }
-        try await Self.waitUntil { listener.isListening }
+        try await Self.waitUntil("the connection lost") { !listener.isListening }
+        try await Self.waitUntil("listening again") { listener.isListening }
         #expect(heard.withLockedValue { $0 } == [false, false])
     }
 
-    static func waitUntil(_ condition: () -> Bool) async throws {
+    static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(30)
         while !condition(), Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(condition())
+        #expect(condition(), "\(what)")
     }
 }

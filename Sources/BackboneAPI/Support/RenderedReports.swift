@@ -11,7 +11,9 @@ import Postgres
 /// with the generation of the registry memo the report used; it is given again only to a
 /// request that reads the same snapshot and generation. Equal snapshots see the same
 /// committed transactions (any write that commits, in any server process, changes the
-/// snapshot), so a kept response is exactly what computing it again would give. A
+/// snapshot), so a kept response is exactly what computing it again would give. (The
+/// snapshot is the PostgreSQL cluster's: a write in another database on the same server
+/// moves it too, which costs kept responses, never correctness.) A
 /// registry change empties the memo and moves its generation (read with the snapshot, the
 /// database's `registry_version` tells of a change before its notification arrives), and
 /// while the memo is not trusted (its change listener is down) nothing is kept or given.
