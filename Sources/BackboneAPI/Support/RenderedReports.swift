@@ -69,7 +69,7 @@ final class RenderedReports: Sendable {
                    EXISTS (SELECT FROM api_keys WHERE id = \(keyID) AND revoked_at IS NULL)
             FROM registry_version
             """)[0].decode((String, Int, Bool).self)
-        guard live else { throw Authenticator.unauthorized("The API key is unknown or revoked.") }
+        guard live else { throw Authenticator.unknownOrRevoked }
         registry.follow(version)
         guard capacityBytes > 0, let generation = registry.trustedGeneration else { return nil }
         return Stamp(snapshot: snapshot, registryGeneration: generation)
