@@ -54,8 +54,10 @@ public final class ChangeListener: Sendable {
             do {
                 let connection = try Connection(conninfo)
                 for channel in channels { try connection.execute("LISTEN \(quoteIdentifier(channel))") }
-                setListening(true)
+                // Caches are emptied before they are trusted again: in between, one could
+                // give a value from before the gap.
                 for channel in channels { handler(channel) }
+                setListening(true)
                 try receive(on: connection)
             } catch {
                 logger.warning("change listener lost its connection; caches are bypassed until it is back", metadata: ["error": "\(error)"])

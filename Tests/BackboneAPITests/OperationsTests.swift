@@ -41,11 +41,7 @@ struct OperationsTests {
         // Asked again, the report is given as kept (once the registry's change notices of the
         // set-up, which arrive asynchronously, have all been heard).
         try await app.waitUntilListening()
-        var reports = 0
-        repeat {
-            #expect(try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=period").status == 200)
-            reports += 1
-        } while try await app.reportsGiven(source: "kept") == 0 && reports < 50
+        let reports = try await app.askUntilKept("/v1/reports/indicators/esl_learners?by=period")
         #expect(try await app.request("GET", "/no/such/path").status == 404)
 
         let scrape = try await app.request("GET", "/metrics")

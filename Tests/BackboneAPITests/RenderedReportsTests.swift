@@ -24,7 +24,7 @@ struct RenderedReportsTests {
         for index in 0..<2_000 {
             let key = RenderedReports.Key(audience: "all", representation: .json, path: "/v1/reports/scorecard", query: ["agenda", "\(index)" + String(repeating: "x", count: 400)])
             kept.keep(Self.response(bytes: 100), for: key, at: stamp)
-            #expect(kept.count <= 100_000 / (100 + 400 + 64))
+            #expect(kept.count <= 100_000 / (100 + 400 + RenderedReports.entryCost))
         }
         #expect(kept.count > 0)
         // A response larger than an eighth of the capacity is not kept.

@@ -67,7 +67,21 @@ struct TestApp {
         #expect(app.changes.isListening)
     }
 
-    /// As the coordinator.
+    /// Asks for the indicator report at `path` (as the coordinator) until one is given as
+    /// kept, for up to 30 s: a write anywhere in the database cluster (another test's) makes
+    /// the next report computed, so a count of tries would fail while other tests write.
+    /// Returns how many were asked.
+    @discardableResult
+    func askUntilKept(_ path: String) async throws -> Int {
+        let deadline = Date().addingTimeInterval(30)
+        var asked = 0
+        repeat {
+            #expect(try await coordinator("GET", path).status == 200)
+            asked += 1
+        } while try await reportsGiven(source: "kept") == 0 && Date() < deadline
+        return asked
+    }
+
     /// How many indicator reports the server has given as `source` (`kept` or `computed`), from `/metrics`.
     func reportsGiven(source: String) async throws -> Int {
         let line = try await request("GET", "/metrics").text.split(separator: "\n")
@@ -75,6 +89,7 @@ struct TestApp {
         return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
     }
 
+    /// As the coordinator.
     func coordinator(_ method: String, _ path: String, json: String? = nil) async throws -> RawHTTPClient.Response {
         try await request(method, path, key: coordinator, json: json)
     }

@@ -140,7 +140,7 @@ struct ReportRoutes {
         let rendered = self.rendered
         let started = ContinuousClock.now
         let outcome = try await database(pool, transaction: false) { connection -> RenderedReports.Outcome<Value> in
-            let stamp = try rendered.stamp(connection)
+            let stamp = try rendered.stamp(connection, keyID: context.caller.key.id)
             if let stamp, let kept = rendered.response(for: key, at: stamp) { return .kept(kept) }
             return .computed(try report(connection), stamp)
         }

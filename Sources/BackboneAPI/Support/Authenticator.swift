@@ -12,7 +12,7 @@ struct Authenticator: Sendable {
 
     func caller(of request: HTTPRequest) async throws -> Caller {
         guard let caller = try await caller(secret: try Self.secret(of: request)) else {
-            throw Self.unauthorized("The API key is unknown or revoked.")
+            throw Self.unknownOrRevoked
         }
         return Self.noted(caller, in: request)
     }
@@ -51,6 +51,9 @@ struct Authenticator: Sendable {
         let key = try await cache.value(for: secret, load: { try await pool.withConnection { try APIKeys.authenticate($0, secret: secret) } })
         return key.map(Caller.init)
     }
+
+    /// The answer to a key that is not (or no longer) live.
+    static var unknownOrRevoked: Problem { unauthorized("The API key is unknown or revoked.") }
 
     static func unauthorized(_ detail: String) -> Problem {
         Problem(

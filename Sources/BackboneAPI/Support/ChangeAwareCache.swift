@@ -12,6 +12,8 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     private struct Entries {
         var values: [Key: Value] = [:]
         var generation = 0
+        /// The database's count of changes the values were read after (see `follow`).
+        var version: Int?
     }
 
     private let entries = NIOLockedValueBox(Entries())
@@ -66,6 +68,19 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
         entries.withLockedValue { entries in
             entries.values.removeAll()
             entries.generation += 1
+        }
+    }
+
+    /// Empties the cache when the database's count of changes is not the one it last saw:
+    /// a change another server process committed is then not used even before its
+    /// notification arrives (and a database restored to an earlier count is not taken for
+    /// the same). Call it with the count a request read, before reading values.
+    func follow(_ version: Int) {
+        entries.withLockedValue { entries in
+            guard version != entries.version else { return }
+            entries.values.removeAll()
+            entries.generation += 1
+            entries.version = version
         }
     }
 

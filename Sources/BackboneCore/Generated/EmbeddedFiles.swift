@@ -453,6 +453,33 @@ CREATE TRIGGER neighborhoods_changed AFTER INSERT OR UPDATE OR DELETE ON neighbo
 CREATE TRIGGER commitments_changed AFTER INSERT OR UPDATE OR DELETE ON commitments
     FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');
 
+-- How many times the registry has changed, counted inside the changing transaction: a
+-- server's memo of the registry is current only while this has not moved. (The
+-- notification above arrives after the commit; a report asked of another server process
+-- in between reads this, which has already moved.) The count is taken before the
+-- statement, so a registry write holds this row before any registry row and two such
+-- transactions queue on it rather than deadlock.
+CREATE TABLE registry_version (
+    one      boolean PRIMARY KEY DEFAULT true CONSTRAINT registry_version_one CHECK (one),
+    version  bigint NOT NULL
+);
+INSERT INTO registry_version (version) VALUES (0);
+CREATE FUNCTION count_registry_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE registry_version SET version = version + 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER agendas_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON agendas
+    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+CREATE TRIGGER indicators_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON indicators
+    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+CREATE TRIGGER partners_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON partners
+    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+CREATE TRIGGER neighborhoods_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON neighborhoods
+    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+CREATE TRIGGER commitments_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON commitments
+    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+
 """#,
         "openapi.yaml": #"""
 openapi: 3.1.0
@@ -3951,6 +3978,31 @@ CREATE TRIGGER measurements_identity_fixed
     BEFORE UPDATE OF partner_id, indicator_code, neighborhood_code, period, period_start, dimension_key, dimensions,
                      created_at, created_by, created_batch_id
     ON measurements FOR EACH ROW EXECUTE FUNCTION refuse_measurement_identity_change();
+
+"""#,
+        "migrations/0009-registry-version.sql": #"""
+-- Version 9: the registry's count of changes, which report memos check on every report
+-- (schema.sql's comment says why).
+CREATE TABLE registry_version (
+    one      boolean PRIMARY KEY DEFAULT true CONSTRAINT registry_version_one CHECK (one),
+    version  bigint NOT NULL
+);
+INSERT INTO registry_version (version) VALUES (0);
+CREATE FUNCTION count_registry_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE registry_version SET version = version + 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER agendas_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON agendas
+    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+CREATE TRIGGER indicators_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON indicators
+    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+CREATE TRIGGER partners_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON partners
+    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+CREATE TRIGGER neighborhoods_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON neighborhoods
+    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+CREATE TRIGGER commitments_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON commitments
+    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
 
 """#,
     ]
