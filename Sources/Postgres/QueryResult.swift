@@ -43,35 +43,31 @@ public struct Row: Sendable {
     /// The number of columns.
     public var count: Int { Int(PQnfields(result.handle)) }
 
-    /// The raw text of a column, or `nil` for NULL.
-    public func text(at column: Int) -> String? {
+    /// A column's text as libpq holds it (NUL-terminated, `length` bytes), or nil for NULL.
+    private func value(at column: Int) throws -> (bytes: UnsafePointer<CChar>, length: Int)? {
+        guard column < count else {
+            throw PostgresError(.decoding, "column \(column) does not exist (the row has \(count))")
+        }
         let handle = result.handle
         if PQgetisnull(handle, index, Int32(column)) == 1 { return nil }
-        return String(cString: PQgetvalue(handle, index, Int32(column)))
+        guard let bytes = PQgetvalue(handle, index, Int32(column)) else {
+            throw PostgresError(.decoding, "row \(index) has no column \(column)")
+        }
+        return (UnsafePointer(bytes), Int(PQgetlength(handle, index, Int32(column))))
     }
 
     /// Reads a column's text in place, as libpq holds it (no `String` is made); nil for NULL.
     public func withBytes<T>(at column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
-        guard column < count else {
-            throw PostgresError(.decoding, "column \(column) does not exist (the row has \(count))")
-        }
-        let handle = result.handle
-        if PQgetisnull(handle, index, Int32(column)) == 1 { return nil }
-        let length = Int(PQgetlength(handle, index, Int32(column)))
-        return try PQgetvalue(handle, index, Int32(column)).withMemoryRebound(to: UInt8.self, capacity: length) {
-            try body(UnsafeBufferPointer(start: $0, count: length))
-        }
+        guard let value = try value(at: column) else { return nil }
+        let bytes = UnsafeRawPointer(value.bytes).assumingMemoryBound(to: UInt8.self)
+        return try body(UnsafeBufferPointer(start: bytes, count: value.length))
     }
 
     /// Decodes one column by position.
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, at column: Int) throws -> T {
-        guard column < count else {
-            throw PostgresError(.decoding, "column \(column) does not exist (the row has \(count))")
-        }
-        let handle = result.handle
-        if PQgetisnull(handle, index, Int32(column)) == 1 { return try T.postgresNull() }
+        guard let value = try value(at: column) else { return try T.postgresNull() }
         do {
-            return try T(postgresBytes: PQgetvalue(handle, index, Int32(column)), length: Int(PQgetlength(handle, index, Int32(column))))
+            return try T(postgresBytes: value.bytes, length: value.length)
         } catch var error as PostgresError {
             error.column = String(cString: PQfname(result.handle, Int32(column)))
             throw error
