@@ -133,7 +133,9 @@ struct ReportRoutes {
         to request: HTTPRequest, _ context: RequestContext, report kind: String,
         report: @escaping @Sendable (Connection) throws -> Value, render: (Value) throws -> HTTPResponse
     ) async throws -> HTTPResponse {
-        let audience = context.caller.isCoordinator ? "all" : "protected:\(context.caller.key.partner ?? "")"
+        // The view the report is computed for, from the same rule (`Caller.audience`).
+        let view = context.caller.audience(suppression)
+        let audience = view.policy == nil ? "all" : "protected:\(view.partner ?? "")"
         let key = RenderedReports.Key(
             audience: audience, representation: request.representation, path: request.path,
             query: request.query.flatMap { [$0.name, $0.value] })
