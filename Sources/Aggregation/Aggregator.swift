@@ -48,12 +48,13 @@ public enum Aggregator {
 
         let names = groupings.map(\.name)
         let texts = parts.map { $0.values.map(\.text) }
+        let neighborhoodIndex = groupings.firstIndex(of: .neighborhood)
         var cells: [Cell] = []
         cells.reserveCapacity(keys.count)
         for (key, group) in zip(keys, members) {
             var cell = combine(group, profile: profile)
             cell.key = Dictionary(uniqueKeysWithValues: zip(names, key.enumerated().map { texts[$0.offset][$0.element] }))
-            if let index = groupings.firstIndex(of: .neighborhood) {
+            if let index = neighborhoodIndex {
                 let code = texts[index][key[index]]
                 cell.per1000 = per1000(cell.value, of: code, profile: profile, tree: tree)
                 if let depth = request.neighborhoodDepth { cell.reportedAbove = (tree.depth(of: code) ?? depth) < depth }
