@@ -65,10 +65,13 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     }
 
     func removeAll() {
-        entries.withLockedValue { entries in
-            entries.values.removeAll()
-            entries.generation += 1
-        }
+        entries.withLockedValue(Self.empty)
+    }
+
+    /// Drops every value and moves the generation, so nothing loaded before is stored.
+    private static func empty(_ entries: inout Entries) {
+        entries.values.removeAll()
+        entries.generation += 1
     }
 
     /// Empties the cache when the database's count of changes is not the one it last saw:
@@ -78,8 +81,7 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     func follow(_ version: Int) {
         entries.withLockedValue { entries in
             guard version != entries.version else { return }
-            entries.values.removeAll()
-            entries.generation += 1
+            Self.empty(&entries)
             entries.version = version
         }
     }
