@@ -20,6 +20,9 @@ CREATE TABLE agendas (
     active      boolean NOT NULL DEFAULT true,
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
+    -- Days after a period ends until it is released automatically; NULL: the deployment's
+    -- RELEASE_AFTER_DAYS.
+    release_after_days integer CONSTRAINT agendas_release_after_days_check CHECK (release_after_days BETWEEN 0 AND 3650),
     CONSTRAINT agendas_dates_check CHECK (ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on)
 );
 
@@ -471,3 +474,59 @@ CREATE TRIGGER neighborhoods_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCA
     FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
 CREATE TRIGGER commitments_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON commitments
     FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+
+-- Releases: partners and viewers read shared numbers only from here (docs/privacy.md).
+-- A release publishes an agenda's period once: each covered indicator's native periods,
+-- their rollups as they were, and which cells of the protected grid are withheld. A later
+-- release of the same period is a revision; reports use each native period's latest.
+CREATE TABLE releases (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    agenda_id     text NOT NULL CONSTRAINT releases_agenda_fkey REFERENCES agendas (id),
+    period        text NOT NULL,
+    period_start  date NOT NULL,
+    period_end    date NOT NULL,
+    revision      integer NOT NULL,
+    automatic     boolean NOT NULL,
+    released_by   text,
+    released_at   timestamptz NOT NULL DEFAULT now(),
+    -- The neighborhood tree the release was cut on ({"code": "parent" or null}): a report
+    -- withholds a period whose neighborhoods have moved in the tree since.
+    neighborhoods jsonb NOT NULL,
+    CONSTRAINT releases_revision_key UNIQUE (agenda_id, period, revision)
+);
+-- Per release, indicator and native period: the grid's non-empty cell count, the withheld
+-- cells ([[scope, dimensions], ...]: scope 'all', 'subtree:CODE' or 'own:CODE', the
+-- dimension values fixed as a DimensionValues key) and each partner's contribution to
+-- each measurement cell ([[neighborhood, dimension key, partner number, measurements,
+-- sum, numerators, denominators], ...]), which the protection of a revision needs: what
+-- each reader knew of the earlier release.
+CREATE TABLE release_grids (
+    release_id      bigint NOT NULL CONSTRAINT release_grids_release_fkey REFERENCES releases (id),
+    indicator_code  text NOT NULL,
+    period_start    date NOT NULL,
+    period          text NOT NULL,
+    cells           integer NOT NULL,
+    withheld        jsonb NOT NULL,
+    contributions   jsonb NOT NULL,
+    PRIMARY KEY (indicator_code, period_start, release_id)
+);
+-- The rollups of a release, shaped as measurement_rollups.
+CREATE TABLE release_rollups (
+    release_id         bigint NOT NULL,
+    indicator_code     text NOT NULL,
+    period_start       date NOT NULL,
+    period             text NOT NULL,
+    neighborhood_code  text NOT NULL,
+    dimension_key      text NOT NULL,
+    dimensions         jsonb NOT NULL,
+    measurements       integer NOT NULL,
+    partner_list       text NOT NULL,
+    sum_value          double precision NOT NULL,
+    sum_numerator      double precision NOT NULL,
+    sum_denominator    double precision NOT NULL,
+    min_value          double precision NOT NULL,
+    max_value          double precision NOT NULL,
+    PRIMARY KEY (indicator_code, release_id, period_start, neighborhood_code, dimension_key),
+    CONSTRAINT release_rollups_grid_fkey FOREIGN KEY (indicator_code, period_start, release_id)
+        REFERENCES release_grids (indicator_code, period_start, release_id)
+);

@@ -151,7 +151,9 @@ public enum Aggregator {
 
     /// For stocks: the members at each series' latest period among `members` (a series is one
     /// partner's numbers for one neighborhood and one set of dimension values), and whether
-    /// some series' latest period lies before the latest period of all.
+    /// some series' latest period lies before the latest period of all. A rollup (no single
+    /// partner) stands for the series of each partner it lists: one listed in an earlier
+    /// rollup of its neighborhood and dimension values but not in the latest is stale too.
     private static func latestPerSeries(_ members: [Partial]) -> (latest: [Partial], hasStaleSeries: Bool) {
         struct Series: Hashable {
             var partner: String
@@ -159,8 +161,10 @@ public enum Aggregator {
             var dimensions: [String: String]
         }
         var latest: [Series: [Partial]] = [:]
+        var everyPartner: [Series: PartnerSet] = [:]
         for partial in members {
             let series = Series(partner: partial.partner ?? "", neighborhood: partial.neighborhood, dimensions: partial.dimensions)
+            everyPartner[series, default: []].formUnion(partial.partners)
             if let current = latest[series]?.first {
                 if current.period > partial.period { continue }
                 if current.period == partial.period { latest[series]!.append(partial); continue }
@@ -168,7 +172,12 @@ public enum Aggregator {
             latest[series] = [partial]
         }
         let last = latest.values.map { $0[0].period }.max()
-        return (latest.values.flatMap { $0 }, latest.values.contains { $0[0].period != last })
+        let stale = latest.contains { series, partials in
+            var latestPartners = PartnerSet()
+            for partial in partials { latestPartners.formUnion(partial.partners) }
+            return partials[0].period != last || latestPartners.count != everyPartner[series]?.count
+        }
+        return (latest.values.flatMap { $0 }, stale)
     }
 
     private static func per1000(_ value: Double?, of neighborhood: String, profile: IndicatorProfile, tree: NeighborhoodTree) -> Double? {

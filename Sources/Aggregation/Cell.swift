@@ -29,10 +29,9 @@ public struct Cell: Sendable, Hashable {
     public var progress: Double?
     /// The value minus that of the same group in the previous period (reports grouped by period only).
     public var change: Double?
-    /// Whether the numbers are withheld.
+    /// Whether the numbers are withheld (from a partner or viewer; no reason is given, as a
+    /// reason is a bound on the value).
     public var suppressed: Bool
-    /// Why they are withheld.
-    public var suppressionReason: String?
     /// In a report rolled up to a tree `level`: whether this row holds the measurements reported
     /// for a neighborhood above that level (a partner serving a whole district); `nil` without a level.
     public var reportedAbove: Bool?

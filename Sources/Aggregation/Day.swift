@@ -25,6 +25,11 @@ public struct Day: Hashable, Comparable, Sendable, LosslessStringConvertible {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 
+    /// The day `days` later (earlier when negative).
+    public func adding(days: Int) -> Day {
+        Period.date(fromDayNumber: Period.dayNumber(year: year, month: month, day: day) + days)
+    }
+
     public var description: String { zeroPadded(year, 4) + "-" + zeroPadded(month, 2) + "-" + zeroPadded(day, 2) }
 
     static func daysIn(month: Int, year: Int) -> Int {

@@ -1,76 +1,167 @@
-import JSON
-
-/// Which cells of an indicator partner and viewer keys may see, decided once for every
-/// aggregate they can ask for (DOMAIN.md, "Roles and privacy").
+/// Which cells of one indicator's native period partner and viewer keys may see, decided
+/// once when the period is released (DOMAIN.md, "Roles and privacy"; docs/privacy.md).
 ///
 /// Reports are linked tables: the same indicator and period appear at every level of the
 /// neighborhood tree, in every `within`, by dimension, in the scorecard and the equity
-/// view. Protecting each table on its own lets one table's visible total give away another
-/// table's withheld cell by subtraction. So protection works on one fixed grid instead:
-/// for each native period, every node of the tree (its subtree, and the measurements
-/// reported for the node itself) crossed with every combination of dimension values and
-/// "all values". Every number a report shows a non-coordinator is one of these cells or a
-/// combination of cells of several native periods that are all visible, so whatever a key
-/// can request is a function of the grid's visible cells.
+/// view. So protection works on one fixed grid: every node of the tree (its subtree, and
+/// the measurements reported for the node itself) crossed with every combination of
+/// dimension values and "all values". Every number a report shows a non-coordinator is one
+/// of these cells, or a combination of visible cells of several native periods.
 ///
-/// On the grid: primary suppression applies the policy's rules to each cell; secondary
-/// suppression then walks every additive relation of the grid (a node = its own
-/// measurements + its children; a cell = the sum over one dimension's values) until in
-/// each relation every withheld member is covered by other withheld members worth at
-/// least its protection margin, even to a partner who knows its own share of them.
+/// Three steps: primary suppression applies the policy's rules to each cell (for ratios,
+/// to numerators and to denominators); complementary suppression walks every additive
+/// relation of the grid (a node = its own measurements + its children; a cell = the sum
+/// over one dimension's values) until each withheld member is covered by other withheld
+/// members; then ``ReaderAudit`` bounds, with linear programs, every withheld value and
+/// every peer's figure as each single reader could (an outsider; each partner, which knows
+/// its own contributions, so every cell it alone contributes to), over this grid and the
+/// grids of earlier releases of the same period, and withholds more until nothing is
+/// narrowed below its margin.
 public struct ProtectedCells: Sendable {
     /// Where a cell lies in the neighborhood tree.
-    public enum Scope: Hashable, Sendable {
+    public enum Scope: Hashable, Sendable, CustomStringConvertible {
         /// Every measurement (several roots).
         case all
         /// A neighborhood and everything below it.
         case subtree(String)
         /// Only the measurements reported for the neighborhood itself (one with children).
         case own(String)
-    }
 
-    /// The grid's axes, numbered: cell = scope × dimension combination, per period.
-    private let grid: Grid
-    /// Withheld cells and why, per native period.
-    private var withheld: [Period: [Int: String]] = [:]
-    /// How many non-empty grid cells there are, over all periods.
-    public private(set) var cellCount = 0
-    /// How many of them are withheld.
-    public var withheldCount: Int { withheld.values.reduce(0) { $0 + $1.count } }
-
-    /// Protects the grid of `partials`, which must be raw measurements (each names its partner)
-    /// and cover every neighborhood of each period they contain.
-    public init(raw partials: [Partial], tree: NeighborhoodTree, policy: SuppressionPolicy, isCount: Bool) {
-        grid = Grid(tree: tree, partials: partials)
-        var partnerNumbers: [String: Int] = [:]
-        for (period, members) in Dictionary(grouping: partials, by: \.period) {
-            var cells = Array(repeating: Contributions(), count: grid.cellCount)
-            for partial in members {
-                let partner = partnerNumbers[partial.partner ?? ""] ?? {
-                    partnerNumbers[partial.partner ?? ""] = partnerNumbers.count
-                    return partnerNumbers.count - 1
-                }()
-                for cell in grid.cells(of: partial) { cells[cell].add(partial, partner: partner) }
+        /// `all`, `subtree:CODE` or `own:CODE`: how a release stores it.
+        public var description: String {
+            switch self {
+            case .all: return "all"
+            case .subtree(let code): return "subtree:\(code)"
+            case .own(let code): return "own:\(code)"
             }
-            var protection = PeriodProtection(grid: grid, cells: cells, policy: policy)
-            protection.applyPrimaryRules(isCount: isCount)
-            protection.secure()
-            cellCount += cells.filter { $0.measurements > 0 }.count
-            if !protection.reasons.isEmpty { withheld[period] = protection.reasons }
+        }
+
+        /// Reads ``description``.
+        public init?(_ text: String) {
+            if text == "all" { self = .all; return }
+            if text.hasPrefix("subtree:"), text.count > 8 { self = .subtree(String(text.dropFirst(8))); return }
+            if text.hasPrefix("own:"), text.count > 4 { self = .own(String(text.dropFirst(4))); return }
+            return nil
         }
     }
 
-    /// Why the cell of `scope` and `dimensions` (name → value; absent = all values) is withheld
-    /// in any of `periods`; `nil` if it is visible in all of them.
-    public func reason(scope: Scope, dimensions: [String: String], periods: some Sequence<Period>) -> String? {
-        guard let cell = grid.cell(scope: scope, dimensions: dimensions) else { return nil }
-        for period in periods {
-            if let reason = withheld[period]?[cell] { return reason }
+    /// One cell of the grid: a scope and the dimension values it fixes (absent: all values).
+    public struct GridCell: Hashable, Sendable {
+        public var scope: Scope
+        public var dimensions: [String: String]
+
+        public init(scope: Scope, dimensions: [String: String]) {
+            self.scope = scope
+            self.dimensions = dimensions
         }
-        return nil
     }
 
-    public static let complementaryReason = "complementary: protects another withheld cell"
+    /// One partner's part of one measurement cell (a neighborhood and a set of dimension
+    /// values) of the period: what a release keeps to protect its revisions.
+    public struct Contribution: Hashable, Sendable {
+        public var neighborhood: String
+        public var dimensions: [String: String]
+        public var partner: String
+        public var measurements: Int
+        public var sum: Double
+        public var numerator: Double
+        public var denominator: Double
+
+        public init(
+            neighborhood: String, dimensions: [String: String], partner: String, measurements: Int, sum: Double,
+            numerator: Double, denominator: Double
+        ) {
+            self.neighborhood = neighborhood
+            self.dimensions = dimensions
+            self.partner = partner
+            self.measurements = measurements
+            self.sum = sum
+            self.numerator = numerator
+            self.denominator = denominator
+        }
+
+        /// Each partner's part of each measurement cell of `partials`, which must be raw measurements.
+        public static func of(_ partials: [Partial]) -> [Contribution] {
+            var merged: [Contribution: Int] = [:]
+            var list: [Contribution] = []
+            for partial in partials {
+                let key = Contribution(
+                    neighborhood: partial.neighborhood, dimensions: partial.dimensions, partner: partial.partner ?? "",
+                    measurements: 0, sum: 0, numerator: 0, denominator: 0)
+                if let index = merged[key] {
+                    list[index].measurements += partial.count
+                    list[index].sum += partial.sum
+                    list[index].numerator += partial.sumNumerator
+                    list[index].denominator += partial.sumDenominator
+                } else {
+                    merged[key] = list.count
+                    var entry = key
+                    entry.measurements = partial.count
+                    entry.sum = partial.sum
+                    entry.numerator = partial.sumNumerator
+                    entry.denominator = partial.sumDenominator
+                    list.append(entry)
+                }
+            }
+            return list
+        }
+    }
+
+    /// An earlier release of the same period: what it was made of and what it withheld.
+    public struct EarlierRelease: Sendable {
+        public var contributions: [Contribution]
+        public var withheld: Set<GridCell>
+
+        public init(contributions: [Contribution], withheld: Set<GridCell>) {
+            self.contributions = contributions
+            self.withheld = withheld
+        }
+    }
+
+    /// What the indicator's values are, for the rules and the audit.
+    public struct ValueRules: Sendable {
+        /// Whether the count threshold applies (count indicators).
+        public var isCount: Bool
+        /// Whether cells publish a ratio: the rules then apply to numerators and denominators.
+        public var isRatio: Bool
+        /// The values one measurement can take (the indicator's declared range).
+        public var range: ClosedRange<Double>
+
+        public init(isCount: Bool, isRatio: Bool, range: ClosedRange<Double>) {
+            self.isCount = isCount
+            self.isRatio = isRatio
+            self.range = range
+        }
+    }
+
+    /// The withheld cells.
+    public private(set) var withheld: Set<GridCell> = []
+    /// How many non-empty grid cells there are.
+    public private(set) var cellCount = 0
+    /// What the audit found and did.
+    public private(set) var audit = ReaderAudit.Summary()
+
+    /// Protects the grid of `contributions` (the period's data now) against every single
+    /// reader, given the `earlier` releases of the same period that readers already hold.
+    public init(
+        contributions: [Contribution], earlier: [EarlierRelease] = [], tree: NeighborhoodTree, policy: SuppressionPolicy,
+        rules: ValueRules
+    ) {
+        let versions = earlier.map(\.contributions) + [contributions]
+        let grid = Grid(tree: tree, cellsOf: versions.flatMap { $0.map { ($0.neighborhood, $0.dimensions) } })
+        var protection = PeriodProtection(grid: grid, contributions: contributions, policy: policy, rules: rules)
+        protection.applyPrimaryRules()
+        // A revision withholds what earlier releases withheld: published now, an unchanged
+        // cell would be the earlier withheld value itself.
+        let earlierWithheld = earlier.map { Set($0.withheld.compactMap { grid.number(of: $0) }) }
+        for cell in earlierWithheld.joined() where !protection.isEmpty(cell) { protection.withholdOnly(cell) }
+        protection.secure()
+        var audit = ReaderAudit(grid: grid, versions: versions, earlierWithheld: earlierWithheld, policy: policy, rules: rules)
+        audit.run(&protection)
+        self.audit = audit.summary
+        cellCount = protection.nonEmptyCells
+        withheld = Set(protection.withheld.map { grid.gridCell($0) })
+    }
 }
 
 // MARK: - The grid
@@ -90,12 +181,13 @@ extension ProtectedCells {
         let combinationCount: Int
         var cellCount: Int { scopes.count * combinationCount }
 
-        init(tree: NeighborhoodTree, partials: [Partial]) {
+        /// The grid over the measurement cells `cells` (neighborhood and dimension values).
+        init(tree: NeighborhoodTree, cellsOf cells: [(neighborhood: String, dimensions: [String: String])]) {
             self.tree = tree
-            dimensionNames = Set(partials.flatMap(\.dimensions.keys)).sorted()
+            dimensionNames = Set(cells.flatMap(\.dimensions.keys)).sorted()
             var values = Array(repeating: Set<String>(), count: dimensionNames.count)
-            for partial in partials {
-                for (index, name) in dimensionNames.enumerated() { if let value = partial.dimensions[name] { values[index].insert(value) } }
+            for cell in cells {
+                for (index, name) in dimensionNames.enumerated() { if let value = cell.dimensions[name] { values[index].insert(value) } }
             }
             dimensionValues = values.map { Dictionary(uniqueKeysWithValues: $0.sorted().enumerated().map { ($1, $0 + 1) }) }
             radices = values.map { $0.count + 1 }
@@ -128,30 +220,45 @@ extension ProtectedCells {
 
         func cell(scope: Int, combination: Int) -> Int { scope * combinationCount + combination }
 
-        func cell(scope: Scope, dimensions: [String: String]) -> Int? {
-            guard let scope = number(of: scope) else { return nil }
+        /// The number of a grid cell; nil when it names a scope or value the grid does not have.
+        func number(of cell: GridCell) -> Int? {
+            guard let scope = number(of: cell.scope), cell.dimensions.keys.allSatisfy(dimensionNames.contains) else { return nil }
             var combination = 0
             for (index, name) in dimensionNames.enumerated() {
                 var digit = 0
-                if let value = dimensions[name] {
+                if let value = cell.dimensions[name] {
                     guard let number = dimensionValues[index][value] else { return nil }
                     digit = number
                 }
                 combination = combination * radices[index] + digit
             }
-            return cell(scope: scope, combination: combination)
+            return self.cell(scope: scope, combination: combination)
         }
 
-        /// The cells a measurement counts in: each scope it falls in (its own, each ancestor's
-        /// subtree, all) × each way of replacing some of its dimension values by "all values".
-        func cells(of partial: Partial) -> [Int] {
+        /// The grid cell of a number.
+        func gridCell(_ number: Int) -> GridCell {
+            var combination = number % combinationCount
+            var dimensions: [String: String] = [:]
+            for index in dimensionNames.indices.reversed() {
+                let digit = combination % radices[index]
+                combination /= radices[index]
+                if digit > 0, let value = dimensionValues[index].first(where: { $0.value == digit })?.key {
+                    dimensions[dimensionNames[index]] = value
+                }
+            }
+            return GridCell(scope: scopes[number / combinationCount], dimensions: dimensions)
+        }
+
+        /// The cells a measurement cell counts in: each scope it falls in (its own, each
+        /// ancestor's subtree, all) × each way of replacing some of its dimension values by "all values".
+        func cells(of neighborhood: String, _ dimensions: [String: String]) -> [Int] {
             var scopeList: [Int] = []
-            for ancestor in tree.chain(of: partial.neighborhood) { if let number = scopeNumbers[.subtree(ancestor)] { scopeList.append(number) } }
-            if let own = scopeNumbers[.own(partial.neighborhood)] { scopeList.append(own) }
+            for ancestor in tree.chain(of: neighborhood) { if let number = scopeNumbers[.subtree(ancestor)] { scopeList.append(number) } }
+            if let own = scopeNumbers[.own(neighborhood)] { scopeList.append(own) }
             if let all = scopeNumbers[.all] { scopeList.append(all) }
             var combinations = [0]
             for (index, name) in dimensionNames.enumerated() {
-                let digit = partial.dimensions[name].flatMap { dimensionValues[index][$0] } ?? 0
+                let digit = dimensions[name].flatMap { dimensionValues[index][$0] } ?? 0
                 combinations = combinations.flatMap { prefix in
                     digit == 0 ? [prefix * radices[index]] : [prefix * radices[index] + digit, prefix * radices[index]]
                 }
@@ -191,59 +298,52 @@ extension ProtectedCells {
         }
     }
 
-    /// What stands behind one grid cell.
+    /// What stands behind one grid cell, for one published quantity (a value, or a ratio's
+    /// numerator or denominator).
     struct Contributions: Sendable {
         var total: Double = 0
         var measurements = 0
-        /// Each partner's share, by magnitude, keyed by a partner number.
-        var shares: [Int: Double] = [:]
+        /// Each partner's share, by magnitude.
+        var shares: [String: Double] = [:]
 
-        mutating func add(_ partial: Partial, partner: Int) {
-            total += partial.sum
-            measurements += partial.count
-            shares[partner, default: 0] += abs(partial.sum)
+        mutating func add(_ value: Double, measurements count: Int, partner: String) {
+            total += value
+            measurements += count
+            shares[partner, default: 0] += abs(value)
         }
     }
 }
 
-// MARK: - Suppression within one period
+// MARK: - Primary and complementary suppression
 
 /// Primary and complementary suppression over the grid of one native period.
-private struct PeriodProtection {
+struct PeriodProtection {
     let grid: ProtectedCells.Grid
-    let cells: [ProtectedCells.Contributions]
+    /// Per published quantity (one; two for ratios: numerators, denominators), per cell.
+    let quantities: [[ProtectedCells.Contributions]]
     let policy: SuppressionPolicy
-    /// Withheld cells and why.
-    var reasons: [Int: String] = [:]
+    let rules: ProtectedCells.ValueRules
+    /// The withheld cells.
+    private(set) var withheld: Set<Int> = []
+    let relations: [(total: Int, parts: [Int])]
+    private let relationsOf: [Int: [Int]]
 
-    init(grid: ProtectedCells.Grid, cells: [ProtectedCells.Contributions], policy: SuppressionPolicy) {
+    init(grid: ProtectedCells.Grid, contributions: [ProtectedCells.Contribution], policy: SuppressionPolicy, rules: ProtectedCells.ValueRules) {
         self.grid = grid
-        self.cells = cells
         self.policy = policy
-    }
-
-    mutating func applyPrimaryRules(isCount: Bool) {
-        for (index, cell) in cells.enumerated() where cell.measurements > 0 {
-            if let reason = Self.primaryReason(cell, policy: policy, isCount: isCount) { reasons[index] = reason }
+        self.rules = rules
+        let values: [(ProtectedCells.Contribution) -> Double] = rules.isRatio ? [\.numerator, \.denominator] : [\.sum]
+        var quantities = values.map { _ in Array(repeating: ProtectedCells.Contributions(), count: grid.cellCount) }
+        for contribution in contributions {
+            for cell in grid.cells(of: contribution.neighborhood, contribution.dimensions) {
+                for (index, value) in values.enumerated() {
+                    quantities[index][cell].add(value(contribution), measurements: contribution.measurements, partner: contribution.partner)
+                }
+            }
         }
-    }
-
-    static func primaryReason(_ cell: ProtectedCells.Contributions, policy: SuppressionPolicy, isCount: Bool) -> String? {
-        let shares = cell.shares.values.sorted(by: >)
-        let magnitude = shares.reduce(0, +)
-        if shares.count < policy.minPartners { return "fewer than \(JSONNumber.text(Double(policy.minPartners))) partners" }
-        if isCount, cell.total < policy.minCount { return "count below \(JSONNumber.text(policy.minCount))" }
-        if magnitude > 0, shares[0] > policy.dominance * magnitude { return "dominated by one partner" }
-        if magnitude - shares[0] - (shares.count > 1 ? shares[1] : 0) < policy.margin(shares[0]) {
-            return "one partner's figure could be estimated from it"
-        }
-        return nil
-    }
-
-    /// Withholds complements until every relation protects each of its withheld members,
-    /// re-checking only the relations of cells that became withheld.
-    mutating func secure() {
-        let relations = grid.relations().compactMap { relation -> (total: Int, parts: [Int])? in
+        self.quantities = quantities
+        let cells = quantities[0]
+        relations = grid.relations().compactMap { relation in
             guard cells[relation.total].measurements > 0 else { return nil }  // an empty total has empty parts
             return (relation.total, relation.parts.filter { cells[$0].measurements > 0 })
         }
@@ -252,7 +352,54 @@ private struct PeriodProtection {
             relationsOf[relation.total, default: []].append(index)
             for part in relation.parts { relationsOf[part, default: []].append(index) }
         }
-        var pending = Array(relations.indices.reversed())
+        self.relationsOf = relationsOf
+    }
+
+    var nonEmptyCells: Int { quantities[0].filter { $0.measurements > 0 }.count }
+
+    func isEmpty(_ cell: Int) -> Bool { quantities[0][cell].measurements == 0 }
+
+    /// The cells that share a relation with `cell`.
+    func neighbors(of cell: Int) -> [Int] {
+        (relationsOf[cell] ?? []).flatMap { [relations[$0].total] + relations[$0].parts }.filter { $0 != cell }
+    }
+
+    mutating func applyPrimaryRules() {
+        for cell in 0..<grid.cellCount where !isEmpty(cell) {
+            if quantities.indices.contains(where: { violatesPrimaryRules(quantities[$0][cell], quantity: $0) }) { withheld.insert(cell) }
+        }
+    }
+
+    /// Fewer partners than the policy wants, a small count, one partner's dominance, or
+    /// the p% rule (the second-largest partner, knowing its own figure, estimates the largest).
+    private func violatesPrimaryRules(_ cell: ProtectedCells.Contributions, quantity: Int) -> Bool {
+        let shares = cell.shares.values.sorted(by: >)
+        let magnitude = shares.reduce(0, +)
+        if shares.count < policy.minPartners { return true }
+        if rules.isCount, quantity == 0, cell.total < policy.minCount { return true }
+        if magnitude > 0, shares[0] > policy.dominance * magnitude { return true }
+        return magnitude - shares[0] - (shares.count > 1 ? shares[1] : 0) < policy.margin(shares[0])
+    }
+
+    /// Withholds `cell`, leaving complements to ``secure()``.
+    mutating func withholdOnly(_ cell: Int) {
+        withheld.insert(cell)
+    }
+
+    /// Withholds `cell` and complements until every relation covers each withheld member again.
+    mutating func withhold(_ cell: Int) {
+        guard withheld.insert(cell).inserted else { return }
+        secure(startingWith: relationsOf[cell] ?? [])
+    }
+
+    /// Withholds complements until every relation protects each of its withheld members,
+    /// re-checking only the relations of cells that became withheld.
+    mutating func secure() {
+        secure(startingWith: Array(relations.indices))
+    }
+
+    private mutating func secure(startingWith start: [Int]) {
+        var pending = Array(start.reversed())
         var queued = Set(pending)
         while let index = pending.popLast() {
             queued.remove(index)
@@ -266,44 +413,51 @@ private struct PeriodProtection {
     ///
     /// A withheld part next to a visible total must be covered by the other withheld parts;
     /// a withheld total must be covered by its withheld parts (else it is their sum of
-    /// visible numbers). "Covered": their sum, less the largest share any one partner has
-    /// in them (that partner knows it), reaches the member's protection margin.
+    /// visible numbers). "Covered", in every published quantity: their sum, less the largest
+    /// share any one partner has in them (that partner knows it), reaches the member's margin.
     private mutating func secure(_ relation: (total: Int, parts: [Int])) -> [Int] {
         var added: [Int] = []
-        let totalWithheld = reasons[relation.total] != nil
-        let members = totalWithheld ? [relation.total] : relation.parts.filter { reasons[$0] != nil }
+        let totalWithheld = withheld.contains(relation.total)
+        let members = totalWithheld ? [relation.total] : relation.parts.filter { withheld.contains($0) }
         for member in members {
             while true {
-                let covering = relation.parts.filter { $0 != member && reasons[$0] != nil }
-                let needed = policy.margin(cells[member].total)
-                if protection(covering) >= needed { break }
-                let candidates = relation.parts.filter { reasons[$0] == nil }
+                let covering = relation.parts.filter { $0 != member && withheld.contains($0) }
+                if covers(covering, member) { break }
+                let candidates = relation.parts.filter { !withheld.contains($0) }
                 guard !candidates.isEmpty else {
                     // Nothing left to pair with: a part is then protected by withholding the total.
-                    if !totalWithheld, reasons[relation.total] == nil {
-                        reasons[relation.total] = ProtectedCells.complementaryReason
-                        added.append(relation.total)
-                    }
+                    if !totalWithheld, withheld.insert(relation.total).inserted { added.append(relation.total) }
                     break
                 }
                 // The smallest visible part that covers the member; else the one that covers most.
-                let scored = candidates.map { ($0, protection(covering + [$0])) }
-                let sufficient = scored.filter { $0.1 >= needed }.min { (abs(cells[$0.0].total), $0.0) < (abs(cells[$1.0].total), $1.0) }
-                let chosen = sufficient ?? scored.max { ($0.1, $1.0) < ($1.1, $0.0) }!
-                reasons[chosen.0] = ProtectedCells.complementaryReason
-                added.append(chosen.0)
+                let sufficient = candidates.filter { covers(covering + [$0], member) }
+                    .min { (abs(quantities[0][$0].total), $0) < (abs(quantities[0][$1].total), $1) }
+                let chosen = sufficient ?? candidates.min { (shortfall(covering + [$0], member), $0) < (shortfall(covering + [$1], member), $1) }!
+                withheld.insert(chosen)
+                added.append(chosen)
             }
         }
         return added
     }
 
+    private func covers(_ keys: [Int], _ member: Int) -> Bool {
+        shortfall(keys, member) <= 0
+    }
+
+    /// How far withheld `keys` fall short of protecting `member`, worst over the quantities.
+    private func shortfall(_ keys: [Int], _ member: Int) -> Double {
+        quantities.indices.map { quantity in
+            policy.margin(quantities[quantity][member].total) - protection(keys, quantity: quantity)
+        }.max()!
+    }
+
     /// What withheld `keys` hide from the best-placed attacker: their magnitude less the
     /// largest share one partner has in them.
-    private func protection(_ keys: [Int]) -> Double {
+    private func protection(_ keys: [Int], quantity: Int) -> Double {
         var magnitude = 0.0
-        var byPartner: [Int: Double] = [:]
+        var byPartner: [String: Double] = [:]
         for key in keys {
-            for (partner, share) in cells[key].shares {
+            for (partner, share) in quantities[quantity][key].shares {
                 magnitude += share
                 byPartner[partner, default: 0] += share
             }
@@ -311,4 +465,3 @@ private struct PeriodProtection {
         return magnitude - (byPartner.values.max() ?? 0)
     }
 }
-

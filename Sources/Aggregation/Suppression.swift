@@ -10,17 +10,20 @@ public enum Suppression {
         }
     }
 
-    /// `report` as a partner or viewer may see it: each cell is shown only if every grid cell
-    /// of ``ProtectedCells`` it is made of is visible, so every number shown is a function of
-    /// visible grid cells, whatever the request's shape.
+    /// `report`, cut from releases, as a partner or viewer may see it: each cell is shown only
+    /// if every grid cell it is made of is visible in the releases (``WithheldCells``), so
+    /// every number shown is a function of visible grid cells, whatever the request's shape.
     ///
-    /// Besides: other partners' rows of a `by=partner` report are withheld; the minimum,
-    /// maximum and median (one partner's own figures) are not shown; a withheld cell shows no
-    /// counts; a stock over several periods is shown only where every series' latest value
-    /// lies in the last period (or it would be a new combination of single partners' values);
-    /// a change is dropped when the previous period's cell is withheld.
+    /// Besides: rows of other partners in a `by=partner` report are left out, not listed as
+    /// withheld (that a row exists is information); the minimum, maximum and median (single
+    /// partners' figures) are not shown, and neither is a ratio's mean of rates; `min` and
+    /// `max` indicators show no value at all (their value *is* one partner's figure); a
+    /// withheld cell shows no counts and no reason; a stock over several periods is shown only
+    /// where every series' latest value lies in the last period (or it would be a new
+    /// combination of single partners' values); a change is dropped when the previous
+    /// period's cell is withheld.
     public static func apply(
-        _ report: Report, cells: ProtectedCells, request: ReportRequest, tree: NeighborhoodTree, method: AggregationMethod,
+        _ report: Report, withheld: WithheldCells, request: ReportRequest, tree: NeighborhoodTree, method: AggregationMethod,
         reader: Reader
     ) -> Report {
         func protect(_ cell: Cell, scope: ProtectedCells.Scope) -> Cell {
@@ -28,22 +31,19 @@ public enum Suppression {
             cell.min = nil
             cell.max = nil
             cell.median = nil
-            if let partner = cell.key[Grouping.partner.name], partner != reader.partner {
-                withhold(&cell, reason: "another partner's figures")
-            } else if cell.key[Grouping.partner.name] == nil {
-                let dimensions = cell.key.reduce(into: [String: String]()) { result, entry in
-                    if case .dimension(let name)? = Grouping(entry.key) { result[name] = entry.value }
-                }
-                if let reason = cells.reason(scope: scope, dimensions: dimensions, periods: cell.periods) {
-                    withhold(&cell, reason: reason)
-                } else if method == .last, cell.hasStaleSeries {
-                    withhold(&cell, reason: "a stock over several periods with series that stopped reporting")
-                }
+            if method == .ratio { cell.mean = nil }
+            guard cell.key[Grouping.partner.name] == nil else { return cell }  // the reader's own row
+            let dimensions = cell.key.reduce(into: [String: String]()) { result, entry in
+                if case .dimension(let name)? = Grouping(entry.key) { result[name] = entry.value }
+            }
+            if method == .min || method == .max || withheld.isWithheld(scope: scope, dimensions: dimensions, periods: cell.periods)
+                || (method == .last && cell.hasStaleSeries) {
+                withhold(&cell)
             }
             return cell
         }
         let reportScope: ProtectedCells.Scope = request.within.map { .subtree($0) } ?? .all
-        var rows = report.rows.map { row -> Cell in
+        var rows = report.rows.filter { row in row.key[Grouping.partner.name].map { $0 == reader.partner } ?? true }.map { row -> Cell in
             guard let code = row.key[Grouping.neighborhood.name] else { return protect(row, scope: reportScope) }
             let scope: ProtectedCells.Scope
             if let depth = request.neighborhoodDepth, tree.depth(of: code) == depth { scope = .subtree(code) } else { scope = .own(code) }
@@ -65,9 +65,8 @@ public enum Suppression {
         }
     }
 
-    private static func withhold(_ cell: inout Cell, reason: String) {
+    private static func withhold(_ cell: inout Cell) {
         cell.suppressed = true
-        cell.suppressionReason = reason
         cell.value = nil
         cell.measurements = 0
         cell.partners = 0

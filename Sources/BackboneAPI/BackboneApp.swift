@@ -9,7 +9,7 @@ import Postgres
 public struct BackboneApp: Sendable {
     public let pool: ConnectionPool
     public let logger: Logger
-    /// Small-cell suppression for partner and viewer keys.
+    /// Small-cell protection, computed by each release for partner and viewer keys.
     public let suppression: SuppressionPolicy
     /// Dashboard sign-ins (server-side; the browser holds only a session id).
     let dashboardSessions = DashboardSessions()
@@ -90,9 +90,10 @@ public struct BackboneApp: Sendable {
         RegistryRoutes(pool: pool, cache: registryCache, reportCache: reportCache).register(in: &table)
         MeasurementRoutes(pool: pool, metrics: appMetrics).register(in: &table)
         LockRoutes(pool: pool).register(in: &table)
+        ReleaseRoutes(pool: pool, suppression: suppression).register(in: &table)
         TemplateRoutes(pool: pool).register(in: &table)
-        ReportRoutes(pool: pool, suppression: suppression, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)
-        DashboardRoutes(pool: pool, authenticator: table.authenticator, suppression: suppression, sessions: dashboardSessions).register(in: &table)
+        ReportRoutes(pool: pool, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)
+        DashboardRoutes(pool: pool, authenticator: table.authenticator, sessions: dashboardSessions).register(in: &table)
         return table
     }
 }

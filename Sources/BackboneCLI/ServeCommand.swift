@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     var suppressionProtectionPercent: Double?
     @Option(help: "The smallest protection interval, in the indicator's units (env SUPPRESSION_PROTECTION_MIN, default 2).")
     var suppressionProtectionMin: Double?
+    @Option(help: "Days after a period ends until it is released to partners and viewers when the coordinator has not (env RELEASE_AFTER_DAYS, default 45; an agenda's release_after_days wins).")
+    var releaseAfterDays: Int?
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -75,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         app.start()
         defer { app.stop() }
-        var services: [any Service] = [server, startup]
+        let releases = AutomaticReleases(pool: pool, afterDays: settings.releaseAfterDays, policy: suppression, logger: logger)
+        var services: [any Service] = [server, startup, releases]
         if let embedded { services.append(EmbeddedPostgresSupervisor(cluster: embedded, logger: logger)) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

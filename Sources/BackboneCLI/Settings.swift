@@ -18,6 +18,7 @@ struct Settings {
     var suppressionDominance: Double
     var suppressionProtectionPercent: Double
     var suppressionProtectionMin: Double
+    var releaseAfterDays: Int
     var logLevel: Logger.Level
     var logFormat: LogFormat
 
@@ -60,6 +61,8 @@ struct Settings {
         suppressionProtectionMin = try number(
             command.suppressionProtectionMin, "--suppression-protection-min", "SUPPRESSION_PROTECTION_MIN", default: 2,
             range: 0...Double.greatestFiniteMagnitude, unit: "a number of 0 or more")
+        releaseAfterDays = try integer(
+            command.releaseAfterDays, "--release-after-days", "RELEASE_AFTER_DAYS", default: 45, range: 0...3650, unit: "a number of days")
         (logLevel, logFormat) = try Self.logging(environment)
     }
 

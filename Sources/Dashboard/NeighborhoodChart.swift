@@ -76,7 +76,7 @@ public enum NeighborhoodChart {
             svg.element("text", ["x": Format.coordinate(left - 10), "y": labelY, "text-anchor": "end", "fill": Palette.ink, "class": "bar-name"], text: shown)
             if line.cell.suppressed {
                 svg.open("g", ["class": "bar suppressed", "data-neighborhood": line.neighborhood])
-                svg.element("title", [:], text: "\(name): suppressed (\(line.cell.suppressionReason ?? "small cell"))")
+                svg.element("title", [:], text: "\(name): suppressed")
                 svg.element("rect", ["x": Format.coordinate(left), "y": barY, "width": Format.coordinate(right - left), "height": barH, "fill": "url(#\(id)-hatch)", "stroke": Palette.muted, "stroke-dasharray": "4 3"])
                 svg.element("text", ["x": Format.coordinate(left + 10), "y": labelY, "fill": Palette.ink, "font-weight": "bold", "class": "suppressed-label"], text: "suppressed: not shown")
                 svg.close("g")

@@ -11,7 +11,7 @@ public enum TrendChart {
     /// One period on the chart's axis and what is known of it.
     public enum Point: Equatable, Sendable {
         case value(Double)
-        case suppressed(reason: String?)
+        case suppressed
         case missing
     }
 
@@ -28,7 +28,7 @@ public enum TrendChart {
         guard let first = bounds.min(), let last = bounds.max() else { return [] }
         return first.through(last).map { period in
             guard let cell = byPeriod[period] else { return (period, .missing) }
-            if cell.suppressed { return (period, .suppressed(reason: cell.suppressionReason)) }
+            if cell.suppressed { return (period, .suppressed) }
             guard let value = cell.value else { return (period, .missing) }
             return (period, .value(value))
         }

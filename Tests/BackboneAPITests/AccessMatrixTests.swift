@@ -41,7 +41,8 @@ struct AccessMatrixTests {
         "GET /healthz": Entry(path: "/healthz", expected: everyone(200)),
         "GET /readyz": Entry(path: "/readyz", expected: everyone(200)),
         "GET /openapi.yaml": Entry(path: "/openapi.yaml", expected: everyone(200)),
-        "GET /metrics": Entry(path: "/metrics", expected: everyone(200)),
+        // The counts tick with each submission: a watcher could tell who submitted when.
+        "GET /metrics": Entry(path: "/metrics", expected: coordinatorOnly(200)),
 
         "POST /v1/keys": Entry(path: "/v1/keys", body: #"{"role": "viewer", "name": "matrix"}"#, expected: coordinatorOnly(201)),
         "GET /v1/keys": Entry(path: "/v1/keys", expected: coordinatorOnly(200)),
@@ -97,6 +98,9 @@ struct AccessMatrixTests {
 
         "POST /v1/locks": Entry(path: "/v1/locks", body: #"{"agenda": "literacy", "period": "2025-Q1"}"#, expected: coordinatorOnly(201)),
         "GET /v1/locks": Entry(path: "/v1/locks", expected: anyKey),
+        // Only the coordinator publishes a period; every key may see what was published.
+        "POST /v1/releases": Entry(path: "/v1/releases", body: #"{"agenda": "literacy", "period": "2026-01"}"#, expected: coordinatorOnly(201)),
+        "GET /v1/releases": Entry(path: "/v1/releases?agenda=literacy", expected: anyKey),
         "DELETE /v1/locks/{id}": Entry(path: "/v1/locks/{lock}", expected: coordinatorOnly(204)),
 
         "GET /v1/reports/indicators/{code}": Entry(path: "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01", expected: anyKey),

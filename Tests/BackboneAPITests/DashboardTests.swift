@@ -137,6 +137,7 @@ struct DashboardTests {
 
     @Test func aViewerSeesSuppressedCellsAndNoCompletenessGrid() async throws {
         let app = try await Self.seeded()
+        try await app.release("literacy", "2026")
         let viewer = try await app.key(role: "viewer")
         let (_, cookie) = try await Self.signIn(app, key: viewer)
         let page = try await Self.get(app, "/dashboard", cookie: cookie)
@@ -156,6 +157,7 @@ struct DashboardTests {
 
     @Test func aPartnerGetsTheProtectedPageNamingItsPartner() async throws {
         let app = try await Self.seeded()
+        try await app.release("literacy", "2026")
         let partner = try await app.key(role: "partner", partner: "central-library")
         let (_, cookie) = try await Self.signIn(app, key: partner)
         let page = try await Self.get(app, "/dashboard", cookie: cookie)

@@ -44,7 +44,7 @@ struct OperationsTests {
         let reports = try await app.askUntilKept("/v1/reports/indicators/esl_learners?by=period")
         #expect(try await app.request("GET", "/no/such/path").status == 404)
 
-        let scrape = try await app.request("GET", "/metrics")
+        let scrape = try await app.coordinator("GET", "/metrics")
         #expect(scrape.status == 200)
         #expect(scrape.header("content-type")?.hasPrefix("text/plain") == true)
         let samples = Self.samples(scrape.text)

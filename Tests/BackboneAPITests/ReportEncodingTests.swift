@@ -16,7 +16,7 @@ struct ReportEncodingTests {
             String(decoding: written, as: UTF8.self)
                 == #"{"baseline":null,"change":null,"dimensions":{"age_group":"16-24"},"max":null,"mean":null,"measurements":2,"#
                 + #""median":null,"min":null,"neighborhood":"northside","partners":1,"per_1000":null,"progress":null,"#
-                + #""suppressed":false,"suppression_reason":null,"target":null,"value":3}"#)
+                + #""suppressed":false,"target":null,"value":3}"#)
     }
 
     @Test(arguments: [[Grouping](), [.period], [.neighborhood, .partner, .period], [.dimension("b"), .dimension("a"), .period]])
@@ -26,7 +26,6 @@ struct ReportEncodingTests {
             var cell = Cell(key: Dictionary(uniqueKeysWithValues: groupings.map { ($0.name, "g\(index)") }))
             cell.value = Double(index) + 0.5
             cell.suppressed = index == 1
-            cell.suppressionReason = index == 1 ? "fewer than 3 partners" : nil
             cell.reportedAbove = reportedAbove
             var written: [UInt8] = []
             row.write(cell, into: &written)

@@ -84,9 +84,17 @@ struct TestApp {
 
     /// How many indicator reports the server has given as `source` (`kept` or `computed`), from `/metrics`.
     func reportsGiven(source: String) async throws -> Int {
-        let line = try await request("GET", "/metrics").text.split(separator: "\n")
+        let line = try await coordinator("GET", "/metrics").text.split(separator: "\n")
             .first { $0.hasPrefix("backbone_reports_total{") && $0.contains(#"report="indicator""#) && $0.contains(#"source="\#(source)""#) }
         return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
+    }
+
+    /// Releases `period` of `agenda` as the coordinator: what partner and viewer keys read from then on.
+    @discardableResult
+    func release(_ agenda: String, _ period: String) async throws -> RawHTTPClient.Response {
+        let response = try await coordinator("POST", "/v1/releases", json: #"{"agenda": "\#(agenda)", "period": "\#(period)"}"#)
+        #expect(response.status == 201, "\(response.text)")
+        return response
     }
 
     /// As the coordinator.

@@ -10,7 +10,6 @@ enum Fixtures {
         var cell = Cell(key: key)
         cell.value = suppressed ? nil : value
         cell.suppressed = suppressed
-        cell.suppressionReason = suppressed ? "fewer than 3 partners" : nil
         cell.per1000 = per1000
         cell.change = change
         cell.partners = suppressed ? 0 : 3

@@ -13,7 +13,6 @@ import Postgres
 struct DashboardRoutes {
     let pool: ConnectionPool
     let authenticator: Authenticator
-    let suppression: SuppressionPolicy
     let sessions: DashboardSessions
 
     static let html = Representation(mediaType: "text/html", format: "html")
@@ -71,7 +70,7 @@ struct DashboardRoutes {
                 return response
             }
             return try await Self.humanErrors {
-                let audience = caller.audience(routes.suppression)
+                let audience = caller.audience
                 let agendaID = request.query("agenda")
                 let isCoordinator = caller.isCoordinator
                 let partner = caller.key.partner
@@ -94,7 +93,7 @@ struct DashboardRoutes {
                 guard let caller = try await routes.identify(request) else {
                     throw Authenticator.unauthorized("Sign in at /dashboard/sign-in, or send Authorization: Bearer <secret>.")
                 }
-                let audience = caller.audience(routes.suppression)
+                let audience = caller.audience
                 let code = context.parameters.require("code")
                 let svg = try await database(routes.pool, transaction: false) { connection -> String in
                     let panel = try DashboardSource.panel(connection, code: code, audience: audience)

@@ -40,8 +40,9 @@ struct HealthRoutes {
             }
         }
         let metrics = self.metrics
-        // Prometheus scrapes without a key: counts and timings by route template, nothing about callers.
-        routes.get("/metrics", .public, offers: [Representation(mediaType: "text/plain", format: "text")]) { _, _ in
+        // Counts that tick with each submission tell a watcher who submitted when: the
+        // coordinator's key only (Prometheus sends it as a bearer token).
+        routes.get("/metrics", .coordinator("read the service's metrics"), offers: [Representation(mediaType: "text/plain", format: "text")]) { _, _ in
             HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition(pool: pool))
         }
         let contract = openAPI

@@ -7,8 +7,6 @@ import Postgres
 /// `/v1/reports/…`: the indicator report, the scorecard, completeness and equity.
 struct ReportRoutes {
     let pool: ConnectionPool
-    /// Applied to partner and viewer keys; the coordinator sees every cell.
-    let suppression: SuppressionPolicy
     let metrics: AppMetrics
     /// Keeps the registry's part of the indicator report between reports.
     let memo: any RegistryMemo
@@ -16,13 +14,12 @@ struct ReportRoutes {
     let rendered: RenderedReports
 
     func register(in routes: inout RouteTable) {
-        let suppression = self.suppression
         let memo = self.memo
 
         routes.get(
             "/v1/reports/indicators/{code}", .anyKey, query: ["by", "period", "from", "to", "period_type", "level", "within"], offers: [.json, .csv]
         ) { request, context in
-            let audience = context.caller.audience(suppression)
+            let audience = context.caller.audience
             let code = context.parameters.require("code")
             let groupings = try Self.groupings(request)
             let reportRequest = ReportRequest(
@@ -31,7 +28,8 @@ struct ReportRoutes {
             let range = try Self.range(request)
             return try await respond(to: request, context, report: "indicator") {
                 try Reports.indicator($0, code: code, request: reportRequest, range: range, audience: audience, memo: memo)
-            } render: { (info, report) in
+            } render: { answer in
+                let (info, report) = (answer.indicator, answer.report)
                 let row = ReportEncoding.RowShape(groupings: groupings)
                 let heading: [(String, JSONValue)] = [
                     ("indicator", .string(info.code)), ("name", .string(info.name)), ("unit", JSONValue(info.unit)),
@@ -40,6 +38,7 @@ struct ReportRoutes {
                     ("by", .array(groupings.map { .string($0.name) })),
                     ("from", JSONValue(range.from?.description)), ("to", JSONValue(range.to?.description)),
                     ("total", ReportEncoding.json(report.total, groupings: [])),
+                    ("releases", Self.releasesJSON(answer.releases)),
                 ]
                 if request.representation == .csv {
                     var document = Dictionary(uniqueKeysWithValues: heading)
@@ -71,7 +70,7 @@ struct ReportRoutes {
         }
 
         routes.get("/v1/reports/scorecard", .anyKey, query: ["agenda"], offers: [.json, .csv]) { request, context in
-            let audience = context.caller.audience(suppression)
+            let audience = context.caller.audience
             let agenda = try Self.required(request, "agenda")
             return try await respond(to: request, context, report: "scorecard") {
                 try Reports.scorecard($0, agenda: agenda, audience: audience)
@@ -99,13 +98,13 @@ struct ReportRoutes {
         }
 
         routes.get("/v1/reports/equity", .anyKey, query: ["indicator", "period", "level"], offers: [.json, .csv]) { request, context in
-            let audience = context.caller.audience(suppression)
+            let audience = context.caller.audience
             let code = try Self.required(request, "indicator")
             let period = try Self.period(request, "period", required: true)!
             let depth = try Self.level(request)
             return try await respond(to: request, context, report: "equity") {
                 try Reports.equity($0, code: code, period: period, depth: depth, audience: audience)
-            } render: { (info, lines) in
+            } render: { (info, lines, releases) in
                 let rows: [JSONValue] = lines.enumerated().map { rank, line in
                     var object = ReportEncoding.json(line.cell, groupings: [.neighborhood]).objectValue ?? [:]
                     object["rank"] = JSONValue(rank + 1)
@@ -117,6 +116,7 @@ struct ReportRoutes {
                     "indicator": .string(info.code), "period": .string(period.description),
                     "direction": .string(info.profile.increaseIsBetter ? "increase" : "decrease"),
                     "target": JSONValue(info.profile.target?.value), "neighborhoods": .array(rows),
+                    "releases": Self.releasesJSON(releases),
                 ])
                 if request.representation == .csv {
                     return CSVDocument.table(document, rows: "neighborhoods", leading: ["rank", "neighborhood", "value"]).response()
@@ -134,8 +134,10 @@ struct ReportRoutes {
         report: @escaping @Sendable (Connection) throws -> Value, render: (Value) throws -> HTTPResponse
     ) async throws -> HTTPResponse {
         // The view the report is computed for, from the same rule (`Caller.audience`).
-        let view = context.caller.audience(suppression)
-        let audience = view.policy == nil ? "all" : "protected:\(view.partner ?? "")"
+        let audience = switch context.caller.audience {
+        case .coordinator: "all"
+        case .published(let partner): "published:\(partner ?? "")"
+        }
         let key = RenderedReports.Key(
             audience: audience, representation: request.representation, path: request.path,
             query: request.query.flatMap { [$0.name, $0.value] })
@@ -156,6 +158,11 @@ struct ReportRoutes {
             if let stamp { rendered.keep(response, for: key, at: stamp) }
             return response
         }
+    }
+
+    /// The releases a report was cut from; `null` for live data (the coordinator's).
+    static func releasesJSON(_ releases: [Release.Stamp]?) -> JSONValue {
+        releases.map { .array($0.map(\.json)) } ?? .null
     }
 
     static func scorecardJSON(_ line: ScorecardLine) -> JSONValue {

@@ -8,9 +8,9 @@ struct Caller: Sendable {
     var role: Role { key.role }
     var isCoordinator: Bool { key.role == .coordinator }
 
-    /// How reports treat this caller: the coordinator sees every cell, partner and viewer
-    /// keys see the cells `policy` protects (a partner its own rows of a `by=partner` report too).
-    func audience(_ policy: SuppressionPolicy) -> Reports.Audience {
-        isCoordinator ? Reports.Audience(policy: nil) : Reports.Audience(policy: policy, partner: key.partner)
+    /// How reports treat this caller: the coordinator reads live data, partner and viewer
+    /// keys read releases (a partner its own rows of a `by=partner` report too).
+    var audience: Reports.Audience {
+        isCoordinator ? .coordinator : .published(partner: key.partner)
     }
 }

@@ -31,7 +31,7 @@ enum DashboardSource {
     }
 
     /// The page's model. The indicators' panels are gathered `parallel` at a time, each on a
-    /// pooled connection of its own (a viewer's page reads each indicator's raw rows).
+    /// pooled connection of its own.
     static func model(
         _ pool: ConnectionPool, agenda: DashboardModel.Agenda, agendas: [DashboardModel.Agenda], role: Role, partner: String?,
         audience: Reports.Audience, completeness: (columns: Int, graceDays: Int)?, parallel: Int
@@ -88,8 +88,9 @@ enum DashboardSource {
 
     static func panel(_ connection: Connection, line: ScorecardLine, audience: Reports.Audience, names: [String: String]) throws -> IndicatorPanel {
         let code = line.indicator.code
-        let (_, series) = try Reports.indicator(
-            connection, code: code, request: ReportRequest(groupings: [.period]), range: Reports.PeriodRange(from: nil, to: nil), audience: audience)
+        let series = try Reports.indicator(
+            connection, code: code, request: ReportRequest(groupings: [.period]), range: Reports.PeriodRange(from: nil, to: nil), audience: audience
+        ).report
         var neighborhoods: [EquityLine] = []
         if let latest = line.latestPeriod {
             neighborhoods = try Reports.equity(connection, code: code, period: latest, depth: nil, audience: audience).1

@@ -14,7 +14,7 @@ enum ReportEncoding {
         ("median", { JSONValue($0.median) }), ("per_1000", { JSONValue($0.per1000) }),
         ("baseline", { JSONValue($0.baseline) }), ("target", { JSONValue($0.target) }),
         ("progress", { JSONValue($0.progress) }), ("change", { JSONValue($0.change) }),
-        ("suppressed", { .bool($0.suppressed) }), ("suppression_reason", { JSONValue($0.suppressionReason) }),
+        ("suppressed", { .bool($0.suppressed) }),
     ]
 
     /// A cell as JSON; only the requested groupings appear, dimensions under `dimensions`.

@@ -7,6 +7,7 @@ extension Agenda: JSONRepresentable {
         .object([
             "id": .string(id), "name": .string(name), "vision": JSONValue(vision),
             "starts_on": JSONValue(startsOn?.description), "ends_on": JSONValue(endsOn?.description), "active": .bool(active),
+            "release_after_days": JSONValue(releaseAfterDays),
         ])
     }
 }

@@ -9,14 +9,17 @@ public struct Agenda: RegistryRecord, Equatable {
     public var startsOn: Day?
     public var endsOn: Day?
     public var active: Bool
+    /// Days after a period ends until it is released automatically; `nil`: the deployment's setting.
+    public var releaseAfterDays: Int?
 
     public var key: String { id }
     public static var resource: RegistryResource { .agendas }
-    public static let columns = Query(unsafeSQL: "id, name, vision, starts_on, ends_on, active")
+    public static let columns = Query(unsafeSQL: "id, name, vision, starts_on, ends_on, active, release_after_days")
 
     public static func decode(_ row: Row) throws -> Agenda {
-        let (id, name, vision, startsOn, endsOn, active) =
-            try row.decode((String, String, String?, Day?, Day?, Bool).self)
-        return Agenda(id: id, name: name, vision: vision, startsOn: startsOn, endsOn: endsOn, active: active)
+        let (id, name, vision, startsOn, endsOn, active, releaseAfterDays) =
+            try row.decode((String, String, String?, Day?, Day?, Bool, Int?).self)
+        return Agenda(
+            id: id, name: name, vision: vision, startsOn: startsOn, endsOn: endsOn, active: active, releaseAfterDays: releaseAfterDays)
     }
 }

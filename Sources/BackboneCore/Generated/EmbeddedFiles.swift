@@ -28,6 +28,9 @@ CREATE TABLE agendas (
     active      boolean NOT NULL DEFAULT true,
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
+    -- Days after a period ends until it is released automatically; NULL: the deployment's
+    -- RELEASE_AFTER_DAYS.
+    release_after_days integer CONSTRAINT agendas_release_after_days_check CHECK (release_after_days BETWEEN 0 AND 3650),
     CONSTRAINT agendas_dates_check CHECK (ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on)
 );
 
@@ -480,12 +483,68 @@ CREATE TRIGGER neighborhoods_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCA
 CREATE TRIGGER commitments_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON commitments
     FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
 
+-- Releases: partners and viewers read shared numbers only from here (docs/privacy.md).
+-- A release publishes an agenda's period once: each covered indicator's native periods,
+-- their rollups as they were, and which cells of the protected grid are withheld. A later
+-- release of the same period is a revision; reports use each native period's latest.
+CREATE TABLE releases (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    agenda_id     text NOT NULL CONSTRAINT releases_agenda_fkey REFERENCES agendas (id),
+    period        text NOT NULL,
+    period_start  date NOT NULL,
+    period_end    date NOT NULL,
+    revision      integer NOT NULL,
+    automatic     boolean NOT NULL,
+    released_by   text,
+    released_at   timestamptz NOT NULL DEFAULT now(),
+    -- The neighborhood tree the release was cut on ({"code": "parent" or null}): a report
+    -- withholds a period whose neighborhoods have moved in the tree since.
+    neighborhoods jsonb NOT NULL,
+    CONSTRAINT releases_revision_key UNIQUE (agenda_id, period, revision)
+);
+-- Per release, indicator and native period: the grid's non-empty cell count, the withheld
+-- cells ([[scope, dimensions], ...]: scope 'all', 'subtree:CODE' or 'own:CODE', the
+-- dimension values fixed as a DimensionValues key) and each partner's contribution to
+-- each measurement cell ([[neighborhood, dimension key, partner number, measurements,
+-- sum, numerators, denominators], ...]), which the protection of a revision needs: what
+-- each reader knew of the earlier release.
+CREATE TABLE release_grids (
+    release_id      bigint NOT NULL CONSTRAINT release_grids_release_fkey REFERENCES releases (id),
+    indicator_code  text NOT NULL,
+    period_start    date NOT NULL,
+    period          text NOT NULL,
+    cells           integer NOT NULL,
+    withheld        jsonb NOT NULL,
+    contributions   jsonb NOT NULL,
+    PRIMARY KEY (indicator_code, period_start, release_id)
+);
+-- The rollups of a release, shaped as measurement_rollups.
+CREATE TABLE release_rollups (
+    release_id         bigint NOT NULL,
+    indicator_code     text NOT NULL,
+    period_start       date NOT NULL,
+    period             text NOT NULL,
+    neighborhood_code  text NOT NULL,
+    dimension_key      text NOT NULL,
+    dimensions         jsonb NOT NULL,
+    measurements       integer NOT NULL,
+    partner_list       text NOT NULL,
+    sum_value          double precision NOT NULL,
+    sum_numerator      double precision NOT NULL,
+    sum_denominator    double precision NOT NULL,
+    min_value          double precision NOT NULL,
+    max_value          double precision NOT NULL,
+    PRIMARY KEY (indicator_code, release_id, period_start, neighborhood_code, dimension_key),
+    CONSTRAINT release_rollups_grid_fkey FOREIGN KEY (indicator_code, period_start, release_id)
+        REFERENCES release_grids (indicator_code, period_start, release_id)
+);
+
 """#,
         "openapi.yaml": #"""
 openapi: 3.1.0
 info:
   title: Backbone
-  version: 0.3.0
+  version: 0.4.0
   summary: Shared-measurement data service for collective impact.
   description: |
     Partner organizations post indicator measurements under a common agenda; the
@@ -527,28 +586,39 @@ info:
     Lists return `{items, next_cursor}`: pass `next_cursor` back as `?cursor=` for the
     next page; it is `null` on the last page.
 
-    **Small-cell protection.** The coordinator sees every report cell. Partner and viewer
-    keys see a cell only where no partner's figure can be read off it, or off any
-    combination of the aggregates they can request. Protection is decided once per
-    indicator and native period on a fixed grid: every neighborhood of the tree (its whole
-    subtree, and the measurements reported for it alone) crossed with every combination of
-    dimension values. A grid cell is withheld when fewer than `SUPPRESSION_MIN_PARTNERS`
-    partners (3) stand behind it, when a count is below `SUPPRESSION_MIN_COUNT` (5), when
-    one partner contributes more than `SUPPRESSION_DOMINANCE` (85 %) of it, or when the
-    cell less its two largest contributors is under the protection margin of the largest
-    (the p% rule: the second-largest partner, knowing its own figure, must not learn the
-    largest to within `SUPPRESSION_PROTECTION_PERCENT`, 10 %, or `SUPPRESSION_PROTECTION_MIN`,
-    2 units). Then complementary cells are withheld until, in every sum of the grid (a
-    neighborhood = its own measurements + its children; all values of a dimension = the
-    sum over its values), each withheld member is covered by other withheld members worth
-    at least its margin, even to a partner that knows its own share of them. Every cell a
-    report shows these keys (any `by`, `level`, `within`, period, range or `period_type`,
-    the scorecard and the equity view) is a grid cell, or a combination of the grid cells
-    of several periods shown only when all of them are visible; so every published number
-    is a function of visible grid cells. In addition `min`, `max` and `median` are never
-    shown to them, a withheld cell shows no counts, other partners' rows of `by=partner`
-    are withheld (a partner sees its own), and a stock (`last`) over several periods is
-    shown only where every series reported in the last period.
+    **Releases and small-cell protection.** The coordinator reads live data: every report
+    cell, as soon as a measurement is stored. Partner and viewer keys read *releases*: a
+    period of an agenda is published once (`POST /v1/releases` by the coordinator, or
+    automatically `release_after_days` after it ends: the agenda's, else the deployment's
+    `RELEASE_AFTER_DAYS`, 45), and every report, scorecard, equity view and dashboard they
+    see for that period is cut from what was stored then, the same numbers every time
+    whatever is written later. A period never released is absent for them (rows left out,
+    totals over released periods only), never zero; each such answer lists the `releases`
+    it comes from. A release locks the period for partners; a coordinator's correction
+    reaches them through a new release of the period (a revision). A partner still reads
+    its own rows live (`/v1/measurements`, its own rows of `by=partner`).
+
+    A release protects each indicator's native period once, on a fixed grid: every
+    neighborhood of the tree (its whole subtree, and the measurements reported for it alone)
+    crossed with every combination of dimension values. A grid cell is withheld when fewer
+    than `SUPPRESSION_MIN_PARTNERS` partners (3) stand behind it, when a count is below
+    `SUPPRESSION_MIN_COUNT` (5), when one partner contributes more than
+    `SUPPRESSION_DOMINANCE` (85 %) of it, or when the cell less its two largest
+    contributors is under the protection margin of the largest (the p% rule,
+    `SUPPRESSION_PROTECTION_PERCENT` 10 %, at least `SUPPRESSION_PROTECTION_MIN` 2 units);
+    for a ratio the rules apply to numerators and to denominators. Complementary cells are
+    then withheld, and an audit bounds every withheld value and every partner's figure with
+    linear programs as each single reader could (an outsider; each partner, knowing its own
+    figures and so every cell it alone contributes to), over every cell of the release and
+    of earlier releases of the period, withholding more until nothing is narrowed below its
+    margin. Every cell a report shows these keys is a grid cell, or a combination of grid
+    cells of several periods shown only when all of them are visible. A withheld cell says
+    `suppressed: true` and nothing else: no value, no counts, no reason. `min`, `max` and
+    `median` are never shown to them, nor a ratio's `mean` of rates; indicators that
+    aggregate by `min` or `max` show no value at all (every cell `suppressed`, since such a
+    value is one partner's figure); no other partner's `by=partner` row is listed; a stock
+    (`last`) over several periods is shown only where every series reported in the last
+    period. Two partners pooling what they know are not protected against (see the README).
 
     **Query parameters.** Each operation lists every query parameter it takes; a typo
     never changes what a request does. A parameter the operation does not take is a 400
@@ -596,10 +666,13 @@ tags:
     description: Submitting, reading back, retracting and auditing measurements.
   - name: locks
     description: Closed periods, in which partners can no longer change measurements.
+  - name: releases
+    description: >-
+      Published periods: what partner and viewer keys read, computed and protected once.
   - name: reports
     description: >-
-      Aggregates computed from the measurements as soon as they are stored, each also as
-      CSV; small cells are suppressed for partner and viewer keys.
+      Aggregates, each also as CSV: live for the coordinator, cut from releases and
+      protected for partner and viewer keys.
   - name: dashboard
     description: >-
       The agenda at a glance for people: server-rendered HTML and SVG over the same
@@ -669,9 +742,11 @@ paths:
     get:
       tags: [operations]
       operationId: getMetrics
-      summary: Metrics in the Prometheus text format.
+      summary: Metrics in the Prometheus text format (coordinator only).
       description: >-
-        Needs no key; shows counts and timings by route template, never callers.
+        Needs the coordinator's key (Prometheus sends it as a bearer token): the counts tick
+        with each submission, so an open endpoint would tell a watcher who submitted when.
+        Counts and timings by route template, never callers.
         `http_requests_total` and `http_request_duration_seconds` (histogram) by `method`,
         `route` (the template, `unmatched` for unknown paths) and `status`;
         `backbone_measurements_ingested_total` by `outcome` (`created`, `updated`,
@@ -680,7 +755,7 @@ paths:
         `backbone_db_pool_connections` by `state` (`in_use`, `idle`),
         `backbone_db_pool_waiting`, `backbone_db_pool_size`; and
         `backbone_build_info{version}` 1.
-      security: []
+      security: [{apiKey: []}]
       responses:
         '200':
           description: The Prometheus text exposition format, version 0.0.4.
@@ -690,6 +765,8 @@ paths:
             text/plain:
               schema: {type: string}
         '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
         '406': {$ref: '#/components/responses/NotAcceptable'}
         default: {$ref: '#/components/responses/Problem'}
   /openapi.yaml:
@@ -1917,6 +1994,80 @@ paths:
         '406': {$ref: '#/components/responses/NotAcceptable'}
         default: {$ref: '#/components/responses/Problem'}
 
+  /v1/releases:
+    post:
+      tags: [releases]
+      operationId: createRelease
+      summary: Publish a period of an agenda to partners and viewers (coordinator only).
+      description: >-
+        Covers each active indicator of the agenda whose period type is the period's or
+        finer, each native period starting inside it (`2025-Q1` covers monthly indicators'
+        January to March and quarterly indicators' first quarter). Protects each native
+        period's grid against every single reader, beside the earlier releases of that
+        period, and stores the result: from then on partners and viewers read these numbers
+        for it. Releasing a period again is a revision (`revision` counts up); readers keep
+        what they read before, and the revision is protected against it. Locks the period
+        for partners (their writes into it get 409 `period-locked`). An unknown agenda is a
+        422 `unknown-reference` naming `agenda`; a period that does not parse a 422
+        `malformed-period`.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ReleaseCreate'}
+            example:
+              agenda: adult-literacy
+              period: '2025-03'
+      responses:
+        '201':
+          description: Released.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Location: {$ref: '#/components/headers/Location'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Release'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        default: {$ref: '#/components/responses/Problem'}
+    get:
+      tags: [releases]
+      operationId: listReleases
+      summary: Every release, newest first.
+      description: Any key may read what was released; the list is not paginated (`next_cursor` is always null).
+      security: [{apiKey: []}]
+      parameters:
+        - name: agenda
+          in: query
+          description: Only this agenda's releases.
+          schema: {type: string, minLength: 1}
+          example: adult-literacy
+      responses:
+        '200':
+          description: The releases.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Release'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+
   # ---------------------------------------------------------------- reports
   /v1/reports/indicators/{code}:
     parameters:
@@ -1929,9 +2080,9 @@ paths:
         Groups the indicator's measurements by `by` (none: one row for everything) over
         the requested periods, combining values the way the indicator aggregates (a stock,
         `last`, sums each series' latest value inside each cell's periods, however the range
-        is written). For partner and viewer keys, cells are protected as the API description
-        says (`value` null, `suppressed: true`, a `suppression_reason`); other partners'
-        rows of `by=partner` are withheld. `?format=csv` or `Accept: text/csv`
+        is written). Partner and viewer keys read released periods only, protected as the
+        API description says (`value` null, `suppressed: true`); no other partner's row of
+        `by=partner` is listed (a partner gets its own rows, live). `?format=csv` or `Accept: text/csv`
         returns CSV (see CSV in the API description): a `section` column (`rows`, `total`,
         `report`), one column per grouping (`dim.NAME` for a dimension), `value`,
         `measurements`, `partners`, then every other field of a row (`baseline`, `change`,
@@ -2009,7 +2160,7 @@ paths:
       operationId: getScorecard
       summary: Each active indicator of an agenda, its latest value and progress toward target.
       description: >-
-        Small cells are suppressed for partner and viewer keys. CSV (see CSV in the API
+        For partner and viewer keys, the latest released period, protected. CSV (see CSV in the API
         description): a `section` column (`indicators`, `report`), `indicator`, `name`,
         `period`, `value`, then every other field in alphabetical order, nested ones
         flattened (`baseline_period`, `baseline_value`, `target_period`, `target_value`).
@@ -2733,7 +2884,7 @@ components:
     # ---- agendas
     Agenda:
       type: object
-      required: [id, name, vision, starts_on, ends_on, active]
+      required: [id, name, vision, starts_on, ends_on, active, release_after_days]
       properties:
         id: {$ref: '#/components/schemas/Slug'}
         name: {type: string}
@@ -2741,6 +2892,9 @@ components:
         starts_on: {type: [string, 'null'], format: date}
         ends_on: {type: [string, 'null'], format: date}
         active: {type: boolean}
+        release_after_days:
+          type: [integer, 'null']
+          description: Days after a period ends until it is released automatically; null for the deployment's RELEASE_AFTER_DAYS.
     AgendaCreate:
       type: object
       description: '`ends_on` may not be before `starts_on` (422 `constraint-violated`).'
@@ -2759,6 +2913,14 @@ components:
           type: [string, 'null']
           format: date
         active: {type: boolean, default: true}
+        release_after_days:
+          type: [integer, 'null']
+          minimum: 0
+          maximum: 3650
+          description: >-
+            Days after a period ends until it is released to partners and viewers when the
+            coordinator has not; null: the deployment's RELEASE_AFTER_DAYS (45). Above 3650 is
+            a 422 `constraint-violated`.
       additionalProperties: false
     AgendaUpdate:
       type: object
@@ -2776,6 +2938,14 @@ components:
           type: [string, 'null']
           format: date
         active: {type: boolean}
+        release_after_days:
+          type: [integer, 'null']
+          minimum: 0
+          maximum: 3650
+          description: >-
+            Days after a period ends until it is released to partners and viewers when the
+            coordinator has not; null: the deployment's RELEASE_AFTER_DAYS (45). Above 3650 is
+            a 422 `constraint-violated`.
       additionalProperties: false
 
     # ---- indicators
@@ -3202,16 +3372,58 @@ components:
         starts_on: {type: string, format: date, description: The period's first day.}
         ends_before: {type: string, format: date, description: The first day after the period.}
 
+    # ---- releases
+    ReleaseCreate:
+      type: object
+      required: [agenda, period]
+      properties:
+        agenda: {$ref: '#/components/schemas/Slug'}
+        period: {$ref: '#/components/schemas/Period'}
+      additionalProperties: false
+    Release:
+      type: object
+      required: [id, agenda, period, revision, automatic, released_at, indicators]
+      properties:
+        id: {type: integer, minimum: 1}
+        agenda: {type: string}
+        period: {type: string}
+        revision: {type: integer, minimum: 1, description: '1 for the first release of the period, then 2, 3… for each revision.'}
+        automatic: {type: boolean, description: Released because the period ended `release_after_days` ago.}
+        released_at: {type: string, format: date-time}
+        indicators:
+          type: array
+          items:
+            type: object
+            required: [indicator, periods, cells, withheld]
+            properties:
+              indicator: {type: string}
+              periods: {type: array, items: {type: string}, description: The indicator's native periods the release covers.}
+              cells: {type: integer, minimum: 0, description: Non-empty cells of their protected grids.}
+              withheld: {type: integer, minimum: 0, description: How many of the grids' cells partners and viewers do not see.}
+    ReleaseStamp:
+      type: object
+      required: [id, period, revision, released_at]
+      properties:
+        id: {type: integer, minimum: 1}
+        period: {type: string}
+        revision: {type: integer, minimum: 1}
+        released_at: {type: string, format: date-time}
+    ReleasesUsed:
+      type: [array, 'null']
+      description: The releases a partner's or viewer's answer was cut from; null for the coordinator's live data.
+      items: {$ref: '#/components/schemas/ReleaseStamp'}
+
     # ---- reports
     ReportMeasures:
       type: object
       description: >-
         One cell of a report. For partner and viewer keys, a withheld cell (`suppressed: true`)
-        has a null `value`, null `measurements` and `partners` (nothing about who reported),
-        and a `suppression_reason`; `min`, `max` and `median` (single partners' figures) are
-        always null for them. See the small-cell protection in the API description.
+        has a null `value`, null `measurements` and `partners` (nothing about who reported,
+        and no reason, which would bound the value); `min`, `max` and `median` (single
+        partners' figures) are always null for them. See releases and small-cell protection
+        in the API description.
       required: [value, measurements, partners, min, max, mean, median, per_1000, baseline, target, progress, change,
-                 suppressed, suppression_reason]
+                 suppressed]
       properties:
         value: {type: [number, 'null'], description: The indicator's values combined by its aggregation.}
         measurements: {type: [integer, 'null'], minimum: 0, description: Null in a withheld cell.}
@@ -3226,7 +3438,6 @@ components:
         progress: {type: [number, 'null'], description: 'From baseline (0) toward target (1), in the better direction.'}
         change: {type: [number, 'null'], description: Change from the previous period.}
         suppressed: {type: boolean}
-        suppression_reason: {type: [string, 'null']}
     ReportRow:
       description: A cell with the values of the requested groupings (others are absent).
       allOf:
@@ -3247,8 +3458,9 @@ components:
               additionalProperties: {type: [string, 'null']}
     IndicatorReport:
       type: object
-      required: [indicator, name, unit, aggregation, period_type, by, from, to, rows, total]
+      required: [indicator, name, unit, aggregation, period_type, by, from, to, rows, total, releases]
       properties:
+        releases: {$ref: '#/components/schemas/ReleasesUsed'}
         indicator: {type: string}
         name: {type: string}
         unit: {type: [string, 'null']}
@@ -3268,7 +3480,7 @@ components:
         name: {type: string}
         unit: {type: [string, 'null']}
         aggregation: {$ref: '#/components/schemas/Aggregation'}
-        period: {type: [string, 'null'], description: The latest period with data.}
+        period: {type: [string, 'null'], description: 'The latest period with data: for partner and viewer keys, the latest released.'}
         value: {type: [number, 'null']}
         previous_period: {type: [string, 'null']}
         previous_value: {type: [number, 'null']}
@@ -3332,8 +3544,9 @@ components:
             population: {type: [integer, 'null']}
     EquityReport:
       type: object
-      required: [indicator, period, direction, target, neighborhoods]
+      required: [indicator, period, direction, target, neighborhoods, releases]
       properties:
+        releases: {$ref: '#/components/schemas/ReleasesUsed'}
         indicator: {type: string}
         period: {type: string}
         direction: {$ref: '#/components/schemas/Direction'}
@@ -4003,6 +4216,58 @@ CREATE TRIGGER neighborhoods_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCA
     FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
 CREATE TRIGGER commitments_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON commitments
     FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
+
+"""#,
+        "migrations/0010-releases.sql": #"""
+-- Version 10: releases. Partners and viewers read shared numbers only from a release of
+-- a period, computed and protected once and stored; the coordinator reads live data
+-- (schema.sql's comments say what each table holds).
+ALTER TABLE agendas ADD COLUMN release_after_days integer
+    CONSTRAINT agendas_release_after_days_check CHECK (release_after_days BETWEEN 0 AND 3650);
+CREATE TABLE releases (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    agenda_id     text NOT NULL CONSTRAINT releases_agenda_fkey REFERENCES agendas (id),
+    period        text NOT NULL,
+    period_start  date NOT NULL,
+    period_end    date NOT NULL,
+    revision      integer NOT NULL,
+    automatic     boolean NOT NULL,
+    released_by   text,
+    released_at   timestamptz NOT NULL DEFAULT now(),
+    -- The neighborhood tree the release was cut on ({"code": "parent" or null}): a report
+    -- withholds a period whose neighborhoods have moved in the tree since.
+    neighborhoods jsonb NOT NULL,
+    CONSTRAINT releases_revision_key UNIQUE (agenda_id, period, revision)
+);
+CREATE TABLE release_grids (
+    release_id      bigint NOT NULL CONSTRAINT release_grids_release_fkey REFERENCES releases (id),
+    indicator_code  text NOT NULL,
+    period_start    date NOT NULL,
+    period          text NOT NULL,
+    cells           integer NOT NULL,
+    withheld        jsonb NOT NULL,
+    contributions   jsonb NOT NULL,
+    PRIMARY KEY (indicator_code, period_start, release_id)
+);
+CREATE TABLE release_rollups (
+    release_id         bigint NOT NULL,
+    indicator_code     text NOT NULL,
+    period_start       date NOT NULL,
+    period             text NOT NULL,
+    neighborhood_code  text NOT NULL,
+    dimension_key      text NOT NULL,
+    dimensions         jsonb NOT NULL,
+    measurements       integer NOT NULL,
+    partner_list       text NOT NULL,
+    sum_value          double precision NOT NULL,
+    sum_numerator      double precision NOT NULL,
+    sum_denominator    double precision NOT NULL,
+    min_value          double precision NOT NULL,
+    max_value          double precision NOT NULL,
+    PRIMARY KEY (indicator_code, release_id, period_start, neighborhood_code, dimension_key),
+    CONSTRAINT release_rollups_grid_fkey FOREIGN KEY (indicator_code, period_start, release_id)
+        REFERENCES release_grids (indicator_code, period_start, release_id)
+);
 
 """#,
     ]

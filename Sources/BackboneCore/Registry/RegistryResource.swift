@@ -41,9 +41,10 @@ extension RegistryResource {
             RegistryField("starts_on", .date),
             RegistryField("ends_on", .date),
             RegistryField("active", .bool, filterable: true),
+            RegistryField("release_after_days", .integer(minimum: 0)),
         ],
         deleteRemoves: false,
-        constraintFields: ["agendas_dates_check": "ends_on"])
+        constraintFields: ["agendas_dates_check": "ends_on", "agendas_release_after_days_check": "release_after_days"])
 
     public static let indicators = RegistryResource(
         name: "indicator", path: "indicators", table: "indicators",

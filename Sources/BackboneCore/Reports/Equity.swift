@@ -16,12 +16,13 @@ extension Reports {
     /// indicator's one target, ranked by gap (largest first), with the population each concerns.
     public static func equity(
         _ connection: Connection, code: String, period: Period, depth: Int?, audience: Audience
-    ) throws -> (Indicator, [EquityLine]) {
+    ) throws -> (Indicator, [EquityLine], releases: [Release.Stamp]?) {
         guard let native = try IndicatorStore.find(connection, code: code)?.profile.periodType else {
             throw DomainError.notFound("No indicator \(code).")
         }
         let request = ReportRequest(groupings: [.neighborhood], periodType: period.type > native ? period.type : nil, neighborhoodDepth: depth)
-        let (info, report) = try indicator(connection, code: code, request: request, range: PeriodRange(from: period, to: period), audience: audience)
+        let answer = try indicator(connection, code: code, request: request, range: PeriodRange(from: period, to: period), audience: audience)
+        let (info, report) = (answer.indicator, answer.report)
         let tree = try ReportSource.tree(connection)
         let target = info.profile.target?.value
         let lines = report.rows.compactMap { cell -> EquityLine? in
@@ -42,6 +43,6 @@ extension Reports {
             case (nil, nil): return lhs.neighborhood < rhs.neighborhood
             }
         }
-        return (info, ranked)
+        return (info, ranked, answer.releases)
     }
 }

@@ -19,6 +19,16 @@ public enum ReportSource {
         return NeighborhoodTree(parents: parents, populations: populations)
     }
 
+    /// Every neighborhood's parent (`nil` for a root).
+    static func parents(_ connection: Connection) throws -> [String: String?] {
+        var parents: [String: String?] = [:]
+        for row in try connection.query("SELECT code, parent_code FROM neighborhoods") {
+            let (code, parent) = try row.decode((String, String?).self)
+            parents[code] = parent
+        }
+        return parents
+    }
+
     /// The first and the latest period with data, read from the rollups' primary key.
     public static func periodBounds(_ connection: Connection, indicator: String) throws -> (first: Period?, latest: Period?) {
         let rows = try connection.query(
@@ -203,10 +213,11 @@ public enum ReportSource {
         try DimensionValues.parse(text)
     }
 
-    /// The partials of `indicator` whose period starts in `[from, until)`.
+    /// The partials of `indicator` whose period starts in `[from, until)`; raw ones of
+    /// `onlyPartner` alone when it is given.
     public static func partials(
         _ connection: Connection, indicator: Indicator, from: Day?, until: Day?, raw: Bool,
-        partners directory: PartnerDirectory = PartnerDirectory()
+        partners directory: PartnerDirectory = PartnerDirectory(), onlyPartner: String? = nil
     ) throws -> [Partial] {
         let lower = from ?? Self.earliest
         let upper = until ?? Self.latest
@@ -217,6 +228,7 @@ public enum ReportSource {
                 SELECT partner_id, neighborhood_code, period, dimensions::text, value, numerator, denominator
                 FROM measurements
                 WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
+                  AND (\(onlyPartner)::text IS NULL OR partner_id = \(onlyPartner))
                 """)
             return try rows.map { row in
                 let (partner, neighborhood, periodText, dimensionText, value, numerator, denominator) =

@@ -5,28 +5,13 @@ import Postgres
 /// The shared reports: each reads what it needs through `ReportSource` and lets the
 /// `Aggregation` module combine it.
 public enum Reports {
-    /// Who sees the report: the coordinator sees every cell; everyone else sees what
-    /// ``ProtectedCells`` lets through under `policy`.
-    public struct Audience: Sendable {
-        public var policy: SuppressionPolicy?
-        /// The partner behind a partner key.
-        public var partner: String?
-
-        public init(policy: SuppressionPolicy?, partner: String? = nil) {
-            self.policy = policy
-            self.partner = partner
-        }
-
-        /// Whether reports must read raw measurements (protection needs each partner's share).
-        var needsRawRows: Bool { policy != nil }
-
-        /// `report`, built from `partials` (raw when ``needsRawRows``), as this audience may see it.
-        func apply(_ report: Report, partials: [Partial], request: ReportRequest, tree: NeighborhoodTree, profile: IndicatorProfile) -> Report {
-            guard let policy else { return report }
-            let cells = ProtectedCells(raw: partials, tree: tree, policy: policy, isCount: profile.isCount)
-            return Suppression.apply(
-                report, cells: cells, request: request, tree: tree, method: profile.method, reader: .init(partner: partner))
-        }
+    /// Who sees the report: the coordinator reads live data and every cell; partner and
+    /// viewer keys read releases (``Releases``) under their protection, and a partner its own
+    /// rows of a `by=partner` report, live.
+    public enum Audience: Sendable, Hashable {
+        case coordinator
+        /// A partner key (its partner) or a viewer key (`nil`).
+        case published(partner: String?)
     }
 
     /// A period range in whatever spelling the caller used; `until` is exclusive.
@@ -44,12 +29,20 @@ public enum Reports {
         var isSinglePeriod: Bool { from != nil && from == to }
     }
 
+    /// An indicator report and where its numbers come from.
+    public struct IndicatorReport: Sendable {
+        public var indicator: Indicator
+        public var report: Report
+        /// The releases it was cut from; `nil` for live data (the coordinator).
+        public var releases: [Release.Stamp]?
+    }
+
     /// The indicator report: `request` groups over `range`.
     /// `memo` keeps the registry's part between reports.
     public static func indicator(
         _ connection: Connection, code: String, request: ReportRequest, range: PeriodRange, audience: Audience,
         memo: some RegistryMemo = .none
-    ) throws -> (Indicator, Report) {
+    ) throws -> IndicatorReport {
         guard let info = try memo.remember("indicator:\(code)", { try IndicatorStore.find(connection, code: code) }) else {
             throw DomainError.notFound("No indicator \(code).")
         }
@@ -68,8 +61,36 @@ public enum Reports {
                 field: "level", code: "level-above-within",
                 "\(within) lies at level \(withinDepth); a report within it cannot roll up to level \(depth) above it")
         }
-        let raw = audience.needsRawRows
-            || ReportSource.needsRawRows(request, profile: info.profile, singlePeriod: range.isSinglePeriod)
+        guard case .published(let partner) = audience else {
+            return IndicatorReport(
+                indicator: info, report: try live(connection, info, request: request, range: range, tree: tree, partners: partners), releases: nil)
+        }
+        let published = try Releases.published(connection, indicator: info, from: range.start, until: range.until, tree: tree, partners: partners)
+        var report: Report
+        if request.groupings.contains(.partner) {
+            // Other partners' rows are not listed at all; the reader's own come from its own rows, live.
+            var totalRequest = request
+            totalRequest.groupings = []
+            report = Aggregator.report(published.partials, profile: info.profile, request: totalRequest, tree: tree)
+            if let partner {
+                let own = try ReportSource.partials(
+                    connection, indicator: info, from: range.start, until: range.until, raw: true, partners: partners, onlyPartner: partner)
+                report.rows = Aggregator.report(own, profile: info.profile, request: request, tree: tree).rows
+            }
+        } else {
+            report = Aggregator.report(published.partials, profile: info.profile, request: request, tree: tree)
+        }
+        report = Suppression.apply(
+            report, withheld: published.withheld, request: request, tree: tree, method: info.profile.method, reader: .init(partner: partner))
+        return IndicatorReport(indicator: info, report: report, releases: published.releases)
+    }
+
+    /// The report over live data, read from the rollups where they suffice.
+    private static func live(
+        _ connection: Connection, _ info: Indicator, request: ReportRequest, range: PeriodRange, tree: NeighborhoodTree,
+        partners: ReportSource.PartnerDirectory
+    ) throws -> Report {
+        let raw = ReportSource.needsRawRows(request, profile: info.profile, singlePeriod: range.isSinglePeriod)
         let partials: [Partial]
         var totalPartials: [Partial]?
         if !raw, info.profile.method == .last, !range.isSinglePeriod {
@@ -87,7 +108,6 @@ public enum Reports {
         } else {
             partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: raw, partners: partners)
         }
-        let report = Aggregator.report(partials, profile: info.profile, request: request, tree: tree, totalPartials: totalPartials)
-        return (info, audience.apply(report, partials: partials, request: request, tree: tree, profile: info.profile))
+        return Aggregator.report(partials, profile: info.profile, request: request, tree: tree, totalPartials: totalPartials)
     }
 }

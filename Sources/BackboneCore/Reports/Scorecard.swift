@@ -24,6 +24,7 @@ public struct ScorecardLine: Sendable {
 extension Reports {
     /// For every active indicator of the agenda: the latest community-wide value, the one
     /// before, the trend, baseline, target, progress, and whether the pace reaches the target.
+    /// Partner and viewer keys read releases: the latest period is the latest released one.
     /// `only` limits it to one indicator of the agenda (a line is the same either way).
     public static func scorecard(_ connection: Connection, agenda: String, only: String? = nil, audience: Audience) throws -> [ScorecardLine] {
         guard try !connection.query("SELECT 1 FROM agendas WHERE id = \(agenda)").isEmpty else {
@@ -34,20 +35,28 @@ extension Reports {
         return try IndicatorStore.list(connection, activeIn: agenda).filter { only == nil || $0.code == only }.map { info in
             // Only the periods the scorecard shows are read: the latest with data, the one
             // before it, and (without a baseline) the first, which anchors the pace.
-            let bounds = try ReportSource.periodBounds(connection, indicator: info.code)
-            var partials: [Partial] = []
-            if let latest = bounds.latest {
-                let from = latest.previous ?? latest
-                let raw = audience.needsRawRows
-                partials = try ReportSource.partials(connection, indicator: info, from: from.start, until: latest.end, raw: raw, partners: partners)
-                if info.profile.baseline == nil, let first = bounds.first, first < from {
-                    partials += try ReportSource.partials(connection, indicator: info, from: first.start, until: first.end, raw: raw, partners: partners)
-                }
-            }
             let request = ReportRequest(groupings: [.period])
-            let byPeriod = audience.apply(
-                Aggregator.report(partials, profile: info.profile, request: request, tree: tree),
-                partials: partials, request: request, tree: tree, profile: info.profile)
+            var byPeriod = Report(rows: [], total: Cell())
+            switch audience {
+            case .coordinator:
+                let bounds = try ReportSource.periodBounds(connection, indicator: info.code)
+                var partials: [Partial] = []
+                for (from, until) in shownRanges(bounds, baseline: info.profile.baseline != nil) {
+                    partials += try ReportSource.partials(connection, indicator: info, from: from, until: until, raw: false, partners: partners)
+                }
+                byPeriod = Aggregator.report(partials, profile: info.profile, request: request, tree: tree)
+            case .published(let partner):
+                let bounds = try Releases.periodBounds(connection, indicator: info.code)
+                var published: [Releases.Published] = []
+                for (from, until) in shownRanges(bounds, baseline: info.profile.baseline != nil) {
+                    published.append(try Releases.published(connection, indicator: info, from: from, until: until, tree: tree, partners: partners))
+                }
+                var withheld = WithheldCells()
+                for part in published { withheld.formUnion(part.withheld) }
+                byPeriod = Suppression.apply(
+                    Aggregator.report(published.flatMap(\.partials), profile: info.profile, request: request, tree: tree),
+                    withheld: withheld, request: request, tree: tree, method: info.profile.method, reader: .init(partner: partner))
+            }
             let rows = byPeriod.rows
             var line = ScorecardLine(indicator: info)
             guard let latest = rows.last else { return line }
@@ -78,5 +87,14 @@ extension Reports {
             return line
         }
     }
-}
 
+    /// The ranges a scorecard line reads: the latest period and the one before it, and the
+    /// first period when there is no baseline to anchor the pace.
+    private static func shownRanges(_ bounds: (first: Period?, latest: Period?), baseline: Bool) -> [(Day, Day)] {
+        guard let latest = bounds.latest else { return [] }
+        let from = latest.previous ?? latest
+        var ranges = [(from.start, latest.end)]
+        if !baseline, let first = bounds.first, first < from { ranges.append((first.start, first.end)) }
+        return ranges
+    }
+}

@@ -10,7 +10,7 @@ import Postgres
 /// (`EmbeddedFiles`).
 public enum Schema {
     /// The version `schema.sql` defines: the number of the last migration; bump both together.
-    public static let requiredVersion = 9
+    public static let requiredVersion = 10
 
     /// One file of `migrations/`: the SQL that brings a database to `version`.
     public struct Migration: Sendable, Equatable {
