@@ -5,8 +5,8 @@
 
 One agenda, four indicators (a count with an age-group dimension, a percentage, a stock
 and a score), a city with two districts and five neighborhoods, four partners, their
-commitments and a year of monthly measurements. East Gate is served by one partner only,
-so partner and viewer keys see it (and a complementary neighbour) suppressed. Uses only
+commitments and a year of monthly measurements, released. East Gate is served by one
+partner only, so partner and viewer keys see it (and a complementary neighbour) suppressed. Uses only
 the standard library.
 """
 import json
@@ -83,7 +83,10 @@ def main(base, key):
             rows.append({"partner": "grace-church", "indicator": "esl_learners_enrolled", "neighborhood": "eastgate",
                          "period": f"2025-{month:02d}", "value": 4 + (month + g) % 6, "dimensions": {"age_group": group}})
     send("POST", "/v1/measurements", {"measurements": rows})
-    print(f"loaded {len(indicators)} indicators, {len(neighborhoods)} neighborhoods, {len(partners)} partners, {len(rows)} measurements")
+    # The year is complete: released, partners and viewers read it (a second run revises it).
+    send("POST", "/v1/releases", {"agenda": "adult-literacy", "period": "2025"})
+    print(f"loaded {len(indicators)} indicators, {len(neighborhoods)} neighborhoods, {len(partners)} partners, "
+          f"{len(rows)} measurements; 2025 released")
 
 
 if __name__ == "__main__":

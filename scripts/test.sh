@@ -4,7 +4,7 @@
 # against that database, then against a live server: every example of the contract
 # (scripts/check_examples.py), the dashboard's browser test (headless Chromium; screenshots
 # in ci-artifacts/), schemathesis, the example Swift and Python clients generated, built and
-# walking the server (clients/run.sh), and the privacy auditor; this README's curl
+# walking the server (clients/run.sh), the privacy auditor and the seven attacks; this README's curl
 # walkthrough against another (Tests/readme/walkthrough.py), then the fault tests
 # (Tests/faults/faults.py, with a PostgreSQL of their own; FAULTS_SOAK_SECONDS sets the
 # soak's length, default 30), and removes the database even when a step fails.
@@ -118,6 +118,9 @@ echo "clients: $((SECONDS - clients_started)) s after schemathesis in all"
 privacy_key=$("$backbone" keys create --role coordinator --name "privacy auditor" 2>/dev/null)
 Tests/privacy/run.sh "http://127.0.0.1:$port" "$privacy_key" | tee "$workdir/privacy.log"
 privacy_status=${PIPESTATUS[0]}
+# The seven attacks that read partners' figures before releases, on a deployment of their own.
+Tests/privacy/attacks.sh "http://127.0.0.1:$port" "$privacy_key" | tee "$workdir/attacks.log"
+attacks_status=${PIPESTATUS[0]}
 set -e
 stop_server "$server_pid" backbone_contract
 
@@ -147,11 +150,12 @@ failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc
 [[ $clients_status -ne 0 ]] && echo "generated clients check failed"
 [[ $browser_status -ne 0 ]] && echo "browser test failed (see $workdir/browser-test.log above)"
 [[ $privacy_status -ne 0 ]] && echo "privacy audit failed (exit $privacy_status)"
+[[ $attacks_status -ne 0 ]] && echo "privacy attacks failed (exit $attacks_status)"
 [[ $readme_status -ne 0 ]] && echo "README walkthrough failed"
 [[ $faults_status -ne 0 ]] && echo "fault tests failed (Tests/faults/faults.py exit $faults_status)"
 # Each step after swift test (examples, browser test, contract, generated clients, privacy
-# audit, README walkthrough, faults) counts as one test.
-steps_passed=$(( (examples_status == 0) + (browser_status == 0) + (contract_status == 0) + (clients_status == 0) + (privacy_status == 0) + (readme_status == 0) + (faults_status == 0) ))
-steps_failed=$(( (examples_status != 0) + (browser_status != 0) + (contract_status != 0) + (clients_status != 0) + (privacy_status != 0) + (readme_status != 0) + (faults_status != 0) ))
+# audit, privacy attacks, README walkthrough, faults) counts as one test.
+steps_passed=$(( (examples_status == 0) + (browser_status == 0) + (contract_status == 0) + (clients_status == 0) + (privacy_status == 0) + (attacks_status == 0) + (readme_status == 0) + (faults_status == 0) ))
+steps_failed=$(( (examples_status != 0) + (browser_status != 0) + (contract_status != 0) + (clients_status != 0) + (privacy_status != 0) + (attacks_status != 0) + (readme_status != 0) + (faults_status != 0) ))
 echo "tests: $(( ${summary:-0} - ${failed:-0} + steps_passed )) passed, $(( ${failed:-0} + steps_failed )) failed"
-[[ $swift_status -eq 0 && $examples_status -eq 0 && $browser_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 && $privacy_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]
+[[ $swift_status -eq 0 && $examples_status -eq 0 && $browser_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 && $privacy_status -eq 0 && $attacks_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]

@@ -57,12 +57,18 @@ public struct IndicatorPanel: Sendable {
     public var neighborhoods: [EquityLine]
     /// Neighborhood code → name.
     public var neighborhoodNames: [String: String]
+    /// The tree level the neighborhoods are shown at, when it is not each neighborhood's own
+    /// (a partner's or viewer's chart rolled up where finer figures would mostly be withheld).
+    public var neighborhoodLevel: Int?
 
-    public init(line: ScorecardLine, series: [Cell], neighborhoods: [EquityLine], neighborhoodNames: [String: String]) {
+    public init(
+        line: ScorecardLine, series: [Cell], neighborhoods: [EquityLine], neighborhoodNames: [String: String], neighborhoodLevel: Int? = nil
+    ) {
         self.line = line
         self.series = series
         self.neighborhoods = neighborhoods
         self.neighborhoodNames = neighborhoodNames
+        self.neighborhoodLevel = neighborhoodLevel
     }
 
     var info: Indicator { line.indicator }

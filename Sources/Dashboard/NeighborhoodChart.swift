@@ -44,6 +44,11 @@ public enum NeighborhoodChart {
         svg.element("text", ["x": "16", "y": "30", "font-size": "20", "font-weight": "bold", "fill": Palette.ink, "class": "chart-title"], text: title(panel))
         let subtitle = info.profile.target != nil ? "Sorted by the gap to the universal target, largest first" : "No target set; worst first"
         svg.element("text", ["x": "16", "y": "52", "font-size": "14", "fill": Palette.muted], text: subtitle)
+        if let level = panel.neighborhoodLevel {
+            svg.element(
+                "text", ["x": "16", "y": "72", "font-size": "14", "fill": Palette.ink, "class": "coarsened"],
+                text: "Shown at level \(level) of the neighborhood tree: most finer figures are withheld from this view")
+        }
         guard !lines.isEmpty else {
             svg.element("text", ["x": "16", "y": "100", "fill": Palette.muted, "class": "no-data"], text: "No neighborhood data for the latest period.")
             return svg.render(id: id, title: title(panel), description: "No neighborhood data for the latest period.")

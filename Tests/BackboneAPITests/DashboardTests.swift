@@ -144,8 +144,11 @@ struct DashboardTests {
         #expect(page.status == 200)
         #expect(!page.text.contains("id=\"completeness\""))
         #expect(!page.text.contains("Completeness</a>"))
-        // Two partners stand behind every cell: the viewer sees each neighborhood withheld, never a zero.
-        #expect(page.text.contains("class=\"bar suppressed\" data-neighborhood=\"northside\""))
+        // Two partners stand behind every cell: every neighborhood would be hatched, so the chart
+        // rolls up to the city, says so, and shows it withheld too, never a zero.
+        #expect(page.text.contains("Shown at level 0 of the neighborhood tree"))
+        #expect(page.text.contains("class=\"bar suppressed\" data-neighborhood=\"city\""))
+        #expect(!page.text.contains("data-neighborhood=\"northside\""))
         #expect(page.text.contains("Viewer view"))
         let coordinatorPage = try await Self.get(app, "/dashboard", cookie: try await Self.signIn(app, key: app.coordinator).cookie)
         #expect(coordinatorPage.text.contains("class=\"bar\" data-neighborhood=\"northside\""))
@@ -164,7 +167,7 @@ struct DashboardTests {
         #expect(page.status == 200)
         #expect(page.text.contains("Partner view (Central Library)"))
         #expect(!page.text.contains("id=\"completeness\""))
-        #expect(page.text.contains("class=\"bar suppressed\" data-neighborhood=\"northside\""))
+        #expect(page.text.contains("class=\"bar suppressed\" data-neighborhood=\"city\""))
         try await app.stop()
     }
 

@@ -20,6 +20,12 @@ struct SchemaUpgradeTests {
         return conninfo
     }
 
+    /// This build reads an agenda's release_after_days (version 10): lent to an older
+    /// database while the registry is written, and taken back before the migration makes it.
+    static func lendAgendaReleaseDays(_ connection: Connection) throws {
+        try connection.execute("ALTER TABLE agendas ADD COLUMN release_after_days integer")
+    }
+
     /// A database exactly as version 6 left it.
     static func version6Database() throws -> String {
         let conninfo = try version5Database()
@@ -33,10 +39,11 @@ struct SchemaUpgradeTests {
     @Test func dataWrittenAtVersion5ReadsTheSameAfterTheMigration() async throws {
         let conninfo = try Self.version5Database()
         let app = try await TestApp.start(on: conninfo, migrate: false)
+        let connection = try Connection(conninfo)
+        try Self.lendAgendaReleaseDays(connection)
         try await app.seedRegistry()
         try await Self.submitMeasurements(app)
         // A measurement written before version 5 kept its 'created' entry in the history table.
-        let connection = try Connection(conninfo)
         try connection.execute(
             """
             WITH old AS (
@@ -53,6 +60,7 @@ struct SchemaUpgradeTests {
         try connection.execute(version9.sql)
         let before = try await Self.readEverything(app)
         try connection.execute("DROP FUNCTION count_registry_change() CASCADE; DROP TABLE registry_version")
+        try connection.execute("ALTER TABLE agendas DROP COLUMN release_after_days")
         #expect(before.count > 10)
         #expect(try connection.query("SELECT count(*) FROM measurement_rollups")[0].decode(Int.self, at: 0) > 5)
 
@@ -89,11 +97,13 @@ struct SchemaUpgradeTests {
         let conninfo = try Self.version6Database()
         let upgraded = try await TestApp.start(on: conninfo, migrate: false)
         let fresh = try await TestApp.start()
+        let connection = try Connection(conninfo)
+        try Self.lendAgendaReleaseDays(connection)
         for app in [upgraded, fresh] {
             try await app.seedRegistry()
             try await Self.submitMeasurements(app)
         }
-        let connection = try Connection(conninfo)
+        try connection.execute("ALTER TABLE agendas DROP COLUMN release_after_days")
         #expect(try Schema.migrate(connection) == .migrated(from: 6, to: Schema.requiredVersion))
         let paths = [
             "/v1/reports/indicators/volunteers?by=neighborhood", "/v1/reports/indicators/volunteers?by=neighborhood,period",

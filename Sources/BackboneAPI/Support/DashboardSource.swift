@@ -92,10 +92,27 @@ enum DashboardSource {
             connection, code: code, request: ReportRequest(groupings: [.period]), range: Reports.PeriodRange(from: nil, to: nil), audience: audience
         ).report
         var neighborhoods: [EquityLine] = []
+        var level: Int?
         if let latest = line.latestPeriod {
             neighborhoods = try Reports.equity(connection, code: code, period: latest, depth: nil, audience: audience).1
+            // A chart that hatches most of its bars helps nobody: partners and viewers get the
+            // finest level of the tree where most neighborhoods' figures are shown.
+            if audience != .coordinator, Self.mostlyWithheld(neighborhoods) {
+                let tree = try ReportSource.tree(connection)
+                let deepest = names.keys.compactMap { tree.depth(of: $0) }.max() ?? 0
+                for depth in stride(from: deepest - 1, through: 0, by: -1) {
+                    let coarser = try Reports.equity(connection, code: code, period: latest, depth: depth, audience: audience).1
+                    (neighborhoods, level) = (coarser, depth)
+                    if !Self.mostlyWithheld(coarser) { break }
+                }
+            }
         }
-        return IndicatorPanel(line: line, series: series.rows, neighborhoods: neighborhoods, neighborhoodNames: names)
+        return IndicatorPanel(line: line, series: series.rows, neighborhoods: neighborhoods, neighborhoodNames: names, neighborhoodLevel: level)
+    }
+
+    /// Whether more than half of `lines` are withheld.
+    static func mostlyWithheld(_ lines: [EquityLine]) -> Bool {
+        lines.filter(\.cell.suppressed).count * 2 > lines.count
     }
 
     /// The last `columns` periods up to today's, of the coarsest period type the agenda's indicators use (weeks shown as months).
