@@ -13,10 +13,9 @@
 /// unknown per release, so that the reader knows which figures a correction touched).
 /// Each lies within the indicator's declared range × its measurements. Each visible cell
 /// of each release is an equation over them. The targets: every withheld cell no earlier
-/// release published (one that was published is known; what a revision changed in it is
-/// the changed figures'), every other partner's figure that changed between releases and
-/// the change itself (so that two releases' difference gives none away), and for a partner
-/// reader every peer's
+/// release published, and for one that was published, what the others changed in it since;
+/// every other partner's figure that changed between releases and the change itself (so
+/// that two releases' difference gives none away); and for a partner reader every peer's
 /// figure in a measurement cell some release withholds. Each is minimised and maximised;
 /// the interval must reach the true value's margin on both sides, or the bound the
 /// declared range sets.
@@ -249,11 +248,12 @@ public struct ReaderAudit: Sendable {
             program = LinearProgram(variableCount: upperBounds.count, upperBounds: upperBounds)
             self.unknowns = unknowns
             let readerName = reader ?? "outsider"
-            var published = Set<Int>()
+            // Per grid cell, what the latest release that showed it showed (over others' parts).
+            var published: [Int: (expression: [Int: Double], truth: Double)] = [:]
             for version in 0..<versions {
                 let withheld = version == versions - 1 ? current : audit.earlierWithheld[version]
-                var publishedNow = Set<Int>()
-                defer { published.formUnion(publishedNow) }
+                var publishedNow: [Int: (expression: [Int: Double], truth: Double)] = [:]
+                defer { published.merge(publishedNow) { $1 } }
                 for gridCell in 0..<audit.grid.cellCount where !audit.members[gridCell].isEmpty {
                     var expression: [Int: Double] = [:]
                     var truth = 0.0
@@ -267,9 +267,21 @@ public struct ReaderAudit: Sendable {
                         known += own[cell][version]
                         hasData = hasData || !terms[cell][version].isEmpty || audit.parts[version][cell][reader ?? ""] != nil
                     }
-                    guard hasData, !expression.isEmpty else { continue }
+                    guard hasData else { continue }
+                    if withheld.contains(gridCell), let before = published[gridCell] {
+                        // Shown before: what the others changed in it since is the secret.
+                        let change = expression.merging(before.expression.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value != 0 }
+                        guard !change.isEmpty else { continue }
+                        targets.append(Target(
+                            id: "\(readerName)/\(quantity)/change of cell \(gridCell)@\(version)", terms: change, truth: truth - before.truth,
+                            margin: audit.policy.margin(truth - before.truth), anchor: gridCell))
+                        continue
+                    }
+                    guard !expression.isEmpty else {
+                        if !withheld.contains(gridCell) { publishedNow[gridCell] = (expression, truth) }
+                        continue
+                    }
                     if withheld.contains(gridCell) {
-                        guard !published.contains(gridCell) else { continue }
                         let quantityTotal = truth + known
                         targets.append(Target(
                             id: "\(readerName)/\(quantity)/cell \(gridCell)@\(version)", terms: expression, truth: truth,
@@ -278,7 +290,7 @@ public struct ReaderAudit: Sendable {
                         let (lp, constant) = linear(expression)
                         program.addEquality(lp, equals: truth - constant)
                         equationCount += 1
-                        publishedNow.insert(gridCell)
+                        publishedNow[gridCell] = (expression, truth)
                     }
                 }
             }
