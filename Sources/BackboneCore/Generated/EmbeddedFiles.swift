@@ -520,20 +520,8 @@ CREATE TABLE release_grids (
 );
 -- The rollups of a release, shaped as measurement_rollups.
 CREATE TABLE release_rollups (
-    release_id         bigint NOT NULL,
-    indicator_code     text NOT NULL,
-    period_start       date NOT NULL,
-    period             text NOT NULL,
-    neighborhood_code  text NOT NULL,
-    dimension_key      text NOT NULL,
-    dimensions         jsonb NOT NULL,
-    measurements       integer NOT NULL,
-    partner_list       text NOT NULL,
-    sum_value          double precision NOT NULL,
-    sum_numerator      double precision NOT NULL,
-    sum_denominator    double precision NOT NULL,
-    min_value          double precision NOT NULL,
-    max_value          double precision NOT NULL,
+    release_id  bigint NOT NULL,
+    LIKE measurement_rollups,
     PRIMARY KEY (indicator_code, release_id, period_start, neighborhood_code, dimension_key),
     CONSTRAINT release_rollups_grid_fkey FOREIGN KEY (indicator_code, period_start, release_id)
         REFERENCES release_grids (indicator_code, period_start, release_id)
@@ -4250,20 +4238,8 @@ CREATE TABLE release_grids (
     PRIMARY KEY (indicator_code, period_start, release_id)
 );
 CREATE TABLE release_rollups (
-    release_id         bigint NOT NULL,
-    indicator_code     text NOT NULL,
-    period_start       date NOT NULL,
-    period             text NOT NULL,
-    neighborhood_code  text NOT NULL,
-    dimension_key      text NOT NULL,
-    dimensions         jsonb NOT NULL,
-    measurements       integer NOT NULL,
-    partner_list       text NOT NULL,
-    sum_value          double precision NOT NULL,
-    sum_numerator      double precision NOT NULL,
-    sum_denominator    double precision NOT NULL,
-    min_value          double precision NOT NULL,
-    max_value          double precision NOT NULL,
+    release_id  bigint NOT NULL,
+    LIKE measurement_rollups,
     PRIMARY KEY (indicator_code, release_id, period_start, neighborhood_code, dimension_key),
     CONSTRAINT release_rollups_grid_fkey FOREIGN KEY (indicator_code, period_start, release_id)
         REFERENCES release_grids (indicator_code, period_start, release_id)
