@@ -56,6 +56,17 @@ public struct LinearProgram: Sendable {
         }
     }
 
+    /// A feasible point where the simplex, minimising the objective, stopped: at its minimum,
+    /// or where it found the objective unbounded below; nil when nothing is feasible. One
+    /// point shows at once, for every expression, a value that expression can take.
+    public func point(minimising objective: [(Int, Double)]) -> [Double]? {
+        guard var tableau = start.tableau(orMake: phaseOne) else { return nil }
+        var costs = [Double](repeating: 0, count: variableCount)
+        for (variable, coefficient) in objective { costs[variable] += coefficient }
+        _ = tableau.minimise(costs: costs)
+        return tableau.solution
+    }
+
     /// The largest value of Σ objective[j]·x_j over the feasible set.
     public func maximum(of objective: [(Int, Double)]) -> Outcome {
         switch minimum(of: objective.map { ($0.0, -$0.1) }) {

@@ -22,7 +22,8 @@
 public struct ReaderAudit: Sendable {
     /// What an audit found and did, for the release's answer and the closing numbers.
     public struct Summary: Sendable, Equatable {
-        /// Readers checked: the outsider and each partner with a contribution.
+        /// Readers audited: the outsider and each partner that knows more than it (a
+        /// contribution to a withheld measurement cell).
         public var readers = 0
         /// Linear programs solved (a minimum and a maximum each count).
         public var linearPrograms = 0
@@ -108,20 +109,46 @@ public struct ReaderAudit: Sendable {
         summary.readers = readers.count
         let quantities = rules.isRatio ? 2 : 1
         var unfixable: Set<String> = []
-        for reader in readers {
-            for quantity in 0..<quantities {
-                while true {
-                    let system = System(audit: self, reader: reader, quantity: quantity, current: protection.withheld)
-                    summary.equations = max(summary.equations, system.equationCount)
-                    guard let narrowed = firstNarrowed(system, skipping: unfixable) else { break }
-                    if let cell = complement(for: narrowed.anchor, in: protection) {
-                        protection.withhold(cell)
-                        summary.cellsAdded += 1
-                    } else {
-                        // Only earlier releases pin it: nothing this release withholds can help.
-                        unfixable.insert(narrowed.id)
+        var audited: Set<String?> = []
+        // Passes until none withholds more: a cell withheld for one reader can make another
+        // reader's knowledge matter (below).
+        var withheldBefore = -1
+        while withheldBefore != protection.withheld.count {
+            withheldBefore = protection.withheld.count
+            for reader in readers where reader == nil || knowsMore(reader!, than: protection.withheld) {
+                audited.insert(reader)
+                for quantity in 0..<quantities {
+                    while true {
+                        let system = System(audit: self, reader: reader, quantity: quantity, current: protection.withheld)
+                        summary.equations = max(summary.equations, system.equationCount)
+                        guard let narrowed = firstNarrowed(system, skipping: unfixable) else { break }
+                        if let cell = complement(for: narrowed.anchor, in: protection) {
+                            protection.withhold(cell)
+                            summary.cellsAdded += 1
+                        } else {
+                            // Only earlier releases pin it: nothing this release withholds can help.
+                            unfixable.insert(narrowed.id)
+                        }
                     }
                 }
+            }
+        }
+        summary.readers = audited.count
+    }
+
+    /// Whether `partner` knows more than the outsider: it contributes to a measurement cell
+    /// that some release withholds, or one of its figures changed between releases (its own
+    /// change, subtracted from a published one, is the others'). Where every cell it
+    /// contributes to is published and none of its figures changed, what it knows of its own
+    /// is published too, and the outsider's audit covers it.
+    private func knowsMore(_ partner: String, than current: Set<Int>) -> Bool {
+        measurementCells.indices.contains { cell in
+            let history = parts.map { $0[cell][partner] }
+            if history.contains(where: { $0 != history[0] }) { return true }
+            return parts.indices.contains { version in
+                guard history[version] != nil else { return false }
+                let withheld = version == parts.count - 1 ? current : earlierWithheld[version]
+                return withheld.contains(gridCellsOf[cell][0])
             }
         }
     }
@@ -137,16 +164,35 @@ public struct ReaderAudit: Sendable {
     }
 
     private mutating func firstNarrowed(_ system: System, skipping unfixable: Set<String>) -> Target? {
-        for target in system.targets where !verified.contains(target.id) && !unfixable.contains(target.id) {
-            let (natural, bounds) = system.range(of: target)
-            summary.linearPrograms += 2
+        let open = system.targets.filter { !verified.contains($0.id) && !unfixable.contains($0.id) }
+        guard !open.isEmpty else { return nil }
+        // Two feasible points, found by pushing every open target down at once and then up
+        // (each scaled by its margin), settle most targets without a program of their own: a
+        // feasible point where a target lies beyond its margin proves that side protected.
+        let weights = open.flatMap { target in target.terms.map { ($0.key, $0.value / target.margin) } }
+        let witnesses = [system.point(minimising: weights), system.point(minimising: weights.map { ($0.0, -$0.1) })].compactMap { $0 }
+        summary.linearPrograms += witnesses.count
+        for target in open {
+            let natural = system.naturalRange(of: target)
             let low = max(natural.lowerBound, target.truth - target.margin)
             let high = min(natural.upperBound, target.truth + target.margin)
             let tolerance = 1e-7 * max(1, abs(target.truth))
-            guard let bounds, bounds.lowerBound <= low + tolerance, bounds.upperBound >= high - tolerance else { return target }
+            let values = witnesses.map { system.value(of: target, at: $0) }
+            var lowerShown = values.contains { $0 <= low + tolerance }
+            var upperShown = values.contains { $0 >= high - tolerance }
+            var bounds: ClosedRange<Double>?
+            if !lowerShown || !upperShown {
+                bounds = system.range(of: target)
+                summary.linearPrograms += 2
+                lowerShown = lowerShown || (bounds.map { $0.lowerBound <= low + tolerance } ?? false)
+                upperShown = upperShown || (bounds.map { $0.upperBound >= high - tolerance } ?? false)
+            }
+            guard lowerShown, upperShown else { return target }
             verified.insert(target.id)
-            let slack = min(target.truth - bounds.lowerBound, bounds.upperBound - target.truth) / target.margin - 1
-            if slack.isFinite { summary.narrowestSlack = min(summary.narrowestSlack ?? slack, slack) }
+            if let bounds {
+                let slack = min(target.truth - bounds.lowerBound, bounds.upperBound - target.truth) / target.margin - 1
+                if slack.isFinite { summary.narrowestSlack = min(summary.narrowestSlack ?? slack, slack) }
+            }
         }
         return nil
     }
@@ -324,9 +370,8 @@ public struct ReaderAudit: Sendable {
             return (terms, constant)
         }
 
-        /// The target's natural range (from the unknowns' bounds alone) and its range under
-        /// the reader's equations (nil when they admit no value: a bug, treated as narrowed).
-        func range(of target: Target) -> (natural: ClosedRange<Double>, bounds: ClosedRange<Double>?) {
+        /// The target's range from the unknowns' bounds alone.
+        func naturalRange(of target: Target) -> ClosedRange<Double> {
             var low = 0.0
             var high = 0.0
             for (unknown, coefficient) in target.terms {
@@ -334,9 +379,27 @@ public struct ReaderAudit: Sendable {
                 low += coefficient > 0 ? coefficient * lower : coefficient * upper
                 high += coefficient > 0 ? coefficient * upper : coefficient * lower
             }
+            return low...high
+        }
+
+        /// The target's range under the reader's equations (nil when they admit no value: a
+        /// bug, treated as narrowed).
+        func range(of target: Target) -> ClosedRange<Double>? {
             let (terms, constant) = linear(target.terms)
-            guard let bounds = program.range(of: terms) else { return (low...high, nil) }
-            return (low...high, (bounds.lowerBound + constant)...(bounds.upperBound + constant))
+            return program.range(of: terms).map { ($0.lowerBound + constant)...($0.upperBound + constant) }
+        }
+
+        /// A feasible point of the program minimising a weighted sum of unknowns.
+        func point(minimising weights: [(Int, Double)]) -> [Double]? {
+            var terms: [Int: Double] = [:]
+            for (unknown, weight) in weights { terms[unknown, default: 0] += weight }
+            return program.point(minimising: linear(terms).0)
+        }
+
+        /// The target's value at a point of the program.
+        func value(of target: Target, at point: [Double]) -> Double {
+            let (terms, constant) = linear(target.terms)
+            return terms.reduce(constant) { $0 + $1.1 * point[$1.0] }
         }
     }
 }
