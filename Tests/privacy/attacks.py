@@ -53,7 +53,6 @@ under the release model, release summaries that do not add up) and server errors
 listed before the last line; they do not fail the run.
 """
 import argparse
-import http.client
 import json
 import os
 import random
@@ -63,20 +62,18 @@ import urllib.parse
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from shared import KeepAliveClient, in_subtree, margin  # noqa: E402
+
 try:
     from scipy.optimize import linprog
 except ImportError:  # pragma: no cover
     sys.exit("attacks.py needs scipy: python3 -m pip install -q scipy")
 
-MARGIN_REL = 0.10
-MARGIN_ABS = 2.0
 MONTHS = ["2025-%02d" % m for m in range(1, 13)]
 LATE = "2026-01"            # a month that is never released
 AGES = ["16-24", "25-44", "45-plus"]
 
-
-def margin(v):
-    return max(MARGIN_REL * abs(v), MARGIN_ABS)
 
 
 def within_margin(got, true):
@@ -106,72 +103,26 @@ def fmt(x):
 
 # ----------------------------------------------------------------------------- HTTP
 
-class Api:
-    """One keep-alive connection; every 5xx is remembered for the final report."""
+class Api(KeepAliveClient):
+    """Every 5xx is remembered for the final report; every request logged for --verbose."""
 
     def __init__(self, url):
-        u = urllib.parse.urlparse(url)
-        self.host, self.port = u.hostname, u.port or 80
-        self.base = u.path.rstrip("/")
-        self.conn = None
-        self.requests = 0
+        super().__init__(url)
         self.server_errors = []     # (method, path, status, body excerpt)
         self.log = []               # every request, for --verbose
         self.coordinator = None
         self.model = "live"
 
-    def _conn(self):
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        return self.conn
-
     def raw(self, method, path, key=None, body=None, accept="application/json"):
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Accept": accept}
-        if key:
-            headers["Authorization"] = "Bearer " + key
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        for attempt in range(3):
-            try:
-                c = self._conn()
-                c.request(method, self.base + path, body=data, headers=headers)
-                r = c.getresponse()
-                raw = r.read()
-                self.requests += 1
-                if (r.getheader("Connection") or "").lower() == "close":
-                    self.close()
-                if r.status >= 500:
-                    self.server_errors.append((method, path, r.status, raw[:300].decode("utf-8", "replace")))
-                return r.status, raw
-            except (http.client.HTTPException, OSError):
-                self.close()
-                if attempt == 2:
-                    raise
-                time.sleep(0.2)
+        st, raw = self.send(method, path, key, body, accept)
+        if st >= 500:
+            self.server_errors.append((method, path, st, raw[:300].decode("utf-8", "replace")))
+        return st, raw
 
     def call(self, method, path, key=None, body=None):
         st, raw = self.raw(method, path, key, body)
-        try:
-            js = json.loads(raw) if raw else None
-        except ValueError:
-            js = None
         self.log.append("%s %s -> %s" % (method, path, st))
-        return st, js
-
-    def close(self):
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            except Exception:
-                pass
-        self.conn = None
-
-    def must(self, method, path, key, body=None, ok=(200, 201, 204)):
-        st, js = self.call(method, path, key, body)
-        if st not in ok:
-            raise RuntimeError("%s %s -> %s %s" % (method, path, st, json.dumps(js)[:400]))
-        return js
+        return st, self.parse(raw)
 
 
 CONTRACT = {}      # surprise -> first request that showed it
@@ -266,11 +217,7 @@ class World:
 
     # --- tree
     def in_subtree(self, node, top):
-        while node is not None:
-            if node == top:
-                return True
-            node = self.parent[node]
-        return False
+        return in_subtree(self.parent, node, top)
 
     def generate(self):
         rng = self.rng

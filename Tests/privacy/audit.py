@@ -132,18 +132,19 @@ fixed checks); exit status 1 on any failure.
 """
 import argparse
 import copy
-import http.client
 import itertools
 import json
 import os
 import random
 import sys
-import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from shared import MARGIN_ABS, MARGIN_REL, KeepAliveClient, in_subtree, margin  # noqa: E402
 
 try:
     from scipy.optimize import linprog
@@ -151,14 +152,9 @@ try:
 except ImportError:  # pragma: no cover
     sys.exit("audit.py needs scipy: python3 -m pip install -q scipy")
 
-MARGIN_REL = 0.10
-MARGIN_ABS = 2.0
 BOTH = frozenset((1, 2))          # a measurement both releases see (unchanged)
 LP_AGGS = ("sum", "mean", "ratio")
 
-
-def margin(v):
-    return max(MARGIN_REL * abs(v), MARGIN_ABS)
 
 
 def protected(v, lo, hi, natural_lo=0.0, natural_hi=np.inf):
@@ -242,71 +238,21 @@ def is_num(x):
 
 # ----------------------------------------------------------------------------- HTTP
 
-class Api:
-    """Keep-alive HTTP, one connection per thread (collection runs a few requests at a time)."""
+class Api(KeepAliveClient):
+    """A few requests at a time (collection is parallel), until a deadline."""
 
     def __init__(self, url, deadline, workers=3):
-        u = urllib.parse.urlparse(url)
-        self.host, self.port = u.hostname, u.port or 80
-        self.base = u.path.rstrip("/")
-        self.local = threading.local()
-        self.lock = threading.Lock()
-        self.requests = 0
+        super().__init__(url)
         self.deadline = deadline
         self.pool = ThreadPoolExecutor(max_workers=workers)
 
-    def _conn(self):
-        c = getattr(self.local, "conn", None)
-        if c is None:
-            c = self.local.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        return c
-
     def call(self, method, path, key, body=None, accept="application/json"):
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Accept": accept}
-        if key:
-            headers["Authorization"] = "Bearer " + key
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        for attempt in range(3):
-            try:
-                c = self._conn()
-                c.request(method, self.base + path, body=data, headers=headers)
-                r = c.getresponse()
-                raw = r.read()
-                with self.lock:
-                    self.requests += 1
-                if (r.getheader("Connection") or "").lower() == "close":
-                    self.close()
-                try:
-                    js = json.loads(raw) if raw else None
-                except ValueError:
-                    js = None
-                return r.status, js
-            except (http.client.HTTPException, OSError):
-                self.close()
-                if attempt == 2:
-                    raise
-                time.sleep(0.2)
+        st, raw = self.send(method, path, key, body, accept)
+        return st, self.parse(raw)
 
     def many(self, calls):
         """[(method, path, key)] -> [(status, json)] in order, a few at a time."""
         return list(self.pool.map(lambda c: self.call(*c), calls))
-
-    def close(self):
-        c = getattr(self.local, "conn", None)
-        if c is not None:
-            try:
-                c.close()
-            except Exception:
-                pass
-        self.local.conn = None
-
-    def must(self, method, path, key, body=None, ok=(200, 201)):
-        st, js = self.call(method, path, key, body)
-        if st not in ok:
-            raise RuntimeError("%s %s -> %s %s" % (method, path, st, json.dumps(js)[:500]))
-        return js
 
 
 # ----------------------------------------------------------------------------- deployment
@@ -432,11 +378,7 @@ class Deployment:
         return node
 
     def in_subtree(self, node, top):
-        while node is not None:
-            if node == top:
-                return True
-            node = self.parent[node]
-        return False
+        return in_subtree(self.parent, node, top)
 
     def lp_indicators(self):
         return [i for i in self.indicators if i.agg in LP_AGGS]
