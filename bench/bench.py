@@ -458,6 +458,8 @@ def run(args, deployment, size, key, port, server):
     viewer_key = json.loads(client.request("POST", "/v1/keys", json.dumps({"role": "viewer"}).encode()))["secret"]
     viewer = Client(port, viewer_key)
     viewer_report = time_http(viewer, report_path, http_runs)
+    # Cut from the releases afresh each time: a write anywhere (not in what the viewer sees) first.
+    viewer_computed = time_http(viewer, report_path, http_runs, before=correct_another_indicator)
     withheld = {}
     for name, path in [("by_neighborhood_period_24_months", report_path),
                        ("by_neighborhood_one_month", f"/v1/reports/indicators/ind00?by=neighborhood&period={MONTHS[-1]}"),
@@ -484,7 +486,8 @@ def run(args, deployment, size, key, port, server):
             "http_p50_ms": round(latest[0], 2), "http_p99_ms": round(latest[1], 2), "raw_sql_p50_ms": round(raw_latest[0], 2),
             "raw_sql_p99_ms": round(raw_latest[1], 2), "ratio_p50": round(latest[0] / raw_latest[0], 3)},
         "viewer_by_neighborhood_24_months": {"http_p50_ms": round(viewer_report[0], 2), "http_p99_ms": round(viewer_report[1], 2),
-                                             "from_releases": True},
+                                             "computed_http_p50_ms": round(viewer_computed[0], 2),
+                                             "computed_http_p99_ms": round(viewer_computed[1], 2), "from_releases": True},
         "release_month_seconds": {"median": round(statistics.median(release_seconds), 2), "max": round(max(release_seconds), 2),
                                   "total": round(sum(release_seconds), 1)},
         "viewer_withheld_cells": withheld,
@@ -550,6 +553,7 @@ def print_table(r, path):
           for label, name in [("stock by neighborhood, month p50 / p99", "stock_by_neighborhood_period_24_months"),
                               ("stock latest over 24 months p50 / p99", "stock_latest_by_neighborhood_24_months")]],
         f"{'viewer: the 24-month report (releases) p50 / p99':44} {rep['viewer_by_neighborhood_24_months']['http_p50_ms']:>8} / {rep['viewer_by_neighborhood_24_months']['http_p99_ms']} ms",
+        f"{'  the same cut afresh (a write before each)':44} {rep['viewer_by_neighborhood_24_months']['computed_http_p50_ms']:>8} / {rep['viewer_by_neighborhood_24_months']['computed_http_p99_ms']} ms",
         f"{'release of one month (literacy agenda), median / max':44} {rep['release_month_seconds']['median']:>8} / {rep['release_month_seconds']['max']} s",
         "viewer: withheld rows " + ", ".join(f"{name} {cell['withheld']}/{cell['rows']}" for name, cell in rep["viewer_withheld_cells"].items()),
         f"{'GET /healthz (log on) vs NIOHTTP1Server example':44} {rd['healthz_rps']:>10,} r/s {rd['nio_example_rps']:>10,} r/s {rd['healthz_ratio_to_nio_example']:>8}",
