@@ -106,17 +106,18 @@ public struct ReaderAudit: Sendable {
 
     /// Audits every reader; withholds cells in `protection` (this release) until no target is narrowed.
     mutating func run(_ protection: inout PeriodProtection) {
-        summary.readers = readers.count
         let quantities = rules.isRatio ? 2 : 1
         var unfixable: Set<String> = []
-        var audited: Set<String?> = []
+        // How many cells were withheld when each reader was last audited: withholding only
+        // widens what a reader can know, but a newly withheld cell is a new target.
+        var auditedAt: [String?: Int] = [:]
         // Passes until none withholds more: a cell withheld for one reader can make another
         // reader's knowledge matter (below).
         var withheldBefore = -1
         while withheldBefore != protection.withheld.count {
             withheldBefore = protection.withheld.count
-            for reader in readers where reader == nil || knowsMore(reader!, than: protection.withheld) {
-                audited.insert(reader)
+            for reader in readers where auditedAt[reader] != protection.withheld.count
+                && (reader == nil || knowsMore(reader!, than: protection.withheld)) {
                 for quantity in 0..<quantities {
                     while true {
                         let system = System(audit: self, reader: reader, quantity: quantity, current: protection.withheld)
@@ -131,9 +132,10 @@ public struct ReaderAudit: Sendable {
                         }
                     }
                 }
+                auditedAt[reader] = protection.withheld.count
             }
         }
-        summary.readers = audited.count
+        summary.readers = auditedAt.count
     }
 
     /// Whether `partner` knows more than the outsider: it contributes to a measurement cell

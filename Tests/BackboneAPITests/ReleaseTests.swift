@@ -97,6 +97,36 @@ struct ReleaseTests {
         try await app.stop()
     }
 
+    /// A release's withheld cells are cells of the tree it was cut on: once a neighborhood
+    /// with data moves elsewhere in the tree, today's cells over that period are not the
+    /// release's, and every one is withheld until a revision.
+    @Test func aPeriodWhoseNeighborhoodsMovedIsWithheldUntilARevision() async throws {
+        let app = try await R.start()
+        // Southside gets three more partners in January, so that the city's total shows.
+        var rows: [String] = []
+        for (partner, value) in [("central-library", 30), ("literacy-now", 35), ("p3", 40)] {
+            rows.append(#"{"partner": "\#(partner)", "indicator": "esl_learners", "neighborhood": "southside", "period": "2026-01", "value": \#(value), "dimensions": {"age_group": "25-44"}}"#)
+        }
+        #expect(try await app.coordinator("POST", "/v1/measurements", json: batch(rows)).status == 200)
+        try await app.release("literacy", "2026-Q1")
+        let viewer = try await app.key(role: "viewer")
+        let path = "/v1/reports/indicators/esl_learners?by=neighborhood&level=0&period=2026-01"
+        let first = try await app.request("GET", path, key: viewer)
+        #expect(R.rows(first).contains { $0["suppressed"] as? Bool == false }, "\(first.text)")
+        _ = try await app.coordinator("POST", "/v1/neighborhoods", json: #"{"code": "east", "name": "East", "parent": "city"}"#)
+        // A new neighborhood without data changes no cell of the period.
+        #expect(R.rows(try await app.request("GET", path, key: viewer)).contains { $0["suppressed"] as? Bool == false })
+        #expect(try await app.coordinator("PATCH", "/v1/neighborhoods/southside", json: #"{"parent": "east"}"#).status == 200)
+        let moved = try await app.request("GET", path, key: viewer)
+        #expect(!R.rows(moved).isEmpty && R.rows(moved).allSatisfy { $0["suppressed"] as? Bool == true })
+        #expect((moved.json["total"] as? [String: Any])?["suppressed"] as? Bool == true)
+        // A release of January on today's tree is what the period is cut from again.
+        try await app.release("literacy", "2026-01")
+        let revised = try await app.request("GET", path, key: viewer)
+        #expect((revised.json["releases"] as? [[String: Any]])?.map { $0["period"] as? String } == ["2026-01"])
+        try await app.stop()
+    }
+
     @Test func metricsAreTheCoordinatorsOnly() async throws {
         let app = try await R.start()
         #expect(try await app.request("GET", "/metrics").status == 401)

@@ -162,23 +162,26 @@ public enum Releases {
         let grids = try connection.query(
             """
             SELECT DISTINCT ON (g.period_start) g.period, g.release_id, g.withheld::text, r.period, r.revision, r.released_at,
-                   r.neighborhoods::text
-            FROM release_grids g JOIN releases r ON r.id = g.release_id
+                   CASE WHEN r.neighborhoods = today.tree THEN NULL ELSE r.neighborhoods::text END
+            FROM release_grids g JOIN releases r ON r.id = g.release_id,
+                 (SELECT coalesce(jsonb_object_agg(code, parent_code), '{}'::jsonb) AS tree FROM neighborhoods) today
             WHERE g.indicator_code = \(indicator.code) AND g.period_start >= \(lower) AND g.period_start < \(upper)
             ORDER BY g.period_start, g.release_id DESC
             """)
         var withheld = WithheldCells()
         var stamps: [Int: Release.Stamp] = [:]
         var releaseOf: [Period: Int] = [:]
-        var trees: [Int: NeighborhoodTree] = [:]
+        // The trees of releases cut on another tree than today's (the database compares them).
+        var otherTrees: [Int: NeighborhoodTree] = [:]
         for row in grids {
             let (periodText, releaseID, withheldText, releasePeriod, revision, releasedAt, treeText) =
-                try row.decode((String, Int, String, String, Int, Date, String).self)
+                try row.decode((String, Int, String, String, Int, Date, String?).self)
             let period = try period(periodText)
             releaseOf[period] = releaseID
             stamps[releaseID] = Release.Stamp(id: releaseID, period: releasePeriod, revision: revision, releasedAt: releasedAt)
-            if trees[releaseID] == nil { trees[releaseID] = try releasedTree(treeText) }
-            withheld.add(period, withheld: WithheldCells.withAliases(try withheldCells(withheldText), tree: trees[releaseID]!), treeMatches: true)
+            if let treeText, otherTrees[releaseID] == nil { otherTrees[releaseID] = try releasedTree(treeText) }
+            let cells = try withheldCells(withheldText)
+            withheld.add(period, withheld: WithheldCells.withAliases(cells, tree: otherTrees[releaseID] ?? tree), treeMatches: true)
         }
         guard !releaseOf.isEmpty else { return Published(partials: [], withheld: withheld, releases: []) }
         let rows = try connection.query(
@@ -192,8 +195,8 @@ public enum Releases {
         let partials = try reader.partials(rows, connection)
         // A period whose neighborhoods sit elsewhere in today's tree than in its release's:
         // its grid cells are not today's report cells.
-        for partial in partials {
-            guard let release = releaseOf[partial.period], let then = trees[release],
+        for partial in partials where !otherTrees.isEmpty {
+            guard let release = releaseOf[partial.period], let then = otherTrees[release],
                   then.chain(of: partial.neighborhood) != tree.chain(of: partial.neighborhood) else { continue }
             withheld.add(partial.period, withheld: [], treeMatches: false)
         }
