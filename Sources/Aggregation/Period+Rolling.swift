@@ -27,8 +27,5 @@ extension Period {
     }
 
     /// The Thursday of a week period (the day ISO uses to place a week in a year).
-    private var thursday: Day {
-        let start = self.start
-        return Period.date(fromDayNumber: Period.dayNumber(year: start.year, month: start.month, day: start.day) + 3)
-    }
+    private var thursday: Day { start.adding(days: 3) }
 }

@@ -78,9 +78,7 @@ public struct Period: Hashable, Sendable, Comparable, CustomStringConvertible {
         case .year: return Day(year: year + 1, month: 1, day: 1)
         case .quarter: return index == 4 ? Day(year: year + 1, month: 1, day: 1) : Day(year: year, month: index * 3 + 1, day: 1)
         case .month: return index == 12 ? Day(year: year + 1, month: 1, day: 1) : Day(year: year, month: index + 1, day: 1)
-        case .week:
-            let start = self.start
-            return Period.date(fromDayNumber: Period.dayNumber(year: start.year, month: start.month, day: start.day) + 7)
+        case .week: return start.adding(days: 7)
         }
     }
 

@@ -20,20 +20,10 @@
 /// the interval must reach the true value's margin on both sides, or the bound the
 /// declared range sets.
 public struct ReaderAudit: Sendable {
-    /// What an audit found and did, for the release's answer and the closing numbers.
+    /// What an audit did.
     public struct Summary: Sendable, Equatable {
-        /// Readers audited: the outsider and each partner that knows more than it (a
-        /// contribution to a withheld measurement cell).
-        public var readers = 0
-        /// Linear programs solved (a minimum and a maximum each count).
-        public var linearPrograms = 0
-        /// The most equations one reader had.
-        public var equations = 0
         /// Cells withheld because an audit found a target narrowed.
         public var cellsAdded = 0
-        /// The narrowest interval of a protected target, as (interval − margin) / margin at
-        /// its tighter side (0: exactly at the margin); nil when nothing was bounded.
-        public var narrowestSlack: Double?
     }
 
     private let grid: ProtectedCells.Grid
@@ -121,7 +111,6 @@ public struct ReaderAudit: Sendable {
                 for quantity in 0..<quantities {
                     while true {
                         let system = System(audit: self, reader: reader, quantity: quantity, current: protection.withheld)
-                        summary.equations = max(summary.equations, system.equationCount)
                         guard let narrowed = firstNarrowed(system, skipping: unfixable) else { break }
                         if let cell = complement(for: narrowed.anchor, in: protection) {
                             protection.withhold(cell)
@@ -135,7 +124,6 @@ public struct ReaderAudit: Sendable {
                 auditedAt[reader] = protection.withheld.count
             }
         }
-        summary.readers = auditedAt.count
     }
 
     /// Whether `partner` knows more than the outsider: it contributes to a measurement cell
@@ -173,7 +161,6 @@ public struct ReaderAudit: Sendable {
         // feasible point where a target lies beyond its margin proves that side protected.
         let weights = open.flatMap { target in target.terms.map { ($0.key, $0.value / target.margin) } }
         let witnesses = [system.point(minimising: weights), system.point(minimising: weights.map { ($0.0, -$0.1) })].compactMap { $0 }
-        summary.linearPrograms += witnesses.count
         for target in open {
             let natural = system.naturalRange(of: target)
             let low = max(natural.lowerBound, target.truth - target.margin)
@@ -182,19 +169,13 @@ public struct ReaderAudit: Sendable {
             let values = witnesses.map { system.value(of: target, at: $0) }
             var lowerShown = values.contains { $0 <= low + tolerance }
             var upperShown = values.contains { $0 >= high - tolerance }
-            var bounds: ClosedRange<Double>?
             if !lowerShown || !upperShown {
-                bounds = system.range(of: target)
-                summary.linearPrograms += 2
+                let bounds = system.range(of: target)
                 lowerShown = lowerShown || (bounds.map { $0.lowerBound <= low + tolerance } ?? false)
                 upperShown = upperShown || (bounds.map { $0.upperBound >= high - tolerance } ?? false)
             }
             guard lowerShown, upperShown else { return target }
             verified.insert(target.id)
-            if let bounds {
-                let slack = min(target.truth - bounds.lowerBound, bounds.upperBound - target.truth) / target.margin - 1
-                if slack.isFinite { summary.narrowestSlack = min(summary.narrowestSlack ?? slack, slack) }
-            }
         }
         return nil
     }
@@ -215,7 +196,6 @@ public struct ReaderAudit: Sendable {
     struct System {
         var program: LinearProgram
         var targets: [Target] = []
-        var equationCount = 0
         /// Per unknown: its bounds, and its value as `offset` + the program's `variables`
         /// (which start at 0; two of them when the unknown is unbounded on both sides).
         private var unknowns: [Unknown] = []
@@ -337,7 +317,6 @@ public struct ReaderAudit: Sendable {
                     } else {
                         let (lp, constant) = linear(expression)
                         program.addEquality(lp, equals: truth - constant)
-                        equationCount += 1
                         publishedNow[gridCell] = (expression, truth)
                     }
                 }

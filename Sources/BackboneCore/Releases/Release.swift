@@ -30,6 +30,4 @@ public struct Release: Sendable {
     public var automatic: Bool
     public var releasedAt: Date
     public var indicators: [Coverage]
-
-    public var stamp: Stamp { Stamp(id: id, period: period, revision: revision, releasedAt: releasedAt) }
 }
