@@ -60,26 +60,13 @@ public struct BackboneApp: Sendable {
         changes.stop()
     }
 
-    /// What the server checks on a request's head before reading its body (the key,
-    /// whether the route's declared access admits it, and the route's body limit), and how
-    /// errors become problems.
-    public func policy() -> RequestPolicy {
-        let table = routes()
-        let authenticator = table.authenticator
-        return RequestPolicy(
-            admit: { request in
-                if let access = table.access(of: request), access != .public {
-                    try access.admit(try await authenticator.caller(of: request))
-                }
-                return table.maxBodyBytes(of: request)
-            },
-            problem: Problem.translating)
-    }
-
     /// The router with every endpoint `openapi.yaml` describes.
-    public func router() throws -> Router {
+    public func router() -> Router<RequestContext> {
         routes().router
     }
+
+    /// How errors escaping handlers become problems (the domain's refusals, the database's failures).
+    public var problems: @Sendable (any Error) -> Problem? { Problem.translating }
 
     /// Every route with who may call it.
     func routes() -> RouteTable {

@@ -25,6 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
     var maxBodyBytes: Int?
     @Option(help: "Seconds a connection may stay silent, between or inside requests (env IDLE_TIMEOUT_SECONDS, default 30).")
     var idleTimeout: Int?
+    @Option(help: "Seconds one request may take, and one database statement, before it is cancelled with 503 (env REQUEST_BUDGET_SECONDS, default 60).")
+    var requestBudget: Int?
+    @Option(help: "Seconds requests in flight may still finish after SIGTERM before their connections close (env SHUTDOWN_GRACE_SECONDS, default 10).")
+    var shutdownGrace: Int?
     @Option(help: "Reports withhold, from partner and viewer keys, a cell backed by fewer partners than this (env SUPPRESSION_MIN_PARTNERS, default 3).")
     var suppressionMinPartners: Int?
     @Option(help: "Reports withhold, from partner and viewer keys, a count below this (env SUPPRESSION_MIN_COUNT, default 5).")
@@ -49,7 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
         var (conninfo, embedded, description) = try database.resolve(owner: true, log: { logger.notice("\($0)") })
         defer { embedded?.stop() }
         logger.info("database", metadata: ["database": "\(description)"])
-        let pool = ConnectionPool(conninfo: conninfo, size: settings.poolSize, logger: logger)
+        let budget = Duration.seconds(settings.requestBudgetSeconds)
+        let pool = ConnectionPool(conninfo: conninfo, size: settings.poolSize, statementTimeout: budget, logger: logger)
         conninfo = ""
         let suppression = SuppressionPolicy(
             minPartners: settings.suppressionMinPartners, minCount: settings.suppressionMinCount,
@@ -58,9 +63,10 @@ struct ServeCommand: AsyncParsableCommand {
         let app = BackboneApp(pool: pool, logger: logger, suppression: suppression)
         let configuration = HTTPServerConfiguration(
             host: settings.host, port: settings.port, maxBodySize: settings.maxBodyBytes,
-            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))
+            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)), requestBudget: budget,
+            shutdownGrace: .seconds(Int64(settings.shutdownGraceSeconds)))
         let server = HTTPServer(
-            configuration: configuration, router: try app.router(), policy: app.policy(), logger: logger, metrics: app.metrics,
+            configuration: configuration, router: app.router(), problems: app.problems, logger: logger, metrics: app.metrics,
             requestLog: RequestLog(format: settings.logFormat, enabled: settings.logLevel <= .info))
         // Bind before anything else runs, so a port in use is a clear message and exit status 1.
         do {
@@ -78,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         app.start()
         defer { app.stop() }
         let releases = AutomaticReleases(pool: pool, afterDays: settings.releaseAfterDays, policy: suppression, logger: logger)
-        var services: [any Service] = [server, startup, releases]
+        var services: [any Service] = [server, startup, releases, FreedMemoryReturn(logger: logger)]
         if let embedded { services.append(EmbeddedPostgresSupervisor(cluster: embedded, logger: logger)) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -13,6 +13,8 @@ struct Settings {
     var poolSize: Int
     var maxBodyBytes: Int
     var idleTimeoutSeconds: Int
+    var requestBudgetSeconds: Int
+    var shutdownGraceSeconds: Int
     var suppressionMinPartners: Int
     var suppressionMinCount: Double
     var suppressionDominance: Double
@@ -38,6 +40,10 @@ struct Settings {
             command.maxBodyBytes, "--max-body-bytes", "MAX_BODY_BYTES", default: 32 * 1024 * 1024, range: 1024...(1 << 40), unit: "a number of bytes")
         idleTimeoutSeconds = try integer(
             command.idleTimeout, "--idle-timeout", "IDLE_TIMEOUT_SECONDS", default: 30, range: 1...86_400, unit: "a number of seconds")
+        requestBudgetSeconds = try integer(
+            command.requestBudget, "--request-budget", "REQUEST_BUDGET_SECONDS", default: 60, range: 1...86_400, unit: "a number of seconds")
+        shutdownGraceSeconds = try integer(
+            command.shutdownGrace, "--shutdown-grace", "SHUTDOWN_GRACE_SECONDS", default: 10, range: 0...3600, unit: "a number of seconds")
         suppressionMinPartners = try integer(
             command.suppressionMinPartners, "--suppression-min-partners", "SUPPRESSION_MIN_PARTNERS", default: 3, range: 1...1000,
             unit: "a number of partners")

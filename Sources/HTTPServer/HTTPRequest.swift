@@ -50,7 +50,8 @@ public struct HTTPRequest: Sendable {
         }
     }
 
-    static func split(uri: String) -> (String, [(name: String, value: String)]) {
+    static func split(uri target: String) -> (String, [(name: String, value: String)]) {
+        let uri = originForm(target)
         // The first "?" byte ends the path (searched as bytes: a search by characters was 1 % of `/healthz`).
         guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri, []) }
         let path = String(uri[..<mark])
@@ -63,6 +64,20 @@ public struct HTTPRequest: Sendable {
             return (decoded(parts[0]), parts.count > 1 ? decoded(parts[1]) : "")
         }
         return (path, pairs)
+    }
+
+    /// The origin form (`/path?query`) of a request target; an absolute-form target
+    /// (`http://host/path?query`, RFC 9112 §3.2.2, as proxies send) loses its scheme and authority.
+    static func originForm(_ target: String) -> String {
+        guard target.utf8.first != UInt8(ascii: "/") else { return target }
+        let lowered = target.prefix(8).lowercased()
+        let scheme = lowered.hasPrefix("http://") ? 7 : lowered.hasPrefix("https://") ? 8 : 0
+        guard scheme > 0 else { return target }
+        let afterScheme = target.utf8.index(target.utf8.startIndex, offsetBy: scheme)
+        let rest = target[afterScheme...]
+        guard let end = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) else { return "/" }
+        let tail = String(rest[end...])
+        return tail.hasPrefix("?") ? "/" + tail : tail
     }
 
     /// Accepts a caller's request id if it is short and plain, so ids can be traced across services.

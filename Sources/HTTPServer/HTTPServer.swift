@@ -12,19 +12,22 @@ import ServiceLifecycle
 /// An HTTP/1.1 server on a SwiftNIO channel pipeline.
 ///
 /// Pipeline per connection: idle timeout and head deadline → HTTP codec → pipelining (one request at a
-/// time, responses in order) → malformed-request answers → `HTTPRequestHandler`. Only the codec and
-/// the pipelining handler see responses on their way out.
-/// Shutdown stops accepting, lets every in-flight request finish, then closes.
-public final class HTTPServer: Service, Sendable {
+/// time, responses in order) → `HTTPRequestHandler`. Only the codec and the pipelining handler see
+/// responses on their way out. `Context` is what each route learns from a request's head (see `Router`).
+/// Shutdown stops accepting and lets in-flight requests finish for `shutdownGrace`; then it
+/// closes the connections left, which cancels their work.
+public final class HTTPServer<Context: Sendable>: Service, Sendable {
     public let configuration: HTTPServerConfiguration
-    private let router: Router
-    private let policy: RequestPolicy
+    private let router: Router<Context>
+    private let problems: @Sendable (any Error) -> Problem?
     private let logger: Logger
     /// Request counts and durations by route; `/metrics` shows them with the app's own.
     public let metrics: ServiceMetrics
     private let requestLog: RequestLog
     private let group: any EventLoopGroup
     private let state = NIOLockedValueBox<State>(.idle)
+    /// Open connections, closed by force when shutdown's grace period ends.
+    private let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
 
     private enum State {
         case idle
@@ -32,14 +35,18 @@ public final class HTTPServer: Service, Sendable {
         case stopped
     }
 
+    /// `problems` turns an error a handler threw into the answer a client can act on (for
+    /// example an unreachable database into 503 with `Retry-After`); what it does not
+    /// recognise is a 500.
     public init(
-        configuration: HTTPServerConfiguration, router: Router, policy: RequestPolicy = RequestPolicy(), logger: Logger,
+        configuration: HTTPServerConfiguration, router: Router<Context>,
+        problems: @escaping @Sendable (any Error) -> Problem? = { _ in nil }, logger: Logger,
         metrics: ServiceMetrics = ServiceMetrics(), requestLog: RequestLog? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
         self.router = router
-        self.policy = policy
+        self.problems = problems
         self.logger = logger
         self.metrics = metrics
         // Without a request log of its own, the server writes one line a request when its logger logs at info.
@@ -51,7 +58,10 @@ public final class HTTPServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> SocketAddress {
         let quiesce = ServerQuiescingHelper(group: group)
-        let responder = Responder(router: router, policy: policy, logger: logger, metrics: metrics, requestLog: requestLog)
+        let responder = Responder(
+            router: router, problems: problems, logger: logger, metrics: metrics, requestLog: requestLog,
+            budget: configuration.requestBudget)
+        let connections = self.connections
         let budget = BodyBudget(limit: configuration.maxBodyBytesInFlight)
         let configuration = self.configuration
         let logger = self.logger
@@ -68,15 +78,18 @@ public final class HTTPServer: Service, Sendable {
             // Responses queue up to 256 KiB per connection before reads stop (see HTTPRequestHandler).
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let id = ObjectIdentifier(channel)
+                connections.withLockedValue { $0[id] = channel }
+                channel.closeFuture.whenComplete { _ in _ = connections.withLockedValue { $0.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    let timeouts = ConnectionTimeoutHandler(idleTimeout: configuration.idleTimeout, headTimeout: configuration.headTimeout)
-                    let requests = HTTPRequestHandler(
-                        responder: responder, configuration: configuration, budget: budget, logger: logger, timeouts: timeouts)
+                    let timeouts = ConnectionTimeoutHandler(
+                        idleTimeout: configuration.idleTimeout, headTimeout: configuration.headTimeout,
+                        record: { responder.record(refusal: $0, head: nil, note: "request head not completed in time") })
                     try pipeline.addHandler(timeouts)
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
-                    try pipeline.addHandler(MalformedRequestHandler(requests: requests))
-                    try pipeline.addHandler(requests)
+                    try pipeline.addHandler(
+                        HTTPRequestHandler(responder: responder, configuration: configuration, budget: budget, logger: logger, timeouts: timeouts))
                 }
             }
         let channel: Channel
@@ -103,7 +116,8 @@ public final class HTTPServer: Service, Sendable {
         }
     }
 
-    /// Stops accepting, waits for in-flight requests to be answered, closes every connection.
+    /// Stops accepting, waits up to `shutdownGrace` for in-flight requests to be answered,
+    /// then closes every connection left (cancelling its request's work).
     public func shutdown() async throws {
         let quiesce: ServerQuiescingHelper? = state.withLockedValue { state in
             defer { state = .stopped }
@@ -114,7 +128,15 @@ public final class HTTPServer: Service, Sendable {
         logger.info("shutting down: finishing in-flight requests")
         let done = group.next().makePromise(of: Void.self)
         quiesce.initiateShutdown(promise: done)
+        let connections = self.connections
+        let logger = self.logger
+        let grace = done.futureResult.eventLoop.scheduleTask(in: configuration.shutdownGrace) {
+            let open = connections.withLockedValue { Array($0.values) }
+            logger.warning("shutdown grace period over: closing connections still working", metadata: ["connections": "\(open.count)"])
+            for channel in open { channel.close(promise: nil) }
+        }
         try await done.futureResult.get()
+        grace.cancel()
         logger.info("stopped")
     }
 

@@ -22,12 +22,18 @@ public struct HTTPServerConfiguration: Sendable {
     /// Request-body bytes the whole server holds at once; a request that would exceed it
     /// gets 503 with `Retry-After` before its body is read. Default: 4 × `maxBodySize`.
     public var maxBodyBytesInFlight: Int
+    /// How long a handler may work on one request before it is cancelled with a 503
+    /// `request-budget-exceeded` (a streamed body, paced by its client, is not counted).
+    public var requestBudget: Duration
+    /// On shutdown, how long requests in flight may still finish before their connections
+    /// are closed and their work cancelled.
+    public var shutdownGrace: TimeAmount
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 32 * 1024 * 1024,
         idleTimeout: TimeAmount = .seconds(30), headTimeout: TimeAmount = .seconds(10),
         minBodyBytesPerSecond: Int = 1024, bodyRateWindow: TimeAmount = .seconds(10),
-        maxBodyBytesInFlight: Int? = nil
+        maxBodyBytesInFlight: Int? = nil, requestBudget: Duration = .seconds(60), shutdownGrace: TimeAmount = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -37,5 +43,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.minBodyBytesPerSecond = minBodyBytesPerSecond
         self.bodyRateWindow = bodyRateWindow
         self.maxBodyBytesInFlight = maxBodyBytesInFlight ?? 4 * maxBodySize
+        self.requestBudget = requestBudget
+        self.shutdownGrace = shutdownGrace
     }
 }

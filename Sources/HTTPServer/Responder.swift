@@ -1,57 +1,148 @@
-import Foundation
 import Logging
 import NIOHTTP1
 
-/// Turns a request into a response: routes it, renders thrown problems, logs the outcome.
-struct Responder: Sendable {
-    let router: Router
-    let policy: RequestPolicy
+/// Turns requests into responses: matches each head to its route once, finds its context
+/// once, runs the handler, translates what it throws into a problem in one place, and
+/// records every answer (log line and metrics), refusals and timeouts included.
+struct Responder<Context: Sendable>: Sendable {
+    let router: Router<Context>
+    /// Turns an error a handler threw into the answer a client can act on; anything it
+    /// does not recognise is a logged 500.
+    let problems: @Sendable (any Error) -> Problem?
     let logger: Logger
     let metrics: ServiceMetrics
     let requestLog: RequestLog
+    /// How long a handler may work on a request before it is cancelled (503).
+    let budget: Duration
 
-    func respond(to incoming: HTTPRequest) async -> HTTPResponse {
-        var request = incoming
-        let started = ContinuousClock.now
-        var response: HTTPResponse
-        switch route(request) {
-        case .found(let handler, _, let parameters, let pattern):
-            request.parameters = parameters
-            request.route = pattern
-            do {
-                response = try await handler(request)
-            } catch {
-                response = problem(for: error, request: request).response()
-            }
-        case let unrouted:
-            response = Self.unrouted(unrouted, request: request)
-        }
-        return finish(request, response: response, since: started)
+    /// A request matched to its route on its head, its query checked and its
+    /// representation chosen; the body is added when it has arrived.
+    struct Matched: Sendable {
+        var request: HTTPRequest
+        let route: Router<Context>.Route
+        let started: ContinuousClock.Instant
     }
 
-    /// The response when it needs no wait: an unrouted request, or a route whose
-    /// immediate handler answers (`/healthz`, a cached registry read). `nil` means the
-    /// request goes to `respond(to:)` in a task.
-    func respondImmediately(to incoming: HTTPRequest) -> HTTPResponse? {
-        var request = incoming
+    /// What a request's head decided.
+    enum Head: Sendable {
+        case matched(Matched)
+        /// Answered already (recorded): unrouted, a bad query, nothing acceptable.
+        case refused(HTTPResponse)
+    }
+
+    /// Whether the route admits the request's caller.
+    enum Admission: Sendable {
+        case admitted(Context)
+        /// Answered already (recorded).
+        case refused(HTTPResponse)
+    }
+
+    /// Matches the head to a route and checks its query and `Accept`, once.
+    func match(_ head: HTTPRequestHead) -> Head {
+        var request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers)
         let started = ContinuousClock.now
-        var response: HTTPResponse
-        switch route(request) {
-        case .found(_, let immediate?, let parameters, let pattern):
-            request.parameters = parameters
-            request.route = pattern
-            do {
-                guard let answered = try immediate(request) else { return nil }
-                response = answered
-            } catch {
-                response = problem(for: error, request: request).response()
+        let problem: Problem
+        if Self.containsEncodedNUL(request.path)
+            || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") })
+        {
+            // Only "%00" decodes to NUL in a path; query values arrive decoded.
+            request.route = "malformed"
+            problem = Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request")
+        } else {
+            switch router.match(request.method, path: request.path) {
+            case .found(let route, let parameters):
+                request.parameters = parameters
+                request.route = route.pattern
+                do {
+                    try route.contract.admit(&request, method: route.method, pattern: route.pattern)
+                    return .matched(Matched(request: request, route: route, started: started))
+                } catch {
+                    problem = self.problem(for: error, request: request)
+                }
+            case .methodNotAllowed(let allowed):
+                problem = Self.methodNotAllowed(request, allowed: allowed)
+            case .notFound:
+                problem = Problem.notFound("No resource at \(request.path).")
             }
-        case .found:
-            return nil
-        case let unrouted:
-            response = Self.unrouted(unrouted, request: request)
         }
-        return finish(request, response: response, since: started)
+        return .refused(finish(request, response: problem.response(), since: started))
+    }
+
+    /// The request's context when it is at hand without a wait; `nil` when it needs one.
+    func admitImmediately(_ matched: Matched) -> Admission? {
+        do {
+            guard let context = try matched.route.context.immediately(matched.request) else { return nil }
+            return .admitted(context)
+        } catch {
+            return .refused(refusal(error, matched))
+        }
+    }
+
+    /// The request's context, waiting for it if need be.
+    func admit(_ matched: Matched) async -> Admission {
+        do {
+            return .admitted(try await matched.route.context.eventually(matched.request))
+        } catch {
+            return .refused(refusal(error, matched))
+        }
+    }
+
+    private func refusal(_ error: any Error, _ matched: Matched) -> HTTPResponse {
+        finish(matched.request, response: problem(for: error, request: matched.request).response(), since: matched.started)
+    }
+
+    /// The route's immediate answer, or `nil` when it needs a wait (or the route has none).
+    func respondImmediately(to matched: Matched, context: Context) -> HTTPResponse? {
+        guard let immediate = matched.route.immediate else { return nil }
+        let response: HTTPResponse
+        do {
+            guard let answered = try immediate(matched.request, context) else { return nil }
+            response = matched.route.contract.varied(answered)
+        } catch {
+            response = problem(for: error, request: matched.request).response()
+        }
+        return finish(matched.request, response: response, since: matched.started)
+    }
+
+    /// Finds the context if `admission` has not, then runs the handler within the budget.
+    /// A handler cancelled because its client left gets no answer worth sending; the
+    /// caller drops it.
+    func respond(to matched: Matched, admission: Admission?) async -> HTTPResponse {
+        let context: Context
+        switch admission {
+        case .admitted(let found): context = found
+        case .refused(let response): return response
+        case nil:
+            switch await admit(matched) {
+            case .admitted(let found): context = found
+            case .refused(let response): return response
+            }
+        }
+        let response: HTTPResponse
+        do {
+            let answered = try await withBudget(budget) {
+                try await matched.route.handler(matched.request, context)
+            }
+            response = matched.route.contract.varied(answered)
+        } catch {
+            response = problem(for: error, request: matched.request).response()
+        }
+        return finish(matched.request, response: response, since: matched.started)
+    }
+
+    /// Records an answer the connection gave without a handler (a body too large or too
+    /// slow, a busy server, a malformed request, a head that never completed).
+    func record(refusal response: HTTPResponse, head: HTTPRequestHead?, note: String) -> HTTPResponse {
+        var request =
+            head.map { HTTPRequest(method: $0.method, uri: $0.uri, headers: $0.headers) }
+            ?? HTTPRequest(method: .GET, uri: "-")
+        if head != nil, case .found(let route, _) = router.match(request.method, path: request.path) {
+            request.route = route.pattern
+        }
+        var response = response
+        response.headers.replaceOrAdd(name: "x-request-id", value: request.id)
+        record(request, response: response, since: .now, note: note)
+        return response
     }
 
     /// Tags the response with the request id and records the request.
@@ -61,64 +152,13 @@ struct Responder: Sendable {
         return response
     }
 
-    /// The answer to a request no route takes.
-    private static func unrouted(_ match: Router.Match, request: HTTPRequest) -> HTTPResponse {
-        switch match {
-        case .methodNotAllowed(let allowed): methodNotAllowed(request, allowed: allowed).response()
-        case .notFound, .found: Problem.notFound("No resource at \(request.path).").response()
-        }
-    }
-
     /// The request's log line and metrics.
-    func record(_ request: HTTPRequest, response: HTTPResponse, since started: ContinuousClock.Instant, note: String? = nil) {
+    private func record(_ request: HTTPRequest, response: HTTPResponse, since started: ContinuousClock.Instant, note: String? = nil) {
         let elapsed = ContinuousClock.now - started
         metrics.recordRequest(method: request.method, route: request.route, status: response.status, duration: elapsed)
         let microseconds = Int(elapsed.components.seconds) * 1_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000_000)
         requestLog.record(request, response: response, microseconds: microseconds, note: note)
     }
-
-    /// What the check on a request's head decided.
-    enum Admission {
-        /// Read the body, up to `maxBodyBytes` when the route sets a limit.
-        case admitted(maxBodyBytes: Int?)
-        case refused(HTTPResponse)
-    }
-
-    /// Checks a request on its head alone, before its body is read: the route must exist
-    /// and the policy must admit it.
-    func admit(_ incoming: HTTPRequest) async -> Admission {
-        var request = incoming
-        let started = ContinuousClock.now
-        let refusal: Problem
-        switch route(request) {
-        case .found(_, _, _, let pattern):
-            request.route = pattern
-            do {
-                return .admitted(maxBodyBytes: try await policy.admit(request))
-            } catch {
-                refusal = problem(for: error, request: request)
-            }
-        case .methodNotAllowed(let allowed):
-            refusal = Self.methodNotAllowed(request, allowed: allowed)
-        case .notFound:
-            refusal = Problem.notFound("No resource at \(request.path).")
-        }
-        var response = refusal.response()
-        response.headers.replaceOrAdd(name: "x-request-id", value: request.id)
-        record(request, response: response, since: started, note: "request refused before its body")
-        return .refused(response)
-    }
-
-    private func route(_ request: HTTPRequest) -> Router.Match {
-        // Only "%00" decodes to NUL in a path; query values arrive decoded.
-        if Self.containsEncodedNUL(request.path) || request.query.contains(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
-            return .found(
-                { _ in throw Self.nulProblem }, immediate: { _ in throw Self.nulProblem }, parameters: [:], pattern: "malformed")
-        }
-        return router.match(request.method, path: request.path)
-    }
-
-    private static let nulProblem = Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request")
 
     /// Whether `path` contains `%00` (Foundation's `contains` on strings searched through
     /// CFString, a few percent of `/healthz`).
@@ -140,7 +180,15 @@ struct Responder: Sendable {
         if let problem = error as? Problem { return problem }
         var logger = self.logger
         logger[metadataKey: "request_id"] = "\(request.id)"
-        if let problem = policy.problem(error) {
+        if error is RequestBudgetExceeded {
+            logger.warning("request over its time budget; cancelled", metadata: ["budget": "\(budget)"])
+            return Problem(
+                status: .serviceUnavailable, code: "request-budget-exceeded", title: "Request took too long",
+                detail: "The request was stopped after \(budget.components.seconds) seconds, the most the server spends on one "
+                    + "request; nothing was changed. Ask for less (a shorter period range, one indicator) or try later.",
+                headers: ["retry-after": "30"])
+        }
+        if let problem = problems(error) {
             logger.warning("request refused", metadata: ["error": "\(String(reflecting: error))", "status": "\(problem.status.code)"])
             return problem
         }
@@ -156,5 +204,23 @@ struct Responder: Sendable {
             status: .methodNotAllowed, code: "method-not-allowed", title: "Method not allowed",
             detail: "\(request.method.rawValue) is not allowed on \(request.path); use \(list).",
             headers: ["allow": list])
+    }
+}
+
+/// A handler ran past the server's request budget and was cancelled.
+struct RequestBudgetExceeded: Error {}
+
+/// Runs `body`, cancelling it when it runs longer than `budget` (then throws
+/// `RequestBudgetExceeded`). Cancelling the caller cancels `body` too.
+func withBudget<T: Sendable>(_ budget: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: budget)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw RequestBudgetExceeded() }
+        return value
     }
 }

@@ -13,8 +13,12 @@ public final class Connection: @unchecked Sendable {
     private var prepared: [String: String] = [:]
     private static let maxPrepared = 500
 
+    /// The longest any one statement may run before the server cancels it; `nil`: the server's setting.
+    let statementTimeout: Duration?
+
     /// Connects with a conninfo string (`host=/tmp dbname=x`) or a URI (`postgres://…`).
-    public init(_ conninfo: String) throws {
+    public init(_ conninfo: String, statementTimeout: Duration? = nil) throws {
+        self.statementTimeout = statementTimeout
         guard let handle = PQconnectdb(conninfo) else {
             throw PostgresError(.connection, "libpq could not allocate a connection")
         }
@@ -34,6 +38,10 @@ public final class Connection: @unchecked Sendable {
     private func configureSession() throws {
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
         try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET application_name = 'backbone'")
+        if let statementTimeout {
+            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            try execute("SET statement_timeout = \(max(1, milliseconds))")
+        }
     }
 
     /// Whether the connection is usable, after reading anything the server sent while
@@ -57,6 +65,12 @@ public final class Connection: @unchecked Sendable {
     public var isInTransaction: Bool {
         let status = PQtransactionStatus(handle)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// What cancels the statement this connection runs now, from any thread (`PQcancel`).
+    /// Made on the connection's own thread, as libpq asks.
+    func canceller() -> StatementCanceller? {
+        PQgetCancel(handle).map(StatementCanceller.init)
     }
 
     /// The server's process id for this session.

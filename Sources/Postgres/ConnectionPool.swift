@@ -25,9 +25,15 @@ public final class ConnectionPool: Sendable {
         var closed = false
     }
 
-    public init(conninfo: String, size: Int, logger: Logger = Logger(label: "backbone.postgres")) {
+    /// The longest one statement may run on the pool's connections; `nil`: the server's setting.
+    public let statementTimeout: Duration?
+
+    public init(
+        conninfo: String, size: Int, statementTimeout: Duration? = nil, logger: Logger = Logger(label: "backbone.postgres")
+    ) {
         precondition(size > 0, "a pool needs at least one connection")
         self.conninfo = conninfo
+        self.statementTimeout = statementTimeout
         self.size = size
         self.logger = logger
         threads = NIOThreadPool(numberOfThreads: size)
@@ -48,18 +54,32 @@ public final class ConnectionPool: Sendable {
     ///
     /// If `body` leaves a transaction open (it threw mid-way), it is rolled back before
     /// the connection goes back to the pool.
+    ///
+    /// Cancelling the calling task cancels the statement running on the connection
+    /// (`PQcancel`) and `body` fails; such a connection is closed rather than lent again,
+    /// since the server may still deliver the cancel to its next statement. A task
+    /// cancelled before the connection is handed over does not run `body`.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         let connection = try await checkOut()
+        let loan = ConnectionLoan()
         do {
-            let value = try await run {
-                try Self.prepare(connection)
-                defer { Self.tidy(connection) }
-                return try body(connection)
+            let value = try await withTaskCancellationHandler {
+                try await run {
+                    try Self.prepare(connection)
+                    guard loan.start(connection.canceller()) else { throw CancellationError() }
+                    defer {
+                        loan.end()
+                        Self.tidy(connection)
+                    }
+                    return try body(connection)
+                }
+            } onCancel: {
+                loan.cancel()
             }
-            checkIn(connection)
+            loan.wasCancelled ? discard(connection) : checkIn(connection)
             return value
         } catch {
-            checkIn(connection)
+            loan.wasCancelled ? discard(connection) : checkIn(connection)
             throw error
         }
     }
@@ -142,8 +162,9 @@ public final class ConnectionPool: Sendable {
 
     private func open() async throws -> Connection {
         let conninfo = self.conninfo
+        let statementTimeout = self.statementTimeout
         do {
-            return try await run { try Connection(conninfo) }
+            return try await run { try Connection(conninfo, statementTimeout: statementTimeout) }
         } catch {
             logger.error("cannot open a database connection", metadata: ["error": "\(error)"])
             let waiter = state.withLockedValue { state in
@@ -155,6 +176,20 @@ public final class ConnectionPool: Sendable {
             waiter?.resume(returning: nil)
             throw error
         }
+    }
+
+    /// Closes a connection instead of lending it again; a caller waiting for one opens a new one.
+    private func discard(_ connection: Connection) {
+        let waiter: CheckedContinuation<Connection?, Error>? = state.withLockedValue { state in
+            if state.closed || state.waiters.isEmpty {
+                state.opened -= 1
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        // The handle is freed when the last reference goes, on whichever thread that is.
+        _ = connection
+        waiter?.resume(returning: nil)
     }
 
     private func checkIn(_ connection: Connection) {

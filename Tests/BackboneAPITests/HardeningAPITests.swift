@@ -68,7 +68,7 @@ struct HardeningAPITests {
         logger.logLevel = .critical
         let app = BackboneApp(pool: pool, logger: logger)
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: try app.router(), policy: app.policy(),
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: app.router(), problems: app.problems,
             logger: logger)
         let port = try await server.start().port!
         let client = try RawHTTPClient(port: port, timeout: 10)

@@ -10,7 +10,7 @@ import Testing
 /// A Backbone server on a real socket over a database of its own, with a coordinator key.
 struct TestApp {
     let app: BackboneApp
-    let server: HTTPServer
+    let server: HTTPServer<RequestContext>
     let pool: ConnectionPool
     let conninfo: String
     let port: Int
@@ -31,7 +31,7 @@ struct TestApp {
         logger.logLevel = .warning
         let app = BackboneApp(pool: pool, logger: logger)
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: try app.router(), policy: app.policy(),
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: app.router(), problems: app.problems,
             logger: logger, metrics: app.metrics)
         let address = try await server.start()
         app.start()

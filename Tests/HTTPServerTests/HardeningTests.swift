@@ -8,38 +8,38 @@ import Testing
 
 /// A server whose limits are small enough to reach quickly, with a key check on heads.
 struct HardenedServer {
-    let server: HTTPServer
+    let server: HTTPServer<Void>
     let port: Int
     let handled: Counter
 
     static let openAPISized = ByteBuffer(repeating: UInt8(ascii: "y"), count: 200 * 1024)
 
     static func start(configure: (inout HTTPServerConfiguration) -> Void = { _ in }) async throws -> HardenedServer {
-        var router = Router()
+        var router = Router<Void>()
         let handled = Counter()
+        @Sendable func checkKey(_ request: HTTPRequest) throws {
+            guard request.headers.first(name: "authorization") == "Bearer good" else {
+                throw Problem(status: .unauthorized, code: "unauthorized", title: "Unauthorized")
+            }
+        }
+        let keyed = ContextFinder<Void>(immediately: { try checkKey($0) }, eventually: { try checkKey($0) })
         router.get("/healthz") { _ in .text("ok") }
         router.get("/big") { _ in
             handled.increment()
             return HTTPResponse(contentType: "application/yaml", body: openAPISized.readableBytesView)
         }
-        router.post("/upload") { request in
+        router.add(.POST, "/upload", context: keyed) { request, _ in
             handled.increment()
             return .text("\(request.body.readableBytes)")
         }
-        router.post("/invalid") { _ in
+        router.add(.POST, "/invalid", context: keyed) { _, _ in
             throw Problem.invalid((0..<5000).map { Problem.FieldError(row: $0, field: "value", code: "not-numeric", message: "must be a number") })
         }
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodySize: 64 * 1024 * 1024)
         configure(&configuration)
-        let policy = RequestPolicy(admit: { request in
-            guard request.headers.first(name: "authorization") == "Bearer good" else {
-                throw Problem(status: .unauthorized, code: "unauthorized", title: "Unauthorized")
-            }
-            return nil
-        })
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let server = HTTPServer(configuration: configuration, router: router, policy: policy, logger: logger)
+        let server = HTTPServer(configuration: configuration, router: router, logger: logger)
         let address = try await server.start()
         return HardenedServer(server: server, port: address.port!, handled: handled)
     }

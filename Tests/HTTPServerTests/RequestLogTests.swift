@@ -31,6 +31,6 @@ struct RequestLogTests {
 struct EncodedNULTests {
     @Test(arguments: [("/a%00b", true), ("/%%00", true), ("/%0%00", true), ("/%0", false), ("/a%000", true), ("/a%0a0", false), ("/plain", false)])
     func found(path: String, contains: Bool) {
-        #expect(Responder.containsEncodedNUL(path) == contains)
+        #expect(Responder<Void>.containsEncodedNUL(path) == contains)
     }
 }

@@ -4,8 +4,8 @@ import Testing
 
 @Suite("Router matching")
 struct RouterTests {
-    static let router: Router = {
-        var router = Router()
+    static let router: Router<Void> = {
+        var router = Router<Void>()
         for pattern in ["/", "/healthz", "/v1/indicators", "/v1/indicators/{code}", "/v1/indicators/latest", "/v1/{kind}/{key}/history"] {
             router.get(pattern) { _ in HTTPResponse() }
         }
@@ -16,8 +16,8 @@ struct RouterTests {
     /// The matched pattern and parameters, or what else the match was.
     static func match(_ path: String, _ method: HTTPMethod = .GET) -> String {
         switch router.match(method, path: path) {
-        case .found(_, _, let parameters, let pattern):
-            return ([pattern] + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+        case .found(let route, let parameters):
+            return ([route.pattern] + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
         case .methodNotAllowed(let allowed): return "405 " + allowed.map(\.rawValue).joined(separator: ",")
         case .notFound: return "404"
         }

@@ -9,14 +9,32 @@ import Testing
 
 /// A server on a real socket with a few routes that exercise the edges.
 struct TestServer {
-    let server: HTTPServer
+    let server: HTTPServer<Void>
     let port: Int
     /// Counts requests that reached the slow handler, so tests can wait for one to be in flight.
     let slowStarted: Counter
+    /// Counts `/wait` handlers that started, and those that were cancelled.
+    let waits: Counter
+    let cancelledWaits: Counter
 
-    static func start(maxBodySize: Int = 1024, idleTimeout: TimeAmount = .seconds(10)) async throws -> TestServer {
-        var router = Router()
+    static func start(
+        maxBodySize: Int = 1024, idleTimeout: TimeAmount = .seconds(10), requestBudget: Duration = .seconds(60),
+        shutdownGrace: TimeAmount = .seconds(10)
+    ) async throws -> TestServer {
+        var router = Router<Void>()
         let slowStarted = Counter()
+        let waits = Counter()
+        let cancelledWaits = Counter()
+        router.get("/wait") { _ in
+            waits.increment()
+            do {
+                try await Task.sleep(for: .seconds(30))
+            } catch {
+                cancelledWaits.increment()
+                throw error
+            }
+            return .text("waited")
+        }
         router.get("/hello") { _ in .text("hello") }
         router.get("/echo/{word}") { request in .text(request.parameter("word")) }
         router.post("/echo") { request in
@@ -35,14 +53,16 @@ struct TestServer {
             try await Task.sleep(for: .milliseconds(5))
             return .text(MultiThreadedEventLoopGroup.currentEventLoop == nil ? "off the loop" : "on an event loop")
         }
-        router.add(.GET, "/maybe/{word}", immediate: { request in request.parameter("word") == "now" ? .text("at once") : nil }) { _ in
+        router.add(.GET, "/maybe/{word}", context: .none, immediate: { request, _ in request.parameter("word") == "now" ? .text("at once") : nil }) { _, _ in
             .text("in a task")
         }
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodySize: maxBodySize, idleTimeout: idleTimeout),
+            configuration: HTTPServerConfiguration(
+                host: "127.0.0.1", port: 0, maxBodySize: maxBodySize, idleTimeout: idleTimeout, requestBudget: requestBudget,
+                shutdownGrace: shutdownGrace),
             router: router, logger: Logger(label: "test"))
         let address = try await server.start()
-        return TestServer(server: server, port: address.port!, slowStarted: slowStarted)
+        return TestServer(server: server, port: address.port!, slowStarted: slowStarted, waits: waits, cancelledWaits: cancelledWaits)
     }
 
     func client(timeout: Double = 10) throws -> RawHTTPClient {
@@ -221,6 +241,74 @@ struct ServerTests {
         #expect(response.status == 200 && response.text == "finally")
         try await shutdown.value
         #expect(throws: RawHTTPClient.Failure.self) { try test.client() }
+    }
+}
+
+@Suite("The request path: bounded in time, cancelled with its client")
+struct RequestPathTests {
+    /// Waits up to `seconds` for `condition`; returns whether it held.
+    static func eventually(within seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while !condition() {
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
+
+    @Test func aClientThatLeavesCancelsItsRequestsWork() async throws {
+        let test = try await TestServer.start()
+        let client = try test.client()
+        try await client.send(RawHTTPClient.requestBytes("GET", "/wait"))
+        #expect(try await Self.eventually(within: 5) { test.waits.value == 1 })
+        client.disconnect()
+        #expect(try await Self.eventually(within: 1) { test.cancelledWaits.value == 1 }, "the handler is cancelled, not left running 30 s")
+        try await test.server.shutdown()
+    }
+
+    @Test func aHandlerOverItsBudgetIsCancelledAnd503() async throws {
+        let test = try await TestServer.start(requestBudget: .milliseconds(300))
+        let started = ContinuousClock.now
+        let response = try await test.client().request("GET", "/wait")
+        #expect(response.status == 503 && response.json["code"] as? String == "request-budget-exceeded")
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(test.cancelledWaits.value == 1)
+        try await test.server.shutdown()
+    }
+
+    @Test func shutdownEndsWithinItsGraceAndCancelsWhatIsLeft() async throws {
+        let test = try await TestServer.start(shutdownGrace: .milliseconds(500))
+        let client = try test.client()
+        try await client.send(RawHTTPClient.requestBytes("GET", "/wait"))
+        #expect(try await Self.eventually(within: 5) { test.waits.value == 1 })
+        let started = ContinuousClock.now
+        try await test.server.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(3), "a 30-second handler does not hold shutdown past its grace")
+        #expect(try await Self.eventually(within: 1) { test.cancelledWaits.value == 1 })
+    }
+
+    @Test func every408IsLoggedAndCounted() async throws {
+        let test = try await TestServer.start(idleTimeout: .milliseconds(400))
+        let body = try test.client(timeout: 5)
+        try await body.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part")
+        #expect(try await body.readResponse().status == 408)
+        let head = try test.client(timeout: 5)
+        try await head.send("GET /hello HTTP/1.1\r\nHost: x\r\n")
+        #expect(try await head.readResponse().status == 408)
+        let exposition = String(decoding: test.server.metrics.exposition(), as: UTF8.self)
+        let timeouts = exposition.split(separator: "\n").filter { $0.hasPrefix("http_requests_total") && $0.contains("status=\"408\"") }
+        #expect(timeouts.count == 2, "\(timeouts)")
+        #expect(timeouts.contains { $0.contains("route=\"/echo\"") })
+        try await test.server.shutdown()
+    }
+
+    @Test func anAbsoluteFormTargetIsServedLikeItsPath() async throws {
+        let test = try await TestServer.start()
+        #expect(try await test.client().request("GET", "http://127.0.0.1:\(test.port)/hello").text == "hello")
+        #expect(try await test.client().request("GET", "HTTP://example.org/echo/abc").text == "abc")
+        let missing = try await test.client().request("GET", "http://example.org")
+        #expect(missing.status == 404)
+        try await test.server.shutdown()
     }
 }
 

@@ -65,6 +65,11 @@ public final class RawHTTPClient: @unchecked Sendable {
         close(socket)
     }
 
+    /// Hangs up, as a client that gives up does (the descriptor is freed on deinit).
+    public func disconnect() {
+        Glibc.shutdown(socket, Int32(SHUT_RDWR))
+    }
+
     /// Sends raw bytes.
     public func send(_ text: String) async throws {
         try await send(Data(text.utf8))

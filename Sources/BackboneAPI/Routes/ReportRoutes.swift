@@ -204,6 +204,7 @@ struct ReportRoutes {
         if let from = range.from, let to = range.to, to.end <= from.start {
             throw Problem.badRequest("to must not come before from.", field: "to", code: "empty-range")
         }
+        try range.checkSpan()
         return range
     }
 

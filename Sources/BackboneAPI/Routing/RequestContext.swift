@@ -3,7 +3,7 @@ import Logging
 
 /// What a handler knows of its request besides the request itself: who calls, a logger
 /// that names the request, and the route's path parameters.
-struct RequestContext: Sendable {
+public struct RequestContext: Sendable {
     /// The caller behind the key; `nil` only on a public route.
     let authenticated: Caller?
     /// The app's logger; `logger` attaches the request id.
@@ -18,6 +18,14 @@ struct RequestContext: Sendable {
         var logger = baseLogger
         logger[metadataKey: "request_id"] = "\(requestID)"
         return logger
+    }
+
+    /// The context of a matched request whose route admitted `caller`.
+    init(of request: HTTPRequest, caller: Caller?, logger: Logger) {
+        authenticated = caller
+        baseLogger = logger
+        requestID = request.id
+        parameters = PathParameters(values: request.parameters)
     }
 
     /// The caller of a route that takes a key (every route but the public ones).

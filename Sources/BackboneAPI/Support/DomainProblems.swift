@@ -73,6 +73,18 @@ extension Problem {
         case let error as PostgresError where error.kind == .decoding:
             // A stored value this version cannot read (the wrapper names its column).
             return Problem(DomainError.storedData(column: error.column ?? "a stored value", error.message))
+        case let error as PostgresError where error.sqlState == "57014":
+            // statement_timeout, set to the request budget: the statement ran too long.
+            return Problem(
+                status: .serviceUnavailable, code: "request-budget-exceeded", title: "Request took too long",
+                detail: "A database statement of this request ran past the server's time budget and was cancelled; nothing was "
+                    + "changed. Ask for less (a shorter period range, one indicator) or try later.",
+                headers: ["retry-after": "30"])
+        case is CancellationError:
+            // Its client went away or the server is stopping: nobody reads this answer; the log does.
+            return Problem(
+                status: .serviceUnavailable, code: "request-cancelled", title: "Request cancelled",
+                detail: "The request was cancelled before it finished; nothing was changed.")
         case let error as PostgresError where error.kind == .unstorableText:
             // The wrapper refuses text PostgreSQL cannot store (a NUL character) before sending it.
             return .invalid(field: "body", code: "invalid-text", error.message)

@@ -2096,7 +2096,10 @@ paths:
           schema: {$ref: '#/components/schemas/Period'}
         - name: to
           in: query
-          description: The last period to include (400 `empty-range` if it ends before `from` starts).
+          description: >-
+            The last period to include (400 `empty-range` if it ends before `from` starts). A
+            report spans at most 100 years from `from` to `to` (or to today when `to` is not
+            given): a longer range is a 422 `range-too-long`, refused before any work.
           schema: {$ref: '#/components/schemas/Period'}
         - name: period_type
           in: query
@@ -2564,8 +2567,11 @@ components:
       description: >-
         Not carried out, and safe to send again after `Retry-After` seconds: the database
         is unreachable (down, restarting, or the service shutting down;
-        `database-unavailable`), or the server already holds as many request bodies as it
-        takes at once (`server-busy`, refused before the body is read).
+        `database-unavailable`), the server already holds as many request bodies as it
+        takes at once (`server-busy`, refused before the body is read), or the request ran
+        past the server's time budget (`REQUEST_BUDGET_SECONDS`) and was cancelled with its
+        database statement (`request-budget-exceeded`: ask for less, or retry when the
+        server is less busy).
       headers:
         X-Request-Id: {$ref: '#/components/headers/RequestId'}
         Retry-After:

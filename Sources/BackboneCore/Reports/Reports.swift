@@ -27,6 +27,22 @@ public enum Reports {
         var start: Day? { from?.start }
         var until: Day? { to?.end }
         var isSinglePeriod: Bool { from != nil && from == to }
+
+        /// The most years a report may span (1,200 months, about 5,218 weeks): what a request
+        /// costs must not grow with a mistyped year (`from=1000-01`).
+        public static let maxSpanYears = 100
+
+        /// Refuses, before any work, a range that spans more than `maxSpanYears`; a range
+        /// open at its end is measured to `today`.
+        public func checkSpan(today: Day = Period.today()) throws {
+            guard let start else { return }
+            let end = until ?? today.adding(days: 1)
+            guard end > Day(year: start.year + Self.maxSpanYears, month: start.month, day: min(start.day, 28)) else { return }
+            throw DomainError.invalid(
+                field: to == nil ? "from" : "to", code: "range-too-long",
+                "\(from!)..\(to.map(\.description) ?? "today") spans more than \(Self.maxSpanYears) years, the most one report covers; "
+                    + "ask for a shorter range (several reports if need be)")
+        }
     }
 
     /// An indicator report and where its numbers come from.

@@ -43,9 +43,13 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
     private var idleTimer: Scheduled<Void>?
     private var headTimer: Scheduled<Void>?
 
-    init(idleTimeout: TimeAmount, headTimeout: TimeAmount) {
+    /// Logs and counts the 408 this handler sends itself, and tags it with a request id.
+    private let record: @Sendable (HTTPResponse) -> HTTPResponse
+
+    init(idleTimeout: TimeAmount, headTimeout: TimeAmount, record: @escaping @Sendable (HTTPResponse) -> HTTPResponse = { $0 }) {
         self.idleTimeout = idleTimeout
         self.headTimeout = headTimeout
+        self.record = record
     }
 
     // MARK: From the request handler
@@ -159,7 +163,7 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
             status: .requestTimeout, code: "request-timeout", title: "Request timeout",
             detail: "The request head was not complete within \(headTimeout.nanoseconds / 1_000_000_000) seconds.")
         var bytes = context.channel.allocator.buffer(capacity: 512)
-        bytes.writeString(Self.render(problem.response()))
+        bytes.writeString(Self.render(record(problem.response())))
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
@@ -170,7 +174,8 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
         var text = "HTTP/1.1 \(response.status.code) \(response.status.reasonPhrase)\r\n"
         for (name, value) in response.headers { text += "\(name): \(value)\r\n" }
         text += "content-length: \(response.body.readableBytes)\r\n"
-        text += "x-request-id: \(HTTPRequest.newRequestID())\r\nconnection: close\r\n\r\n"
+        if !response.headers.contains(name: "x-request-id") { text += "x-request-id: \(HTTPRequest.newRequestID())\r\n" }
+        text += "connection: close\r\n\r\n"
         text += String(decoding: response.body.readableBytesView, as: UTF8.self)
         return text
     }

@@ -1,30 +1,39 @@
 import NIOHTTP1
 
-/// Maps a method and a path such as `/v1/indicators/{code}` to a handler.
-public struct Router: Sendable {
-    public typealias Handler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+/// Maps a method and a path such as `/v1/indicators/{code}` to a route: its options, how its
+/// request's context is found, and its handler.
+///
+/// `Context` is what the application learns about a request from its head, once, before
+/// the body is read (for Backbone, who calls); handlers receive it with the request.
+public struct Router<Context: Sendable>: Sendable {
+    public typealias Handler = @Sendable (HTTPRequest, Context) async throws -> HTTPResponse
     /// Answers without waiting, inside the event loop's read, or returns `nil` when the
     /// answer needs a wait (a cache miss): then the route's `Handler` runs in a task.
-    public typealias ImmediateHandler = @Sendable (HTTPRequest) throws -> HTTPResponse?
+    public typealias ImmediateHandler = @Sendable (HTTPRequest, Context) throws -> HTTPResponse?
 
     enum Segment: Sendable, Equatable {
         case literal(String)
         case parameter(String)
     }
 
-    struct Route: Sendable {
-        var method: HTTPMethod
-        var pattern: String
-        var segments: [Segment]
-        var contract: RouteContract
-        var handler: Handler
-        var immediate: ImmediateHandler?
+    /// A registered route: everything the server needs to know about it, in one value.
+    public struct Route: Sendable {
+        public let method: HTTPMethod
+        /// The route's template (`/v1/indicators/{code}`), for logs and metrics.
+        public let pattern: String
+        let segments: [Segment]
+        /// The query parameters it takes and the representations it offers.
+        public let contract: RouteContract
+        /// Bodies above this many bytes are refused on the head; `nil`: the server's limit.
+        public let maxBodyBytes: Int?
+        let context: ContextFinder<Context>
+        let handler: Handler
+        let immediate: ImmediateHandler?
     }
 
     /// The outcome of matching a request.
     public enum Match: Sendable {
-        /// `pattern` is the route's template (`/v1/indicators/{code}`), for logs and metrics.
-        case found(Handler, immediate: ImmediateHandler?, parameters: [String: String], pattern: String)
+        case found(Route, parameters: [String: String])
         case methodNotAllowed(allowed: [HTTPMethod])
         case notFound
     }
@@ -38,11 +47,13 @@ public struct Router: Sendable {
 
     /// Adds a route; `{name}` segments capture path parameters. `query` lists the query
     /// parameters the handler reads and `offers` its representations (JSON unless told):
-    /// the request is checked against them before the handler runs (see `RouteContract`).
-    /// A route with an `immediate` handler tries it first (see `ImmediateHandler`).
+    /// the request is checked against them on its head (see `RouteContract`), and so is
+    /// `maxBodyBytes`. `context` finds the request's context, also on the head; a route
+    /// with an `immediate` handler tries it first (see `ImmediateHandler`).
     public mutating func add(
         _ method: HTTPMethod, _ pattern: String, query: [String] = [], offers: [Representation] = [.json],
-        immediate: ImmediateHandler? = nil, _ handler: @escaping Handler
+        maxBodyBytes: Int? = nil, context: ContextFinder<Context>, immediate: ImmediateHandler? = nil,
+        _ handler: @escaping Handler
     ) {
         let segments = Self.components(pattern).map { part -> Segment in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
@@ -50,45 +61,19 @@ public struct Router: Sendable {
         precondition(
             !routes.contains { $0.method == method && $0.segments == segments },
             "route \(method) \(pattern) is registered twice")
-        let contract = RouteContract(parameters: query, offers: offers)
-        let checked: Handler = { incoming in
-            var request = incoming
-            try contract.admit(&request, method: method, pattern: pattern)
-            return contract.varied(try await handler(request))
-        }
-        var checkedImmediately: ImmediateHandler?
-        if let immediate {
-            checkedImmediately = { incoming in
-                var request = incoming
-                try contract.admit(&request, method: method, pattern: pattern)
-                guard let response = try immediate(request) else { return nil }
-                return contract.varied(response)
-            }
-        }
         positionsByLength[segments.count, default: []].append(routes.count)
         routes.append(
-            Route(method: method, pattern: pattern, segments: segments, contract: contract, handler: checked, immediate: checkedImmediately))
+            Route(
+                method: method, pattern: pattern, segments: segments, contract: RouteContract(parameters: query, offers: offers),
+                maxBodyBytes: maxBodyBytes, context: context, handler: handler, immediate: immediate))
     }
-
-    /// Adds a GET route (see `add`).
-    public mutating func get(_ pattern: String, query: [String] = [], offers: [Representation] = [.json], _ handler: @escaping Handler) {
-        add(.GET, pattern, query: query, offers: offers, handler)
-    }
-    /// Adds a POST route (see `add`).
-    public mutating func post(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.POST, pattern, query: query, handler) }
-    /// Adds a PATCH route (see `add`).
-    public mutating func patch(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.PATCH, pattern, query: query, handler) }
-    /// Adds a PUT route (see `add`).
-    public mutating func put(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.PUT, pattern, query: query, handler) }
-    /// Adds a DELETE route (see `add`).
-    public mutating func delete(_ pattern: String, query: [String] = [], _ handler: @escaping Handler) { add(.DELETE, pattern, query: query, handler) }
 
     /// Every registered route with its contract, in registration order (for tests and docs).
     public var contracts: [(method: HTTPMethod, pattern: String, contract: RouteContract)] {
         routes.map { ($0.method, $0.pattern, $0.contract) }
     }
 
-    /// Finds the handler for a request; literal segments win over parameters.
+    /// Finds the route for a request; literal segments win over parameters.
     public func match(_ method: HTTPMethod, path: String) -> Match {
         let parts = Self.components(path)
         var allowed: [HTTPMethod] = []
@@ -106,10 +91,7 @@ public struct Router: Sendable {
             if best == nil || literals > best!.literals { best = (position, literals) }
         }
         if let best {
-            let route = best.position
-            return .found(
-                routes[route].handler, immediate: routes[route].immediate, parameters: Self.parameters(routes[route].segments, parts),
-                pattern: routes[route].pattern)
+            return .found(routes[best.position], parameters: Self.parameters(routes[best.position].segments, parts))
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
@@ -168,5 +150,55 @@ public struct Router: Sendable {
         parts.append(path[start..<bytes.endIndex])
         if parts.count > 1, parts.last == "" { parts.removeLast() }
         return parts
+    }
+}
+
+/// How a route finds its request's context on the head: at once when it can (a cached
+/// key), else with a wait (the database). Throwing refuses the request before its body.
+public struct ContextFinder<Context: Sendable>: Sendable {
+    /// The context without waiting, or `nil` when finding it needs a wait.
+    public var immediately: @Sendable (HTTPRequest) throws -> Context?
+    /// The context, waiting if need be.
+    public var eventually: @Sendable (HTTPRequest) async throws -> Context
+
+    public init(
+        immediately: @escaping @Sendable (HTTPRequest) throws -> Context?,
+        eventually: @escaping @Sendable (HTTPRequest) async throws -> Context
+    ) {
+        self.immediately = immediately
+        self.eventually = eventually
+    }
+}
+
+extension ContextFinder where Context == Void {
+    /// For routes that need nothing but the request.
+    public static var none: Self { Self(immediately: { _ in () }, eventually: { _ in () }) }
+}
+
+extension Router where Context == Void {
+    /// Adds a route whose handler needs only the request (see `add`).
+    public mutating func add(
+        _ method: HTTPMethod, _ pattern: String, query: [String] = [], offers: [Representation] = [.json],
+        maxBodyBytes: Int? = nil, _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse
+    ) {
+        add(method, pattern, query: query, offers: offers, maxBodyBytes: maxBodyBytes, context: .none) { request, _ in
+            try await handler(request)
+        }
+    }
+
+    /// Adds a GET route whose handler needs only the request.
+    public mutating func get(
+        _ pattern: String, query: [String] = [], offers: [Representation] = [.json],
+        _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse
+    ) {
+        add(.GET, pattern, query: query, offers: offers, handler)
+    }
+
+    /// Adds a POST route whose handler needs only the request.
+    public mutating func post(
+        _ pattern: String, query: [String] = [], maxBodyBytes: Int? = nil,
+        _ handler: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse
+    ) {
+        add(.POST, pattern, query: query, maxBodyBytes: maxBodyBytes, handler)
     }
 }
