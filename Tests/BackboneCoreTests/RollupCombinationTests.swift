@@ -211,6 +211,47 @@ struct RollupCombinationTests {
         }
     }
 
+    /// "The latest of each series" is chosen in SQL twice (functions.sql's latest_of_series,
+    /// which keeps series_latest, and ReportSource.latestPerSeries's reading of the
+    /// measurements of a range that stops short of the latest data) and in Swift once
+    /// (Aggregator's stock combination over raw rows): over ranges that reach the latest
+    /// data and ranges that do not, a stock's report is the same from each.
+    @Test func eachSeriesLatestIsChosenAlikeInSQLAndSwift() throws {
+        let connection = try Self.database()
+        try Self.writeRandomly(connection, seed: 11)
+        let indicator = try #require(try IndicatorStore.find(connection, code: "i-last"))
+        let raw = try Self.swiftRawPartials(connection).filter { $0.key.indicator == indicator.code }.map(\.value)
+        let tree = NeighborhoodTree(parents: ["city": nil, "north": "city", "south": "city", "east": "city"], populations: [:])
+        let request = ReportRequest(groupings: [.neighborhood, .dimension("g")])
+        let month = { (text: String) in Period(text)! }
+        let ranges: [(from: Period?, to: Period?)] = [
+            (nil, nil), (month("2025-01"), month("2025-04")), (month("2025-02"), month("2025-03")),
+            (month("2025-01"), month("2025-01")), (month("2025-03"), nil), (nil, month("2025-02")),
+        ]
+        for (from, to) in ranges {
+            let until = to.map(\.end)
+            let inRange = raw.filter { partial in
+                (from.map { partial.period >= $0 } ?? true) && (to.map { partial.period <= $0 } ?? true)
+            }
+            let fromSQL = try ReportSource.latestPerSeries(connection, indicator: indicator, from: from?.start, until: until)
+            let (mine, theirs) = (
+                Aggregator.report(inRange, profile: indicator.profile, request: request, tree: tree),
+                Aggregator.report(fromSQL, profile: indicator.profile, request: request, tree: tree))
+            #expect(mine.rows.count == theirs.rows.count && mine.rows.count > 3, "\(String(describing: from))...\(String(describing: to))")
+            for (a, b) in zip(mine.rows + [mine.total], theirs.rows + [theirs.total]) {
+                let same = a.key == b.key && Self.close(a.value, b.value) && a.measurements == b.measurements && a.partnerIDs == b.partnerIDs
+                #expect(same, "\(String(describing: from))...\(String(describing: to)): Swift \(a), SQL \(b)")
+            }
+        }
+        // And series_latest, kept by the triggers, is latest_of_series over every measurement.
+        let stored = try connection.query("SELECT concat_ws(' ', indicator_code, partner_id, neighborhood_code, dimension_key, period, value) FROM series_latest ORDER BY 1")
+            .map { try $0.decode(String.self, at: 0) }
+        let chosen = try connection.query(
+            "SELECT concat_ws(' ', indicator_code, partner_id, neighborhood_code, dimension_key, period, value) FROM latest_of_series(ARRAY(SELECT m FROM measurements m)) ORDER BY 1"
+        ).map { try $0.decode(String.self, at: 0) }
+        #expect(stored == chosen && stored.count > 20)
+    }
+
     /// Every raw measurement as a partial, with the rollup cell it counts in.
     static func swiftRawPartials(_ connection: Connection) throws -> [(key: CellKey, value: Partial)] {
         try connection.query(
