@@ -3,12 +3,12 @@ FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Package.swift schema.sql openapi.yaml ./
+COPY Package.swift schema.sql functions.sql openapi.yaml ./
 COPY migrations ./migrations
 COPY scripts/embed-files.sh ./scripts/
 COPY Sources ./Sources
 COPY Tests ./Tests
-# schema.sql, the migrations and openapi.yaml are compiled into the binary: it needs no
+# schema.sql, functions.sql, the migrations and openapi.yaml are compiled into the binary: it needs no
 # file beside it.
 RUN scripts/embed-files.sh \
     && swift build -c release --product backbone --static-swift-stdlib \

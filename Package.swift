@@ -103,7 +103,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "DashboardTests", dependencies: ["Aggregation", "BackboneCore", "Dashboard"], exclude: ["Snapshots"]),
-        .testTarget(name: "BackboneCoreTests", dependencies: ["Aggregation", "BackboneCore", "Postgres"]),
+        .testTarget(name: "BackboneCoreTests", dependencies: ["Aggregation", "BackboneCore", "Postgres", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(
             name: "AggregationTests",

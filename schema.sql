@@ -1,8 +1,10 @@
--- Backbone's database as it is today, defined once. `backbone migrate` applies this file
--- to an empty database, in one transaction, and records the latest version
--- (Schema.requiredVersion); a database at an earlier version is upgraded instead by the
--- files in migrations/, in order. A change here comes with a migration that makes the
--- same change to an existing database (a test compares the two).
+-- Backbone's tables as they are today, defined once: tables, indexes, constraints. Their
+-- functions and triggers are in functions.sql. `backbone migrate` applies this file and
+-- then functions.sql to an empty database, in one transaction, and records the latest
+-- version (Schema.requiredVersion); a database at an earlier version is upgraded instead
+-- by the files in migrations/, in order, then functions.sql. A change here comes with a
+-- migration that makes the same change to an existing database (a test compares the two);
+-- docs/schema.md says how.
 
 CREATE TABLE schema_migrations (
     version     integer PRIMARY KEY,
@@ -188,66 +190,8 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (api_key_id, key)
 );
 
--- Measurement references. Foreign keys would check and lock the partner, indicator and
--- neighborhood of every inserted row, one query and one row lock each: about a fifth of
--- a bulk upload's time. Instead the insert trigger below checks every statement's rows
--- with one set-based query under a shared advisory lock; removing or renaming a
--- referenced registry row takes that lock exclusively, so it waits for uploads in
--- flight and then sees their rows; and a measurement's own references never change.
--- (Lock key 0x6261636B72656673, "backrefs"; outside the int4 range hashtext() keys use.)
-
--- A measurement's references never change, nor its period and dimension values (the
--- rollup triggers recompute the cells and series a changed row was in, not where it went;
--- a correction rewrites values only), nor its creation record (its 'created' history
--- entry is read from it).
-CREATE FUNCTION refuse_measurement_identity_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF (NEW.partner_id, NEW.indicator_code, NEW.neighborhood_code) IS DISTINCT FROM
-       (OLD.partner_id, OLD.indicator_code, OLD.neighborhood_code) THEN
-        RAISE EXCEPTION 'a measurement''s partner, indicator and neighborhood cannot change'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'measurement_references';
-    END IF;
-    IF (NEW.period, NEW.period_start, NEW.dimension_key, NEW.dimensions) IS DISTINCT FROM
-       (OLD.period, OLD.period_start, OLD.dimension_key, OLD.dimensions) THEN
-        RAISE EXCEPTION 'a measurement''s period and dimension values cannot change'
-            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'measurement_cell';
-    END IF;
-    IF (NEW.created_at, NEW.created_by, NEW.created_batch_id) IS DISTINCT FROM
-       (OLD.created_at, OLD.created_by, OLD.created_batch_id) THEN
-        RAISE EXCEPTION 'a measurement''s creation record cannot change'
-            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'measurement_created';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER measurements_identity_fixed
-    BEFORE UPDATE OF partner_id, indicator_code, neighborhood_code, period, period_start, dimension_key, dimensions,
-                     created_at, created_by, created_batch_id
-    ON measurements FOR EACH ROW EXECUTE FUNCTION refuse_measurement_identity_change();
-
--- A partner, indicator or neighborhood that has measurements cannot be deleted or re-keyed.
--- TG_ARGV: the key column of the registry table and the measurements column naming it.
-CREATE FUNCTION refuse_removing_referenced_registry_row() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    old_key text := to_jsonb(OLD) ->> TG_ARGV[0];
-    referenced boolean;
-BEGIN
-    IF TG_OP = 'UPDATE' AND old_key = to_jsonb(NEW) ->> TG_ARGV[0] THEN
-        RETURN NEW;
-    END IF;
-    PERFORM pg_advisory_xact_lock(x'6261636B72656673'::bigint);
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM measurements WHERE %I = $1)', TG_ARGV[1]) INTO referenced USING old_key;
-    IF referenced THEN
-        RAISE EXCEPTION '% % has measurements', TG_TABLE_NAME, old_key
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'measurement_references';
-    END IF;
-    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
-END $$;
-CREATE TRIGGER partners_referenced BEFORE DELETE OR UPDATE OF id ON partners
-    FOR EACH ROW EXECUTE FUNCTION refuse_removing_referenced_registry_row('id', 'partner_id');
-CREATE TRIGGER indicators_referenced BEFORE DELETE OR UPDATE OF code ON indicators
-    FOR EACH ROW EXECUTE FUNCTION refuse_removing_referenced_registry_row('code', 'indicator_code');
-CREATE TRIGGER neighborhoods_referenced BEFORE DELETE OR UPDATE OF code ON neighborhoods
-    FOR EACH ROW EXECUTE FUNCTION refuse_removing_referenced_registry_row('code', 'neighborhood_code');
+-- Measurements reference partners, indicators and neighborhoods without foreign keys:
+-- triggers check them (functions.sql, "measurement references").
 
 -- Rollups: per indicator, period, neighborhood and dimension values, the aggregates
 -- reports combine, kept current by triggers in the transaction that changes a
@@ -278,20 +222,6 @@ CREATE TABLE measurement_rollups (
 -- Room on each page lets most cell updates stay on their page without a new index entry.
 WITH (fillfactor = 70);
 
--- The rollup aggregate, the one place it is written: the cells of the given measurements.
--- The insert trigger adds the cells of the inserted rows to the stored ones; the update
--- and delete trigger replaces the cells it touched by the cells of what remains in them.
--- (SQL, stable, not strict: the planner inlines it into the statement that calls it.)
-CREATE FUNCTION rollup_cells(rows measurements[]) RETURNS SETOF measurement_rollups LANGUAGE sql STABLE AS $$
-    SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
-           (array_agg(m.dimensions))[1], count(*)::integer, string_agg(DISTINCT p.number::text, ','),
-           sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
-    FROM unnest(rows) m JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
-    CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
-                               * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
-    GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key
-$$;
-
 -- Each series' latest measurement, for stocks (indicators whose aggregation is `last`): one
 -- row per indicator, partner, neighborhood and dimension values, kept current by the rollup
 -- triggers. A stock over a range that reaches its latest data stands on the series whose
@@ -313,144 +243,9 @@ CREATE TABLE series_latest (
 );
 CREATE INDEX series_latest_period_idx ON series_latest (indicator_code, period_start);
 
--- The latest of each stock series among the given measurements, the one place it is
--- chosen: the insert trigger keeps a series' row unless an inserted measurement is later,
--- the update and delete trigger replaces the rows of the series it touched by the latest
--- of what remains of them.
-CREATE FUNCTION latest_of_series(rows measurements[]) RETURNS SETOF series_latest LANGUAGE sql STABLE AS $$
-    SELECT DISTINCT ON (m.indicator_code, m.partner_id, m.neighborhood_code, m.dimension_key)
-           m.indicator_code, m.partner_id, m.neighborhood_code, m.dimension_key, m.period_start, m.period, m.dimensions,
-           m.value, m.numerator, m.denominator
-    FROM unnest(rows) m JOIN indicators i ON i.code = m.indicator_code AND i.aggregation = 'last'
-    ORDER BY m.indicator_code, m.partner_id, m.neighborhood_code, m.dimension_key, m.period_start DESC
-$$;
-
--- Inserted measurements are added to their rollup cells; concurrent writers serialize
--- only on the cells they share (row locks taken in key order), and each addition reads
--- the latest committed cell, so none is lost. The same statement-level trigger checks
--- the new rows' references (see measurement references above).
-CREATE FUNCTION add_inserted_measurements_to_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    inserted measurements[];
-BEGIN
-    PERFORM pg_advisory_xact_lock_shared(x'6261636B72656673'::bigint);
-    IF EXISTS (SELECT FROM changed_new m LEFT JOIN partners p ON p.id = m.partner_id
-               LEFT JOIN indicators i ON i.code = m.indicator_code LEFT JOIN neighborhoods n ON n.code = m.neighborhood_code
-               WHERE p.id IS NULL OR i.code IS NULL OR n.code IS NULL) THEN
-        RAISE EXCEPTION 'a measurement names a partner, indicator or neighborhood that does not exist'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'measurement_references';
-    END IF;
-    -- A variable, not a subquery, as the argument: it lets the planner inline rollup_cells.
-    inserted := ARRAY(SELECT m::measurements FROM changed_new m);
-    INSERT INTO measurement_rollups AS r
-    SELECT * FROM rollup_cells(inserted)
-    ORDER BY indicator_code, period_start, neighborhood_code, dimension_key
-    ON CONFLICT (indicator_code, period_start, neighborhood_code, dimension_key) DO UPDATE SET
-        measurements = r.measurements + EXCLUDED.measurements,
-        -- Usually one new partner (a batch is mostly one partner's): appended unless listed.
-        partner_list = CASE
-            WHEN strpos(EXCLUDED.partner_list, ',') > 0 THEN
-                (SELECT string_agg(DISTINCT n, ',') FROM unnest(string_to_array(r.partner_list || ',' || EXCLUDED.partner_list, ',')) AS n)
-            WHEN strpos(',' || r.partner_list || ',', ',' || EXCLUDED.partner_list || ',') > 0 THEN r.partner_list
-            ELSE r.partner_list || ',' || EXCLUDED.partner_list END,
-        sum_value = r.sum_value + EXCLUDED.sum_value,
-        sum_numerator = r.sum_numerator + EXCLUDED.sum_numerator,
-        sum_denominator = r.sum_denominator + EXCLUDED.sum_denominator,
-        min_value = least(r.min_value, EXCLUDED.min_value),
-        max_value = greatest(r.max_value, EXCLUDED.max_value);
-    -- A stock series moves to an inserted measurement later than its latest.
-    INSERT INTO series_latest AS s
-    SELECT * FROM latest_of_series(inserted)
-    ON CONFLICT (indicator_code, partner_id, neighborhood_code, dimension_key) DO UPDATE SET
-        period_start = EXCLUDED.period_start, period = EXCLUDED.period, dimensions = EXCLUDED.dimensions,
-        value = EXCLUDED.value, numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator
-    WHERE EXCLUDED.period_start > s.period_start;
-    RETURN NULL;
-END $$;
-
--- Updated and deleted measurements can lower a minimum or drop a partner, so their
--- cells are recomputed from the measurements, after locking the cells in key order
--- (the recompute, a later statement, then sees every committed change to them). The
--- cells are replaced in place, never deleted and inserted again: a writer waiting for a
--- cell's lock then gets the replaced cell's, where a deleted one would let it through
--- unlocked. Only cells left without measurements go. Stock series the same way.
-CREATE FUNCTION recompute_changed_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    remaining measurements[];
-    cells measurement_rollups[];
-    stocks measurements[];
-    latest series_latest[];
-BEGIN
-    PERFORM FROM (SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old) c
-    JOIN measurement_rollups r USING (indicator_code, period_start, neighborhood_code, dimension_key)
-    ORDER BY r.indicator_code, r.period_start, r.neighborhood_code, r.dimension_key FOR UPDATE OF r;
-    remaining := ARRAY(
-        SELECT m FROM (SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old) c
-        JOIN measurements m USING (indicator_code, period_start, neighborhood_code, dimension_key));
-    cells := ARRAY(SELECT r FROM rollup_cells(remaining) r);
-    DELETE FROM measurement_rollups r
-    USING (SELECT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old
-           EXCEPT SELECT indicator_code, period_start, neighborhood_code, dimension_key FROM unnest(cells)) gone
-    WHERE (r.indicator_code, r.period_start, r.neighborhood_code, r.dimension_key)
-          = (gone.indicator_code, gone.period_start, gone.neighborhood_code, gone.dimension_key);
-    INSERT INTO measurement_rollups SELECT * FROM unnest(cells)
-    ON CONFLICT (indicator_code, period_start, neighborhood_code, dimension_key) DO UPDATE SET
-        period = EXCLUDED.period, dimensions = EXCLUDED.dimensions, measurements = EXCLUDED.measurements,
-        partner_list = EXCLUDED.partner_list, sum_value = EXCLUDED.sum_value, sum_numerator = EXCLUDED.sum_numerator,
-        sum_denominator = EXCLUDED.sum_denominator, min_value = EXCLUDED.min_value, max_value = EXCLUDED.max_value;
-    -- A retracted latest falls back to the measurement before it.
-    stocks := ARRAY(SELECT o::measurements FROM changed_old o JOIN indicators i ON i.code = o.indicator_code AND i.aggregation = 'last');
-    IF cardinality(stocks) > 0 THEN
-        PERFORM FROM (SELECT DISTINCT indicator_code, partner_id, neighborhood_code, dimension_key FROM unnest(stocks)) c
-        JOIN series_latest s USING (indicator_code, partner_id, neighborhood_code, dimension_key)
-        ORDER BY s.indicator_code, s.partner_id, s.neighborhood_code, s.dimension_key FOR UPDATE OF s;
-        remaining := ARRAY(
-            SELECT m FROM (SELECT DISTINCT indicator_code, partner_id, neighborhood_code, dimension_key FROM unnest(stocks)) c
-            JOIN measurements m USING (indicator_code, partner_id, neighborhood_code, dimension_key));
-        latest := ARRAY(SELECT s FROM latest_of_series(remaining) s);
-        DELETE FROM series_latest s
-        USING (SELECT indicator_code, partner_id, neighborhood_code, dimension_key FROM unnest(stocks)
-               EXCEPT SELECT indicator_code, partner_id, neighborhood_code, dimension_key FROM unnest(latest)) gone
-        WHERE (s.indicator_code, s.partner_id, s.neighborhood_code, s.dimension_key)
-              = (gone.indicator_code, gone.partner_id, gone.neighborhood_code, gone.dimension_key);
-        INSERT INTO series_latest SELECT * FROM unnest(latest)
-        ON CONFLICT (indicator_code, partner_id, neighborhood_code, dimension_key) DO UPDATE SET
-            period_start = EXCLUDED.period_start, period = EXCLUDED.period, dimensions = EXCLUDED.dimensions,
-            value = EXCLUDED.value, numerator = EXCLUDED.numerator, denominator = EXCLUDED.denominator;
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE TRIGGER measurements_rollup_insert AFTER INSERT ON measurements
-    REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION add_inserted_measurements_to_rollups();
-CREATE TRIGGER measurements_rollup_update AFTER UPDATE ON measurements
-    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION recompute_changed_rollups();
-CREATE TRIGGER measurements_rollup_delete AFTER DELETE ON measurements
-    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION recompute_changed_rollups();
-
--- Servers cache API keys and registry records; these notifications tell every server
--- process to drop its cache when a key or a registry row changes.
-CREATE FUNCTION notify_backbone_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify(TG_ARGV[0], TG_TABLE_NAME);
-    RETURN NULL;
-END $$;
-CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_keys');
-CREATE TRIGGER agendas_changed AFTER INSERT OR UPDATE OR DELETE ON agendas
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');
-CREATE TRIGGER indicators_changed AFTER INSERT OR UPDATE OR DELETE ON indicators
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');
-CREATE TRIGGER partners_changed AFTER INSERT OR UPDATE OR DELETE ON partners
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');
-CREATE TRIGGER neighborhoods_changed AFTER INSERT OR UPDATE OR DELETE ON neighborhoods
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');
-CREATE TRIGGER commitments_changed AFTER INSERT OR UPDATE OR DELETE ON commitments
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_registry');
-
 -- How many times the registry has changed, counted inside the changing transaction: a
--- server's memo of the registry is current only while this has not moved. (The
--- notification above arrives after the commit; a report asked of another server process
+-- server's memo of the registry is current only while this has not moved (counted by
+-- count_registry_change in functions.sql). (The change notification arrives after the commit; a report asked of another server process
 -- in between reads this, which has already moved.) The count is taken before the
 -- statement, so a registry write holds this row before any registry row and two such
 -- transactions queue on it rather than deadlock.
@@ -459,21 +254,6 @@ CREATE TABLE registry_version (
     version  bigint NOT NULL
 );
 INSERT INTO registry_version (version) VALUES (0);
-CREATE FUNCTION count_registry_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE registry_version SET version = version + 1;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER agendas_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON agendas
-    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
-CREATE TRIGGER indicators_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON indicators
-    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
-CREATE TRIGGER partners_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON partners
-    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
-CREATE TRIGGER neighborhoods_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON neighborhoods
-    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
-CREATE TRIGGER commitments_counted BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON commitments
-    FOR EACH STATEMENT EXECUTE FUNCTION count_registry_change();
 
 -- Releases: partners and viewers read shared numbers only from here (docs/privacy.md).
 -- A release publishes an agenda's period once: each covered indicator's native periods,

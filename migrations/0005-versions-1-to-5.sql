@@ -1,10 +1,10 @@
--- Versions 1 to 5: the schema.sql of the release with schema version 5, kept as it was.
--- It brings a database at any earlier version (1 to 4) to version 5: every statement is
--- idempotent, and it records versions 1 to 5 itself. Databases at version 5 skip it.
-
--- Backbone's database, defined once. Every statement is idempotent, so applying the
--- file again is harmless; `backbone migrate` applies it inside one transaction and the
--- last statement records the version (Schema.requiredVersion in Swift must match).
+-- Versions 1 to 5: the tables of the schema.sql of the release with schema version 5. It
+-- brings a database at any earlier version (1 to 4) to version 5: every statement is
+-- idempotent, and it records versions 1 to 5 itself. Databases at version 5 skip it. Its
+-- functions and triggers are today's, from functions.sql, which `migrate` applies after
+-- the table changes; the functions of versions 1 to 4 that today's do not replace are
+-- dropped here. (That release's whole schema.sql is kept for the upgrade tests as
+-- Tests/fixtures/schema-version-5.sql.)
 
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version     integer PRIMARY KEY,
@@ -192,7 +192,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 
 -- Measurement references. Foreign keys would check and lock the partner, indicator and
 -- neighborhood of every inserted row, one query and one row lock each: about a fifth of
--- a bulk upload's time. Instead the insert trigger below checks every statement's rows
+-- a bulk upload's time. Instead the insert trigger (functions.sql) checks every statement's rows
 -- with one set-based query under a shared advisory lock; removing or renaming a
 -- referenced registry row takes that lock exclusively, so it waits for uploads in
 -- flight and then sees their rows; and a measurement's own references never change.
@@ -201,63 +201,13 @@ ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_partner_fkey;
 ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_indicator_fkey;
 ALTER TABLE measurements DROP CONSTRAINT IF EXISTS measurements_neighborhood_fkey;
 
--- A measurement's references never change, nor does its creation record (its 'created'
--- history entry is read from it).
-CREATE OR REPLACE FUNCTION refuse_measurement_identity_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF (NEW.partner_id, NEW.indicator_code, NEW.neighborhood_code) IS DISTINCT FROM
-       (OLD.partner_id, OLD.indicator_code, OLD.neighborhood_code) THEN
-        RAISE EXCEPTION 'a measurement''s partner, indicator and neighborhood cannot change'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'measurement_references';
-    END IF;
-    IF (NEW.created_at, NEW.created_by, NEW.created_batch_id) IS DISTINCT FROM
-       (OLD.created_at, OLD.created_by, OLD.created_batch_id) THEN
-        RAISE EXCEPTION 'a measurement''s creation record cannot change'
-            USING ERRCODE = 'integrity_constraint_violation', CONSTRAINT = 'measurement_created';
-    END IF;
-    RETURN NEW;
-END $$;
+-- Before version 5, a trigger of its own kept a measurement's references fixed.
 DROP TRIGGER IF EXISTS measurements_references_fixed ON measurements;
 DROP FUNCTION IF EXISTS refuse_measurement_reference_change();
-DROP TRIGGER IF EXISTS measurements_identity_fixed ON measurements;
-CREATE TRIGGER measurements_identity_fixed
-    BEFORE UPDATE OF partner_id, indicator_code, neighborhood_code, created_at, created_by, created_batch_id
-    ON measurements FOR EACH ROW EXECUTE FUNCTION refuse_measurement_identity_change();
-
--- TG_ARGV: the key column of the registry table and the measurements column naming it.
-CREATE OR REPLACE FUNCTION refuse_removing_referenced_registry_row() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    old_key text := to_jsonb(OLD) ->> TG_ARGV[0];
-    referenced boolean;
-BEGIN
-    IF TG_OP = 'UPDATE' AND old_key = to_jsonb(NEW) ->> TG_ARGV[0] THEN
-        RETURN NEW;
-    END IF;
-    PERFORM pg_advisory_xact_lock(x'6261636B72656673'::bigint);
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM measurements WHERE %I = $1)', TG_ARGV[1]) INTO referenced USING old_key;
-    IF referenced THEN
-        RAISE EXCEPTION '% % has measurements', TG_TABLE_NAME, old_key
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'measurement_references';
-    END IF;
-    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
-END $$;
-DO $$
-DECLARE
-    reference text[];
-BEGIN
-    FOREACH reference SLICE 1 IN ARRAY ARRAY[['partners', 'id', 'partner_id'], ['indicators', 'code', 'indicator_code'],
-                                             ['neighborhoods', 'code', 'neighborhood_code']] LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', reference[1] || '_referenced', reference[1]);
-        EXECUTE format('CREATE TRIGGER %I BEFORE DELETE OR UPDATE OF %I ON %I FOR EACH ROW '
-                       'EXECUTE FUNCTION refuse_removing_referenced_registry_row(%L, %L)',
-                       reference[1] || '_referenced', reference[2], reference[1], reference[2], reference[3]);
-    END LOOP;
-END $$;
 
 -- Rollups: per indicator, period, neighborhood and dimension values, the aggregates
 -- reports combine, kept current by triggers in the transaction that changes a
 -- measurement. A report over two years reads these instead of every measurement.
--- "Underlying value" is the value, or numerator / denominator (x 100 for percent).
 -- Before version 5 rollups listed partner ids; they are derived, so they are rebuilt.
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
@@ -290,118 +240,18 @@ CREATE TABLE IF NOT EXISTS measurement_rollups (
 -- Room on each page lets most cell updates stay on their page without a new index entry.
 ALTER TABLE measurement_rollups SET (fillfactor = 70);
 
--- Inserted measurements are added to their rollup cells; concurrent writers serialize
--- only on the cells they share (row locks taken in key order), and each addition reads
--- the latest committed cell, so none is lost.
-CREATE OR REPLACE FUNCTION add_inserted_measurements_to_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    -- The references (see measurement_references above).
-    PERFORM pg_advisory_xact_lock_shared(x'6261636B72656673'::bigint);
-    IF EXISTS (SELECT FROM changed_new m LEFT JOIN partners p ON p.id = m.partner_id
-               LEFT JOIN indicators i ON i.code = m.indicator_code LEFT JOIN neighborhoods n ON n.code = m.neighborhood_code
-               WHERE p.id IS NULL OR i.code IS NULL OR n.code IS NULL) THEN
-        RAISE EXCEPTION 'a measurement names a partner, indicator or neighborhood that does not exist'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'measurement_references';
-    END IF;
-    INSERT INTO measurement_rollups AS r
-    SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
-           (array_agg(m.dimensions))[1], count(*), string_agg(DISTINCT p.number::text, ','),
-           sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
-    FROM changed_new m JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
-    CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
-                               * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
-    GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key
-    ORDER BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key
-    ON CONFLICT (indicator_code, period_start, neighborhood_code, dimension_key) DO UPDATE SET
-        measurements = r.measurements + EXCLUDED.measurements,
-        -- Usually one new partner (a batch is mostly one partner's): appended unless listed.
-        partner_list = CASE
-            WHEN strpos(EXCLUDED.partner_list, ',') > 0 THEN
-                (SELECT string_agg(DISTINCT n, ',') FROM unnest(string_to_array(r.partner_list || ',' || EXCLUDED.partner_list, ',')) AS n)
-            WHEN strpos(',' || r.partner_list || ',', ',' || EXCLUDED.partner_list || ',') > 0 THEN r.partner_list
-            ELSE r.partner_list || ',' || EXCLUDED.partner_list END,
-        sum_value = r.sum_value + EXCLUDED.sum_value,
-        sum_numerator = r.sum_numerator + EXCLUDED.sum_numerator,
-        sum_denominator = r.sum_denominator + EXCLUDED.sum_denominator,
-        min_value = least(r.min_value, EXCLUDED.min_value),
-        max_value = greatest(r.max_value, EXCLUDED.max_value);
-    RETURN NULL;
-END $$;
-
--- Updated and deleted measurements can lower a minimum or drop a partner, so their
--- cells are recomputed from the measurements, after locking the cells in key order
--- (the recompute then sees every committed change to them).
-CREATE OR REPLACE FUNCTION recompute_changed_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS rollup_cells (
-        indicator_code text, period_start date, neighborhood_code text, dimension_key text
-    ) ON COMMIT DELETE ROWS;
-    DELETE FROM rollup_cells;
-    INSERT INTO rollup_cells SELECT DISTINCT indicator_code, period_start, neighborhood_code, dimension_key FROM changed_old;
-    PERFORM 1 FROM measurement_rollups r JOIN rollup_cells c USING (indicator_code, period_start, neighborhood_code, dimension_key)
-    ORDER BY r.indicator_code, r.period_start, r.neighborhood_code, r.dimension_key FOR UPDATE OF r;
-    DELETE FROM measurement_rollups r USING rollup_cells c
-    WHERE r.indicator_code = c.indicator_code AND r.period_start = c.period_start
-      AND r.neighborhood_code = c.neighborhood_code AND r.dimension_key = c.dimension_key;
-    INSERT INTO measurement_rollups
-    SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
-           (array_agg(m.dimensions))[1], count(*), string_agg(DISTINCT p.number::text, ','),
-           sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
-    FROM rollup_cells c
-    JOIN measurements m ON m.indicator_code = c.indicator_code AND m.period_start = c.period_start
-         AND m.neighborhood_code = c.neighborhood_code AND m.dimension_key = c.dimension_key
-    JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
-    CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
-                               * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
-    GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key;
-    RETURN NULL;
-END $$;
-
+-- Before version 5, rollups were refreshed by a function of their own.
 DROP FUNCTION IF EXISTS refresh_measurement_rollups() CASCADE;
-DROP TRIGGER IF EXISTS measurements_rollup_insert ON measurements;
-CREATE TRIGGER measurements_rollup_insert AFTER INSERT ON measurements
-    REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION add_inserted_measurements_to_rollups();
-DROP TRIGGER IF EXISTS measurements_rollup_update ON measurements;
-CREATE TRIGGER measurements_rollup_update AFTER UPDATE ON measurements
-    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION recompute_changed_rollups();
-DROP TRIGGER IF EXISTS measurements_rollup_delete ON measurements;
-CREATE TRIGGER measurements_rollup_delete AFTER DELETE ON measurements
-    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION recompute_changed_rollups();
-
--- Databases that had measurements before rollups existed get them once.
-INSERT INTO measurement_rollups
-SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
-       (array_agg(m.dimensions))[1], count(*), string_agg(DISTINCT p.number::text, ','),
-       sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
-FROM measurements m JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
-CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator
-                           * CASE WHEN i.value_type = 'percent' THEN 100 ELSE 1 END) AS value) u
-WHERE NOT EXISTS (SELECT 1 FROM measurement_rollups)
-GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key;
 
 INSERT INTO schema_migrations (version) VALUES (1) ON CONFLICT DO NOTHING;
 INSERT INTO schema_migrations (version) VALUES (2) ON CONFLICT DO NOTHING;
--- Servers cache API keys and registry records; these notifications tell every server
--- process to drop its cache when a key or a registry row changes.
-CREATE OR REPLACE FUNCTION notify_backbone_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify(TG_ARGV[0], TG_TABLE_NAME);
-    RETURN NULL;
-END $$;
-
-DROP TRIGGER IF EXISTS api_keys_changed ON api_keys;
-CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys
-    FOR EACH STATEMENT EXECUTE FUNCTION notify_backbone_change('backbone_keys');
-DO $$
-DECLARE registry text;
-BEGIN
-    FOREACH registry IN ARRAY ARRAY['agendas', 'indicators', 'partners', 'neighborhoods', 'commitments'] LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', registry || '_changed', registry);
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I FOR EACH STATEMENT '
-                       'EXECUTE FUNCTION notify_backbone_change(''backbone_registry'')', registry || '_changed', registry);
-    END LOOP;
-END $$;
 
 INSERT INTO schema_migrations (version) VALUES (3) ON CONFLICT DO NOTHING;
 INSERT INTO schema_migrations (version) VALUES (4) ON CONFLICT DO NOTHING;
 INSERT INTO schema_migrations (version) VALUES (5) ON CONFLICT DO NOTHING;
+
+-- @backfill: runs after the table changes of every pending migration and functions.sql.
+-- Databases that had measurements before rollups existed get them once.
+INSERT INTO measurement_rollups
+SELECT * FROM rollup_cells(ARRAY(SELECT m FROM measurements m))
+WHERE NOT EXISTS (SELECT FROM measurement_rollups);

@@ -24,7 +24,7 @@ export BACKBONE_TEST_ADMIN_URL="host=$workdir dbname=postgres user=postgres"
 python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q 'openapi-spec-validator>=0.7'
 python3 -m openapi_spec_validator openapi.yaml
 
-# schema.sql, the migrations and openapi.yaml are compiled into the binary.
+# schema.sql, functions.sql, the migrations and openapi.yaml are compiled into the binary.
 scripts/embed-files.sh
 swift build --build-tests
 set +e

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Measurements name their partner, indicator and neighborhood without foreign keys (see
-/// schema.sql); the database must still refuse every way of breaking those references.
+/// functions.sql); the database must still refuse every way of breaking those references.
 @Suite("Measurement references hold without foreign keys")
 struct ReferenceTests {
     @Test func unknownReferencesAreRefusedAndReferencedRowsStay() async throws {

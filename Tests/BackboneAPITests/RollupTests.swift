@@ -8,7 +8,7 @@ import Testing
 /// the measurements give.
 @Suite("Rollups stay equal to the raw measurements")
 struct RollupTests {
-    /// The rollups recomputed from scratch (by schema.sql's rollup_cells, the aggregate
+    /// The rollups recomputed from scratch (by functions.sql's rollup_cells, the aggregate
     /// the triggers use), and as stored, as comparable text rows.
     static func compare(_ connection: Connection) throws -> (expected: [String], stored: [String]) {
         func rows(_ source: Query) throws -> [String] {
@@ -25,7 +25,7 @@ struct RollupTests {
         return (try rows("rollup_cells(ARRAY(SELECT m FROM measurements m))"), try rows("measurement_rollups"))
     }
 
-    /// Each stock series' latest measurement chosen from scratch (by schema.sql's
+    /// Each stock series' latest measurement chosen from scratch (by functions.sql's
     /// latest_of_series, which the triggers use), and as stored in series_latest.
     static func compareSeriesLatest(_ connection: Connection) throws -> (expected: [String], stored: [String]) {
         func rows(_ source: Query) throws -> [String] {

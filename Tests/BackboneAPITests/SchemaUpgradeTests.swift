@@ -5,11 +5,11 @@ import TestSupport
 import Testing
 
 /// A database of the previous release holding data, upgraded by `Schema.migrate`. The
-/// previous release's schema.sql is kept, unchanged, as `migrations/0005-versions-1-to-5.sql`.
+/// previous release's schema.sql is kept, unchanged, as `Tests/fixtures/schema-version-5.sql`
+/// (`migrations/0005-versions-1-to-5.sql` keeps only its tables: the functions are today's).
 @Suite("Upgrading a database of the previous release")
 struct SchemaUpgradeTests {
-    static let previousRelease = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("migrations/0005-versions-1-to-5.sql")
+    static let previousRelease = SchemaCatalog.version5
 
     /// A database exactly as version 5 left it.
     static func version5Database() throws -> String {
@@ -26,7 +26,8 @@ struct SchemaUpgradeTests {
         try connection.execute("ALTER TABLE agendas ADD COLUMN release_after_days integer")
     }
 
-    /// A database exactly as version 6 left it.
+    /// A database at version 6: version 6 changed functions only, to ones that compute the
+    /// same rollups, so version 5's functions stand in for them.
     static func version6Database() throws -> String {
         let conninfo = try version5Database()
         let connection = try Connection(conninfo)
@@ -55,11 +56,12 @@ struct SchemaUpgradeTests {
             SELECT id, partner_id, 'created', 'old-key', batch_id, '2025-12-31', '{"value": 7, "numerator": null, "denominator": null, "note": null}' FROM old
             """)
         // This build's reports read registry_version (version 9): lent to the version 5
-        // database while it is read, and taken back so that the migration makes it.
+        // database while it is read (nothing counts the registry's changes meanwhile, and
+        // nothing changes it), and taken back so that the migration makes it.
         let version9 = try #require(Schema.Definition.embedded.migrations.first { $0.version == 9 })
         try connection.execute(version9.sql)
         let before = try await Self.readEverything(app)
-        try connection.execute("DROP FUNCTION count_registry_change() CASCADE; DROP TABLE registry_version")
+        try connection.execute("DROP TABLE registry_version")
         try connection.execute("ALTER TABLE agendas DROP COLUMN release_after_days")
         #expect(before.count > 10)
         #expect(try connection.query("SELECT count(*) FROM measurement_rollups")[0].decode(Int.self, at: 0) > 5)
@@ -216,32 +218,8 @@ struct SchemaUpgradeTests {
         return texts
     }
 
-    /// The database's definition as comparable lines: columns in order, constraints,
-    /// indexes, storage options, triggers and the full text of every function.
+    /// The database's definition as comparable lines (`SchemaCatalog.lines`).
     static func catalog(_ connection: Connection) throws -> [String] {
-        try connection.query(
-            """
-            SELECT 'column ' || c.relname || ' ' || a.attnum || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
-                   || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
-                   || coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '') || ' ' || a.attidentity::text || a.attgenerated::text
-            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-            WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
-            UNION ALL
-            SELECT 'relation ' || relname || ' ' || relkind::text || ' ' || coalesce(array_to_string(reloptions, ','), '')
-            FROM pg_class WHERE relnamespace = 'public'::regnamespace
-            UNION ALL
-            SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
-            FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-            UNION ALL
-            SELECT 'index ' || pg_get_indexdef(i.indexrelid)
-            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = 'public'::regnamespace
-            UNION ALL
-            SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
-            UNION ALL
-            SELECT 'function ' || pg_get_functiondef(oid) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-            ORDER BY 1
-            """
-        ).map { try $0.decode(String.self, at: 0) }
+        try SchemaCatalog.lines(connection)
     }
 }

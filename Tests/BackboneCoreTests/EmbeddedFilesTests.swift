@@ -10,7 +10,7 @@ struct EmbeddedFilesTests {
 
     @Test func equalTheFilesOfTheRepository() throws {
         let migrations = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("migrations").path)
-        let paths = ["schema.sql", "openapi.yaml"] + migrations.filter { $0.hasSuffix(".sql") }.map { "migrations/" + $0 }
+        let paths = ["schema.sql", "functions.sql", "openapi.yaml"] + migrations.filter { $0.hasSuffix(".sql") }.map { "migrations/" + $0 }
         #expect(Set(EmbeddedFiles.byPath.keys) == Set(paths), "stale: run scripts/embed-files.sh")
         for path in paths {
             let current = try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8)

@@ -36,11 +36,18 @@ public struct Indicator: Sendable, Equatable {
     /// How reports combine its values.
     public var profile: IndicatorProfile {
         IndicatorProfile(
-            method: aggregation, scale: aggregation == .ratio && valueType == .percent ? 100 : 1, isCount: valueType == .count,
+            method: aggregation, scale: Self.scale(valueType: valueType, aggregation: aggregation), isCount: valueType == .count,
             increaseIsBetter: direction == .increase,
             baseline: baseline.map { (period: $0.period, value: $0.value) },
             target: target.map { (period: $0.period, value: $0.value) },
             periodType: periodType)
+    }
+
+    /// What a ratio's numerator / denominator is multiplied by: 100 for a percent ratio, else
+    /// 1. The rollup triggers apply the same rule (`ratio_scale` in functions.sql); a test
+    /// holds the two equal.
+    public static func scale(valueType: ValueType, aggregation: AggregationMethod) -> Double {
+        aggregation == .ratio && valueType == .percent ? 100 : 1
     }
 
     /// The values the indicator can take: its declared `min`/`max`, else what its value

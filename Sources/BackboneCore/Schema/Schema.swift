@@ -3,37 +3,68 @@ import Postgres
 /// The database schema this build of Backbone needs, and the migration that brings a
 /// database to it.
 ///
-/// `schema.sql` defines today's database; an empty database gets it and is stamped at
-/// `requiredVersion`. A database at an earlier version gets, in order, each file of
-/// `migrations/` numbered above its version (`0006-….sql` brings it to version 6), and
-/// every version is recorded in `schema_migrations`. Both ship inside the binary
-/// (`EmbeddedFiles`).
+/// `schema.sql` defines today's tables; an empty database gets it and is stamped at
+/// `requiredVersion`. A database at an earlier version gets, in order, the table changes of
+/// each file of `migrations/` numbered above its version (`0006-….sql` brings it to version
+/// 6), and every version is recorded in `schema_migrations`. Either way `functions.sql`, every
+/// function and trigger written once with `CREATE OR REPLACE`, follows in the same
+/// transaction, and then the migrations' backfills (docs/schema.md). All ship inside the
+/// binary (`EmbeddedFiles`).
 public enum Schema {
     /// The version `schema.sql` defines: the number of the last migration; bump both together.
     public static let requiredVersion = 10
 
-    /// One file of `migrations/`: the SQL that brings a database to `version`.
+    /// One file of `migrations/`: the SQL that brings a database's tables to `version`, and
+    /// optionally, after a line starting `-- @backfill`, the data backfill that runs once
+    /// every pending migration's table changes and `functions.sql` are applied.
     public struct Migration: Sendable, Equatable {
         public var version: Int
         /// The file's path in the repository (`migrations/0006-rollup-aggregate-once.sql`).
         public var path: String
         public var sql: String
+
+        public init(version: Int, path: String, sql: String) {
+            self.version = version
+            self.path = path
+            self.sql = sql
+        }
+
+        /// The line that starts a migration's backfill.
+        public static let backfillMarker = "-- @backfill"
+
+        /// What the migration changes in the tables: the file up to its backfill.
+        public var tableChanges: String { parts.tables }
+
+        /// The data backfill after the marker; empty when there is none.
+        public var backfill: String { parts.backfill }
+
+        private var parts: (tables: String, backfill: String) {
+            var lines = sql.split(separator: "\n", omittingEmptySubsequences: false)[...]
+            guard let marker = lines.firstIndex(where: { $0.hasPrefix(Self.backfillMarker) }) else { return (sql, "") }
+            let backfill = lines[marker...].joined(separator: "\n")
+            lines = lines[..<marker]
+            return (lines.joined(separator: "\n"), backfill)
+        }
     }
 
-    /// `schema.sql` and the migrations to it.
+    /// `schema.sql`, `functions.sql` and the migrations to them.
     public struct Definition: Sendable {
         public var schema: String
+        /// Every function and trigger, each `CREATE OR REPLACE`.
+        public var functions: String
         /// In version order.
         public var migrations: [Migration]
 
-        public init(schema: String, migrations: [Migration]) {
+        public init(schema: String, functions: String, migrations: [Migration]) {
             self.schema = schema
+            self.functions = functions
             self.migrations = migrations.sorted { $0.version < $1.version }
         }
 
         /// The files shipped inside the binary.
         public static let embedded = Definition(
             schema: EmbeddedFiles.schemaSQL,
+            functions: EmbeddedFiles.functionsSQL,
             migrations: EmbeddedFiles.migrationPaths.map { path in
                 Migration(version: migrationVersion(path)!, path: path, sql: EmbeddedFiles.byPath[path]!)
             })
@@ -80,16 +111,22 @@ public enum Schema {
     }
 
     /// Brings the database to `requiredVersion` in one transaction: `schema.sql` for an
-    /// empty database, else the migrations above its version, in order; a no-op when it is
-    /// current. Concurrent migrations wait for each other on an advisory lock.
+    /// empty database, else the table changes of the migrations above its version, in
+    /// order; then `functions.sql`, and then the backfills of those migrations, in order.
+    /// A current database gets `functions.sql` alone (a no-op unless a function changed).
+    /// Concurrent migrations wait for each other on an advisory lock.
     public static func migrate(_ connection: Connection, definition: Definition = .embedded) throws -> MigrationOutcome {
         try connection.transaction { connection in
             try connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
             let before = try currentVersion(connection)
-            if before == requiredVersion { return .alreadyCurrent(version: before) }
             if before > requiredVersion { throw SchemaError.newerThanBinary(database: before, binary: requiredVersion) }
+            if before == requiredVersion {
+                try connection.execute(definition.functions)
+                return .alreadyCurrent(version: before)
+            }
             if before == 0 {
                 try connection.execute(definition.schema)
+                try connection.execute(definition.functions)
                 try record(requiredVersion, connection)
             } else {
                 let pending = definition.migrations.filter { $0.version > before }
@@ -97,8 +134,13 @@ public enum Schema {
                     throw SchemaError.noMigration(from: before, to: requiredVersion)
                 }
                 for migration in pending {
-                    try connection.execute(migration.sql)
+                    try connection.execute(migration.tableChanges)
                     try record(migration.version, connection)
+                }
+                // Every function meets the tables it was written for; backfills may call them.
+                try connection.execute(definition.functions)
+                for migration in pending where !migration.backfill.isEmpty {
+                    try connection.execute(migration.backfill)
                 }
             }
             let after = try currentVersion(connection)
