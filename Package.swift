@@ -61,7 +61,7 @@ let package = Package(
             ]
         ),
         // Aggregation semantics: periods, how values combine, suppression. No HTTP, no SQL.
-        .target(name: "Aggregation", dependencies: ["JSON"]),
+        .target(name: "Aggregation", dependencies: ["JSON", "UTCTime"]),
         // The domain's plain values: an indicator and the report lines built for it. No HTTP, no SQL.
         .target(name: "DomainModel", dependencies: ["Aggregation"]),
         // The domain: schema, keys, registry, ingestion. Knows SQL, not HTTP.
@@ -103,6 +103,7 @@ let package = Package(
                 "BackboneCore",
                 "HTTPServer",
                 "Postgres",
+                "UTCTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
