@@ -61,8 +61,8 @@ struct ReportRoutes {
     }
 
     private func registerCompleteness(in routes: inout RouteTable) {
-        routes.get("/v1/reports/completeness", .coordinator("see who has not reported"), query: ["agenda", "period"], offers: [.json, .csv]) {
-            request, context in
+        let access = Access.coordinator("see who has not reported")
+        routes.get("/v1/reports/completeness", access, query: ["agenda", "period"], offers: [.json, .csv]) { request, context in
             let agenda = try ReportParameters.required(request, "agenda")
             let period = try ReportParameters.period(request, "period", required: true)!
             return try await respond(to: request, context, .completeness, CompletenessWriter()) {
