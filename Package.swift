@@ -25,19 +25,22 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
+        // Moments as ISO 8601 in UTC: the one spelling responses, logs and timestamptz share. No dependencies.
+        .target(name: "UTCTime"),
         // A thin, safe Swift face for libpq: queries, typed rows, errors, COPY, a pool.
         .target(
             name: "Postgres",
             dependencies: [
                 "CLibPQ",
+                "UTCTime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Backbone's one JSON stack: a strict byte-level parser and a writer. No dependencies.
-        .target(name: "JSON"),
+        // Backbone's one JSON stack: a strict byte-level parser and a writer. Depends only on UTCTime.
+        .target(name: "JSON", dependencies: ["UTCTime"]),
         // One problem with one input field: the value both the domain and problem+json use.
         .target(name: "FieldIssues"),
         // A small HTTP/1.1 server on SwiftNIO: routing, limits, timeouts, problem+json.
@@ -46,6 +49,7 @@ let package = Package(
             dependencies: [
                 "FieldIssues",
                 "JSON",
+                "UTCTime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -57,12 +61,15 @@ let package = Package(
             ]
         ),
         // Aggregation semantics: periods, how values combine, suppression. No HTTP, no SQL.
-        .target(name: "Aggregation", dependencies: ["JSON"]),
+        .target(name: "Aggregation", dependencies: ["JSON", "UTCTime"]),
+        // The domain's plain values: an indicator and the report lines built for it. No HTTP, no SQL.
+        .target(name: "DomainModel", dependencies: ["Aggregation"]),
         // The domain: schema, keys, registry, ingestion. Knows SQL, not HTTP.
         .target(
             name: "BackboneCore",
             dependencies: [
                 "Aggregation",
+                "DomainModel",
                 "FieldIssues",
                 "JSON",
                 "Postgres",
@@ -70,7 +77,7 @@ let package = Package(
             ]
         ),
         // The dashboard's drawing: report types in, HTML and SVG out. No HTTP, no SQL.
-        .target(name: "Dashboard", dependencies: ["Aggregation", "BackboneCore"]),
+        .target(name: "Dashboard", dependencies: ["Aggregation", "DomainModel"]),
         // The HTTP API: routes and wire types over BackboneCore.
         .target(
             name: "BackboneAPI",
@@ -78,7 +85,9 @@ let package = Package(
                 "Aggregation",
                 "BackboneCore",
                 "Dashboard",
+                "DomainModel",
                 "HTTPServer",
+                "JSON",
                 "Postgres",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,6 +103,7 @@ let package = Package(
                 "BackboneCore",
                 "HTTPServer",
                 "Postgres",
+                "UTCTime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,7 +112,7 @@ let package = Package(
         // Helpers the test targets share: a raw HTTP client, test databases, the CLI.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Aggregation", "BackboneCore", "Dashboard"], exclude: ["Snapshots"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Aggregation", "Dashboard", "DomainModel"], exclude: ["Snapshots"]),
         .testTarget(name: "BackboneCoreTests", dependencies: ["Aggregation", "BackboneCore", "Postgres", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(
@@ -114,6 +124,7 @@ let package = Package(
             dependencies: [
                 "HTTPServer",
                 "TestSupport",
+                "UTCTime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -121,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "BackboneAPITests",
             dependencies: [
-                "Aggregation", "BackboneAPI", "BackboneCore", "HTTPServer", "Postgres", "TestSupport",
+                "Aggregation", "BackboneAPI", "BackboneCore", "HTTPServer", "JSON", "Postgres", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

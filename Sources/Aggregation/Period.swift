@@ -1,4 +1,5 @@
 import Foundation
+import UTCTime
 
 /// How long an indicator's periods are.
 public enum PeriodType: String, Sendable, CaseIterable, Comparable {
@@ -104,15 +105,8 @@ public struct Period: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     static func date(fromDayNumber number: Int) -> Day {
-        let z = number + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return Day(year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
+        let (year, month, day) = UTCTimestamp.civilDate(daysSinceEpoch: number)
+        return Day(year: year, month: month, day: day)
     }
 
     /// Today's date in UTC.

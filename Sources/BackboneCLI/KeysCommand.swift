@@ -2,6 +2,7 @@ import ArgumentParser
 import BackboneCore
 import Foundation
 import Postgres
+import UTCTime
 
 /// `backbone keys …`: API key administration from the command line.
 ///
@@ -79,7 +80,7 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         static func day(_ date: Date) -> String {
-            ISO8601DateFormatter().string(from: date)
+            UTCTimestamp.string(seconds: Int(date.timeIntervalSince1970.rounded(.down)))
         }
     }
 

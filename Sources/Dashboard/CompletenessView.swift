@@ -1,5 +1,4 @@
 import Aggregation
-import BackboneCore
 
 /// The completeness grid: partners × periods, reported / missing / late, for chasing data.
 /// Colour is never the only cue: each cell says its state and counts in words.

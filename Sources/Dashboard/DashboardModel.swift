@@ -1,5 +1,5 @@
 import Aggregation
-import BackboneCore
+import DomainModel
 
 /// Everything one dashboard page shows, gathered by the caller from the protected
 /// reports (`Reports.scorecard`, `Reports.indicator`, `Reports.equity`,
@@ -127,7 +127,7 @@ public struct CompletenessGrid: Sendable {
     }
 
     func isPastDeadline(_ period: Period) -> Bool {
-        Period.dayNumber(period.end) + graceDays <= Period.dayNumber(today)
+        period.end.adding(days: graceDays) <= today
     }
 
     /// Every partner with a commitment in some column, in id order.
@@ -157,17 +157,5 @@ extension Period {
             current = period.following
         }
         return periods
-    }
-
-    /// Days since 1970-01-01 of a day (for deadlines).
-    static func dayNumber(_ day: Day) -> Int {
-        // Howard Hinnant's days_from_civil.
-        let y = day.month <= 2 ? day.year - 1 : day.year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (day.month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day.day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
     }
 }

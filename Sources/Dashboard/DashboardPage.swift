@@ -1,5 +1,5 @@
 import Aggregation
-import BackboneCore
+import DomainModel
 
 /// The coordinator's (or a viewer's) dashboard for one agenda: the scorecard, then per
 /// indicator its trend and its neighborhoods, each chart with its numbers in a table, then

@@ -1,5 +1,5 @@
 import Aggregation
-import BackboneCore
+import DomainModel
 
 /// Targeted universalism: each neighborhood's value in the latest period against the one
 /// universal target, largest gap first; withheld neighborhoods drawn hatched and labelled.

@@ -1,5 +1,4 @@
 import Aggregation
-import BackboneCore
 
 /// "Turn the curve": one indicator's community value by period, with its baseline, its
 /// target, the projection at the current pace, gaps where nothing was reported, and

@@ -1,4 +1,5 @@
 import Foundation
+import UTCTime
 
 /// Any JSON value, decoded without a fixed shape, so that validation can report every
 /// problem of a body at once instead of stopping at the first, as `Decodable` would.
@@ -50,14 +51,9 @@ public enum JSONValue: Sendable, Equatable {
 
 extension JSONValue {
     /// `2026-11-25T23:43:01Z`: the spelling responses have always used for moments
-    /// (whole seconds, UTC), written by hand rather than through a locale-aware formatter.
+    /// (whole seconds, UTC).
     static func iso8601(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        UTCTimestamp.string(seconds: Int(date.timeIntervalSince1970.rounded(.down)))
     }
 }
 

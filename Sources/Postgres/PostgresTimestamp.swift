@@ -1,4 +1,5 @@
 import Foundation
+import UTCTime
 
 /// Reads and writes `timestamptz` text; connections run with `TimeZone = UTC`, `DateStyle = ISO`.
 enum PostgresTimestamp {
@@ -8,12 +9,7 @@ enum PostgresTimestamp {
         var seconds = Int(interval.rounded(.down))
         var micros = Int(((interval - Double(seconds)) * 1_000_000).rounded())
         if micros == 1_000_000 { seconds += 1; micros = 0 }
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), micros)
+        return UTCTimestamp.string(seconds: seconds, fraction: micros, fractionDigits: 6)
     }
 
     /// Parses `2026-11-25 13:20:30.123456+00` (ISO DateStyle, any offset).

@@ -1,5 +1,6 @@
 import BackboneCore
 import Foundation
+import JSON
 import TestSupport
 import Testing
 

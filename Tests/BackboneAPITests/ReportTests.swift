@@ -1,6 +1,7 @@
 @testable import BackboneAPI
 import BackboneCore
 import Foundation
+import JSON
 import Postgres
 import TestSupport
 import Testing

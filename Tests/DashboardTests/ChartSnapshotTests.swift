@@ -1,6 +1,6 @@
 import Aggregation
-@testable import BackboneCore
 import Dashboard
+import DomainModel
 import Foundation
 import Testing
 

@@ -1,6 +1,6 @@
 import Aggregation
-@testable import BackboneCore
 import Dashboard
+import DomainModel
 
 /// Fixed report data for the snapshot tests: an indicator with a baseline, a target, a
 /// month nobody reported, a withheld month, and neighborhoods with a withheld one and a

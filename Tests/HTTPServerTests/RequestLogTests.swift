@@ -3,6 +3,7 @@ import Glibc
 #endif
 @testable import HTTPServer
 import Testing
+import UTCTime
 
 @Suite("Request ids and log timestamps")
 struct RequestLogTests {
@@ -20,7 +21,7 @@ struct RequestLogTests {
             var seconds = time_t(day * 86_400)
             var parts = tm()
             gmtime_r(&seconds, &parts)
-            let date = LogLine.civilDate(daysSinceEpoch: day)
+            let date = UTCTimestamp.civilDate(daysSinceEpoch: day)
             if date != (Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday)) { mismatches.append(day) }
         }
         #expect(mismatches.isEmpty, "first days that differ: \(mismatches.prefix(5))")

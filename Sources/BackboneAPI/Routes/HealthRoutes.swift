@@ -1,6 +1,7 @@
 import BackboneCore
 import Foundation
 import HTTPServer
+import JSON
 import Postgres
 
 /// `/healthz`, `/readyz`, `/metrics` and the contract itself.

@@ -1,6 +1,7 @@
 import BackboneCore
 import Foundation
 import HTTPServer
+import JSON
 import Postgres
 
 /// `/v1/keys`: the coordinator issues, lists and revokes API keys.

@@ -2,6 +2,7 @@ import Aggregation
 import BackboneCore
 import Foundation
 import HTTPServer
+import JSON
 import NIOHTTP1
 import Postgres
 

@@ -1,6 +1,8 @@
+import DomainModel
 import Foundation
 import BackboneCore
 import HTTPServer
+import JSON
 import Postgres
 
 /// `/v1/agendas`, `/v1/indicators`, `/v1/partners`, `/v1/neighborhoods`, `/v1/commitments`:

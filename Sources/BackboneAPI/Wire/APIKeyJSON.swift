@@ -1,4 +1,5 @@
 import BackboneCore
+import JSON
 
 extension APIKey: JSONRepresentable {
     /// `partner`, `name` and `revoked_at` appear only when set; never the secret.

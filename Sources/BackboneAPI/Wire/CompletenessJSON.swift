@@ -1,4 +1,6 @@
 import BackboneCore
+import DomainModel
+import JSON
 
 extension CompletenessReport: JSONRepresentable {
     /// `rate` appears only when something was committed.

@@ -1,4 +1,6 @@
 import BackboneCore
+import DomainModel
+import JSON
 /// Reading an indicator's `dimensions` from a request body.
 extension Dimension {
     /// Validates `[{name, values}]`: slug names, unique, each with unique non-empty values.

@@ -1,6 +1,7 @@
 import Aggregation
 import BackboneCore
 import Foundation
+import JSON
 import Postgres
 
 /// Reads typed fields out of a JSON object, collecting every problem instead of

@@ -1,5 +1,6 @@
 import BackboneCore
 import HTTPServer
+import JSON
 
 extension ImportSummary: JSONRepresentable {
     /// `errors` is listed as a problem document lists them (at most

@@ -1,4 +1,5 @@
 import BackboneCore
+import JSON
 
 // Stored measurements and their audit trail as the wire spells them.
 

@@ -1,4 +1,5 @@
 import BackboneCore
+import JSON
 
 extension PeriodLock: JSONRepresentable {
     /// A lock's dates are days; `ends_before` is the first day it no longer covers.

@@ -1,5 +1,7 @@
 import Aggregation
 import BackboneCore
+import DomainModel
+import JSON
 
 /// Reads a registry create or update body into typed `RegistryChanges`, reporting every
 /// problem at once (wrong types, unknown fields, a key sent where the server assigns it).

@@ -1,4 +1,6 @@
 import BackboneCore
+import DomainModel
+import JSON
 
 // A registry record as the wire spells it: snake_case names, every field present
 // (`null` when unset).

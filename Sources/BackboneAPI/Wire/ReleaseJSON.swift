@@ -1,4 +1,5 @@
 import BackboneCore
+import JSON
 
 // Releases as the wire spells them.
 

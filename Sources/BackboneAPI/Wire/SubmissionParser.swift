@@ -3,6 +3,7 @@ import BackboneCore
 import CSV
 import Foundation
 import HTTPServer
+import JSON
 
 /// Turns a request body into rows, reporting shape problems (wrong types, unknown
 /// fields or columns) per row and field.

@@ -1,23 +1,17 @@
+import DomainModel
 import Foundation
+import JSON
 
-/// A disaggregation an indicator declares: a name and its allowed values.
-public struct Dimension: Sendable, Equatable {
-    public var name: String
-    public var values: [String]
-
-    public init(name: String, values: [String]) {
-        self.name = name
-        self.values = values
-    }
-
+/// The stored (jsonb) form of an indicator's dimensions.
+extension DomainModel.Dimension {
     /// The stored form of a list (`[{"name": …, "values": [...]}]`, jsonb).
-    static func storedText(_ dimensions: [Dimension]) -> String {
+    static func storedText(_ dimensions: [DomainModel.Dimension]) -> String {
         let list = JSONValue.array(dimensions.map { .object(["name": .string($0.name), "values": .array($0.values.map(JSONValue.string))]) })
         return String(decoding: list.jsonBytes, as: UTF8.self)
     }
 
     /// Reads a stored list strictly: anything but `[{name, values: [strings]}]` is an error.
-    static func storedList(_ text: String, column: String) throws -> [Dimension] {
+    static func storedList(_ text: String, column: String) throws -> [DomainModel.Dimension] {
         func failure() -> DomainError {
             .storedData(column: column, "holds \(text.prefix(60).debugDescription), which is not a list of {name, values}")
         }
@@ -32,7 +26,7 @@ public struct Dimension: Sendable, Equatable {
                 guard case .string(let text) = value else { throw failure() }
                 return text
             }
-            return Dimension(name: name, values: values)
+            return DomainModel.Dimension(name: name, values: values)
         }
     }
 }

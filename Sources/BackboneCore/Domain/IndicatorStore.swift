@@ -1,4 +1,5 @@
 import Aggregation
+import DomainModel
 import Postgres
 
 /// Reads indicators: one SELECT, one decoding, for the registry, ingestion and reports.

@@ -1,4 +1,5 @@
 import Aggregation
+import DomainModel
 
 /// A closed period for an agenda or one indicator.
 public struct PeriodLock: Sendable {

@@ -1,13 +1,3 @@
-/// What kind of number an indicator holds.
-public enum ValueType: String, Sendable, CaseIterable {
-    case count, amount, percent, rate, score
-}
-
-/// Which way an indicator is better.
-public enum Direction: String, Sendable, CaseIterable {
-    case increase, decrease
-}
-
 /// The kinds of partner organisation (from the seeds' partner mapping).
 public enum PartnerKind: String, Sendable, CaseIterable {
     case library, school, nonprofit, business, government, faith

@@ -1,4 +1,5 @@
 import Aggregation
+import DomainModel
 import Postgres
 
 /// The registry rows a batch refers to, loaded once per batch.

@@ -1,5 +1,6 @@
 import Aggregation
 import Foundation
+import JSON
 import Postgres
 
 /// A stored measurement as the API returns it.
@@ -17,6 +18,25 @@ public struct MeasurementRecord: Sendable {
     public var batchID: String
     public var createdAt: Date
     public var updatedAt: Date
+
+    public init(
+        id: Int, partner: String, indicator: String, neighborhood: String, period: String, value: Double?, numerator: Double?,
+        denominator: Double?, dimensions: [String: String], note: String?, batchID: String, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.partner = partner
+        self.indicator = indicator
+        self.neighborhood = neighborhood
+        self.period = period
+        self.value = value
+        self.numerator = numerator
+        self.denominator = denominator
+        self.dimensions = dimensions
+        self.note = note
+        self.batchID = batchID
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
 }
 
 /// The stored values of a measurement at one moment, as its audit trail keeps them.

@@ -1,4 +1,5 @@
 import Aggregation
+import DomainModel
 import Postgres
 
 /// A row that passed every check, in the form it is stored.

@@ -1,4 +1,5 @@
 import Aggregation
+import DomainModel
 import Postgres
 
 /// What one registry write sets: a typed value for each field it names, already checked

@@ -1,4 +1,5 @@
 import Aggregation
+import DomainModel
 import Postgres
 
 /// A kind of registry record (agenda, indicator, partner, neighborhood, commitment):

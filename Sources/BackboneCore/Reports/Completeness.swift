@@ -1,33 +1,7 @@
 import Aggregation
+import DomainModel
 import Foundation
 import Postgres
-
-/// Who has reported what they committed to, for one period.
-public struct CompletenessReport: Sendable {
-    public struct Entry: Sendable {
-        public var partner: String
-        public var indicator: String
-        public var neighborhood: String?
-        public var reported: Bool
-        public var measurements: Int
-    }
-
-    public struct Rate: Sendable {
-        public var id: String
-        public var committed: Int
-        public var reported: Int
-        public var rate: Double
-    }
-
-    public var agenda: String
-    public var period: String
-    public var committed: Int
-    public var reported: Int
-    public var rate: Double?
-    public var entries: [Entry]
-    public var partners: [Rate]
-    public var indicators: [Rate]
-}
 
 extension Reports {
     /// For each commitment under the agenda: did the partner report the indicator (for

@@ -1,15 +1,7 @@
 import Aggregation
+import DomainModel
 import Foundation
 import Postgres
-
-/// One neighborhood against the universal target.
-public struct EquityLine: Sendable {
-    public var neighborhood: String
-    public var population: Int?
-    public var cell: Cell
-    /// How far the value is from the target in the better direction (positive: short of it).
-    public var gap: Double?
-}
 
 extension Reports {
     /// Targeted universalism: every neighborhood's value for `period` against the

@@ -1,4 +1,5 @@
 import Aggregation
+import DomainModel
 import Foundation
 import Postgres
 

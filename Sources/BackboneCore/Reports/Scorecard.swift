@@ -1,25 +1,7 @@
 import Aggregation
+import DomainModel
 import Foundation
 import Postgres
-
-/// One indicator's line on an agenda's scorecard.
-public struct ScorecardLine: Sendable {
-    public var indicator: Indicator
-    public var latest: Cell?
-    public var previous: Cell?
-    public var latestPeriod: Period?
-    public var previousPeriod: Period?
-    /// `up`, `down` or `flat` against the previous period; `nil` without two periods.
-    public var trend: String?
-    /// Whether the trend goes the indicator's better way.
-    public var improving: Bool?
-    /// Whether the value reaches the target by the target period at the pace since the baseline.
-    public var onTrack: Bool?
-    /// The value the current pace reaches at the target period: the line through the starting
-    /// point (baseline, else the first period) and the latest value, continued to the target
-    /// period, clamped to the indicator's valid range.
-    public var projected: Double?
-}
 
 extension Reports {
     /// For every active indicator of the agenda: the latest community-wide value, the one

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import JSON
+import UTCTime
 
 /// How log lines are written: `text` (logfmt, `key=value`) or `json` (one object a line).
 public enum LogFormat: String, Sendable, CaseIterable {
@@ -119,52 +120,10 @@ struct LogLine {
         bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
-    private mutating func appendDigits(_ value: Int, width: Int) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
-        }
-    }
-
-    /// `2026-11-25T15:01:32.123Z`, UTC. The date is computed from the day number
-    /// (`gmtime_r` takes glibc's time-zone lock on every call, which two loops contended for).
+    /// `2026-11-25T15:01:32.123Z`, UTC (`UTCTimestamp`).
     private mutating func appendTimestamp() {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let seconds = Int(now.tv_sec)
-        let (year, month, day) = Self.civilDate(daysSinceEpoch: seconds / 86_400)
-        let secondOfDay = seconds % 86_400
-        appendDigits(year, width: 4)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(month, width: 2)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(day, width: 2)
-        bytes.append(UInt8(ascii: "T"))
-        appendDigits(secondOfDay / 3600, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay / 60 % 60, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(secondOfDay % 60, width: 2)
-        bytes.append(UInt8(ascii: "."))
-        appendDigits(Int(now.tv_nsec) / 1_000_000, width: 3)
-        bytes.append(UInt8(ascii: "Z"))
-    }
-
-    /// The proleptic Gregorian date of a day counted from 1970-01-01 (not before it),
-    /// by Howard Hinnant's `civil_from_days`.
-    static func civilDate(daysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
-        let shifted = days + 719_468  // days since 0000-03-01
-        let era = shifted / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153  // March is 0
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        UTCTimestamp.write(seconds: Int(now.tv_sec), fraction: Int(now.tv_nsec) / 1_000_000, fractionDigits: 3, into: &bytes)
     }
 }

@@ -1,6 +1,7 @@
 import BackboneCore
 import Foundation
 import HTTPServer
+import JSON
 import NIOHTTP1
 import Postgres
 

@@ -13,15 +13,14 @@ import Postgres
 struct AppMetrics: Sendable {
     let service: ServiceMetrics
     private let ingested: [String: CoreMetrics.Counter]
-    private let reports: [String: CoreMetrics.Timer]
-    private let reportsGiven: [String: [String: CoreMetrics.Counter]]
+    /// Every report kind's series, made up front: a kind is never missing (see `init`).
+    private let reports: [ReportKind: ReportSeries]
     private let poolInUse: CoreMetrics.Gauge
     private let poolIdle: CoreMetrics.Gauge
     private let poolWaiting: CoreMetrics.Gauge
     private let poolSize: CoreMetrics.Gauge
 
     static let outcomes = ["created", "updated", "unchanged", "rejected"]
-    static let reportKinds = ["indicator", "scorecard", "completeness", "equity"]
 
     init(_ service: ServiceMetrics) {
         self.service = service
@@ -29,14 +28,7 @@ struct AppMetrics: Sendable {
         ingested = Dictionary(uniqueKeysWithValues: Self.outcomes.map {
             ($0, CoreMetrics.Counter(label: "backbone_measurements_ingested_total", dimensions: [("outcome", $0)], factory: factory))
         })
-        reports = Dictionary(uniqueKeysWithValues: Self.reportKinds.map {
-            ($0, CoreMetrics.Timer(label: "backbone_report_duration_seconds", dimensions: [("report", $0)], factory: factory))
-        })
-        reportsGiven = Dictionary(uniqueKeysWithValues: Self.reportKinds.map { kind in
-            (kind, Dictionary(uniqueKeysWithValues: ["kept", "computed"].map { source in
-                (source, CoreMetrics.Counter(label: "backbone_reports_total", dimensions: [("report", kind), ("source", source)], factory: factory))
-            }))
-        })
+        reports = Dictionary(uniqueKeysWithValues: ReportKind.allCases.map { ($0, ReportSeries($0, factory: factory)) })
         poolInUse = CoreMetrics.Gauge(label: "backbone_db_pool_connections", dimensions: [("state", "in_use")], factory: factory)
         poolIdle = CoreMetrics.Gauge(label: "backbone_db_pool_connections", dimensions: [("state", "idle")], factory: factory)
         poolWaiting = CoreMetrics.Gauge(label: "backbone_db_pool_waiting", dimensions: [], factory: factory)
@@ -60,11 +52,15 @@ struct AppMetrics: Sendable {
     }
 
     /// Counts a report given, as kept (`computedIn` nil) or computed in that time.
-    func reportGiven(_ kind: String, computedIn elapsed: Duration?) {
-        reportsGiven[kind]![elapsed == nil ? "kept" : "computed"]!.increment()
-        if let elapsed {
-            reports[kind]!.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    func reportGiven(_ kind: ReportKind, computedIn elapsed: Duration?) {
+        // Present for every kind: `reports` is made from `ReportKind.allCases`.
+        guard let series = reports[kind] else { return }
+        guard let elapsed else {
+            series.kept.increment()
+            return
         }
+        series.computed.increment()
+        series.duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
     /// The Prometheus text of every metric, with the pool's gauges read now.
@@ -75,5 +71,19 @@ struct AppMetrics: Sendable {
         poolWaiting.record(statistics.waiting)
         poolSize.record(pool.size)
         return service.exposition()
+    }
+}
+
+/// One report kind's series: its computing time and how often it was given, kept or computed.
+private struct ReportSeries: Sendable {
+    let duration: CoreMetrics.Timer
+    let kept: CoreMetrics.Counter
+    let computed: CoreMetrics.Counter
+
+    init(_ kind: ReportKind, factory: any MetricsFactory) {
+        duration = CoreMetrics.Timer(label: "backbone_report_duration_seconds", dimensions: [("report", kind.rawValue)], factory: factory)
+        kept = CoreMetrics.Counter(label: "backbone_reports_total", dimensions: [("report", kind.rawValue), ("source", "kept")], factory: factory)
+        computed = CoreMetrics.Counter(
+            label: "backbone_reports_total", dimensions: [("report", kind.rawValue), ("source", "computed")], factory: factory)
     }
 }

@@ -1,4 +1,5 @@
 import BackboneCore
+import JSON
 
 /// Builds a CSV from the JSON document a route already built, so that every field the
 /// JSON carries has its column, without a hand-kept list of columns: a field added to
@@ -57,19 +58,25 @@ enum CSVDocument {
         appearance.removeAll { column in
             all.contains { $0.hasPrefix(column + "_") } && sections.allSatisfy { ($0.cells[column] ?? "").isEmpty }
         }
-        var columns: [String] = []
-        for lead in leading {
-            for column in appearance where !columns.contains(column) && (column == lead || (lead.hasSuffix(".") && column.hasPrefix(lead))) {
-                columns.append(column)
-            }
-        }
-        columns += appearance.filter { !columns.contains($0) }
+        let columns = ordered(appearance, leading: leading)
         let sectioned = Set(sections.map(\.name)).count > 1 || (sections.isEmpty && !plain.isEmpty)
         var table = CSVTable(header: (sectioned ? ["section"] : []) + columns)
         for section in sections {
             table.append((sectioned ? [section.name] : []) + columns.map { section.cells[$0] })
         }
         return table
+    }
+
+    /// The columns in the order a table gives them: the `leading` ones that occur (a name
+    /// ending in `.` stands for every column it starts), then the rest in `appearance` order.
+    static func ordered(_ appearance: [String], leading: [String]) -> [String] {
+        var columns: [String] = []
+        for lead in leading {
+            for column in appearance where !columns.contains(column) && (column == lead || (lead.hasSuffix(".") && column.hasPrefix(lead))) {
+                columns.append(column)
+            }
+        }
+        return columns + appearance.filter { !columns.contains($0) }
     }
 
     /// Writes `value`'s plain fields into `cells` under flattened names, recording their order.

@@ -1,6 +1,7 @@
 import Aggregation
 import BackboneCore
 import Dashboard
+import DomainModel
 import Foundation
 import Postgres
 

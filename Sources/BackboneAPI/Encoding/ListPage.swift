@@ -1,4 +1,5 @@
 import BackboneCore
+import JSON
 
 /// A page of a list: the items and the cursor that fetches the next page (null on the last).
 struct ListPage<Item: JSONRepresentable>: JSONRepresentable {

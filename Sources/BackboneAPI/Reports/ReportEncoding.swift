@@ -1,6 +1,7 @@
 import Aggregation
 import BackboneCore
 import Foundation
+import JSON
 
 /// Report cells on the wire: JSON objects and CSV rows with the same names.
 enum ReportEncoding {
@@ -113,6 +114,11 @@ enum ReportEncoding {
                 return true
             }
         }
+    }
+
+    /// The releases a report was cut from; `null` for live data (the coordinator's).
+    static func releases(_ releases: [Release.Stamp]?) -> JSONValue {
+        releases.map { .array($0.map(\.json)) } ?? .null
     }
 
     /// Shortest text that reads back to the same number.

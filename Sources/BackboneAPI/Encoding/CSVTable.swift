@@ -13,8 +13,12 @@ struct CSVTable {
     }
 
     mutating func append(_ fields: [String?]) {
-        text += fields.map { Self.escape(Self.neutralised($0 ?? "")) }.joined(separator: ",")
-        text += "\r\n"
+        text += Self.line(fields)
+    }
+
+    /// One row: its fields neutralised and escaped, `nil` as an empty field, ended by CRLF.
+    static func line(_ fields: [String?]) -> String {
+        fields.map { escape(neutralised($0 ?? "")) }.joined(separator: ",") + "\r\n"
     }
 
     static func escape(_ field: String) -> String {

@@ -33,6 +33,28 @@ public struct Indicator: Sendable, Equatable {
     public var dimensions: [Dimension]
     public var active: Bool
 
+    public init(
+        code: String, agenda: String, name: String, definition: String? = nil, unit: String? = nil, valueType: ValueType,
+        aggregation: AggregationMethod, periodType: PeriodType, direction: Direction, baseline: PeriodValue? = nil,
+        target: PeriodValue? = nil, min: Double? = nil, max: Double? = nil, dimensions: [Dimension], active: Bool
+    ) {
+        self.code = code
+        self.agenda = agenda
+        self.name = name
+        self.definition = definition
+        self.unit = unit
+        self.valueType = valueType
+        self.aggregation = aggregation
+        self.periodType = periodType
+        self.direction = direction
+        self.baseline = baseline
+        self.target = target
+        self.min = min
+        self.max = max
+        self.dimensions = dimensions
+        self.active = active
+    }
+
     /// How reports combine its values.
     public var profile: IndicatorProfile {
         IndicatorProfile(

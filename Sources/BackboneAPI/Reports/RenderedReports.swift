@@ -18,10 +18,11 @@ import Postgres
 /// database's `registry_version` tells of a change before its notification arrives), and
 /// while the memo is not trusted (its change listener is down) nothing is kept or given.
 final class RenderedReports: Sendable {
-    /// What makes two report requests the same: the caller's view, the representation,
-    /// the path and the query's names and values (decoded, in the order sent; a list, so
-    /// that no value can pass for two parameters).
+    /// What makes two report requests the same: the report, the caller's view, the
+    /// representation, the path and the query's names and values (decoded, in the order
+    /// sent; a list, so that no value can pass for two parameters).
     struct Key: Hashable, Sendable {
+        var report: ReportKind
         var audience: String
         var representation: Representation
         var path: String
