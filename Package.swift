@@ -27,7 +27,8 @@ let package = Package(
         ),
         // Moments as ISO 8601 in UTC: the one spelling responses, logs and timestamptz share. No dependencies.
         .target(name: "UTCTime"),
-        // A thin, safe Swift face for libpq: queries, typed rows, errors, COPY, a pool.
+        // A thin, safe Swift face for libpq: queries with bound parameters, typed rows, errors,
+        // transactions, a connection pool that cancels the statement of a cancelled task, LISTEN for changes.
         .target(
             name: "Postgres",
             dependencies: [
@@ -43,7 +44,8 @@ let package = Package(
         .target(name: "JSON", dependencies: ["UTCTime"]),
         // One problem with one input field: the value both the domain and problem+json use.
         .target(name: "FieldIssues"),
-        // A small HTTP/1.1 server on SwiftNIO: routing, limits, timeouts, problem+json.
+        // A small HTTP/1.1 server on SwiftNIO: routing, negotiation, limits, timeouts, problem+json,
+        // request logs and metrics.
         .target(
             name: "HTTPServer",
             dependencies: [
@@ -60,11 +62,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Aggregation semantics: periods, how values combine, suppression. No HTTP, no SQL.
+        // Aggregation semantics: periods, how values combine; protection of what partner and viewer
+        // keys read (the grid, the audit against each reader, its linear programs). No HTTP, no SQL.
         .target(name: "Aggregation", dependencies: ["JSON", "UTCTime"]),
         // The domain's plain values: an indicator and the report lines built for it. No HTTP, no SQL.
         .target(name: "DomainModel", dependencies: ["Aggregation"]),
-        // The domain: schema, keys, registry, ingestion. Knows SQL, not HTTP.
+        // The domain: schema and migrations, keys, registry, ingestion, the reports' storage side,
+        // releases. Knows SQL, not HTTP.
         .target(
             name: "BackboneCore",
             dependencies: [
@@ -94,7 +98,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
-        // The `backbone` command: serve, migrate, keys.
+        // The `backbone` command: serve, migrate, keys; the embedded PostgreSQL `serve` owns.
         .executableTarget(
             name: "BackboneCLI",
             dependencies: [
@@ -109,9 +113,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Helpers the test targets share: a raw HTTP client, test databases, the CLI.
+        // Helpers the test targets share: a raw HTTP client, test databases (a missing
+        // BACKBONE_TEST_DATABASE_URL fails each test that needs one, naming the variable),
+        // the built `backbone` executable. A server over the API (TestApp) stays in BackboneAPITests.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        // One test target per module, named after it.
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: [
+                "Postgres", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "DashboardTests", dependencies: ["Aggregation", "Dashboard", "DomainModel"], exclude: ["Snapshots"]),
         .testTarget(name: "BackboneCoreTests", dependencies: ["Aggregation", "BackboneCore", "Postgres", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
@@ -134,6 +148,15 @@ let package = Package(
             dependencies: [
                 "Aggregation", "BackboneAPI", "BackboneCore", "HTTPServer", "JSON", "Postgres", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        // The `backbone` command: run as a user runs it, the built executable in processes of
+        // its own (TestSupport's BackboneProcess), and its parts in process (`@testable import`).
+        .testTarget(
+            name: "BackboneCLITests",
+            dependencies: [
+                "BackboneCLI", "BackboneCore", "Postgres", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
     ]

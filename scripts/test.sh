@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs missing system packages, starts a throwaway PostgreSQL
-# (as the postgres user when run as root), validates openapi.yaml, runs `swift test`
+# (as the postgres user when run as root), checks the Swift sources' format (scripts/format.sh
+# --check), validates openapi.yaml, runs `swift test`
 # against that database, then against a live server: every example of the contract
 # (scripts/check_examples.py), the dashboard's browser test (headless Chromium; screenshots
 # in ci-artifacts/), schemathesis, the example Swift and Python clients generated, built and
@@ -19,6 +20,15 @@ workdir=$PG_SOCKET_DIR
 pg_psql -q -c "CREATE DATABASE backbone_test" postgres
 export BACKBONE_TEST_DATABASE_URL="host=$workdir dbname=backbone_test user=postgres"
 export BACKBONE_TEST_ADMIN_URL="host=$workdir dbname=postgres user=postgres"
+
+# The Swift sources as .swift-format writes them (`scripts/format.sh` fixes them): the
+# first violations and a count per rule; counted as one test.
+set +e
+scripts/format.sh --check > "$workdir/format.log" 2>&1
+format_status=$?
+set -e
+grep -v '^format: ' "$workdir/format.log" | head -40
+sed -n '/^format: /,$p' "$workdir/format.log"
 
 # The contract must be valid OpenAPI before the server is checked against it.
 python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q 'openapi-spec-validator>=0.7'
@@ -145,6 +155,7 @@ summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | gre
 failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
 # swift test failing without a failed test (a crash, a build error) is one failure.
 [[ $swift_status -ne 0 && ${failed:-0} -eq 0 ]] && failed=1
+[[ $format_status -ne 0 ]] && echo "format check failed (scripts/format.sh --check; scripts/format.sh fixes it)"
 [[ $examples_status -ne 0 ]] && echo "contract examples check failed"
 [[ $contract_status -ne 0 ]] && echo "contract check failed (schemathesis exit $contract_status)"
 [[ $clients_status -ne 0 ]] && echo "generated clients check failed"
@@ -153,9 +164,10 @@ failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc
 [[ $attacks_status -ne 0 ]] && echo "privacy attacks failed (exit $attacks_status)"
 [[ $readme_status -ne 0 ]] && echo "README walkthrough failed"
 [[ $faults_status -ne 0 ]] && echo "fault tests failed (Tests/faults/faults.py exit $faults_status)"
-# Each step after swift test (examples, browser test, contract, generated clients, privacy
-# audit, privacy attacks, README walkthrough, faults) counts as one test.
-steps_passed=$(( (examples_status == 0) + (browser_status == 0) + (contract_status == 0) + (clients_status == 0) + (privacy_status == 0) + (attacks_status == 0) + (readme_status == 0) + (faults_status == 0) ))
-steps_failed=$(( (examples_status != 0) + (browser_status != 0) + (contract_status != 0) + (clients_status != 0) + (privacy_status != 0) + (attacks_status != 0) + (readme_status != 0) + (faults_status != 0) ))
+# The format check and each step after swift test (examples, browser test, contract,
+# generated clients, privacy audit, privacy attacks, README walkthrough, faults) count as one
+# test each.
+steps_passed=$(( (format_status == 0) + (examples_status == 0) + (browser_status == 0) + (contract_status == 0) + (clients_status == 0) + (privacy_status == 0) + (attacks_status == 0) + (readme_status == 0) + (faults_status == 0) ))
+steps_failed=$(( (format_status != 0) + (examples_status != 0) + (browser_status != 0) + (contract_status != 0) + (clients_status != 0) + (privacy_status != 0) + (attacks_status != 0) + (readme_status != 0) + (faults_status != 0) ))
 echo "tests: $(( ${summary:-0} - ${failed:-0} + steps_passed )) passed, $(( ${failed:-0} + steps_failed )) failed"
-[[ $swift_status -eq 0 && $examples_status -eq 0 && $browser_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 && $privacy_status -eq 0 && $attacks_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]
+[[ $format_status -eq 0 && $swift_status -eq 0 && $examples_status -eq 0 && $browser_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 && $privacy_status -eq 0 && $attacks_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]

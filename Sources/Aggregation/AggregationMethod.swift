@@ -1,4 +1,4 @@
-/// How an indicator's values combine (DOMAIN.md, "Aggregation semantics").
+/// How an indicator's values combine (docs/domain.md#aggregation-methods).
 public enum AggregationMethod: String, Sendable, CaseIterable {
     /// Counts and amounts: add up, also across time.
     case sum

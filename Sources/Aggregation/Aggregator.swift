@@ -1,4 +1,4 @@
-/// Turns partials into a report, obeying the indicator's aggregation method (DOMAIN.md, "Aggregation semantics").
+/// Turns partials into a report, obeying the indicator's aggregation method (docs/domain.md#aggregation-methods).
 public enum Aggregator {
     /// Groups `partials` by the requested keys and combines each group, and all of them for the total.
     /// With no groupings, the report is the total alone (no rows).

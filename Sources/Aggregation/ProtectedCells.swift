@@ -1,5 +1,5 @@
 /// Which cells of one indicator's native period partner and viewer keys may see, decided
-/// once when the period is released (DOMAIN.md, "Roles and privacy"; docs/privacy.md).
+/// once when the period is released (docs/domain.md#roles-and-protection; docs/privacy.md).
 ///
 /// Reports are linked tables: the same indicator and period appear at every level of the
 /// neighborhood tree, in every `within`, by dimension, in the scorecard and the equity

@@ -1,4 +1,5 @@
-/// Small-cell protection of a report for partner and viewer keys (DOMAIN.md, "Roles and privacy").
+/// Small-cell protection of a report for partner and viewer keys (docs/privacy.md;
+/// docs/domain.md#roles-and-protection).
 public enum Suppression {
     /// Who reads a protected report.
     public struct Reader: Sendable {

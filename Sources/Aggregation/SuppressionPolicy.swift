@@ -1,4 +1,4 @@
-/// The rules a cell must pass before partner and viewer keys see it (DOMAIN.md, "Roles and privacy").
+/// The rules a cell must pass before partner and viewer keys see it (docs/privacy.md#how-a-release-protects-its-grid).
 ///
 /// Each rule protects one partner's number from someone who reads the cell: too few
 /// partners (another partner subtracts its own figure), a small count, one partner's

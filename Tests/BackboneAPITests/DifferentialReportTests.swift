@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Random deployments through HTTP, every report shape compared with a plain model of the
-/// aggregation rules computed here from what was stored (DOMAIN.md, "Aggregation semantics").
+/// aggregation rules computed here from what was stored (docs/domain.md#aggregation-methods).
 @Suite("Reports against a plain model")
 struct DifferentialReportTests {
     /// city → d1 (l1, l2), d2 (l3): measurements land on every depth.
@@ -292,7 +292,7 @@ struct DifferentialReportTests {
         }.joined(separator: "/")
     }
 
-    /// The aggregation rules, written plainly from DOMAIN.md.
+    /// The aggregation rules, written plainly from docs/domain.md#aggregation-methods.
     static func model(_ rows: [Stored], method: String, shape: Shape) -> [String: Double?] {
         let selected = rows.filter { row in shape.months.contains(row.month) && (shape.within.map { isWithin(row.neighborhood, $0) } ?? true) }
         var result: [String: Double?] = [:]

@@ -6,7 +6,7 @@ import Testing
 @Suite("Connection pool")
 struct ConnectionPoolTests {
     @Test func servesManyMoreCallersThanConnections() async throws {
-        let pool = ConnectionPool(conninfo: TestDatabase.conninfo, size: 3)
+        let pool = ConnectionPool(conninfo: try TestDatabase.conninfo, size: 3)
         let pids = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<60 {
                 group.addTask {
@@ -22,7 +22,7 @@ struct ConnectionPoolTests {
     }
 
     @Test func waitersAreServedInArrivalOrder() async throws {
-        let pool = ConnectionPool(conninfo: TestDatabase.conninfo, size: 1)
+        let pool = ConnectionPool(conninfo: try TestDatabase.conninfo, size: 1)
         let order = OrderLog()
         // Hold the only connection while the waiters queue up one after another.
         let holding = OrderLog()
@@ -49,7 +49,7 @@ struct ConnectionPoolTests {
     }
 
     @Test func recoversAfterTheServerKillsItsBackends() async throws {
-        let pool = ConnectionPool(conninfo: TestDatabase.conninfo, size: 4)
+        let pool = ConnectionPool(conninfo: try TestDatabase.conninfo, size: 4)
         // Open all four connections, noting their server processes.
         let pids = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<4 {
@@ -79,7 +79,7 @@ struct ConnectionPoolTests {
     }
 
     @Test func openTransactionIsRolledBackWhenBodyThrows() async throws {
-        let pool = ConnectionPool(conninfo: TestDatabase.conninfo, size: 1)
+        let pool = ConnectionPool(conninfo: try TestDatabase.conninfo, size: 1)
         let table = TestDatabase.uniqueName("pooled")
         try await pool.withConnection { try $0.execute("CREATE TABLE \(table) (id int)") }
         struct Stop: Error {}
@@ -100,7 +100,7 @@ struct ConnectionPoolTests {
     }
 
     @Test func aClosedPoolSaysSoInItsOwnErrorKind() async throws {
-        let pool = ConnectionPool(conninfo: TestDatabase.conninfo, size: 1)
+        let pool = ConnectionPool(conninfo: try TestDatabase.conninfo, size: 1)
         try await pool.withConnection { try $0.execute("SELECT 1") }
         try await pool.close()
         let error = await #expect(throws: PostgresError.self) { try await pool.withConnection { _ in 1 } }

@@ -38,7 +38,7 @@ THE ADVERSARIES: one per reader. The outsider (the viewer key) knows only what i
 EVERY partner of the deployment is an adversary of its own: it reads what the viewer reads plus
 its own ``by=partner`` rows, and knows each value it submitted exactly (all versions), hence
 every cell it alone contributes to. Two partners pooling what they know are out of scope (as in
-DOMAIN.md). Each adversary runs its own family of linear programs.
+docs/privacy.md#readers). Each adversary runs its own family of linear programs.
 
 THE MODEL. The attacker knows the structure (which partner reported which finest cell: partner
 x neighborhood x month x dimension values, and which measurements the revision changed) and

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
 
-/// What a key may do. See DOMAIN.md, "Roles and privacy".
+/// What a key may do. See docs/domain.md#roles-and-protection.
 public enum Role: String, Sendable, CaseIterable {
     /// The backbone organisation: everything.
     case coordinator

@@ -17,8 +17,8 @@ public struct ValidRow: Sendable {
     public var note: String?
 }
 
-/// Checks submitted rows against the registry and DOMAIN.md's rules, reporting every
-/// problem of every row at once.
+/// Checks submitted rows against the registry and the rules of
+/// docs/domain.md#measurements-and-series, reporting every problem of every row at once.
 public struct MeasurementValidator: Sendable {
     public var context: IngestionContext
     /// The partner a partner key is bound to; `nil` for the coordinator.

@@ -1,0 +1,31 @@
+import ArgumentParser
+@testable import BackboneCLI
+import Testing
+
+/// `serve`'s settings resolved in the test process: the executable target imported with
+/// `@testable`, as SwiftPM allows on Linux too, without starting the binary.
+@Suite("serve's settings")
+struct SettingsTests {
+    @Test func aFlagWinsOverItsVariableAndDefaultsFillTheRest() throws {
+        var command = try ServeCommand.parse([])
+        command.port = 9000
+        let settings = try Settings(command, environment: ["PORT": "7000", "DATABASE_POOL_SIZE": "12"])
+        #expect(settings.port == 9000)
+        #expect(settings.poolSize == 12)
+        #expect(settings.host == "127.0.0.1")
+        #expect(settings.releaseAfterDays == 45)
+        #expect(settings.suppressionMinPartners == 3)
+    }
+
+    @Test func aValueOutOfRangeNamesTheFlagOrTheVariable() throws {
+        var command = try ServeCommand.parse([])
+        command.port = 70000
+        let flag = #expect(throws: ValidationError.self) { try Settings(command, environment: [:]) }
+        #expect(flag?.description.contains("--port is 70000") == true, "\(String(describing: flag))")
+        command.port = nil
+        let variable = #expect(throws: ValidationError.self) {
+            try Settings(command, environment: ["SUPPRESSION_DOMINANCE": "2"])
+        }
+        #expect(variable?.description.contains("SUPPRESSION_DOMINANCE is 2") == true, "\(String(describing: variable))")
+    }
+}
