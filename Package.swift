@@ -127,7 +127,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DashboardTests", dependencies: ["Aggregation", "Dashboard", "DomainModel"], exclude: ["Snapshots"]),
-        .testTarget(name: "BackboneCoreTests", dependencies: ["Aggregation", "BackboneCore", "Postgres", "TestSupport"]),
+        .testTarget(name: "BackboneCoreTests", dependencies: ["Aggregation", "BackboneCore", "DomainModel", "JSON", "Postgres", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(
             name: "AggregationTests",

@@ -1,4 +1,5 @@
 import BackboneCore
+import DomainModel
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import Aggregation
 import BackboneCore
+import DomainModel
 import Foundation
 import Postgres
 import TestSupport
