@@ -89,7 +89,9 @@ public struct Partial: Sendable, Hashable {
         sumDenominator += other.sumDenominator
         min = Swift.min(min, other.min)
         max = Swift.max(max, other.max)
-        if let mine = values, let theirs = other.values { values = mine + theirs } else { values = nil }
+        // Appended in place (binding `values` first and assigning `mine + theirs` copied it at
+        // every merge: quadratic in a group's rows).
+        if let theirs = other.values { values?.append(contentsOf: theirs) } else { values = nil }
     }
 
     /// This partial with `other` folded in.

@@ -20,11 +20,11 @@ struct FreedMemoryReturn: Service {
 
     func run() async throws {
         guard let trim = Self.mallocTrim, let start = Self.residentBytes() else { return }
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var settled = start
-            while !Task.isCancelled {
-                try await Task.sleep(for: interval)
-                guard let resident = Self.residentBytes() else { return }
+            while true {
+                // Cancelled on shutdown: that ends the loop, it is not a failure of the service.
+                guard (try? await Task.sleep(for: interval)) != nil, let resident = Self.residentBytes() else { return }
                 guard resident > settled + growth else {
                     settled = min(settled, resident)
                     continue

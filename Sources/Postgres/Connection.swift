@@ -132,7 +132,7 @@ public final class Connection: @unchecked Sendable {
         guard let raw else { throw PostgresError.connection(handle, "no result from PostgreSQL") }
         let result = QueryResult(handle: raw)
         switch PQresultStatus(raw) {
-        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             return result
         default:
             throw PostgresError(result: raw, connection: handle)

@@ -100,6 +100,11 @@ public struct Query: Sendable, ExpressibleByStringInterpolation, CustomStringCon
             segments += fragment.segments
         }
 
+        /// SQL text built by code from fixed names (never from input).
+        public mutating func appendInterpolation(unsafe sql: String) {
+            appendInterpolation(Query(unsafeSQL: sql))
+        }
+
         /// A table or column name chosen by code, quoted as an identifier.
         public mutating func appendInterpolation(identifier: String) {
             segments.append(.sql(quoteIdentifier(identifier)))

@@ -19,7 +19,7 @@ public final class QueryResult: @unchecked Sendable, RandomAccessCollection {
     public var endIndex: Int { Int(PQntuples(handle)) }
     public subscript(position: Int) -> Row { Row(result: self, index: Int32(position)) }
 
-    /// The number of rows a command touched (`INSERT`, `UPDATE`, `DELETE`, `COPY`).
+    /// The number of rows a command touched (`INSERT`, `UPDATE`, `DELETE`).
     public var affectedRows: Int {
         Int(String(cString: PQcmdTuples(handle))) ?? 0
     }

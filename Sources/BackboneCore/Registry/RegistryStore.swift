@@ -143,10 +143,3 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
         }
     }
 }
-
-extension Query.StringInterpolation {
-    /// SQL text built by code from fixed names (never from input).
-    mutating func appendInterpolation(unsafe sql: String) {
-        appendInterpolation(Query(unsafeSQL: sql))
-    }
-}
