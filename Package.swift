@@ -5,7 +5,7 @@ let package = Package(
     name: "Backbone",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "backbone", targets: ["BackboneCLI"]),
+        .executable(name: "backbone", targets: ["BackboneCLI"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -126,8 +126,11 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "DashboardTests", dependencies: ["Aggregation", "Dashboard", "DomainModel"], exclude: ["Snapshots"]),
-        .testTarget(name: "BackboneCoreTests", dependencies: ["Aggregation", "BackboneCore", "DomainModel", "JSON", "Postgres", "TestSupport"]),
+        .testTarget(
+            name: "DashboardTests", dependencies: ["Aggregation", "Dashboard", "DomainModel"], exclude: ["Snapshots"]),
+        .testTarget(
+            name: "BackboneCoreTests",
+            dependencies: ["Aggregation", "BackboneCore", "DomainModel", "JSON", "Postgres", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(
             name: "AggregationTests",

@@ -29,12 +29,14 @@ public enum Aggregator {
             var key: [Int] = []
             key.reserveCapacity(groupings.count)
             for (position, grouping) in groupings.enumerated() {
-                let part: KeyPart = switch grouping {
-                case .neighborhood: .text(neighborhood)
-                case .partner: .text(partial.partner ?? (partial.partners.count == 1 ? partial.partners.first! : ""))
-                case .period: .period(partial.period.rolled(to: periodType))
-                case .dimension(let name): .text(partial.dimensions[name] ?? "")
-                }
+                let part: KeyPart =
+                    switch grouping {
+                    case .neighborhood: .text(neighborhood)
+                    case .partner:
+                        .text(partial.partner ?? (partial.partners.count == 1 ? partial.partners.first! : ""))
+                    case .period: .period(partial.period.rolled(to: periodType))
+                    case .dimension(let name): .text(partial.dimensions[name] ?? "")
+                    }
                 key.append(parts[position].number(of: part))
             }
             if let group = groupOfKey[key] {
@@ -53,19 +55,24 @@ public enum Aggregator {
         cells.reserveCapacity(keys.count)
         for (key, group) in zip(keys, members) {
             var cell = combine(group, profile: profile)
-            cell.key = Dictionary(uniqueKeysWithValues: zip(names, key.enumerated().map { texts[$0.offset][$0.element] }))
+            cell.key = Dictionary(
+                uniqueKeysWithValues: zip(names, key.enumerated().map { texts[$0.offset][$0.element] }))
             if let index = neighborhoodIndex {
                 let code = texts[index][key[index]]
                 cell.per1000 = per1000(cell.value, of: code, profile: profile, tree: tree)
-                if let depth = request.neighborhoodDepth { cell.reportedAbove = (tree.depth(of: code) ?? depth) < depth }
+                if let depth = request.neighborhoodDepth {
+                    cell.reportedAbove = (tree.depth(of: code) ?? depth) < depth
+                }
             }
             cells.append(cell)
         }
         if let index = groupings.firstIndex(of: .period) {
             for position in cells.indices {
-                guard case .period(let period) = parts[index].values[keys[position][index]], let previous = period.previous,
-                      let previousNumber = parts[index].existingNumber(of: .period(previous)),
-                      let value = cells[position].value else { continue }
+                guard case .period(let period) = parts[index].values[keys[position][index]],
+                    let previous = period.previous,
+                    let previousNumber = parts[index].existingNumber(of: .period(previous)),
+                    let value = cells[position].value
+                else { continue }
                 var previousKey = keys[position]
                 previousKey[index] = previousNumber
                 if let before = groupOfKey[previousKey], let earlier = cells[before].value {
@@ -125,7 +132,8 @@ public enum Aggregator {
         switch profile.method {
         case .sum: cell.value = merged.sum
         case .mean: cell.value = cell.mean
-        case .ratio: cell.value = merged.sumDenominator == 0 ? nil : merged.sumNumerator / merged.sumDenominator * profile.scale
+        case .ratio:
+            cell.value = merged.sumDenominator == 0 ? nil : merged.sumNumerator / merged.sumDenominator * profile.scale
         case .last: cell.value = merged.sum
         case .min: cell.value = cell.min
         case .max: cell.value = cell.max
@@ -163,7 +171,8 @@ public enum Aggregator {
         var latest: [Series: [Partial]] = [:]
         var everyPartner: [Series: PartnerSet] = [:]
         for partial in members {
-            let series = Series(partner: partial.partner ?? "", neighborhood: partial.neighborhood, dimensions: partial.dimensions)
+            let series = Series(
+                partner: partial.partner ?? "", neighborhood: partial.neighborhood, dimensions: partial.dimensions)
             everyPartner[series, default: []].formUnion(partial.partners)
             if let current = latest[series]?.first {
                 if current.period > partial.period { continue }
@@ -180,9 +189,12 @@ public enum Aggregator {
         return (latest.values.flatMap { $0 }, stale)
     }
 
-    private static func per1000(_ value: Double?, of neighborhood: String, profile: IndicatorProfile, tree: NeighborhoodTree) -> Double? {
+    private static func per1000(
+        _ value: Double?, of neighborhood: String, profile: IndicatorProfile, tree: NeighborhoodTree
+    ) -> Double? {
         guard profile.method == .sum || profile.method == .last,
-              let value, let population = tree.population(of: neighborhood), population > 0 else { return nil }
+            let value, let population = tree.population(of: neighborhood), population > 0
+        else { return nil }
         return value * 1000 / Double(population)
     }
 
@@ -232,7 +244,9 @@ private struct PartNumbering {
     /// Each value's place in sorted order, by its number.
     var ranks: [Int] {
         var ranks = [Int](repeating: 0, count: values.count)
-        for (rank, number) in values.indices.sorted(by: { values[$0] < values[$1] }).enumerated() { ranks[number] = rank }
+        for (rank, number) in values.indices.sorted(by: { values[$0] < values[$1] }).enumerated() {
+            ranks[number] = rank
+        }
         return ranks
     }
 }

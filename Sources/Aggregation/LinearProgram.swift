@@ -26,7 +26,8 @@ public struct LinearProgram: Sendable {
     /// Adds the equality Σ coefficients[j]·x_j = rhs (terms: (variable index, coefficient));
     /// duplicate indices add up.
     public mutating func addEquality(_ terms: [(Int, Double)], equals rhs: Double) {
-        precondition(terms.allSatisfy { (0..<variableCount).contains($0.0) && $0.1.isFinite }, "terms must name variables")
+        precondition(
+            terms.allSatisfy { (0..<variableCount).contains($0.0) && $0.1.isFinite }, "terms must name variables")
         precondition(rhs.isFinite)
         equalities.append(Equality(terms: terms.map { Term(variable: $0.0, coefficient: $0.1) }, rhs: rhs))
         start = StartCache()

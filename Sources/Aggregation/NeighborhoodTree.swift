@@ -27,7 +27,11 @@ public struct NeighborhoodTree: Sendable {
         var children: [String: [String]] = [:]
         var roots: [String] = []
         for (code, chain) in chains {
-            if chain.count == 1 { roots.append(code) } else { children[chain[chain.count - 2], default: []].append(code) }
+            if chain.count == 1 {
+                roots.append(code)
+            } else {
+                children[chain[chain.count - 2], default: []].append(code)
+            }
         }
         self.childrenByCode = children.mapValues { $0.sorted() }
         self.roots = roots.sorted()

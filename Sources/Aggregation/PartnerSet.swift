@@ -29,7 +29,9 @@ public struct PartnerSet: Hashable, Sendable, Sequence, ExpressibleByArrayLitera
     }
 
     public mutating func formUnion(_ other: PartnerSet) {
-        if other.words.count > words.count { words.append(contentsOf: repeatElement(0, count: other.words.count - words.count)) }
+        if other.words.count > words.count {
+            words.append(contentsOf: repeatElement(0, count: other.words.count - words.count))
+        }
         for index in other.words.indices { words[index] |= other.words[index] }
     }
 

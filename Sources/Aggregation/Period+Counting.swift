@@ -6,7 +6,9 @@ extension Period {
         let months = (to.year - from.year) * 12 + to.month - from.month
         switch type {
         case .week:
-            return (dayNumber(year: to.year, month: to.month, day: to.day) - dayNumber(year: from.year, month: from.month, day: from.day)) / 7
+            return
+                (dayNumber(year: to.year, month: to.month, day: to.day)
+                - dayNumber(year: from.year, month: from.month, day: from.day)) / 7
         case .month: return months
         case .quarter: return months / 3
         case .year: return to.year - from.year

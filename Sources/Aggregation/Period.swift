@@ -32,16 +32,22 @@ public struct Period: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Parses any of the four spellings; `nil` if it is none of them.
     public init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard let first = parts.first, first.count == 4, first.allSatisfy(\.isASCIIDigit), let year = Int(first) else { return nil }
+        guard let first = parts.first, first.count == 4, first.allSatisfy(\.isASCIIDigit), let year = Int(first) else {
+            return nil
+        }
         if parts.count == 1 {
             self.init(type: .year, year: year, index: 1)
             return
         }
         guard parts.count == 2 else { return nil }
         let rest = parts[1]
-        if rest.first == "Q", rest.count == 2, let quarter = Int(rest.dropFirst()), rest.dropFirst().allSatisfy(\.isASCIIDigit) {
+        if rest.first == "Q", rest.count == 2, let quarter = Int(rest.dropFirst()),
+            rest.dropFirst().allSatisfy(\.isASCIIDigit)
+        {
             self.init(type: .quarter, year: year, index: quarter)
-        } else if rest.first == "W", rest.count == 3, rest.dropFirst().allSatisfy(\.isASCIIDigit), let week = Int(rest.dropFirst()) {
+        } else if rest.first == "W", rest.count == 3, rest.dropFirst().allSatisfy(\.isASCIIDigit),
+            let week = Int(rest.dropFirst())
+        {
             self.init(type: .week, year: year, index: week)
         } else if rest.count == 2, rest.allSatisfy(\.isASCIIDigit), let month = Int(rest) {
             self.init(type: .month, year: year, index: month)
@@ -77,8 +83,10 @@ public struct Period: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var end: Day {
         switch type {
         case .year: return Day(year: year + 1, month: 1, day: 1)
-        case .quarter: return index == 4 ? Day(year: year + 1, month: 1, day: 1) : Day(year: year, month: index * 3 + 1, day: 1)
-        case .month: return index == 12 ? Day(year: year + 1, month: 1, day: 1) : Day(year: year, month: index + 1, day: 1)
+        case .quarter:
+            return index == 4 ? Day(year: year + 1, month: 1, day: 1) : Day(year: year, month: index * 3 + 1, day: 1)
+        case .month:
+            return index == 12 ? Day(year: year + 1, month: 1, day: 1) : Day(year: year, month: index + 1, day: 1)
         case .week: return start.adding(days: 7)
         }
     }

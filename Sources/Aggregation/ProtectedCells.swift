@@ -144,7 +144,8 @@ public struct ProtectedCells: Sendable {
     /// Protects the grid of `contributions` (the period's data now) against every single
     /// reader, given the `earlier` releases of the same period that readers already hold.
     public init(
-        contributions: [Contribution], earlier: [EarlierRelease] = [], tree: NeighborhoodTree, policy: SuppressionPolicy,
+        contributions: [Contribution], earlier: [EarlierRelease] = [], tree: NeighborhoodTree,
+        policy: SuppressionPolicy,
         rules: ValueRules
     ) {
         let versions = earlier.map(\.contributions) + [contributions]
@@ -156,7 +157,8 @@ public struct ProtectedCells: Sendable {
         let earlierWithheld = earlier.map { Set($0.withheld.compactMap { grid.number(of: $0) }) }
         for cell in earlierWithheld.joined() where !protection.isEmpty(cell) { protection.withholdOnly(cell) }
         protection.secure()
-        var audit = ReaderAudit(grid: grid, versions: versions, earlierWithheld: earlierWithheld, policy: policy, rules: rules)
+        var audit = ReaderAudit(
+            grid: grid, versions: versions, earlierWithheld: earlierWithheld, policy: policy, rules: rules)
         audit.run(&protection)
         self.audit = audit.summary
         cellCount = protection.nonEmptyCells
@@ -187,9 +189,13 @@ extension ProtectedCells {
             dimensionNames = Set(cells.flatMap(\.dimensions.keys)).sorted()
             var values = Array(repeating: Set<String>(), count: dimensionNames.count)
             for cell in cells {
-                for (index, name) in dimensionNames.enumerated() { if let value = cell.dimensions[name] { values[index].insert(value) } }
+                for (index, name) in dimensionNames.enumerated() {
+                    if let value = cell.dimensions[name] { values[index].insert(value) }
+                }
             }
-            dimensionValues = values.map { Dictionary(uniqueKeysWithValues: $0.sorted().enumerated().map { ($1, $0 + 1) }) }
+            dimensionValues = values.map {
+                Dictionary(uniqueKeysWithValues: $0.sorted().enumerated().map { ($1, $0 + 1) })
+            }
             radices = values.map { $0.count + 1 }
             combinationCount = radices.reduce(1, *)
             if tree.roots.count > 1 { add(.all) }
@@ -222,7 +228,9 @@ extension ProtectedCells {
 
         /// The number of a grid cell; nil when it names a scope or value the grid does not have.
         func number(of cell: GridCell) -> Int? {
-            guard let scope = number(of: cell.scope), cell.dimensions.keys.allSatisfy(dimensionNames.contains) else { return nil }
+            guard let scope = number(of: cell.scope), cell.dimensions.keys.allSatisfy(dimensionNames.contains) else {
+                return nil
+            }
             var combination = 0
             for (index, name) in dimensionNames.enumerated() {
                 var digit = 0
@@ -253,7 +261,9 @@ extension ProtectedCells {
         /// ancestor's subtree, all) × each way of replacing some of its dimension values by "all values".
         func cells(of neighborhood: String, _ dimensions: [String: String]) -> [Int] {
             var scopeList: [Int] = []
-            for ancestor in tree.chain(of: neighborhood) { if let number = scopeNumbers[.subtree(ancestor)] { scopeList.append(number) } }
+            for ancestor in tree.chain(of: neighborhood) {
+                if let number = scopeNumbers[.subtree(ancestor)] { scopeList.append(number) }
+            }
             if let own = scopeNumbers[.own(neighborhood)] { scopeList.append(own) }
             if let all = scopeNumbers[.all] { scopeList.append(all) }
             var combinations = [0]
@@ -281,13 +291,17 @@ extension ProtectedCells {
                 }
                 for combination in 0..<combinationCount {
                     let total = cell(scope: scopeNumber, combination: combination)
-                    if !treeParts.isEmpty { relations.append((total, treeParts.map { cell(scope: $0, combination: combination) })) }
+                    if !treeParts.isEmpty {
+                        relations.append((total, treeParts.map { cell(scope: $0, combination: combination) }))
+                    }
                     // Over each dimension left at "all values": the sum over its values.
                     var place = 1
                     for index in dimensionNames.indices.reversed() {
                         let digit = (combination / place) % radices[index]
                         if digit == 0 {
-                            let parts = (1..<radices[index]).map { cell(scope: scopeNumber, combination: combination + $0 * place) }
+                            let parts = (1..<radices[index]).map {
+                                cell(scope: scopeNumber, combination: combination + $0 * place)
+                            }
                             relations.append((total, parts))
                         }
                         place *= radices[index]
@@ -328,7 +342,10 @@ struct PeriodProtection {
     let relations: [(total: Int, parts: [Int])]
     private let relationsOf: [Int: [Int]]
 
-    init(grid: ProtectedCells.Grid, contributions: [ProtectedCells.Contribution], policy: SuppressionPolicy, rules: ProtectedCells.ValueRules) {
+    init(
+        grid: ProtectedCells.Grid, contributions: [ProtectedCells.Contribution], policy: SuppressionPolicy,
+        rules: ProtectedCells.ValueRules
+    ) {
         self.grid = grid
         self.policy = policy
         self.rules = rules
@@ -337,7 +354,8 @@ struct PeriodProtection {
         for contribution in contributions {
             for cell in grid.cells(of: contribution.neighborhood, contribution.dimensions) {
                 for (index, value) in values.enumerated() {
-                    quantities[index][cell].add(value(contribution), measurements: contribution.measurements, partner: contribution.partner)
+                    quantities[index][cell].add(
+                        value(contribution), measurements: contribution.measurements, partner: contribution.partner)
                 }
             }
         }
@@ -366,7 +384,9 @@ struct PeriodProtection {
 
     mutating func applyPrimaryRules() {
         for cell in 0..<grid.cellCount where !isEmpty(cell) {
-            if quantities.indices.contains(where: { violatesPrimaryRules(quantities[$0][cell], quantity: $0) }) { withheld.insert(cell) }
+            if quantities.indices.contains(where: { violatesPrimaryRules(quantities[$0][cell], quantity: $0) }) {
+                withheld.insert(cell)
+            }
         }
     }
 
@@ -404,7 +424,9 @@ struct PeriodProtection {
         while let index = pending.popLast() {
             queued.remove(index)
             for cell in secure(relations[index]) {
-                for affected in relationsOf[cell] ?? [] where queued.insert(affected).inserted { pending.append(affected) }
+                for affected in relationsOf[cell] ?? [] where queued.insert(affected).inserted {
+                    pending.append(affected)
+                }
             }
         }
     }
@@ -432,7 +454,10 @@ struct PeriodProtection {
                 // The smallest visible part that covers the member; else the one that covers most.
                 let sufficient = candidates.filter { covers(covering + [$0], member) }
                     .min { (abs(quantities[0][$0].total), $0) < (abs(quantities[0][$1].total), $1) }
-                let chosen = sufficient ?? candidates.min { (shortfall(covering + [$0], member), $0) < (shortfall(covering + [$1], member), $1) }!
+                let chosen =
+                    sufficient ?? candidates.min {
+                        (shortfall(covering + [$0], member), $0) < (shortfall(covering + [$1], member), $1)
+                    }!
                 withheld.insert(chosen)
                 added.append(chosen)
             }

@@ -63,13 +63,16 @@ public struct ReaderAudit: Sendable {
         for version in versions {
             var byCell: [[String: Part]] = Array(repeating: [:], count: cells.count)
             for contribution in version {
-                let key = MeasurementCellKey(neighborhood: contribution.neighborhood, dimensions: contribution.dimensions)
-                let number = numbers[key] ?? {
-                    numbers[key] = cells.count
-                    cells.append((contribution.neighborhood, contribution.dimensions))
-                    byCell.append([:])
-                    return cells.count - 1
-                }()
+                let key = MeasurementCellKey(
+                    neighborhood: contribution.neighborhood, dimensions: contribution.dimensions)
+                let number =
+                    numbers[key]
+                    ?? {
+                        numbers[key] = cells.count
+                        cells.append((contribution.neighborhood, contribution.dimensions))
+                        byCell.append([:])
+                        return cells.count - 1
+                    }()
                 let values = rules.isRatio ? [contribution.numerator, contribution.denominator] : [contribution.sum]
                 byCell[number][contribution.partner] = Part(measurements: contribution.measurements, values: values)
                 partners.insert(contribution.partner)
@@ -79,7 +82,8 @@ public struct ReaderAudit: Sendable {
         self.parts = parts.map { $0 + Array(repeating: [:], count: cells.count - $0.count) }
         measurementCells = cells
         gridCellsOf = cells.map { cell in
-            let finest = grid.number(of: ProtectedCells.GridCell(scope: .own(cell.neighborhood), dimensions: cell.dimensions))
+            let finest = grid.number(
+                of: ProtectedCells.GridCell(scope: .own(cell.neighborhood), dimensions: cell.dimensions))
             let all = grid.cells(of: cell.neighborhood, cell.dimensions)
             return finest.map { finest in [finest] + all.filter { $0 != finest } } ?? all
         }
@@ -106,11 +110,14 @@ public struct ReaderAudit: Sendable {
         var withheldBefore = -1
         while withheldBefore != protection.withheld.count {
             withheldBefore = protection.withheld.count
-            for reader in readers where auditedAt[reader] != protection.withheld.count
-                && (reader == nil || knowsMore(reader!, than: protection.withheld)) {
+            for reader in readers
+            where auditedAt[reader] != protection.withheld.count
+                && (reader == nil || knowsMore(reader!, than: protection.withheld))
+            {
                 for quantity in 0..<quantities {
                     while true {
-                        let system = System(audit: self, reader: reader, quantity: quantity, current: protection.withheld)
+                        let system = System(
+                            audit: self, reader: reader, quantity: quantity, current: protection.withheld)
                         guard let narrowed = firstNarrowed(system, skipping: unfixable) else { break }
                         if let cell = complement(for: narrowed.anchor, in: protection) {
                             protection.withhold(cell)
@@ -160,7 +167,8 @@ public struct ReaderAudit: Sendable {
         // (each scaled by its margin), settle most targets without a program of their own: a
         // feasible point where a target lies beyond its margin proves that side protected.
         let weights = open.flatMap { target in target.terms.map { ($0.key, $0.value / target.margin) } }
-        let witnesses = [system.point(minimising: weights), system.point(minimising: weights.map { ($0.0, -$0.1) })].compactMap { $0 }
+        let witnesses = [system.point(minimising: weights), system.point(minimising: weights.map { ($0.0, -$0.1) })]
+            .compactMap { $0 }
         for target in open {
             let natural = system.naturalRange(of: target)
             let low = max(natural.lowerBound, target.truth - target.margin)
@@ -187,7 +195,9 @@ public struct ReaderAudit: Sendable {
         let visible = { (cell: Int) in !protection.withheld.contains(cell) && !protection.isEmpty(cell) }
         let size = { (cell: Int) in abs(protection.quantities[0][cell].total) }
         if visible(anchor) { return anchor }
-        if let cell = protection.neighbors(of: anchor).filter(visible).min(by: { (size($0), $0) < (size($1), $1) }) { return cell }
+        if let cell = protection.neighbors(of: anchor).filter(visible).min(by: { (size($0), $0) < (size($1), $1) }) {
+            return cell
+        }
         let overlapping = Set(members[anchor].flatMap { gridCellsOf[$0] }).filter(visible)
         return overlapping.min { (size($0), $0) < (size($1), $1) }
     }
@@ -233,13 +243,17 @@ public struct ReaderAudit: Sendable {
             }
             // Per measurement cell and release: the unknowns of others' parts, with their true
             // values, and what the reader itself contributes.
-            var terms = Array(repeating: Array(repeating: [(unknown: Int, truth: Double)](), count: versions), count: audit.measurementCells.count)
+            var terms = Array(
+                repeating: Array(repeating: [(unknown: Int, truth: Double)](), count: versions),
+                count: audit.measurementCells.count)
             var own = Array(repeating: Array(repeating: 0.0, count: versions), count: audit.measurementCells.count)
             var peerTargets: [(unknown: Int, truth: Double, cell: Int, id: String)] = []
             var changedTargets: [(terms: [Int: Double], truth: Double, cell: Int, id: String)] = []
             for cell in audit.measurementCells.indices {
                 let partners = Set(audit.parts.flatMap { $0[cell].keys })
-                var stable: (measurements: Int, truths: [Double], partners: [String]) = (0, Array(repeating: 0, count: versions), [])
+                var stable: (measurements: Int, truths: [Double], partners: [String]) = (
+                    0, Array(repeating: 0, count: versions), []
+                )
                 for partner in partners.sorted() {
                     let history = audit.parts.map { $0[cell][partner] }
                     if partner == reader {
@@ -260,7 +274,11 @@ public struct ReaderAudit: Sendable {
                         changedTargets.append(([number: 1], part.values[quantity], cell, "\(partner)@\(version)"))
                         if let before {
                             // What the correction changed: two releases' difference must not give it away.
-                            changedTargets.append(([number: 1, before.unknown: -1], part.values[quantity] - before.truth, cell, "\(partner)@\(version)-"))
+                            changedTargets.append(
+                                (
+                                    [number: 1, before.unknown: -1], part.values[quantity] - before.truth, cell,
+                                    "\(partner)@\(version)-"
+                                ))
                         }
                         before = (number, part.values[quantity])
                     }
@@ -293,16 +311,20 @@ public struct ReaderAudit: Sendable {
                             truth += term.truth
                         }
                         known += own[cell][version]
-                        hasData = hasData || !terms[cell][version].isEmpty || audit.parts[version][cell][reader ?? ""] != nil
+                        hasData =
+                            hasData || !terms[cell][version].isEmpty || audit.parts[version][cell][reader ?? ""] != nil
                     }
                     guard hasData else { continue }
                     if withheld.contains(gridCell), let before = published[gridCell] {
                         // Shown before: what the others changed in it since is the secret.
-                        let change = expression.merging(before.expression.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value != 0 }
+                        let change = expression.merging(before.expression.mapValues { -$0 }, uniquingKeysWith: +).filter
+                        { $0.value != 0 }
                         guard !change.isEmpty else { continue }
-                        targets.append(Target(
-                            id: "\(readerName)/\(quantity)/change of cell \(gridCell)@\(version)", terms: change, truth: truth - before.truth,
-                            margin: audit.policy.margin(truth - before.truth), anchor: gridCell))
+                        targets.append(
+                            Target(
+                                id: "\(readerName)/\(quantity)/change of cell \(gridCell)@\(version)", terms: change,
+                                truth: truth - before.truth,
+                                margin: audit.policy.margin(truth - before.truth), anchor: gridCell))
                         continue
                     }
                     guard !expression.isEmpty else {
@@ -311,9 +333,11 @@ public struct ReaderAudit: Sendable {
                     }
                     if withheld.contains(gridCell) {
                         let quantityTotal = truth + known
-                        targets.append(Target(
-                            id: "\(readerName)/\(quantity)/cell \(gridCell)@\(version)", terms: expression, truth: truth,
-                            margin: audit.policy.margin(quantityTotal), anchor: gridCell))
+                        targets.append(
+                            Target(
+                                id: "\(readerName)/\(quantity)/cell \(gridCell)@\(version)", terms: expression,
+                                truth: truth,
+                                margin: audit.policy.margin(quantityTotal), anchor: gridCell))
                     } else {
                         let (lp, constant) = linear(expression)
                         program.addEquality(lp, equals: truth - constant)
@@ -329,14 +353,17 @@ public struct ReaderAudit: Sendable {
                     (version == versions - 1 ? current : audit.earlierWithheld[version]).contains(finest)
                 }
                 guard withheldSomewhere else { continue }
-                targets.append(Target(
-                    id: "\(readerName)/\(quantity)/figure \(peer.id) in \(peer.cell)", terms: [peer.unknown: 1],
-                    truth: peer.truth, margin: audit.policy.margin(peer.truth), anchor: finest))
+                targets.append(
+                    Target(
+                        id: "\(readerName)/\(quantity)/figure \(peer.id) in \(peer.cell)", terms: [peer.unknown: 1],
+                        truth: peer.truth, margin: audit.policy.margin(peer.truth), anchor: finest))
             }
             for changed in changedTargets {
-                targets.append(Target(
-                    id: "\(readerName)/\(quantity)/changed \(changed.id) in \(changed.cell)", terms: changed.terms,
-                    truth: changed.truth, margin: audit.policy.margin(changed.truth), anchor: audit.gridCellsOf[changed.cell][0]))
+                targets.append(
+                    Target(
+                        id: "\(readerName)/\(quantity)/changed \(changed.id) in \(changed.cell)", terms: changed.terms,
+                        truth: changed.truth, margin: audit.policy.margin(changed.truth),
+                        anchor: audit.gridCellsOf[changed.cell][0]))
             }
         }
 

@@ -11,7 +11,9 @@ public struct ReportRequest: Sendable {
     /// Only neighborhoods in this subtree (the root included).
     public var within: String?
 
-    public init(groupings: [Grouping] = [], periodType: PeriodType? = nil, neighborhoodDepth: Int? = nil, within: String? = nil) {
+    public init(
+        groupings: [Grouping] = [], periodType: PeriodType? = nil, neighborhoodDepth: Int? = nil, within: String? = nil
+    ) {
         self.groupings = groupings
         self.periodType = periodType
         self.neighborhoodDepth = neighborhoodDepth

@@ -24,7 +24,8 @@ public enum Suppression {
     /// combination of single partners' values); a change is dropped when the previous
     /// period's cell is withheld.
     public static func apply(
-        _ report: Report, withheld: WithheldCells, request: ReportRequest, tree: NeighborhoodTree, method: AggregationMethod,
+        _ report: Report, withheld: WithheldCells, request: ReportRequest, tree: NeighborhoodTree,
+        method: AggregationMethod,
         reader: Reader
     ) -> Report {
         func protect(_ cell: Cell, scope: ProtectedCells.Scope) -> Cell {
@@ -37,17 +38,24 @@ public enum Suppression {
             let dimensions = cell.key.reduce(into: [String: String]()) { result, entry in
                 if case .dimension(let name)? = Grouping(entry.key) { result[name] = entry.value }
             }
-            if method == .min || method == .max || withheld.isWithheld(scope: scope, dimensions: dimensions, periods: cell.periods)
-                || (method == .last && cell.hasStaleSeries) {
+            if method == .min || method == .max
+                || withheld.isWithheld(scope: scope, dimensions: dimensions, periods: cell.periods)
+                || (method == .last && cell.hasStaleSeries)
+            {
                 withhold(&cell)
             }
             return cell
         }
         let reportScope: ProtectedCells.Scope = request.within.map { .subtree($0) } ?? .all
-        var rows = report.rows.filter { row in row.key[Grouping.partner.name].map { $0 == reader.partner } ?? true }.map { row -> Cell in
+        var rows = report.rows.filter { row in row.key[Grouping.partner.name].map { $0 == reader.partner } ?? true }.map
+        { row -> Cell in
             guard let code = row.key[Grouping.neighborhood.name] else { return protect(row, scope: reportScope) }
             let scope: ProtectedCells.Scope
-            if let depth = request.neighborhoodDepth, tree.depth(of: code) == depth { scope = .subtree(code) } else { scope = .own(code) }
+            if let depth = request.neighborhoodDepth, tree.depth(of: code) == depth {
+                scope = .subtree(code)
+            } else {
+                scope = .own(code)
+            }
             return protect(row, scope: scope)
         }
         let total = protect(report.total, scope: reportScope)

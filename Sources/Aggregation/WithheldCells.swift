@@ -23,7 +23,9 @@ public struct WithheldCells: Sendable {
 
     /// Whether the cell of `scope` and `dimensions` (name → value; absent = all values) is
     /// withheld in any of `periods`.
-    public func isWithheld(scope: ProtectedCells.Scope, dimensions: [String: String], periods: some Sequence<Period>) -> Bool {
+    public func isWithheld(scope: ProtectedCells.Scope, dimensions: [String: String], periods: some Sequence<Period>)
+        -> Bool
+    {
         let cell = ProtectedCells.GridCell(scope: scope, dimensions: dimensions)
         return periods.contains { misplaced.contains($0) || byPeriod[$0]?.contains(cell) == true }
     }
@@ -31,7 +33,9 @@ public struct WithheldCells: Sendable {
     /// `withheld` with each cell also under the other names the same cell has in `tree`
     /// (the own measurements of a leaf are its subtree; one root's subtree is everything),
     /// so that a report names it either way.
-    public static func withAliases(_ withheld: Set<ProtectedCells.GridCell>, tree: NeighborhoodTree) -> Set<ProtectedCells.GridCell> {
+    public static func withAliases(_ withheld: Set<ProtectedCells.GridCell>, tree: NeighborhoodTree) -> Set<
+        ProtectedCells.GridCell
+    > {
         var all = withheld
         for cell in withheld {
             var alias = cell

@@ -25,7 +25,9 @@ public struct BackboneApp: Sendable {
         self.suppression = suppression
         self.metrics = metrics
         let caches = CacheBox()
-        changes = ChangeListener(conninfo: pool.conninfo, channels: ["backbone_keys", "backbone_registry"], logger: logger) { channel in
+        changes = ChangeListener(
+            conninfo: pool.conninfo, channels: ["backbone_keys", "backbone_registry"], logger: logger
+        ) { channel in
             switch channel {
             case "backbone_keys": caches.keys?.removeAll()
             default:
@@ -72,7 +74,8 @@ public struct BackboneApp: Sendable {
     func routes() -> RouteTable {
         var table = RouteTable(authenticator: Authenticator(pool: pool, cache: keyCache), logger: logger)
         let appMetrics = AppMetrics(metrics)
-        HealthRoutes(pool: pool, openAPI: Data(EmbeddedFiles.openAPIYAML.utf8), metrics: appMetrics).register(in: &table)
+        HealthRoutes(pool: pool, openAPI: Data(EmbeddedFiles.openAPIYAML.utf8), metrics: appMetrics).register(
+            in: &table)
         KeyRoutes(pool: pool).register(in: &table)
         RegistryRoutes(pool: pool, cache: registryCache, reportCache: reportCache).register(in: &table)
         MeasurementRoutes(pool: pool, metrics: appMetrics).register(in: &table)
@@ -80,7 +83,8 @@ public struct BackboneApp: Sendable {
         ReleaseRoutes(pool: pool, suppression: suppression).register(in: &table)
         TemplateRoutes(pool: pool).register(in: &table)
         ReportRoutes(pool: pool, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)
-        DashboardRoutes(pool: pool, authenticator: table.authenticator, sessions: dashboardSessions).register(in: &table)
+        DashboardRoutes(pool: pool, authenticator: table.authenticator, sessions: dashboardSessions).register(
+            in: &table)
         return table
     }
 }

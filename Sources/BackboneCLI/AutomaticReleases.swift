@@ -20,10 +20,15 @@ struct AutomaticReleases: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let released = try await pool.withConnection { [afterDays, policy] connection in
-                    try Releases.releaseDue(connection, defaultAfterDays: afterDays, policy: policy, today: Period.today())
+                    try Releases.releaseDue(
+                        connection, defaultAfterDays: afterDays, policy: policy, today: Period.today())
                 }
                 for release in released {
-                    logger.notice("released", metadata: ["agenda": "\(release.agenda)", "period": "\(release.period)", "release": "\(release.id)"])
+                    logger.notice(
+                        "released",
+                        metadata: [
+                            "agenda": "\(release.agenda)", "period": "\(release.period)", "release": "\(release.id)",
+                        ])
                 }
             } catch {
                 logger.warning("automatic release failed; tried again in an hour", metadata: ["error": "\(error)"])

@@ -5,7 +5,10 @@ import Postgres
 
 /// Where the database is: `DATABASE_URL`, or else a private cluster in a data folder.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "Folder of the embedded PostgreSQL used when DATABASE_URL is unset (env BACKBONE_DATA_DIR; default /var/lib/backbone/postgres as root, ~/.local/share/backbone/postgres otherwise).")
+    @Option(
+        help:
+            "Folder of the embedded PostgreSQL used when DATABASE_URL is unset (env BACKBONE_DATA_DIR; default /var/lib/backbone/postgres as root, ~/.local/share/backbone/postgres otherwise)."
+    )
     var dataDir: String?
 
     /// The data folder of the embedded cluster (flag, environment, default).
@@ -34,7 +37,10 @@ struct DatabaseOptions: ParsableArguments {
         }
         let folder = dataFolder
         let description = "the embedded PostgreSQL in \(folder)"
-        if !create, !FileManager.default.fileExists(atPath: URL(fileURLWithPath: folder).appendingPathComponent("PG_VERSION").path) {
+        if !create,
+            !FileManager.default.fileExists(
+                atPath: URL(fileURLWithPath: folder).appendingPathComponent("PG_VERSION").path)
+        {
             throw CommandFailure(
                 """
                 no Backbone database in \(folder) (DATABASE_URL is not set, so the embedded one was looked for there).

@@ -40,7 +40,9 @@ final class EmbeddedPostgres: @unchecked Sendable {
         runAsUser = geteuid() == 0 ? "postgres" : nil
         // A unix socket path is limited to 107 bytes.
         guard socketDirectory.path.utf8.count < 90 else {
-            throw EmbeddedPostgresError("the data folder path \(socketDirectory.path) is too long for a unix socket; choose a shorter --data-dir")
+            throw EmbeddedPostgresError(
+                "the data folder path \(socketDirectory.path) is too long for a unix socket; choose a shorter --data-dir"
+            )
         }
     }
 
@@ -74,7 +76,8 @@ final class EmbeddedPostgres: @unchecked Sendable {
         let manages = try lock(wait: false)
         if owner, !manages {
             throw EmbeddedPostgresError(
-                "another `backbone serve` is running with the data folder \(dataDirectory.path); stop it first, or choose another --data-dir")
+                "another `backbone serve` is running with the data folder \(dataDirectory.path); stop it first, or choose another --data-dir"
+            )
         }
         if !manages {
             // A live serve owns the cluster (and restarts it if it crashed): use it as it is.
@@ -82,7 +85,9 @@ final class EmbeddedPostgres: @unchecked Sendable {
             return try createDatabase()
         }
         if !files.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path) {
-            try run(tool("initdb"), ["-D", dataDirectory.path, "-U", Self.superuser, "-A", "trust", "-E", "UTF8", "--locale=C"])
+            try run(
+                tool("initdb"),
+                ["-D", dataDirectory.path, "-U", Self.superuser, "-A", "trust", "-E", "UTF8", "--locale=C"])
         }
         var started = false
         if isRunning() {
@@ -123,7 +128,9 @@ final class EmbeddedPostgres: @unchecked Sendable {
     private func lock(wait: Bool) throws -> Bool {
         if lockDescriptor >= 0 { return true }
         let descriptor = open(dataDirectory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw EmbeddedPostgresError("cannot open \(dataDirectory.path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw EmbeddedPostgresError("cannot open \(dataDirectory.path): \(String(cString: strerror(errno)))")
+        }
         if flock(descriptor, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
             close(descriptor)
             return false
@@ -139,8 +146,10 @@ final class EmbeddedPostgres: @unchecked Sendable {
 
     /// Whether the process named in `postmaster.pid` is alive (no subprocess needed).
     func postmasterIsAlive() -> Bool {
-        guard let text = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
-            let line = text.split(separator: "\n").first, let pid = Int32(line.trimmingCharacters(in: .whitespaces)), pid > 0
+        guard
+            let text = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
+            let line = text.split(separator: "\n").first, let pid = Int32(line.trimmingCharacters(in: .whitespaces)),
+            pid > 0
         else { return false }
         return kill(pid, 0) == 0 || errno == EPERM
     }
@@ -154,10 +163,12 @@ final class EmbeddedPostgres: @unchecked Sendable {
         while true {
             attempt += 1
             do {
-                try run(tool("pg_ctl"), [
-                    "-D", dataDirectory.path, "-l", dataDirectory.appendingPathComponent("server.log").path,
-                    "-w", "-t", "60", "-o", options, "start",
-                ])
+                try run(
+                    tool("pg_ctl"),
+                    [
+                        "-D", dataDirectory.path, "-l", dataDirectory.appendingPathComponent("server.log").path,
+                        "-w", "-t", "60", "-o", options, "start",
+                    ])
                 try waitUntilAcceptingConnections(timeout: 30)
                 return
             } catch {
@@ -170,7 +181,9 @@ final class EmbeddedPostgres: @unchecked Sendable {
 
     /// `pg_ctl stop`: fast (sessions are cut, the shutdown is clean), immediate if that hangs.
     private func stopCluster() {
-        if (try? run(tool("pg_ctl"), ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "30", "stop"])) == nil, isRunning() {
+        if (try? run(tool("pg_ctl"), ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "30", "stop"])) == nil,
+            isRunning()
+        {
             _ = try? run(tool("pg_ctl"), ["-D", dataDirectory.path, "-m", "immediate", "-w", "-t", "30", "stop"])
         }
     }
@@ -179,7 +192,8 @@ final class EmbeddedPostgres: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             do {
-                _ = try Connection("host=\(socketDirectory.path) dbname=postgres user=\(Self.superuser) connect_timeout=5")
+                _ = try Connection(
+                    "host=\(socketDirectory.path) dbname=postgres user=\(Self.superuser) connect_timeout=5")
                 return
             } catch {
                 guard Date() < deadline, !abandoned.withLock({ isAbandoned }) else { throw error }
@@ -218,13 +232,16 @@ final class EmbeddedPostgres: @unchecked Sendable {
         candidates += path.split(separator: ":").map { URL(fileURLWithPath: String($0)) }
         let debian = URL(fileURLWithPath: "/usr/lib/postgresql")
         let versions = (try? files.contentsOfDirectory(atPath: debian.path)) ?? []
-        candidates += versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { debian.appendingPathComponent($0).appendingPathComponent("bin") }
+        candidates += versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map {
+            debian.appendingPathComponent($0).appendingPathComponent("bin")
+        }
         for folder in candidates {
             let initdb = folder.appendingPathComponent("initdb").resolvingSymlinksInPath()
             if files.isExecutableFile(atPath: initdb.path) { return initdb.deletingLastPathComponent() }
         }
         throw EmbeddedPostgresError(
-            "the PostgreSQL server programs (initdb, pg_ctl) are not installed; install them with `apt-get install postgresql`, or set DATABASE_URL to use an existing server")
+            "the PostgreSQL server programs (initdb, pg_ctl) are not installed; install them with `apt-get install postgresql`, or set DATABASE_URL to use an existing server"
+        )
     }
 }
 

@@ -35,7 +35,8 @@ struct EmbeddedPostgresSupervisor: Service {
                         logger.notice("the embedded PostgreSQL runs again")
                     }
                 } catch {
-                    logger.error("the embedded PostgreSQL could not be started again; retrying", metadata: ["error": "\(error)"])
+                    logger.error(
+                        "the embedded PostgreSQL could not be started again; retrying", metadata: ["error": "\(error)"])
                 }
                 done.resume()
             }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Logging
 import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Gives memory the process freed back to the system after large requests.
 ///
@@ -31,7 +32,9 @@ struct FreedMemoryReturn: Service {
                 }
                 _ = trim(0)
                 settled = Self.residentBytes() ?? resident
-                logger.debug("returned freed memory", metadata: ["before_mib": "\(resident >> 20)", "after_mib": "\(settled >> 20)"])
+                logger.debug(
+                    "returned freed memory",
+                    metadata: ["before_mib": "\(resident >> 20)", "after_mib": "\(settled >> 20)"])
             }
         }
     }

@@ -52,14 +52,17 @@ struct KeysCommand: AsyncParsableCommand {
                 return try APIKeys.create(connection, role: role, partner: partner, name: name)
             }
             FileHandle.standardError.write(
-                Data("created \(issued.key.role.rawValue) key \(issued.key.id); the secret below is shown only now\n".utf8))
+                Data(
+                    "created \(issued.key.role.rawValue) key \(issued.key.id); the secret below is shown only now\n"
+                        .utf8))
             print(issued.secret)
         }
     }
 
     /// `backbone keys list`: every key, without secrets.
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List API keys (id, role, partner, name, created, revoked); never their secrets.")
+        static let configuration = CommandConfiguration(
+            abstract: "List API keys (id, role, partner, name, created, revoked); never their secrets.")
 
         @OptionGroup var database: DatabaseOptions
 
@@ -67,9 +70,14 @@ struct KeysCommand: AsyncParsableCommand {
             let keys = try KeysCommand.withDatabase(database) { connection in
                 try APIKeys.list(connection, after: nil, limit: 100_000)
             }
-            let rows = [["ID", "ROLE", "PARTNER", "NAME", "CREATED", "REVOKED"]] + keys.map { key in
-                [key.id, key.role.rawValue, key.partner ?? "-", key.name ?? "-", Self.day(key.createdAt), key.revokedAt.map(Self.day) ?? "-"]
-            }
+            let rows =
+                [["ID", "ROLE", "PARTNER", "NAME", "CREATED", "REVOKED"]]
+                + keys.map { key in
+                    [
+                        key.id, key.role.rawValue, key.partner ?? "-", key.name ?? "-", Self.day(key.createdAt),
+                        key.revokedAt.map(Self.day) ?? "-",
+                    ]
+                }
             let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {
                 let padded = row.enumerated().map { index, cell in
@@ -86,7 +94,8 @@ struct KeysCommand: AsyncParsableCommand {
 
     /// `backbone keys revoke ID`: the key stops authenticating at once.
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke an API key by its id (see `backbone keys list`); it stops working at once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an API key by its id (see `backbone keys list`); it stops working at once.")
 
         @Argument(help: "The key's id, such as key_AbC123.")
         var id: String

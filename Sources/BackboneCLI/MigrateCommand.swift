@@ -6,7 +6,10 @@ import Postgres
 /// `backbone migrate`: brings the database to this build's schema; a no-op when current.
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "migrate", abstract: "Bring the database to this build's schema (schema.sql, or the migrations after its version) and record it.")
+        commandName: "migrate",
+        abstract:
+            "Bring the database to this build's schema (schema.sql, or the migrations after its version) and record it."
+    )
 
     @OptionGroup var database: DatabaseOptions
 

@@ -23,23 +23,47 @@ struct ServeCommand: AsyncParsableCommand {
     var poolSize: Int?
     @Option(help: "Largest accepted request body in bytes (env MAX_BODY_BYTES, default 33554432).")
     var maxBodyBytes: Int?
-    @Option(help: "Seconds a connection may stay silent, between or inside requests (env IDLE_TIMEOUT_SECONDS, default 30).")
+    @Option(
+        help: "Seconds a connection may stay silent, between or inside requests (env IDLE_TIMEOUT_SECONDS, default 30)."
+    )
     var idleTimeout: Int?
-    @Option(help: "Seconds one request may take, and one database statement, before it is cancelled with 503 (env REQUEST_BUDGET_SECONDS, default 60).")
+    @Option(
+        help:
+            "Seconds one request may take, and one database statement, before it is cancelled with 503 (env REQUEST_BUDGET_SECONDS, default 60)."
+    )
     var requestBudget: Int?
-    @Option(help: "Seconds requests in flight may still finish after SIGTERM before their connections close (env SHUTDOWN_GRACE_SECONDS, default 10).")
+    @Option(
+        help:
+            "Seconds requests in flight may still finish after SIGTERM before their connections close (env SHUTDOWN_GRACE_SECONDS, default 10)."
+    )
     var shutdownGrace: Int?
-    @Option(help: "Reports withhold, from partner and viewer keys, a cell backed by fewer partners than this (env SUPPRESSION_MIN_PARTNERS, default 3).")
+    @Option(
+        help:
+            "Reports withhold, from partner and viewer keys, a cell backed by fewer partners than this (env SUPPRESSION_MIN_PARTNERS, default 3)."
+    )
     var suppressionMinPartners: Int?
-    @Option(help: "Reports withhold, from partner and viewer keys, a count below this (env SUPPRESSION_MIN_COUNT, default 5).")
+    @Option(
+        help:
+            "Reports withhold, from partner and viewer keys, a count below this (env SUPPRESSION_MIN_COUNT, default 5)."
+    )
     var suppressionMinCount: Double?
-    @Option(help: "Reports withhold, from partner and viewer keys, a cell one partner contributes more than this share of (env SUPPRESSION_DOMINANCE, default 0.85).")
+    @Option(
+        help:
+            "Reports withhold, from partner and viewer keys, a cell one partner contributes more than this share of (env SUPPRESSION_DOMINANCE, default 0.85)."
+    )
     var suppressionDominance: Double?
-    @Option(help: "The protection interval of small-cell suppression, in percent of a withheld value (env SUPPRESSION_PROTECTION_PERCENT, default 10).")
+    @Option(
+        help:
+            "The protection interval of small-cell suppression, in percent of a withheld value (env SUPPRESSION_PROTECTION_PERCENT, default 10)."
+    )
     var suppressionProtectionPercent: Double?
-    @Option(help: "The smallest protection interval, in the indicator's units (env SUPPRESSION_PROTECTION_MIN, default 2).")
+    @Option(
+        help: "The smallest protection interval, in the indicator's units (env SUPPRESSION_PROTECTION_MIN, default 2).")
     var suppressionProtectionMin: Double?
-    @Option(help: "Days after a period ends until it is released to partners and viewers when the coordinator has not (env RELEASE_AFTER_DAYS, default 45; an agenda's release_after_days wins).")
+    @Option(
+        help:
+            "Days after a period ends until it is released to partners and viewers when the coordinator has not (env RELEASE_AFTER_DAYS, default 45; an agenda's release_after_days wins)."
+    )
     var releaseAfterDays: Int?
     @OptionGroup var database: DatabaseOptions
 
@@ -66,7 +90,8 @@ struct ServeCommand: AsyncParsableCommand {
             idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)), requestBudget: budget,
             shutdownGrace: .seconds(Int64(settings.shutdownGraceSeconds)))
         let server = HTTPServer(
-            configuration: configuration, router: app.router(), problems: app.problems, logger: logger, metrics: app.metrics,
+            configuration: configuration, router: app.router(), problems: app.problems, logger: logger,
+            metrics: app.metrics,
             requestLog: RequestLog(format: settings.logFormat, enabled: settings.logLevel <= .info))
         // Bind before anything else runs, so a port in use is a clear message and exit status 1.
         do {
@@ -79,11 +104,14 @@ struct ServeCommand: AsyncParsableCommand {
         let address = "http://\(settings.host.contains(":") ? "[\(settings.host)]" : settings.host):\(port)"
         var startup = DatabaseStartup(pool: pool, migrate: embedded != nil, logger: logger)
         if embedded != nil {
-            startup.onReady = { connection in try FirstKey.issueIfNone(connection, address: address, database: databaseName) }
+            startup.onReady = { connection in
+                try FirstKey.issueIfNone(connection, address: address, database: databaseName)
+            }
         }
         app.start()
         defer { app.stop() }
-        let releases = AutomaticReleases(pool: pool, afterDays: settings.releaseAfterDays, policy: suppression, logger: logger)
+        let releases = AutomaticReleases(
+            pool: pool, afterDays: settings.releaseAfterDays, policy: suppression, logger: logger)
         var services: [any Service] = [server, startup, releases, FreedMemoryReturn(logger: logger)]
         if let embedded { services.append(EmbeddedPostgresSupervisor(cluster: embedded, logger: logger)) }
         let group = ServiceGroup(

@@ -25,29 +25,44 @@ struct Settings {
     var logFormat: LogFormat
 
     init(_ command: ServeCommand, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        func integer(_ flag: Int?, _ name: String, _ variable: String, default value: Int, range: ClosedRange<Int>, unit: String) throws -> Int {
+        func integer(
+            _ flag: Int?, _ name: String, _ variable: String, default value: Int, range: ClosedRange<Int>, unit: String
+        ) throws -> Int {
             let (resolved, source) = try Self.value(flag, name, variable, environment, Int.init)
             let chosen = resolved ?? value
             guard range.contains(chosen) else {
-                throw ValidationError("\(source ?? name) is \(chosen); it must be \(unit) from \(range.lowerBound) to \(range.upperBound)")
+                throw ValidationError(
+                    "\(source ?? name) is \(chosen); it must be \(unit) from \(range.lowerBound) to \(range.upperBound)"
+                )
             }
             return chosen
         }
         host = command.host ?? environment["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
-        port = try integer(command.port, "--port", "PORT", default: 8080, range: 0...65535, unit: "a port number (0 picks a free one)")
-        poolSize = try integer(command.poolSize, "--pool-size", "DATABASE_POOL_SIZE", default: 8, range: 1...500, unit: "a number of connections")
+        port = try integer(
+            command.port, "--port", "PORT", default: 8080, range: 0...65535, unit: "a port number (0 picks a free one)")
+        poolSize = try integer(
+            command.poolSize, "--pool-size", "DATABASE_POOL_SIZE", default: 8, range: 1...500,
+            unit: "a number of connections")
         maxBodyBytes = try integer(
-            command.maxBodyBytes, "--max-body-bytes", "MAX_BODY_BYTES", default: 32 * 1024 * 1024, range: 1024...(1 << 40), unit: "a number of bytes")
+            command.maxBodyBytes, "--max-body-bytes", "MAX_BODY_BYTES", default: 32 * 1024 * 1024,
+            range: 1024...(1 << 40), unit: "a number of bytes")
         idleTimeoutSeconds = try integer(
-            command.idleTimeout, "--idle-timeout", "IDLE_TIMEOUT_SECONDS", default: 30, range: 1...86_400, unit: "a number of seconds")
+            command.idleTimeout, "--idle-timeout", "IDLE_TIMEOUT_SECONDS", default: 30, range: 1...86_400,
+            unit: "a number of seconds")
         requestBudgetSeconds = try integer(
-            command.requestBudget, "--request-budget", "REQUEST_BUDGET_SECONDS", default: 60, range: 1...86_400, unit: "a number of seconds")
+            command.requestBudget, "--request-budget", "REQUEST_BUDGET_SECONDS", default: 60, range: 1...86_400,
+            unit: "a number of seconds")
         shutdownGraceSeconds = try integer(
-            command.shutdownGrace, "--shutdown-grace", "SHUTDOWN_GRACE_SECONDS", default: 10, range: 0...3600, unit: "a number of seconds")
+            command.shutdownGrace, "--shutdown-grace", "SHUTDOWN_GRACE_SECONDS", default: 10, range: 0...3600,
+            unit: "a number of seconds")
         suppressionMinPartners = try integer(
-            command.suppressionMinPartners, "--suppression-min-partners", "SUPPRESSION_MIN_PARTNERS", default: 3, range: 1...1000,
+            command.suppressionMinPartners, "--suppression-min-partners", "SUPPRESSION_MIN_PARTNERS", default: 3,
+            range: 1...1000,
             unit: "a number of partners")
-        func number(_ flag: Double?, _ name: String, _ variable: String, default value: Double, range: ClosedRange<Double>, unit: String) throws -> Double {
+        func number(
+            _ flag: Double?, _ name: String, _ variable: String, default value: Double, range: ClosedRange<Double>,
+            unit: String
+        ) throws -> Double {
             let (resolved, source) = try Self.value(flag, name, variable, environment, Double.init)
             let chosen = resolved ?? value
             guard chosen.isFinite, range.contains(chosen) else {
@@ -56,28 +71,36 @@ struct Settings {
             return chosen
         }
         suppressionMinCount = try number(
-            command.suppressionMinCount, "--suppression-min-count", "SUPPRESSION_MIN_COUNT", default: 5, range: 0...Double.greatestFiniteMagnitude,
+            command.suppressionMinCount, "--suppression-min-count", "SUPPRESSION_MIN_COUNT", default: 5,
+            range: 0...Double.greatestFiniteMagnitude,
             unit: "a number of 0 or more")
         suppressionDominance = try number(
-            command.suppressionDominance, "--suppression-dominance", "SUPPRESSION_DOMINANCE", default: 0.85, range: 0...1,
+            command.suppressionDominance, "--suppression-dominance", "SUPPRESSION_DOMINANCE", default: 0.85,
+            range: 0...1,
             unit: "a share from 0 to 1")
         suppressionProtectionPercent = try number(
-            command.suppressionProtectionPercent, "--suppression-protection-percent", "SUPPRESSION_PROTECTION_PERCENT", default: 10,
+            command.suppressionProtectionPercent, "--suppression-protection-percent", "SUPPRESSION_PROTECTION_PERCENT",
+            default: 10,
             range: 0...Double.greatestFiniteMagnitude, unit: "a percentage of 0 or more")
         suppressionProtectionMin = try number(
             command.suppressionProtectionMin, "--suppression-protection-min", "SUPPRESSION_PROTECTION_MIN", default: 2,
             range: 0...Double.greatestFiniteMagnitude, unit: "a number of 0 or more")
         releaseAfterDays = try integer(
-            command.releaseAfterDays, "--release-after-days", "RELEASE_AFTER_DAYS", default: 45, range: 0...3650, unit: "a number of days")
+            command.releaseAfterDays, "--release-after-days", "RELEASE_AFTER_DAYS", default: 45, range: 0...3650,
+            unit: "a number of days")
         (logLevel, logFormat) = try Self.logging(environment)
     }
 
     /// `LOG_LEVEL` (default info) and `LOG_FORMAT` (text or json, default text).
-    static func logging(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (Logger.Level, LogFormat) {
+    static func logging(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (
+        Logger.Level, LogFormat
+    ) {
         var level = Logger.Level.info
         if let text = environment["LOG_LEVEL"], !text.isEmpty {
             guard let parsed = Logger.Level(rawValue: text.lowercased()) else {
-                throw ValidationError("LOG_LEVEL=\(text) is not a level; use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "LOG_LEVEL=\(text) is not a level; use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             level = parsed
         }

@@ -16,7 +16,9 @@ enum Subprocess {
     /// Returns the combined output; throws with it when the exit status is not 0.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("backbone-\(UUID().uuidString).log").path
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "backbone-\(UUID().uuidString).log"
+        ).path
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -26,7 +28,7 @@ enum Subprocess {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         var pid = pid_t()
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
         guard spawned == 0 else {
@@ -41,7 +43,9 @@ enum Subprocess {
         let code = (status >> 8) & 0xff
         guard exited, code == 0 else {
             let name = URL(fileURLWithPath: executable).lastPathComponent
-            throw Failure(description: "\(name) failed (status \(code)): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw Failure(
+                description:
+                    "\(name) failed (status \(code)): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return output
     }

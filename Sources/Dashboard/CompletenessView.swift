@@ -5,7 +5,8 @@ import Aggregation
 public enum CompletenessView {
     public static func html(_ grid: CompletenessGrid) -> String {
         var html = "<section class=\"completeness\" id=\"completeness\">\n<h2>Completeness</h2>\n"
-        html += "<p class=\"note\">Each partner against what it committed to report. <strong>Reported</strong>: every commitment in. <strong>Missing</strong>: something not in yet, still before the deadline (\(grid.graceDays) days after the period ends). <strong>Late</strong>: still missing after the deadline; chase these.</p>\n"
+        html +=
+            "<p class=\"note\">Each partner against what it committed to report. <strong>Reported</strong>: every commitment in. <strong>Missing</strong>: something not in yet, still before the deadline (\(grid.graceDays) days after the period ends). <strong>Late</strong>: still missing after the deadline; chase these.</p>\n"
         html += "<table class=\"completeness-grid\">\n<thead><tr><th scope=\"col\">Partner</th>"
         for (period, _) in grid.reports { html += "<th scope=\"col\">\(period)</th>" }
         html += "</tr></thead>\n<tbody>\n"
@@ -17,11 +18,15 @@ public enum CompletenessView {
                     html += "<td class=\"state-none\">—</td>"
                     continue
                 }
-                html += "<td class=\"state-\(cell.state.rawValue)\">\(cell.state.rawValue) \(cell.reported)/\(cell.committed)</td>"
+                html +=
+                    "<td class=\"state-\(cell.state.rawValue)\">\(cell.state.rawValue) \(cell.reported)/\(cell.committed)</td>"
             }
             html += "</tr>\n"
         }
-        if grid.partners.isEmpty { html += "<tr><td colspan=\"\(grid.reports.count + 1)\">No partner has committed to an indicator of this agenda.</td></tr>\n" }
+        if grid.partners.isEmpty {
+            html +=
+                "<tr><td colspan=\"\(grid.reports.count + 1)\">No partner has committed to an indicator of this agenda.</td></tr>\n"
+        }
         html += "</tbody>\n</table>\n</section>\n"
         return html
     }

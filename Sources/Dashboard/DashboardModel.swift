@@ -62,7 +62,8 @@ public struct IndicatorPanel: Sendable {
     public var neighborhoodLevel: Int?
 
     public init(
-        line: ScorecardLine, series: [Cell], neighborhoods: [EquityLine], neighborhoodNames: [String: String], neighborhoodLevel: Int? = nil
+        line: ScorecardLine, series: [Cell], neighborhoods: [EquityLine], neighborhoodNames: [String: String],
+        neighborhoodLevel: Int? = nil
     ) {
         self.line = line
         self.series = series
@@ -99,7 +100,10 @@ public struct CompletenessGrid: Sendable {
     /// Today, to tell missing (still due) from late.
     public var today: Day
 
-    public init(reports: [(period: Period, report: CompletenessReport)], partnerNames: [String: String], graceDays: Int, today: Day) {
+    public init(
+        reports: [(period: Period, report: CompletenessReport)], partnerNames: [String: String], graceDays: Int,
+        today: Day
+    ) {
         self.reports = reports
         self.partnerNames = partnerNames
         self.graceDays = graceDays
@@ -141,8 +145,13 @@ extension Period {
     var following: Period? {
         switch type {
         case .year: return Period(type: .year, year: year + 1, index: 1)
-        case .quarter: return index < 4 ? Period(type: .quarter, year: year, index: index + 1) : Period(type: .quarter, year: year + 1, index: 1)
-        case .month: return index < 12 ? Period(type: .month, year: year, index: index + 1) : Period(type: .month, year: year + 1, index: 1)
+        case .quarter:
+            return index < 4
+                ? Period(type: .quarter, year: year, index: index + 1)
+                : Period(type: .quarter, year: year + 1, index: 1)
+        case .month:
+            return index < 12
+                ? Period(type: .month, year: year, index: index + 1) : Period(type: .month, year: year + 1, index: 1)
         case .week:
             return Period(type: .week, year: year, index: index + 1) ?? Period(type: .week, year: year + 1, index: 1)
         }

@@ -30,7 +30,9 @@ public enum Escape {
         var result = ""
         for byte in text.utf8 {
             let scalar = Unicode.Scalar(byte)
-            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || scalar == "-" || scalar == "_" {
+            if (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A)
+                || scalar == "-" || scalar == "_"
+            {
                 result.unicodeScalars.append(scalar)
             } else {
                 result += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)

@@ -3,7 +3,8 @@ public enum SignInPage {
     public static func html(message: String? = nil, isError: Bool = false) -> String {
         var body = "<main class=\"sign-in\">\n<h1>Backbone dashboard</h1>\n"
         if let message {
-            body += isError
+            body +=
+                isError
                 ? "<p class=\"error\" role=\"alert\">\(Escape.html(message))</p>\n"
                 : "<p class=\"note\" role=\"status\">\(Escape.html(message))</p>\n"
         }
@@ -25,14 +26,17 @@ public enum MessagePage {
     public static func html(title: String, message: String) -> String {
         HTMLPage.document(
             title: "\(title) · Backbone dashboard",
-            body: "<main class=\"sign-in\">\n<h1>\(Escape.html(title))</h1>\n<p>\(Escape.html(message))</p>\n<p><a href=\"/dashboard\">Back to the dashboard</a></p>\n</main>")
+            body:
+                "<main class=\"sign-in\">\n<h1>\(Escape.html(title))</h1>\n<p>\(Escape.html(message))</p>\n<p><a href=\"/dashboard\">Back to the dashboard</a></p>\n</main>"
+        )
     }
 }
 
 /// The agenda picker, for a deployment running several agendas.
 public enum AgendaListPage {
     public static func html(_ agendas: [DashboardModel.Agenda]) -> String {
-        var body = "<main>\n<header class=\"page\"><h1>Backbone dashboard</h1>\(DashboardPage.signOutForm)</header>\n<h2>Agendas</h2>\n<ul>\n"
+        var body =
+            "<main>\n<header class=\"page\"><h1>Backbone dashboard</h1>\(DashboardPage.signOutForm)</header>\n<h2>Agendas</h2>\n<ul>\n"
         for agenda in agendas {
             body += "<li><a href=\"/dashboard?agenda=\(Escape.slug(agenda.id))\">\(Escape.html(agenda.name))</a></li>\n"
         }

@@ -42,7 +42,8 @@ public struct CompletenessReport: Sendable {
     public var indicators: [Rate]
 
     public init(
-        agenda: String, period: String, committed: Int, reported: Int, rate: Double?, entries: [Entry], partners: [Rate], indicators: [Rate]
+        agenda: String, period: String, committed: Int, reported: Int, rate: Double?, entries: [Entry],
+        partners: [Rate], indicators: [Rate]
     ) {
         self.agenda = agenda
         self.period = period

@@ -34,7 +34,8 @@ public struct Indicator: Sendable, Equatable {
     public var active: Bool
 
     public init(
-        code: String, agenda: String, name: String, definition: String? = nil, unit: String? = nil, valueType: ValueType,
+        code: String, agenda: String, name: String, definition: String? = nil, unit: String? = nil,
+        valueType: ValueType,
         aggregation: AggregationMethod, periodType: PeriodType, direction: Direction, baseline: PeriodValue? = nil,
         target: PeriodValue? = nil, min: Double? = nil, max: Double? = nil, dimensions: [Dimension], active: Bool
     ) {
@@ -58,7 +59,8 @@ public struct Indicator: Sendable, Equatable {
     /// How reports combine its values.
     public var profile: IndicatorProfile {
         IndicatorProfile(
-            method: aggregation, scale: Self.scale(valueType: valueType, aggregation: aggregation), isCount: valueType == .count,
+            method: aggregation, scale: Self.scale(valueType: valueType, aggregation: aggregation),
+            isCount: valueType == .count,
             increaseIsBetter: direction == .increase,
             baseline: baseline.map { (period: $0.period, value: $0.value) },
             target: target.map { (period: $0.period, value: $0.value) },
@@ -75,11 +77,12 @@ public struct Indicator: Sendable, Equatable {
     /// The values the indicator can take: its declared `min`/`max`, else what its value
     /// type allows (a count is never negative, a percentage lies in 0…100).
     public var validRange: ClosedRange<Double> {
-        let natural: ClosedRange<Double> = switch valueType {
-        case .count: 0...Double.greatestFiniteMagnitude
-        case .percent: 0...100
-        case .amount, .rate, .score: -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
-        }
+        let natural: ClosedRange<Double> =
+            switch valueType {
+            case .count: 0...Double.greatestFiniteMagnitude
+            case .percent: 0...100
+            case .amount, .rate, .score: -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
+            }
         let lower = Swift.max(min ?? natural.lowerBound, natural.lowerBound)
         let upper = Swift.max(Swift.min(max ?? natural.upperBound, natural.upperBound), lower)
         return lower...upper

@@ -19,7 +19,8 @@ public struct ScorecardLine: Sendable {
     public var projected: Double?
 
     public init(
-        indicator: Indicator, latest: Cell? = nil, previous: Cell? = nil, latestPeriod: Period? = nil, previousPeriod: Period? = nil,
+        indicator: Indicator, latest: Cell? = nil, previous: Cell? = nil, latestPeriod: Period? = nil,
+        previousPeriod: Period? = nil,
         trend: String? = nil, improving: Bool? = nil, onTrack: Bool? = nil, projected: Double? = nil
     ) {
         self.indicator = indicator

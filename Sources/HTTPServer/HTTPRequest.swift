@@ -22,7 +22,9 @@ public struct HTTPRequest: Sendable {
     /// What handlers learn about the request that the request log reports (the caller's key).
     public let notes = RequestNotes()
 
-    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer(), id: String? = nil) {
+    public init(
+        method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer(), id: String? = nil
+    ) {
         self.method = method
         let (path, query) = Self.split(uri: uri)
         self.path = path
@@ -75,7 +77,9 @@ public struct HTTPRequest: Sendable {
         guard scheme > 0 else { return target }
         let afterScheme = target.utf8.index(target.utf8.startIndex, offsetBy: scheme)
         let rest = target[afterScheme...]
-        guard let end = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) else { return "/" }
+        guard let end = rest.utf8.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) else {
+            return "/"
+        }
         let tail = String(rest[end...])
         return tail.hasPrefix("?") ? "/" + tail : tail
     }

@@ -32,7 +32,9 @@ public struct HTTPResponse: Sendable {
 
     /// A value as JSON (its `json` already spells the wire's snake_case names), with an
     /// optional `Location`.
-    public static func json(_ value: some JSONRepresentable, status: HTTPResponseStatus = .ok, location: String? = nil) -> HTTPResponse {
+    public static func json(_ value: some JSONRepresentable, status: HTTPResponseStatus = .ok, location: String? = nil)
+        -> HTTPResponse
+    {
         var response = HTTPResponse(status: status, contentType: "application/json", body: value.json.jsonBytes)
         if let location { response.headers.add(name: "location", value: location) }
         return response
@@ -63,7 +65,9 @@ public struct BodyWriter: Sendable {
 
 extension HTTPResponse {
     /// A streamed response: `produce` writes the body chunk by chunk (chunked transfer).
-    public static func streaming(contentType: String, headers: HTTPHeaders = [:], _ produce: @escaping BodyStream) -> HTTPResponse {
+    public static func streaming(contentType: String, headers: HTTPHeaders = [:], _ produce: @escaping BodyStream)
+        -> HTTPResponse
+    {
         var response = HTTPResponse(status: .ok, headers: headers)
         response.headers.replaceOrAdd(name: "content-type", value: contentType)
         response.stream = produce

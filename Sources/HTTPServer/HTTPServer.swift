@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -8,6 +5,10 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An HTTP/1.1 server on a SwiftNIO channel pipeline.
 ///
@@ -85,11 +86,14 @@ public final class HTTPServer<Context: Sendable>: Service, Sendable {
                     let pipeline = channel.pipeline.syncOperations
                     let timeouts = ConnectionTimeoutHandler(
                         idleTimeout: configuration.idleTimeout, headTimeout: configuration.headTimeout,
-                        record: { responder.record(refusal: $0, head: nil, note: "request head not completed in time") })
+                        record: { responder.record(refusal: $0, head: nil, note: "request head not completed in time") }
+                    )
                     try pipeline.addHandler(timeouts)
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
                     try pipeline.addHandler(
-                        HTTPRequestHandler(responder: responder, configuration: configuration, budget: budget, logger: logger, timeouts: timeouts))
+                        HTTPRequestHandler(
+                            responder: responder, configuration: configuration, budget: budget, logger: logger,
+                            timeouts: timeouts))
                 }
             }
         let channel: Channel
@@ -97,9 +101,12 @@ public final class HTTPServer<Context: Sendable>: Service, Sendable {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             throw HTTPServerError(
-                "port \(configuration.port) on \(configuration.host) is already in use (another backbone serve?); choose another with --port or PORT")
+                "port \(configuration.port) on \(configuration.host) is already in use (another backbone serve?); choose another with --port or PORT"
+            )
         } catch let error as IOError where error.errnoCode == EACCES {
-            throw HTTPServerError("not allowed to listen on port \(configuration.port) on \(configuration.host); choose a port above 1023 with --port or PORT")
+            throw HTTPServerError(
+                "not allowed to listen on port \(configuration.port) on \(configuration.host); choose a port above 1023 with --port or PORT"
+            )
         } catch {
             throw HTTPServerError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
@@ -132,7 +139,9 @@ public final class HTTPServer<Context: Sendable>: Service, Sendable {
         let logger = self.logger
         let grace = done.futureResult.eventLoop.scheduleTask(in: configuration.shutdownGrace) {
             let open = connections.withLockedValue { Array($0.values) }
-            logger.warning("shutdown grace period over: closing connections still working", metadata: ["connections": "\(open.count)"])
+            logger.warning(
+                "shutdown grace period over: closing connections still working",
+                metadata: ["connections": "\(open.count)"])
             for channel in open { channel.close(promise: nil) }
         }
         try await done.futureResult.get()

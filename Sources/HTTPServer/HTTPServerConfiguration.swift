@@ -33,7 +33,8 @@ public struct HTTPServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, maxBodySize: Int = 32 * 1024 * 1024,
         idleTimeout: TimeAmount = .seconds(30), headTimeout: TimeAmount = .seconds(10),
         minBodyBytesPerSecond: Int = 1024, bodyRateWindow: TimeAmount = .seconds(10),
-        maxBodyBytesInFlight: Int? = nil, requestBudget: Duration = .seconds(60), shutdownGrace: TimeAmount = .seconds(10)
+        maxBodyBytesInFlight: Int? = nil, requestBudget: Duration = .seconds(60),
+        shutdownGrace: TimeAmount = .seconds(10)
     ) {
         self.host = host
         self.port = port

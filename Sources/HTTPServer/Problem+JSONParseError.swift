@@ -14,7 +14,9 @@ extension Problem {
         if case .index(let index)? = path.first {
             row = index
             path = path.dropFirst()
-        } else if let batchKey, path.count >= 2, path.first == .key(batchKey), case .index(let index) = path[path.startIndex + 1] {
+        } else if let batchKey, path.count >= 2, path.first == .key(batchKey),
+            case .index(let index) = path[path.startIndex + 1]
+        {
             row = index
             path = path.dropFirst(2)
         }
@@ -26,10 +28,12 @@ extension Problem {
         let at = (row.map { "row \($0), " } ?? "") + field
         switch error.reason {
         case .invalidUTF8:
-            self = .badRequest("The body is not UTF-8 text: \(at) holds bytes that are not UTF-8. Send UTF-8.", code: "invalid-utf8")
+            self = .badRequest(
+                "The body is not UTF-8 text: \(at) holds bytes that are not UTF-8. Send UTF-8.", code: "invalid-utf8")
             errors = [fieldError("invalid-utf8", error.message)]
         case .duplicateKey:
-            self = .badRequest("The body names a field twice: \(at). Each field may appear once per object.", code: "duplicate-key")
+            self = .badRequest(
+                "The body names a field twice: \(at). Each field may appear once per object.", code: "duplicate-key")
             errors = [fieldError("duplicate-key", error.message)]
         case .numberOutOfRange:
             self = .invalid([fieldError("out-of-range", error.message)])

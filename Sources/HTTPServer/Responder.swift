@@ -88,7 +88,8 @@ struct Responder<Context: Sendable>: Sendable {
     }
 
     private func refusal(_ error: any Error, _ matched: Matched) -> HTTPResponse {
-        finish(matched.request, response: problem(for: error, request: matched.request).response(), since: matched.started)
+        finish(
+            matched.request, response: problem(for: error, request: matched.request).response(), since: matched.started)
     }
 
     /// The route's immediate answer, or `nil` when it needs a wait (or the route has none).
@@ -146,17 +147,22 @@ struct Responder<Context: Sendable>: Sendable {
     }
 
     /// Tags the response with the request id and records the request.
-    private func finish(_ request: HTTPRequest, response: consuming HTTPResponse, since started: ContinuousClock.Instant) -> HTTPResponse {
+    private func finish(
+        _ request: HTTPRequest, response: consuming HTTPResponse, since started: ContinuousClock.Instant
+    ) -> HTTPResponse {
         response.headers.replaceOrAdd(name: "x-request-id", value: request.id)
         record(request, response: response, since: started)
         return response
     }
 
     /// The request's log line and metrics.
-    private func record(_ request: HTTPRequest, response: HTTPResponse, since started: ContinuousClock.Instant, note: String? = nil) {
+    private func record(
+        _ request: HTTPRequest, response: HTTPResponse, since started: ContinuousClock.Instant, note: String? = nil
+    ) {
         let elapsed = ContinuousClock.now - started
         metrics.recordRequest(method: request.method, route: request.route, status: response.status, duration: elapsed)
-        let microseconds = Int(elapsed.components.seconds) * 1_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000_000)
+        let microseconds =
+            Int(elapsed.components.seconds) * 1_000_000 + Int(elapsed.components.attoseconds / 1_000_000_000_000)
         requestLog.record(request, response: response, microseconds: microseconds, note: note)
     }
 
@@ -184,12 +190,15 @@ struct Responder<Context: Sendable>: Sendable {
             logger.warning("request over its time budget; cancelled", metadata: ["budget": "\(budget)"])
             return Problem(
                 status: .serviceUnavailable, code: "request-budget-exceeded", title: "Request took too long",
-                detail: "The request was stopped after \(budget.components.seconds) seconds, the most the server spends on one "
+                detail:
+                    "The request was stopped after \(budget.components.seconds) seconds, the most the server spends on one "
                     + "request; nothing was changed. Ask for less (a shorter period range, one indicator) or try later.",
                 headers: ["retry-after": "30"])
         }
         if let problem = problems(error) {
-            logger.warning("request refused", metadata: ["error": "\(String(reflecting: error))", "status": "\(problem.status.code)"])
+            logger.warning(
+                "request refused",
+                metadata: ["error": "\(String(reflecting: error))", "status": "\(problem.status.code)"])
             return problem
         }
         logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])

@@ -58,7 +58,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case .invalidUTF8: return "is not valid UTF-8 text"
         case .duplicateKey(let name): return "\(name) appears more than once in the same object"
         case .numberOutOfRange(let text):
-            return "\(text) cannot be held exactly; numbers must lie strictly between -2^53 and 2^53 (±9007199254740992), and one that is not zero must not be smaller in magnitude than 2.2e-308"
+            return
+                "\(text) cannot be held exactly; numbers must lie strictly between -2^53 and 2^53 (±9007199254740992), and one that is not zero must not be smaller in magnitude than 2.2e-308"
         case .tooDeep(let limit): return "arrays and objects are nested more than \(limit) levels deep"
         case .tooManyElements(let limit): return "an array holds more than \(limit) elements"
         }

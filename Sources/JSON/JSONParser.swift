@@ -89,7 +89,9 @@ public struct JSONParser {
         }
         while true {
             skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw syntax("expected a member name") }
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                throw syntax("expected a member name")
+            }
             let nameOffset = position
             let name = try string()
             skipWhitespace()
@@ -210,7 +212,9 @@ public struct JSONParser {
                 case UInt8(ascii: "u"):
                     var code = try hex4()
                     if (0xD800...0xDBFF).contains(code) {
-                        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
+                            bytes[position + 1] == UInt8(ascii: "u")
+                        else {
                             throw syntax("unpaired surrogate")
                         }
                         position += 2
@@ -273,7 +277,9 @@ public struct JSONParser {
         if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
             position += 1
             whole = false
-            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                position += 1
+            }
             guard digits() > 0 else { throw syntax("digits expected in the exponent") }
         }
         if whole, integer <= 15 {
@@ -282,7 +288,8 @@ public struct JSONParser {
             return negative ? -Double(magnitude) : Double(magnitude)
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        guard let number = Double(text), abs(number) < Self.maxExactMagnitude, !JSONNumber.underflows(text, to: number) else {
+        guard let number = Double(text), abs(number) < Self.maxExactMagnitude, !JSONNumber.underflows(text, to: number)
+        else {
             throw JSONParseError(reason: .numberOutOfRange(text), offset: start)
         }
         return number

@@ -17,7 +17,11 @@ extension JSONValue {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
         case .number(let number):
-            if number.isFinite { JSONNumber.write(number, into: &output) } else { output.append(contentsOf: "null".utf8) }
+            if number.isFinite {
+                JSONNumber.write(number, into: &output)
+            } else {
+                output.append(contentsOf: "null".utf8)
+            }
         case .string(let text): Self.writeString(text, into: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
@@ -44,7 +48,9 @@ extension JSONValue {
     public static func writeString(_ text: String, escapingSlashes: Bool = false, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         let slash = escapingSlashes ? UInt8(ascii: "/") : UInt8(ascii: "\"")
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == slash }) {
+        if !text.utf8.contains(where: {
+            $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == slash
+        }) {
             output.append(contentsOf: text.utf8)
             output.append(UInt8(ascii: "\""))
             return
@@ -54,14 +60,18 @@ extension JSONValue {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
             case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "/") where escapingSlashes: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "/")])
+            case UInt8(ascii: "/") where escapingSlashes:
+                output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "/")])
             case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
             case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
             case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
             case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
             case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case 0..<0x20:
-                output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                output.append(contentsOf: [
+                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
+                    hex[Int(byte & 0xF)],
+                ])
             default: output.append(byte)
             }
         }

@@ -60,7 +60,9 @@ public final class ChangeListener: Sendable {
                 setListening(true)
                 try receive(on: connection)
             } catch {
-                logger.warning("change listener lost its connection; caches are bypassed until it is back", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "change listener lost its connection; caches are bypassed until it is back",
+                    metadata: ["error": "\(error)"])
             }
             setListening(false)
             if !stopped { Thread.sleep(forTimeInterval: 1) }

@@ -39,7 +39,9 @@ public final class Connection: @unchecked Sendable {
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
         try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET application_name = 'backbone'")
         if let statementTimeout {
-            let milliseconds = statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+            let milliseconds =
+                statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds
+                / 1_000_000_000_000_000
             try execute("SET statement_timeout = \(max(1, milliseconds))")
         }
     }
@@ -101,7 +103,9 @@ public final class Connection: @unchecked Sendable {
                 continue
             }
             if bind.utf8.contains(0) {
-                throw PostgresError(.unstorableText, "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot hold")
+                throw PostgresError(
+                    .unstorableText,
+                    "parameter $\(position + 1) contains a NUL character, which PostgreSQL text cannot hold")
             }
             offsets.append(storage.count)
             storage.append(contentsOf: bind.utf8CString)
@@ -152,7 +156,9 @@ public final class Connection: @unchecked Sendable {
         try bracket("BEGIN", then: "COMMIT", orUndo: "ROLLBACK", body)
     }
 
-    private func bracket<T>(_ start: String, then finish: String, orUndo undo: String, _ body: (Connection) throws -> T) throws -> T {
+    private func bracket<T>(_ start: String, then finish: String, orUndo undo: String, _ body: (Connection) throws -> T)
+        throws -> T
+    {
         try execute(start)
         do {
             let value = try body(self)

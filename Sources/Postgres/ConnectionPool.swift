@@ -29,7 +29,8 @@ public final class ConnectionPool: Sendable {
     public let statementTimeout: Duration?
 
     public init(
-        conninfo: String, size: Int, statementTimeout: Duration? = nil, logger: Logger = Logger(label: "backbone.postgres")
+        conninfo: String, size: Int, statementTimeout: Duration? = nil,
+        logger: Logger = Logger(label: "backbone.postgres")
     ) {
         precondition(size > 0, "a pool needs at least one connection")
         self.conninfo = conninfo

@@ -61,8 +61,10 @@ extension PostgresDecodable where Self: FixedWidthInteger {
                 break
             }
             let shifted = value.multipliedReportingOverflow(by: 10)
-            let next = negative ? shifted.partialValue.subtractingReportingOverflow(Self(digit))
-                                : shifted.partialValue.addingReportingOverflow(Self(digit))
+            let next =
+                negative
+                ? shifted.partialValue.subtractingReportingOverflow(Self(digit))
+                : shifted.partialValue.addingReportingOverflow(Self(digit))
             overflow = shifted.overflow || next.overflow
             value = next.partialValue
         }
@@ -86,8 +88,9 @@ extension Double: PostgresDecodable {
         let value = strtod(bytes, &end)
         let first = UInt8(bitPattern: bytes.pointee)
         guard length > 0, end == UnsafeMutablePointer(mutating: bytes + length),
-              first == UInt8(ascii: "-") || first == UInt8(ascii: "N") || first == UInt8(ascii: "I")
-                  || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else {
+            first == UInt8(ascii: "-") || first == UInt8(ascii: "N") || first == UInt8(ascii: "I")
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+        else {
             try self.init(postgresText: String(cString: bytes))
             return
         }

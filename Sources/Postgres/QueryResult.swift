@@ -83,7 +83,9 @@ public struct Row: Sendable {
     }
 
     /// Decodes the leading columns as a tuple: `try row.decode((Int, String?).self)`.
-    public func decode<each Column: PostgresDecodable>(_ types: (repeat each Column).Type) throws -> (repeat each Column) {
+    public func decode<each Column: PostgresDecodable>(_ types: (repeat each Column).Type) throws -> (
+        repeat each Column
+    ) {
         var column = 0
         func next<T: PostgresDecodable>(_ type: T.Type) throws -> T {
             defer { column += 1 }

@@ -33,7 +33,9 @@ struct AggregatorPropertyTests {
                 #expect(report.rows.map { $0.key["period"]! } == quarters.keys.sorted().map(\.description))
                 for row in report.rows {
                     let quarter = quarters[Period(row.key["period"]!)!]!
-                    #expect(isClose(row.value, R.value(of: quarter, method: method, scale: profile.scale)), "\(method) \(row.key)")
+                    #expect(
+                        isClose(row.value, R.value(of: quarter, method: method, scale: profile.scale)),
+                        "\(method) \(row.key)")
                     #expect(row.measurements == quarter.count && row.partners == quarter.partners.count)
                 }
             }
@@ -47,14 +49,17 @@ struct AggregatorPropertyTests {
                 let raw = rows.map { $0.partial(for: method) }
                 struct Key: Hashable { var neighborhood: String; var period: Period; var dimensions: [String: String] }
                 // Merged in the opposite order, and without partner.
-                let rollups = R.merged(raw.reversed()) { Key(neighborhood: $0.neighborhood, period: $0.period, dimensions: $0.dimensions) }
-                    .values.map { rollup -> Partial in
-                        var rollup = rollup
-                        rollup.partner = nil
-                        return rollup
-                    }
+                let rollups = R.merged(raw.reversed()) {
+                    Key(neighborhood: $0.neighborhood, period: $0.period, dimensions: $0.dimensions)
+                }
+                .values.map { rollup -> Partial in
+                    var rollup = rollup
+                    rollup.partner = nil
+                    return rollup
+                }
                 let requests: [ReportRequest] = [
-                    ReportRequest(), ReportRequest(groupings: [.neighborhood]), ReportRequest(groupings: [.neighborhood], neighborhoodDepth: 0),
+                    ReportRequest(), ReportRequest(groupings: [.neighborhood]),
+                    ReportRequest(groupings: [.neighborhood], neighborhoodDepth: 0),
                     ReportRequest(groupings: [.period], periodType: .quarter),
                     ReportRequest(groupings: [.dimension("age_group"), .period], within: "north"),
                 ]
@@ -76,8 +81,10 @@ struct AggregatorPropertyTests {
             let forward = partials.dropFirst().reduce(partials[0]) { $0.merging($1) }
             let backward = partials.reversed().dropFirst().reduce(partials.last!) { $0.merging($1) }
             let halves = partials.count / 2
-            let split = partials.count < 2 ? forward :
-                partials[..<halves].dropFirst().reduce(partials[0]) { $0.merging($1) }
+            let split =
+                partials.count < 2
+                ? forward
+                : partials[..<halves].dropFirst().reduce(partials[0]) { $0.merging($1) }
                     .merging(partials[halves...].dropFirst().reduce(partials[halves]) { $0.merging($1) })
             for other in [backward, split] {
                 #expect(other.count == forward.count && other.partners == forward.partners)

@@ -1,12 +1,15 @@
-@testable import Aggregation
 import Foundation
 import Testing
+
+@testable import Aggregation
 
 @Suite("Linear programs over bounded variables")
 struct LinearProgramTests {
     typealias Outcome = LinearProgram.Outcome
 
-    static func program(_ variableCount: Int, upper: [Double]? = nil, _ rows: [([(Int, Double)], Double)]) -> LinearProgram {
+    static func program(_ variableCount: Int, upper: [Double]? = nil, _ rows: [([(Int, Double)], Double)])
+        -> LinearProgram
+    {
         var program = LinearProgram(
             variableCount: variableCount, upperBounds: upper ?? Array(repeating: .infinity, count: variableCount))
         for (terms, rhs) in rows { program.addEquality(terms, equals: rhs) }
@@ -18,7 +21,9 @@ struct LinearProgramTests {
         return abs(value - expected) <= tolerance * max(1, abs(expected))
     }
 
-    static func isClose(_ range: ClosedRange<Double>?, _ expected: ClosedRange<Double>, tolerance: Double = 1e-9) -> Bool {
+    static func isClose(_ range: ClosedRange<Double>?, _ expected: ClosedRange<Double>, tolerance: Double = 1e-9)
+        -> Bool
+    {
         guard let range else { return false }
         func close(_ a: Double, _ b: Double) -> Bool { a == b || abs(a - b) <= tolerance * max(1, abs(b)) }
         return close(range.lowerBound, expected.lowerBound) && close(range.upperBound, expected.upperBound)
@@ -30,11 +35,13 @@ struct LinearProgramTests {
         // max 3x + 5y  s.t.  x ≤ 4, 2y ≤ 12, 3x + 2y ≤ 18, as equalities with slacks s1, s2, s3
         // (variables x, y, s1, s2, s3 = 0…4). The vertices of the feasible region are (0,0),
         // (4,0), (4,3), (2,6), (0,6): 3x + 5y is largest at (2,6), 6 + 30 = 36, and 0 at the origin.
-        let program = Self.program(5, [
-            ([(0, 1), (2, 1)], 4),
-            ([(1, 2), (3, 1)], 12),
-            ([(0, 3), (1, 2), (4, 1)], 18),
-        ])
+        let program = Self.program(
+            5,
+            [
+                ([(0, 1), (2, 1)], 4),
+                ([(1, 2), (3, 1)], 12),
+                ([(0, 3), (1, 2), (4, 1)], 18),
+            ])
         #expect(Self.isClose(program.maximum(of: [(0, 3), (1, 5)]), 36))
         #expect(Self.isClose(program.minimum(of: [(0, 3), (1, 5)]), 0))
         // y alone: at most 6 (the second row), x alone: at most 4.
@@ -57,10 +64,12 @@ struct LinearProgramTests {
         // min 2x + 3y  s.t.  x + y ≥ 4, x + 3y ≥ 6 (surplus variables 2 and 3). The corners
         // are (6,0) → 12, (3,1) → 9 where both rows bind, and (0,4) → 12: the minimum is 9.
         // Nothing stops x growing, so the maximum is unbounded.
-        let program = Self.program(4, [
-            ([(0, 1), (1, 1), (2, -1)], 4),
-            ([(0, 1), (1, 3), (3, -1)], 6),
-        ])
+        let program = Self.program(
+            4,
+            [
+                ([(0, 1), (1, 1), (2, -1)], 4),
+                ([(0, 1), (1, 3), (3, -1)], 6),
+            ])
         #expect(Self.isClose(program.minimum(of: [(0, 2), (1, 3)]), 9))
         #expect(program.maximum(of: [(0, 2), (1, 3)]) == .unbounded)
         #expect(Self.isClose(program.range(of: [(0, 2), (1, 3)]), 9...Double.infinity))
@@ -88,7 +97,8 @@ struct LinearProgramTests {
         // 0 = 3.
         #expect(Self.program(1, [([], 3)]).maximum(of: [(0, 1)]) == .infeasible)
         // x + y = 3, x − y = 0 puts x at 1.5, above its bound 1.
-        #expect(Self.program(2, upper: [1, 5], [([(0, 1), (1, 1)], 3), ([(0, 1), (1, -1)], 0)]).range(of: []) == nil)
+        #expect(
+            Self.program(2, upper: [1, 5], [([(0, 1), (1, 1)], 3), ([(0, 1), (1, -1)], 0)]).range(of: []) == nil)
     }
 
     @Test func unboundedDirections() {
@@ -111,14 +121,16 @@ struct LinearProgramTests {
     @Test func redundantAndDuplicateEqualities() {
         // x + y = 2 three times over (once doubled, once as x + x − x + y), an empty 0 = 0, and
         // z = x + 1 (z − x = 1): x ∈ [0,2], y = 2 − x, z ∈ [1,3].
-        let program = Self.program(3, [
-            ([(0, 1), (1, 1)], 2),
-            ([(0, 2), (1, 2)], 4),
-            ([(0, 1), (0, 1), (0, -1), (1, 1)], 2),
-            ([], 0),
-            ([(2, 1), (0, -1)], 1),
-            ([(0, 1), (1, 1)], 2),
-        ])
+        let program = Self.program(
+            3,
+            [
+                ([(0, 1), (1, 1)], 2),
+                ([(0, 2), (1, 2)], 4),
+                ([(0, 1), (0, 1), (0, -1), (1, 1)], 2),
+                ([], 0),
+                ([(2, 1), (0, -1)], 1),
+                ([(0, 1), (1, 1)], 2),
+            ])
         #expect(Self.isClose(program.range(of: [(0, 1)]), 0...2))
         #expect(Self.isClose(program.range(of: [(2, 1)]), 1...3))
         // Duplicate objective terms add up: 2x + y − x = x + y = 2 everywhere.
@@ -130,9 +142,12 @@ struct LinearProgramTests {
     @Test func dependentRowsThatAreNotCopies() {
         // Rows 1 + 2 = row 3: a + b = 3, c + d = 4, a + b + c + d = 7; plus a − c = 0.
         // a = c ∈ [0, 3]; b = 3 − a; d = 4 − a ≥ 1.
-        let program = Self.program(4, [
-            ([(0, 1), (1, 1)], 3), ([(2, 1), (3, 1)], 4), ([(0, 1), (1, 1), (2, 1), (3, 1)], 7), ([(0, 1), (2, -1)], 0),
-        ])
+        let program = Self.program(
+            4,
+            [
+                ([(0, 1), (1, 1)], 3), ([(2, 1), (3, 1)], 4), ([(0, 1), (1, 1), (2, 1), (3, 1)], 7),
+                ([(0, 1), (2, -1)], 0),
+            ])
         #expect(Self.isClose(program.range(of: [(3, 1)]), 1...4))
         #expect(Self.isClose(program.range(of: [(0, 1), (2, 1)]), 0...6))
     }
@@ -161,10 +176,13 @@ struct LinearProgramTests {
             for (column, coefficient) in equality.0 { entries[row * 7 + column] = coefficient }
         }
         let costs = (0..<7).map { column in Self.beale.objective.first { $0.0 == column }?.1 ?? 0 }
-        let start = LinearProgram.Tableau(entries: entries, values: [0, 0, 1], upper: Array(repeating: .infinity, count: 7), basis: [0, 1, 2])
+        let start = LinearProgram.Tableau(
+            entries: entries, values: [0, 0, 1], upper: Array(repeating: .infinity, count: 7), basis: [0, 1, 2])
 
         var dantzigOnly = start
-        #expect(dantzigOnly.minimise(costs: costs, degenerateRunBeforeBland: .max) == .stalled, "Dantzig's rule alone cycles")
+        #expect(
+            dantzigOnly.minimise(costs: costs, degenerateRunBeforeBland: .max) == .stalled,
+            "Dantzig's rule alone cycles")
         for threshold in [0, 1, 5, 50] {
             var tableau = start
             #expect(tableau.minimise(costs: costs, degenerateRunBeforeBland: threshold) == .optimal)
@@ -185,12 +203,14 @@ struct LinearProgramTests {
         // Many constraints through the origin: x1 − x2 + s1 = 0, x2 − x3 + s2 = 0, x3 − x1 + s3 = 0
         // … force x1 = x2 = x3 (their sum with slacks: s1 + s2 + s3 = 0), and x1 + x2 + x3 + s4 = 3.
         // So x1 ≤ 1 and the maximum of x1 + 2x2 + 3x3 is 6.
-        let program = Self.program(7, [
-            ([(0, 1), (1, -1), (3, 1)], 0),
-            ([(1, 1), (2, -1), (4, 1)], 0),
-            ([(2, 1), (0, -1), (5, 1)], 0),
-            ([(0, 1), (1, 1), (2, 1), (6, 1)], 3),
-        ])
+        let program = Self.program(
+            7,
+            [
+                ([(0, 1), (1, -1), (3, 1)], 0),
+                ([(1, 1), (2, -1), (4, 1)], 0),
+                ([(2, 1), (0, -1), (5, 1)], 0),
+                ([(0, 1), (1, 1), (2, 1), (6, 1)], 3),
+            ])
         #expect(Self.isClose(program.maximum(of: [(0, 1), (1, 2), (2, 3)]), 6))
         #expect(Self.isClose(program.range(of: [(3, 1), (4, 1), (5, 1)]), 0...0))
     }
@@ -239,7 +259,9 @@ struct LinearProgramTests {
         let serial = Self.largeProblem(seed: 5), shared = Self.largeProblem(seed: 5).program
         let expected = serial.objectives.map { serial.program.range(of: $0) }
         let answers = await withTaskGroup(of: (Int, ClosedRange<Double>?).self) { group in
-            for (index, objective) in serial.objectives.enumerated() { group.addTask { (index, shared.range(of: objective)) } }
+            for (index, objective) in serial.objectives.enumerated() {
+                group.addTask { (index, shared.range(of: objective)) }
+            }
             return await group.reduce(into: [Int: ClosedRange<Double>?]()) { $0[$1.0] = $1.1 }
         }
         for index in expected.indices { #expect(answers[index] == expected[index]) }
@@ -251,12 +273,14 @@ struct LinearProgramTests {
         // Leaf cells 1–4 (variables 0–3) ≥ 0; district A = leaf1 + leaf2 = 10, district B =
         // leaf3 + leaf4 = 20, everything = 30, and leaf1 = 3 published. Then leaf2 = 10 − 3 = 7
         // exactly, while leaf3 may be anything in [0, 20] (leaf4 = 20 − leaf3).
-        let program = Self.program(4, [
-            ([(0, 1), (1, 1)], 10),
-            ([(2, 1), (3, 1)], 20),
-            ([(0, 1), (1, 1), (2, 1), (3, 1)], 30),
-            ([(0, 1)], 3),
-        ])
+        let program = Self.program(
+            4,
+            [
+                ([(0, 1), (1, 1)], 10),
+                ([(2, 1), (3, 1)], 20),
+                ([(0, 1), (1, 1), (2, 1), (3, 1)], 30),
+                ([(0, 1)], 3),
+            ])
         #expect(program.range(of: [(1, 1)]) == 7...7)
         #expect(program.range(of: [(2, 1)]) == 0...20)
         #expect(program.range(of: [(3, 1)]) == 0...20)
@@ -270,7 +294,9 @@ struct LinearProgramTests {
         let cells: [[Double]] = [[999_983, 123_457, 654_321], [777_777, 1_000_000, 5], [31_415, 271_828, 999_999]]
         var program = LinearProgram(variableCount: 9, upperBounds: Array(repeating: .infinity, count: 9))
         for row in 0..<3 { program.addEquality((0..<3).map { (row * 3 + $0, 1) }, equals: cells[row].reduce(0, +)) }
-        for column in 0..<3 { program.addEquality((0..<3).map { ($0 * 3 + column, 1) }, equals: cells.reduce(0) { $0 + $1[column] }) }
+        for column in 0..<3 {
+            program.addEquality((0..<3).map { ($0 * 3 + column, 1) }, equals: cells.reduce(0) { $0 + $1[column] })
+        }
         for (row, column) in [(0, 1), (1, 0), (1, 1), (1, 2), (2, 1)] {
             program.addEquality([(row * 3 + column, 1)], equals: cells[row][column])
         }
@@ -310,7 +336,8 @@ struct LinearProgramTests {
         var program: LinearProgram {
             var program = LinearProgram(variableCount: upper.count, upperBounds: upper)
             for (row, rhs) in zip(a, b) {
-                program.addEquality(row.enumerated().filter { $0.element != 0 }.map { ($0.offset, $0.element) }, equals: rhs)
+                program.addEquality(
+                    row.enumerated().filter { $0.element != 0 }.map { ($0.offset, $0.element) }, equals: rhs)
             }
             return program
         }
@@ -357,7 +384,9 @@ struct LinearProgramTests {
         var x = choice.indices.map { choice[$0] == 1 ? upper[$0] : 0 }
         // Rows of [A_free | b − A_fixed x_fixed], eliminated with partial pivoting.
         var rows = a.indices.map { i in
-            free.map { a[i][$0] } + [b[i] - choice.indices.filter { choice[$0] == 1 }.reduce(0) { $0 + a[i][$1] * upper[$1] }]
+            free.map { a[i][$0] } + [
+                b[i] - choice.indices.filter { choice[$0] == 1 }.reduce(0) { $0 + a[i][$1] * upper[$1] }
+            ]
         }
         var pivotRow = 0
         for column in free.indices {
@@ -408,16 +437,19 @@ struct LinearProgramTests {
             var problem = Self.randomProblem(&random)
             let program = problem.program
             // Objective terms split in two, to exercise duplicates.
-            let objective: [(Int, Double)] = problem.costs.enumerated().flatMap { [($0.offset, $0.element - 1), ($0.offset, 1)] }
+            let objective: [(Int, Double)] = problem.costs.enumerated().flatMap {
+                [($0.offset, $0.element - 1), ($0.offset, 1)]
+            }
             let minimum = program.minimum(of: objective)
             let expected = Self.bruteForceMinimum(problem)
             #expect(Self.agree(minimum, expected, tolerance: 1e-6), "min: \(problem)")
             problem.costs = problem.costs.map { -$0 }
             let maximum = program.maximum(of: objective)
-            let expectedMaximum: Outcome = switch Self.bruteForceMinimum(problem) {
-            case .optimal(let value): .optimal(-value)
-            case let other: other
-            }
+            let expectedMaximum: Outcome =
+                switch Self.bruteForceMinimum(problem) {
+                case .optimal(let value): .optimal(-value)
+                case let other: other
+                }
             #expect(Self.agree(maximum, expectedMaximum, tolerance: 1e-6), "max: \(problem)")
             seen["\(expected)".prefix(5).description, default: 0] += 1
         }
@@ -430,7 +462,9 @@ struct LinearProgramTests {
         for _ in 0..<300 {
             let problem = Self.randomProblem(&random, scale: 200_000)
             let objective = problem.costs.enumerated().map { ($0.offset, $0.element) }
-            #expect(Self.agree(problem.program.minimum(of: objective), Self.bruteForceMinimum(problem), tolerance: 1e-7), "\(problem)")
+            #expect(
+                Self.agree(problem.program.minimum(of: objective), Self.bruteForceMinimum(problem), tolerance: 1e-7),
+                "\(problem)")
         }
     }
 
@@ -444,12 +478,16 @@ struct LinearProgramTests {
         let upper = (0..<n).map { _ in random.chance(1, in: 2) ? Double.infinity : Double(random.int(1...1000)) }
         let point = upper.map { Double(random.int(0...Int(min($0, 1000)))) }
         var rows: [[(Int, Double)]] = (0..<70).map { _ in
-            (0..<random.int(3...10)).map { _ in (random.int(0..<n), Double(random.chance(1, in: 2) ? 1 : random.int(-5...5))) }
+            (0..<random.int(3...10)).map { _ in
+                (random.int(0..<n), Double(random.chance(1, in: 2) ? 1 : random.int(-5...5)))
+            }
         }
         for _ in 0..<80 { rows.append(rows[random.int(0...69)] + rows[random.int(0...69)]) }
         var program = LinearProgram(variableCount: n, upperBounds: upper)
         for row in rows { program.addEquality(row, equals: row.reduce(0) { $0 + $1.1 * point[$1.0] }) }
-        let objectives = (0..<50).map { _ in (0..<random.int(1...20)).map { _ in (random.int(0..<n), Double(random.int(-3...3))) } }
+        let objectives = (0..<50).map { _ in
+            (0..<random.int(1...20)).map { _ in (random.int(0..<n), Double(random.int(-3...3))) }
+        }
         return (program, point, objectives)
     }
 
@@ -462,7 +500,11 @@ struct LinearProgramTests {
         for (objective, range) in zip(objectives, ranges) {
             let value = objective.reduce(0) { $0 + $1.1 * point[$1.0] }
             // The known feasible point lies within every range.
-            #expect(range.map { $0.lowerBound - 1e-6 * max(1, abs(value)) <= value && value <= $0.upperBound + 1e-6 * max(1, abs(value)) } == true)
+            #expect(
+                range.map {
+                    $0.lowerBound - 1e-6 * max(1, abs(value)) <= value
+                        && value <= $0.upperBound + 1e-6 * max(1, abs(value))
+                } == true)
         }
         print("LinearProgram 100×150: phase I \(first), 100 solves \(all) (\(all / 100) each)")
     }

@@ -49,11 +49,13 @@ struct MethodFixtureTests {
     /// 1/2 and 99/100 make 100/102 = 98.04 %, not (50+99)/2 = 74.5 %.
     @Test func ratioIsTheRatioOfSumsNeverTheMeanOfPercentages() {
         let profile = F.profile(.ratio, scale: 100)
-        let small = F.report([F.percent("a", "northside", "2026-01", 1, 2), F.percent("b", "northside", "2026-01", 3, 4)], profile)
+        let small = F.report(
+            [F.percent("a", "northside", "2026-01", 1, 2), F.percent("b", "northside", "2026-01", 3, 4)], profile)
         #expect(isClose(small.total.value, 400.0 / 6))
         #expect(!isClose(small.total.value, 62.5))
-        let lopsided = F.report([F.percent("a", "northside", "2026-01", 1, 2), F.percent("b", "riverside", "2026-01", 99, 100)],
-                                profile, by: [.neighborhood])
+        let lopsided = F.report(
+            [F.percent("a", "northside", "2026-01", 1, 2), F.percent("b", "riverside", "2026-01", 99, 100)],
+            profile, by: [.neighborhood])
         #expect(isClose(lopsided.total.value, 10_000.0 / 102))
         #expect(lopsided.values == [50, 99])
         // The mean of the underlying percentages is still reported, as the mean, not the value.
@@ -74,7 +76,10 @@ struct MethodFixtureTests {
     @Test func disaggregatedRowsAreNotDoubleCounted() {
         let cells: [(String, Double, Double)] = [("16-24", 3, 4), ("25-44", 5, 6), ("45+", 2, 1)]
         let partials = cells.flatMap { age, a, b in
-            [F.raw("a", "northside", "2026-01", a, ["age_group": age]), F.raw("b", "northside", "2026-01", b, ["age_group": age])]
+            [
+                F.raw("a", "northside", "2026-01", a, ["age_group": age]),
+                F.raw("b", "northside", "2026-01", b, ["age_group": age]),
+            ]
         }
         let report = F.report(partials, F.profile(.sum), by: [.dimension("age_group")])
         #expect(report.rows.map { $0.key["dimension:age_group"] } == ["16-24", "25-44", "45+"])
@@ -86,7 +91,10 @@ struct MethodFixtureTests {
 
     /// Active volunteers (a stock), one series: Jan 10, Feb 12, Mar 11 → Q1 = 11 (the latest month), not 33.
     @Test func stocksAreNotSummedAcrossMonths() {
-        let partials = [F.raw("a", "northside", "2026-01", 10), F.raw("a", "northside", "2026-02", 12), F.raw("a", "northside", "2026-03", 11)]
+        let partials = [
+            F.raw("a", "northside", "2026-01", 10), F.raw("a", "northside", "2026-02", 12),
+            F.raw("a", "northside", "2026-03", 11),
+        ]
         let quarterly = F.report(partials, F.profile(.last), by: [.period], periodType: .quarter)
         #expect(quarterly.values == [11] && quarterly.total.value == 11)
         let monthly = F.report(partials, F.profile(.last), by: [.period])
@@ -103,8 +111,10 @@ struct MethodFixtureTests {
     /// Q1 = 11 + 6 + 3 = 20; by neighborhood: northside 17, riverside 3.
     @Test func stocksTakeEachSeriesLatestPeriodThenSum() {
         let partials = [
-            F.raw("a", "northside", "2026-01", 10), F.raw("a", "northside", "2026-02", 12), F.raw("a", "northside", "2026-03", 11),
-            F.raw("b", "northside", "2026-01", 5), F.raw("b", "northside", "2026-02", 6), F.raw("a", "riverside", "2026-02", 3),
+            F.raw("a", "northside", "2026-01", 10), F.raw("a", "northside", "2026-02", 12),
+            F.raw("a", "northside", "2026-03", 11),
+            F.raw("b", "northside", "2026-01", 5), F.raw("b", "northside", "2026-02", 6),
+            F.raw("a", "riverside", "2026-02", 3),
         ]
         let quarterly = F.report(partials, F.profile(.last), by: [.neighborhood], periodType: .quarter)
         #expect(quarterly.values == [17, 3] && quarterly.total.value == 20)
@@ -123,7 +133,8 @@ struct MethodFixtureTests {
     /// northside 10, riverside 20; total 37 (per 1,000: 37/4000 → 9.25).
     @Test func aNeighborhoodTreeRolledUpCountsEachMeasurementOnce() {
         let partials = [
-            F.raw("a", "northside", "2026-01", 10), F.raw("b", "riverside", "2026-01", 20), F.raw("c", "southside", "2026-01", 5),
+            F.raw("a", "northside", "2026-01", 10), F.raw("b", "riverside", "2026-01", 20),
+            F.raw("c", "southside", "2026-01", 5),
             F.raw("d", "north", "2026-01", 7), F.raw("e", "city", "2026-01", 100),
         ]
         let districts = F.report(partials, F.profile(.sum), by: [.neighborhood], depth: 1)
@@ -133,7 +144,9 @@ struct MethodFixtureTests {
         #expect(districts.rows[1].measurements == 3 && districts.rows[1].partners == 3)
         #expect(F.report(partials, F.profile(.sum), by: [.neighborhood], depth: 0).values == [142])
         for depth in [nil, 0, 1, 2] {
-            #expect(F.report(partials, F.profile(.sum), by: [.neighborhood], depth: depth).total.value == 142, "level \(String(describing: depth))")
+            #expect(
+                F.report(partials, F.profile(.sum), by: [.neighborhood], depth: depth).total.value == 142,
+                "level \(String(describing: depth))")
         }
         let north = F.report(partials, F.profile(.sum), by: [.neighborhood], depth: 2, within: "north")
         #expect(north.rows.map { $0.key["neighborhood"] } == ["north", "northside", "riverside"])
@@ -146,7 +159,8 @@ struct MethodFixtureTests {
     /// total mean = (2+4+6+10)/4 = 5.5, not the mean of the cell means (4+10)/2 = 7.
     @Test func meanIsOfAllValuesNotOfCellMeans() {
         let partials = [
-            F.raw("a", "northside", "2026-01", 2), F.raw("b", "northside", "2026-01", 4), F.raw("c", "northside", "2026-02", 6),
+            F.raw("a", "northside", "2026-01", 2), F.raw("b", "northside", "2026-01", 4),
+            F.raw("c", "northside", "2026-02", 6),
             F.raw("a", "riverside", "2026-03", 10),
         ]
         let report = F.report(partials, F.profile(.mean), by: [.neighborhood])
@@ -191,7 +205,8 @@ struct MethodFixtureTests {
         down.target = (F.period("2027-12"), 20)
         #expect(F.report([F.raw("a", "northside", "2026-01", 35)], down).total.progress == 0.25)
         #expect(F.report([F.raw("a", "northside", "2026-01", 45)], down).total.progress == -0.25)
-        let rows = F.report([F.raw("a", "northside", "2026-01", 35), F.raw("a", "riverside", "2026-01", 20)], down, by: [.neighborhood])
+        let rows = F.report(
+            [F.raw("a", "northside", "2026-01", 35), F.raw("a", "riverside", "2026-01", 20)], down, by: [.neighborhood])
         #expect(rows.rows.map(\.progress) == [0.25, 1])
 
         var flat = up
@@ -205,32 +220,39 @@ struct MethodFixtureTests {
     /// Jan 10, Feb 15, Apr 20 (no March): change nil, +5, nil. Per neighborhood, within the neighborhood.
     @Test func changeIsFromThePreviousPeriodOfTheSameGroup() {
         let partials = [
-            F.raw("a", "northside", "2026-01", 10), F.raw("a", "northside", "2026-02", 15), F.raw("a", "northside", "2026-04", 20),
+            F.raw("a", "northside", "2026-01", 10), F.raw("a", "northside", "2026-02", 15),
+            F.raw("a", "northside", "2026-04", 20),
             F.raw("a", "riverside", "2026-01", 1), F.raw("a", "riverside", "2026-02", 3),
         ]
         let byPeriod = F.report(partials.filter { $0.neighborhood == "northside" }, F.profile(.sum), by: [.period])
         #expect(byPeriod.rows.map(\.change) == [nil, 5, nil])
         #expect(byPeriod.total.change == nil)
         let both = F.report(partials, F.profile(.sum), by: [.neighborhood, .period])
-        #expect(both.rows.map { "\($0.key["neighborhood"]!) \($0.key["period"]!)" } == [
-            "northside 2026-01", "northside 2026-02", "northside 2026-04", "riverside 2026-01", "riverside 2026-02",
-        ])
+        #expect(
+            both.rows.map { "\($0.key["neighborhood"]!) \($0.key["period"]!)" } == [
+                "northside 2026-01", "northside 2026-02", "northside 2026-04", "riverside 2026-01", "riverside 2026-02",
+            ])
         #expect(both.rows.map(\.change) == [nil, 5, nil, nil, 2])
         // Not grouped by period: no change.
         #expect(F.report(partials, F.profile(.sum), by: [.neighborhood]).rows.allSatisfy { $0.change == nil })
         // Quarters across a year boundary: 2025-Q4 = 7, 2026-Q1 = 10+15+1+3 = 29 → +22.
-        let quarters = F.report(partials + [F.raw("b", "northside", "2025-11", 7)], F.profile(.sum), by: [.period], periodType: .quarter)
+        let quarters = F.report(
+            partials + [F.raw("b", "northside", "2025-11", 7)], F.profile(.sum), by: [.period], periodType: .quarter)
         #expect(quarters.rows.map(\.change) == [nil, 22, 20 - 29])
     }
 
     @Test func rowsSortByKeysInGroupingOrder() {
         let partials = [
-            F.raw("a", "riverside", "2026-02", 1), F.raw("a", "northside", "2026-10", 1), F.raw("a", "northside", "2026-09", 1),
+            F.raw("a", "riverside", "2026-02", 1), F.raw("a", "northside", "2026-10", 1),
+            F.raw("a", "northside", "2026-09", 1),
         ]
         let byPeriodFirst = F.report(partials, F.profile(.sum), by: [.period, .neighborhood])
         #expect(byPeriodFirst.rows.map { $0.key["period"]! } == ["2026-02", "2026-09", "2026-10"])
         let byPartner = F.report(partials, F.profile(.sum), by: [.partner, .neighborhood])
-        #expect(byPartner.rows.map(\.key) == [["partner": "a", "neighborhood": "northside"], ["partner": "a", "neighborhood": "riverside"]])
+        #expect(
+            byPartner.rows.map(\.key) == [
+                ["partner": "a", "neighborhood": "northside"], ["partner": "a", "neighborhood": "riverside"],
+            ])
     }
 
     @Test func medianIsUnknownOnceAValueListIsDropped() {

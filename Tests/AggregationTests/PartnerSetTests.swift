@@ -28,7 +28,9 @@ struct PartnerSetTests {
     @Test func outsideNumbersTranslateToTheSamePartners() {
         // The database numbers partners its own way; sets built from its numbers must equal
         // sets built from the ids, and an unknown number must not pass for nobody.
-        let numbering = PartnerNumbering([(number: 7, id: "library"), (number: 130, id: "clinic"), (number: 2, id: "school")])
+        let numbering = PartnerNumbering([
+            (number: 7, id: "library"), (number: 130, id: "clinic"), (number: 2, id: "school"),
+        ])
         #expect(numbering.set([2, 7]) == ["school", "library"])
         #expect(numbering.set([130]) == ["clinic"])
         #expect(numbering.set([]) == PartnerSet())

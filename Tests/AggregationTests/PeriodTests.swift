@@ -21,7 +21,10 @@ struct PeriodTests {
         #expect(period.end.description == end)
     }
 
-    @Test(arguments: ["2026-13", "2026-00", "2026-Q5", "2026-Q0", "2026-W54", "2025-W53", "26", "2026-1", "2026/10", "2026-10-01", "", "abcd", "2026-w05", "2026-q3"])
+    @Test(arguments: [
+        "2026-13", "2026-00", "2026-Q5", "2026-Q0", "2026-W54", "2025-W53", "26", "2026-1", "2026/10", "2026-10-01", "",
+        "abcd", "2026-w05", "2026-q3",
+    ])
     func refusesWhatIsNotAPeriod(_ text: String) {
         #expect(Period(text) == nil)
     }

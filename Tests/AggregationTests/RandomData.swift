@@ -13,7 +13,9 @@ struct RawRow: Sendable, CustomStringConvertible {
     static let neighborhoods = ["northside", "riverside", "southside"]
     static let groups = ["young", "old"]
 
-    var description: String { "p\(partner) \(Self.neighborhoods[neighborhood]) 2026-\(month) \(Self.groups[group]) \(numerator)/\(denominator)" }
+    var description: String {
+        "p\(partner) \(Self.neighborhoods[neighborhood]) 2026-\(month) \(Self.groups[group]) \(numerator)/\(denominator)"
+    }
 
     /// The measurement under `method`: ratio rows as percentages of numerator over denominator, others as the numerator.
     func partial(for method: AggregationMethod) -> Partial {
@@ -21,17 +23,20 @@ struct RawRow: Sendable, CustomStringConvertible {
         let dimensions = ["age_group": Self.groups[group]]
         let neighborhood = Self.neighborhoods[self.neighborhood]
         return method == .ratio
-            ? .ratioMeasurement(partner: "p\(partner)", neighborhood: neighborhood, period: period, dimensions: dimensions,
-                                numerator: Double(numerator), denominator: Double(denominator), scale: 100)
-            : .measurement(partner: "p\(partner)", neighborhood: neighborhood, period: period, dimensions: dimensions,
-                           value: Double(numerator))
+            ? .ratioMeasurement(
+                partner: "p\(partner)", neighborhood: neighborhood, period: period, dimensions: dimensions,
+                numerator: Double(numerator), denominator: Double(denominator), scale: 100)
+            : .measurement(
+                partner: "p\(partner)", neighborhood: neighborhood, period: period, dimensions: dimensions,
+                value: Double(numerator))
     }
 }
 
 enum RandomData {
     /// 1–40 measurements from 5 partners, 3 neighborhoods, 6 months (two quarters), 2 age groups.
     static let rows = zip(
-        Gen.int(in: 0...4), Gen.int(in: 0...2), Gen.int(in: 1...6), Gen.int(in: 0...1), Gen.int(in: 0...50), Gen.int(in: 1...20)
+        Gen.int(in: 0...4), Gen.int(in: 0...2), Gen.int(in: 1...6), Gen.int(in: 0...1), Gen.int(in: 0...50),
+        Gen.int(in: 1...20)
     )
     .map { RawRow(partner: $0.0, neighborhood: $0.1, month: $0.2, group: $0.3, numerator: $0.4, denominator: $0.5) }
     .array(of: 1...40)

@@ -14,20 +14,26 @@ struct SuppressionTests {
         periodType: PeriodType? = nil, depth: Int? = nil, within: String? = nil, partner: String? = nil,
         policy: SuppressionPolicy = policy
     ) -> Report {
-        let request = ReportRequest(groupings: groupings, periodType: periodType, neighborhoodDepth: depth, within: within)
+        let request = ReportRequest(
+            groupings: groupings, periodType: periodType, neighborhoodDepth: depth, within: within)
         return Suppression.apply(
             Aggregator.report(partials, profile: profile, request: request, tree: F.tree),
-            withheld: released(partials, profile, policy: policy), request: request, tree: F.tree, method: profile.method,
+            withheld: released(partials, profile, policy: policy), request: request, tree: F.tree,
+            method: profile.method,
             reader: .init(partner: partner))
     }
 
     /// The withheld cells of releases of every period of `partials`.
-    static func released(_ partials: [Partial], _ profile: IndicatorProfile, policy: SuppressionPolicy = policy) -> WithheldCells {
+    static func released(_ partials: [Partial], _ profile: IndicatorProfile, policy: SuppressionPolicy = policy)
+        -> WithheldCells
+    {
         var withheld = WithheldCells()
         for (period, members) in Dictionary(grouping: partials, by: \.period) {
             let cells = ProtectedCells(
                 contributions: ProtectedCells.Contribution.of(members), tree: F.tree, policy: policy,
-                rules: .init(isCount: profile.isCount, isRatio: profile.method == .ratio, range: 0...Double.greatestFiniteMagnitude))
+                rules: .init(
+                    isCount: profile.isCount, isRatio: profile.method == .ratio,
+                    range: 0...Double.greatestFiniteMagnitude))
             withheld.add(period, withheld: WithheldCells.withAliases(cells.withheld, tree: F.tree), treeMatches: true)
         }
         return withheld
@@ -41,7 +47,8 @@ struct SuppressionTests {
     /// The setup: partner pd alone in riverside in 2026-05 with 7; northside and
     /// southside well covered. Before, the district row minus northside gave riverside away,
     /// and so did the `within` total and the 2-month total minus June.
-    static let differencing = partners("northside", "2026-05", [20, 20, 20]) + [F.raw("pd", "riverside", "2026-05", 7)]
+    static let differencing =
+        partners("northside", "2026-05", [20, 20, 20]) + [F.raw("pd", "riverside", "2026-05", 7)]
         + partners("southside", "2026-05", [21, 21, 21]) + partners("riverside", "2026-06", [6, 6, 7])
         + partners("northside", "2026-06", [20, 20, 20]) + partners("southside", "2026-06", [20, 20, 20])
 
@@ -54,7 +61,8 @@ struct SuppressionTests {
         // north = northside + riverside: with riverside withheld, one of the two others must go.
         let north = districts.row(["neighborhood": "north"])?.value ?? within.total.value
         let northside = leaves.row(["neighborhood": "northside"])?.value
-        #expect(north == nil || northside == nil, "north \(String(describing: north)) − northside would be riverside's 7")
+        #expect(
+            north == nil || northside == nil, "north \(String(describing: north)) − northside would be riverside's 7")
         #expect(within.total.value == north)
 
         // Across periods: the two-month total of riverside minus its June.
@@ -89,14 +97,17 @@ struct SuppressionTests {
         let estimable = Self.viewer(Self.partners("northside", "2026-01", [50, 40, 3]), by: [.neighborhood])
         #expect(estimable.rows[0].suppressed)
         // 50, 40, 10 leaves b an interval of ±10 around a's 50.
-        #expect(!Self.viewer(Self.partners("northside", "2026-01", [50, 40, 10]), by: [.neighborhood]).rows[0].suppressed)
+        #expect(
+            !Self.viewer(Self.partners("northside", "2026-01", [50, 40, 10]), by: [.neighborhood]).rows[0].suppressed)
     }
 
     @Test func smallCountsAreWithheldForCountIndicatorsOnly() {
-        let partials = Self.partners("northside", "2026-01", [1, 1, 2]) + Self.partners("riverside", "2026-01", [5, 5, 5])
+        let partials =
+            Self.partners("northside", "2026-01", [1, 1, 2]) + Self.partners("riverside", "2026-01", [5, 5, 5])
             + Self.partners("southside", "2026-01", [9, 9, 9])
         let counts = IndicatorProfile(method: .sum, isCount: true, periodType: .month)
-        let counted = Self.viewer(partials, counts, by: [.neighborhood], policy: SuppressionPolicy(protectionMinimum: 0))
+        let counted = Self.viewer(
+            partials, counts, by: [.neighborhood], policy: SuppressionPolicy(protectionMinimum: 0))
         #expect(counted.row(["neighborhood": "northside"])?.suppressed == true)
         let scores = Self.viewer(partials, by: [.neighborhood], policy: SuppressionPolicy(protectionMinimum: 0))
         #expect(scores.row(["neighborhood": "northside"])?.suppressed == false)
@@ -113,7 +124,8 @@ struct SuppressionTests {
 
     @Test func aStockOverSeveralPeriodsIsShownOnlyWhenEverySeriesIsCurrent() {
         let stock = F.profile(.last)
-        let current = Self.partners("northside", "2026-01", [10, 10, 10]) + Self.partners("northside", "2026-02", [12, 12, 12])
+        let current =
+            Self.partners("northside", "2026-01", [10, 10, 10]) + Self.partners("northside", "2026-02", [12, 12, 12])
         #expect(Self.viewer(current, stock, by: [.neighborhood]).rows[0].value == 36)
         // c stopped in January: the range's value minus February's would be c's 10.
         let stale = current.filter { !($0.partner == "c" && $0.period == F.period("2026-02")) }
@@ -126,8 +138,10 @@ struct SuppressionTests {
         await propertyCheck(input: RandomData.rows) { rows in
             let partials = rows.map { $0.partial(for: .sum) }
             let shapes: [(groupings: [Grouping], depth: Int?, within: String?)] = [
-                ([.neighborhood], nil, nil), ([.neighborhood], 1, nil), ([.neighborhood], 2, nil), ([.neighborhood], 2, "north"),
-                ([.dimension("age_group")], nil, nil), ([.dimension("age_group")], nil, "north"), ([.period], nil, "northside"),
+                ([.neighborhood], nil, nil), ([.neighborhood], 1, nil), ([.neighborhood], 2, nil),
+                ([.neighborhood], 2, "north"),
+                ([.dimension("age_group")], nil, nil), ([.dimension("age_group")], nil, "north"),
+                ([.period], nil, "northside"),
                 ([.neighborhood, .dimension("age_group")], 2, nil),
             ]
             for shape in shapes {

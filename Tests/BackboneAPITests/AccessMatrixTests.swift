@@ -8,8 +8,13 @@ import Testing
 @Suite("Access matrix: every operation × every caller")
 struct AccessMatrixTests {
     enum Caller: String, CaseIterable {
-        case noKey = "no key", malformed = "malformed key", revoked = "revoked key", viewer
-        case partnerB = "partner B", partnerA = "partner A", coordinator
+        case noKey = "no key"
+        case malformed = "malformed key"
+        case revoked = "revoked key"
+        case viewer
+        case partnerB = "partner B"
+        case partnerA = "partner A"
+        case coordinator
     }
 
     /// One operation's request and the status each caller gets. Partner A owns the
@@ -30,11 +35,16 @@ struct AccessMatrixTests {
 
     /// 401 for the three callers without a valid key; the rest as given.
     static func keyed(viewer: Int, a: Int, b: Int, coordinator: Int) -> [Caller: Int] {
-        [.noKey: 401, .malformed: 401, .revoked: 401, .viewer: viewer, .partnerA: a, .partnerB: b, .coordinator: coordinator]
+        [
+            .noKey: 401, .malformed: 401, .revoked: 401, .viewer: viewer, .partnerA: a, .partnerB: b,
+            .coordinator: coordinator,
+        ]
     }
 
     static let anyKey = keyed(viewer: 200, a: 200, b: 200, coordinator: 200)
-    static func coordinatorOnly(_ status: Int) -> [Caller: Int] { keyed(viewer: 403, a: 403, b: 403, coordinator: status) }
+    static func coordinatorOnly(_ status: Int) -> [Caller: Int] {
+        keyed(viewer: 403, a: 403, b: 403, coordinator: status)
+    }
     static let ownRawData = keyed(viewer: 403, a: 200, b: 404, coordinator: 200)
 
     static let table: [String: Entry] = [
@@ -44,69 +54,91 @@ struct AccessMatrixTests {
         // The counts tick with each submission: a watcher could tell who submitted when.
         "GET /metrics": Entry(path: "/metrics", expected: coordinatorOnly(200)),
 
-        "POST /v1/keys": Entry(path: "/v1/keys", body: #"{"role": "viewer", "name": "matrix"}"#, expected: coordinatorOnly(201)),
+        "POST /v1/keys": Entry(
+            path: "/v1/keys", body: #"{"role": "viewer", "name": "matrix"}"#, expected: coordinatorOnly(201)),
         "GET /v1/keys": Entry(path: "/v1/keys", expected: coordinatorOnly(200)),
         "GET /v1/keys/{id}": Entry(path: "/v1/keys/{spareKey}", expected: coordinatorOnly(200)),
         "DELETE /v1/keys/{id}": Entry(path: "/v1/keys/{spareKey}", expected: coordinatorOnly(200)),
 
-        "POST /v1/agendas": Entry(path: "/v1/agendas", body: #"{"id": "new-agenda", "name": "New"}"#, expected: coordinatorOnly(201)),
+        "POST /v1/agendas": Entry(
+            path: "/v1/agendas", body: #"{"id": "new-agenda", "name": "New"}"#, expected: coordinatorOnly(201)),
         "GET /v1/agendas": Entry(path: "/v1/agendas", expected: anyKey),
         "GET /v1/agendas/{id}": Entry(path: "/v1/agendas/literacy", expected: anyKey),
-        "PATCH /v1/agendas/{id}": Entry(path: "/v1/agendas/literacy", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
+        "PATCH /v1/agendas/{id}": Entry(
+            path: "/v1/agendas/literacy", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
         // Deactivating a registry entry answers it, inactive (200).
         "DELETE /v1/agendas/{id}": Entry(path: "/v1/agendas/spare", expected: coordinatorOnly(200)),
         "GET /v1/agendas/{id}/template.csv": Entry(path: "/v1/agendas/literacy/template.csv", expected: anyKey),
 
         "POST /v1/indicators": Entry(
             path: "/v1/indicators",
-            body: #"{"code": "new_ind", "agenda": "literacy", "name": "n", "value_type": "count", "aggregation": "sum", "period_type": "month"}"#,
+            body:
+                #"{"code": "new_ind", "agenda": "literacy", "name": "n", "value_type": "count", "aggregation": "sum", "period_type": "month"}"#,
             expected: coordinatorOnly(201)),
         "GET /v1/indicators": Entry(path: "/v1/indicators", expected: anyKey),
         "GET /v1/indicators/{code}": Entry(path: "/v1/indicators/esl_learners", expected: anyKey),
-        "PATCH /v1/indicators/{code}": Entry(path: "/v1/indicators/esl_learners", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
+        "PATCH /v1/indicators/{code}": Entry(
+            path: "/v1/indicators/esl_learners", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
         "DELETE /v1/indicators/{code}": Entry(path: "/v1/indicators/spare_ind", expected: coordinatorOnly(200)),
-        "GET /v1/indicators/{code}/template.csv": Entry(path: "/v1/indicators/esl_learners/template.csv", expected: anyKey),
+        "GET /v1/indicators/{code}/template.csv": Entry(
+            path: "/v1/indicators/esl_learners/template.csv", expected: anyKey),
 
-        "POST /v1/partners": Entry(path: "/v1/partners", body: #"{"id": "new-partner", "name": "N", "kind": "library"}"#, expected: coordinatorOnly(201)),
+        "POST /v1/partners": Entry(
+            path: "/v1/partners", body: #"{"id": "new-partner", "name": "N", "kind": "library"}"#,
+            expected: coordinatorOnly(201)),
         "GET /v1/partners": Entry(path: "/v1/partners", expected: anyKey),
         "GET /v1/partners/{id}": Entry(path: "/v1/partners/central-library", expected: anyKey),
-        "PATCH /v1/partners/{id}": Entry(path: "/v1/partners/central-library", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
+        "PATCH /v1/partners/{id}": Entry(
+            path: "/v1/partners/central-library", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
         "DELETE /v1/partners/{id}": Entry(path: "/v1/partners/spare-partner", expected: coordinatorOnly(200)),
 
-        "POST /v1/neighborhoods": Entry(path: "/v1/neighborhoods", body: #"{"code": "new-n", "name": "N"}"#, expected: coordinatorOnly(201)),
+        "POST /v1/neighborhoods": Entry(
+            path: "/v1/neighborhoods", body: #"{"code": "new-n", "name": "N"}"#, expected: coordinatorOnly(201)),
         "GET /v1/neighborhoods": Entry(path: "/v1/neighborhoods", expected: anyKey),
         "GET /v1/neighborhoods/{code}": Entry(path: "/v1/neighborhoods/northside", expected: anyKey),
-        "PATCH /v1/neighborhoods/{code}": Entry(path: "/v1/neighborhoods/northside", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
+        "PATCH /v1/neighborhoods/{code}": Entry(
+            path: "/v1/neighborhoods/northside", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
         "DELETE /v1/neighborhoods/{code}": Entry(path: "/v1/neighborhoods/spare-n", expected: coordinatorOnly(200)),
 
-        "POST /v1/commitments": Entry(path: "/v1/commitments", body: #"{"partner": "literacy-now", "indicator": "volunteers"}"#, expected: coordinatorOnly(201)),
+        "POST /v1/commitments": Entry(
+            path: "/v1/commitments", body: #"{"partner": "literacy-now", "indicator": "volunteers"}"#,
+            expected: coordinatorOnly(201)),
         "GET /v1/commitments": Entry(path: "/v1/commitments", expected: anyKey),
         "GET /v1/commitments/{id}": Entry(path: "/v1/commitments/{commitment}", expected: anyKey),
-        "PATCH /v1/commitments/{id}": Entry(path: "/v1/commitments/{commitment}", body: #"{"neighborhood": null}"#, expected: coordinatorOnly(200)),
+        "PATCH /v1/commitments/{id}": Entry(
+            path: "/v1/commitments/{commitment}", body: #"{"neighborhood": null}"#, expected: coordinatorOnly(200)),
         "DELETE /v1/commitments/{id}": Entry(path: "/v1/commitments/{spareCommitment}", expected: coordinatorOnly(204)),
 
         // Partner B may not submit partner A's rows (403), list them (403) or see them (404).
         "POST /v1/measurements": Entry(
-            path: "/v1/measurements", body: batch([row(period: "2026-04")]), expected: keyed(viewer: 403, a: 200, b: 403, coordinator: 200)),
+            path: "/v1/measurements", body: batch([row(period: "2026-04")]),
+            expected: keyed(viewer: 403, a: 200, b: 403, coordinator: 200)),
         "GET /v1/measurements": Entry(
-            path: "/v1/measurements?partner=central-library", expected: keyed(viewer: 403, a: 200, b: 403, coordinator: 200)),
+            path: "/v1/measurements?partner=central-library",
+            expected: keyed(viewer: 403, a: 200, b: 403, coordinator: 200)),
         "GET /v1/measurements/{id}": Entry(path: "/v1/measurements/{measurement}", expected: ownRawData),
         "DELETE /v1/measurements/{id}": Entry(
             path: "/v1/measurements/{measurement}", expected: keyed(viewer: 403, a: 204, b: 404, coordinator: 204),
             paths: [.partnerA: "/v1/measurements/{partnersOwn}", .coordinator: "/v1/measurements/{coordinatorsOwn}"]),
-        "GET /v1/measurements/{id}/history": Entry(path: "/v1/measurements/{measurement}/history", expected: ownRawData),
+        "GET /v1/measurements/{id}/history": Entry(
+            path: "/v1/measurements/{measurement}/history", expected: ownRawData),
 
-        "POST /v1/locks": Entry(path: "/v1/locks", body: #"{"agenda": "literacy", "period": "2025-Q1"}"#, expected: coordinatorOnly(201)),
+        "POST /v1/locks": Entry(
+            path: "/v1/locks", body: #"{"agenda": "literacy", "period": "2025-Q1"}"#, expected: coordinatorOnly(201)),
         "GET /v1/locks": Entry(path: "/v1/locks", expected: anyKey),
         // Only the coordinator publishes a period; every key may see what was published.
-        "POST /v1/releases": Entry(path: "/v1/releases", body: #"{"agenda": "literacy", "period": "2026-01"}"#, expected: coordinatorOnly(201)),
+        "POST /v1/releases": Entry(
+            path: "/v1/releases", body: #"{"agenda": "literacy", "period": "2026-01"}"#, expected: coordinatorOnly(201)),
         "GET /v1/releases": Entry(path: "/v1/releases?agenda=literacy", expected: anyKey),
         "DELETE /v1/locks/{id}": Entry(path: "/v1/locks/{lock}", expected: coordinatorOnly(204)),
 
-        "GET /v1/reports/indicators/{code}": Entry(path: "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01", expected: anyKey),
+        "GET /v1/reports/indicators/{code}": Entry(
+            path: "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01", expected: anyKey),
         "GET /v1/reports/scorecard": Entry(path: "/v1/reports/scorecard?agenda=literacy", expected: anyKey),
-        "GET /v1/reports/completeness": Entry(path: "/v1/reports/completeness?agenda=literacy&period=2026-Q1", expected: coordinatorOnly(200)),
-        "GET /v1/reports/equity": Entry(path: "/v1/reports/equity?indicator=esl_learners&period=2026-01", expected: anyKey),
+        "GET /v1/reports/completeness": Entry(
+            path: "/v1/reports/completeness?agenda=literacy&period=2026-Q1", expected: coordinatorOnly(200)),
+        "GET /v1/reports/equity": Entry(
+            path: "/v1/reports/equity?indicator=esl_learners&period=2026-01", expected: anyKey),
 
         // The dashboard is for browsers: without a live key (no key, a malformed or revoked
         // one) the page redirects to the sign-in form (303) and the form is shown (200); with
@@ -114,20 +146,29 @@ struct AccessMatrixTests {
         // view for partners). Signing in depends on the key in the form, not on the header.
         "GET /dashboard": Entry(
             path: "/dashboard?agenda=literacy",
-            expected: [.noKey: 303, .malformed: 303, .revoked: 303, .viewer: 200, .partnerA: 200, .partnerB: 200, .coordinator: 200]),
+            expected: [
+                .noKey: 303, .malformed: 303, .revoked: 303, .viewer: 200, .partnerA: 200, .partnerB: 200,
+                .coordinator: 200,
+            ]),
         "GET /dashboard/sign-in": Entry(
             path: "/dashboard/sign-in",
-            expected: [.noKey: 200, .malformed: 200, .revoked: 200, .viewer: 303, .partnerA: 303, .partnerB: 303, .coordinator: 303]),
+            expected: [
+                .noKey: 200, .malformed: 200, .revoked: 200, .viewer: 303, .partnerA: 303, .partnerB: 303,
+                .coordinator: 303,
+            ]),
         "POST /dashboard/sign-in": Entry(
             path: "/dashboard/sign-in", body: "key={signInKey}", expected: everyone(303),
             contentType: "application/x-www-form-urlencoded"),
         "POST /dashboard/sign-out": Entry(path: "/dashboard/sign-out", expected: everyone(303)),
-        "GET /dashboard/charts/{code}/trend.svg": Entry(path: "/dashboard/charts/esl_learners/trend.svg", expected: anyKey),
-        "GET /dashboard/charts/{code}/neighborhoods.svg": Entry(path: "/dashboard/charts/esl_learners/neighborhoods.svg", expected: anyKey),
+        "GET /dashboard/charts/{code}/trend.svg": Entry(
+            path: "/dashboard/charts/esl_learners/trend.svg", expected: anyKey),
+        "GET /dashboard/charts/{code}/neighborhoods.svg": Entry(
+            path: "/dashboard/charts/esl_learners/neighborhoods.svg", expected: anyKey),
     ]
 
     @Test func everyOperationAnswersEachCallerAsTheTableSays() async throws {
-        let contract = try String(contentsOf: BackboneProcess.packageRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let contract = try String(
+            contentsOf: BackboneProcess.packageRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         let operations = try OpenAPIOperations(contract).operations
         let listed = Set(operations.map(\.description))
         #expect(operations.count >= 40)
@@ -144,24 +185,36 @@ struct AccessMatrixTests {
             return "\(id)"
         }
         _ = try await create("/v1/agendas", #"{"id": "spare", "name": "Spare"}"#)
-        _ = try await create("/v1/indicators", #"{"code": "spare_ind", "agenda": "literacy", "name": "s", "value_type": "count", "aggregation": "sum", "period_type": "month"}"#, id: "code")
+        _ = try await create(
+            "/v1/indicators",
+            #"{"code": "spare_ind", "agenda": "literacy", "name": "s", "value_type": "count", "aggregation": "sum", "period_type": "month"}"#,
+            id: "code")
         _ = try await create("/v1/partners", #"{"id": "spare-partner", "name": "S", "kind": "other"}"#)
         _ = try await create("/v1/neighborhoods", #"{"code": "spare-n", "name": "S"}"#, id: "code")
-        ids["commitment"] = try await create("/v1/commitments", #"{"partner": "central-library", "indicator": "esl_learners"}"#)
-        ids["spareCommitment"] = try await create("/v1/commitments", #"{"partner": "literacy-now", "indicator": "esl_learners"}"#)
+        ids["commitment"] = try await create(
+            "/v1/commitments", #"{"partner": "central-library", "indicator": "esl_learners"}"#)
+        ids["spareCommitment"] = try await create(
+            "/v1/commitments", #"{"partner": "literacy-now", "indicator": "esl_learners"}"#)
         ids["lock"] = try await create("/v1/locks", #"{"agenda": "literacy", "period": "2024-Q1"}"#)
         ids["spareKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "spare"}"#)
         ids["signInKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "sign-in"}"#, id: "secret")
-        let stored = try await test.coordinator("POST", "/v1/measurements", json: batch(["2026-01", "2026-02", "2026-03"].map { row(period: $0) }))
+        let stored = try await test.coordinator(
+            "POST", "/v1/measurements", json: batch(["2026-01", "2026-02", "2026-03"].map { row(period: $0) }))
         #expect(stored.status == 200, "\(stored.text)")
-        let measurements = try await test.coordinator("GET", "/v1/measurements?partner=central-library").json["items"] as? [[String: Any]] ?? []
+        let measurements =
+            try await test.coordinator("GET", "/v1/measurements?partner=central-library").json["items"]
+            as? [[String: Any]] ?? []
         let measurementIDs = measurements.compactMap { $0["id"] as? Int }.sorted()
         try #require(measurementIDs.count == 3)
-        (ids["measurement"], ids["partnersOwn"], ids["coordinatorsOwn"]) = (String(measurementIDs[0]), String(measurementIDs[1]), String(measurementIDs[2]))
+        (ids["measurement"], ids["partnersOwn"], ids["coordinatorsOwn"]) = (
+            String(measurementIDs[0]), String(measurementIDs[1]), String(measurementIDs[2])
+        )
 
         let revokedKey = try await test.key(role: "viewer")
-        let revokedID = try #require(try await test.coordinator("GET", "/v1/keys").json["items"] as? [[String: Any]])
-            .last { ($0["role"] as? String) == "viewer" && !["spare", "sign-in"].contains($0["name"] as? String) }?["id"] as? String
+        let revokedID =
+            try #require(try await test.coordinator("GET", "/v1/keys").json["items"] as? [[String: Any]])
+            .last { ($0["role"] as? String) == "viewer" && !["spare", "sign-in"].contains($0["name"] as? String) }?[
+                "id"] as? String
         #expect(try await test.coordinator("DELETE", "/v1/keys/\(try #require(revokedID))").status == 200)
         let headers: [Caller: [String: String]] = [
             .noKey: [:],
@@ -192,12 +245,17 @@ struct AccessMatrixTests {
                     path = path.replacingOccurrences(of: "{\(name)}", with: id)
                     body = body?.replacingOccurrences(of: "{\(name)}", with: id)
                 }
-                let response = try await entry.contentType == nil
+                let response =
+                    try await entry.contentType == nil
                     ? test.request(operation.method, path, json: body, headers: headers[caller]!)
-                    : test.request(operation.method, path, body: body.map { Data($0.utf8) }, contentType: entry.contentType, headers: headers[caller]!)
+                    : test.request(
+                        operation.method, path, body: body.map { Data($0.utf8) }, contentType: entry.contentType,
+                        headers: headers[caller]!)
                 checked += 1
                 if response.status != expected {
-                    mismatches.append("\(operation) as \(caller.rawValue): \(response.status), expected \(expected) (\(response.text.prefix(160)))")
+                    mismatches.append(
+                        "\(operation) as \(caller.rawValue): \(response.status), expected \(expected) (\(response.text.prefix(160)))"
+                    )
                 }
             }
         }
@@ -211,7 +269,8 @@ struct AccessMatrixTests {
     /// never sent, and the refusal comes without waiting for it. (Partner B's 403 on
     /// partner A's rows is decided by the rows, so it needs the body.)
     @Test func accessRefusalsComeBeforeTheBody() async throws {
-        let contract = try String(contentsOf: BackboneProcess.packageRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let contract = try String(
+            contentsOf: BackboneProcess.packageRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         let operations = try OpenAPIOperations(contract).operations
         let test = try await TestApp.start()
         try await test.seedRegistry()
@@ -232,11 +291,15 @@ struct AccessMatrixTests {
                 let path = entry.path.replacing(/\{[A-Za-z]+\}/, with: "1")
                 let client = try RawHTTPClient(port: test.port, timeout: 5)
                 let key = authorization[caller].map { "Authorization: \($0)\r\n" } ?? ""
-                try await client.send("\(operation.method) \(path) HTTP/1.1\r\nHost: x\r\n\(key)Content-Type: application/json\r\nContent-Length: 33554432\r\n\r\n")
+                try await client.send(
+                    "\(operation.method) \(path) HTTP/1.1\r\nHost: x\r\n\(key)Content-Type: application/json\r\nContent-Length: 33554432\r\n\r\n"
+                )
                 checked += 1
                 do {
                     let status = try await client.readResponse().status
-                    if status != expected { mismatches.append("\(operation) as \(caller.rawValue): \(status), expected \(expected)") }
+                    if status != expected {
+                        mismatches.append("\(operation) as \(caller.rawValue): \(status), expected \(expected)")
+                    }
                 } catch {
                     mismatches.append("\(operation) as \(caller.rawValue): no answer before the body (\(error))")
                 }

@@ -6,7 +6,8 @@ import Testing
 @Suite("Keys and roles")
 struct AuthTests {
     static let protectedEndpoints: [(String, String)] = [
-        ("GET", "/v1/agendas"), ("POST", "/v1/agendas"), ("GET", "/v1/agendas/literacy"), ("PATCH", "/v1/agendas/literacy"),
+        ("GET", "/v1/agendas"), ("POST", "/v1/agendas"), ("GET", "/v1/agendas/literacy"),
+        ("PATCH", "/v1/agendas/literacy"),
         ("DELETE", "/v1/agendas/literacy"), ("GET", "/v1/indicators"), ("POST", "/v1/indicators"),
         ("GET", "/v1/indicators/esl_learners"), ("GET", "/v1/partners"), ("GET", "/v1/neighborhoods"),
         ("GET", "/v1/commitments"), ("POST", "/v1/commitments"), ("GET", "/v1/keys"), ("POST", "/v1/keys"),
@@ -90,7 +91,8 @@ struct AuthTests {
         #expect(try await app.request("GET", "/v1/measurements", key: viewer).status == 403)
         let submit = try await app.request("POST", "/v1/measurements", key: viewer, json: row())
         #expect(submit.status == 403 && submit.isProblem)
-        #expect(try await app.request("POST", "/v1/agendas", key: viewer, json: #"{"id": "x", "name": "X"}"#).status == 403)
+        #expect(
+            try await app.request("POST", "/v1/agendas", key: viewer, json: #"{"id": "x", "name": "X"}"#).status == 403)
         #expect(try await app.request("GET", "/v1/keys", key: viewer).status == 403)
         #expect(try app.count("measurements") == 0)
         try await app.stop()
@@ -103,7 +105,9 @@ struct AuthTests {
         let nonprofit = try await app.key(role: "partner", partner: "literacy-now")
 
         // The partner comes from the key.
-        let own = try await app.request("POST", "/v1/measurements", key: library, json: row().replacingOccurrences(of: #""partner": "central-library", "#, with: ""))
+        let own = try await app.request(
+            "POST", "/v1/measurements", key: library,
+            json: row().replacingOccurrences(of: #""partner": "central-library", "#, with: ""))
         #expect(own.status == 200, "\(own.text)")
         // Naming another partner is refused, and nothing is stored.
         let other = try await app.request("POST", "/v1/measurements", key: nonprofit, json: row(period: "2026-04"))
@@ -123,7 +127,9 @@ struct AuthTests {
         #expect(try await app.request("GET", "/v1/measurements?partner=central-library", key: nonprofit).status == 403)
         // Partners read the registry but do not change it.
         #expect(try await app.request("GET", "/v1/indicators/esl_learners", key: library).status == 200)
-        #expect(try await app.request("PATCH", "/v1/indicators/esl_learners", key: library, json: #"{"name": "x"}"#).status == 403)
+        #expect(
+            try await app.request("PATCH", "/v1/indicators/esl_learners", key: library, json: #"{"name": "x"}"#).status
+                == 403)
         #expect(try app.count("measurements") == 1)
         try await app.stop()
     }

@@ -35,11 +35,13 @@ struct CSVExportTests {
         case .bool(let flag): return cell == (flag ? "true" : "false")
         case .number(let number): return Double(cell) == number
         case .string(let text): return cell == text || (cell == "'" + text && "=+-@\t\r".contains(text.first ?? " "))
-        case .array(let elements): return cell == elements.map { element -> String in
-            if case .string(let text) = element { return text }
-            if case .number(let number) = element { return String(number) }
-            return ""
-        }.joined(separator: ",")
+        case .array(let elements):
+            return cell
+                == elements.map { element -> String in
+                    if case .string(let text) = element { return text }
+                    if case .number(let number) = element { return String(number) }
+                    return ""
+                }.joined(separator: ",")
         case .object: return false
         }
     }
@@ -47,7 +49,9 @@ struct CSVExportTests {
     /// Checks that `csv` has a row for every element of `main` (in order), for every other
     /// list of objects and object member, and a `report` row for the plain members, with
     /// a column for each JSON field holding the same value, and no column beyond them.
-    static func expectCSV(_ csv: String, carries document: JSONValue, main: String, omit: Set<String> = [], _ what: String) throws {
+    static func expectCSV(
+        _ csv: String, carries document: JSONValue, main: String, omit: Set<String> = [], _ what: String
+    ) throws {
         let table = ReportTests.parseCSV(csv)
         let header = try #require(table.first, "\(what): empty CSV")
         let lines = Array(table.dropFirst())
@@ -74,7 +78,9 @@ struct CSVExportTests {
             #expect(csvRows.count == jsonRows.count, "\(what): section \(section)")
             for (line, object) in zip(csvRows, jsonRows) {
                 for (index, column) in header.enumerated() where column != "section" && object[column] == nil {
-                    #expect(line[index].isEmpty, "\(what): \(section) has '\(line[index])' under \(column), which its JSON lacks")
+                    #expect(
+                        line[index].isEmpty,
+                        "\(what): \(section) has '\(line[index])' under \(column), which its JSON lacks")
                 }
                 for (name, value) in object {
                     guard let index = header.firstIndex(of: name) else {
@@ -84,7 +90,9 @@ struct CSVExportTests {
                         continue
                     }
                     columns.insert(name)
-                    #expect(same(line[index], value), "\(what): \(section).\(name) is \(value) in JSON, '\(line[index])' in CSV")
+                    #expect(
+                        same(line[index], value),
+                        "\(what): \(section).\(name) is \(value) in JSON, '\(line[index])' in CSV")
                 }
             }
         }
@@ -94,7 +102,9 @@ struct CSVExportTests {
     @Test func everyReportsCSVCarriesEveryJSONField() async throws {
         let app = try await ReportTests.start()
         _ = try await app.coordinator("POST", "/v1/commitments", json: #"{"partner": "p4", "indicator": "pass_rate"}"#)
-        _ = try await app.coordinator("POST", "/v1/commitments", json: #"{"partner": "central-library", "indicator": "esl_learners", "neighborhood": "northside"}"#)
+        _ = try await app.coordinator(
+            "POST", "/v1/commitments",
+            json: #"{"partner": "central-library", "indicator": "esl_learners", "neighborhood": "northside"}"#)
         let reports: [(path: String, main: String, omit: Set<String>)] = [
             ("/v1/reports/indicators/esl_learners?by=neighborhood,period,dimension:age_group", "rows", []),
             ("/v1/reports/indicators/esl_learners?by=partner", "rows", []),
@@ -108,7 +118,8 @@ struct CSVExportTests {
         ]
         let viewer = try await app.key(role: "viewer")
         for (path, main, omit) in reports {
-            for key in [app.coordinator, viewer] where !(key == viewer && (path.contains("completeness") || path.contains("measurements"))) {
+            for key in [app.coordinator, viewer]
+            where !(key == viewer && (path.contains("completeness") || path.contains("measurements"))) {
                 let json = try await app.request("GET", path, key: key)
                 let csv = try await app.request("GET", path + (path.contains("?") ? "&" : "?") + "format=csv", key: key)
                 #expect(json.status == 200 && csv.status == 200, "\(path): \(json.status) \(csv.status) \(csv.text)")
@@ -116,7 +127,8 @@ struct CSVExportTests {
             }
         }
         // The scorecard's baseline and target, empty before, are flattened.
-        let scorecard = ReportTests.parseCSV(try await app.coordinator("GET", "/v1/reports/scorecard?agenda=literacy&format=csv").text)
+        let scorecard = ReportTests.parseCSV(
+            try await app.coordinator("GET", "/v1/reports/scorecard?agenda=literacy&format=csv").text)
         let header = scorecard[0]
         let passRate = try #require(scorecard.first { $0.contains("pass_rate") })
         #expect(passRate[header.firstIndex(of: "baseline_period")!] == "2025-Q4")
@@ -124,7 +136,10 @@ struct CSVExportTests {
         #expect(passRate[header.firstIndex(of: "target_value")!] == "90")
         #expect(Array(header.prefix(5)) == ["section", "indicator", "name", "period", "value"])
         // The indicator report: groupings first, then value; a total row.
-        let report = ReportTests.parseCSV(try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=neighborhood,dimension:age_group&format=csv").text)
+        let report = ReportTests.parseCSV(
+            try await app.coordinator(
+                "GET", "/v1/reports/indicators/esl_learners?by=neighborhood,dimension:age_group&format=csv"
+            ).text)
         #expect(Array(report[0].prefix(4)) == ["section", "neighborhood", "dim.age_group", "value"])
         #expect(report.filter { $0.first == "total" }.count == 1)
         try await app.stop()
@@ -133,11 +148,18 @@ struct CSVExportTests {
     @Test func formulasAreNeutralisedAndNumbersKept() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
-        let indicator = try await app.coordinator("POST", "/v1/indicators", json: #"{"code": "mood", "agenda": "literacy", "name": "+Mood score", "value_type": "score", "aggregation": "mean", "period_type": "month"}"#)
+        let indicator = try await app.coordinator(
+            "POST", "/v1/indicators",
+            json:
+                #"{"code": "mood", "agenda": "literacy", "name": "+Mood score", "value_type": "score", "aggregation": "mean", "period_type": "month"}"#
+        )
         #expect(indicator.status == 201, "\(indicator.text)")
-        let neighborhood = try await app.coordinator("POST", "/v1/neighborhoods", json: #"{"code": "eastside", "name": "+Eastside", "parent": "city"}"#)
+        let neighborhood = try await app.coordinator(
+            "POST", "/v1/neighborhoods", json: #"{"code": "eastside", "name": "+Eastside", "parent": "city"}"#)
         #expect(neighborhood.status == 201, "\(neighborhood.text)")
-        let notes = [#"=HYPERLINK(\"http://evil.example\",\"click\")"#, "@SUM(A1)", "-1.5e3", "+cmd", "-5", "\\tTab", "plain"]
+        let notes = [
+            #"=HYPERLINK(\"http://evil.example\",\"click\")"#, "@SUM(A1)", "-1.5e3", "+cmd", "-5", "\\tTab", "plain",
+        ]
         let rows = notes.enumerated().map { index, note in
             #"{"partner": "central-library", "indicator": "mood", "neighborhood": "eastside", "period": "2026-0\#(index + 1)", "value": \#(index == 0 ? "-5" : "-1.5e3"), "note": "\#(note)"}"#
         }
@@ -146,15 +168,19 @@ struct CSVExportTests {
         let export = ReportTests.parseCSV(try await app.coordinator("GET", "/v1/measurements?format=csv").text)
         let header = export[0]
         let note = try #require(header.firstIndex(of: "note")), value = try #require(header.firstIndex(of: "value"))
-        #expect(export.dropFirst().map { $0[note] } == [
-            #"'=HYPERLINK("http://evil.example","click")"#, "'@SUM(A1)", "-1.5e3", "'+cmd", "-5", "'\tTab", "plain",
-        ])
+        #expect(
+            export.dropFirst().map { $0[note] } == [
+                #"'=HYPERLINK("http://evil.example","click")"#, "'@SUM(A1)", "-1.5e3", "'+cmd", "-5", "'\tTab", "plain",
+            ])
         #expect(export[1][value] == "-5" && export[2][value] == "-1500")
         // The JSON keeps the text as written.
         let json = try await app.coordinator("GET", "/v1/measurements")
-        #expect((json.json["items"] as? [[String: Any]])?.first?["note"] as? String == #"=HYPERLINK("http://evil.example","click")"#)
+        #expect(
+            (json.json["items"] as? [[String: Any]])?.first?["note"] as? String
+                == #"=HYPERLINK("http://evil.example","click")"#)
         // A name a partner or the coordinator wrote, in a report.
-        let scorecard = ReportTests.parseCSV(try await app.coordinator("GET", "/v1/reports/scorecard?agenda=literacy&format=csv").text)
+        let scorecard = ReportTests.parseCSV(
+            try await app.coordinator("GET", "/v1/reports/scorecard?agenda=literacy&format=csv").text)
         let name = try #require(scorecard[0].firstIndex(of: "name"))
         #expect(scorecard.contains { $0[name] == "'+Mood score" })
         try await app.stop()

@@ -1,7 +1,8 @@
-@testable import BackboneAPI
 import Foundation
 import TestSupport
 import Testing
+
+@testable import BackboneAPI
 
 /// The dashboard as a browser uses it: sign in through the form, get a session cookie,
 /// read pages and charts with it, sign out; a revoked key ends its sessions at once.
@@ -15,7 +16,9 @@ struct DashboardTests {
         for (partner, base) in [("central-library", 10), ("literacy-now", 20)] {
             for neighborhood in ["northside", "southside"] {
                 for month in ["2026-01", "2026-02", "2026-04"] {
-                    rows.append(#"{"partner": "\#(partner)", "indicator": "esl_learners", "neighborhood": "\#(neighborhood)", "period": "\#(month)", "value": \#(base + month.count), "dimensions": {"age_group": "25-44"}}"#)
+                    rows.append(
+                        #"{"partner": "\#(partner)", "indicator": "esl_learners", "neighborhood": "\#(neighborhood)", "period": "\#(month)", "value": \#(base + month.count), "dimensions": {"age_group": "25-44"}}"#
+                    )
                 }
             }
         }
@@ -25,13 +28,16 @@ struct DashboardTests {
     }
 
     /// Posts the sign-in form as a browser on the same origin would; returns the cookie pair.
-    static func signIn(_ app: TestApp, key: String, headers: [String: String] = [:]) async throws -> (response: RawHTTPClient.Response, cookie: String?) {
+    static func signIn(_ app: TestApp, key: String, headers: [String: String] = [:]) async throws -> (
+        response: RawHTTPClient.Response, cookie: String?
+    ) {
         // RawHTTPClient sends `Host: localhost`; a browser on that page sends this Origin.
         var all = ["Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"]
         for (name, value) in headers { all[name] = value }
         let body = "key=" + (key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key)
         let response = try await app.request(
-            "POST", "/dashboard/sign-in", body: Data(body.utf8), contentType: "application/x-www-form-urlencoded", headers: all)
+            "POST", "/dashboard/sign-in", body: Data(body.utf8), contentType: "application/x-www-form-urlencoded",
+            headers: all)
         let cookie = response.header("set-cookie")?.split(separator: ";").first.map(String.init)
         return (response, cookie)
     }
@@ -98,10 +104,12 @@ struct DashboardTests {
 
     @Test func aFormPostedFromAnotherSiteIsRefused() async throws {
         let app = try await Self.seeded()
-        let (crossSite, cookie) = try await Self.signIn(app, key: app.coordinator, headers: ["Sec-Fetch-Site": "cross-site"])
+        let (crossSite, cookie) = try await Self.signIn(
+            app, key: app.coordinator, headers: ["Sec-Fetch-Site": "cross-site"])
         #expect(crossSite.status == 403)
         #expect(cookie == nil)
-        let (otherOrigin, _) = try await Self.signIn(app, key: app.coordinator, headers: ["Sec-Fetch-Site": "same-site", "Origin": "http://evil.example"])
+        let (otherOrigin, _) = try await Self.signIn(
+            app, key: app.coordinator, headers: ["Sec-Fetch-Site": "same-site", "Origin": "http://evil.example"])
         #expect(otherOrigin.status == 403)
         let (nullOrigin, _) = try await Self.signIn(app, key: app.coordinator, headers: ["Origin": "null"])
         #expect(nullOrigin.status == 403)
@@ -150,11 +158,14 @@ struct DashboardTests {
         #expect(page.text.contains("class=\"bar suppressed\" data-neighborhood=\"city\""))
         #expect(!page.text.contains("data-neighborhood=\"northside\""))
         #expect(page.text.contains("Viewer view"))
-        let coordinatorPage = try await Self.get(app, "/dashboard", cookie: try await Self.signIn(app, key: app.coordinator).cookie)
+        let coordinatorPage = try await Self.get(
+            app, "/dashboard", cookie: try await Self.signIn(app, key: app.coordinator).cookie)
         #expect(coordinatorPage.text.contains("class=\"bar\" data-neighborhood=\"northside\""))
         #expect(!coordinatorPage.text.contains("class=\"bar suppressed\""))
         // The API's own completeness report stays closed to the viewer too.
-        #expect(try await app.request("GET", "/v1/reports/completeness?agenda=literacy&period=2026-Q1", key: viewer).status == 403)
+        #expect(
+            try await app.request("GET", "/v1/reports/completeness?agenda=literacy&period=2026-Q1", key: viewer).status
+                == 403)
         try await app.stop()
     }
 

@@ -8,7 +8,9 @@ import Testing
 @Suite("Reports against a plain model")
 struct DifferentialReportTests {
     /// city → d1 (l1, l2), d2 (l3): measurements land on every depth.
-    static let parents: [String: String?] = ["city": nil, "d1": "city", "d2": "city", "l1": "d1", "l2": "d1", "l3": "d2"]
+    static let parents: [String: String?] = [
+        "city": nil, "d1": "city", "d2": "city", "l1": "d1", "l2": "d1", "l3": "d2",
+    ]
     static let neighborhoods = ["city", "d1", "d2", "l1", "l2", "l3"]
     static let partners = ["p0", "p1", "p2", "p3"]
     static let months = (1...6).map { String(format: "2025-%02d", $0) }
@@ -53,11 +55,17 @@ struct DifferentialReportTests {
             for _ in 0..<60 {
                 let method = Self.methods[random.next(Self.methods.count)]
                 var row = Stored(
-                    partner: Self.partners[random.next(4)], indicator: "m_\(method)", neighborhood: Self.neighborhoods[random.next(6)],
-                    month: Self.months[random.next(6)], group: Self.groups[random.next(2)], value: Double(random.next(50)),
+                    partner: Self.partners[random.next(4)], indicator: "m_\(method)",
+                    neighborhood: Self.neighborhoods[random.next(6)],
+                    month: Self.months[random.next(6)], group: Self.groups[random.next(2)],
+                    value: Double(random.next(50)),
                     denominator: 0)
                 if method == "ratio" { row.denominator = row.value + Double(1 + random.next(20)) }
-                if round > 0, let existing = stored.values.sorted(by: { $0.key < $1.key }).dropFirst(random.next(max(stored.count, 1))).first {
+                if round > 0,
+                    let existing = stored.values.sorted(by: { $0.key < $1.key }).dropFirst(
+                        random.next(max(stored.count, 1))
+                    ).first
+                {
                     row = existing
                     row.value = Double(random.next(50))
                     if row.denominator > 0 { row.denominator = row.value + Double(1 + random.next(20)) }
@@ -76,7 +84,8 @@ struct DifferentialReportTests {
             for shape in Self.shapes(method: method) {
                 let response = try await app.coordinator("GET", "/v1/reports/indicators/m_\(method)?\(shape.query)")
                 #expect(response.status == 200, "\(shape.query): \(response.text)")
-                let expected = Self.model(Array(stored.values.filter { $0.indicator == "m_\(method)" }), method: method, shape: shape)
+                let expected = Self.model(
+                    Array(stored.values.filter { $0.indicator == "m_\(method)" }), method: method, shape: shape)
                 var actual: [String: Double?] = [:]
                 for row in response.json["rows"] as? [[String: Any]] ?? [] {
                     actual.updateValue((row["value"] as? NSNumber)?.doubleValue, forKey: Self.rowKey(row, shape: shape))
@@ -86,7 +95,10 @@ struct DifferentialReportTests {
                 #expect(Set(actual.keys) == Set(expected.keys), "seed \(seed) m_\(method)?\(shape.query): rows differ")
                 for (key, value) in expected {
                     compared += 1
-                    #expect(Self.close(actual[key] ?? nil, value), "seed \(seed) m_\(method)?\(shape.query) [\(key)]: \(String(describing: actual[key] ?? nil)) ≠ \(String(describing: value))")
+                    #expect(
+                        Self.close(actual[key] ?? nil, value),
+                        "seed \(seed) m_\(method)?\(shape.query) [\(key)]: \(String(describing: actual[key] ?? nil)) ≠ \(String(describing: value))"
+                    )
                 }
             }
         }
@@ -100,20 +112,31 @@ struct DifferentialReportTests {
         defer { Task { try? await app.stop() } }
         try await Self.seedRegistry(app)
         func post(_ rows: [(String, String, String, Double)], _ indicator: String) async throws {
-            let stored = rows.map { Stored(partner: $0.0, indicator: indicator, neighborhood: $0.1, month: $0.2, group: "a", value: $0.3, denominator: 0) }
+            let stored = rows.map {
+                Stored(
+                    partner: $0.0, indicator: indicator, neighborhood: $0.1, month: $0.2, group: "a", value: $0.3,
+                    denominator: 0)
+            }
             let response = try await app.coordinator("POST", "/v1/measurements", json: Self.batch(stored))
             #expect(response.status == 200, "\(response.text)")
         }
         // pa: l1 10, 12; pb: l1 5, 7; pc: l3 4. Each series' latest: l1 = 12 + 7, l3 = 4, total 23.
-        try await post([("p0", "l1", "2025-01", 10), ("p0", "l1", "2025-02", 12), ("p1", "l1", "2025-02", 5),
-                        ("p1", "l1", "2025-03", 7), ("p2", "l3", "2025-01", 4)], "m_last")
-        for query in ["by=neighborhood&from=2025-01&to=2025-03", "from=2025-01&to=2025-03", "by=period&from=2025-01&to=2025-03",
-                      "by=partner&from=2025-01&to=2025-03", "by=neighborhood&period=2025-Q1"] {
+        try await post(
+            [
+                ("p0", "l1", "2025-01", 10), ("p0", "l1", "2025-02", 12), ("p1", "l1", "2025-02", 5),
+                ("p1", "l1", "2025-03", 7), ("p2", "l3", "2025-01", 4),
+            ], "m_last")
+        for query in [
+            "by=neighborhood&from=2025-01&to=2025-03", "from=2025-01&to=2025-03", "by=period&from=2025-01&to=2025-03",
+            "by=partner&from=2025-01&to=2025-03", "by=neighborhood&period=2025-Q1",
+        ] {
             let response = try await app.coordinator("GET", "/v1/reports/indicators/m_last?\(query)")
             let total = response.json["total"] as? [String: Any]
             #expect((total?["value"] as? NSNumber)?.doubleValue == 23, "\(query): \(response.text)")
             if query.hasPrefix("by=neighborhood") {
-                let values = (response.json["rows"] as? [[String: Any]] ?? []).map { ($0["neighborhood"] as? String ?? "", ($0["value"] as? NSNumber)?.doubleValue) }
+                let values = (response.json["rows"] as? [[String: Any]] ?? []).map {
+                    ($0["neighborhood"] as? String ?? "", ($0["value"] as? NSNumber)?.doubleValue)
+                }
                 #expect(values.map(\.0) == ["l1", "l3"] && values.map(\.1) == [19, 4], "\(query)")
             }
         }
@@ -138,7 +161,11 @@ struct DifferentialReportTests {
         defer { Task { try? await app.stop() } }
         try await Self.seedRegistry(app)
         func post(_ rows: [(String, String, String, Double)]) async throws {
-            let stored = rows.map { Stored(partner: $0.0, indicator: "m_last", neighborhood: $0.1, month: $0.2, group: "a", value: $0.3, denominator: 0) }
+            let stored = rows.map {
+                Stored(
+                    partner: $0.0, indicator: "m_last", neighborhood: $0.1, month: $0.2, group: "a", value: $0.3,
+                    denominator: 0)
+            }
             let response = try await app.coordinator("POST", "/v1/measurements", json: Self.batch(stored))
             #expect(response.status == 200, "\(response.text)")
         }
@@ -151,10 +178,15 @@ struct DifferentialReportTests {
             }
             return values
         }
-        let queries = ["from=2025-01&to=2025-03", "by=neighborhood&from=2025-02&to=2025-06", "from=2025-03&to=2025-04", "from=2025-01&to=2025-02"]
+        let queries = [
+            "from=2025-01&to=2025-03", "by=neighborhood&from=2025-02&to=2025-06", "from=2025-03&to=2025-04",
+            "from=2025-01&to=2025-02",
+        ]
         // p0 l1: 10, 12, 15; p1 l1: 5 in February; p2 l3: 4 in March.
-        try await post([("p0", "l1", "2025-01", 10), ("p0", "l1", "2025-03", 15), ("p0", "l1", "2025-02", 12),
-                        ("p1", "l1", "2025-02", 5), ("p2", "l3", "2025-03", 4)])
+        try await post([
+            ("p0", "l1", "2025-01", 10), ("p0", "l1", "2025-03", 15), ("p0", "l1", "2025-02", 12),
+            ("p1", "l1", "2025-02", 5), ("p2", "l3", "2025-03", 4),
+        ])
         #expect(try await totals(queries) == [24, 24, 19, 17])
         // A correction of p0's latest.
         try await post([("p0", "l1", "2025-03", 20)])
@@ -178,34 +210,46 @@ struct DifferentialReportTests {
         var bodies = [("/v1/agendas", #"{"id": "diff", "name": "Differential", "starts_on": "2024-01-01"}"#)]
         for method in methods {
             let valueType = method == "ratio" ? "percent" : method == "mean" ? "score" : "count"
-            bodies.append(("/v1/indicators", #"{"code": "m_\#(method)", "agenda": "diff", "name": "\#(method)", "value_type": "\#(valueType)", "aggregation": "\#(method)", "period_type": "month", "dimensions": [{"name": "age_group", "values": ["a", "b"]}]}"#))
+            bodies.append(
+                (
+                    "/v1/indicators",
+                    #"{"code": "m_\#(method)", "agenda": "diff", "name": "\#(method)", "value_type": "\#(valueType)", "aggregation": "\#(method)", "period_type": "month", "dimensions": [{"name": "age_group", "values": ["a", "b"]}]}"#
+                ))
         }
         for code in neighborhoods {
             let parent = parents[code]!.map { #", "parent": "\#($0)""# } ?? ""
-            bodies.append(("/v1/neighborhoods", #"{"code": "\#(code)", "name": "\#(code)", "population": 1000\#(parent)}"#))
+            bodies.append(
+                ("/v1/neighborhoods", #"{"code": "\#(code)", "name": "\#(code)", "population": 1000\#(parent)}"#))
         }
         for partner in partners {
             bodies.append(("/v1/partners", #"{"id": "\#(partner)", "name": "\#(partner)", "kind": "nonprofit"}"#))
         }
         for (path, body) in bodies {
             let response = try await app.coordinator("POST", path, json: body)
-            guard response.status == 201 else { throw RawHTTPClient.Failure(description: "\(path): \(response.status) \(response.text)") }
+            guard response.status == 201 else {
+                throw RawHTTPClient.Failure(description: "\(path): \(response.status) \(response.text)")
+            }
         }
     }
 
     static func batch(_ rows: [Stored]) -> String {
         let items = rows.map { row -> String in
-            let number = row.denominator > 0 ? #""numerator": \#(row.value), "denominator": \#(row.denominator)"# : #""value": \#(row.value)"#
-            return #"{"partner": "\#(row.partner)", "indicator": "\#(row.indicator)", "neighborhood": "\#(row.neighborhood)", "period": "\#(row.month)", \#(number), "dimensions": {"age_group": "\#(row.group)"}}"#
+            let number =
+                row.denominator > 0
+                ? #""numerator": \#(row.value), "denominator": \#(row.denominator)"# : #""value": \#(row.value)"#
+            return
+                #"{"partner": "\#(row.partner)", "indicator": "\#(row.indicator)", "neighborhood": "\#(row.neighborhood)", "period": "\#(row.month)", \#(number), "dimensions": {"age_group": "\#(row.group)"}}"#
         }
         return #"{"measurements": [\#(items.joined(separator: ","))]}"#
     }
 
     static func retractSome(_ app: TestApp, _ stored: inout [String: Stored], _ random: inout SplitMix) async throws {
-        let listed = try await app.coordinator("GET", "/v1/measurements?limit=1000").json["items"] as? [[String: Any]] ?? []
+        let listed =
+            try await app.coordinator("GET", "/v1/measurements?limit=1000").json["items"] as? [[String: Any]] ?? []
         for item in listed where random.next(8) == 0 {
             guard let id = item["id"] as? Int else { continue }
-            let key = [item["partner"], item["indicator"], item["neighborhood"], item["period"]].map { $0 as? String ?? "" }
+            let key =
+                [item["partner"], item["indicator"], item["neighborhood"], item["period"]].map { $0 as? String ?? "" }
                 + [(item["dimensions"] as? [String: String])?["age_group"] ?? ""]
             let response = try await app.coordinator("DELETE", "/v1/measurements/\(id)")
             #expect(response.status == 204, "\(response.text)")
@@ -226,8 +270,10 @@ struct DifferentialReportTests {
     }
 
     static func shapes(method: String) -> [Shape] {
-        let groupings: [[String]] = [[], ["neighborhood"], ["period"], ["partner"], ["dimension:age_group"], ["neighborhood", "period"],
-                                     ["partner", "neighborhood"], ["dimension:age_group", "period"]]
+        let groupings: [[String]] = [
+            [], ["neighborhood"], ["period"], ["partner"], ["dimension:age_group"], ["neighborhood", "period"],
+            ["partner", "neighborhood"], ["dimension:age_group", "period"],
+        ]
         let ranges: [(String, [String], Bool)] = [
             ("from=2025-01&to=2025-06", months, false), ("from=2025-02&to=2025-05", Array(months[1...4]), false),
             ("period=2025-Q1", Array(months[0...2]), false), ("period=2025-03", ["2025-03"], false),
@@ -242,7 +288,10 @@ struct DifferentialReportTests {
                         if !by.isEmpty { query += "&by=" + by.joined(separator: ",") }
                         if let level { query += "&level=\(level)" }
                         if let within { query += "&within=\(within)" }
-                        shapes.append(Shape(by: by, level: level, within: within, months: selected, quarters: quarters, query: query))
+                        shapes.append(
+                            Shape(
+                                by: by, level: level, within: within, months: selected, quarters: quarters, query: query
+                            ))
                     }
                 }
             }
@@ -287,14 +336,18 @@ struct DifferentialReportTests {
 
     static func rowKey(_ row: [String: Any], shape: Shape) -> String {
         shape.by.map { grouping -> String in
-            if grouping == "dimension:age_group" { return (row["dimensions"] as? [String: Any])?["age_group"] as? String ?? "?" }
+            if grouping == "dimension:age_group" {
+                return (row["dimensions"] as? [String: Any])?["age_group"] as? String ?? "?"
+            }
             return row[grouping] as? String ?? "?"
         }.joined(separator: "/")
     }
 
     /// The aggregation rules, written plainly from docs/domain.md#aggregation-methods.
     static func model(_ rows: [Stored], method: String, shape: Shape) -> [String: Double?] {
-        let selected = rows.filter { row in shape.months.contains(row.month) && (shape.within.map { isWithin(row.neighborhood, $0) } ?? true) }
+        let selected = rows.filter { row in
+            shape.months.contains(row.month) && (shape.within.map { isWithin(row.neighborhood, $0) } ?? true)
+        }
         var result: [String: Double?] = [:]
         if !shape.by.isEmpty {
             for (key, members) in Dictionary(grouping: selected, by: { groupKey($0, shape: shape) }) {
@@ -323,7 +376,7 @@ struct DifferentialReportTests {
     static func close(_ lhs: Double?, _ rhs: Double?) -> Bool {
         switch (lhs, rhs) {
         case (nil, nil): return true
-        case let (l?, r?): return abs(l - r) <= 1e-9 * max(1, abs(l), abs(r))
+        case (let l?, let r?): return abs(l - r) <= 1e-9 * max(1, abs(l), abs(r))
         default: return false
         }
     }

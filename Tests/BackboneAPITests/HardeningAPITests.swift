@@ -1,4 +1,3 @@
-@testable import BackboneAPI
 import BackboneCore
 import Foundation
 import HTTPServer
@@ -7,12 +6,15 @@ import Postgres
 import TestSupport
 import Testing
 
+@testable import BackboneAPI
+
 @Suite("Hardening: refusals before the body, honest 503s, bounded error lists")
 struct HardeningAPITests {
     @Test func aBodyWithoutAKeyOrFromAViewerIsRefusedBeforeItIsRead() async throws {
         let test = try await TestApp.start()
         let anonymous = try RawHTTPClient(port: test.port, timeout: 5)
-        try await anonymous.send("POST /v1/measurements HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 33554432\r\n\r\n")
+        try await anonymous.send(
+            "POST /v1/measurements HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 33554432\r\n\r\n")
         let unauthorized = try await anonymous.readResponse()
         #expect(unauthorized.status == 401)
         #expect(unauthorized.json["code"] as? String == "unauthorized")
@@ -20,7 +22,8 @@ struct HardeningAPITests {
         let viewer = try await test.key(role: "viewer")
         let viewerClient = try RawHTTPClient(port: test.port, timeout: 5)
         try await viewerClient.send(
-            "POST /v1/measurements HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(viewer)\r\nContent-Length: 33554432\r\n\r\n")
+            "POST /v1/measurements HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(viewer)\r\nContent-Length: 33554432\r\n\r\n"
+        )
         #expect(try await viewerClient.readResponse().status == 403)
         try await test.stop()
     }
@@ -31,7 +34,8 @@ struct HardeningAPITests {
             // No body follows: an answer within the client's timeout shows the server did not wait for one.
             let client = try RawHTTPClient(port: test.port, timeout: 5)
             try await client.send(
-                "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 33554432\r\n\r\n")
+                "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 33554432\r\n\r\n"
+            )
             let refused = try await client.readResponse()
             #expect(refused.status == 413, "\(path): \(refused.text.prefix(300))")
             #expect(refused.json["code"] as? String == "body-too-large")
@@ -43,7 +47,8 @@ struct HardeningAPITests {
 
     @Test func aChunkedSignInIsRefusedOnceItPassesTheFormLimit() async throws {
         let test = try await TestApp.start()
-        let head = "POST /dashboard/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let head =
+            "POST /dashboard/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
         func chunk(_ text: String) -> String { String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n" }
 
         // Under the limit, chunked is read as usual: the form's own answer (an unknown key).
@@ -63,12 +68,14 @@ struct HardeningAPITests {
     }
 
     @Test func everyRouteAnswers503WithRetryAfterWhileTheDatabaseIsAway() async throws {
-        let pool = ConnectionPool(conninfo: "host=/nonexistent-backbone-socket dbname=none user=none connect_timeout=2", size: 2)
+        let pool = ConnectionPool(
+            conninfo: "host=/nonexistent-backbone-socket dbname=none user=none connect_timeout=2", size: 2)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let app = BackboneApp(pool: pool, logger: logger)
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: app.router(), problems: app.problems,
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: app.router(),
+            problems: app.problems,
             logger: logger)
         let port = try await server.start().port!
         let client = try RawHTTPClient(port: port, timeout: 10)
@@ -79,7 +86,8 @@ struct HardeningAPITests {
             ("GET", "/v1/agendas", nil), ("GET", "/v1/measurements", nil),
             ("POST", "/v1/measurements", Data("{}".utf8)), ("GET", "/v1/reports/scorecard?agenda=x", nil),
         ] as [(String, String, Data?)] {
-            let response = try await client.request(method, path, headers: ["Authorization": "Bearer bbk_whatever"], body: body)
+            let response = try await client.request(
+                method, path, headers: ["Authorization": "Bearer bbk_whatever"], body: body)
             #expect(response.status == 503, "\(method) \(path): \(response.status) \(response.text)")
             #expect(response.header("retry-after") != nil)
             #expect(response.json["code"] as? String == "database-unavailable")
@@ -91,7 +99,8 @@ struct HardeningAPITests {
         let test = try await TestApp.start()
         try await test.seedRegistry()
         try await test.pool.close()
-        let write = try await test.request("POST", "/v1/agendas", key: test.coordinator, json: #"{"id": "x", "name": "X"}"#)
+        let write = try await test.request(
+            "POST", "/v1/agendas", key: test.coordinator, json: #"{"id": "x", "name": "X"}"#)
         let read = try await test.request("GET", "/v1/indicators", key: test.coordinator)
         for response in [write, read] {
             #expect(response.status == 503)
@@ -113,7 +122,8 @@ struct HardeningAPITests {
         #expect((response.json["error_count"] as? Int ?? 0) >= 5000)
         #expect(response.json["errors_truncated"] as? Bool == true)
         #expect(response.body.count < 60_000)
-        let partial = try await test.request("POST", "/v1/measurements?mode=partial", key: test.coordinator, json: batch(rows))
+        let partial = try await test.request(
+            "POST", "/v1/measurements?mode=partial", key: test.coordinator, json: batch(rows))
         #expect(partial.status == 200)
         #expect((partial.json["error_count"] as? Int ?? 0) >= 5000)
         #expect((partial.json["errors"] as? [Any])?.count == 200)
@@ -134,7 +144,8 @@ struct HardeningAPITests {
         }
         #expect(cached.status == 200 && cached.json["name"] as? String == "ESL learners enrolled")
         #expect(test.app.registryCache.count >= 1)
-        let renamed = try await test.coordinator("PATCH", "/v1/indicators/esl_learners", json: #"{"name": "Adults learning English"}"#)
+        let renamed = try await test.coordinator(
+            "PATCH", "/v1/indicators/esl_learners", json: #"{"name": "Adults learning English"}"#)
         #expect(renamed.status == 200)
         let changed = try await test.request("GET", "/v1/indicators/esl_learners", key: viewer)
         #expect(changed.json["name"] as? String == "Adults learning English")

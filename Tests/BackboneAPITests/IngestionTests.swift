@@ -30,7 +30,8 @@ struct IngestionTests {
     @Test func zeroIsStoredAsData() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
-        #expect(try await app.coordinator("POST", "/v1/measurements", json: row(value: "0")).json["created"] as? Int == 1)
+        #expect(
+            try await app.coordinator("POST", "/v1/measurements", json: row(value: "0")).json["created"] as? Int == 1)
         let list = try await app.coordinator("GET", "/v1/measurements")
         #expect((list.json["items"] as? [[String: Any]])?.first?["value"] as? Int == 0)
         try await app.stop()
@@ -53,7 +54,9 @@ struct IngestionTests {
     @Test func dryRunReportsWithoutStoring() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
-        #expect(try await app.coordinator("POST", "/v1/measurements", json: row(period: "2026-01", value: "5")).status == 200)
+        #expect(
+            try await app.coordinator("POST", "/v1/measurements", json: row(period: "2026-01", value: "5")).status
+                == 200)
         let body = batch([row(period: "2026-01", value: "6"), row(period: "2026-02")])
         let response = try await app.coordinator("POST", "/v1/measurements?dry_run=true", json: body)
         #expect(response.status == 200)
@@ -69,21 +72,28 @@ struct IngestionTests {
         let app = try await TestApp.start()
         try await app.seedRegistry()
         let body = batch([row(period: "2026-01"), row(period: "2026-02")])
-        let first = try await app.request("POST", "/v1/measurements", key: app.coordinator, json: body, headers: ["Idempotency-Key": "upload-2026-02"])
-        let retry = try await app.request("POST", "/v1/measurements", key: app.coordinator, json: body, headers: ["Idempotency-Key": "upload-2026-02"])
+        let first = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, json: body, headers: ["Idempotency-Key": "upload-2026-02"]
+        )
+        let retry = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, json: body, headers: ["Idempotency-Key": "upload-2026-02"]
+        )
         #expect(first.status == 200 && retry.status == 200)
         #expect(retry.body == first.body)
         #expect(retry.header("idempotent-replayed") == "true")
         #expect(try await app.historyActions() == [["created"], ["created"]])
         let other = try await app.request(
-            "POST", "/v1/measurements", key: app.coordinator, json: batch([row(period: "2026-03")]), headers: ["Idempotency-Key": "upload-2026-02"])
+            "POST", "/v1/measurements", key: app.coordinator, json: batch([row(period: "2026-03")]),
+            headers: ["Idempotency-Key": "upload-2026-02"])
         #expect(other.status == 409 && other.json["code"] as? String == "idempotency-key-reused")
         // The query is part of the request: the same body as a dry run is another request.
         let dryRun = try await app.request(
-            "POST", "/v1/measurements?dry_run=true", key: app.coordinator, json: body, headers: ["Idempotency-Key": "upload-2026-02"])
+            "POST", "/v1/measurements?dry_run=true", key: app.coordinator, json: body,
+            headers: ["Idempotency-Key": "upload-2026-02"])
         #expect(dryRun.status == 409 && dryRun.json["code"] as? String == "idempotency-key-reused")
         let tooLong = try await app.request(
-            "POST", "/v1/measurements", key: app.coordinator, json: body, headers: ["Idempotency-Key": String(repeating: "k", count: 256)])
+            "POST", "/v1/measurements", key: app.coordinator, json: body,
+            headers: ["Idempotency-Key": String(repeating: "k", count: 256)])
         #expect(tooLong.status == 400 && tooLong.json["code"] as? String == "invalid-idempotency-key")
         #expect(try app.count("measurements") == 2)
         try await app.stop()
@@ -93,10 +103,13 @@ struct IngestionTests {
         let app = try await TestApp.start()
         try await app.seedRegistry()
         let body = Data(batch([row(period: "2026-01")]).utf8)
-        let text = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: body, contentType: "text/plain")
+        let text = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, body: body, contentType: "text/plain")
         #expect(text.status == 415 && text.json["code"] as? String == "unsupported-media-type")
         // curl -d sends JSON as a form; it is read as the JSON it is.
-        let form = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: body, contentType: "application/x-www-form-urlencoded")
+        let form = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, body: body,
+            contentType: "application/x-www-form-urlencoded")
         #expect(form.status == 200 && form.json["created"] as? Int == 1)
         try await app.stop()
     }
@@ -104,12 +117,14 @@ struct IngestionTests {
     @Test func csvWithEverySpreadsheetQuirk() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
-        let csv = "\u{FEFF}partner,indicator,neighborhood,period,value,dim.age_group,note\r\n"
+        let csv =
+            "\u{FEFF}partner,indicator,neighborhood,period,value,dim.age_group,note\r\n"
             + "central-library,esl_learners,northside,2026-01,12,25-44,\"spring cohort, evening\"\r\n"
             + "central-library,esl_learners,southside,2026-01,7,45+,\"said \"\"hello\"\"\"\r\n"
             + "central-library,esl_learners,northside,2026-02,9,16-24,\r\n"
             + "\r\n"
-        let response = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(csv.utf8), contentType: "text/csv")
+        let response = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, body: Data(csv.utf8), contentType: "text/csv")
         #expect(response.status == 200, "\(response.text)")
         #expect(response.json["received"] as? Int == 3)
         #expect(response.json["created"] as? Int == 3)
@@ -118,19 +133,24 @@ struct IngestionTests {
         #expect(try app.count("measurements", where: "note IS NULL AND value = 9") == 1)
 
         // Spreadsheets pad fields; padding around a field goes, quoted text keeps its own.
-        let padded = "partner, indicator ,neighborhood,period,value,dim.age_group,note\n"
+        let padded =
+            "partner, indicator ,neighborhood,period,value,dim.age_group,note\n"
             + " central-library,esl_learners,northside,2026-03, 14 ,\t25-44,  \" quoted, padded \"  \n"
-        let paddedResponse = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(padded.utf8), contentType: "text/csv")
+        let paddedResponse = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, body: Data(padded.utf8), contentType: "text/csv")
         #expect(paddedResponse.json["created"] as? Int == 1, "\(paddedResponse.text)")
         #expect(try app.count("measurements", where: "value = 14 AND note = ' quoted, padded '") == 1)
 
         // CSV rows count from 1 after the header.
-        let bad = "partner,indicator,neighborhood,period,value,dim.age_group\ncentral-library,esl_learners,northside,2026-03,1,25-44\ncentral-library,esl_learners,northside,2026-3,1,25-44\n"
-        let refused = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(bad.utf8), contentType: "text/csv")
+        let bad =
+            "partner,indicator,neighborhood,period,value,dim.age_group\ncentral-library,esl_learners,northside,2026-03,1,25-44\ncentral-library,esl_learners,northside,2026-3,1,25-44\n"
+        let refused = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, body: Data(bad.utf8), contentType: "text/csv")
         #expect(refused.fieldErrors.map { "\($0.row ?? -1):\($0.field)" } == ["2:period"])
 
         // The export reads back with the same column names.
-        let export = try await app.request("GET", "/v1/measurements?format=csv&neighborhood=northside", key: app.coordinator)
+        let export = try await app.request(
+            "GET", "/v1/measurements?format=csv&neighborhood=northside", key: app.coordinator)
         #expect(export.header("content-type")?.hasPrefix("text/csv") == true)
         let lines = export.text.split(separator: "\r\n")
         #expect(lines.first?.hasPrefix("id,partner,indicator,neighborhood,period,value") == true)
@@ -146,7 +166,8 @@ struct IngestionTests {
         for index in 0..<50 {
             let code = "n\(index)"
             neighborhoods.append(code)
-            _ = try await app.coordinator("POST", "/v1/neighborhoods", json: #"{"code": "\#(code)", "name": "N\#(index)", "parent": "city"}"#)
+            _ = try await app.coordinator(
+                "POST", "/v1/neighborhoods", json: #"{"code": "\#(code)", "name": "N\#(index)", "parent": "city"}"#)
         }
         // 50 neighborhoods × 3 age groups × 67 months (2020-01 … 2025-07) ≥ 10,000 distinct keys.
         var rows: [String] = []
@@ -156,7 +177,10 @@ struct IngestionTests {
                 for code in neighborhoods {
                     for group in ["16-24", "25-44", "45+"] {
                         let period = String(format: "%04d-%02d", year, month)
-                        rows.append(row(neighborhood: code, period: period, value: "\(rows.count % 97)", dimensions: #"{"age_group": "\#(group)"}"#))
+                        rows.append(
+                            row(
+                                neighborhood: code, period: period, value: "\(rows.count % 97)",
+                                dimensions: #"{"age_group": "\#(group)"}"#))
                         csv += "central-library,esl_learners,\(code),\(period),\(rows.count % 89),\(group)\n"
                         if rows.count == 10_000 { break outer }
                     }
@@ -171,15 +195,21 @@ struct IngestionTests {
         #expect(try app.count("measurements") == 10_000)
         // Every row's audit trail starts with its creation by this batch.
         let batchID = try #require(response.json["batch_id"] as? String)
-        let firstID = try #require((try await app.coordinator("GET", "/v1/measurements?limit=1").json["items"] as? [[String: Any]])?.first?["id"] as? Int)
-        let created = try await app.coordinator("GET", "/v1/measurements/\(firstID)/history").json["entries"] as? [[String: Any]]
+        let firstID = try #require(
+            (try await app.coordinator("GET", "/v1/measurements?limit=1").json["items"] as? [[String: Any]])?.first?[
+                "id"] as? Int)
+        let created =
+            try await app.coordinator("GET", "/v1/measurements/\(firstID)/history").json["entries"] as? [[String: Any]]
         #expect(created?.map { $0["action"] as? String } == ["created"])
         #expect(created?.first?["batch_id"] as? String == batchID)
 
         let csvStarted = ContinuousClock.now
-        let csvResponse = try await app.request("POST", "/v1/measurements", key: app.coordinator, body: Data(csv.utf8), contentType: "text/csv")
+        let csvResponse = try await app.request(
+            "POST", "/v1/measurements", key: app.coordinator, body: Data(csv.utf8), contentType: "text/csv")
         let csvTime = ContinuousClock.now - csvStarted
-        #expect(csvResponse.json["updated"] as? Int ?? 0 + (csvResponse.json["unchanged"] as? Int ?? 0) == 10_000 - (csvResponse.json["unchanged"] as? Int ?? 0))
+        #expect(
+            csvResponse.json["updated"] as? Int ?? 0 + (csvResponse.json["unchanged"] as? Int ?? 0) == 10_000
+                - (csvResponse.json["unchanged"] as? Int ?? 0))
         #expect(try app.count("measurements") == 10_000)
         print("10,000-row batch: JSON \(jsonTime), CSV (as updates) \(csvTime)")
         try await app.stop()
@@ -188,11 +218,15 @@ struct IngestionTests {
     @Test func coordinatorCorrectsALockedPeriodAndItIsAudited() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
-        #expect(try await app.coordinator("POST", "/v1/measurements", json: row(period: "2026-02", value: "10")).status == 200)
-        let lock = try await app.coordinator("POST", "/v1/locks", json: #"{"indicator": "esl_learners", "period": "2026-02"}"#)
+        #expect(
+            try await app.coordinator("POST", "/v1/measurements", json: row(period: "2026-02", value: "10")).status
+                == 200)
+        let lock = try await app.coordinator(
+            "POST", "/v1/locks", json: #"{"indicator": "esl_learners", "period": "2026-02"}"#)
         let lockID = try #require(lock.json["id"] as? Int)
         let partner = try await app.key(role: "partner", partner: "central-library")
-        let refused = try await app.request("POST", "/v1/measurements", key: partner, json: row(period: "2026-02", value: "11"))
+        let refused = try await app.request(
+            "POST", "/v1/measurements", key: partner, json: row(period: "2026-02", value: "11"))
         #expect(refused.status == 409)
         let listed = try await app.request("GET", "/v1/measurements", key: partner)
         let id = try #require((listed.json["items"] as? [[String: Any]])?.first?["id"] as? Int)
@@ -200,9 +234,15 @@ struct IngestionTests {
 
         let corrected = try await app.coordinator("POST", "/v1/measurements", json: row(period: "2026-02", value: "11"))
         #expect(corrected.json["updated"] as? Int == 1)
-        #expect(try app.count("measurement_history", where: "action = 'updated' AND (old_value->>'value')::float = 10 AND (new_value->>'value')::float = 11") == 1)
+        #expect(
+            try app.count(
+                "measurement_history",
+                where: "action = 'updated' AND (old_value->>'value')::float = 10 AND (new_value->>'value')::float = 11")
+                == 1)
         #expect(try await app.coordinator("DELETE", "/v1/locks/\(lockID)").status == 204)
-        #expect(try await app.request("POST", "/v1/measurements", key: partner, json: row(period: "2026-02", value: "12")).status == 200)
+        #expect(
+            try await app.request("POST", "/v1/measurements", key: partner, json: row(period: "2026-02", value: "12"))
+                .status == 200)
         try await app.stop()
     }
 
@@ -210,7 +250,9 @@ struct IngestionTests {
         let app = try await TestApp.start()
         try await app.seedRegistry()
         #expect(try await app.coordinator("POST", "/v1/measurements", json: row(value: "8")).status == 200)
-        let id = try #require((try await app.coordinator("GET", "/v1/measurements").json["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        let id = try #require(
+            (try await app.coordinator("GET", "/v1/measurements").json["items"] as? [[String: Any]])?.first?["id"]
+                as? Int)
         #expect(try await app.coordinator("DELETE", "/v1/measurements/\(id)").status == 204)
         #expect(try await app.coordinator("GET", "/v1/measurements/\(id)").status == 404)
         #expect(try await app.coordinator("DELETE", "/v1/measurements/\(id)").status == 404)
@@ -228,10 +270,14 @@ struct IngestionTests {
         let first = try await app.coordinator("POST", "/v1/measurements", json: row(value: "8"))
         _ = try await app.coordinator("POST", "/v1/measurements", json: row(value: "9"))
         _ = try await app.coordinator("POST", "/v1/measurements", json: row(value: "10"))
-        let id = try #require((try await app.coordinator("GET", "/v1/measurements").json["items"] as? [[String: Any]])?.first?["id"] as? Int)
-        let before = try await app.coordinator("GET", "/v1/measurements/\(id)/history").json["entries"] as? [[String: Any]] ?? []
+        let id = try #require(
+            (try await app.coordinator("GET", "/v1/measurements").json["items"] as? [[String: Any]])?.first?["id"]
+                as? Int)
+        let before =
+            try await app.coordinator("GET", "/v1/measurements/\(id)/history").json["entries"] as? [[String: Any]] ?? []
         #expect(try await app.coordinator("DELETE", "/v1/measurements/\(id)").status == 204)
-        let after = try await app.coordinator("GET", "/v1/measurements/\(id)/history").json["entries"] as? [[String: Any]] ?? []
+        let after =
+            try await app.coordinator("GET", "/v1/measurements/\(id)/history").json["entries"] as? [[String: Any]] ?? []
         #expect(after.map { $0["action"] as? String } == ["created", "updated", "updated", "retracted"])
         // The creation still shows the first value, its batch and its time, as it did before the retraction.
         #expect((after[0]["new"] as? [String: Any])?["value"] as? Int == 8)
@@ -248,9 +294,10 @@ struct IngestionTests {
         let periods = (1...9).map { "2025-0\($0)" } + ["2025-10", "2025-11", "2025-12"]
         let groups = ["16-24", "25-44", "45+"]
         let bodies = (0..<4).map { copy in
-            batch(periods.flatMap { period in
-                groups.map { row(period: period, value: "\(copy)", dimensions: #"{"age_group": "\#($0)"}"#) }
-            })
+            batch(
+                periods.flatMap { period in
+                    groups.map { row(period: period, value: "\(copy)", dimensions: #"{"age_group": "\#($0)"}"#) }
+                })
         }
         let responses = try await withThrowingTaskGroup(of: RawHTTPClient.Response.self) { group in
             for body in bodies { group.addTask { try await app.coordinator("POST", "/v1/measurements", json: body) } }
@@ -260,7 +307,10 @@ struct IngestionTests {
         let rows = periods.count * groups.count
         // Each row is created by exactly one upload; every other upload updated it.
         #expect(responses.map { $0.json["created"] as? Int ?? -1 }.reduce(0, +) == rows)
-        #expect(responses.map { ($0.json["created"] as? Int ?? 0) + ($0.json["updated"] as? Int ?? 0) }.allSatisfy { $0 == rows })
+        #expect(
+            responses.map { ($0.json["created"] as? Int ?? 0) + ($0.json["updated"] as? Int ?? 0) }.allSatisfy {
+                $0 == rows
+            })
         #expect(try app.count("measurements") == rows)
         let trails = try await app.historyActions()
         #expect(trails.count == rows && trails.allSatisfy { $0 == ["created", "updated", "updated", "updated"] })
@@ -270,9 +320,13 @@ struct IngestionTests {
     @Test func ratioRowsAndPeriodFilters() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
-        let ratio = #"{"partner": "literacy-now", "indicator": "pass_rate", "neighborhood": "southside", "period": "2026-Q1", "numerator": 18, "denominator": 24}"#
+        let ratio =
+            #"{"partner": "literacy-now", "indicator": "pass_rate", "neighborhood": "southside", "period": "2026-Q1", "numerator": 18, "denominator": 24}"#
         #expect(try await app.coordinator("POST", "/v1/measurements", json: ratio).status == 200)
-        #expect(try await app.coordinator("POST", "/v1/measurements", json: batch([row(period: "2025-12"), row(period: "2026-01")])).status == 200)
+        #expect(
+            try await app.coordinator(
+                "POST", "/v1/measurements", json: batch([row(period: "2025-12"), row(period: "2026-01")])
+            ).status == 200)
         let ranged = try await app.coordinator("GET", "/v1/measurements?indicator=esl_learners&from=2026-01&to=2026-12")
         #expect((ranged.json["items"] as? [[String: Any]])?.compactMap { $0["period"] as? String } == ["2026-01"])
         let stored = try await app.coordinator("GET", "/v1/measurements?indicator=pass_rate")

@@ -17,11 +17,16 @@ struct NegotiationTests {
             ("*/*", "application/json"),
             ("text/csv;q=0, */*", "application/json"),
         ]
-        for path in ["/v1/reports/scorecard?agenda=literacy", "/v1/reports/indicators/esl_learners?by=neighborhood", "/v1/measurements"] {
+        for path in [
+            "/v1/reports/scorecard?agenda=literacy", "/v1/reports/indicators/esl_learners?by=neighborhood",
+            "/v1/measurements",
+        ] {
             for (accept, type) in cases {
                 let response = try await app.request("GET", path, key: app.coordinator, headers: ["Accept": accept])
                 #expect(response.status == 200, "\(path) Accept: \(accept)")
-                #expect(response.header("content-type")?.hasPrefix(type) == true, "\(path) Accept: \(accept) → \(response.header("content-type") ?? "")")
+                #expect(
+                    response.header("content-type")?.hasPrefix(type) == true,
+                    "\(path) Accept: \(accept) → \(response.header("content-type") ?? "")")
                 #expect(response.header("vary")?.lowercased().contains("accept") == true)
             }
             for accept in ["text/csv;q=0", "text/html", "application/xml;q=1, application/json;q=0"] {
@@ -32,9 +37,13 @@ struct NegotiationTests {
                 #expect(response.json["available"] as? [String] == ["application/json", "text/csv"])
             }
             // ?format= overrides Accept.
-            let csv = try await app.request("GET", path + (path.contains("?") ? "&" : "?") + "format=csv", key: app.coordinator, headers: ["Accept": "application/json"])
+            let csv = try await app.request(
+                "GET", path + (path.contains("?") ? "&" : "?") + "format=csv", key: app.coordinator,
+                headers: ["Accept": "application/json"])
             #expect(csv.header("content-type")?.hasPrefix("text/csv") == true)
-            let json = try await app.request("GET", path + (path.contains("?") ? "&" : "?") + "format=json", key: app.coordinator, headers: ["Accept": "text/csv"])
+            let json = try await app.request(
+                "GET", path + (path.contains("?") ? "&" : "?") + "format=json", key: app.coordinator,
+                headers: ["Accept": "text/csv"])
             #expect(json.header("content-type")?.hasPrefix("application/json") == true)
         }
         try await app.stop()
@@ -44,7 +53,8 @@ struct NegotiationTests {
         let app = try await TestApp.start()
         let refused = try await app.request("GET", "/v1/agendas", key: app.coordinator, headers: ["Accept": "text/csv"])
         #expect(refused.status == 406 && refused.json["available"] as? [String] == ["application/json"])
-        let allowed = try await app.request("GET", "/v1/agendas", key: app.coordinator, headers: ["Accept": "text/html, */*;q=0.8"])
+        let allowed = try await app.request(
+            "GET", "/v1/agendas", key: app.coordinator, headers: ["Accept": "text/html, */*;q=0.8"])
         #expect(allowed.status == 200)
         let contract = try await app.request("GET", "/openapi.yaml", headers: ["Accept": "application/yaml"])
         #expect(contract.status == 200)

@@ -22,7 +22,8 @@ struct OpenAPIOperations {
         func field(_ name: String, in item: String) -> String? {
             guard let range = item.range(of: "\(name): ") else { return nil }
             let rest = item[range.upperBound...]
-            return String(rest.prefix { !",}\n ".contains($0) }).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+            return String(rest.prefix { !",}\n ".contains($0) }).trimmingCharacters(
+                in: CharacterSet(charactersIn: "'\""))
         }
         // Each `- ` item of a list at `itemIndent`, with its deeper lines, starting at `start`.
         func items(from start: Int, itemIndent: Int) -> [String] {
@@ -30,8 +31,16 @@ struct OpenAPIOperations {
             var index = start
             while index < lines.count {
                 let line = lines[index]
-                if line.trimmingCharacters(in: .whitespaces).isEmpty || line.trimmingCharacters(in: .whitespaces).hasPrefix("#") { index += 1; continue }
-                if indent(line) < itemIndent || (indent(line) == itemIndent && !line.dropFirst(itemIndent).hasPrefix("- ")) { break }
+                if line.trimmingCharacters(in: .whitespaces).isEmpty
+                    || line.trimmingCharacters(in: .whitespaces).hasPrefix("#")
+                {
+                    index += 1; continue
+                }
+                if indent(line) < itemIndent
+                    || (indent(line) == itemIndent && !line.dropFirst(itemIndent).hasPrefix("- "))
+                {
+                    break
+                }
                 if indent(line) == itemIndent { result.append(line) } else { result[result.count - 1] += "\n" + line }
                 index += 1
             }
@@ -50,7 +59,9 @@ struct OpenAPIOperations {
                     var body = ""
                     var next = index + 1
                     while next < lines.count, indent(lines[next]) > 4 { body += lines[next] + "\n"; next += 1 }
-                    if let name = field("name", in: body), let location = field("in", in: body) { components[String(key)] = (name, location) }
+                    if let name = field("name", in: body), let location = field("in", in: body) {
+                        components[String(key)] = (name, location)
+                    }
                 }
                 index += 1
             }
@@ -58,7 +69,8 @@ struct OpenAPIOperations {
         func queryName(_ item: String) throws -> String? {
             if let reference = field("$ref", in: item), reference.hasPrefix("#/components/parameters/") {
                 guard let parameter = components[String(reference.dropFirst("#/components/parameters/".count))] else {
-                    throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "unresolved \(reference)"])
+                    throw CocoaError(
+                        .fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "unresolved \(reference)"])
                 }
                 return parameter.location == "query" ? parameter.name : nil
             }

@@ -13,7 +13,9 @@ struct OperationsTests {
     /// Parses the Prometheus text format: `name{labels} value` lines, comments skipped.
     static func samples(_ text: String) -> [(name: String, labels: [String: String], value: Double)] {
         text.split(separator: "\n").compactMap { line in
-            guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+            guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
+                let value = Double(line[line.index(after: space)...])
+            else {
                 return nil
             }
             let series = line[..<space]
@@ -34,7 +36,8 @@ struct OperationsTests {
         try await app.seedRegistry()
         for _ in 0..<3 { #expect(try await app.coordinator("GET", "/v1/agendas").status == 200) }
         #expect(try await app.coordinator("GET", "/v1/agendas/nowhere").status == 404)
-        let posted = try await app.coordinator("POST", "/v1/measurements", json: batch([row(), row(period: "2026-04")]))
+        let posted = try await app.coordinator(
+            "POST", "/v1/measurements", json: batch([row(), row(period: "2026-04")]))
         #expect(posted.status == 200, "\(posted.text)")
         let refused = try await app.coordinator("POST", "/v1/measurements", json: batch([row(period: "2026-13")]))
         #expect(refused.status == 422)
@@ -49,13 +52,15 @@ struct OperationsTests {
         #expect(scrape.header("content-type")?.hasPrefix("text/plain") == true)
         let samples = Self.samples(scrape.text)
         func value(_ name: String, _ labels: [String: String]) -> Double? {
-            samples.first { sample in sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value } }?.value
+            samples.first { sample in sample.name == name && labels.allSatisfy { sample.labels[$0.key] == $0.value } }?
+                .value
         }
         #expect(value("http_requests_total", ["method": "GET", "route": "/v1/agendas", "status": "200"]) == 3)
         #expect(value("http_requests_total", ["route": "/v1/agendas/{key}", "status": "404"]) == 1)
         #expect(value("http_requests_total", ["route": "unmatched", "status": "404"]) == 1)
         #expect(value("http_request_duration_seconds_count", ["route": "/v1/agendas", "status": "200"]) == 3)
-        #expect(value("http_request_duration_seconds_bucket", ["route": "/v1/agendas", "status": "200", "le": "+Inf"]) == 3)
+        #expect(
+            value("http_request_duration_seconds_bucket", ["route": "/v1/agendas", "status": "200", "le": "+Inf"]) == 3)
         #expect(value("backbone_measurements_ingested_total", ["outcome": "created"]) == 2)
         #expect(value("backbone_measurements_ingested_total", ["outcome": "rejected"]) == 1)
         #expect(value("backbone_reports_total", ["report": "indicator", "source": "kept"]) == 1)
@@ -80,9 +85,15 @@ struct OperationsTests {
         let template = try await app.request("GET", "/v1/agendas/literacy/template.csv", key: partnerKey)
         #expect(template.status == 200, "\(template.text)")
         #expect(template.header("content-type")?.hasPrefix("text/csv") == true)
-        let lines = template.text.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let lines = template.text.split(separator: "\r\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
         let header = try #require(lines.first)
-        #expect(header == ["partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "dim.age_group", "note"])
+        #expect(
+            header == [
+                "partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "dim.age_group",
+                "note",
+            ])
         // One example row per active indicator; the value is left for the partner.
         let rows = Array(lines.dropFirst())
         #expect(rows.map { $0[1] } == ["esl_learners", "pass_rate", "volunteers"])
@@ -101,7 +112,8 @@ struct OperationsTests {
             filled.append(row.joined(separator: ","))
         }
         let upload = try await app.request(
-            "POST", "/v1/measurements", key: partnerKey, body: Data(filled.joined(separator: "\r\n").utf8), contentType: "text/csv")
+            "POST", "/v1/measurements", key: partnerKey, body: Data(filled.joined(separator: "\r\n").utf8),
+            contentType: "text/csv")
         #expect(upload.status == 200, "\(upload.text)")
         #expect(upload.json["created"] as? Int == 3)
         #expect((upload.json["errors"] as? [Any])?.isEmpty == true)
@@ -116,7 +128,8 @@ struct OperationsTests {
 
     func upload(_ app: TestApp, _ csv: String, dryRun: Bool = true) async throws -> RawHTTPClient.Response {
         try await app.request(
-            "POST", "/v1/measurements\(dryRun ? "?dry_run=true" : "")", key: app.coordinator, body: Data(csv.utf8), contentType: "text/csv")
+            "POST", "/v1/measurements\(dryRun ? "?dry_run=true" : "")", key: app.coordinator, body: Data(csv.utf8),
+            contentType: "text/csv")
     }
 
     @Test func spreadsheetQuirksAreReadAndMistakesNamed() async throws {
@@ -125,28 +138,40 @@ struct OperationsTests {
         try await app.seedRegistry()
 
         // Trailing empty columns, and headers differing in case and spacing.
-        let padded = try await upload(app, " Partner ,INDICATOR,Neighborhood,period,Value,Dim. Age_Group,,\r\ncentral-library,esl_learners,northside,2026-03,12,25-44,,\r\n")
+        let padded = try await upload(
+            app,
+            " Partner ,INDICATOR,Neighborhood,period,Value,Dim. Age_Group,,\r\ncentral-library,esl_learners,northside,2026-03,12,25-44,,\r\n"
+        )
         #expect(padded.status == 200, "\(padded.text)")
         #expect(padded.json["created"] as? Int == 1)
 
         // A column named twice is an error, not "the last one wins".
-        let twice = try await upload(app, "partner,indicator,neighborhood,period,value,value\ncentral-library,esl_learners,northside,2026-03,12,13\n")
+        let twice = try await upload(
+            app,
+            "partner,indicator,neighborhood,period,value,value\ncentral-library,esl_learners,northside,2026-03,12,13\n")
         #expect(twice.status == 422)
         #expect(twice.fieldErrors.map(\.code) == ["duplicate-column"])
 
         // Semicolons (a European spreadsheet), with a decimal comma.
-        let semicolons = try await upload(app, "partner;indicator;neighborhood;period;value;dim.age_group\ncentral-library;esl_learners;northside;2026-03;12;25-44\n")
+        let semicolons = try await upload(
+            app,
+            "partner;indicator;neighborhood;period;value;dim.age_group\ncentral-library;esl_learners;northside;2026-03;12;25-44\n"
+        )
         #expect(semicolons.status == 200, "\(semicolons.text)")
         #expect(semicolons.json["created"] as? Int == 1)
         // Quoted fields of a semicolon-separated file: a semicolon inside quotes is text, and
         // the quote pre-check reads the file by its own separator.
         let quoted = try await upload(
-            app, "partner;indicator;neighborhood;period;value;dim.age_group;note\ncentral-library;esl_learners;northside;2026-04;\"13\";25-44;\"a; b\"\n")
+            app,
+            "partner;indicator;neighborhood;period;value;dim.age_group;note\ncentral-library;esl_learners;northside;2026-04;\"13\";25-44;\"a; b\"\n"
+        )
         #expect(quoted.status == 200, "\(quoted.text)")
         #expect(quoted.json["created"] as? Int == 1)
         // A quote never closed is refused before any row is read, naming the column as the header does.
         let open = try await upload(
-            app, "Partner;Indicator;Neighborhood;Period;Value;Dim. Age Group;Note\ncentral-library;esl_learners;northside;2026-04;13;25-44;\"open\n")
+            app,
+            "Partner;Indicator;Neighborhood;Period;Value;Dim. Age Group;Note\ncentral-library;esl_learners;northside;2026-04;13;25-44;\"open\n"
+        )
         #expect(open.status == 400, "\(open.text)")
         #expect(open.json["code"] as? String == "unterminated-quote")
         #expect(open.json["line"] as? Int == 2)
@@ -168,7 +193,10 @@ struct OperationsTests {
         }
 
         // Row errors give the spreadsheet line: data row 1 is line 2.
-        let bad = try await upload(app, "partner,indicator,neighborhood,period,value,dim.age_group\ncentral-library,esl_learners,northside,2026-03,12,25-44\ncentral-library,esl_learners,northside,2026-13,12,25-44\n")
+        let bad = try await upload(
+            app,
+            "partner,indicator,neighborhood,period,value,dim.age_group\ncentral-library,esl_learners,northside,2026-03,12,25-44\ncentral-library,esl_learners,northside,2026-13,12,25-44\n"
+        )
         #expect(bad.status == 422)
         let error = try #require((bad.json["errors"] as? [[String: Any]])?.first)
         #expect(error["row"] as? Int == 2)
@@ -206,7 +234,10 @@ struct OperationsTests {
         #expect(export.header("x-next-cursor") == nil)
         let lines = export.text.split(separator: "\r\n", omittingEmptySubsequences: false)
         #expect(lines.count == count + 2)  // header, rows, the empty string after the last CRLF
-        #expect(lines[0] == "id,partner,indicator,neighborhood,period,value,numerator,denominator,dim.age_group,note,batch_id,created_at,updated_at")
+        #expect(
+            lines[0]
+                == "id,partner,indicator,neighborhood,period,value,numerator,denominator,dim.age_group,note,batch_id,created_at,updated_at"
+        )
         let ids = lines.dropFirst().dropLast().map { Int($0.prefix { $0 != "," })! }
         #expect(ids == ids.sorted() && Set(ids).count == count)
 
@@ -222,6 +253,9 @@ struct OperationsTests {
         #expect(tail.text.split(separator: "\r\n").count == 11)
         #expect(try await app.coordinator("GET", "/v1/measurements?bom=true").status == 400)
         let none = try await app.coordinator("GET", "/v1/measurements?format=csv&neighborhood=southside")
-        #expect(none.text == "id,partner,indicator,neighborhood,period,value,numerator,denominator,note,batch_id,created_at,updated_at\r\n")
+        #expect(
+            none.text
+                == "id,partner,indicator,neighborhood,period,value,numerator,denominator,note,batch_id,created_at,updated_at\r\n"
+        )
     }
 }

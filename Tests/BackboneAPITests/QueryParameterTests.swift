@@ -23,7 +23,11 @@ struct QueryParameterTests {
         let operations = try Self.contract().operations
         #expect(operations.count >= 40)
         let list = try #require(operations.first { $0.method == "GET" && $0.path == "/v1/measurements" })
-        #expect(Set(list.query) == ["indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor", "bom", "format"])
+        #expect(
+            Set(list.query) == [
+                "indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor", "bom",
+                "format",
+            ])
         let agendas = try #require(operations.first { $0.method == "GET" && $0.path == "/v1/agendas" })
         #expect(Set(agendas.query) == ["limit", "cursor", "active"])
     }
@@ -37,8 +41,12 @@ struct QueryParameterTests {
         #expect(routeKeys.subtracting(operationKeys).isEmpty, "routes the contract does not describe")
         #expect(operationKeys.subtracting(routeKeys).isEmpty, "operations no route serves")
         for route in routes {
-            let operation = operations.first { $0.method == route.method.rawValue && Self.shape($0.path) == Self.shape(route.pattern) }
-            #expect(Set(operation?.query ?? []) == Set(route.contract.acceptedParameters), "\(route.method) \(route.pattern)")
+            let operation = operations.first {
+                $0.method == route.method.rawValue && Self.shape($0.path) == Self.shape(route.pattern)
+            }
+            #expect(
+                Set(operation?.query ?? []) == Set(route.contract.acceptedParameters),
+                "\(route.method) \(route.pattern)")
         }
         try await app.stop()
     }
@@ -52,13 +60,16 @@ struct QueryParameterTests {
         for operation in operations {
             let path = operation.path.replacingOccurrences(of: #"\{[^}]+\}"#, with: "1", options: .regularExpression)
             let json: String? = ["POST", "PATCH", "PUT"].contains(operation.method) ? "{}" : nil
-            let response = try await app.request(operation.method, path + "?no_such_parameter=1", key: app.coordinator, json: json)
+            let response = try await app.request(
+                operation.method, path + "?no_such_parameter=1", key: app.coordinator, json: json)
             #expect(response.status == 400, "\(operation): \(response.status) \(response.text)")
             #expect(response.isProblem, "\(operation)")
             #expect(response.json["code"] as? String == "unknown-parameter", "\(operation): \(response.text)")
             #expect(response.json["parameter"] as? String == "no_such_parameter", "\(operation)")
             #expect(response.fieldErrors.map(\.field) == ["no_such_parameter"], "\(operation)")
-            #expect(Set(response.json["accepted"] as? [String] ?? ["?"]) == Set(operation.query), "\(operation): \(response.text)")
+            #expect(
+                Set(response.json["accepted"] as? [String] ?? ["?"]) == Set(operation.query),
+                "\(operation): \(response.text)")
             checked += 1
         }
         #expect(checked == operations.count && checked >= 40)
@@ -69,7 +80,8 @@ struct QueryParameterTests {
         let app = try await TestApp.start()
         try await app.seedRegistry()
         for typo in ["dryrun", "dry-run"] {
-            let response = try await app.request("POST", "/v1/measurements?\(typo)=true", key: app.coordinator, json: row())
+            let response = try await app.request(
+                "POST", "/v1/measurements?\(typo)=true", key: app.coordinator, json: row())
             #expect(response.status == 400 && response.isProblem)
             #expect(response.json["code"] as? String == "unknown-parameter")
             #expect(response.json["parameter"] as? String == typo)
@@ -132,7 +144,10 @@ struct QueryParameterTests {
     @Test func anUnsupportedFormatIsRefused() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
-        for path in ["/v1/measurements?format=xlsx", "/v1/reports/scorecard?agenda=literacy&format=xlsx", "/v1/reports/scorecard?agenda=literacy&format=CSV"] {
+        for path in [
+            "/v1/measurements?format=xlsx", "/v1/reports/scorecard?agenda=literacy&format=xlsx",
+            "/v1/reports/scorecard?agenda=literacy&format=CSV",
+        ] {
             let response = try await app.coordinator("GET", path)
             #expect(response.status == 400, "\(path)")
             #expect(response.json["code"] as? String == "unsupported-format", "\(path)")
@@ -148,11 +163,13 @@ struct QueryParameterTests {
     @Test func measurementsFilterByACoveringPeriodAndByBatch() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
-        let first = try await app.coordinator("POST", "/v1/measurements", json: batch([
-            row(period: "2026-01"), row(period: "2026-02"), row(period: "2026-04"),
-            #"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "northside", "period": "2026-Q1", "numerator": 1, "denominator": 2}"#,
-            #"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "northside", "period": "2025-Q4", "numerator": 1, "denominator": 2}"#,
-        ]))
+        let first = try await app.coordinator(
+            "POST", "/v1/measurements",
+            json: batch([
+                row(period: "2026-01"), row(period: "2026-02"), row(period: "2026-04"),
+                #"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "northside", "period": "2026-Q1", "numerator": 1, "denominator": 2}"#,
+                #"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "northside", "period": "2025-Q4", "numerator": 1, "denominator": 2}"#,
+            ]))
         let second = try await app.coordinator("POST", "/v1/measurements", json: batch([row(period: "2026-03")]))
         let firstBatch = try #require(first.json["batch_id"] as? String)
         let secondBatch = try #require(second.json["batch_id"] as? String)

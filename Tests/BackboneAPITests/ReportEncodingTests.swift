@@ -1,7 +1,8 @@
 import Aggregation
-@testable import BackboneAPI
 import JSON
 import Testing
+
+@testable import BackboneAPI
 
 @Suite("Report rows on the wire")
 struct ReportEncodingTests {
@@ -19,7 +20,9 @@ struct ReportEncodingTests {
                 + #""suppressed":false,"target":null,"value":3}"#)
     }
 
-    @Test(arguments: [[Grouping](), [.period], [.neighborhood, .partner, .period], [.dimension("b"), .dimension("a"), .period]])
+    @Test(arguments: [
+        [Grouping](), [.period], [.neighborhood, .partner, .period], [.dimension("b"), .dimension("a"), .period],
+    ])
     func writtenRowsEqualTheirJSONValue(groupings: [Grouping]) {
         let row = ReportEncoding.RowShape(groupings: groupings)
         for (index, reportedAbove) in [nil, true, false].enumerated() {

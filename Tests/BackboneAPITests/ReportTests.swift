@@ -1,10 +1,11 @@
-@testable import BackboneAPI
 import BackboneCore
 import Foundation
 import JSON
 import Postgres
 import TestSupport
 import Testing
+
+@testable import BackboneAPI
 
 @Suite("Shared reports over HTTP")
 struct ReportTests {
@@ -15,12 +16,17 @@ struct ReportTests {
         let app = try await TestApp.start()
         try await app.seedRegistry()
         for id in ["p3", "p4"] {
-            _ = try await app.coordinator("POST", "/v1/partners", json: #"{"id": "\#(id)", "name": "\#(id)", "kind": "school"}"#)
+            _ = try await app.coordinator(
+                "POST", "/v1/partners", json: #"{"id": "\#(id)", "name": "\#(id)", "kind": "school"}"#)
         }
-        _ = try await app.coordinator("PATCH", "/v1/indicators/pass_rate", json: #"{"baseline": {"period": "2025-Q4", "value": 50}, "target": {"period": "2026-Q4", "value": 90}}"#)
+        _ = try await app.coordinator(
+            "PATCH", "/v1/indicators/pass_rate",
+            json: #"{"baseline": {"period": "2025-Q4", "value": 50}, "target": {"period": "2026-Q4", "value": 90}}"#)
         var rows: [String] = []
         func add(_ partner: String, _ neighborhood: String, _ period: String, _ group: String, _ value: Int) {
-            rows.append(#"{"partner": "\#(partner)", "indicator": "esl_learners", "neighborhood": "\#(neighborhood)", "period": "\#(period)", "value": \#(value), "dimensions": {"age_group": "\#(group)"}}"#)
+            rows.append(
+                #"{"partner": "\#(partner)", "indicator": "esl_learners", "neighborhood": "\#(neighborhood)", "period": "\#(period)", "value": \#(value), "dimensions": {"age_group": "\#(group)"}}"#
+            )
         }
         // northside, 2026-01: three partners; southside, 2026-01: one partner.
         add("central-library", "northside", "2026-01", "16-24", 10)
@@ -33,8 +39,12 @@ struct ReportTests {
         add("literacy-now", "northside", "2026-02", "25-44", 31)
         add("p3", "northside", "2026-02", "45+", 41)
         // pass_rate: 1/2 and 99/100 in northside, 2026-Q1.
-        rows.append(#"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "northside", "period": "2026-Q1", "numerator": 1, "denominator": 2}"#)
-        rows.append(#"{"partner": "literacy-now", "indicator": "pass_rate", "neighborhood": "northside", "period": "2026-Q1", "numerator": 99, "denominator": 100}"#)
+        rows.append(
+            #"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "northside", "period": "2026-Q1", "numerator": 1, "denominator": 2}"#
+        )
+        rows.append(
+            #"{"partner": "literacy-now", "indicator": "pass_rate", "neighborhood": "northside", "period": "2026-Q1", "numerator": 99, "denominator": 100}"#
+        )
         let response = try await app.coordinator("POST", "/v1/measurements", json: batch(rows))
         guard response.status == 200 else { throw RawHTTPClient.Failure(description: response.text) }
         return app
@@ -52,7 +62,9 @@ struct ReportTests {
         let app = try await Self.start()
         let response = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=neighborhood,period")
         #expect(response.status == 200, "\(response.text)")
-        let cells = Self.rows(response).map { "\($0["neighborhood"]!) \($0["period"]!) \(Self.number($0["value"]) ?? -1)" }
+        let cells = Self.rows(response).map {
+            "\($0["neighborhood"]!) \($0["period"]!) \(Self.number($0["value"]) ?? -1)"
+        }
         #expect(cells == ["northside 2026-01 100.0", "northside 2026-02 84.0", "southside 2026-01 7.0"])
         let total = try #require(response.json["total"] as? [String: Any])
         #expect(Self.number(total["value"]) == 191)
@@ -83,7 +95,8 @@ struct ReportTests {
 
     @Test func monthsRollIntoAQuarter() async throws {
         let app = try await Self.start()
-        let response = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=period&period_type=quarter")
+        let response = try await app.coordinator(
+            "GET", "/v1/reports/indicators/esl_learners?by=period&period_type=quarter")
         #expect(Self.rows(response).map { "\($0["period"]!) \(Self.number($0["value"]) ?? -1)" } == ["2026-Q1 191.0"])
         let finer = try await app.coordinator("GET", "/v1/reports/indicators/pass_rate?period_type=month")
         #expect(finer.status == 422)
@@ -93,8 +106,10 @@ struct ReportTests {
     @Test func treeLevelRollsNeighborhoodsUpOnce() async throws {
         let app = try await Self.start()
         let response = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=neighborhood&level=0")
-        #expect(Self.rows(response).map { "\($0["neighborhood"]!) \(Self.number($0["value"]) ?? -1)" } == ["city 191.0"])
-        let within = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=neighborhood&within=southside")
+        #expect(
+            Self.rows(response).map { "\($0["neighborhood"]!) \(Self.number($0["value"]) ?? -1)" } == ["city 191.0"])
+        let within = try await app.coordinator(
+            "GET", "/v1/reports/indicators/esl_learners?by=neighborhood&within=southside")
         #expect(Self.number((within.json["total"] as? [String: Any])?["value"]) == 7)
         try await app.stop()
     }
@@ -109,14 +124,19 @@ struct ReportTests {
         #expect(before.json["name"] as? String == "ESL learners enrolled")
         #expect(abs((Self.number(Self.rows(before).first?["per_1000"]) ?? 0) - 100.0 / 12) < 1e-9)
         // The indicator renamed and northside's population doubled: the next report says so.
-        _ = try await app.coordinator("PATCH", "/v1/indicators/esl_learners", json: #"{"name": "Adults learning English"}"#)
+        _ = try await app.coordinator(
+            "PATCH", "/v1/indicators/esl_learners", json: #"{"name": "Adults learning English"}"#)
         _ = try await app.coordinator("PATCH", "/v1/neighborhoods/northside", json: #"{"population": 24000}"#)
         let after = try await app.coordinator("GET", path)
         #expect(after.json["name"] as? String == "Adults learning English")
         #expect(abs((Self.number(Self.rows(after).first?["per_1000"]) ?? 0) - 100.0 / 24) < 1e-9)
         // A partner added since the numbers were kept is known to the next report.
         _ = try await app.coordinator("POST", "/v1/partners", json: #"{"id": "p5", "name": "p5", "kind": "school"}"#)
-        _ = try await app.coordinator("POST", "/v1/measurements", json: batch([#"{"partner": "p5", "indicator": "esl_learners", "neighborhood": "southside", "period": "2026-02", "value": 5, "dimensions": {"age_group": "45+"}}"#]))
+        _ = try await app.coordinator(
+            "POST", "/v1/measurements",
+            json: batch([
+                #"{"partner": "p5", "indicator": "esl_learners", "neighborhood": "southside", "period": "2026-02", "value": 5, "dimensions": {"age_group": "45+"}}"#
+            ]))
         let added = try await app.coordinator("GET", path)
         #expect(added.status == 200, "\(added.text)")
         #expect(Self.number((added.json["total"] as? [String: Any])?["value"]) == 196)
@@ -153,7 +173,9 @@ struct ReportTests {
 
         // Written through the API.
         let computed = try await app.reportsGiven(source: "computed")
-        _ = try await app.coordinator("POST", "/v1/measurements", json: row(neighborhood: "southside", period: "2026-02", value: "3", dimensions: #"{"age_group": "45+"}"#))
+        _ = try await app.coordinator(
+            "POST", "/v1/measurements",
+            json: row(neighborhood: "southside", period: "2026-02", value: "3", dimensions: #"{"age_group": "45+"}"#))
         #expect(total(try await app.coordinator("GET", path)) == 194)
         #expect(try await app.reportsGiven(source: "computed") == computed + 1)
         // Written by someone else: no notification, the database's snapshot tells.
@@ -163,7 +185,8 @@ struct ReportTests {
         try connection.execute("DELETE FROM measurements WHERE value = 13 AND indicator_code = 'esl_learners'")
         #expect(total(try await app.coordinator("GET", path)) == 191)
         // A registry change: the indicator renamed.
-        _ = try await app.coordinator("PATCH", "/v1/indicators/esl_learners", json: #"{"name": "Adults learning English"}"#)
+        _ = try await app.coordinator(
+            "PATCH", "/v1/indicators/esl_learners", json: #"{"name": "Adults learning English"}"#)
         #expect(try await app.coordinator("GET", path).json["name"] as? String == "Adults learning English")
         // The viewer still gets the protected view, never the coordinator's kept one.
         let protectedAgain = try await app.request("GET", path, key: viewer)
@@ -173,8 +196,11 @@ struct ReportTests {
 
     @Test func aReportReflectsASubmissionAtOnce() async throws {
         let app = try await Self.start()
-        _ = try await app.coordinator("POST", "/v1/measurements", json: row(neighborhood: "southside", period: "2026-01", value: "3", dimensions: #"{"age_group": "45+"}"#))
-        let response = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01")
+        _ = try await app.coordinator(
+            "POST", "/v1/measurements",
+            json: row(neighborhood: "southside", period: "2026-01", value: "3", dimensions: #"{"age_group": "45+"}"#))
+        let response = try await app.coordinator(
+            "GET", "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01")
         let southside = try #require(Self.rows(response).first { $0["neighborhood"] as? String == "southside" })
         #expect(Self.number(southside["value"]) == 10)
         // A single period reads raw rows, so medians are there.
@@ -184,11 +210,14 @@ struct ReportTests {
 
     @Test func rangeReportsFromRollupsEqualSinglePeriodReportsFromRawRows() async throws {
         let app = try await Self.start()
-        let range = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=neighborhood,period&from=2026-01&to=2026-02")
+        let range = try await app.coordinator(
+            "GET", "/v1/reports/indicators/esl_learners?by=neighborhood,period&from=2026-01&to=2026-02")
         for cell in Self.rows(range) {
             let period = try #require(cell["period"] as? String)
-            let single = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=neighborhood&period=\(period)")
-            let same = try #require(Self.rows(single).first { $0["neighborhood"] as? String == cell["neighborhood"] as? String })
+            let single = try await app.coordinator(
+                "GET", "/v1/reports/indicators/esl_learners?by=neighborhood&period=\(period)")
+            let same = try #require(
+                Self.rows(single).first { $0["neighborhood"] as? String == cell["neighborhood"] as? String })
             for field in ["value", "measurements", "partners", "min", "max", "mean"] {
                 #expect(Self.number(same[field]) == Self.number(cell[field]), "\(field) of \(period)")
             }
@@ -202,7 +231,8 @@ struct ReportTests {
         let viewer = try await app.key(role: "viewer")
         let partner = try await app.key(role: "partner", partner: "p4")
         for (key, own) in [(viewer, nil), (partner, "p4")] as [(String, String?)] {
-            let response = try await app.request("GET", "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01", key: key)
+            let response = try await app.request(
+                "GET", "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01", key: key)
             #expect(response.status == 200)
             let cells = Self.rows(response)
             let southside = try #require(cells.first { $0["neighborhood"] as? String == "southside" })
@@ -212,7 +242,8 @@ struct ReportTests {
             #expect(southside["suppression_reason"] == nil)
             // The total cannot give it away: total minus every visible cell is not the hidden value.
             let total = Self.number((response.json["total"] as? [String: Any])?["value"])
-            let visible = cells.filter { $0["suppressed"] as? Bool == false }.compactMap { Self.number($0["value"]) }.reduce(0, +)
+            let visible = cells.filter { $0["suppressed"] as? Bool == false }.compactMap { Self.number($0["value"]) }
+                .reduce(0, +)
             if let total { #expect(total - visible != 7) }
             #expect(cells.filter { $0["suppressed"] as? Bool == true }.count != 1 || total == nil)
             // Other partners' rows are not listed at all (that a row exists is information);
@@ -221,11 +252,14 @@ struct ReportTests {
             #expect(Self.rows(byPartner).map { $0["partner"] as? String } == (own.map { [$0] } ?? []))
             #expect(Self.rows(byPartner).allSatisfy { Self.number($0["value"]) == 7 })
             // The minimum, maximum and median are single partners' figures.
-            let cell = try #require(Self.rows(response).first { $0["suppressed"] as? Bool == false } ?? (response.json["total"] as? [String: Any]))
+            let cell = try #require(
+                Self.rows(response).first { $0["suppressed"] as? Bool == false }
+                    ?? (response.json["total"] as? [String: Any]))
             #expect(cell["min"] is NSNull && cell["max"] is NSNull && cell["median"] is NSNull)
         }
         // The coordinator sees every cell.
-        let coordinator = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01")
+        let coordinator = try await app.coordinator(
+            "GET", "/v1/reports/indicators/esl_learners?by=neighborhood&period=2026-01")
         #expect(Self.rows(coordinator).allSatisfy { $0["suppressed"] as? Bool == false })
         try await app.stop()
     }
@@ -241,7 +275,9 @@ struct ReportTests {
             if quoted {
                 if character == "\"" {
                     if characters.first == "\"" { field.append("\""); characters.removeFirst() } else { quoted = false }
-                } else { field.append(character) }
+                } else {
+                    field.append(character)
+                }
             } else if character == "\"" {
                 quoted = true
             } else if character == "," {

@@ -1,8 +1,9 @@
-@testable import BackboneAPI
 import Foundation
 import Postgres
 import TestSupport
 import Testing
+
+@testable import BackboneAPI
 
 /// A request's work ends with its client and within its budget: the database is never left
 /// working for nobody.
@@ -27,7 +28,9 @@ struct RequestBudgetTests {
         let observer = try Connection(app.conninfo)
         let client = try RawHTTPClient(port: app.port)
         try await client.send(
-            RawHTTPClient.requestBytes("GET", "/v1/reports/indicators/esl_learners?by=neighborhood", headers: ["Authorization": "Bearer \(viewer)"]))
+            RawHTTPClient.requestBytes(
+                "GET", "/v1/reports/indicators/esl_learners?by=neighborhood",
+                headers: ["Authorization": "Bearer \(viewer)"]))
         try await Task.sleep(for: .milliseconds(100))
         #expect(try Self.waitingOnALock(observer) == 1, "the report's statement is running")
         client.disconnect()
@@ -43,7 +46,9 @@ struct RequestBudgetTests {
         try blocker.execute("ROLLBACK")
         #expect(freed != nil && freed! < .milliseconds(100), "freed after \(String(describing: freed))")
         // The pool lends a fresh connection next.
-        #expect(try await app.request("GET", "/v1/reports/indicators/esl_learners?by=neighborhood", key: viewer).status == 200)
+        #expect(
+            try await app.request("GET", "/v1/reports/indicators/esl_learners?by=neighborhood", key: viewer).status
+                == 200)
         try await app.stop()
     }
 
@@ -58,7 +63,9 @@ struct RequestBudgetTests {
         #expect((errors.first?["message"] as? String)?.contains("100 years") == true)
         let openEnded = try await app.request("GET", "/v1/reports/indicators/esl_learners?from=1900-01", key: viewer)
         #expect(openEnded.status == 422)
-        #expect(try await app.request("GET", "/v1/reports/indicators/esl_learners?from=1926-01&to=2025-12", key: viewer).status == 200)
+        #expect(
+            try await app.request("GET", "/v1/reports/indicators/esl_learners?from=1926-01&to=2025-12", key: viewer)
+                .status == 200)
         try await app.stop()
     }
 }

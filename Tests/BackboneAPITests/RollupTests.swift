@@ -64,8 +64,12 @@ struct RollupTests {
             return rest % count
         }
         switch take(4) {
-        case 0: return .submit(partner: take(2), neighborhood: take(3), month: take(3) + 1, group: take(3), value: take(21))
-        case 1: return .ratio(partner: take(2), neighborhood: take(3), quarter: take(2) + 1, numerator: take(11), denominator: take(11) + 10)
+        case 0:
+            return .submit(partner: take(2), neighborhood: take(3), month: take(3) + 1, group: take(3), value: take(21))
+        case 1:
+            return .ratio(
+                partner: take(2), neighborhood: take(3), quarter: take(2) + 1, numerator: take(11),
+                denominator: take(11) + 10)
         case 2: return .stock(partner: take(2), neighborhood: take(3), month: take(4) + 1, value: take(21))
         default: return .retract(pick: take(51))
         }
@@ -78,38 +82,57 @@ struct RollupTests {
     @Test func writersWaitingForOneCellRecomputeItInTurn() async throws {
         let app = try await TestApp.start()
         try await app.seedRegistry()
-        let third = try await app.coordinator("POST", "/v1/partners", json: #"{"id": "third-partner", "name": "Third", "kind": "other"}"#)
+        let third = try await app.coordinator(
+            "POST", "/v1/partners", json: #"{"id": "third-partner", "name": "Third", "kind": "other"}"#)
         #expect(third.status == 201, "\(third.text)")
         // One cell: three partners in January; one series: central-library in January to March.
-        let rows = [("central-library", "2025-01"), ("literacy-now", "2025-01"), ("third-partner", "2025-01"),
-                    ("central-library", "2025-02"), ("central-library", "2025-03")]
-        let items = rows.map { #"{"partner": "\#($0.0)", "indicator": "volunteers", "neighborhood": "northside", "period": "\#($0.1)", "value": 5}"# }
-        let created = try await app.coordinator("POST", "/v1/measurements", json: #"{"measurements": [\#(items.joined(separator: ","))]}"#)
+        let rows = [
+            ("central-library", "2025-01"), ("literacy-now", "2025-01"), ("third-partner", "2025-01"),
+            ("central-library", "2025-02"), ("central-library", "2025-03"),
+        ]
+        let items = rows.map {
+            #"{"partner": "\#($0.0)", "indicator": "volunteers", "neighborhood": "northside", "period": "\#($0.1)", "value": 5}"#
+        }
+        let created = try await app.coordinator(
+            "POST", "/v1/measurements", json: #"{"measurements": [\#(items.joined(separator: ","))]}"#)
         #expect(created.status == 200 || created.status == 201, "\(created.text)")
         let connection = try Connection(app.conninfo)
         func id(_ partner: String, _ period: String) throws -> Int {
-            try connection.query("SELECT id FROM measurements WHERE partner_id = \(partner) AND period = \(period)")[0].decode(Int.self, at: 0)
+            try connection.query("SELECT id FROM measurements WHERE partner_id = \(partner) AND period = \(period)")[0]
+                .decode(Int.self, at: 0)
         }
         let groups = [
-            [try id("central-library", "2025-01"), try id("literacy-now", "2025-01"), try id("third-partner", "2025-01")],
-            [try id("central-library", "2025-03"), try id("central-library", "2025-02"), try id("central-library", "2025-01")],
+            [
+                try id("central-library", "2025-01"), try id("literacy-now", "2025-01"),
+                try id("third-partner", "2025-01"),
+            ],
+            [
+                try id("central-library", "2025-03"), try id("central-library", "2025-02"),
+                try id("central-library", "2025-01"),
+            ],
         ]
         for (round, ids) in groups.enumerated() {
             let first = try Connection(app.conninfo)
             try first.execute("BEGIN")
-            try first.execute(round == 0 ? "UPDATE measurements SET value = 7 WHERE id = \(ids[0])" : "DELETE FROM measurements WHERE id = \(ids[0])")
+            try first.execute(
+                round == 0
+                    ? "UPDATE measurements SET value = 7 WHERE id = \(ids[0])"
+                    : "DELETE FROM measurements WHERE id = \(ids[0])")
             let failures = Failures()
             let waiting = DispatchGroup()
             for id in ids.dropFirst() {
                 DispatchQueue.global().async(group: waiting) { [conninfo = app.conninfo] in
-                    do { try Connection(conninfo).execute("UPDATE measurements SET value = value + 1 WHERE id = \(id)") } catch { failures.add(error) }
+                    do {
+                        try Connection(conninfo).execute("UPDATE measurements SET value = value + 1 WHERE id = \(id)")
+                    } catch { failures.add(error) }
                 }
             }
             // Both wait for the first writer's locks before it commits.
             var waiters = 0
             for _ in 0..<200 where waiters < 2 {
                 waiters = try connection.query(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")[0].decode(Int.self, at: 0)
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )[0].decode(Int.self, at: 0)
                 if waiters < 2 { usleep(20_000) }
             }
             #expect(waiters == 2)
@@ -171,7 +194,9 @@ struct RollupTests {
             #"{"partner": "central-library", "indicator": "volunteers", "neighborhood": "northside", "period": "\#(period)", "value": \#(period.suffix(1))}"#
         }
         func id(_ period: String) throws -> Int {
-            try connection.query("SELECT id FROM measurements WHERE indicator_code = 'volunteers' AND period = \(period)")[0].decode(Int.self, at: 0)
+            try connection.query(
+                "SELECT id FROM measurements WHERE indicator_code = 'volunteers' AND period = \(period)")[0].decode(
+                    Int.self, at: 0)
         }
         let insert = { (period: String) in
             """
@@ -185,7 +210,12 @@ struct RollupTests {
         let steps: [() throws -> (String, String)] = [
             { ("DELETE FROM measurements WHERE id = \(try id("2025-01"))", insert("2025-02")) },
             { (insert("2025-03"), "DELETE FROM measurements WHERE id = \(try id("2025-02"))") },
-            { ("UPDATE measurements SET value = 4 WHERE id = \(try id("2025-03"))", "DELETE FROM measurements WHERE id = \(try id("2025-03"))") },
+            {
+                (
+                    "UPDATE measurements SET value = 4 WHERE id = \(try id("2025-03"))",
+                    "DELETE FROM measurements WHERE id = \(try id("2025-03"))"
+                )
+            },
             { (insert("2025-05"), insert("2025-04")) },
         ]
         for (index, step) in steps.enumerated() {
@@ -201,7 +231,8 @@ struct RollupTests {
             var waiting = 0
             for _ in 0..<100 where waiting < 1 {
                 waiting = try connection.query(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")[0].decode(Int.self, at: 0)
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )[0].decode(Int.self, at: 0)
                 if waiting < 1 { usleep(20_000) }
             }
             #expect(waiting == 1, "step \(index): the second writer never waited for the first")
@@ -212,10 +243,16 @@ struct RollupTests {
             #expect(stored == expected, "step \(index)")
             let (expectedCells, storedCells) = try Self.compare(connection)
             #expect(storedCells == expectedCells, "step \(index)")
-            let latest = try connection.query("SELECT max(period) FROM measurements WHERE indicator_code = 'volunteers'")[0].decode(String?.self, at: 0)
+            let latest = try connection.query(
+                "SELECT max(period) FROM measurements WHERE indicator_code = 'volunteers'")[0].decode(
+                    String?.self, at: 0)
             let report = try await app.coordinator("GET", "/v1/reports/indicators/volunteers?from=2025-01&to=2025-12")
             let total = (report.json["total"] as? [String: Any])?["value"]
-            let value = try latest.map { try connection.query("SELECT value FROM measurements WHERE indicator_code = 'volunteers' AND period = \($0)")[0].decode(Double.self, at: 0) }
+            let value = try latest.map {
+                try connection.query(
+                    "SELECT value FROM measurements WHERE indicator_code = 'volunteers' AND period = \($0)")[0].decode(
+                        Double.self, at: 0)
+            }
             #expect((total as? NSNumber)?.doubleValue == value, "step \(index): \(report.text)")
         }
         try await app.stop()
@@ -241,18 +278,25 @@ struct RollupTests {
                 for operation in operations {
                     switch operation {
                     case .submit(let p, let n, let m, let g, let v):
-                        let body = #"{"partner": "\#(partners[p])", "indicator": "esl_learners", "neighborhood": "\#(neighborhoods[n])", "period": "2025-0\#(m)", "value": \#(v), "dimensions": {"age_group": "\#(groups[g])"}}"#
+                        let body =
+                            #"{"partner": "\#(partners[p])", "indicator": "esl_learners", "neighborhood": "\#(neighborhoods[n])", "period": "2025-0\#(m)", "value": \#(v), "dimensions": {"age_group": "\#(groups[g])"}}"#
                         _ = try await app.coordinator("POST", "/v1/measurements", json: body)
                     case .ratio(let p, let n, let q, let a, let b):
-                        let body = #"{"partner": "\#(partners[p])", "indicator": "pass_rate", "neighborhood": "\#(neighborhoods[n])", "period": "2025-Q\#(q)", "numerator": \#(a), "denominator": \#(b)}"#
+                        let body =
+                            #"{"partner": "\#(partners[p])", "indicator": "pass_rate", "neighborhood": "\#(neighborhoods[n])", "period": "2025-Q\#(q)", "numerator": \#(a), "denominator": \#(b)}"#
                         _ = try await app.coordinator("POST", "/v1/measurements", json: body)
                     case .stock(let p, let n, let m, let v):
-                        let body = #"{"partner": "\#(partners[p])", "indicator": "volunteers", "neighborhood": "\#(neighborhoods[n])", "period": "2025-0\#(m)", "value": \#(v)}"#
+                        let body =
+                            #"{"partner": "\#(partners[p])", "indicator": "volunteers", "neighborhood": "\#(neighborhoods[n])", "period": "2025-0\#(m)", "value": \#(v)}"#
                         _ = try await app.coordinator("POST", "/v1/measurements", json: body)
                     case .retract(let pick):
                         let connection = try Connection(app.conninfo)
-                        let ids = try connection.query("SELECT id FROM measurements ORDER BY id").map { try $0.decode(Int.self, at: 0) }
-                        if !ids.isEmpty { _ = try await app.coordinator("DELETE", "/v1/measurements/\(ids[pick % ids.count])") }
+                        let ids = try connection.query("SELECT id FROM measurements ORDER BY id").map {
+                            try $0.decode(Int.self, at: 0)
+                        }
+                        if !ids.isEmpty {
+                            _ = try await app.coordinator("DELETE", "/v1/measurements/\(ids[pick % ids.count])")
+                        }
                     }
                 }
                 let connection = try Connection(app.conninfo)

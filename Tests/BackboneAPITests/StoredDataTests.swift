@@ -26,7 +26,8 @@ struct StoredDataTests {
 
     @Test func anUnknownStoredPartnerKindIsAnError() async throws {
         let app = try await seededApp(changedBehindItsBack: [
-            "ALTER TABLE partners DROP CONSTRAINT partners_kind_check", "UPDATE partners SET kind = 'guild' WHERE id = 'literacy-now'",
+            "ALTER TABLE partners DROP CONSTRAINT partners_kind_check",
+            "UPDATE partners SET kind = 'guild' WHERE id = 'literacy-now'",
         ])
         let response = try await app.coordinator("GET", "/v1/partners/literacy-now")
         #expect(response.status == 500)
@@ -40,7 +41,8 @@ struct StoredDataTests {
         #expect(try await app.coordinator("POST", "/v1/measurements", json: row()).json["created"] as? Int == 1)
         #expect(try await app.coordinator("GET", "/v1/measurements").status == 200)
         // Past the trigger that keeps a measurement's dimensions from changing, as a hand edit would be.
-        try Connection(app.conninfo).execute(#"""
+        try Connection(app.conninfo).execute(
+            #"""
             ALTER TABLE measurements DISABLE TRIGGER measurements_identity_fixed;
             UPDATE measurements SET dimensions = '{"age_group": 25}';
             ALTER TABLE measurements ENABLE TRIGGER measurements_identity_fixed;
@@ -74,7 +76,8 @@ struct StoredDataTests {
         let id = try #require(items?.first?["id"] as? Int)
         #expect(try await app.coordinator("GET", "/v1/measurements/\(id)/history").status == 200)
         try Connection(app.conninfo).execute(
-            #"INSERT INTO measurement_history (measurement_id, partner_id, action, key_id, new_value) SELECT id, partner_id, 'updated', 'k', '{"value": 1}' FROM measurements"#)
+            #"INSERT INTO measurement_history (measurement_id, partner_id, action, key_id, new_value) SELECT id, partner_id, 'updated', 'k', '{"value": 1}' FROM measurements"#
+        )
         let response = try await app.coordinator("GET", "/v1/measurements/\(id)/history")
         #expect(response.status == 500, "\(response.text)")
         #expect((response.json["detail"] as? String)?.contains("measurement_history") == true)

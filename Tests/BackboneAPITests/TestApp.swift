@@ -1,4 +1,3 @@
-@testable import BackboneAPI
 import BackboneCore
 import Foundation
 import HTTPServer
@@ -6,6 +5,8 @@ import Logging
 import Postgres
 import TestSupport
 import Testing
+
+@testable import BackboneAPI
 
 /// A Backbone server on a real socket over a database of its own, with a coordinator key.
 struct TestApp {
@@ -31,11 +32,13 @@ struct TestApp {
         logger.logLevel = .warning
         let app = BackboneApp(pool: pool, logger: logger)
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: app.router(), problems: app.problems,
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: app.router(),
+            problems: app.problems,
             logger: logger, metrics: app.metrics)
         let address = try await server.start()
         app.start()
-        return TestApp(app: app, server: server, pool: pool, conninfo: conninfo, port: address.port!, coordinator: coordinator)
+        return TestApp(
+            app: app, server: server, pool: pool, conninfo: conninfo, port: address.port!, coordinator: coordinator)
     }
 
     func stop() async throws {
@@ -85,14 +88,18 @@ struct TestApp {
     /// How many indicator reports the server has given as `source` (`kept` or `computed`), from `/metrics`.
     func reportsGiven(source: String) async throws -> Int {
         let line = try await coordinator("GET", "/metrics").text.split(separator: "\n")
-            .first { $0.hasPrefix("backbone_reports_total{") && $0.contains(#"report="indicator""#) && $0.contains(#"source="\#(source)""#) }
+            .first {
+                $0.hasPrefix("backbone_reports_total{") && $0.contains(#"report="indicator""#)
+                    && $0.contains(#"source="\#(source)""#)
+            }
         return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
     }
 
     /// Releases `period` of `agenda` as the coordinator: what partner and viewer keys read from then on.
     @discardableResult
     func release(_ agenda: String, _ period: String) async throws -> RawHTTPClient.Response {
-        let response = try await coordinator("POST", "/v1/releases", json: #"{"agenda": "\#(agenda)", "period": "\#(period)"}"#)
+        let response = try await coordinator(
+            "POST", "/v1/releases", json: #"{"agenda": "\#(agenda)", "period": "\#(period)"}"#)
         #expect(response.status == 201, "\(response.text)")
         return response
     }
@@ -115,7 +122,9 @@ struct TestApp {
     /// Runs SQL against the app's database (to check what was stored).
     func count(_ table: String, where condition: String = "TRUE") throws -> Int {
         let connection = try Connection(conninfo)
-        return try connection.query("SELECT count(*) FROM \(Query(unsafeSQL: table)) WHERE \(Query(unsafeSQL: condition))")[0].decode(Int.self, at: 0)
+        return try connection.query(
+            "SELECT count(*) FROM \(Query(unsafeSQL: table)) WHERE \(Query(unsafeSQL: condition))")[0].decode(
+                Int.self, at: 0)
     }
 
     /// The audit trail of every stored measurement, as its history endpoint shows it:
@@ -124,7 +133,8 @@ struct TestApp {
         let items = try await coordinator("GET", "/v1/measurements?limit=1000").json["items"] as? [[String: Any]] ?? []
         var actions: [[String]] = []
         for case let id as Int in items.map({ $0["id"] }) {
-            let entries = try await coordinator("GET", "/v1/measurements/\(id)/history").json["entries"] as? [[String: Any]] ?? []
+            let entries =
+                try await coordinator("GET", "/v1/measurements/\(id)/history").json["entries"] as? [[String: Any]] ?? []
             actions.append(entries.map { $0["action"] as? String ?? "?" })
         }
         return actions
@@ -134,14 +144,32 @@ struct TestApp {
     func seedRegistry() async throws {
         let bodies: [(String, String)] = [
             ("/v1/agendas", #"{"id": "literacy", "name": "Every adult reads", "starts_on": "2024-01-01"}"#),
-            ("/v1/indicators", #"{"code": "esl_learners", "agenda": "literacy", "name": "ESL learners enrolled", "value_type": "count", "aggregation": "sum", "period_type": "month", "min": 0, "max": 5000, "dimensions": [{"name": "age_group", "values": ["16-24", "25-44", "45+"]}]}"#),
-            ("/v1/indicators", #"{"code": "pass_rate", "agenda": "literacy", "name": "Test pass rate", "value_type": "percent", "aggregation": "ratio", "period_type": "quarter"}"#),
-            ("/v1/indicators", #"{"code": "volunteers", "agenda": "literacy", "name": "Active volunteers", "value_type": "count", "aggregation": "last", "period_type": "month"}"#),
-            ("/v1/indicators", #"{"code": "retired", "agenda": "literacy", "name": "Retired measure", "value_type": "count", "aggregation": "sum", "period_type": "month", "active": false}"#),
+            (
+                "/v1/indicators",
+                #"{"code": "esl_learners", "agenda": "literacy", "name": "ESL learners enrolled", "value_type": "count", "aggregation": "sum", "period_type": "month", "min": 0, "max": 5000, "dimensions": [{"name": "age_group", "values": ["16-24", "25-44", "45+"]}]}"#
+            ),
+            (
+                "/v1/indicators",
+                #"{"code": "pass_rate", "agenda": "literacy", "name": "Test pass rate", "value_type": "percent", "aggregation": "ratio", "period_type": "quarter"}"#
+            ),
+            (
+                "/v1/indicators",
+                #"{"code": "volunteers", "agenda": "literacy", "name": "Active volunteers", "value_type": "count", "aggregation": "last", "period_type": "month"}"#
+            ),
+            (
+                "/v1/indicators",
+                #"{"code": "retired", "agenda": "literacy", "name": "Retired measure", "value_type": "count", "aggregation": "sum", "period_type": "month", "active": false}"#
+            ),
             ("/v1/neighborhoods", #"{"code": "city", "name": "City", "population": 100000}"#),
-            ("/v1/neighborhoods", #"{"code": "northside", "name": "Northside", "parent": "city", "population": 12000}"#),
+            (
+                "/v1/neighborhoods",
+                #"{"code": "northside", "name": "Northside", "parent": "city", "population": 12000}"#
+            ),
             ("/v1/neighborhoods", #"{"code": "southside", "name": "Southside", "parent": "city", "population": 9000}"#),
-            ("/v1/partners", #"{"id": "central-library", "name": "Central Library", "kind": "library", "level": "collaborating"}"#),
+            (
+                "/v1/partners",
+                #"{"id": "central-library", "name": "Central Library", "kind": "library", "level": "collaborating"}"#
+            ),
             ("/v1/partners", #"{"id": "literacy-now", "name": "Literacy Now", "kind": "nonprofit"}"#),
         ]
         for (path, body) in bodies {
@@ -156,7 +184,9 @@ struct TestApp {
 extension RawHTTPClient.Response {
     /// The `errors` of a problem document as (row, field, code) triples.
     var fieldErrors: [(row: Int?, field: String, code: String)] {
-        (json["errors"] as? [[String: Any]] ?? []).map { ($0["row"] as? Int, $0["field"] as? String ?? "", $0["code"] as? String ?? "") }
+        (json["errors"] as? [[String: Any]] ?? []).map {
+            ($0["row"] as? Int, $0["field"] as? String ?? "", $0["code"] as? String ?? "")
+        }
     }
 
     var isProblem: Bool { header("content-type") == "application/problem+json" }

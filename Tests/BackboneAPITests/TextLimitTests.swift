@@ -1,5 +1,6 @@
-@testable import BackboneAPI
 import Testing
+
+@testable import BackboneAPI
 
 @Suite("Text limits")
 struct TextLimitTests {

@@ -63,7 +63,9 @@ struct UpgradedDataTests {
         #expect(try connection.query("SELECT count(*) FROM measurement_rollups")[0].decode(Int.self, at: 0) > 5)
 
         #expect(try Schema.migrate(connection) == .migrated(from: 5, to: Schema.requiredVersion))
-        let versions = try connection.query("SELECT version FROM schema_migrations ORDER BY version").map { try $0.decode(Int.self, at: 0) }
+        let versions = try connection.query("SELECT version FROM schema_migrations ORDER BY version").map {
+            try $0.decode(Int.self, at: 0)
+        }
         #expect(versions == Array(1...Schema.requiredVersion))
         #expect(try Schema.migrate(connection) == .alreadyCurrent(version: Schema.requiredVersion))
 
@@ -104,9 +106,11 @@ struct UpgradedDataTests {
         try connection.execute("ALTER TABLE agendas DROP COLUMN release_after_days")
         #expect(try Schema.migrate(connection) == .migrated(from: 6, to: Schema.requiredVersion))
         let paths = [
-            "/v1/reports/indicators/volunteers?by=neighborhood", "/v1/reports/indicators/volunteers?by=neighborhood,period",
+            "/v1/reports/indicators/volunteers?by=neighborhood",
+            "/v1/reports/indicators/volunteers?by=neighborhood,period",
             "/v1/reports/indicators/volunteers?by=neighborhood&from=2025-01&to=2025-12",
-            "/v1/reports/indicators/volunteers?from=2025-02&to=2025-06", "/v1/reports/indicators/volunteers?from=2025-01&to=2025-01",
+            "/v1/reports/indicators/volunteers?from=2025-02&to=2025-06",
+            "/v1/reports/indicators/volunteers?from=2025-01&to=2025-01",
             "/v1/reports/indicators/volunteers?by=neighborhood&from=2025-01&to=2025-04",
             "/v1/reports/indicators/volunteers?by=period&period_type=quarter",
         ]
@@ -115,7 +119,9 @@ struct UpgradedDataTests {
                 for app in [upgraded, fresh] { try await Self.submitMeasurements(app, shift: shift) }
             }
             for path in paths {
-                let (read, expected) = (try await upgraded.coordinator("GET", path), try await fresh.coordinator("GET", path))
+                let (read, expected) = (
+                    try await upgraded.coordinator("GET", path), try await fresh.coordinator("GET", path)
+                )
                 #expect(read.status == 200 && expected.status == 200, "\(path): \(read.text)")
                 #expect(read.text == expected.text, "\(path) after shift \(shift)")
             }
@@ -135,13 +141,22 @@ struct UpgradedDataTests {
             for (group, ageGroup) in ["16-24", "25-44", "45+"].enumerated() {
                 for partner in ["central-library", "literacy-now"] {
                     rows.append(
-                        #"{"partner": "\#(partner)", "indicator": "esl_learners", "neighborhood": "\#(neighborhood)", "period": "\#(month(1 + group))", "value": \#(10 * index + group + partner.count), "dimensions": {"age_group": "\#(ageGroup)"}}"#)
+                        #"{"partner": "\#(partner)", "indicator": "esl_learners", "neighborhood": "\#(neighborhood)", "period": "\#(month(1 + group))", "value": \#(10 * index + group + partner.count), "dimensions": {"age_group": "\#(ageGroup)"}}"#
+                    )
                 }
             }
-            rows.append(#"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "\#(neighborhood)", "period": "2025-Q\#(1 + shift / 3)", "numerator": \#(3 + index), "denominator": 9}"#)
-            rows.append(#"{"partner": "literacy-now", "indicator": "pass_rate", "neighborhood": "\#(neighborhood)", "period": "2025-Q\#(1 + shift / 3)", "numerator": 1, "denominator": \#(4 + index)}"#)
-            rows.append(#"{"partner": "literacy-now", "indicator": "volunteers", "neighborhood": "\#(neighborhood)", "period": "\#(month(1))", "value": \#(20 + index)}"#)
-            rows.append(#"{"partner": "literacy-now", "indicator": "volunteers", "neighborhood": "\#(neighborhood)", "period": "\#(month(2))", "value": \#(18 + index)}"#)
+            rows.append(
+                #"{"partner": "central-library", "indicator": "pass_rate", "neighborhood": "\#(neighborhood)", "period": "2025-Q\#(1 + shift / 3)", "numerator": \#(3 + index), "denominator": 9}"#
+            )
+            rows.append(
+                #"{"partner": "literacy-now", "indicator": "pass_rate", "neighborhood": "\#(neighborhood)", "period": "2025-Q\#(1 + shift / 3)", "numerator": 1, "denominator": \#(4 + index)}"#
+            )
+            rows.append(
+                #"{"partner": "literacy-now", "indicator": "volunteers", "neighborhood": "\#(neighborhood)", "period": "\#(month(1))", "value": \#(20 + index)}"#
+            )
+            rows.append(
+                #"{"partner": "literacy-now", "indicator": "volunteers", "neighborhood": "\#(neighborhood)", "period": "\#(month(2))", "value": \#(18 + index)}"#
+            )
         }
         let created = try await app.coordinator("POST", "/v1/measurements", json: batch(rows))
         #expect(created.status == 200 || created.status == 201, "\(created.text)")
@@ -156,7 +171,8 @@ struct UpgradedDataTests {
         #expect(updated.json["updated"] as? Int == corrections.count, "\(updated.text)")
         // A retraction: the minimum of its cell and one partner leave it.
         let listed = try await app.coordinator(
-            "GET", "/v1/measurements?indicator=esl_learners&partner=literacy-now&neighborhood=southside&period=\(month(2))")
+            "GET",
+            "/v1/measurements?indicator=esl_learners&partner=literacy-now&neighborhood=southside&period=\(month(2))")
         let id = try #require((listed.json["items"] as? [[String: Any]])?.first?["id"] as? Int, "\(listed.text)")
         #expect(try await app.coordinator("DELETE", "/v1/measurements/\(id)").status == 204)
     }
@@ -184,7 +200,8 @@ struct UpgradedDataTests {
             #expect(response.status == 200, "\(path): \(response.text)")
             texts[path] = response.text
         }
-        let items = try #require(try JSONSerialization.jsonObject(with: Data(texts[paths[0]]!.utf8)) as? [String: Any])["items"]
+        let items = try #require(try JSONSerialization.jsonObject(with: Data(texts[paths[0]]!.utf8)) as? [String: Any])[
+            "items"]
         for case let id as Int in (items as? [[String: Any]] ?? []).map({ $0["id"] }) {
             let path = "/v1/measurements/\(id)/history"
             texts[path] = try await app.coordinator("GET", path).text

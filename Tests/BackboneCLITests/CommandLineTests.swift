@@ -30,7 +30,8 @@ struct CommandLineTests {
         let database = try TestDatabase.fresh()
         _ = try await BackboneProcess.run(["migrate"], environment: ["DATABASE_URL": database])
         let created = try await BackboneProcess.run(
-            ["keys", "create", "--role", "coordinator", "--name", "backbone staff"], environment: ["DATABASE_URL": database])
+            ["keys", "create", "--role", "coordinator", "--name", "backbone staff"],
+            environment: ["DATABASE_URL": database])
         #expect(created.status == 0, "\(created.stderr)")
         let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(secret.hasPrefix("bbk_") && secret.count > 30)
@@ -41,7 +42,8 @@ struct CommandLineTests {
         #expect(key.name == "backbone staff")
         #expect(try APIKeys.authenticate(connection, secret: secret + "x") == nil)
         // Only a hash is stored.
-        let stored = try connection.query("SELECT count(*) FROM api_keys WHERE position(\(secret) IN encode(secret_hash, 'escape')) > 0")
+        let stored = try connection.query(
+            "SELECT count(*) FROM api_keys WHERE position(\(secret) IN encode(secret_hash, 'escape')) > 0")
         #expect(try stored[0].decode(Int.self, at: 0) == 0)
     }
 
@@ -82,7 +84,8 @@ struct CommandLineTests {
     /// `swift build` and a copy is an install: schema.sql, the migrations and openapi.yaml
     /// are inside the binary, so a copy in an empty folder migrates and serves.
     @Test func aCopiedBinaryStandsAlone() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bb-alone-\(UUID().uuidString.prefix(8))")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "bb-alone-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(at: folder) }
         let copy = folder.appendingPathComponent("backbone")
@@ -91,11 +94,13 @@ struct CommandLineTests {
 
         let database = try TestDatabase.fresh()
         let environment = ["DATABASE_URL": database, "BACKBONE_HOME": "/nonexistent"]
-        let migrated = try await BackboneProcess.run(["migrate"], environment: environment, executable: copy, directory: folder)
+        let migrated = try await BackboneProcess.run(
+            ["migrate"], environment: environment, executable: copy, directory: folder)
         #expect(migrated.status == 0, "\(migrated.stderr)")
         #expect(migrated.stdout.contains("migrated schema from version 0 to \(Schema.requiredVersion)"))
 
-        let server = try BackboneProcess.launch(["serve", "--port", "0"], environment: environment, executable: copy, directory: folder)
+        let server = try BackboneProcess.launch(
+            ["serve", "--port", "0"], environment: environment, executable: copy, directory: folder)
         let port = try #require(try await BackboneProcess.listeningPort(of: server), "\(server.outcome().stderr)")
         #expect(try await BackboneProcess.waitFor(port: port, path: "/readyz"), "\(server.outcome().stderr)")
         let contract = try await RawHTTPClient(port: port).request("GET", "/openapi.yaml")
@@ -110,9 +115,11 @@ struct CommandLineTests {
     @Test func serveWithoutDatabaseURLRunsAnEmbeddedPostgreSQL() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bbe-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let server = try BackboneProcess.launch(["serve", "--port", "0"], environment: ["BACKBONE_DATA_DIR": folder.path])
+        let server = try BackboneProcess.launch(
+            ["serve", "--port", "0"], environment: ["BACKBONE_DATA_DIR": folder.path])
         let port = try #require(try await BackboneProcess.listeningPort(of: server), "\(server.outcome().stderr)")
-        #expect(try await BackboneProcess.waitFor(port: port, path: "/readyz", timeout: 90), "\(server.outcome().stderr)")
+        #expect(
+            try await BackboneProcess.waitFor(port: port, path: "/readyz", timeout: 90), "\(server.outcome().stderr)")
         // The cluster listens on a unix socket in its folder, not on TCP.
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(".s.PGSQL.5432").path))
         let settings = try Connection("host=\(folder.path) dbname=backbone user=backbone")
@@ -121,9 +128,11 @@ struct CommandLineTests {
 
         // The first start printed a coordinator key, once, with a command to try it.
         let printed = server.outcome().stdout
-        let secret = try #require(printed.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("bbk_") }.map(String.init), "\(printed)")
+        let secret = try #require(
+            printed.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("bbk_") }.map(String.init), "\(printed)")
         #expect(printed.contains("curl -H \"Authorization: Bearer \(secret)\" http://127.0.0.1:\(port)/v1/agendas"))
-        let agendas = try await RawHTTPClient(port: port).request("GET", "/v1/agendas", headers: ["Authorization": "Bearer \(secret)"])
+        let agendas = try await RawHTTPClient(port: port).request(
+            "GET", "/v1/agendas", headers: ["Authorization": "Bearer \(secret)"])
         #expect(agendas.status == 200)
 
         // `keys` finds the running service's database by its data folder and says which it used.
@@ -133,12 +142,16 @@ struct CommandLineTests {
         #expect(listed.stderr.contains("database: the embedded PostgreSQL in \(folder.path)"))
         #expect(listed.stdout.contains("first coordinator key"))
         #expect(!listed.stdout.contains(secret))
-        let nobody = try await BackboneProcess.run(["keys", "create", "--role", "partner", "--partner", "nobody"], environment: environment)
+        let nobody = try await BackboneProcess.run(
+            ["keys", "create", "--role", "partner", "--partner", "nobody"], environment: environment)
         #expect(nobody.status != 0)
         #expect(nobody.stderr.contains("no partner nobody"), "\(nobody.stderr)")
         #expect(nobody.stderr.contains(folder.path))
-        let viewer = try await BackboneProcess.run(["keys", "create", "--role", "viewer", "--name", "dashboard"], environment: environment)
-        let viewerID = try #require(viewer.stderr.split(whereSeparator: { $0 == " " || $0 == ";" }).first { $0.hasPrefix("key_") }.map(String.init), "\(viewer.stderr)")
+        let viewer = try await BackboneProcess.run(
+            ["keys", "create", "--role", "viewer", "--name", "dashboard"], environment: environment)
+        let viewerID = try #require(
+            viewer.stderr.split(whereSeparator: { $0 == " " || $0 == ";" }).first { $0.hasPrefix("key_") }.map(
+                String.init), "\(viewer.stderr)")
         let revoked = try await BackboneProcess.run(["keys", "revoke", viewerID], environment: environment)
         #expect(revoked.status == 0, "\(revoked.stderr)")
         #expect(revoked.stdout.contains("revoked viewer key \(viewerID)"))
@@ -151,7 +164,8 @@ struct CommandLineTests {
         #expect(sameFolder.status != 0)
         #expect(sameFolder.stderr.contains("another `backbone serve` is running"), "\(sameFolder.stderr)")
         #expect(sameFolder.stderr.contains("the embedded PostgreSQL in \(folder.path)"), "\(sameFolder.stderr)")
-        let second = try await BackboneProcess.run(["serve", "--port", "\(port)"], environment: ["DATABASE_URL": "host=/nonexistent"])
+        let second = try await BackboneProcess.run(
+            ["serve", "--port", "\(port)"], environment: ["DATABASE_URL": "host=/nonexistent"])
         #expect(second.status != 0)
         #expect(second.stderr.contains("port \(port) on 127.0.0.1 is already in use"), "\(second.stderr)")
 
@@ -175,7 +189,10 @@ struct CommandLineTests {
         let version = try await BackboneProcess.run(["--version"], environment: [:])
         #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == BackboneVersion.current)
         let cases: [([String], [String: String], String)] = [
-            (["serve"], ["DATABASE_POOL_SIZE": "0"], "DATABASE_POOL_SIZE is 0; it must be a number of connections from 1 to 500"),
+            (
+                ["serve"], ["DATABASE_POOL_SIZE": "0"],
+                "DATABASE_POOL_SIZE is 0; it must be a number of connections from 1 to 500"
+            ),
             (["serve", "--pool-size", "0"], [:], "--pool-size is 0"),
             (["serve"], ["PORT": "eighty"], "PORT=eighty is not a number"),
             (["serve", "--port", "70000"], [:], "--port is 70000"),
@@ -185,7 +202,8 @@ struct CommandLineTests {
             (["serve"], ["SUPPRESSION_MIN_COUNT": "-1"], "SUPPRESSION_MIN_COUNT is -1.0"),
         ]
         for (arguments, environment, message) in cases {
-            let outcome = try await BackboneProcess.run(arguments, environment: environment.merging(["DATABASE_URL": "host=/nonexistent"]) { $1 })
+            let outcome = try await BackboneProcess.run(
+                arguments, environment: environment.merging(["DATABASE_URL": "host=/nonexistent"]) { $1 })
             #expect(outcome.status != 0)
             #expect(outcome.stderr.contains(message), "\(arguments) \(environment): \(outcome.stderr)")
         }
@@ -194,12 +212,15 @@ struct CommandLineTests {
     @Test func logFormatJSONWritesOneObjectPerRequest() async throws {
         let database = try TestDatabase.fresh()
         _ = try await BackboneProcess.run(["migrate"], environment: ["DATABASE_URL": database])
-        let created = try await BackboneProcess.run(["keys", "create", "--role", "coordinator"], environment: ["DATABASE_URL": database])
+        let created = try await BackboneProcess.run(
+            ["keys", "create", "--role", "coordinator"], environment: ["DATABASE_URL": database])
         let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = try BackboneProcess.launch(["serve", "--port", "0", "--pool-size", "1"], environment: ["DATABASE_URL": database, "LOG_FORMAT": "json"])
+        let server = try BackboneProcess.launch(
+            ["serve", "--port", "0", "--pool-size", "1"], environment: ["DATABASE_URL": database, "LOG_FORMAT": "json"])
         let port = try #require(try await BackboneProcess.listeningPort(of: server), "\(server.outcome().stderr)")
         #expect(try await BackboneProcess.waitFor(port: port, path: "/readyz"))
-        _ = try await RawHTTPClient(port: port).request("GET", "/v1/agendas/nowhere", headers: ["Authorization": "Bearer \(secret)", "X-Request-Id": "trace-me"])
+        _ = try await RawHTTPClient(port: port).request(
+            "GET", "/v1/agendas/nowhere", headers: ["Authorization": "Bearer \(secret)", "X-Request-Id": "trace-me"])
         #expect(try await server.terminate(signal: SIGTERM))
         let lines = server.outcome().stderr.split(separator: "\n")
         let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }

@@ -9,9 +9,11 @@ struct EmbeddedPostgresTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bbl-\(UUID().uuidString.prefix(8))")
 
     func serve() async throws -> (BackboneProcess.Running, Int) {
-        let server = try BackboneProcess.launch(["serve", "--port", "0"], environment: ["BACKBONE_DATA_DIR": folder.path])
+        let server = try BackboneProcess.launch(
+            ["serve", "--port", "0"], environment: ["BACKBONE_DATA_DIR": folder.path])
         let port = try #require(try await BackboneProcess.listeningPort(of: server), "\(server.outcome().stderr)")
-        #expect(try await BackboneProcess.waitFor(port: port, path: "/readyz", timeout: 90), "\(server.outcome().stderr)")
+        #expect(
+            try await BackboneProcess.waitFor(port: port, path: "/readyz", timeout: 90), "\(server.outcome().stderr)")
         return (server, port)
     }
 
@@ -56,7 +58,8 @@ struct EmbeddedPostgresTests {
         let restarted = try #require(postmaster())
         #expect(restarted != leftover, "the leftover postmaster is restarted under the new serve")
         #expect(try await waitUntilGone(leftover))
-        let third = try await BackboneProcess.run(["serve", "--port", "0"], environment: ["BACKBONE_DATA_DIR": folder.path])
+        let third = try await BackboneProcess.run(
+            ["serve", "--port", "0"], environment: ["BACKBONE_DATA_DIR": folder.path])
         #expect(third.status != 0)
         #expect(third.stderr.contains("another `backbone serve` is running"), "\(third.stderr)")
         #expect(try await RawHTTPClient(port: port).request("GET", "/readyz").status == 200)

@@ -1,6 +1,7 @@
 import ArgumentParser
-@testable import BackboneCLI
 import Testing
+
+@testable import BackboneCLI
 
 /// `serve`'s settings resolved in the test process: the executable target imported with
 /// `@testable`, as SwiftPM allows on Linux too, without starting the binary.

@@ -8,7 +8,8 @@ import Testing
 struct ContractVersionTests {
     @Test func openAPIInfoVersionIsTheServersVersion() throws {
         let url = BackboneProcess.packageRoot.appendingPathComponent("openapi.yaml")
-        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try String(contentsOf: url, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
         let info = try #require(lines.firstIndex(of: "info:"))
         // The first `  version:` line of the `info:` block (its members are indented by two).
         let block = lines[(info + 1)...].prefix { $0.isEmpty || $0.hasPrefix(" ") }

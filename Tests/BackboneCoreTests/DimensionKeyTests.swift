@@ -12,7 +12,9 @@ struct DimensionKeyTests {
     /// The original writer, kept here only as the reference the format must match.
     static func storedToday(_ values: [String: String]) throws -> String {
         guard !values.isEmpty else { return "" }
-        func encoded(_ text: String) throws -> String { String(decoding: try JSONEncoder().encode(text), as: UTF8.self) }
+        func encoded(_ text: String) throws -> String {
+            String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
+        }
         let pairs = try values.map { try encoded($0.key) + ":" + encoded($0.value) }
         return "{" + pairs.sorted().joined(separator: ",") + "}"
     }
@@ -33,7 +35,10 @@ struct DimensionKeyTests {
         #expect(DimensionValues.key(["z-1": "x", "z": "y", "z_2": "w"]) == #"{"z":"y","z-1":"x","z_2":"w"}"#)
     }
 
-    @Test(arguments: ["25-44", "45+", "", "café 日本 🚀", "a/b", "quote \" inside", "back\\slash", "tab\there", "line\nbreak", "\u{1}", "\u{7F}", "\u{2028}", "\u{FEFF}x"])
+    @Test(arguments: [
+        "25-44", "45+", "", "café 日本 🚀", "a/b", "quote \" inside", "back\\slash", "tab\there", "line\nbreak", "\u{1}",
+        "\u{7F}", "\u{2028}", "\u{FEFF}x",
+    ])
     func valuesSpelledAsJSONEncoderSpellsThem(_ text: String) throws {
         #expect(DimensionValues.key(["d": text]) == (try Self.storedToday(["d": text])))
     }
@@ -50,7 +55,9 @@ struct DimensionKeyTests {
         let names = ["age_group", "sex", "a", "a b", "a/", "a0", "é", "z-1", "z_1", "Z"]
         for _ in 0..<200 {
             var values: [String: String] = [:]
-            for name in names.shuffled().prefix(Int.random(in: 1...names.count)) { values[name] = ["1", "a/b", "\"", "é"].randomElement()! }
+            for name in names.shuffled().prefix(Int.random(in: 1...names.count)) {
+                values[name] = ["1", "a/b", "\"", "é"].randomElement()!
+            }
             #expect(DimensionValues.key(values) == (try Self.storedToday(values)), "\(values)")
         }
     }

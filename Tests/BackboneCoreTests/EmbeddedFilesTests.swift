@@ -6,11 +6,15 @@ import Testing
 /// plain `swift build` does not regenerate it, so this fails while it is stale.
 @Suite("The files compiled into the binary")
 struct EmbeddedFilesTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     @Test func equalTheFilesOfTheRepository() throws {
-        let migrations = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("migrations").path)
-        let paths = ["schema.sql", "functions.sql", "openapi.yaml"] + migrations.filter { $0.hasSuffix(".sql") }.map { "migrations/" + $0 }
+        let migrations = try FileManager.default.contentsOfDirectory(
+            atPath: Self.root.appendingPathComponent("migrations").path)
+        let paths =
+            ["schema.sql", "functions.sql", "openapi.yaml"]
+            + migrations.filter { $0.hasSuffix(".sql") }.map { "migrations/" + $0 }
         #expect(Set(EmbeddedFiles.byPath.keys) == Set(paths), "stale: run scripts/embed-files.sh")
         for path in paths {
             let current = try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8)

@@ -52,14 +52,21 @@ struct ReferenceTests {
                 return false
             }
         }
-        for (column, value) in [("partner_id", "nobody"), ("indicator_code", "nothing"), ("neighborhood_code", "nowhere")] {
-            var values = ["partner_id": "'central-library'", "indicator_code": "'esl_learners'", "neighborhood_code": "'southside'"]
+        for (column, value) in [
+            ("partner_id", "nobody"), ("indicator_code", "nothing"), ("neighborhood_code", "nowhere"),
+        ] {
+            var values = [
+                "partner_id": "'central-library'", "indicator_code": "'esl_learners'",
+                "neighborhood_code": "'southside'",
+            ]
             values[column] = "'\(value)'"
-            #expect(refused("""
-                INSERT INTO measurements (partner_id, indicator_code, neighborhood_code, period, period_start, value, batch_id, updated_by)
-                VALUES (\(values["partner_id"]!), \(values["indicator_code"]!), \(values["neighborhood_code"]!), '2026-03', '2026-03-01', 1,
-                        gen_random_uuid(), 'sql')
-                """), "an unknown \(column) was stored")
+            #expect(
+                refused(
+                    """
+                    INSERT INTO measurements (partner_id, indicator_code, neighborhood_code, period, period_start, value, batch_id, updated_by)
+                    VALUES (\(values["partner_id"]!), \(values["indicator_code"]!), \(values["neighborhood_code"]!), '2026-03', '2026-03-01', 1,
+                            gen_random_uuid(), 'sql')
+                    """), "an unknown \(column) was stored")
         }
         #expect(try Self.count(connection, "measurements") == 1)
 
@@ -68,8 +75,12 @@ struct ReferenceTests {
         #expect(refused("UPDATE neighborhoods SET code = 'north' WHERE code = 'northside'"))
         #expect(refused("UPDATE measurements SET partner_id = 'literacy-now'"))
         // Nor can the creation record its 'created' history entry is read from.
-        for change in ["created_by = 'someone'", "created_batch_id = gen_random_uuid()", "created_at = now() - interval '1 day'"] {
-            let error = #expect(throws: PostgresError.self) { try connection.execute("UPDATE measurements SET \(change)") }
+        for change in [
+            "created_by = 'someone'", "created_batch_id = gen_random_uuid()", "created_at = now() - interval '1 day'",
+        ] {
+            let error = #expect(throws: PostgresError.self) {
+                try connection.execute("UPDATE measurements SET \(change)")
+            }
             #expect(error?.constraint == "measurement_created", "\(change)")
         }
         // Rows nothing refers to, and changes that keep the key, go through.
@@ -83,7 +94,8 @@ struct ReferenceTests {
         let conninfo = try Self.seeded()
         let upload = try Connection(conninfo)
         try upload.execute("BEGIN")
-        try upload.execute("""
+        try upload.execute(
+            """
             INSERT INTO measurements (partner_id, indicator_code, neighborhood_code, period, period_start, value, batch_id, updated_by)
             VALUES ('literacy-now', 'esl_learners', 'northside', '2026-03', '2026-03-01', 1, gen_random_uuid(), 'sql')
             """)

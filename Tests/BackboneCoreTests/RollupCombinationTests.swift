@@ -102,10 +102,14 @@ struct RollupCombinationTests {
                 var terms = "\(number(-400...4000)), NULL, NULL"
                 if spec.method == .ratio {
                     let denominator = number(1...400)
-                    let numerator = spec.valueType == .percent ? denominator * Double(Int.random(in: 0...8, using: &random)) / 8 : number(0...800)
+                    let numerator =
+                        spec.valueType == .percent
+                        ? denominator * Double(Int.random(in: 0...8, using: &random)) / 8 : number(0...800)
                     terms = "NULL, \(numerator), \(denominator)"
                 }
-                rows.append("('\(partner)', '\(code)', '\(neighborhood)', '\(month)', '\(month)-01', '{\"g\":\"\(group)\"}', '{\"g\": \"\(group)\"}', \(terms), gen_random_uuid(), 'test')")
+                rows.append(
+                    "('\(partner)', '\(code)', '\(neighborhood)', '\(month)', '\(month)-01', '{\"g\":\"\(group)\"}', '{\"g\": \"\(group)\"}', \(terms), gen_random_uuid(), 'test')"
+                )
             }
             try connection.execute(
                 """
@@ -120,7 +124,8 @@ struct RollupCombinationTests {
             try connection.execute(
                 "UPDATE measurements SET value = value * 2 - 3 WHERE value IS NOT NULL AND id % 97 = \(threshold)")
             try connection.execute(
-                "UPDATE measurements SET numerator = numerator / 2 WHERE numerator IS NOT NULL AND id % 89 = \(threshold % 89)")
+                "UPDATE measurements SET numerator = numerator / 2 WHERE numerator IS NOT NULL AND id % 89 = \(threshold % 89)"
+            )
             try connection.execute("DELETE FROM measurements WHERE id % 101 = \(threshold)")
         }
     }
@@ -149,15 +154,21 @@ struct RollupCombinationTests {
             FROM measurement_rollups
             """)
         for row in rows {
-            let (code, periodText, neighborhood, dimensionKey, dimensionText, list) = try row.decode((String, String, String, String, String, String).self)
-            let dimensions = try #require(try JSONSerialization.jsonObject(with: Data(dimensionText.utf8)) as? [String: String])
+            let (code, periodText, neighborhood, dimensionKey, dimensionText, list) = try row.decode(
+                (String, String, String, String, String, String).self)
+            let dimensions = try #require(
+                try JSONSerialization.jsonObject(with: Data(dimensionText.utf8)) as? [String: String])
             let numbers = list.split(separator: ",").map(String.init)
             #expect(Set(numbers).count == numbers.count, "partner_list \(list) lists a partner twice")
-            cells[CellKey(indicator: code, period: periodText, neighborhood: neighborhood, dimensionKey: dimensionKey)] = Partial(
-                neighborhood: neighborhood, period: try #require(Period(periodText)), dimensions: dimensions, partner: nil,
-                partners: PartnerSet(numbers.map { idOfNumber[$0] ?? "?\($0)" }), count: try row.decode(at: 6),
-                sum: try row.decode(at: 7), sumNumerator: try row.decode(at: 8), sumDenominator: try row.decode(at: 9),
-                min: try row.decode(at: 10), max: try row.decode(at: 11), values: nil)
+            cells[
+                CellKey(indicator: code, period: periodText, neighborhood: neighborhood, dimensionKey: dimensionKey)] =
+                Partial(
+                    neighborhood: neighborhood, period: try #require(Period(periodText)), dimensions: dimensions,
+                    partner: nil,
+                    partners: PartnerSet(numbers.map { idOfNumber[$0] ?? "?\($0)" }), count: try row.decode(at: 6),
+                    sum: try row.decode(at: 7), sumNumerator: try row.decode(at: 8),
+                    sumDenominator: try row.decode(at: 9),
+                    min: try row.decode(at: 10), max: try row.decode(at: 11), values: nil)
         }
         return cells
     }
@@ -176,8 +187,10 @@ struct RollupCombinationTests {
         #expect(Set(stored.keys) == Set(expected.keys), "seed \(seed): cells differ")
         for (key, mine) in expected {
             guard let theirs = stored[key] else { continue }
-            let same = mine.count == theirs.count && mine.partners == theirs.partners && Self.close(mine.sum, theirs.sum)
-                && Self.close(mine.sumNumerator, theirs.sumNumerator) && Self.close(mine.sumDenominator, theirs.sumDenominator)
+            let same =
+                mine.count == theirs.count && mine.partners == theirs.partners && Self.close(mine.sum, theirs.sum)
+                && Self.close(mine.sumNumerator, theirs.sumNumerator)
+                && Self.close(mine.sumDenominator, theirs.sumDenominator)
                 && Self.close(mine.min, theirs.min) && Self.close(mine.max, theirs.max)
             #expect(same, "seed \(seed), cell \(key): Swift \(mine), SQL \(theirs)")
         }
@@ -196,15 +209,19 @@ struct RollupCombinationTests {
         for spec in Self.indicators {
             let profile = IndicatorProfile(method: spec.method, scale: spec.scale, periodType: .month)
             for month in Self.months {
-                let fromRaw = Aggregator.report(raw.filter { $0.key.indicator == spec.code && $0.key.period == month }.map(\.value),
-                                                profile: profile, request: request, tree: tree)
+                let fromRaw = Aggregator.report(
+                    raw.filter { $0.key.indicator == spec.code && $0.key.period == month }.map(\.value),
+                    profile: profile, request: request, tree: tree)
                 let fromRollups = Aggregator.report(
                     stored.filter { $0.key.indicator == spec.code && $0.key.period == month }.map(\.value),
                     profile: profile, request: request, tree: tree)
                 #expect(fromRaw.rows.count == fromRollups.rows.count && fromRaw.rows.count > 3, "\(spec.code) \(month)")
                 for (mine, theirs) in zip(fromRaw.rows + [fromRaw.total], fromRollups.rows + [fromRollups.total]) {
-                    let same = mine.key == theirs.key && Self.close(mine.value, theirs.value) && mine.measurements == theirs.measurements
-                        && mine.partnerIDs == theirs.partnerIDs && Self.close(mine.min, theirs.min) && Self.close(mine.max, theirs.max)
+                    let same =
+                        mine.key == theirs.key && Self.close(mine.value, theirs.value)
+                        && mine.measurements == theirs.measurements
+                        && mine.partnerIDs == theirs.partnerIDs && Self.close(mine.min, theirs.min)
+                        && Self.close(mine.max, theirs.max)
                         && Self.close(mine.mean, theirs.mean) && Self.close(mine.per1000, theirs.per1000)
                     #expect(same, "\(spec.code) \(month): raw \(mine), rollups \(theirs)")
                 }
@@ -222,7 +239,8 @@ struct RollupCombinationTests {
         try Self.writeRandomly(connection, seed: 11)
         let indicator = try #require(try IndicatorStore.find(connection, code: "i-last"))
         let raw = try Self.swiftRawPartials(connection).filter { $0.key.indicator == indicator.code }.map(\.value)
-        let tree = NeighborhoodTree(parents: ["city": nil, "north": "city", "south": "city", "east": "city"], populations: [:])
+        let tree = NeighborhoodTree(
+            parents: ["city": nil, "north": "city", "south": "city", "east": "city"], populations: [:])
         let request = ReportRequest(groupings: [.neighborhood, .dimension("g")])
         let month = { (text: String) in Period(text)! }
         let ranges: [(from: Period?, to: Period?)] = [
@@ -234,19 +252,27 @@ struct RollupCombinationTests {
             let inRange = raw.filter { partial in
                 (from.map { partial.period >= $0 } ?? true) && (to.map { partial.period <= $0 } ?? true)
             }
-            let fromSQL = try ReportSource.latestPerSeries(connection, indicator: indicator, from: from?.start, until: until)
+            let fromSQL = try ReportSource.latestPerSeries(
+                connection, indicator: indicator, from: from?.start, until: until)
             let (mine, theirs) = (
                 Aggregator.report(inRange, profile: indicator.profile, request: request, tree: tree),
-                Aggregator.report(fromSQL, profile: indicator.profile, request: request, tree: tree))
-            #expect(mine.rows.count == theirs.rows.count && mine.rows.count > 3, "\(String(describing: from))...\(String(describing: to))")
+                Aggregator.report(fromSQL, profile: indicator.profile, request: request, tree: tree)
+            )
+            #expect(
+                mine.rows.count == theirs.rows.count && mine.rows.count > 3,
+                "\(String(describing: from))...\(String(describing: to))")
             for (a, b) in zip(mine.rows + [mine.total], theirs.rows + [theirs.total]) {
-                let same = a.key == b.key && Self.close(a.value, b.value) && a.measurements == b.measurements && a.partnerIDs == b.partnerIDs
+                let same =
+                    a.key == b.key && Self.close(a.value, b.value) && a.measurements == b.measurements
+                    && a.partnerIDs == b.partnerIDs
                 #expect(same, "\(String(describing: from))...\(String(describing: to)): Swift \(a), SQL \(b)")
             }
         }
         // And series_latest, kept by the triggers, is latest_of_series over every measurement.
-        let stored = try connection.query("SELECT concat_ws(' ', indicator_code, partner_id, neighborhood_code, dimension_key, period, value) FROM series_latest ORDER BY 1")
-            .map { try $0.decode(String.self, at: 0) }
+        let stored = try connection.query(
+            "SELECT concat_ws(' ', indicator_code, partner_id, neighborhood_code, dimension_key, period, value) FROM series_latest ORDER BY 1"
+        )
+        .map { try $0.decode(String.self, at: 0) }
         let chosen = try connection.query(
             "SELECT concat_ws(' ', indicator_code, partner_id, neighborhood_code, dimension_key, period, value) FROM latest_of_series(ARRAY(SELECT m FROM measurements m)) ORDER BY 1"
         ).map { try $0.decode(String.self, at: 0) }
@@ -265,14 +291,24 @@ struct RollupCombinationTests {
                 try row.decode((String, String, String, String, String, String, Double?, Double?, Double?).self)
             let spec = try #require(indicators.first { $0.code == code })
             let period = try #require(Period(periodText))
-            let dimensions = try #require(try JSONSerialization.jsonObject(with: Data(dimensionText.utf8)) as? [String: String])
-            let key = CellKey(indicator: code, period: periodText, neighborhood: neighborhood, dimensionKey: dimensionKey)
+            let dimensions = try #require(
+                try JSONSerialization.jsonObject(with: Data(dimensionText.utf8)) as? [String: String])
+            let key = CellKey(
+                indicator: code, period: periodText, neighborhood: neighborhood, dimensionKey: dimensionKey)
             if let numerator, let denominator {
-                return (key, .ratioMeasurement(
-                    partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions,
-                    numerator: numerator, denominator: denominator, scale: spec.scale))
+                return (
+                    key,
+                    .ratioMeasurement(
+                        partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions,
+                        numerator: numerator, denominator: denominator, scale: spec.scale)
+                )
             }
-            return (key, .measurement(partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions, value: try #require(value)))
+            return (
+                key,
+                .measurement(
+                    partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions,
+                    value: try #require(value))
+            )
         }
     }
 }

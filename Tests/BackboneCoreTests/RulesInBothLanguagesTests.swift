@@ -52,10 +52,13 @@ struct RulesInBothLanguagesTests {
 
     @Test func everyStoredEnumEqualsItsCheckList() throws {
         let lists = try Self.checkLists(try Self.database())
-        #expect(Set(lists.keys) == Set(Self.storedEnums.keys).union(Self.checkedInSQLOnly),
-                "a CHECK list without its Swift enum here, or an enum whose CHECK is gone")
+        #expect(
+            Set(lists.keys) == Set(Self.storedEnums.keys).union(Self.checkedInSQLOnly),
+            "a CHECK list without its Swift enum here, or an enum whose CHECK is gone")
         for (column, cases) in Self.storedEnums.sorted(by: { $0.key < $1.key }) {
-            #expect(Set(lists[column] ?? []) == Set(cases), "\(column): the database allows \(lists[column] ?? []), Swift has \(cases)")
+            #expect(
+                Set(lists[column] ?? []) == Set(cases),
+                "\(column): the database allows \(lists[column] ?? []), Swift has \(cases)")
             #expect(lists[column]?.count == cases.count, "\(column) lists a value twice")
         }
     }
@@ -79,8 +82,11 @@ struct RulesInBothLanguagesTests {
         let connection = try Self.database()
         for valueType in ValueType.allCases {
             for aggregation in AggregationMethod.allCases {
-                let sql = try connection.query("SELECT ratio_scale(\(valueType.rawValue), \(aggregation.rawValue))")[0].decode(Double.self, at: 0)
-                #expect(sql == Indicator.scale(valueType: valueType, aggregation: aggregation), "\(valueType) \(aggregation)")
+                let sql = try connection.query("SELECT ratio_scale(\(valueType.rawValue), \(aggregation.rawValue))")[0]
+                    .decode(Double.self, at: 0)
+                #expect(
+                    sql == Indicator.scale(valueType: valueType, aggregation: aggregation),
+                    "\(valueType) \(aggregation)")
             }
         }
     }

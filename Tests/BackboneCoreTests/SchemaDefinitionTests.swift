@@ -18,11 +18,16 @@ struct SchemaDefinitionTests {
 
     @Test func onlyFunctionsSQLCreatesFunctionsAndTriggers() throws {
         let creates = try Regex("(?i)\\bCREATE\\s+(OR\\s+REPLACE\\s+)?(FUNCTION|TRIGGER|PROCEDURE)\\b")
-        for (path, text) in [("schema.sql", Self.definition.schema)] + Self.definition.migrations.map({ ($0.path, $0.sql) }) {
-            #expect(text.firstMatch(of: creates) == nil, "\(path) creates a function or trigger: write it in functions.sql")
+        for (path, text) in [("schema.sql", Self.definition.schema)]
+            + Self.definition.migrations.map({ ($0.path, $0.sql) })
+        {
+            #expect(
+                text.firstMatch(of: creates) == nil, "\(path) creates a function or trigger: write it in functions.sql")
         }
         let plain = try Regex("(?i)\\bCREATE\\s+(FUNCTION|TRIGGER|TABLE|INDEX|UNIQUE|TYPE|VIEW)\\b")
-        #expect(Self.definition.functions.firstMatch(of: plain) == nil, "functions.sql holds CREATE OR REPLACE functions and triggers only")
+        #expect(
+            Self.definition.functions.firstMatch(of: plain) == nil,
+            "functions.sql holds CREATE OR REPLACE functions and triggers only")
         #expect(Self.created("FUNCTION").count >= 9)
         #expect(Self.created("TRIGGER").count >= 18)
     }
@@ -33,7 +38,9 @@ struct SchemaDefinitionTests {
         _ = try Schema.migrate(connection)
         let functions = try connection.query("SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace")
             .map { try $0.decode(String.self, at: 0) }
-        let triggers = try connection.query("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").map { try $0.decode(String.self, at: 0) }
+        let triggers = try connection.query("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").map {
+            try $0.decode(String.self, at: 0)
+        }
         #expect(Set(functions) == Self.created("FUNCTION"))
         #expect(functions.count == Set(functions).count, "one signature per function name")
         #expect(Set(triggers) == Self.created("TRIGGER"))
@@ -56,7 +63,8 @@ struct SchemaDefinitionTests {
         let (expected, upgraded) = (try SchemaCatalog.lines(fresh), try SchemaCatalog.lines(old))
         #expect(expected.count > 100)
         #expect(expected.filter { !upgraded.contains($0) } == [], "only in a fresh database")
-        #expect(upgraded.filter { !expected.contains($0) } == [], "only in the database upgraded from version \(version)")
+        #expect(
+            upgraded.filter { !expected.contains($0) } == [], "only in the database upgraded from version \(version)")
     }
 
     /// A current database gets functions.sql again: a function changed by hand (or by an
@@ -66,7 +74,8 @@ struct SchemaDefinitionTests {
         _ = try Schema.migrate(connection)
         let before = try SchemaCatalog.lines(connection)
         try connection.execute(
-            "CREATE OR REPLACE FUNCTION ratio_scale(value_type text, aggregation text) RETURNS double precision LANGUAGE sql IMMUTABLE AS $$ SELECT 7::double precision $$")
+            "CREATE OR REPLACE FUNCTION ratio_scale(value_type text, aggregation text) RETURNS double precision LANGUAGE sql IMMUTABLE AS $$ SELECT 7::double precision $$"
+        )
         try connection.execute("DROP TRIGGER agendas_changed ON agendas")
         #expect(try SchemaCatalog.lines(connection) != before)
         #expect(try Schema.migrate(connection) == .alreadyCurrent(version: Schema.requiredVersion))
@@ -75,7 +84,9 @@ struct SchemaDefinitionTests {
 
     /// A migration's backfill starts at its marker line; the table changes are what precedes it.
     @Test func aMigrationSplitsAtItsBackfill() {
-        let migration = Schema.Migration(version: 99, path: "migrations/0099-x.sql", sql: "ALTER TABLE t ADD c int;\n-- @backfill: later\nUPDATE t SET c = 1;")
+        let migration = Schema.Migration(
+            version: 99, path: "migrations/0099-x.sql",
+            sql: "ALTER TABLE t ADD c int;\n-- @backfill: later\nUPDATE t SET c = 1;")
         #expect(migration.tableChanges == "ALTER TABLE t ADD c int;")
         #expect(migration.backfill == "-- @backfill: later\nUPDATE t SET c = 1;")
         let plain = Schema.Migration(version: 99, path: "migrations/0099-x.sql", sql: "ALTER TABLE t ADD c int;")

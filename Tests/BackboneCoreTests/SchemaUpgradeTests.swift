@@ -34,7 +34,10 @@ struct SchemaUpgradeTests {
         let connection = try Connection(try TestDatabase.fresh())
         _ = try Schema.migrate(connection)
         try connection.execute("INSERT INTO schema_migrations (version) VALUES (\(Schema.requiredVersion + 1))")
-        #expect(throws: Schema.SchemaError.newerThanBinary(database: Schema.requiredVersion + 1, binary: Schema.requiredVersion)) {
+        #expect(
+            throws: Schema.SchemaError.newerThanBinary(
+                database: Schema.requiredVersion + 1, binary: Schema.requiredVersion)
+        ) {
             try Schema.migrate(connection)
         }
     }

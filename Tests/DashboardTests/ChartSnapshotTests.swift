@@ -8,9 +8,11 @@ import Testing
 /// Set `RECORD_SNAPSHOTS=1` to write the current output as the expected files instead.
 @Suite("Chart snapshots")
 struct ChartSnapshotTests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Snapshots")
 
-    func assertSnapshot(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func assertSnapshot(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+    {
         let url = Self.directory.appendingPathComponent(name)
         if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1" {
             try FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true)
@@ -18,15 +20,20 @@ struct ChartSnapshotTests {
             return
         }
         guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-            Issue.record("no snapshot \(name); run with RECORD_SNAPSHOTS=1 to record it", sourceLocation: sourceLocation)
+            Issue.record(
+                "no snapshot \(name); run with RECORD_SNAPSHOTS=1 to record it", sourceLocation: sourceLocation)
             return
         }
         if actual != expected {
             let actualLines = actual.split(separator: "\n", omittingEmptySubsequences: false)
             let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
             let first = zip(actualLines, expectedLines).enumerated().first { $0.element.0 != $0.element.1 }
-            let where_ = first.map { "line \($0.offset + 1):\n  expected: \($0.element.1)\n  actual:   \($0.element.0)" } ?? "lengths differ"
-            Issue.record("\(name) differs from its snapshot at \(where_)\n(RECORD_SNAPSHOTS=1 re-records)", sourceLocation: sourceLocation)
+            let difference =
+                first.map { "line \($0.offset + 1):\n  expected: \($0.element.1)\n  actual:   \($0.element.0)" }
+                ?? "lengths differ"
+            Issue.record(
+                "\(name) differs from its snapshot at \(difference)\n(RECORD_SNAPSHOTS=1 re-records)",
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -47,7 +54,9 @@ struct ChartSnapshotTests {
     }
 
     @Test func neighborhoodChartWithoutTargetIsWorstFirst() throws {
-        try assertSnapshot(NeighborhoodChart.svg(Fixtures.panel(suppressed: false, target: false)), named: "neighborhoods-no-target.svg")
+        try assertSnapshot(
+            NeighborhoodChart.svg(Fixtures.panel(suppressed: false, target: false)),
+            named: "neighborhoods-no-target.svg")
     }
 
     @Test func aSuppressedCellIsNeverDrawnAsZero() {
@@ -95,7 +104,9 @@ struct ChartSnapshotTests {
     }
 
     @Test func escapeCoversEveryMarkupCharacter() {
-        #expect(Escape.html("<a href=\"x\" title='y'>&</a>") == "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;")
+        #expect(
+            Escape.html("<a href=\"x\" title='y'>&</a>")
+                == "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;")
         #expect(Escape.html("bell\u{7}") == "bell\u{FFFD}")
         #expect(Escape.slug("esl_learners-2") == "esl_learners-2")
         #expect(Escape.slug("a b\"<") == "a%20b%22%3C")
@@ -111,8 +122,10 @@ struct ChartSnapshotTests {
 
     static func model(_ panel: IndicatorPanel, audience: DashboardModel.Audience = .viewer) -> DashboardModel {
         DashboardModel(
-            agenda: .init(id: "literacy", name: "Every adult reads", vision: "Read & <write>"), agendas: [.init(id: "literacy", name: "Every adult reads")],
-            audience: audience, indicators: [panel], completeness: audience == .coordinator ? Fixtures.completeness() : nil)
+            agenda: .init(id: "literacy", name: "Every adult reads", vision: "Read & <write>"),
+            agendas: [.init(id: "literacy", name: "Every adult reads")],
+            audience: audience, indicators: [panel],
+            completeness: audience == .coordinator ? Fixtures.completeness() : nil)
     }
 
     @Test func theViewerPageHasNoCompletenessGridAndExplainsSuppression() {

@@ -6,7 +6,10 @@ import DomainModel
 /// month nobody reported, a withheld month, and neighborhoods with a withheld one and a
 /// partner-written name that must be escaped.
 enum Fixtures {
-    static func cell(_ key: [String: String], _ value: Double?, suppressed: Bool = false, per1000: Double? = nil, change: Double? = nil) -> Cell {
+    static func cell(
+        _ key: [String: String], _ value: Double?, suppressed: Bool = false, per1000: Double? = nil,
+        change: Double? = nil
+    ) -> Cell {
         var cell = Cell(key: key)
         cell.value = suppressed ? nil : value
         cell.suppressed = suppressed
@@ -17,21 +20,31 @@ enum Fixtures {
         return cell
     }
 
-    static func info(code: String = "esl_learners", name: String = "Adults enrolled in ESL", target: Bool = true, method: AggregationMethod = .sum, scale: Double = 1) -> Indicator {
+    static func info(
+        code: String = "esl_learners", name: String = "Adults enrolled in ESL", target: Bool = true,
+        method: AggregationMethod = .sum, scale: Double = 1
+    ) -> Indicator {
         Indicator(
             code: code, agenda: "literacy", name: name, unit: scale == 100 ? "%" : "learners",
-            valueType: scale == 100 ? .percent : .count, aggregation: scale == 100 ? .ratio : method, periodType: .month,
+            valueType: scale == 100 ? .percent : .count, aggregation: scale == 100 ? .ratio : method,
+            periodType: .month,
             direction: .increase,
             baseline: target ? .init(period: Period("2025-01")!, value: 300) : nil,
-            target: target ? .init(period: Period("2025-12")!, value: 900) : nil, min: 0, max: 10_000, dimensions: [], active: true)
+            target: target ? .init(period: Period("2025-12")!, value: 900) : nil, min: 0, max: 10_000, dimensions: [],
+            active: true)
     }
 
     /// Jan–Aug 2025: April not reported (a gap), June withheld.
     static func panel(suppressed: Bool = true, target: Bool = true) -> IndicatorPanel {
         let info = info(target: target)
-        let values: [(String, Double?)] = [("2025-01", 310), ("2025-02", 340), ("2025-03", 395), ("2025-05", 450), ("2025-06", 480), ("2025-07", 520), ("2025-08", 560)]
+        let values: [(String, Double?)] = [
+            ("2025-01", 310), ("2025-02", 340), ("2025-03", 395), ("2025-05", 450), ("2025-06", 480), ("2025-07", 520),
+            ("2025-08", 560),
+        ]
         let series = values.map { period, value in
-            cell(["period": period], value, suppressed: suppressed && period == "2025-06", change: period == "2025-08" ? 40 : nil)
+            cell(
+                ["period": period], value, suppressed: suppressed && period == "2025-06",
+                change: period == "2025-08" ? 40 : nil)
         }
         var line = ScorecardLine(indicator: info)
         line.latest = series.last
@@ -44,19 +57,39 @@ enum Fixtures {
         line.projected = target ? 720 : nil
         line.latest?.progress = target ? 260.0 / 600 : nil
         let neighborhoods = [
-            EquityLine(neighborhood: "riverside", population: 101_800, cell: cell(["neighborhood": "riverside"], 120, per1000: 1.18), gap: 780),
-            EquityLine(neighborhood: "northside", population: 48_200, cell: cell(["neighborhood": "northside"], 160, per1000: 3.32), gap: 740),
-            EquityLine(neighborhood: "hillcrest", population: 70_000, cell: cell(["neighborhood": "hillcrest"], 280, per1000: 4), gap: 620),
-            EquityLine(neighborhood: "southside", population: 90_000, cell: cell(["neighborhood": "southside"], nil, suppressed: suppressed), gap: nil),
+            EquityLine(
+                neighborhood: "riverside", population: 101_800,
+                cell: cell(["neighborhood": "riverside"], 120, per1000: 1.18), gap: 780),
+            EquityLine(
+                neighborhood: "northside", population: 48_200,
+                cell: cell(["neighborhood": "northside"], 160, per1000: 3.32), gap: 740),
+            EquityLine(
+                neighborhood: "hillcrest", population: 70_000,
+                cell: cell(["neighborhood": "hillcrest"], 280, per1000: 4), gap: 620),
+            EquityLine(
+                neighborhood: "southside", population: 90_000,
+                cell: cell(["neighborhood": "southside"], nil, suppressed: suppressed), gap: nil),
         ]
-        let names = ["riverside": "Riverside", "northside": "North <side> & \"Co\"", "hillcrest": "Hillcrest", "southside": "Southside"]
+        let names = [
+            "riverside": "Riverside", "northside": "North <side> & \"Co\"", "hillcrest": "Hillcrest",
+            "southside": "Southside",
+        ]
         return IndicatorPanel(line: line, series: series, neighborhoods: neighborhoods, neighborhoodNames: names)
     }
 
     static func completeness() -> CompletenessGrid {
         func report(_ period: String, _ entries: [(String, Bool)]) -> (period: Period, report: CompletenessReport) {
-            let list = entries.map { CompletenessReport.Entry(partner: $0.0, indicator: "esl_learners", neighborhood: nil, reported: $0.1, measurements: $0.1 ? 4 : 0) }
-            return (Period(period)!, CompletenessReport(agenda: "literacy", period: period, committed: list.count, reported: list.filter(\.reported).count, rate: nil, entries: list, partners: [], indicators: []))
+            let list = entries.map {
+                CompletenessReport.Entry(
+                    partner: $0.0, indicator: "esl_learners", neighborhood: nil, reported: $0.1,
+                    measurements: $0.1 ? 4 : 0)
+            }
+            return (
+                Period(period)!,
+                CompletenessReport(
+                    agenda: "literacy", period: period, committed: list.count, reported: list.filter(\.reported).count,
+                    rate: nil, entries: list, partners: [], indicators: [])
+            )
         }
         return CompletenessGrid(
             reports: [

@@ -33,7 +33,10 @@ struct HardenedServer {
             return .text("\(request.body.readableBytes)")
         }
         router.add(.POST, "/invalid", context: keyed) { _, _ in
-            throw Problem.invalid((0..<5000).map { Problem.FieldError(row: $0, field: "value", code: "not-numeric", message: "must be a number") })
+            throw Problem.invalid(
+                (0..<5000).map {
+                    Problem.FieldError(row: $0, field: "value", code: "not-numeric", message: "must be a number")
+                })
         }
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodySize: 64 * 1024 * 1024)
         configure(&configuration)
@@ -97,10 +100,12 @@ struct HardeningTests {
     @Test func unknownRoutesAndMethodsAreRefusedBeforeTheBody() async throws {
         let test = try await HardenedServer.start()
         let missing = try test.client(timeout: 5)
-        try await missing.send("POST /nowhere HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 1000000\r\n\r\n")
+        try await missing.send(
+            "POST /nowhere HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 1000000\r\n\r\n")
         #expect(try await missing.readResponse().status == 404)
         let wrongMethod = try test.client(timeout: 5)
-        try await wrongMethod.send("PUT /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 1000000\r\n\r\n")
+        try await wrongMethod.send(
+            "PUT /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 1000000\r\n\r\n")
         let response = try await wrongMethod.readResponse()
         #expect(response.status == 405)
         #expect(response.header("allow") == "POST")
@@ -110,7 +115,9 @@ struct HardeningTests {
     @Test func expectContinueIsAnsweredOnlyForAnAcceptedHead() async throws {
         let test = try await HardenedServer.start()
         let accepted = try test.client(timeout: 5)
-        try await accepted.send("POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        try await accepted.send(
+            "POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"
+        )
         #expect(try await accepted.readResponse().status == 100)
         try await accepted.send("hello")
         let done = try await accepted.readResponse()
@@ -126,7 +133,8 @@ struct HardeningTests {
     @Test func tooLargeADeclaredBodyIs413BeforeItIsSent() async throws {
         let test = try await HardenedServer.start { $0.maxBodySize = 1024 }
         let client = try test.client(timeout: 5)
-        try await client.send("POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 4096\r\n\r\n")
+        try await client.send(
+            "POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 4096\r\n\r\n")
         #expect(try await client.readResponse().status == 413)
         try await test.server.shutdown()
     }
@@ -152,7 +160,10 @@ struct HardeningTests {
         try await first.send(String(repeating: "x", count: 999))
         #expect(try await first.readResponse().text == "1000")
         let fourth = try test.client(timeout: 5)
-        #expect(try await fourth.request("POST", "/upload", headers: ["Authorization": "Bearer good"], body: Data(count: 1000)).status == 200)
+        #expect(
+            try await fourth.request(
+                "POST", "/upload", headers: ["Authorization": "Bearer good"], body: Data(count: 1000)
+            ).status == 200)
         try await test.server.shutdown()
     }
 
@@ -160,7 +171,8 @@ struct HardeningTests {
         let test = try await HardenedServer.start()
         let body = Data(repeating: 65, count: 32 * 1024 * 1024)
         let started = Date()
-        let response = try await test.client(timeout: 30).request("POST", "/upload", headers: ["Authorization": "Bearer good"], body: body)
+        let response = try await test.client(timeout: 30).request(
+            "POST", "/upload", headers: ["Authorization": "Bearer good"], body: body)
         let elapsed = Date().timeIntervalSince(started)
         #expect(response.status == 200 && response.text == "\(body.count)")
         // Quadratic collection took minutes; 8 s leaves room for a loaded two-core machine.
@@ -202,7 +214,8 @@ struct HardeningTests {
             $0.bodyRateWindow = .seconds(1)
         }
         let client = try test.client(timeout: 5)
-        try await client.send("POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 1000\r\n\r\n")
+        try await client.send(
+            "POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Length: 1000\r\n\r\n")
         let started = Date()
         for _ in 0..<10 {
             do { try await client.send("x") } catch { break }
@@ -217,7 +230,8 @@ struct HardeningTests {
 
     @Test func aProblemListsAtMost200ErrorsAndCountsTheRest() async throws {
         let test = try await HardenedServer.start()
-        let response = try await test.client().request("POST", "/invalid", headers: ["Authorization": "Bearer good"], body: Data("{}".utf8))
+        let response = try await test.client().request(
+            "POST", "/invalid", headers: ["Authorization": "Bearer good"], body: Data("{}".utf8))
         #expect(response.status == 422)
         #expect((response.json["errors"] as? [Any])?.count == 200)
         #expect(response.json["error_count"] as? Int == 5000)

@@ -1,7 +1,8 @@
-@testable import HTTPServer
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import HTTPServer
 
 /// The connection's request lifecycle without a channel: events in, actions out.
 @Suite("Request lifecycle")
@@ -84,7 +85,9 @@ struct RequestLifecycleTests {
         _ = lifecycle.bodyReceived(&first)
         #expect(budget.inUse == 80)
         var second = Self.bytes(30)
-        #expect(Self.describe(lifecycle.bodyReceived(&second)) == "refuse bodyTooLarge(limit: 100, routeLimit: false) drain=true")
+        #expect(
+            Self.describe(lifecycle.bodyReceived(&second))
+                == "refuse bodyTooLarge(limit: 100, routeLimit: false) drain=true")
         #expect(budget.inUse == 0)
     }
 

@@ -1,9 +1,11 @@
+import Testing
+import UTCTime
+
+@testable import HTTPServer
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import HTTPServer
-import Testing
-import UTCTime
 
 @Suite("Request ids and log timestamps")
 struct RequestLogTests {
@@ -30,7 +32,10 @@ struct RequestLogTests {
 
 @Suite("Encoded NUL in a path")
 struct EncodedNULTests {
-    @Test(arguments: [("/a%00b", true), ("/%%00", true), ("/%0%00", true), ("/%0", false), ("/a%000", true), ("/a%0a0", false), ("/plain", false)])
+    @Test(arguments: [
+        ("/a%00b", true), ("/%%00", true), ("/%0%00", true), ("/%0", false), ("/a%000", true), ("/a%0a0", false),
+        ("/plain", false),
+    ])
     func found(path: String, contains: Bool) {
         #expect(Responder<Void>.containsEncodedNUL(path) == contains)
     }

@@ -6,7 +6,10 @@ import Testing
 struct RouterTests {
     static let router: Router<Void> = {
         var router = Router<Void>()
-        for pattern in ["/", "/healthz", "/v1/indicators", "/v1/indicators/{code}", "/v1/indicators/latest", "/v1/{kind}/{key}/history"] {
+        for pattern in [
+            "/", "/healthz", "/v1/indicators", "/v1/indicators/{code}", "/v1/indicators/latest",
+            "/v1/{kind}/{key}/history",
+        ] {
             router.get(pattern) { _ in HTTPResponse() }
         }
         router.add(.PATCH, "/v1/indicators/{code}") { _ in HTTPResponse() }
@@ -17,7 +20,8 @@ struct RouterTests {
     static func match(_ path: String, _ method: HTTPMethod = .GET) -> String {
         switch router.match(method, path: path) {
         case .found(let route, let parameters):
-            return ([route.pattern] + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+            return ([route.pattern] + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(
+                separator: " ")
         case .methodNotAllowed(let allowed): return "405 " + allowed.map(\.rawValue).joined(separator: ",")
         case .notFound: return "404"
         }

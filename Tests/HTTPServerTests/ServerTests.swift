@@ -53,16 +53,20 @@ struct TestServer {
             try await Task.sleep(for: .milliseconds(5))
             return .text(MultiThreadedEventLoopGroup.currentEventLoop == nil ? "off the loop" : "on an event loop")
         }
-        router.add(.GET, "/maybe/{word}", context: .none, immediate: { request, _ in request.parameter("word") == "now" ? .text("at once") : nil }) { _, _ in
-            .text("in a task")
-        }
+        router.add(
+            .GET, "/maybe/{word}", context: .none,
+            immediate: { request, _ in request.parameter("word") == "now" ? .text("at once") : nil },
+            { _, _ in .text("in a task") }
+        )
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
-                host: "127.0.0.1", port: 0, maxBodySize: maxBodySize, idleTimeout: idleTimeout, requestBudget: requestBudget,
+                host: "127.0.0.1", port: 0, maxBodySize: maxBodySize, idleTimeout: idleTimeout,
+                requestBudget: requestBudget,
                 shutdownGrace: shutdownGrace),
             router: router, logger: Logger(label: "test"))
         let address = try await server.start()
-        return TestServer(server: server, port: address.port!, slowStarted: slowStarted, waits: waits, cancelledWaits: cancelledWaits)
+        return TestServer(
+            server: server, port: address.port!, slowStarted: slowStarted, waits: waits, cancelledWaits: cancelledWaits)
     }
 
     func client(timeout: Double = 10) throws -> RawHTTPClient {
@@ -133,7 +137,9 @@ struct ServerTests {
         let client = try test.client()
         let chunk = String(repeating: "B", count: 800)
         let hex = String(chunk.utf8.count, radix: 16)
-        try await client.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(hex)\r\n\(chunk)\r\n\(hex)\r\n\(chunk)\r\n0\r\n\r\n")
+        try await client.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\(hex)\r\n\(chunk)\r\n\(hex)\r\n\(chunk)\r\n0\r\n\r\n"
+        )
         let response = try await client.readResponse()
         #expect(response.status == 413)
         #expect(try await client.waitForClose())
@@ -235,7 +241,9 @@ struct ServerTests {
         let client = try test.client()
         try await client.send(RawHTTPClient.requestBytes("GET", "/slow"))
         let deadline = ContinuousClock.now + .seconds(10)
-        while test.slowStarted.value == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        while test.slowStarted.value == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let shutdown = Task { try await test.server.shutdown() }
         let response = try await client.readResponse()
         #expect(response.status == 200 && response.text == "finally")
@@ -262,7 +270,9 @@ struct RequestPathTests {
         try await client.send(RawHTTPClient.requestBytes("GET", "/wait"))
         #expect(try await Self.eventually(within: 5) { test.waits.value == 1 })
         client.disconnect()
-        #expect(try await Self.eventually(within: 1) { test.cancelledWaits.value == 1 }, "the handler is cancelled, not left running 30 s")
+        #expect(
+            try await Self.eventually(within: 1) { test.cancelledWaits.value == 1 },
+            "the handler is cancelled, not left running 30 s")
         try await test.server.shutdown()
     }
 
@@ -283,7 +293,8 @@ struct RequestPathTests {
         #expect(try await Self.eventually(within: 5) { test.waits.value == 1 })
         let started = ContinuousClock.now
         try await test.server.shutdown()
-        #expect(ContinuousClock.now - started < .seconds(3), "a 30-second handler does not hold shutdown past its grace")
+        #expect(
+            ContinuousClock.now - started < .seconds(3), "a 30-second handler does not hold shutdown past its grace")
         #expect(try await Self.eventually(within: 1) { test.cancelledWaits.value == 1 })
     }
 
@@ -296,7 +307,9 @@ struct RequestPathTests {
         try await head.send("GET /hello HTTP/1.1\r\nHost: x\r\n")
         #expect(try await head.readResponse().status == 408)
         let exposition = String(decoding: test.server.metrics.exposition(), as: UTF8.self)
-        let timeouts = exposition.split(separator: "\n").filter { $0.hasPrefix("http_requests_total") && $0.contains("status=\"408\"") }
+        let timeouts = exposition.split(separator: "\n").filter {
+            $0.hasPrefix("http_requests_total") && $0.contains("status=\"408\"")
+        }
         #expect(timeouts.count == 2, "\(timeouts)")
         #expect(timeouts.contains { $0.contains("route=\"/echo\"") })
         try await test.server.shutdown()

@@ -19,7 +19,10 @@ struct FoundationDifferentialTests {
         }
     }
 
-    static let alphabet: [String] = ["a", "Z", "0", " ", "/", "\\", "\"", "\n", "\t", "\u{1}", "\u{7F}", "é", "日", "🚀", "\u{2028}", "\u{FEFF}", "-", "_"]
+    static let alphabet: [String] = [
+        "a", "Z", "0", " ", "/", "\\", "\"", "\n", "\t", "\u{1}", "\u{7F}", "é", "日", "🚀", "\u{2028}", "\u{FEFF}", "-",
+        "_",
+    ]
 
     /// Member names leave out U+FEFF: Foundation drops it (see `same`), so `""` and
     /// `"\u{FEFF}"` would be one name to it and two to us.
@@ -33,7 +36,9 @@ struct FoundationDifferentialTests {
         case 0: return Double(Int.random(in: -1000...1000, using: &random))
         case 1: return Double(Int.random(in: -9_007_199_254_740_991...9_007_199_254_740_991, using: &random))
         case 2: return Double.random(in: -1e6...1e6, using: &random)
-        default: return Double.random(in: -1...1, using: &random) * pow(10, Double(Int.random(in: -300...15, using: &random)))
+        default:
+            return Double.random(in: -1...1, using: &random)
+                * pow(10, Double(Int.random(in: -300...15, using: &random)))
         }
     }
 
@@ -43,10 +48,14 @@ struct FoundationDifferentialTests {
         case 1: return .bool(Bool.random(using: &random))
         case 2, 3: return .number(randomNumber(&random))
         case 4: return .string(randomString(&random))
-        case 5: return .array((0..<Int.random(in: 0...5, using: &random)).map { _ in randomValue(&random, depth: depth + 1) })
+        case 5:
+            return .array(
+                (0..<Int.random(in: 0...5, using: &random)).map { _ in randomValue(&random, depth: depth + 1) })
         default:
             var members: [String: JSONValue] = [:]
-            for _ in 0..<Int.random(in: 0...5, using: &random) { members[randomString(&random, name: true)] = randomValue(&random, depth: depth + 1) }
+            for _ in 0..<Int.random(in: 0...5, using: &random) {
+                members[randomString(&random, name: true)] = randomValue(&random, depth: depth + 1)
+            }
             return .object(members)
         }
     }
@@ -82,7 +91,8 @@ struct FoundationDifferentialTests {
         case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { same($0, $1) }
         case (.object(let a), .object(let b)):
             let theirs = Dictionary(b.map { (withoutBOM($0.key), $0.value) }, uniquingKeysWith: { first, _ in first })
-            return a.count == theirs.count && a.allSatisfy { member in theirs[withoutBOM(member.key)].map { same(member.value, $0) } ?? false }
+            return a.count == theirs.count
+                && a.allSatisfy { member in theirs[withoutBOM(member.key)].map { same(member.value, $0) } ?? false }
         default: return ours == theirs
         }
     }
@@ -99,12 +109,18 @@ struct FoundationDifferentialTests {
             let bytes = Data(value.jsonBytes)
             let ours = try JSONValue.parse(bytes)
             #expect(ours == value, "writer round trip, seed \(seed): \(String(decoding: bytes, as: UTF8.self))")
-            #expect(Self.foundationReading(bytes).map { Self.same(ours, $0) } == true, "seed \(seed): \(String(decoding: bytes, as: UTF8.self))")
+            #expect(
+                Self.foundationReading(bytes).map { Self.same(ours, $0) } == true,
+                "seed \(seed): \(String(decoding: bytes, as: UTF8.self))")
             // Foundation's own spelling (other escapes, other number text) reads the same too.
-            if case .array = value, let object = try? JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed]) {
+            if case .array = value,
+                let object = try? JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed])
+            {
                 let theirs = try JSONSerialization.data(withJSONObject: object, options: [.fragmentsAllowed])
                 let again = try JSONValue.parse(theirs)
-                #expect(Self.foundationReading(theirs).map { Self.same(again, $0) } == true, "seed \(seed): \(String(decoding: theirs, as: UTF8.self))")
+                #expect(
+                    Self.foundationReading(theirs).map { Self.same(again, $0) } == true,
+                    "seed \(seed): \(String(decoding: theirs, as: UTF8.self))")
             }
         }
     }
@@ -113,13 +129,18 @@ struct FoundationDifferentialTests {
     @Test(arguments: 0..<8)
     func mutatedDocumentsAreRefusedOrReadAsFoundationReadsThem(seed: UInt64) throws {
         var random = Generator(state: seed &+ 1000)
-        let interesting: [UInt8] = Array("{}[]\",:\\-+.eE0123456789 tfnu".utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xFF]
+        let interesting: [UInt8] =
+            Array("{}[]\",:\\-+.eE0123456789 tfnu".utf8) + [
+                0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xFF,
+            ]
         var accepted = 0
         for _ in 0..<1500 {
             var bytes = Self.randomValue(&random).jsonBytes
             for _ in 0..<Int.random(in: 1...3, using: &random) {
                 let index = Int.random(in: 0...bytes.count, using: &random)
-                let byte = Bool.random(using: &random) ? interesting.randomElement(using: &random)! : UInt8.random(in: 0...255, using: &random)
+                let byte =
+                    Bool.random(using: &random)
+                    ? interesting.randomElement(using: &random)! : UInt8.random(in: 0...255, using: &random)
                 switch Int.random(in: 0..<3, using: &random) {
                 case 0 where index < bytes.count: bytes[index] = byte
                 case 1 where index < bytes.count: bytes.remove(at: index)
@@ -130,7 +151,9 @@ struct FoundationDifferentialTests {
             guard let ours = try? JSONValue.parse(data) else { continue }
             accepted += 1
             let theirs = Self.foundationReading(data)
-            #expect(theirs.map { Self.same(ours, $0) } == true, "seed \(seed): \(String(decoding: bytes, as: UTF8.self).debugDescription)")
+            #expect(
+                theirs.map { Self.same(ours, $0) } == true,
+                "seed \(seed): \(String(decoding: bytes, as: UTF8.self).debugDescription)")
         }
         #expect(accepted > 0)
     }

@@ -22,7 +22,9 @@ struct JSONObjectShapeTests {
         shape.write(values, into: &written)
         var members: [String: JSONValue] = [:]
         for (key, value) in zip(Self.keys, values) where value != nil { members[key] = value }
-        #expect(String(decoding: written, as: UTF8.self) == String(decoding: JSONValue.object(members).jsonBytes, as: UTF8.self))
+        #expect(
+            String(decoding: written, as: UTF8.self)
+                == String(decoding: JSONValue.object(members).jsonBytes, as: UTF8.self))
     }
 
     @Test func writesMembersInPlaceLeavingOutThoseItSkips() {
@@ -34,7 +36,9 @@ struct JSONObjectShapeTests {
                 JSONValue.number(Double(position)).write(into: &output)
                 return true
             }
-            let members = Self.keys.enumerated().filter { !skipped($0.offset) }.map { ($0.element, JSONValue.number(Double($0.offset))) }
+            let members = Self.keys.enumerated().filter { !skipped($0.offset) }.map {
+                ($0.element, JSONValue.number(Double($0.offset)))
+            }
             #expect(written == JSONValue.object(Dictionary(uniqueKeysWithValues: members)).jsonBytes)
         }
     }
@@ -43,7 +47,10 @@ struct JSONObjectShapeTests {
 @Suite("Numbers written into bytes")
 struct JSONNumberWriteTests {
     @Test func writesTheSameTextAsJSONNumberText() {
-        var numbers: [Double] = [0, -0.0, 1, -1, 9, 10, 99, 100, 12_345, -98_765, 0.5, -2.25, 1e15, -1e15, 999_999_999_999_999, 1e20, 0.1, 1.0 / 3]
+        var numbers: [Double] = [
+            0, -0.0, 1, -1, 9, 10, 99, 100, 12_345, -98_765, 0.5, -2.25, 1e15, -1e15, 999_999_999_999_999, 1e20, 0.1,
+            1.0 / 3,
+        ]
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2000 {
             numbers.append(Double(Int64.random(in: -999_999_999_999_999...999_999_999_999_999, using: &generator)))

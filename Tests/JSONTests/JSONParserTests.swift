@@ -5,22 +5,32 @@ import Testing
 @Suite("JSON parsing")
 struct JSONParserTests {
     @Test func readsEveryKindOfValue() throws {
-        let text = #"{"s": "caf\u00e9 \ud83d\ude80 \"q\" \\ \/ \n", "n": -12.5e2, "z": 0, "t": true, "f": false, "x": null, "a": [1, [], {}], "plain": "日本"}"#
+        let text =
+            #"{"s": "caf\u00e9 \ud83d\ude80 \"q\" \\ \/ \n", "n": -12.5e2, "z": 0, "t": true, "f": false, "x": null, "a": [1, [], {}], "plain": "日本"}"#
         let value = try JSONValue.parse(Data(text.utf8))
-        #expect(value == .object([
-            "s": .string("café 🚀 \"q\" \\ / \n"), "n": .number(-1250), "z": .number(0), "t": .bool(true), "f": .bool(false),
-            "x": .null, "a": .array([.number(1), .array([]), .object([:])]), "plain": .string("日本"),
-        ]))
+        #expect(
+            value
+                == .object([
+                    "s": .string("café 🚀 \"q\" \\ / \n"), "n": .number(-1250), "z": .number(0), "t": .bool(true),
+                    "f": .bool(false),
+                    "x": .null, "a": .array([.number(1), .array([]), .object([:])]), "plain": .string("日本"),
+                ]))
     }
 
-    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"unterminated", "{\"a\":1} x", "\"\\x\"", "NaN", "\"\\ud800\"", "\u{FEFF}1"])
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"unterminated", "{\"a\":1} x", "\"\\x\"", "NaN",
+        "\"\\ud800\"", "\u{FEFF}1",
+    ])
     func refusesMalformedInput(_ text: String) throws {
         let error = try #require(throws: JSONParseError.self) { try JSONValue.parse(Data(text.utf8)) }
         guard case .syntax = error.reason else { Issue.record("\(error)"); return }
     }
 
     @Test func agreesWithFoundationOnNumbers() throws {
-        for text in ["0.1", "-0", "2.5E-3", "9007199254740991", "-9007199254740991", "123456789012345", "1234567890123456", "0.30000000000000004", "1e15"] {
+        for text in [
+            "0.1", "-0", "2.5E-3", "9007199254740991", "-9007199254740991", "123456789012345", "1234567890123456",
+            "0.30000000000000004", "1e15",
+        ] {
             let ours = try JSONValue.parse(Data(text.utf8))
             #expect(ours == .number(Double(text)!), "\(text)")
         }
@@ -38,9 +48,14 @@ struct JSONParserTests {
 
     /// Whole numbers a double cannot hold exactly are refused, not rounded: 2^53 + 1 would
     /// read as 2^53.
-    @Test(arguments: ["9007199254740992", "9007199254740993", "-9007199254740993", "123456789012345678", "1e308", "1e400", "9007199254740993.0", "-1.5e16"])
+    @Test(arguments: [
+        "9007199254740992", "9007199254740993", "-9007199254740993", "123456789012345678", "1e308", "1e400",
+        "9007199254740993.0", "-1.5e16",
+    ])
     func refusesNumbersBeyondExactWholeNumbers(_ text: String) throws {
-        let error = try #require(throws: JSONParseError.self) { try JSONValue.parse(Data(#"{"rows": [{"value": \#(text)}]}"#.utf8)) }
+        let error = try #require(throws: JSONParseError.self) {
+            try JSONValue.parse(Data(#"{"rows": [{"value": \#(text)}]}"#.utf8))
+        }
         #expect(error.reason == .numberOutOfRange(text))
         #expect(error.path == [.key("rows"), .index(0), .key("value")])
         #expect(JSONParseError.field(error.path) == "rows[0].value")
@@ -50,7 +65,9 @@ struct JSONParserTests {
     /// keeps too few digits, are refused; zero itself, however written, is read.
     @Test(arguments: ["0.1e-400", "1e-400", "-1e-400", "4.9e-324", "2.2e-310", "0.000000001e-320"])
     func refusesNumbersThatUnderflow(_ text: String) throws {
-        let error = try #require(throws: JSONParseError.self) { try JSONValue.parse(Data(#"{"value": \#(text)}"#.utf8)) }
+        let error = try #require(throws: JSONParseError.self) {
+            try JSONValue.parse(Data(#"{"value": \#(text)}"#.utf8))
+        }
         #expect(error.reason == .numberOutOfRange(text))
         #expect(error.path == [.key("value")])
     }
@@ -71,27 +88,34 @@ struct JSONParserTests {
 
     /// Invalid UTF-8 anywhere in a string (plain, after an escape, in a member name) is
     /// refused, never replaced with U+FFFD.
-    @Test(arguments: [
-        [0x22, 0xFF, 0x22], [0x22, 0x61, 0xC3, 0x22], [0x22, 0x5C, 0x6E, 0xC0, 0xAF, 0x22],
-        [0x22, 0xED, 0xA0, 0x80, 0x22], [0x7B, 0x22, 0xE9, 0x22, 0x3A, 0x31, 0x7D], [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0x22, 0xFF, 0x22], [0x22, 0x61, 0xC3, 0x22], [0x22, 0x5C, 0x6E, 0xC0, 0xAF, 0x22],
+            [0x22, 0xED, 0xA0, 0x80, 0x22], [0x7B, 0x22, 0xE9, 0x22, 0x3A, 0x31, 0x7D],
+            [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],
+        ] as [[UInt8]])
     func refusesInvalidUTF8(_ bytes: [UInt8]) throws {
         let error = try #require(throws: JSONParseError.self) { try JSONValue.parse(Data(bytes)) }
         #expect(error.reason == .invalidUTF8)
     }
 
     @Test func boundsNesting() throws {
-        let deepest = String(repeating: "[", count: JSONParser.maxDepth) + String(repeating: "]", count: JSONParser.maxDepth)
+        let deepest =
+            String(repeating: "[", count: JSONParser.maxDepth) + String(repeating: "]", count: JSONParser.maxDepth)
         #expect(throws: Never.self) { try JSONValue.parse(Data(deepest.utf8)) }
         let tooDeep = "[" + deepest + "]"
         let error = try #require(throws: JSONParseError.self) { try JSONValue.parse(Data(tooDeep.utf8)) }
         #expect(error.reason == .tooDeep(JSONParser.maxDepth))
         // A hostile body of a million brackets is refused at the limit, not by the stack.
-        #expect(throws: JSONParseError.self) { try JSONValue.parse(Data(String(repeating: "[", count: 1_000_000).utf8)) }
+        #expect(throws: JSONParseError.self) {
+            try JSONValue.parse(Data(String(repeating: "[", count: 1_000_000).utf8))
+        }
     }
 
     @Test func stopsAtTooManyElements() throws {
-        let error = try #require(throws: JSONParseError.self) { try JSONParser.parse(Data("[[1,2,3]]".utf8), maxArrayElements: 2) }
+        let error = try #require(throws: JSONParseError.self) {
+            try JSONParser.parse(Data("[[1,2,3]]".utf8), maxArrayElements: 2)
+        }
         #expect(error.reason == .tooManyElements(2))
         #expect(try JSONParser.parse(Data("[1,2]".utf8), maxArrayElements: 2) == .array([.number(1), .number(2)]))
     }
@@ -101,13 +125,17 @@ struct JSONParserTests {
 struct JSONWriterTests {
     @Test func writesWhatParsesBackToTheSameValue() throws {
         let value = JSONValue.object([
-            "text": .string("quote \" backslash \\ newline \n tab \t bell \u{07} café 🚀 a/b"), "whole": .number(42), "fraction": .number(0.1),
-            "tiny": .number(1e-300), "big": .number(2.5e15), "negative": .number(-7.25), "flags": .array([.bool(true), .bool(false), .null]),
+            "text": .string("quote \" backslash \\ newline \n tab \t bell \u{07} café 🚀 a/b"), "whole": .number(42),
+            "fraction": .number(0.1),
+            "tiny": .number(1e-300), "big": .number(2.5e15), "negative": .number(-7.25),
+            "flags": .array([.bool(true), .bool(false), .null]),
             "nested": .object(["empty": .array([]), "object": .object([:])]),
         ])
         let bytes = value.jsonBytes
         #expect(try JSONValue.parse(Data(bytes)) == value)
-        #expect(String(decoding: bytes, as: UTF8.self).hasPrefix(#"{"big":2500000000000000.0,"flags":[true,false,null],"fraction":0.1,"#))
+        #expect(
+            String(decoding: bytes, as: UTF8.self).hasPrefix(
+                #"{"big":2500000000000000.0,"flags":[true,false,null],"fraction":0.1,"#))
     }
 
     @Test func spellsNumbersOneWay() {
@@ -138,7 +166,9 @@ struct JSONWriterTests {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for text in (0..<0x80).map({ String(UnicodeScalar(UInt8($0))) }) + ["é", "\u{2028}", "\u{FEFF}", "🚀", "a/b"] {
             let expected = String(decoding: try encoder.encode([text]), as: UTF8.self)
-            #expect(String(decoding: JSONValue.array([.string(text)]).jsonBytes, as: UTF8.self) == expected, "\(text.debugDescription)")
+            #expect(
+                String(decoding: JSONValue.array([.string(text)]).jsonBytes, as: UTF8.self) == expected,
+                "\(text.debugDescription)")
         }
     }
 }

@@ -30,7 +30,8 @@ struct ChangeListenerTests {
         // again, before listening resumes.
         let admin = try Connection(conninfo)
         let killed = try admin.query(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE \("LISTEN%\(channel)%")")
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE \("LISTEN%\(channel)%")"
+        )
         #expect(try killed[0].decode(Int.self, at: 0) == 1)
         // (Its second without listening can pass unseen while other tests hold the threads.)
         try await Self.waitUntil("listening again") { heard.withLockedValue { $0.count } == 2 && listener.isListening }

@@ -53,13 +53,18 @@ struct ConnectionPoolTests {
         // Open all four connections, noting their server processes.
         let pids = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<4 {
-                group.addTask { try await pool.withConnection { try $0.query("SELECT pg_backend_pid(), pg_sleep(0.1)")[0].decode(Int.self, at: 0) } }
+                group.addTask {
+                    try await pool.withConnection {
+                        try $0.query("SELECT pg_backend_pid(), pg_sleep(0.1)")[0].decode(Int.self, at: 0)
+                    }
+                }
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
         #expect(Set(pids).count == 4)
         let admin = try TestDatabase.connect()
-        let killed = try admin.query("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest(\(pids)::int[]) AS pid")
+        let killed = try admin.query(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest(\(pids)::int[]) AS pid")
         #expect(try killed[0].decode(Int.self, at: 0) == 4)
         try await Task.sleep(for: .milliseconds(200))
 
@@ -91,7 +96,10 @@ struct ConnectionPoolTests {
             }
         }
         let count = try await pool.withConnection { connection in
-            (connection.isInTransaction, try connection.query("SELECT count(*) FROM \(identifier: table)")[0].decode(Int.self, at: 0))
+            (
+                connection.isInTransaction,
+                try connection.query("SELECT count(*) FROM \(identifier: table)")[0].decode(Int.self, at: 0)
+            )
         }
         #expect(count.0 == false)
         #expect(count.1 == 0)

@@ -93,7 +93,9 @@ struct ErrorAndTransactionTests {
             // The transaction goes on after the failed savepoint.
             try connection.savepoint { try $0.query("INSERT INTO \(identifier: table) VALUES ('after', 3)") }
         }
-        let codes = try connection.query("SELECT code FROM \(identifier: table) ORDER BY code").map { try $0.decode(String.self, at: 0) }
+        let codes = try connection.query("SELECT code FROM \(identifier: table) ORDER BY code").map {
+            try $0.decode(String.self, at: 0)
+        }
         #expect(codes == ["after", "kept"])
     }
 }

@@ -49,7 +49,11 @@ struct TypeRoundTripTests {
             #expect((try? row.decode(Int.self, at: 0)) == Int(text), "Int from \(text.debugDescription)")
             #expect((try? row.decode(Int32.self, at: 0)) == Int32(text), "Int32 from \(text.debugDescription)")
             let double = try? row.decode(Double.self, at: 0)
-            #expect(double == (["12", "-12", "1.5", "1e3", "0x10", "99999999999999999999"].contains(text) ? Double(text) : nil), "Double from \(text.debugDescription)")
+            #expect(
+                double
+                    == (["12", "-12", "1.5", "1e3", "0x10", "99999999999999999999"].contains(text)
+                        ? Double(text) : nil),
+                "Double from \(text.debugDescription)")
         }
         let nothing = try connection.query("SELECT NULL::float8, NULL::bigint")[0]
         #expect(try nothing.decode((Double?, Int?).self) == (nil, nil))

@@ -10,13 +10,15 @@ public enum BackboneProcess {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             folder = folder.deletingLastPathComponent()
         }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return root.appendingPathComponent(".build/debug/backbone")
     }
 
     /// The package folder (holding schema.sql and openapi.yaml).
     public static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     public struct Outcome: Sendable {
@@ -96,7 +98,9 @@ public enum BackboneProcess {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline, running.process.isRunning {
             for line in running.outcome().stderr.split(separator: "\n") where line.contains("listening") {
-                if let colon = line.lastIndex(of: ":"), let port = Int(line[line.index(after: colon)...].prefix { $0.isNumber }) {
+                if let colon = line.lastIndex(of: ":"),
+                    let port = Int(line[line.index(after: colon)...].prefix { $0.isNumber })
+                {
                     return port
                 }
             }
@@ -106,7 +110,9 @@ public enum BackboneProcess {
     }
 
     /// Polls `GET path` until it answers `status` or `timeout` passes.
-    public static func waitFor(port: Int, path: String = "/healthz", status: Int = 200, timeout: Double = 60) async throws -> Bool {
+    public static func waitFor(port: Int, path: String = "/healthz", status: Int = 200, timeout: Double = 60)
+        async throws -> Bool
+    {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let client = try? RawHTTPClient(port: port, timeout: 2),

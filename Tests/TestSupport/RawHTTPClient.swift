@@ -51,7 +51,9 @@ public final class RawHTTPClient: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 else {
             // No close here: `deinit` runs for a class whose init throws once every property
@@ -99,7 +101,9 @@ public final class RawHTTPClient: @unchecked Sendable {
     }
 
     /// The bytes of one request, for tests that pipeline or tamper with them.
-    public static func requestBytes(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil) -> Data {
+    public static func requestBytes(
+        _ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil
+    ) -> Data {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         if let body { text += "Content-Length: \(body.count)\r\n" }
@@ -127,7 +131,8 @@ public final class RawHTTPClient: @unchecked Sendable {
             guard let colon = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
-        if headers.contains(where: { $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased().contains("chunked") }) {
+        if headers.contains(where: { $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased().contains("chunked") }
+        ) {
             return Response(status: status, headers: headers, body: try readChunkedBody())
         }
         let length = headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0

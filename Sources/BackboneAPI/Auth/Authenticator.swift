@@ -48,7 +48,8 @@ struct Authenticator: Sendable {
     /// The live key with this secret, through the cache; `nil` when it is unknown or revoked.
     func caller(secret: String) async throws -> Caller? {
         let pool = self.pool
-        let key = try await cache.value(for: secret, load: { try await pool.withConnection { try APIKeys.authenticate($0, secret: secret) } })
+        let key = try await cache.value(
+            for: secret, load: { try await pool.withConnection { try APIKeys.authenticate($0, secret: secret) } })
         return key.map(Caller.init)
     }
 

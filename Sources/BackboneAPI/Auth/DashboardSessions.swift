@@ -36,7 +36,8 @@ final class DashboardSessions: Sendable {
         sessions.withLockedValue { sessions in
             if sessions.count >= capacity {
                 sessions = sessions.filter { !isExpired($0.value, now: now) }
-                if sessions.count >= capacity, let oldest = sessions.min(by: { $0.value.lastSeen < $1.value.lastSeen }) {
+                if sessions.count >= capacity, let oldest = sessions.min(by: { $0.value.lastSeen < $1.value.lastSeen })
+                {
                     sessions[oldest.key] = nil
                 }
             }
@@ -74,6 +75,7 @@ final class DashboardSessions: Sendable {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                of: "=", with: "")
     }
 }

@@ -100,7 +100,9 @@ final class ChangeAwareCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
 /// Reports keep the registry's part in a cache that every registry change empties.
 extension ChangeAwareCache: RegistryMemo where Key == String, Value == any Sendable {
     func remember<Remembered: Sendable>(_ key: String, _ load: () throws -> Remembered) throws -> Remembered {
-        if let remembered = try value(for: key, load: { try load() as any Sendable }) as? Remembered { return remembered }
+        if let remembered = try value(for: key, load: { try load() as any Sendable }) as? Remembered {
+            return remembered
+        }
         return try load()  // not reached: the key's value always has this type
     }
 }

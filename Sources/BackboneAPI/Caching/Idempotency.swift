@@ -37,7 +37,9 @@ enum Idempotency {
             if let key { try store(connection, keyID: keyID, key: key, request: fingerprint, response: answer) }
             return (answer, result)
         }
-        var response = HTTPResponse(status: HTTPResponseStatus(statusCode: stored.status), contentType: "application/json", body: stored.body.utf8)
+        var response = HTTPResponse(
+            status: HTTPResponseStatus(statusCode: stored.status), contentType: "application/json",
+            body: stored.body.utf8)
         if result == nil { response.headers.add(name: "idempotent-replayed", value: "true") }
         return (response, result)
     }
@@ -46,7 +48,9 @@ enum Idempotency {
     private static func key(of request: HTTPRequest) throws -> String? {
         let key = request.headers.first(name: "idempotency-key")
         if let key, key.isEmpty || key.count > 255 {
-            throw Problem.badRequest("Idempotency-Key must be 1 to 255 characters.", field: "Idempotency-Key", code: "invalid-idempotency-key")
+            throw Problem.badRequest(
+                "Idempotency-Key must be 1 to 255 characters.", field: "Idempotency-Key",
+                code: "invalid-idempotency-key")
         }
         return key
     }
@@ -58,7 +62,9 @@ enum Idempotency {
     }
 
     /// The earlier response to this key, if any; a different request under the same key is refused.
-    private static func replay(_ connection: Connection, keyID: String, key: String, request: String) throws -> StoredResponse? {
+    private static func replay(_ connection: Connection, keyID: String, key: String, request: String) throws
+        -> StoredResponse?
+    {
         try connection.query("SELECT pg_advisory_xact_lock(hashtext(\(keyID) || ':' || \(key)))")
         let rows = try connection.query(
             """
@@ -75,7 +81,9 @@ enum Idempotency {
         return StoredResponse(status: status, body: body)
     }
 
-    private static func store(_ connection: Connection, keyID: String, key: String, request: String, response: StoredResponse) throws {
+    private static func store(
+        _ connection: Connection, keyID: String, key: String, request: String, response: StoredResponse
+    ) throws {
         try connection.query(
             """
             INSERT INTO idempotency_keys (api_key_id, key, request_hash, status, response_body)

@@ -10,12 +10,18 @@ import Postgres
 /// audience, plus registry names. Nothing here reads aggregates around them.
 enum DashboardSource {
     static func agendas(_ connection: Connection) throws -> [DashboardModel.Agenda] {
-        try all(connection, Agenda.self).filter(\.active).map { DashboardModel.Agenda(id: $0.id, name: $0.name, vision: $0.vision) }
+        try all(connection, Agenda.self).filter(\.active).map {
+            DashboardModel.Agenda(id: $0.id, name: $0.name, vision: $0.vision)
+        }
     }
 
     /// Key → name of every record of a registry resource (neighborhoods, partners).
-    static func names<Record: RegistryRecord>(_ connection: Connection, _: Record.Type, name: KeyPath<Record, String>) throws -> [String: String] {
-        Dictionary(try all(connection, Record.self).map { ($0.key, $0[keyPath: name]) }, uniquingKeysWith: { first, _ in first })
+    static func names<Record: RegistryRecord>(_ connection: Connection, _: Record.Type, name: KeyPath<Record, String>)
+        throws -> [String: String]
+    {
+        Dictionary(
+            try all(connection, Record.self).map { ($0.key, $0[keyPath: name]) },
+            uniquingKeysWith: { first, _ in first })
     }
 
     /// Every record of a registry resource, in key order.
@@ -34,7 +40,8 @@ enum DashboardSource {
     /// The page's model. The indicators' panels are gathered `parallel` at a time, each on a
     /// pooled connection of its own.
     static func model(
-        _ pool: ConnectionPool, agenda: DashboardModel.Agenda, agendas: [DashboardModel.Agenda], role: Role, partner: String?,
+        _ pool: ConnectionPool, agenda: DashboardModel.Agenda, agendas: [DashboardModel.Agenda], role: Role,
+        partner: String?,
         audience: Reports.Audience, completeness: (columns: Int, graceDays: Int)?, parallel: Int
     ) async throws -> DashboardModel {
         let (lines, neighborhoodNames, partnerNames) = try await database(pool, transaction: false) { connection in
@@ -47,7 +54,8 @@ enum DashboardSource {
         async let grid = completeness.asyncMap { completeness in
             try await database(pool, transaction: false) { connection in
                 try completenessGrid(
-                    connection, agenda: agenda.id, lines: lines, columns: completeness.columns, graceDays: completeness.graceDays, names: partnerNames)
+                    connection, agenda: agenda.id, lines: lines, columns: completeness.columns,
+                    graceDays: completeness.graceDays, names: partnerNames)
             }
         }
         var panels = [IndicatorPanel?](repeating: nil, count: lines.count)
@@ -69,28 +77,38 @@ enum DashboardSource {
                 if next < lines.count { add() }
             }
         }
-        let dashboardAudience: DashboardModel.Audience = switch role {
-        case .coordinator: .coordinator
-        case .partner: .partner
-        case .viewer: .viewer
-        }
+        let dashboardAudience: DashboardModel.Audience =
+            switch role {
+            case .coordinator: .coordinator
+            case .partner: .partner
+            case .viewer: .viewer
+            }
         return DashboardModel(
-            agenda: agenda, agendas: agendas, audience: dashboardAudience, partnerName: partner.map { partnerNames[$0] ?? $0 },
+            agenda: agenda, agendas: agendas, audience: dashboardAudience,
+            partnerName: partner.map { partnerNames[$0] ?? $0 },
             indicators: panels.compactMap { $0 }, completeness: try await grid)
     }
 
     /// One indicator's panel, for a chart at its own URL.
     static func panel(_ connection: Connection, code: String, audience: Reports.Audience) throws -> IndicatorPanel {
-        guard let info = try IndicatorStore.find(connection, code: code) else { throw DomainError.notFound("No indicator \(code).") }
+        guard let info = try IndicatorStore.find(connection, code: code) else {
+            throw DomainError.notFound("No indicator \(code).")
+        }
         let lines = try Reports.scorecard(connection, agenda: info.agenda, only: code, audience: audience)
-        guard let line = lines.first(where: { $0.indicator.code == code }) else { throw DomainError.notFound("Indicator \(code) is not active.") }
-        return try panel(connection, line: line, audience: audience, names: try names(connection, Neighborhood.self, name: \.name))
+        guard let line = lines.first(where: { $0.indicator.code == code }) else {
+            throw DomainError.notFound("Indicator \(code) is not active.")
+        }
+        return try panel(
+            connection, line: line, audience: audience, names: try names(connection, Neighborhood.self, name: \.name))
     }
 
-    static func panel(_ connection: Connection, line: ScorecardLine, audience: Reports.Audience, names: [String: String]) throws -> IndicatorPanel {
+    static func panel(
+        _ connection: Connection, line: ScorecardLine, audience: Reports.Audience, names: [String: String]
+    ) throws -> IndicatorPanel {
         let code = line.indicator.code
         let series = try Reports.indicator(
-            connection, code: code, request: ReportRequest(groupings: [.period]), range: Reports.PeriodRange(from: nil, to: nil), audience: audience
+            connection, code: code, request: ReportRequest(groupings: [.period]),
+            range: Reports.PeriodRange(from: nil, to: nil), audience: audience
         ).report
         var neighborhoods: [EquityLine] = []
         var level: Int?
@@ -102,13 +120,17 @@ enum DashboardSource {
                 let tree = try ReportSource.tree(connection)
                 let deepest = names.keys.compactMap { tree.depth(of: $0) }.max() ?? 0
                 for depth in stride(from: deepest - 1, through: 0, by: -1) {
-                    let coarser = try Reports.equity(connection, code: code, period: latest, depth: depth, audience: audience).1
+                    let coarser = try Reports.equity(
+                        connection, code: code, period: latest, depth: depth, audience: audience
+                    ).1
                     (neighborhoods, level) = (coarser, depth)
                     if !Self.mostlyWithheld(coarser) { break }
                 }
             }
         }
-        return IndicatorPanel(line: line, series: series.rows, neighborhoods: neighborhoods, neighborhoodNames: names, neighborhoodLevel: level)
+        return IndicatorPanel(
+            line: line, series: series.rows, neighborhoods: neighborhoods, neighborhoodNames: names,
+            neighborhoodLevel: level)
     }
 
     /// Whether more than half of `lines` are withheld.
@@ -118,23 +140,27 @@ enum DashboardSource {
 
     /// The last `columns` periods up to today's, of the coarsest period type the agenda's indicators use (weeks shown as months).
     static func completenessGrid(
-        _ connection: Connection, agenda: String, lines: [ScorecardLine], columns: Int, graceDays: Int, names: [String: String]
+        _ connection: Connection, agenda: String, lines: [ScorecardLine], columns: Int, graceDays: Int,
+        names: [String: String]
     ) throws -> CompletenessGrid {
         let today = Period.today()
         var type = lines.map(\.indicator.profile.periodType).max() ?? .month
         if type == .week { type = .month }
-        let index = switch type {
-        case .year: 1
-        case .quarter: (today.month - 1) / 3 + 1
-        default: today.month
-        }
+        let index =
+            switch type {
+            case .year: 1
+            case .quarter: (today.month - 1) / 3 + 1
+            default: today.month
+            }
         var periods: [Period] = []
         var current = Period(type: type, year: today.year, index: index)
         while let period = current, periods.count < columns {
             periods.insert(period, at: 0)
             current = period.previous
         }
-        let reports = try periods.map { (period: $0, report: try Reports.completeness(connection, agenda: agenda, period: $0)) }
+        let reports = try periods.map {
+            (period: $0, report: try Reports.completeness(connection, agenda: agenda, period: $0))
+        }
         return CompletenessGrid(reports: reports, partnerNames: names, graceDays: graceDays, today: today)
     }
 }

@@ -27,7 +27,9 @@ import JSON
 /// appearance, walking the rows in the order above and each object's members in the
 /// JSON's (sorted) key order.
 enum CSVDocument {
-    static func table(_ document: JSONValue, rows main: String, leading: [String] = [], omit: Set<String> = []) -> CSVTable {
+    static func table(_ document: JSONValue, rows main: String, leading: [String] = [], omit: Set<String> = [])
+        -> CSVTable
+    {
         let members = (document.objectValue ?? [:]).filter { !omit.contains($0.key) }
         var sections: [(name: String, cells: [String: String], order: [String])] = []
         func add(_ name: String, _ element: JSONValue) {
@@ -37,10 +39,11 @@ enum CSVDocument {
             sections.append((name, cells, order))
         }
         var plain: [String: JSONValue] = [:]
-        if case .array(let elements)? = members[main] { elements.forEach { add(main, $0) } }
+        if case .array(let elements)? = members[main] { for element in elements { add(main, element) } }
         for name in members.keys.sorted() where name != main {
             switch members[name]! {
-            case .array(let elements) where elements.contains(where: { $0.objectValue != nil }): elements.forEach { add(name, $0) }
+            case .array(let elements) where elements.contains(where: { $0.objectValue != nil }):
+                for element in elements { add(name, element) }
             case .object: add(name, members[name]!)
             default: plain[name] = members[name]!
             }
@@ -72,7 +75,8 @@ enum CSVDocument {
     static func ordered(_ appearance: [String], leading: [String]) -> [String] {
         var columns: [String] = []
         for lead in leading {
-            for column in appearance where !columns.contains(column) && (column == lead || (lead.hasSuffix(".") && column.hasPrefix(lead))) {
+            for column in appearance
+            where !columns.contains(column) && (column == lead || (lead.hasSuffix(".") && column.hasPrefix(lead))) {
                 columns.append(column)
             }
         }
@@ -89,7 +93,9 @@ enum CSVDocument {
             for name in members.keys.sorted() {
                 let member = members[name]!
                 if prefix.isEmpty, name == "dimensions", case .object(let dimensions) = member {
-                    for dimension in dimensions.keys.sorted() { put("dim.\(dimension)", ReportEncoding.text(dimensions[dimension]!)) }
+                    for dimension in dimensions.keys.sorted() {
+                        put("dim.\(dimension)", ReportEncoding.text(dimensions[dimension]!))
+                    }
                 } else {
                     flatten(member, prefix: prefix.isEmpty ? name : "\(prefix)_\(name)", into: &cells, order: &order)
                 }

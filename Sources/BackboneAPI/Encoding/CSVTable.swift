@@ -30,7 +30,9 @@ struct CSVTable {
     /// return is a formula to a spreadsheet, so it gets a leading `'`; a number (`-5`,
     /// `-1.5e3`) is left as it is.
     static func neutralised(_ field: String) -> String {
-        guard let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), !isNumber(field) else { return field }
+        guard let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), !isNumber(field) else {
+            return field
+        }
         return "'" + field
     }
 

@@ -14,8 +14,12 @@ enum MeasurementExport {
     /// Rows read from the database per chunk.
     static let chunkRows = 2000
 
-    static func response(pool: ConnectionPool, filter: MeasurementRecords.Filter, after cursor: Int?, bom: Bool) async throws -> HTTPResponse {
-        let dimensions = try await database(pool, transaction: false) { try MeasurementRecords.dimensionNames($0, filter: filter) }
+    static func response(pool: ConnectionPool, filter: MeasurementRecords.Filter, after cursor: Int?, bom: Bool)
+        async throws -> HTTPResponse
+    {
+        let dimensions = try await database(pool, transaction: false) {
+            try MeasurementRecords.dimensionNames($0, filter: filter)
+        }
         let rows = CSVRecords(prototype: prototype(dimensions: dimensions).json, leading: MeasurementRoutes.csvLeading)
         return .streaming(contentType: "text/csv; charset=utf-8") { writer in
             var text = (bom ? "\u{FEFF}" : "") + rows.header
@@ -37,7 +41,8 @@ enum MeasurementExport {
     /// A record carrying every dimension of the selection: its JSON names the export's columns.
     static func prototype(dimensions: [String]) -> MeasurementRecord {
         MeasurementRecord(
-            id: 0, partner: "", indicator: "", neighborhood: "", period: "", value: nil, numerator: nil, denominator: nil,
+            id: 0, partner: "", indicator: "", neighborhood: "", period: "", value: nil, numerator: nil,
+            denominator: nil,
             dimensions: Dictionary(uniqueKeysWithValues: dimensions.map { ($0, "") }), note: nil, batchID: "",
             createdAt: Date(timeIntervalSince1970: 0), updatedAt: Date(timeIntervalSince1970: 0))
     }

@@ -25,15 +25,24 @@ struct AppMetrics: Sendable {
     init(_ service: ServiceMetrics) {
         self.service = service
         let factory = service.factory
-        ingested = Dictionary(uniqueKeysWithValues: Self.outcomes.map {
-            ($0, CoreMetrics.Counter(label: "backbone_measurements_ingested_total", dimensions: [("outcome", $0)], factory: factory))
-        })
+        ingested = Dictionary(
+            uniqueKeysWithValues: Self.outcomes.map {
+                (
+                    $0,
+                    CoreMetrics.Counter(
+                        label: "backbone_measurements_ingested_total", dimensions: [("outcome", $0)], factory: factory)
+                )
+            })
         reports = Dictionary(uniqueKeysWithValues: ReportKind.allCases.map { ($0, ReportSeries($0, factory: factory)) })
-        poolInUse = CoreMetrics.Gauge(label: "backbone_db_pool_connections", dimensions: [("state", "in_use")], factory: factory)
-        poolIdle = CoreMetrics.Gauge(label: "backbone_db_pool_connections", dimensions: [("state", "idle")], factory: factory)
+        poolInUse = CoreMetrics.Gauge(
+            label: "backbone_db_pool_connections", dimensions: [("state", "in_use")], factory: factory)
+        poolIdle = CoreMetrics.Gauge(
+            label: "backbone_db_pool_connections", dimensions: [("state", "idle")], factory: factory)
         poolWaiting = CoreMetrics.Gauge(label: "backbone_db_pool_waiting", dimensions: [], factory: factory)
         poolSize = CoreMetrics.Gauge(label: "backbone_db_pool_size", dimensions: [], factory: factory)
-        CoreMetrics.Gauge(label: "backbone_build_info", dimensions: [("version", BackboneVersion.current)], factory: factory).record(1)
+        CoreMetrics.Gauge(
+            label: "backbone_build_info", dimensions: [("version", BackboneVersion.current)], factory: factory
+        ).record(1)
     }
 
     /// Counts a submission's rows by outcome (a dry run stores nothing, so only its rejections count).
@@ -60,7 +69,8 @@ struct AppMetrics: Sendable {
             return
         }
         series.computed.increment()
-        series.duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        series.duration.recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
     /// The Prometheus text of every metric, with the pool's gauges read now.
@@ -81,9 +91,13 @@ private struct ReportSeries: Sendable {
     let computed: CoreMetrics.Counter
 
     init(_ kind: ReportKind, factory: any MetricsFactory) {
-        duration = CoreMetrics.Timer(label: "backbone_report_duration_seconds", dimensions: [("report", kind.rawValue)], factory: factory)
-        kept = CoreMetrics.Counter(label: "backbone_reports_total", dimensions: [("report", kind.rawValue), ("source", "kept")], factory: factory)
+        duration = CoreMetrics.Timer(
+            label: "backbone_report_duration_seconds", dimensions: [("report", kind.rawValue)], factory: factory)
+        kept = CoreMetrics.Counter(
+            label: "backbone_reports_total", dimensions: [("report", kind.rawValue), ("source", "kept")],
+            factory: factory)
         computed = CoreMetrics.Counter(
-            label: "backbone_reports_total", dimensions: [("report", kind.rawValue), ("source", "computed")], factory: factory)
+            label: "backbone_reports_total", dimensions: [("report", kind.rawValue), ("source", "computed")],
+            factory: factory)
     }
 }

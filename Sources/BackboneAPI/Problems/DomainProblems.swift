@@ -16,13 +16,15 @@ extension Problem {
             if DomainError.onlyLocks(issues) {
                 self = Problem(
                     status: .conflict, code: error.code, title: "The period is locked",
-                    detail: "The coordinator has locked these periods; nothing was stored. Ask the coordinator for corrections.",
+                    detail:
+                        "The coordinator has locked these periods; nothing was stored. Ask the coordinator for corrections.",
                     errors: issues)
             } else {
                 let rows = Set(issues.compactMap(\.row)).count
                 self = Problem(
                     status: .unprocessableEntity, code: error.code, title: "The measurements have invalid fields",
-                    detail: "\(rows) of \(received) rows have problems; nothing was stored. Fix them, or send ?mode=partial to store the valid rows.",
+                    detail:
+                        "\(rows) of \(received) rows have problems; nothing was stored. Fix them, or send ?mode=partial to store the valid rows.",
                     errors: issues)
             }
         case .notFound(let detail):
@@ -78,7 +80,8 @@ extension Problem {
             // statement_timeout, set to the request budget: the statement ran too long.
             return Problem(
                 status: .serviceUnavailable, code: "request-budget-exceeded", title: "Request took too long",
-                detail: "A database statement of this request ran past the server's time budget and was cancelled; nothing was "
+                detail:
+                    "A database statement of this request ran past the server's time budget and was cancelled; nothing was "
                     + "changed. Ask for less (a shorter period range, one indicator) or try later.",
                 headers: ["retry-after": "30"])
         case is CancellationError:
@@ -107,9 +110,12 @@ func database<T: Sendable>(
     while true {
         do {
             return try await databaseOnce(pool, transaction: transaction, body)
-        } catch let error as PostgresError where transaction && (error.sqlState == "40P01" || error.sqlState == "40001") {
+        } catch let error as PostgresError where transaction && (error.sqlState == "40P01" || error.sqlState == "40001")
+        {
             guard attempt < 4 else {
-                throw Problem.conflict("Other requests kept changing the same data at the same time; nothing was stored. Send the request again.", code: "concurrent-change")
+                throw Problem.conflict(
+                    "Other requests kept changing the same data at the same time; nothing was stored. Send the request again.",
+                    code: "concurrent-change")
             }
             attempt += 1
             try await Task.sleep(for: .milliseconds(Int.random(in: 10...50) * attempt))
@@ -151,7 +157,8 @@ extension HTTPRequest {
     func pageLimit(max: Int = 1000) throws -> Int {
         guard let text = query("limit") else { return 100 }
         guard let limit = Int(text), (1...max).contains(limit) else {
-            throw Problem.badRequest("limit must be a whole number from 1 to \(max).", field: "limit", code: "invalid-limit")
+            throw Problem.badRequest(
+                "limit must be a whole number from 1 to \(max).", field: "limit", code: "invalid-limit")
         }
         return limit
     }

@@ -6,7 +6,9 @@ import HTTPServer
 struct CompletenessWriter: ReportWriter {
     func response(_ report: CompletenessReport, as representation: Representation) -> HTTPResponse {
         if representation == .csv {
-            return CSVDocument.table(report.json, rows: "entries", leading: ["partner", "indicator", "neighborhood", "id"]).response()
+            return CSVDocument.table(
+                report.json, rows: "entries", leading: ["partner", "indicator", "neighborhood", "id"]
+            ).response()
         }
         return .json(report)
     }

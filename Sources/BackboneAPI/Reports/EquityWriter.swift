@@ -9,7 +9,9 @@ import JSON
 struct EquityWriter: ReportWriter {
     let period: Period
 
-    func response(_ answer: (Indicator, [EquityLine], releases: [Release.Stamp]?), as representation: Representation) -> HTTPResponse {
+    func response(_ answer: (Indicator, [EquityLine], releases: [Release.Stamp]?), as representation: Representation)
+        -> HTTPResponse
+    {
         let (info, lines, releases) = answer
         let rows: [JSONValue] = lines.enumerated().map { rank, line in
             var object = ReportEncoding.json(line.cell, groupings: [.neighborhood]).objectValue ?? [:]
@@ -25,7 +27,8 @@ struct EquityWriter: ReportWriter {
             "releases": ReportEncoding.releases(releases),
         ])
         if representation == .csv {
-            return CSVDocument.table(document, rows: "neighborhoods", leading: ["rank", "neighborhood", "value"]).response()
+            return CSVDocument.table(document, rows: "neighborhoods", leading: ["rank", "neighborhood", "value"])
+                .response()
         }
         return .json(document)
     }

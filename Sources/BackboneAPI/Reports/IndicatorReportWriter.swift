@@ -30,7 +30,9 @@ struct IndicatorReportWriter: ReportWriter {
                 if case .dimension(let name) = grouping { return "dim.\(name)" }
                 return grouping.name
             }
-            return CSVDocument.table(.object(document), rows: "rows", leading: leading + ["value", "measurements", "partners"]).response()
+            return CSVDocument.table(
+                .object(document), rows: "rows", leading: leading + ["value", "measurements", "partners"]
+            ).response()
         }
         // The rows are written straight from the cells, their keys sorted once (`RowShape`).
         var body: [UInt8] = []

@@ -98,7 +98,8 @@ final class RenderedReports: Sendable {
     /// reports asked by distinct long queries must not grow memory past it either), and
     /// what holding any one costs besides.
     static func size(_ response: HTTPResponse, _ key: Key) -> Int {
-        response.body.readableBytes + key.audience.utf8.count + key.path.utf8.count + key.query.reduce(0) { $0 + $1.utf8.count + 16 } + entryCost
+        response.body.readableBytes + key.audience.utf8.count + key.path.utf8.count
+            + key.query.reduce(0) { $0 + $1.utf8.count + 16 } + entryCost
     }
 
     /// The memory a kept response takes besides its body's and key's bytes: its slot in the

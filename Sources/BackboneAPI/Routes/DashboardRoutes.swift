@@ -38,14 +38,18 @@ struct DashboardRoutes {
         table.post("/dashboard/sign-in", .public, maxBodyBytes: Self.maxFormBytes) { request, _ in
             if let refusal = Self.crossSiteRefusal(request) { return refusal }
             guard request.contentType == "application/x-www-form-urlencoded" else {
-                return Self.page(SignInPage.html(message: "The sign-in form must be sent as application/x-www-form-urlencoded.", isError: true), status: .unsupportedMediaType)
+                return Self.page(
+                    SignInPage.html(
+                        message: "The sign-in form must be sent as application/x-www-form-urlencoded.", isError: true),
+                    status: .unsupportedMediaType)
             }
             let form = Self.formFields(String(decoding: request.body.readableBytesView, as: UTF8.self))
             guard let secret = form["key"]?.trimmingCharacters(in: .whitespaces), !secret.isEmpty else {
                 return Self.page(SignInPage.html(message: "Enter an API key.", isError: true), status: .badRequest)
             }
             guard try await routes.authenticator.caller(secret: secret) != nil else {
-                return Self.page(SignInPage.html(message: "That key is unknown or revoked.", isError: true), status: .unauthorized)
+                return Self.page(
+                    SignInPage.html(message: "That key is unknown or revoked.", isError: true), status: .unauthorized)
             }
             let id = routes.sessions.create(secret: secret)
             var response = Self.redirect(to: "/dashboard")
@@ -65,7 +69,9 @@ struct DashboardRoutes {
             guard let caller = try await routes.identify(request) else {
                 guard Self.sessionID(request) != nil else { return Self.redirect(to: "/dashboard/sign-in") }
                 // A session whose key was revoked, or that expired: it is over.
-                var response = Self.page(SignInPage.html(message: "Your session has ended. Sign in again.", isError: true), status: .unauthorized)
+                var response = Self.page(
+                    SignInPage.html(message: "Your session has ended. Sign in again.", isError: true),
+                    status: .unauthorized)
                 response.headers.add(name: "set-cookie", value: Self.clearedCookie(request))
                 return response
             }
@@ -79,7 +85,9 @@ struct DashboardRoutes {
                 guard let chosen = agendaID ?? (agendas.count == 1 ? agendas[0].id : nil) else {
                     return Self.page(AgendaListPage.html(agendas))
                 }
-                guard let agenda = agendas.first(where: { $0.id == chosen }) else { throw Problem.notFound("No agenda \(chosen).") }
+                guard let agenda = agendas.first(where: { $0.id == chosen }) else {
+                    throw Problem.notFound("No agenda \(chosen).")
+                }
                 let model = try await DashboardSource.model(
                     routes.pool, agenda: agenda, agendas: agendas, role: role, partner: partner, audience: audience,
                     completeness: isCoordinator ? (columns: Self.completenessColumns, graceDays: Self.graceDays) : nil,
@@ -91,7 +99,8 @@ struct DashboardRoutes {
         for chart in ["trend", "neighborhoods"] {
             table.get("/dashboard/charts/{code}/\(chart).svg", .public, offers: [Self.svg]) { request, context in
                 guard let caller = try await routes.identify(request) else {
-                    throw Authenticator.unauthorized("Sign in at /dashboard/sign-in, or send Authorization: Bearer <secret>.")
+                    throw Authenticator.unauthorized(
+                        "Sign in at /dashboard/sign-in, or send Authorization: Bearer <secret>.")
                 }
                 let audience = caller.audience
                 let code = context.parameters.require("code")
@@ -147,19 +156,24 @@ struct DashboardRoutes {
     }
 
     static func sessionCookie(_ id: String, request: HTTPRequest) -> String {
-        "\(DashboardSessions.cookieName)=\(id); Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=28800" + (isSecure(request) ? "; Secure" : "")
+        "\(DashboardSessions.cookieName)=\(id); Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=28800"
+            + (isSecure(request) ? "; Secure" : "")
     }
 
     static func clearedCookie(_ request: HTTPRequest) -> String {
-        "\(DashboardSessions.cookieName)=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0" + (isSecure(request) ? "; Secure" : "")
+        "\(DashboardSessions.cookieName)=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0"
+            + (isSecure(request) ? "; Secure" : "")
     }
 
     /// Refuses a form post another site's page made: a browser says so in `Sec-Fetch-Site`,
     /// and its `Origin` must name this host. (Clients that send neither are not browsers,
     /// and a cross-site request cannot be made to send a cookie with SameSite=Strict.)
     static func crossSiteRefusal(_ request: HTTPRequest) -> HTTPResponse? {
-        let refusal = page(SignInPage.html(message: "This form can only be sent from the dashboard's own page.", isError: true), status: .forbidden)
-        if let site = request.headers.first(name: "sec-fetch-site")?.lowercased(), site != "same-origin", site != "none" {
+        let refusal = page(
+            SignInPage.html(message: "This form can only be sent from the dashboard's own page.", isError: true),
+            status: .forbidden)
+        if let site = request.headers.first(name: "sec-fetch-site")?.lowercased(), site != "same-origin", site != "none"
+        {
             return refusal
         }
         if let origin = request.headers.first(name: "origin") {
@@ -168,7 +182,9 @@ struct DashboardRoutes {
             else { return refusal }
             let authority = components.port.map { "\(originHost):\($0)" } ?? originHost
             let defaultPort = components.scheme == "https" ? ":443" : ":80"
-            guard authority == host || authority + defaultPort == host || authority == host + defaultPort else { return refusal }
+            guard authority == host || authority + defaultPort == host || authority == host + defaultPort else {
+                return refusal
+            }
         }
         return nil
     }
@@ -207,7 +223,9 @@ struct DashboardRoutes {
         response.headers.replaceOrAdd(name: "cache-control", value: "no-store")
         response.headers.replaceOrAdd(
             name: "content-security-policy",
-            value: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+            value:
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        )
         response.headers.replaceOrAdd(name: "x-content-type-options", value: "nosniff")
         // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the form post.
         response.headers.replaceOrAdd(name: "referrer-policy", value: "same-origin")
@@ -218,7 +236,9 @@ struct DashboardRoutes {
         do {
             return try await body()
         } catch let problem as Problem where problem.status.code < 500 {
-            return page(MessagePage.html(title: problem.title, message: problem.detail ?? problem.title), status: problem.status)
+            return page(
+                MessagePage.html(title: problem.title, message: problem.detail ?? problem.title), status: problem.status
+            )
         }
     }
 }

@@ -31,7 +31,8 @@ struct HealthRoutes {
                 return .json(Readiness(status: "ready", schemaVersion: version))
             } catch let error as Schema.SchemaError {
                 throw Problem(
-                    status: .serviceUnavailable, code: "schema-not-current", title: "Not ready", detail: error.description,
+                    status: .serviceUnavailable, code: "schema-not-current", title: "Not ready",
+                    detail: error.description,
                     headers: ["retry-after": String(Problem.databaseRetryAfter)])
             } catch {
                 throw Problem(
@@ -43,7 +44,10 @@ struct HealthRoutes {
         let metrics = self.metrics
         // Counts that tick with each submission tell a watcher who submitted when: the
         // coordinator's key only (Prometheus sends it as a bearer token).
-        routes.get("/metrics", .coordinator("read the service's metrics"), offers: [Representation(mediaType: "text/plain", format: "text")]) { _, _ in
+        routes.get(
+            "/metrics", .coordinator("read the service's metrics"),
+            offers: [Representation(mediaType: "text/plain", format: "text")]
+        ) { _, _ in
             HTTPResponse(contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition(pool: pool))
         }
         let contract = openAPI

@@ -13,8 +13,10 @@ struct KeyRoutes {
 
         var json: JSONValue {
             .object([
-                "id": .string(issued.key.id), "secret": .string(issued.secret), "role": .string(issued.key.role.rawValue),
-                "partner": JSONValue(issued.key.partner), "name": JSONValue(issued.key.name), "created_at": JSONValue(issued.key.createdAt),
+                "id": .string(issued.key.id), "secret": .string(issued.secret),
+                "role": .string(issued.key.role.rawValue),
+                "partner": JSONValue(issued.key.partner), "name": JSONValue(issued.key.name),
+                "created_at": JSONValue(issued.key.createdAt),
             ])
         }
     }
@@ -24,7 +26,8 @@ struct KeyRoutes {
         let authenticator = routes.authenticator
         routes.post("/v1/keys", .coordinator("issue keys")) { request, _ in
             var reader = FieldReader(try request.jsonObject())
-            let role = reader.choice("role", Role.allCases.map(\.rawValue), required: true).flatMap(Role.init(rawValue:))
+            let role = reader.choice("role", Role.allCases.map(\.rawValue), required: true).flatMap(
+                Role.init(rawValue:))
             let partner = reader.slug("partner")
             let name = reader.string("name", maxLength: 200)
             reader.rejectUnknownFields()
@@ -43,8 +46,11 @@ struct KeyRoutes {
         routes.get("/v1/keys", .coordinator("list keys"), query: ["limit", "cursor"]) { request, _ in
             let limit = try request.pageLimit()
             let cursor = request.query("cursor")
-            let keys = try await database(pool, transaction: false) { try APIKeys.list($0, after: cursor, limit: limit + 1) }
-            return .json(ListPage(items: Array(keys.prefix(limit)), nextCursor: keys.count > limit ? keys[limit - 1].id : nil))
+            let keys = try await database(pool, transaction: false) {
+                try APIKeys.list($0, after: cursor, limit: limit + 1)
+            }
+            return .json(
+                ListPage(items: Array(keys.prefix(limit)), nextCursor: keys.count > limit ? keys[limit - 1].id : nil))
         }
         routes.get("/v1/keys/{id}", .coordinator("read keys")) { _, context in
             let id = context.parameters.require("id")

@@ -18,7 +18,8 @@ struct LockRoutes {
             reader.rejectUnknownFields()
             guard reader.issues.isEmpty, let period else { throw DomainError.invalid(reader.issues) }
             let lock = try await database(pool) {
-                try PeriodLocks.create($0, agenda: agenda, indicator: indicator, period: period, reason: reason, keyID: keyID)
+                try PeriodLocks.create(
+                    $0, agenda: agenda, indicator: indicator, period: period, reason: reason, keyID: keyID)
             }
             var response = HTTPResponse.json(lock, status: .created)
             response.headers.add(name: "location", value: "/v1/locks/\(lock.id)")
@@ -30,7 +31,9 @@ struct LockRoutes {
         }
         routes.delete("/v1/locks/{id}", .coordinator("unlock periods")) { _, context in
             let id = try context.parameters.requireID("id", of: "lock")
-            guard try await database(pool, { try PeriodLocks.delete($0, id: id) }) else { throw Problem.notFound("No lock \(id).") }
+            guard try await database(pool, { try PeriodLocks.delete($0, id: id) }) else {
+                throw Problem.notFound("No lock \(id).")
+            }
             return HTTPResponse(status: .noContent)
         }
     }

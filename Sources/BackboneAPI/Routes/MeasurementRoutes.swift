@@ -20,24 +20,33 @@ struct MeasurementRoutes {
         }
         routes.get(
             "/v1/measurements", .rawData,
-            query: ["indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor", "bom"],
+            query: [
+                "indicator", "partner", "neighborhood", "period", "from", "to", "batch_id", "limit", "cursor", "bom",
+            ],
             offers: [.json, .csv]
         ) { request, context in
             let caller = context.caller
             var filter = MeasurementRecords.Filter(
                 indicator: request.query("indicator"), partner: request.query("partner"),
                 neighborhood: request.query("neighborhood"), batchID: request.query("batch_id"))
-            let bounds = [("from", \MeasurementRecords.Filter.from), ("to", \MeasurementRecords.Filter.to), ("period", \MeasurementRecords.Filter.period)]
+            let bounds = [
+                ("from", \MeasurementRecords.Filter.from), ("to", \MeasurementRecords.Filter.to),
+                ("period", \MeasurementRecords.Filter.period),
+            ]
             for (name, bound) in bounds {
                 guard let text = request.query(name) else { continue }
                 guard let period = Period(text) else {
-                    throw Problem.badRequest("\(name) must be a period such as 2026, 2026-Q3, 2026-10 or 2026-W05.", field: name, code: "malformed-period")
+                    throw Problem.badRequest(
+                        "\(name) must be a period such as 2026, 2026-Q3, 2026-10 or 2026-W05.", field: name,
+                        code: "malformed-period")
                 }
                 filter[keyPath: bound] = period
             }
             if let own = caller.key.partner {
                 if let asked = filter.partner, asked != own {
-                    throw Problem(status: .forbidden, code: "forbidden", title: "Forbidden", detail: "A partner key reads only its own partner's measurements.")
+                    throw Problem(
+                        status: .forbidden, code: "forbidden", title: "Forbidden",
+                        detail: "A partner key reads only its own partner's measurements.")
                 }
                 filter.partner = own
             }
@@ -45,11 +54,15 @@ struct MeasurementRoutes {
             switch request.query("bom") {
             case nil, "false": bom = false
             case "true" where request.representation == .csv: bom = true
-            case "true": throw Problem.badRequest("bom=true is for the CSV export (format=csv).", field: "bom", code: "invalid-bom")
+            case "true":
+                throw Problem.badRequest(
+                    "bom=true is for the CSV export (format=csv).", field: "bom", code: "invalid-bom")
             default: throw Problem.badRequest("bom must be true or false.", field: "bom", code: "invalid-bom")
             }
             let cursor = try request.query("cursor").map { text -> Int in
-                guard let cursor = Int(text) else { throw Problem.badRequest("The cursor is not valid.", field: "cursor", code: "invalid-cursor") }
+                guard let cursor = Int(text) else {
+                    throw Problem.badRequest("The cursor is not valid.", field: "cursor", code: "invalid-cursor")
+                }
                 return cursor
             }
             // The CSV export without a limit is every selected row, streamed.
@@ -67,7 +80,9 @@ struct MeasurementRoutes {
             if request.representation == .csv {
                 // The cursor travels in a header; the body is the rows.
                 let document = listPage.json
-                var response = CSVDocument.table(document, rows: "items", leading: Self.csvLeading, omit: ["next_cursor"]).response(bom: bom)
+                var response = CSVDocument.table(
+                    document, rows: "items", leading: Self.csvLeading, omit: ["next_cursor"]
+                ).response(bom: bom)
                 if let next { response.headers.add(name: "x-next-cursor", value: next) }
                 return response
             }
@@ -76,7 +91,11 @@ struct MeasurementRoutes {
         routes.get("/v1/measurements/{id}", .rawData) { _, context in
             let caller = context.caller
             let id = try context.parameters.requireID("id", of: "measurement")
-            guard let record = try await database(pool, transaction: false, { try MeasurementRecords.find($0, id: id, visibleTo: caller.key.partner) }) else {
+            guard
+                let record = try await database(
+                    pool, transaction: false, { try MeasurementRecords.find($0, id: id, visibleTo: caller.key.partner) }
+                )
+            else {
                 throw Problem.notFound("No measurement \(id).")
             }
             return .json(record)
@@ -84,13 +103,17 @@ struct MeasurementRoutes {
         routes.delete("/v1/measurements/{id}", .rawData) { _, context in
             let caller = context.caller
             let id = try context.parameters.requireID("id", of: "measurement")
-            try await database(pool) { try MeasurementRecords.retract($0, id: id, visibleTo: caller.key.partner, keyID: caller.key.id) }
+            try await database(pool) {
+                try MeasurementRecords.retract($0, id: id, visibleTo: caller.key.partner, keyID: caller.key.id)
+            }
             return HTTPResponse(status: .noContent)
         }
         routes.get("/v1/measurements/{id}/history", .rawData) { _, context in
             let caller = context.caller
             let id = try context.parameters.requireID("id", of: "measurement")
-            let entries = try await database(pool, transaction: false) { try MeasurementRecords.history($0, id: id, visibleTo: caller.key.partner) }
+            let entries = try await database(pool, transaction: false) {
+                try MeasurementRecords.history($0, id: id, visibleTo: caller.key.partner)
+            }
             guard !entries.isEmpty else { throw Problem.notFound("No measurement \(id).") }
             return .json(HistoryPage(measurementID: id, entries: entries))
         }
@@ -100,17 +123,23 @@ struct MeasurementRoutes {
         var measurementID: Int
         var entries: [HistoryEntry]
 
-        var json: JSONValue { .object(["measurement_id": JSONValue(measurementID), "entries": .array(entries.map(\.json))]) }
+        var json: JSONValue {
+            .object(["measurement_id": JSONValue(measurementID), "entries": .array(entries.map(\.json))])
+        }
     }
 
     /// Validates and stores a submission; replays the first answer to a repeated Idempotency-Key.
-    static func submit(_ request: HTTPRequest, caller: Caller, pool: ConnectionPool, metrics: AppMetrics) async throws -> HTTPResponse {
+    static func submit(_ request: HTTPRequest, caller: Caller, pool: ConnectionPool, metrics: AppMetrics) async throws
+        -> HTTPResponse
+    {
         let (mode, dryRun) = try submissionOptions(request)
         let submission = try SubmissionParser.parse(request)
         let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
         do {
-            let (response, summary) = try await Idempotency.respond(to: request, keyID: caller.key.id, pool: pool) { connection in
-                try MeasurementIngestion.submit(connection, parsed: submission, submitter: submitter, mode: mode, dryRun: dryRun)
+            let (response, summary) = try await Idempotency.respond(to: request, keyID: caller.key.id, pool: pool) {
+                connection in
+                try MeasurementIngestion.submit(
+                    connection, parsed: submission, submitter: submitter, mode: mode, dryRun: dryRun)
             }
             if let summary { metrics.ingested(summary) }
             return response
@@ -136,5 +165,7 @@ struct MeasurementRoutes {
     }
 
     /// The export's first columns, in the order a CSV upload names them.
-    static let csvLeading = ["id", "partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "dim.", "note"]
+    static let csvLeading = [
+        "id", "partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "dim.", "note",
+    ]
 }

@@ -1,6 +1,6 @@
+import BackboneCore
 import DomainModel
 import Foundation
-import BackboneCore
 import HTTPServer
 import JSON
 import Postgres
@@ -52,18 +52,22 @@ struct RegistryRoutes {
             let page = try await database(pool, transaction: false) {
                 try store.list($0, filters: filters, cursor: cursor, limit: limit)
             }
-            return .json(JSONValue.object(["items": .array(page.items.map(\.json)), "next_cursor": JSONValue(page.nextCursor)]))
+            return .json(
+                JSONValue.object(["items": .array(page.items.map(\.json)), "next_cursor": JSONValue(page.nextCursor)]))
         }
         // A cached record answers inside the event loop's read; a miss reads the database.
-        routes.get(item, .anyKey, immediate: { request, _ in
-            cache.cachedValue(for: request.path).map { HTTPResponse(contentType: "application/json", body: $0) }
-        }) { request, context in
-            let key = context.parameters.require("key")
-            let body = try await cache.value(for: request.path) {
-                Data(try await database(pool, transaction: false) { try store.get($0, key: key) }.json.jsonBytes)
-            }
-            return HTTPResponse(contentType: "application/json", body: body ?? Data())
-        }
+        routes.get(
+            item, .anyKey,
+            immediate: { request, _ in
+                cache.cachedValue(for: request.path).map { HTTPResponse(contentType: "application/json", body: $0) }
+            },
+            { request, context in
+                let key = context.parameters.require("key")
+                let body = try await cache.value(for: request.path) {
+                    Data(try await database(pool, transaction: false) { try store.get($0, key: key) }.json.jsonBytes)
+                }
+                return HTTPResponse(contentType: "application/json", body: body ?? Data())
+            })
         routes.patch(item, write) { request, context in
             let changes = try RegistryBody.changes(try request.jsonObject(), for: resource, creating: false)
             let key = context.parameters.require("key")

@@ -19,7 +19,8 @@ struct ReleaseRoutes {
             reader.rejectUnknownFields()
             guard reader.issues.isEmpty, let agenda, let period else { throw DomainError.invalid(reader.issues) }
             let release = try await database(pool) {
-                try Releases.create($0, agenda: agenda, period: period, keyID: keyID, automatic: false, policy: suppression)
+                try Releases.create(
+                    $0, agenda: agenda, period: period, keyID: keyID, automatic: false, policy: suppression)
             }
             var response = HTTPResponse.json(release, status: .created)
             response.headers.add(name: "location", value: "/v1/releases?agenda=\(agenda)")

@@ -20,7 +20,9 @@ enum ReportParameters {
             return nil
         }
         guard let period = Period(text) else {
-            throw Problem.badRequest("\(name) must be a period such as 2026, 2026-Q3, 2026-10 or 2026-W05.", field: name, code: "malformed-period")
+            throw Problem.badRequest(
+                "\(name) must be a period such as 2026, 2026-Q3, 2026-10 or 2026-W05.", field: name,
+                code: "malformed-period")
         }
         return period
     }
@@ -43,7 +45,8 @@ enum ReportParameters {
         for part in text.split(separator: ",") {
             guard let grouping = Grouping(String(part)), !groupings.contains(grouping) else {
                 throw Problem.badRequest(
-                    "by takes neighborhood, partner, period and dimension:NAME, each once, separated by commas.", field: "by", code: "invalid-grouping")
+                    "by takes neighborhood, partner, period and dimension:NAME, each once, separated by commas.",
+                    field: "by", code: "invalid-grouping")
             }
             groupings.append(grouping)
         }
@@ -54,7 +57,8 @@ enum ReportParameters {
     static func periodType(_ request: HTTPRequest) throws -> PeriodType? {
         guard let text = request.query("period_type") else { return nil }
         guard let type = PeriodType(rawValue: text) else {
-            throw Problem.badRequest("period_type must be week, month, quarter or year.", field: "period_type", code: "invalid-period-type")
+            throw Problem.badRequest(
+                "period_type must be week, month, quarter or year.", field: "period_type", code: "invalid-period-type")
         }
         return type
     }
@@ -63,7 +67,8 @@ enum ReportParameters {
     static func level(_ request: HTTPRequest) throws -> Int? {
         guard let text = request.query("level") else { return nil }
         guard let level = Int(text), (0...20).contains(level) else {
-            throw Problem.badRequest("level is a depth in the neighborhood tree, 0 for the top.", field: "level", code: "invalid-level")
+            throw Problem.badRequest(
+                "level is a depth in the neighborhood tree, 0 for the top.", field: "level", code: "invalid-level")
         }
         return level
     }

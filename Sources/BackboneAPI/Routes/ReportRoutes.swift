@@ -40,7 +40,8 @@ struct ReportRoutes {
             let code = context.parameters.require("code")
             let groupings = try ReportParameters.groupings(request)
             let question = ReportRequest(
-                groupings: groupings, periodType: try ReportParameters.periodType(request), neighborhoodDepth: try ReportParameters.level(request),
+                groupings: groupings, periodType: try ReportParameters.periodType(request),
+                neighborhoodDepth: try ReportParameters.level(request),
                 within: request.query("within"))
             let range = try ReportParameters.range(request)
             let writer = IndicatorReportWriter(groupings: groupings, periodType: question.periodType, range: range)
@@ -62,7 +63,8 @@ struct ReportRoutes {
 
     private func registerCompleteness(in routes: inout RouteTable) {
         let access = Access.coordinator("see who has not reported")
-        routes.get("/v1/reports/completeness", access, query: ["agenda", "period"], offers: [.json, .csv]) { request, context in
+        routes.get("/v1/reports/completeness", access, query: ["agenda", "period"], offers: [.json, .csv]) {
+            request, context in
             let agenda = try ReportParameters.required(request, "agenda")
             let period = try ReportParameters.period(request, "period", required: true)!
             return try await respond(to: request, context, .completeness, CompletenessWriter()) {
@@ -72,7 +74,8 @@ struct ReportRoutes {
     }
 
     private func registerEquity(in routes: inout RouteTable) {
-        routes.get("/v1/reports/equity", .anyKey, query: ["indicator", "period", "level"], offers: [.json, .csv]) { request, context in
+        routes.get("/v1/reports/equity", .anyKey, query: ["indicator", "period", "level"], offers: [.json, .csv]) {
+            request, context in
             let audience = context.caller.audience
             let code = try ReportParameters.required(request, "indicator")
             let period = try ReportParameters.period(request, "period", required: true)!
@@ -91,16 +94,18 @@ struct ReportRoutes {
         report: @escaping @Sendable (Connection) throws -> Writer.Answer
     ) async throws -> HTTPResponse {
         // The view the report is computed for, from the same rule (`Caller.audience`).
-        let audience = switch context.caller.audience {
-        case .coordinator: "all"
-        case .published(let partner): "published:\(partner ?? "")"
-        }
+        let audience =
+            switch context.caller.audience {
+            case .coordinator: "all"
+            case .published(let partner): "published:\(partner ?? "")"
+            }
         let key = RenderedReports.Key(
             report: kind, audience: audience, representation: request.representation, path: request.path,
             query: request.query.flatMap { [$0.name, $0.value] })
         let rendered = self.rendered
         let started = ContinuousClock.now
-        let outcome = try await database(pool, transaction: false) { connection -> RenderedReports.Outcome<Writer.Answer> in
+        let outcome = try await database(pool, transaction: false) {
+            connection -> RenderedReports.Outcome<Writer.Answer> in
             let stamp = try rendered.stamp(connection, keyID: context.caller.key.id)
             if let stamp, let kept = rendered.response(for: key, at: stamp) { return .kept(kept) }
             return .computed(try report(connection), stamp)

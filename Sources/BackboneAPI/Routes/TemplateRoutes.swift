@@ -12,12 +12,15 @@ struct TemplateRoutes {
     func register(in routes: inout RouteTable) {
         let pool = self.pool
         // An agenda's template lists its indicators; an indicator's, that one.
-        for (pattern, parameter, byAgenda) in [("/v1/agendas/{id}/template.csv", "id", true), ("/v1/indicators/{code}/template.csv", "code", false)] {
+        for (pattern, parameter, byAgenda) in [
+            ("/v1/agendas/{id}/template.csv", "id", true), ("/v1/indicators/{code}/template.csv", "code", false),
+        ] {
             routes.get(pattern, .anyKey, offers: [Self.csv]) { _, context in
                 let partner = context.caller.key.partner
                 let key = context.parameters.require(parameter)
                 let template = try await database(pool, transaction: false) {
-                    try UploadTemplate.load($0, agenda: byAgenda ? key : nil, indicator: byAgenda ? nil : key, partner: partner)
+                    try UploadTemplate.load(
+                        $0, agenda: byAgenda ? key : nil, indicator: byAgenda ? nil : key, partner: partner)
                 }
                 return Self.response(template, filename: "\(key)-template.csv")
             }

@@ -26,7 +26,8 @@ struct RouteTable: Sendable {
     /// `access` guards; one with an `immediate` handler tries it first, inside the event
     /// loop's read.
     mutating func add(
-        _ method: HTTPMethod, _ pattern: String, _ access: Access, query: [String] = [], offers: [Representation] = [.json],
+        _ method: HTTPMethod, _ pattern: String, _ access: Access, query: [String] = [],
+        offers: [Representation] = [.json],
         maxBodyBytes: Int? = nil, immediate: ImmediateHandler? = nil, _ handler: @escaping Handler
     ) {
         router.add(
@@ -57,21 +58,32 @@ struct RouteTable: Sendable {
     }
 
     /// Adds a route that always answers without waiting (`/healthz`).
-    mutating func getImmediately(_ pattern: String, _ access: Access, _ answer: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse) {
+    mutating func getImmediately(
+        _ pattern: String, _ access: Access,
+        _ answer: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
+    ) {
         add(.GET, pattern, access, immediate: answer) { try answer($0, $1) }
     }
 
     mutating func get(
-        _ pattern: String, _ access: Access, query: [String] = [], offers: [Representation] = [.json], immediate: ImmediateHandler? = nil,
+        _ pattern: String, _ access: Access, query: [String] = [], offers: [Representation] = [.json],
+        immediate: ImmediateHandler? = nil,
         _ handler: @escaping Handler
     ) {
         add(.GET, pattern, access, query: query, offers: offers, immediate: immediate, handler)
     }
     /// Adds a `POST` route; one with `maxBodyBytes` has a body over that many bytes
     /// refused on the request's head (or as a chunked body passes it), before it is read.
-    mutating func post(_ pattern: String, _ access: Access, query: [String] = [], maxBodyBytes: Int? = nil, _ handler: @escaping Handler) {
+    mutating func post(
+        _ pattern: String, _ access: Access, query: [String] = [], maxBodyBytes: Int? = nil,
+        _ handler: @escaping Handler
+    ) {
         add(.POST, pattern, access, query: query, maxBodyBytes: maxBodyBytes, handler)
     }
-    mutating func patch(_ pattern: String, _ access: Access, _ handler: @escaping Handler) { add(.PATCH, pattern, access, handler) }
-    mutating func delete(_ pattern: String, _ access: Access, _ handler: @escaping Handler) { add(.DELETE, pattern, access, handler) }
+    mutating func patch(_ pattern: String, _ access: Access, _ handler: @escaping Handler) {
+        add(.PATCH, pattern, access, handler)
+    }
+    mutating func delete(_ pattern: String, _ access: Access, _ handler: @escaping Handler) {
+        add(.DELETE, pattern, access, handler)
+    }
 }

@@ -6,8 +6,10 @@ extension CompletenessReport: JSONRepresentable {
     /// `rate` appears only when something was committed.
     public var json: JSONValue {
         var members: [String: JSONValue] = [
-            "agenda": .string(agenda), "period": .string(period), "committed": JSONValue(committed), "reported": JSONValue(reported),
-            "entries": .array(entries.map(\.json)), "partners": .array(partners.map(\.json)), "indicators": .array(indicators.map(\.json)),
+            "agenda": .string(agenda), "period": .string(period), "committed": JSONValue(committed),
+            "reported": JSONValue(reported),
+            "entries": .array(entries.map(\.json)), "partners": .array(partners.map(\.json)),
+            "indicators": .array(indicators.map(\.json)),
         ]
         if let rate { members["rate"] = .number(rate) }
         return .object(members)
@@ -28,6 +30,9 @@ extension CompletenessReport.Entry: JSONRepresentable {
 
 extension CompletenessReport.Rate: JSONRepresentable {
     public var json: JSONValue {
-        .object(["id": .string(id), "committed": JSONValue(committed), "reported": JSONValue(reported), "rate": .number(rate)])
+        .object([
+            "id": .string(id), "committed": JSONValue(committed), "reported": JSONValue(reported),
+            "rate": .number(rate),
+        ])
     }
 }

@@ -1,6 +1,7 @@
 import BackboneCore
 import DomainModel
 import JSON
+
 /// Reading an indicator's `dimensions` from a request body.
 extension Dimension {
     /// Validates `[{name, values}]`: slug names, unique, each with unique non-empty values.
@@ -23,13 +24,16 @@ extension Dimension {
             var values: [String] = []
             if case .array(let raw)? = nested.raw("values", required: true) {
                 for (position, entry) in raw.enumerated() {
-                    if case .string(let text) = entry, !text.isEmpty, text.unicodeScalars.count <= 64, !text.unicodeScalars.contains("\u{0}") {
+                    if case .string(let text) = entry, !text.isEmpty, text.unicodeScalars.count <= 64,
+                        !text.unicodeScalars.contains("\u{0}")
+                    {
                         if values.contains(text) {
                             nested.fail("values[\(position)]", "duplicate", "\(text) is listed twice")
                         }
                         values.append(text)
                     } else {
-                        nested.fail("values[\(position)]", "wrong-type", "must be a non-empty string of at most 64 characters")
+                        nested.fail(
+                            "values[\(position)]", "wrong-type", "must be a non-empty string of at most 64 characters")
                     }
                 }
                 if raw.isEmpty { nested.fail("values", "required", "must list at least one value") }
@@ -41,7 +45,11 @@ extension Dimension {
                 nested.fail("name", "duplicate", "dimension \(name) is declared twice")
             }
             for issue in nested.issues { reader.fail(issue.field, issue.code, issue.message) }
-            if nested.issues.isEmpty, let name { result.append(Dimension(name: name, values: values)) } else { valid = false }
+            if nested.issues.isEmpty, let name {
+                result.append(Dimension(name: name, values: values))
+            } else {
+                valid = false
+            }
         }
         return valid ? result : nil
     }

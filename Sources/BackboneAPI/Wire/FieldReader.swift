@@ -64,7 +64,9 @@ struct FieldReader {
     mutating func slug(_ field: String, required: Bool = false) -> String? {
         guard let text = string(field, required: required, maxLength: 64) else { return nil }
         guard Slug.isValid(text) else {
-            fail(field, "invalid-slug", "must be a lowercase slug of letters, digits, '_' and '-' starting with a letter or digit")
+            fail(
+                field, "invalid-slug",
+                "must be a lowercase slug of letters, digits, '_' and '-' starting with a letter or digit")
             return nil
         }
         return text

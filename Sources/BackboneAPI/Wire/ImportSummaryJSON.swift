@@ -8,7 +8,8 @@ extension ImportSummary: JSONRepresentable {
     public var json: JSONValue {
         var members = Problem.listing(errors)
         members.merge([
-            "batch_id": .string(batchID), "dry_run": .bool(dryRun), "mode": .string(mode), "received": JSONValue(received),
+            "batch_id": .string(batchID), "dry_run": .bool(dryRun), "mode": .string(mode),
+            "received": JSONValue(received),
             "created": JSONValue(created), "updated": JSONValue(updated), "unchanged": JSONValue(unchanged),
             "rejected": JSONValue(rejected),
         ]) { listed, _ in listed }

@@ -7,8 +7,10 @@ extension MeasurementRecord: JSONRepresentable {
     /// Absent values are written as `null`, so every record has the same fields.
     public var json: JSONValue {
         .object([
-            "id": JSONValue(id), "partner": .string(partner), "indicator": .string(indicator), "neighborhood": .string(neighborhood),
-            "period": .string(period), "value": JSONValue(value), "numerator": JSONValue(numerator), "denominator": JSONValue(denominator),
+            "id": JSONValue(id), "partner": .string(partner), "indicator": .string(indicator),
+            "neighborhood": .string(neighborhood),
+            "period": .string(period), "value": JSONValue(value), "numerator": JSONValue(numerator),
+            "denominator": JSONValue(denominator),
             "dimensions": JSONValue(dimensions), "note": JSONValue(note), "batch_id": .string(batchID),
             "created_at": JSONValue(createdAt), "updated_at": JSONValue(updatedAt),
         ])
@@ -17,7 +19,10 @@ extension MeasurementRecord: JSONRepresentable {
 
 extension MeasurementSnapshot: JSONRepresentable {
     public var json: JSONValue {
-        .object(["value": JSONValue(value), "numerator": JSONValue(numerator), "denominator": JSONValue(denominator), "note": JSONValue(note)])
+        .object([
+            "value": JSONValue(value), "numerator": JSONValue(numerator), "denominator": JSONValue(denominator),
+            "note": JSONValue(note),
+        ])
     }
 }
 

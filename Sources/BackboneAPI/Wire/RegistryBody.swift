@@ -6,7 +6,9 @@ import JSON
 /// Reads a registry create or update body into typed `RegistryChanges`, reporting every
 /// problem at once (wrong types, unknown fields, a key sent where the server assigns it).
 enum RegistryBody {
-    static func changes(_ body: [String: JSONValue], for resource: RegistryResource, creating: Bool) throws -> RegistryChanges {
+    static func changes(_ body: [String: JSONValue], for resource: RegistryResource, creating: Bool) throws
+        -> RegistryChanges
+    {
         var reader = FieldReader(body)
         var changes = RegistryChanges()
         let fields = creating && resource.generatedKey ? resource.fields : resource.allFields
@@ -36,12 +38,16 @@ enum RegistryBody {
         let value: RegistryChanges.Value?
         switch field.kind {
         case .slug, .reference: value = reader.slug(name, required: required).map { .text($0) }
-        case .text(let maxLength): value = reader.string(name, required: required, maxLength: maxLength).map { .text($0) }
+        case .text(let maxLength):
+            value = reader.string(name, required: required, maxLength: maxLength).map { .text($0) }
         case .email: value = reader.email(name).map { .text($0) }
         case .choice(let allowed): value = reader.choice(name, allowed, required: required).map { .text($0) }
         case .date: value = reader.date(name, required: required).map { .date($0) }
         case .number: value = reader.number(name, required: required).map { .number($0) }
-        case .integer(let minimum): value = reader.integer(name, required: required, minimum: minimum, maximum: Int(Int32.max)).map { .integer($0) }
+        case .integer(let minimum):
+            value = reader.integer(name, required: required, minimum: minimum, maximum: Int(Int32.max)).map {
+                .integer($0)
+            }
         case .bool: value = reader.bool(name).map { .bool($0) }
         case .periodValue:
             guard let object = reader.object(name) else { return explicitNull ? .null : nil }
@@ -58,7 +64,9 @@ enum RegistryBody {
     }
 
     /// `{period, value}`: a baseline or a target.
-    static func periodValue(_ object: [String: JSONValue], field: String, into reader: inout FieldReader) -> Indicator.PeriodValue? {
+    static func periodValue(_ object: [String: JSONValue], field: String, into reader: inout FieldReader) -> Indicator
+        .PeriodValue?
+    {
         var nested = FieldReader(object, row: reader.row, prefix: "\(field).")
         let text = nested.string("period", required: true, maxLength: 16)
         let period = text.flatMap(Period.init)

@@ -8,7 +8,8 @@ extension Agenda: JSONRepresentable {
     public var json: JSONValue {
         .object([
             "id": .string(id), "name": .string(name), "vision": JSONValue(vision),
-            "starts_on": JSONValue(startsOn?.description), "ends_on": JSONValue(endsOn?.description), "active": .bool(active),
+            "starts_on": JSONValue(startsOn?.description), "ends_on": JSONValue(endsOn?.description),
+            "active": .bool(active),
             "release_after_days": JSONValue(releaseAfterDays),
         ])
     }
@@ -20,11 +21,16 @@ extension Indicator: JSONRepresentable {
             value.map { .object(["period": .string($0.period.description), "value": .number($0.value)]) } ?? .null
         }
         return .object([
-            "code": .string(code), "agenda": .string(agenda), "name": .string(name), "definition": JSONValue(definition),
-            "unit": JSONValue(unit), "value_type": .string(valueType.rawValue), "aggregation": .string(aggregation.rawValue),
+            "code": .string(code), "agenda": .string(agenda), "name": .string(name),
+            "definition": JSONValue(definition),
+            "unit": JSONValue(unit), "value_type": .string(valueType.rawValue),
+            "aggregation": .string(aggregation.rawValue),
             "period_type": .string(periodType.rawValue), "direction": .string(direction.rawValue),
             "baseline": pair(baseline), "target": pair(target), "min": JSONValue(min), "max": JSONValue(max),
-            "dimensions": .array(dimensions.map { .object(["name": .string($0.name), "values": .array($0.values.map(JSONValue.string))]) }),
+            "dimensions": .array(
+                dimensions.map {
+                    .object(["name": .string($0.name), "values": .array($0.values.map(JSONValue.string))])
+                }),
             "active": .bool(active),
         ])
     }
@@ -42,7 +48,8 @@ extension Partner: JSONRepresentable {
 extension Neighborhood: JSONRepresentable {
     public var json: JSONValue {
         .object([
-            "code": .string(code), "name": .string(name), "parent": JSONValue(parent), "population": JSONValue(population),
+            "code": .string(code), "name": .string(name), "parent": JSONValue(parent),
+            "population": JSONValue(population),
             "active": .bool(active),
         ])
     }
@@ -50,6 +57,9 @@ extension Neighborhood: JSONRepresentable {
 
 extension Commitment: JSONRepresentable {
     public var json: JSONValue {
-        .object(["id": JSONValue(id), "partner": .string(partner), "indicator": .string(indicator), "neighborhood": JSONValue(neighborhood)])
+        .object([
+            "id": JSONValue(id), "partner": .string(partner), "indicator": .string(indicator),
+            "neighborhood": JSONValue(neighborhood),
+        ])
     }
 }

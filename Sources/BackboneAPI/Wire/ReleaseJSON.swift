@@ -8,12 +8,13 @@ extension Release: JSONRepresentable {
         .object([
             "id": JSONValue(id), "agenda": .string(agenda), "period": .string(period), "revision": JSONValue(revision),
             "automatic": .bool(automatic), "released_at": JSONValue(releasedAt),
-            "indicators": .array(indicators.map { coverage in
-                .object([
-                    "indicator": .string(coverage.indicator), "periods": JSONValue(coverage.periods),
-                    "cells": JSONValue(coverage.cells), "withheld": JSONValue(coverage.withheld),
-                ])
-            }),
+            "indicators": .array(
+                indicators.map { coverage in
+                    .object([
+                        "indicator": .string(coverage.indicator), "periods": JSONValue(coverage.periods),
+                        "cells": JSONValue(coverage.cells), "withheld": JSONValue(coverage.withheld),
+                    ])
+                }),
         ])
     }
 }
@@ -21,7 +22,8 @@ extension Release: JSONRepresentable {
 extension Release.Stamp: JSONRepresentable {
     public var json: JSONValue {
         .object([
-            "id": JSONValue(id), "period": .string(period), "revision": JSONValue(revision), "released_at": JSONValue(releasedAt),
+            "id": JSONValue(id), "period": .string(period), "revision": JSONValue(revision),
+            "released_at": JSONValue(releasedAt),
         ])
     }
 }

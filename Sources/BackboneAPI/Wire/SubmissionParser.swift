@@ -23,10 +23,12 @@ enum SubmissionParser {
     /// The issue with a text field, if any: the same checks as `FieldReader.string`.
     static func textIssue(_ text: String, field: String, maxLength: Int, row: Int) -> DomainError.Issue? {
         if text.utf8.count > maxLength, text.unicodeScalars.count > maxLength {
-            return DomainError.Issue(row: row, field: field, code: "too-long", message: "must be at most \(maxLength) characters")
+            return DomainError.Issue(
+                row: row, field: field, code: "too-long", message: "must be at most \(maxLength) characters")
         }
         if text.utf8.contains(0) {
-            return DomainError.Issue(row: row, field: field, code: "invalid", message: "must not contain NUL characters")
+            return DomainError.Issue(
+                row: row, field: field, code: "invalid", message: "must not contain NUL characters")
         }
         return nil
     }
@@ -38,7 +40,8 @@ enum SubmissionParser {
         switch request.contentType {
         case "text/csv": return try parseCSV(body)
         case "application/json", nil: return try parseJSON(body)
-        case "application/x-www-form-urlencoded" where body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "["):
+        case "application/x-www-form-urlencoded"
+        where body.first == UInt8(ascii: "{") || body.first == UInt8(ascii: "["):
             return try parseJSON(body)
         case let other?:
             throw Problem(
@@ -65,20 +68,26 @@ enum SubmissionParser {
         case .object(let object):
             if let batch = object["measurements"] {
                 guard case .array(let rows) = batch, object.count == 1 else {
-                    throw DomainError.invalid(field: "measurements", code: "wrong-type", "must be the only field, an array of measurement rows")
+                    throw DomainError.invalid(
+                        field: "measurements", code: "wrong-type",
+                        "must be the only field, an array of measurement rows")
                 }
                 items = rows
             } else {
                 items = [document]
             }
         default:
-            throw DomainError.invalid(field: "body", code: "wrong-type", "must be a measurement object or {\"measurements\": [...]}")
+            throw DomainError.invalid(
+                field: "body", code: "wrong-type", "must be a measurement object or {\"measurements\": [...]}")
         }
         var parsed = Submission()
         parsed.received = items.count
         for (index, item) in items.enumerated() {
             guard case .object(let object) = item else {
-                parsed.issues.append(DomainError.Issue(row: index, field: "row", code: "wrong-type", message: "must be an object, not \(item.typeName)"))
+                parsed.issues.append(
+                    DomainError.Issue(
+                        row: index, field: "row", code: "wrong-type", message: "must be an object, not \(item.typeName)"
+                    ))
                 continue
             }
             var reader = FieldReader(object, row: index)
@@ -87,7 +96,9 @@ enum SubmissionParser {
             row.indicator = reader.string("indicator", maxLength: maxLength["indicator"]!)
             row.neighborhood = reader.string("neighborhood", maxLength: maxLength["neighborhood"]!)
             row.period = reader.string("period", maxLength: maxLength["period"]!)
-            for field in valueFields where reader.has(field) && object[field] != .null { row.sentValueFields.insert(field) }
+            for field in valueFields where reader.has(field) && object[field] != .null {
+                row.sentValueFields.insert(field)
+            }
             row.value = reader.number("value")
             row.numerator = reader.number("numerator")
             row.denominator = reader.number("denominator")
@@ -95,7 +106,9 @@ enum SubmissionParser {
             if let dimensions = reader.object("dimensions") {
                 for (name, value) in dimensions {
                     if case .string(let text) = value {
-                        if let issue = textIssue(text, field: "dimensions.\(name)", maxLength: maxDimensionValueLength, row: index) {
+                        if let issue = textIssue(
+                            text, field: "dimensions.\(name)", maxLength: maxDimensionValueLength, row: index)
+                        {
                             reader.fail(issue.field, issue.code, issue.message)
                             continue
                         }
@@ -129,13 +142,16 @@ enum SubmissionParser {
         return false
     }
 
-    static let csvColumns: Set<String> = ["partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "note"]
+    static let csvColumns: Set<String> = [
+        "partner", "indicator", "neighborhood", "period", "value", "numerator", "denominator", "note",
+    ]
 
     /// A header name as a column: case and spacing do not matter (` Value ` is `value`,
     /// `Dim. Age Group` is `dim.age_group`).
     static func normalizedColumn(_ name: String) -> String {
         let words = name.lowercased().split(whereSeparator: \.isWhitespace)
-        return words.joined(separator: "_").replacingOccurrences(of: "._", with: ".").replacingOccurrences(of: "_.", with: ".")
+        return words.joined(separator: "_").replacingOccurrences(of: "._", with: ".").replacingOccurrences(
+            of: "_.", with: ".")
     }
 
     /// `;` when the header row has semicolons and no commas (a European spreadsheet's
@@ -158,7 +174,10 @@ enum SubmissionParser {
         }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         if text.allSatisfy(\.isWhitespace) {
-            throw DomainError.malformed(code: "empty-file", "The file is empty: send a header row (partner,indicator,neighborhood,period,value,…) and a row per measurement.")
+            throw DomainError.malformed(
+                code: "empty-file",
+                "The file is empty: send a header row (partner,indicator,neighborhood,period,value,…) and a row per measurement."
+            )
         }
         let reader: CSVReader
         do {
@@ -178,13 +197,18 @@ enum SubmissionParser {
         var seen: Set<String> = []
         for (index, column) in header.enumerated() {
             if column.isEmpty {
-                issues.append(DomainError.Issue(field: "column \(index + 1)", code: "unnamed-column", message: "has no name in the header row"))
+                issues.append(
+                    DomainError.Issue(
+                        field: "column \(index + 1)", code: "unnamed-column", message: "has no name in the header row"))
             } else if !seen.insert(column).inserted {
-                issues.append(DomainError.Issue(field: column, code: "duplicate-column", message: "appears twice in the header row; keep one"))
+                issues.append(
+                    DomainError.Issue(
+                        field: column, code: "duplicate-column", message: "appears twice in the header row; keep one"))
             } else if !csvColumns.contains(column) && !column.hasPrefix("dim.") {
                 var message = "is not a column of a measurement (dimensions are written dim.NAME)"
                 if delimiter == UInt8(ascii: ","), rawHeader[index].contains(";") {
-                    message += "; the file looks separated by semicolons: send it separated by commas, or by semicolons only"
+                    message +=
+                        "; the file looks separated by semicolons: send it separated by commas, or by semicolons only"
                 }
                 issues.append(DomainError.Issue(field: column, code: "unknown-column", message: message))
             }
@@ -221,12 +245,17 @@ enum SubmissionParser {
                     let field = delimiter == UInt8(ascii: ";") ? field.replacingOccurrences(of: ",", with: ".") : field
                     // Decimal only, as in JSON: Double("0x1A") would read hexadecimal.
                     guard let number = Double(field), !field.contains(where: { $0 == "x" || $0 == "X" }) else {
-                        parsed.issues.append(DomainError.Issue(row: row.row, field: column, code: "not-numeric", message: "\(field.debugDescription) is not a number"))
+                        parsed.issues.append(
+                            DomainError.Issue(
+                                row: row.row, field: column, code: "not-numeric",
+                                message: "\(field.debugDescription) is not a number"))
                         continue
                     }
                     if JSONNumber.underflows(field, to: number) {
-                        parsed.issues.append(DomainError.Issue(
-                            row: row.row, field: column, code: "out-of-range", message: "\(field) is too close to zero to be held; it would read as \(number)"))
+                        parsed.issues.append(
+                            DomainError.Issue(
+                                row: row.row, field: column, code: "out-of-range",
+                                message: "\(field) is too close to zero to be held; it would read as \(number)"))
                         continue
                     }
                     switch column {
@@ -239,12 +268,16 @@ enum SubmissionParser {
                 }
             }
             if fields.count > header.count, fields[header.count...].contains(where: { !$0.isEmpty }) {
-                parsed.issues.append(DomainError.Issue(row: row.row, field: "row", code: "extra-fields", message: "has \(fields.count) fields but the header names \(header.count)"))
+                parsed.issues.append(
+                    DomainError.Issue(
+                        row: row.row, field: "row", code: "extra-fields",
+                        message: "has \(fields.count) fields but the header names \(header.count)"))
             }
             parsed.rows.append(row)
         }
         if let error = reader.error {
-            throw DomainError.malformed(code: "malformed-csv", "The CSV could not be read after row \(number): \(error)")
+            throw DomainError.malformed(
+                code: "malformed-csv", "The CSV could not be read after row \(number): \(error)")
         }
         return parsed
     }
@@ -257,16 +290,24 @@ enum SubmissionParser {
     static func malformed(_ fault: UnpairedQuote, body: Data) -> DomainError {
         let headerEnd = body.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) ?? body.endIndex
         let delimiter = Character(UnicodeScalar(separator(of: body)))
-        let header = String(decoding: body[..<headerEnd], as: UTF8.self).split(separator: delimiter, omittingEmptySubsequences: false)
-        let column = fault.fieldIndex < header.count
-            ? normalizedColumn(header[fault.fieldIndex].trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF} \t\""))) : "row"
+        let header = String(decoding: body[..<headerEnd], as: UTF8.self).split(
+            separator: delimiter, omittingEmptySubsequences: false)
+        let column =
+            fault.fieldIndex < header.count
+            ? normalizedColumn(
+                header[fault.fieldIndex].trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF} \t\""))) : "row"
         let field = column.hasPrefix("dim.") ? "dimensions." + column.dropFirst(4) : column
         let place = fault.row == 0 ? "the header" : "data row \(fault.row)"
-        let message = fault.code == "unterminated-quote"
+        let message =
+            fault.code == "unterminated-quote"
             ? "the quote that opens this field on line \(fault.line) (\(place)) is never closed, so every line after it would be read into this field"
             : "a quoted field on line \(fault.line) (\(place)) has text after its closing quote; write a quote inside a quoted field as \"\""
         return .malformed(
             code: fault.code, "Line \(fault.line), \(place), \(field): \(message). Nothing was stored.",
-            issues: [DomainError.Issue(row: fault.row == 0 ? nil : fault.row, line: fault.line, field: field, code: fault.code, message: message)])
+            issues: [
+                DomainError.Issue(
+                    row: fault.row == 0 ? nil : fault.row, line: fault.line, field: field, code: fault.code,
+                    message: message)
+            ])
     }
 }

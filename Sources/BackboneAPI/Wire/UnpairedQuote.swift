@@ -59,7 +59,9 @@ struct UnpairedQuote: Sendable, Equatable {
                         state = .unquoted
                     }
                 case .quoteInQuoted, .afterQuote:
-                    guard isBlank else { return UnpairedQuote(code: "text-after-quote", line: line, row: record, fieldIndex: field) }
+                    guard isBlank else {
+                        return UnpairedQuote(code: "text-after-quote", line: line, row: record, fieldIndex: field)
+                    }
                     state = .afterQuote
                 case .unquoted, .quoted:
                     break
@@ -67,7 +69,8 @@ struct UnpairedQuote: Sendable, Equatable {
             }
         }
         if state == .quoted {
-            return UnpairedQuote(code: "unterminated-quote", line: opened.line, row: opened.record, fieldIndex: opened.field)
+            return UnpairedQuote(
+                code: "unterminated-quote", line: opened.line, row: opened.record, fieldIndex: opened.field)
         }
         return nil
     }

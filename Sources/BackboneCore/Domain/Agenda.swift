@@ -20,6 +20,7 @@ public struct Agenda: RegistryRecord, Equatable {
         let (id, name, vision, startsOn, endsOn, active, releaseAfterDays) =
             try row.decode((String, String, String?, Day?, Day?, Bool, Int?).self)
         return Agenda(
-            id: id, name: name, vision: vision, startsOn: startsOn, endsOn: endsOn, active: active, releaseAfterDays: releaseAfterDays)
+            id: id, name: name, vision: vision, startsOn: startsOn, endsOn: endsOn, active: active,
+            releaseAfterDays: releaseAfterDays)
     }
 }

@@ -6,14 +6,16 @@ import JSON
 extension DomainModel.Dimension {
     /// The stored form of a list (`[{"name": …, "values": [...]}]`, jsonb).
     static func storedText(_ dimensions: [DomainModel.Dimension]) -> String {
-        let list = JSONValue.array(dimensions.map { .object(["name": .string($0.name), "values": .array($0.values.map(JSONValue.string))]) })
+        let list = JSONValue.array(
+            dimensions.map { .object(["name": .string($0.name), "values": .array($0.values.map(JSONValue.string))]) })
         return String(decoding: list.jsonBytes, as: UTF8.self)
     }
 
     /// Reads a stored list strictly: anything but `[{name, values: [strings]}]` is an error.
     static func storedList(_ text: String, column: String) throws -> [DomainModel.Dimension] {
         func failure() -> DomainError {
-            .storedData(column: column, "holds \(text.prefix(60).debugDescription), which is not a list of {name, values}")
+            .storedData(
+                column: column, "holds \(text.prefix(60).debugDescription), which is not a list of {name, values}")
         }
         let parsed: JSONValue
         do { parsed = try JSONValue.parse(Data(text.utf8)) } catch { throw failure() }
@@ -44,7 +46,9 @@ extension DomainModel.Dimension {
 public enum DimensionValues {
     public static func key(_ values: [String: String]) -> String {
         guard !values.isEmpty else { return "" }
-        let members = values.map { JSONValue.quoted($0.key, escapingSlashes: true) + ":" + JSONValue.quoted($0.value, escapingSlashes: true) }
+        let members = values.map {
+            JSONValue.quoted($0.key, escapingSlashes: true) + ":" + JSONValue.quoted($0.value, escapingSlashes: true)
+        }
         return "{" + members.sorted().joined(separator: ",") + "}"
     }
 
@@ -53,7 +57,9 @@ public enum DimensionValues {
     public static func parse(_ text: String) throws -> [String: String] {
         if text.isEmpty { return [:] }
         func failure() -> DomainError {
-            .storedData(column: "measurements.dimensions", "holds \(text.prefix(60).debugDescription), which is not an object of strings")
+            .storedData(
+                column: "measurements.dimensions",
+                "holds \(text.prefix(60).debugDescription), which is not an object of strings")
         }
         let parsed: JSONValue
         do { parsed = try JSONValue.parse(Data(text.utf8)) } catch { throw failure() }

@@ -4,10 +4,11 @@ import Postgres
 
 /// Reads indicators: one SELECT, one decoding, for the registry, ingestion and reports.
 public enum IndicatorStore {
-    static let columns = Query(unsafeSQL: """
-        code, agenda_id, name, definition, unit, value_type, aggregation, period_type, direction,
-        baseline_period, baseline_value, target_period, target_value, min_value, max_value, dimensions::text, active
-        """)
+    static let columns = Query(
+        unsafeSQL: """
+            code, agenda_id, name, definition, unit, value_type, aggregation, period_type, direction,
+            baseline_period, baseline_value, target_period, target_value, min_value, max_value, dimensions::text, active
+            """)
 
     public static func find(_ connection: Connection, code: String) throws -> Indicator? {
         try select(connection, where: "code = \(code)").first
@@ -25,16 +26,19 @@ public enum IndicatorStore {
 
     static func select(_ connection: Connection, where condition: Query, limit: Int? = nil) throws -> [Indicator] {
         let limitClause: Query = limit.map { " LIMIT \($0)" as Query } ?? ""
-        return try connection.query("SELECT \(columns) FROM indicators WHERE \(condition) ORDER BY code\(limitClause)").map(decode)
+        return try connection.query("SELECT \(columns) FROM indicators WHERE \(condition) ORDER BY code\(limitClause)")
+            .map(decode)
     }
 
     static func decode(_ row: Row) throws -> Indicator {
         let (code, agenda, name, definition, unit, valueType, aggregation, periodType, direction) =
             try row.decode((String, String, String, String?, String?, String, String, String, String).self)
         let (baselinePeriod, baselineValue, targetPeriod, targetValue, min, max, dimensions, active) =
-            try (row.decode(String?.self, at: 9), row.decode(Double?.self, at: 10), row.decode(String?.self, at: 11),
-                 row.decode(Double?.self, at: 12), row.decode(Double?.self, at: 13), row.decode(Double?.self, at: 14),
-                 row.decode(String.self, at: 15), row.decode(Bool.self, at: 16))
+            try (
+                row.decode(String?.self, at: 9), row.decode(Double?.self, at: 10), row.decode(String?.self, at: 11),
+                row.decode(Double?.self, at: 12), row.decode(Double?.self, at: 13), row.decode(Double?.self, at: 14),
+                row.decode(String.self, at: 15), row.decode(Bool.self, at: 16)
+            )
         return Indicator(
             code: code, agenda: agenda, name: name, definition: definition, unit: unit,
             valueType: try .stored(valueType, column: "indicators.value_type"),
@@ -43,7 +47,8 @@ public enum IndicatorStore {
             direction: try .stored(direction, column: "indicators.direction"),
             baseline: try periodValue(baselinePeriod, baselineValue, column: "indicators.baseline_period"),
             target: try periodValue(targetPeriod, targetValue, column: "indicators.target_period"),
-            min: min, max: max, dimensions: try Dimension.storedList(dimensions, column: "indicators.dimensions"), active: active)
+            min: min, max: max, dimensions: try Dimension.storedList(dimensions, column: "indicators.dimensions"),
+            active: active)
     }
 
     static func periodValue(_ text: String?, _ value: Double?, column: String) throws -> Indicator.PeriodValue? {
@@ -67,9 +72,12 @@ extension Indicator: RegistryRecord {
         var issues: [DomainError.Issue] = []
         for (field, pair) in [("baseline", new.baseline), ("target", new.target)] {
             if let pair, pair.period.type != new.periodType {
-                issues.append(DomainError.Issue(
-                    field: "\(field).period", code: "period-type-mismatch",
-                    message: "\(pair.period) is a \(pair.period.type.rawValue) but the indicator is reported by \(new.periodType.rawValue)"))
+                issues.append(
+                    DomainError.Issue(
+                        field: "\(field).period", code: "period-type-mismatch",
+                        message:
+                            "\(pair.period) is a \(pair.period.type.rawValue) but the indicator is reported by \(new.periodType.rawValue)"
+                    ))
             }
         }
         if !issues.isEmpty { throw DomainError.invalid(issues) }
@@ -79,11 +87,13 @@ extension Indicator: RegistryRecord {
             ("value_type", old.valueType != new.valueType),
         ]
         for (field, differs) in changed where differs {
-            let used = try connection.query("SELECT EXISTS (SELECT 1 FROM measurements WHERE indicator_code = \(new.code))")
+            let used = try connection.query(
+                "SELECT EXISTS (SELECT 1 FROM measurements WHERE indicator_code = \(new.code))")
             if try used[0].decode(Bool.self, at: 0) {
                 throw DomainError.conflict(
                     code: "indicator-in-use",
-                    "Indicator \(new.code) already has measurements; changing its \(field) would change what they mean. Create a new indicator instead.")
+                    "Indicator \(new.code) already has measurements; changing its \(field) would change what they mean. Create a new indicator instead."
+                )
             }
         }
     }

@@ -31,7 +31,9 @@ public struct Neighborhood: RegistryRecord, Equatable {
             SELECT EXISTS (SELECT 1 FROM ancestors WHERE code = \(new.code))
             """)
         if try rows[0].decode(Bool.self, at: 0) {
-            throw DomainError.invalid(field: "parent", code: "cycle", "\(parent) lies inside \(new.code); a neighborhood cannot contain its own parent")
+            throw DomainError.invalid(
+                field: "parent", code: "cycle",
+                "\(parent) lies inside \(new.code); a neighborhood cannot contain its own parent")
         }
     }
 }

@@ -14,9 +14,11 @@ public struct Partner: RegistryRecord, Equatable {
     public static let columns = Query(unsafeSQL: "id, name, kind, level, contact_email, active")
 
     public static func decode(_ row: Row) throws -> Partner {
-        let (id, name, kind, level, contactEmail, active) = try row.decode((String, String, String, String, String?, Bool).self)
+        let (id, name, kind, level, contactEmail, active) = try row.decode(
+            (String, String, String, String, String?, Bool).self)
         return Partner(
-            id: id, name: name, kind: try .stored(kind, column: "partners.kind"), level: try .stored(level, column: "partners.level"),
+            id: id, name: name, kind: try .stored(kind, column: "partners.kind"),
+            level: try .stored(level, column: "partners.level"),
             contactEmail: contactEmail, active: active)
     }
 }

@@ -30,7 +30,9 @@ public struct IssuedAPIKey: Sendable {
 /// Creates, finds and revokes API keys.
 public enum APIKeys {
     /// Makes a key and returns its secret; only the secret's SHA-256 is stored.
-    public static func create(_ connection: Connection, role: Role, partner: String?, name: String?) throws -> IssuedAPIKey {
+    public static func create(_ connection: Connection, role: Role, partner: String?, name: String?) throws
+        -> IssuedAPIKey
+    {
         let secret = "bbk_" + randomToken(bytes: 24)
         let id = "key_" + randomToken(bytes: 6)
         let rows: QueryResult
@@ -84,7 +86,8 @@ public enum APIKeys {
     }
 
     static func decode(_ row: Row) throws -> APIKey {
-        let (id, role, partner, name, createdAt, revokedAt) = try row.decode((String, String, String?, String?, Date, Date?).self)
+        let (id, role, partner, name, createdAt, revokedAt) = try row.decode(
+            (String, String, String?, String?, Date, Date?).self)
         guard let role = Role(rawValue: role) else { throw PostgresError(.decoding, "unknown role \(role)") }
         return APIKey(id: id, role: role, partner: partner, name: name, createdAt: createdAt, revokedAt: revokedAt)
     }

@@ -10,7 +10,9 @@ public struct IngestionContext: Sendable {
     public var locks: [PeriodLock] = []
 
     /// Loads the indicators, neighborhoods and partners named by `rows`, and the locks on them.
-    public static func load(_ connection: Connection, for rows: [SubmittedRow], defaultPartner: String?) throws -> IngestionContext {
+    public static func load(_ connection: Connection, for rows: [SubmittedRow], defaultPartner: String?) throws
+        -> IngestionContext
+    {
         var context = IngestionContext()
         let indicatorCodes = Array(Set(rows.compactMap(\.indicator)))
         let neighborhoodCodes = Array(Set(rows.compactMap(\.neighborhood)))
@@ -18,7 +20,9 @@ public struct IngestionContext: Sendable {
         for indicator in try IndicatorStore.list(connection, codes: indicatorCodes) {
             context.indicators[indicator.code] = indicator
         }
-        for row in try connection.query("SELECT code, active FROM neighborhoods WHERE code = ANY(\(neighborhoodCodes)::text[])") {
+        for row in try connection.query(
+            "SELECT code, active FROM neighborhoods WHERE code = ANY(\(neighborhoodCodes)::text[])")
+        {
             let (code, active) = try row.decode((String, Bool).self)
             context.neighborhoods[code] = active
         }
@@ -27,7 +31,8 @@ public struct IngestionContext: Sendable {
             context.partners[id] = active
         }
         let agendas = Array(Set(context.indicators.values.map(\.agenda)))
-        context.locks = try PeriodLocks.covering(connection, agendas: agendas, indicators: Array(context.indicators.keys))
+        context.locks = try PeriodLocks.covering(
+            connection, agendas: agendas, indicators: Array(context.indicators.keys))
         return context
     }
 }

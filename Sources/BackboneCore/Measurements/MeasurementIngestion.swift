@@ -27,21 +27,30 @@ public enum MeasurementIngestion {
         _ connection: Connection, parsed: Submission, submitter: Submitter, mode: Mode, dryRun: Bool,
         batchID: UUID = UUID()
     ) throws -> ImportSummary {
-        if let bound = submitter.partner, let other = parsed.rows.first(where: { $0.partner != nil && $0.partner != bound }) {
-            throw DomainError.forbidden("A key of partner \(bound) cannot submit for partner \(other.partner!) (row \(other.row)).")
+        if let bound = submitter.partner,
+            let other = parsed.rows.first(where: { $0.partner != nil && $0.partner != bound })
+        {
+            throw DomainError.forbidden(
+                "A key of partner \(bound) cannot submit for partner \(other.partner!) (row \(other.row)).")
         }
         let context = try IngestionContext.load(connection, for: parsed.rows, defaultPartner: submitter.partner)
-        let validator = MeasurementValidator(context: context, boundPartner: submitter.partner, respectsLocks: submitter.partner != nil)
+        let validator = MeasurementValidator(
+            context: context, boundPartner: submitter.partner, respectsLocks: submitter.partner != nil)
         let (valid, validationIssues) = validator.validate(parsed.rows)
-        let issues = parsed.located(parsed.issues + validationIssues).sorted { ($0.row ?? -1, $0.field) < ($1.row ?? -1, $1.field) }
+        let issues = parsed.located(parsed.issues + validationIssues).sorted {
+            ($0.row ?? -1, $0.field) < ($1.row ?? -1, $1.field)
+        }
         let rejectedRows = Set(issues.compactMap(\.row))
         if mode == .allOrNothing, !issues.isEmpty {
             throw DomainError.rejected(issues, received: parsed.received)
         }
         let accepted = valid.filter { !rejectedRows.contains($0.row) }
-        let outcome = try MeasurementWriter.write(connection, rows: accepted, batchID: batchID, keyID: submitter.keyID, dryRun: dryRun)
+        let outcome = try MeasurementWriter.write(
+            connection, rows: accepted, batchID: batchID, keyID: submitter.keyID, dryRun: dryRun)
         return ImportSummary(
-            batchID: batchID.uuidString.lowercased(), dryRun: dryRun, mode: mode.rawValue, received: parsed.received, created: outcome.created,
-            updated: outcome.updated, unchanged: outcome.unchanged, rejected: parsed.received - accepted.count, errors: issues)
+            batchID: batchID.uuidString.lowercased(), dryRun: dryRun, mode: mode.rawValue, received: parsed.received,
+            created: outcome.created,
+            updated: outcome.updated, unchanged: outcome.unchanged, rejected: parsed.received - accepted.count,
+            errors: issues)
     }
 }

@@ -20,8 +20,10 @@ public struct MeasurementRecord: Sendable {
     public var updatedAt: Date
 
     public init(
-        id: Int, partner: String, indicator: String, neighborhood: String, period: String, value: Double?, numerator: Double?,
-        denominator: Double?, dimensions: [String: String], note: String?, batchID: String, createdAt: Date, updatedAt: Date
+        id: Int, partner: String, indicator: String, neighborhood: String, period: String, value: Double?,
+        numerator: Double?,
+        denominator: Double?, dimensions: [String: String], note: String?, batchID: String, createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.partner = partner
@@ -51,11 +53,15 @@ public struct MeasurementSnapshot: Sendable, Equatable {
     /// is an error, never a partly empty snapshot.
     static func parse(_ text: String) throws -> MeasurementSnapshot {
         func failure() -> DomainError {
-            .storedData(column: "measurement_history", "holds the snapshot \(text.prefix(80).debugDescription), which is not an object of value, numerator, denominator and note")
+            .storedData(
+                column: "measurement_history",
+                "holds the snapshot \(text.prefix(80).debugDescription), which is not an object of value, numerator, denominator and note"
+            )
         }
         let parsed: JSONValue
         do { parsed = try JSONValue.parse(Data(text.utf8)) } catch { throw failure() }
-        guard case .object(let members) = parsed, Set(members.keys) == ["value", "numerator", "denominator", "note"] else { throw failure() }
+        guard case .object(let members) = parsed, Set(members.keys) == ["value", "numerator", "denominator", "note"]
+        else { throw failure() }
         func number(_ name: String) throws -> Double? {
             switch members[name] {
             case .number(let value): return value
@@ -69,7 +75,9 @@ public struct MeasurementSnapshot: Sendable, Equatable {
         case .null: note = nil
         default: throw failure()
         }
-        return MeasurementSnapshot(value: try number("value"), numerator: try number("numerator"), denominator: try number("denominator"), note: note)
+        return MeasurementSnapshot(
+            value: try number("value"), numerator: try number("numerator"), denominator: try number("denominator"),
+            note: note)
     }
 }
 
@@ -100,7 +108,8 @@ public enum MeasurementRecords {
         public var batchID: String?
 
         public init(
-            indicator: String? = nil, partner: String? = nil, neighborhood: String? = nil, from: Period? = nil, to: Period? = nil,
+            indicator: String? = nil, partner: String? = nil, neighborhood: String? = nil, from: Period? = nil,
+            to: Period? = nil,
             period: Period? = nil, batchID: String? = nil
         ) {
             self.indicator = indicator
@@ -113,14 +122,20 @@ public enum MeasurementRecords {
         }
     }
 
-    static let columns = Query(unsafeSQL: """
-        id, partner_id, indicator_code, neighborhood_code, period, value, numerator, denominator,
-        dimensions::text, note, batch_id, created_at, updated_at
-        """)
+    static let columns = Query(
+        unsafeSQL: """
+            id, partner_id, indicator_code, neighborhood_code, period, value, numerator, denominator,
+            dimensions::text, note, batch_id, created_at, updated_at
+            """)
 
     static func decode(_ row: Row) throws -> MeasurementRecord {
-        let (id, partner, indicator, neighborhood, period, value, numerator, denominator, dimensions, note, batch, created, updated) =
-            try row.decode((Int, String, String, String, String, Double?, Double?, Double?, String, String?, UUID, Date, Date).self)
+        let (
+            id, partner, indicator, neighborhood, period, value, numerator, denominator, dimensions, note, batch,
+            created, updated
+        ) =
+            try row.decode(
+                (Int, String, String, String, String, Double?, Double?, Double?, String, String?, UUID, Date, Date).self
+            )
         return MeasurementRecord(
             id: id, partner: partner, indicator: indicator, neighborhood: neighborhood, period: period, value: value,
             numerator: numerator, denominator: denominator,
@@ -129,7 +144,9 @@ public enum MeasurementRecords {
     }
 
     /// Measurements in id order after `cursor`.
-    public static func list(_ connection: Connection, filter: Filter, after cursor: Int?, limit: Int) throws -> [MeasurementRecord] {
+    public static func list(_ connection: Connection, filter: Filter, after cursor: Int?, limit: Int) throws
+        -> [MeasurementRecord]
+    {
         try connection.query(
             "SELECT \(columns) FROM measurements WHERE \(conditions(filter, after: cursor)) ORDER BY id LIMIT \(limit)"
         ).map(decode)
@@ -167,9 +184,11 @@ public enum MeasurementRecords {
     }
 
     /// One measurement, if it exists and (for a partner) belongs to `partner`.
-    public static func find(_ connection: Connection, id: Int, visibleTo partner: String?) throws -> MeasurementRecord? {
+    public static func find(_ connection: Connection, id: Int, visibleTo partner: String?) throws -> MeasurementRecord?
+    {
         let rows = try connection.query(
-            "SELECT \(columns) FROM measurements WHERE id = \(id) AND (\(partner)::text IS NULL OR partner_id = \(partner))")
+            "SELECT \(columns) FROM measurements WHERE id = \(id) AND (\(partner)::text IS NULL OR partner_id = \(partner))"
+        )
         return try rows.first.map(decode)
     }
 
@@ -185,7 +204,9 @@ public enum MeasurementRecords {
             if let rules = context.indicators[record.indicator],
                 let lock = context.locks.first(where: { $0.covers(indicator: rules, period: period) })
             {
-                throw DomainError.conflict(code: "period-locked", "\(record.period) is locked (lock \(lock.period)); ask the coordinator to correct it.")
+                throw DomainError.conflict(
+                    code: "period-locked",
+                    "\(record.period) is locked (lock \(lock.period)); ask the coordinator to correct it.")
             }
         }
         // The 'created' entry was read from the row; with the row gone it is stored.
@@ -226,7 +247,8 @@ public enum MeasurementRecords {
             ORDER BY action <> 'created', id
             """)
         return try rows.map { row in
-            let (action, at, key, batch, old, new) = try row.decode((String, Date, String, UUID?, String?, String?).self)
+            let (action, at, key, batch, old, new) = try row.decode(
+                (String, Date, String, UUID?, String?, String?).self)
             return HistoryEntry(
                 action: action, at: at, key: key, batchID: batch?.uuidString.lowercased(),
                 old: try old.map(MeasurementSnapshot.parse), new: try new.map(MeasurementSnapshot.parse))

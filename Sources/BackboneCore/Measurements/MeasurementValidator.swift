@@ -61,7 +61,8 @@ public struct MeasurementValidator: Sendable {
             if let code = submitted.indicator {
                 switch context.indicators[code] {
                 case nil: fail("indicator", "unknown-indicator", "no indicator \(code) exists")
-                case let found? where !found.active: fail("indicator", "inactive-indicator", "indicator \(code) is deactivated")
+                case let found? where !found.active:
+                    fail("indicator", "inactive-indicator", "indicator \(code) is deactivated")
                 case let found?: rules = found
                 }
             } else if !submitted.unreadableFields.contains("indicator") {
@@ -85,9 +86,14 @@ public struct MeasurementValidator: Sendable {
                     periods[text] = period
                 }
                 if period == nil {
-                    fail("period", "malformed-period", "\(text.debugDescription) is not a period; write 2026, 2026-Q3, 2026-10 or 2026-W05")
+                    fail(
+                        "period", "malformed-period",
+                        "\(text.debugDescription) is not a period; write 2026, 2026-Q3, 2026-10 or 2026-W05")
                 } else if let rules, period!.type != rules.periodType {
-                    fail("period", "period-type-mismatch", "\(text) is a \(period!.type.rawValue) but \(rules.code) is reported by \(rules.periodType.rawValue)")
+                    fail(
+                        "period", "period-type-mismatch",
+                        "\(text) is a \(period!.type.rawValue) but \(rules.code) is reported by \(rules.periodType.rawValue)"
+                    )
                 } else if period!.start > today {
                     fail("period", "future-period", "\(text) has not started yet")
                 }
@@ -102,18 +108,24 @@ public struct MeasurementValidator: Sendable {
                 let lock = context.locks.first(where: { $0.covers(indicator: rules, period: period) })
             {
                 let scope = lock.indicator.map { "indicator \($0)" } ?? "agenda \(lock.agenda ?? "")"
-                fail("period", "period-locked", "\(period) is locked for \(scope) (lock \(lock.period)\(lock.reason.map { ": \($0)" } ?? ""))")
+                fail(
+                    "period", "period-locked",
+                    "\(period) is locked for \(scope) (lock \(lock.period)\(lock.reason.map { ": \($0)" } ?? ""))")
             }
             if rowIssues.isEmpty, let partner, let rules, let period, let neighborhood = submitted.neighborhood {
-                let key = [partner, rules.code, neighborhood, period.description, dimensionKey].joined(separator: "\u{1F}")
+                let key = [partner, rules.code, neighborhood, period.description, dimensionKey].joined(
+                    separator: "\u{1F}")
                 if let first = firstRowOfKey[key] {
-                    fail("row", "duplicate-row", "repeats row \(first): same partner, indicator, neighborhood, period and dimensions")
+                    fail(
+                        "row", "duplicate-row",
+                        "repeats row \(first): same partner, indicator, neighborhood, period and dimensions")
                 } else {
                     firstRowOfKey[key] = submitted.row
-                    valid.append(ValidRow(
-                        row: submitted.row, partner: partner, indicator: rules.code, neighborhood: neighborhood,
-                        period: period, dimensionKey: dimensionKey, value: submitted.value,
-                        numerator: submitted.numerator, denominator: submitted.denominator, note: submitted.note))
+                    valid.append(
+                        ValidRow(
+                            row: submitted.row, partner: partner, indicator: rules.code, neighborhood: neighborhood,
+                            period: period, dimensionKey: dimensionKey, value: submitted.value,
+                            numerator: submitted.numerator, denominator: submitted.denominator, note: submitted.note))
                 }
             }
             issues += rowIssues
@@ -132,18 +144,26 @@ public struct MeasurementValidator: Sendable {
         }
         if rules.aggregation == .ratio {
             if row.sentValueFields.contains("value") {
-                fail("value", "value-not-allowed", "\(rules.code) is a ratio: send numerator and denominator instead of value")
+                fail(
+                    "value", "value-not-allowed",
+                    "\(rules.code) is a ratio: send numerator and denominator instead of value")
             }
             let numerator = finite("numerator", row.numerator)
             let denominator = finite("denominator", row.denominator)
-            if row.numerator == nil, !row.sentValueFields.contains("numerator") { fail("numerator", "required", "is required for a ratio indicator") }
-            if row.denominator == nil, !row.sentValueFields.contains("denominator") { fail("denominator", "required", "is required for a ratio indicator") }
+            if row.numerator == nil, !row.sentValueFields.contains("numerator") {
+                fail("numerator", "required", "is required for a ratio indicator")
+            }
+            if row.denominator == nil, !row.sentValueFields.contains("denominator") {
+                fail("denominator", "required", "is required for a ratio indicator")
+            }
             if let denominator, denominator <= 0 {
                 fail("denominator", "non-positive-denominator", "must be greater than 0")
             }
             if let numerator, numerator < 0 { fail("numerator", "out-of-range", "must not be negative") }
             if let numerator, let denominator, denominator > 0, rules.valueType == .percent, numerator > denominator {
-                fail("numerator", "numerator-exceeds-denominator", "\(numerator) is more than its denominator \(denominator); a percentage cannot exceed 100")
+                fail(
+                    "numerator", "numerator-exceeds-denominator",
+                    "\(numerator) is more than its denominator \(denominator); a percentage cannot exceed 100")
             }
             return
         }
@@ -155,31 +175,45 @@ public struct MeasurementValidator: Sendable {
             return
         }
         if rules.valueType == .count {
-            if value != value.rounded() { fail("value", "not-integer", "\(value) is not a whole number; \(rules.code) counts") }
+            if value != value.rounded() {
+                fail("value", "not-integer", "\(value) is not a whole number; \(rules.code) counts")
+            }
             if value < 0 { fail("value", "out-of-range", "a count cannot be negative") }
         }
-        if let min = rules.min, value < min { fail("value", "out-of-range", "\(value) is below the indicator's minimum \(min)") }
-        if let max = rules.max, value > max { fail("value", "out-of-range", "\(value) is above the indicator's maximum \(max)") }
+        if let min = rules.min, value < min {
+            fail("value", "out-of-range", "\(value) is below the indicator's minimum \(min)")
+        }
+        if let max = rules.max, value > max {
+            fail("value", "out-of-range", "\(value) is above the indicator's maximum \(max)")
+        }
     }
 
     /// Checks the row's dimension values and returns their canonical key.
-    private func checkDimensions(_ row: SubmittedRow, _ rules: Indicator, _ fail: (String, String, String) -> Void) -> String {
+    private func checkDimensions(_ row: SubmittedRow, _ rules: Indicator, _ fail: (String, String, String) -> Void)
+        -> String
+    {
         for name in row.dimensions.keys.sorted() where !rules.dimensions.contains(where: { $0.name == name }) {
             let declared = rules.dimensions.map(\.name).joined(separator: ", ")
-            fail("dimensions.\(name)", "unknown-dimension", "\(rules.code) has no dimension \(name)" + (declared.isEmpty ? "" : " (it has \(declared))"))
+            fail(
+                "dimensions.\(name)", "unknown-dimension",
+                "\(rules.code) has no dimension \(name)" + (declared.isEmpty ? "" : " (it has \(declared))"))
         }
         var values: [String: String] = [:]
         for dimension in rules.dimensions {
             guard let value = row.dimensions[dimension.name] else {
                 if row.unreadableFields.contains("dimensions.\(dimension.name)") { continue }
-                fail("dimensions.\(dimension.name)", "missing-dimension", "is required: one of \(dimension.values.joined(separator: ", "))")
+                fail(
+                    "dimensions.\(dimension.name)", "missing-dimension",
+                    "is required: one of \(dimension.values.joined(separator: ", "))")
                 continue
             }
             // Strings compare by canonical equivalence ("K-5" with a Kelvin sign equals
             // "K-5"), the database by bytes: the registry's spelling is the one stored, so
             // one value is one series whichever way it was sent.
             guard let allowed = dimension.values.first(where: { $0 == value }) else {
-                fail("dimensions.\(dimension.name)", "disallowed-dimension-value", "\(value.debugDescription) is not one of \(dimension.values.joined(separator: ", "))")
+                fail(
+                    "dimensions.\(dimension.name)", "disallowed-dimension-value",
+                    "\(value.debugDescription) is not one of \(dimension.values.joined(separator: ", "))")
                 continue
             }
             values[dimension.name] = allowed

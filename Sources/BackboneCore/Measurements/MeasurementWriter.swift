@@ -37,7 +37,8 @@ public enum MeasurementWriter {
             pending = stillNew
         }
         guard pending.isEmpty else {
-            throw DomainError.conflict(code: "concurrent-change", "Other requests kept changing these measurements; send the batch again.")
+            throw DomainError.conflict(
+                code: "concurrent-change", "Other requests kept changing these measurements; send the batch again.")
         }
         if !changed.isEmpty { try update(connection, changed, batchID: batchID, keyID: keyID) }
         return outcome
@@ -64,7 +65,11 @@ public enum MeasurementWriter {
         for row in existing {
             let (ordinal, id, value, numerator, denominator, note, isOwn) =
                 try row.decode((Int, Int, Double?, Double?, Double?, String?, Bool).self)
-            if isOwn { own.insert(ordinal - 1) } else { stored[ordinal - 1] = (id, value, numerator, denominator, note) }
+            if isOwn {
+                own.insert(ordinal - 1)
+            } else {
+                stored[ordinal - 1] = (id, value, numerator, denominator, note)
+            }
         }
         var fresh: [ValidRow] = []
         var changed: [(id: Int, row: ValidRow)] = []
@@ -73,7 +78,9 @@ public enum MeasurementWriter {
                 fresh.append(row)
                 continue
             }
-            if old.value == row.value, old.numerator == row.numerator, old.denominator == row.denominator, old.note == row.note {
+            if old.value == row.value, old.numerator == row.numerator, old.denominator == row.denominator,
+                old.note == row.note
+            {
                 outcome.unchanged += 1
             } else {
                 changed.append((old.id, row))
@@ -84,7 +91,8 @@ public enum MeasurementWriter {
         return (fresh, changed)
     }
 
-    static let snapshot = "jsonb_build_object('value', %@.value, 'numerator', %@.numerator, 'denominator', %@.denominator, 'note', %@.note)"
+    static let snapshot =
+        "jsonb_build_object('value', %@.value, 'numerator', %@.numerator, 'denominator', %@.denominator, 'note', %@.note)"
 
     static func snapshot(of alias: String) -> Query {
         Query(unsafeSQL: snapshot.replacingOccurrences(of: "%@", with: alias))
@@ -93,10 +101,16 @@ public enum MeasurementWriter {
     /// Most uploads are new rows (a partner's history, next month's figures): this stores
     /// them with one plain insert, without looking each key up first. If a row exists
     /// already, the insert is undone and the result is nil.
-    private static func insertIfAllNew(_ connection: Connection, _ rows: [ValidRow], batchID: UUID, keyID: String) throws -> Int? {
+    private static func insertIfAllNew(_ connection: Connection, _ rows: [ValidRow], batchID: UUID, keyID: String)
+        throws -> Int?
+    {
         do {
-            return try connection.savepoint { try insert($0, rows, batchID: batchID, keyID: keyID, skippingExisting: false) }
-        } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "measurements_natural_key" {
+            return try connection.savepoint {
+                try insert($0, rows, batchID: batchID, keyID: keyID, skippingExisting: false)
+            }
+        } catch let error as PostgresError
+            where error.isUniqueViolation && error.constraint == "measurements_natural_key"
+        {
             return nil
         }
     }
@@ -130,7 +144,9 @@ public enum MeasurementWriter {
         return try inserted[0].decode(Int.self, at: 0)
     }
 
-    private static func update(_ connection: Connection, _ rows: [(id: Int, row: ValidRow)], batchID: UUID, keyID: String) throws {
+    private static func update(
+        _ connection: Connection, _ rows: [(id: Int, row: ValidRow)], batchID: UUID, keyID: String
+    ) throws {
         try connection.query(
             """
             WITH input AS (

@@ -15,7 +15,9 @@ public enum PeriodLocks {
     }
 
     /// Locks that apply to any of these agendas or indicators.
-    public static func covering(_ connection: Connection, agendas: [String], indicators: [String]) throws -> [PeriodLock] {
+    public static func covering(_ connection: Connection, agendas: [String], indicators: [String]) throws
+        -> [PeriodLock]
+    {
         try connection.query(
             """
             SELECT \(Query(unsafeSQL: columns)) FROM period_locks
@@ -30,22 +32,30 @@ public enum PeriodLocks {
 
     /// Locks `period` for an agenda or an indicator (exactly one of them).
     public static func create(
-        _ connection: Connection, agenda: String?, indicator: String?, period text: String, reason: String?, keyID: String
+        _ connection: Connection, agenda: String?, indicator: String?, period text: String, reason: String?,
+        keyID: String
     ) throws -> PeriodLock {
         var issues: [DomainError.Issue] = []
         if (agenda == nil) == (indicator == nil) {
-            issues.append(DomainError.Issue(field: agenda == nil ? "agenda" : "indicator", code: "required", message: "give exactly one of agenda or indicator"))
+            issues.append(
+                DomainError.Issue(
+                    field: agenda == nil ? "agenda" : "indicator", code: "required",
+                    message: "give exactly one of agenda or indicator"))
         }
         let period = Period(text)
         if period == nil {
-            issues.append(DomainError.Issue(field: "period", code: "malformed-period", message: "\(text.debugDescription) is not a period; write 2026, 2026-Q3, 2026-10 or 2026-W05"))
+            issues.append(
+                DomainError.Issue(
+                    field: "period", code: "malformed-period",
+                    message: "\(text.debugDescription) is not a period; write 2026, 2026-Q3, 2026-10 or 2026-W05"))
         }
         // A lock's dates are stored and answered as dates of four-digit years; the last
         // periods of 9999 (the year, Q4, December, W52) end on a day of the year 10000.
         if let period, period.end.year > 9999 {
-            issues.append(DomainError.Issue(
-                field: "period", code: "period-out-of-range",
-                message: "\(text) ends on \(period.end), after 9999-12-31, the last day a lock can cover"))
+            issues.append(
+                DomainError.Issue(
+                    field: "period", code: "period-out-of-range",
+                    message: "\(text) ends on \(period.end), after 9999-12-31, the last day a lock can cover"))
         }
         guard issues.isEmpty, let period else { throw DomainError.invalid(issues) }
         do {
@@ -58,7 +68,8 @@ public enum PeriodLocks {
             return try decode(rows[0])
         } catch let error as PostgresError where error.isForeignKeyViolation {
             let field = error.constraint == "period_locks_agenda_fkey" ? "agenda" : "indicator"
-            throw DomainError.invalid(field: field, code: "unknown-reference", "no \(field) \(agenda ?? indicator ?? "") exists")
+            throw DomainError.invalid(
+                field: field, code: "unknown-reference", "no \(field) \(agenda ?? indicator ?? "") exists")
         }
     }
 

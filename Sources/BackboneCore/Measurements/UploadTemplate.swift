@@ -11,7 +11,9 @@ public struct UploadTemplate: Sendable {
 
     /// The template for every active indicator of an agenda, or for one indicator.
     /// `partner` prefills the partner column (a partner key's own).
-    public static func load(_ connection: Connection, agenda: String?, indicator: String?, partner: String?) throws -> UploadTemplate {
+    public static func load(_ connection: Connection, agenda: String?, indicator: String?, partner: String?) throws
+        -> UploadTemplate
+    {
         if let agenda, try connection.query("SELECT 1 FROM agendas WHERE id = \(agenda)").isEmpty {
             throw DomainError.notFound("No agenda \(agenda).")
         }
@@ -22,10 +24,14 @@ public struct UploadTemplate: Sendable {
                   AND (active OR \(indicator)::text IS NOT NULL)
                 """)
         if let indicator, selected.isEmpty { throw DomainError.notFound("No indicator \(indicator).") }
-        let neighborhood = try connection.query("SELECT code FROM neighborhoods ORDER BY parent_code IS NULL, code LIMIT 1")
+        let neighborhood =
+            try connection.query("SELECT code FROM neighborhoods ORDER BY parent_code IS NULL, code LIMIT 1")
             .first.map { try $0.decode(String.self, at: 0) } ?? ""
         let indicators = selected.map {
-            (code: $0.code, ratio: $0.aggregation == .ratio, period: Self.examplePeriod($0.periodType), dimensions: $0.dimensions)
+            (
+                code: $0.code, ratio: $0.aggregation == .ratio, period: Self.examplePeriod($0.periodType),
+                dimensions: $0.dimensions
+            )
         }
         let anyRatio = indicators.contains { $0.ratio }
         let anyValue = indicators.contains { !$0.ratio } || indicators.isEmpty
@@ -38,7 +44,8 @@ public struct UploadTemplate: Sendable {
         var template = UploadTemplate(header: header, rows: [])
         for indicator in indicators {
             var cells: [String: String] = [
-                "partner": partner ?? "", "indicator": indicator.code, "neighborhood": neighborhood, "period": indicator.period,
+                "partner": partner ?? "", "indicator": indicator.code, "neighborhood": neighborhood,
+                "period": indicator.period,
             ]
             for dimension in indicator.dimensions { cells["dim.\(dimension.name)"] = dimension.values.first ?? "" }
             template.rows.append(header.map { cells[$0] ?? "" })

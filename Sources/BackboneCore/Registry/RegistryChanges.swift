@@ -46,7 +46,8 @@ extension RegistryField {
         case .integer(let number): return [(column, "\(number)")]
         case .bool(let flag): return [(column, "\(flag)")]
         case .date(let date): return [(column, "\(date)")]
-        case .periodValue(let pair): return [("\(column)_period", "\(pair.period.description)"), ("\(column)_value", "\(pair.value)")]
+        case .periodValue(let pair):
+            return [("\(column)_period", "\(pair.period.description)"), ("\(column)_value", "\(pair.value)")]
         case .dimensions(let list): return [(column, "\(JSONText(Dimension.storedText(list)))")]
         }
     }

@@ -1,4 +1,3 @@
-
 /// One field of a registry resource: its wire name, its column, its type and rules.
 public struct RegistryField: Sendable {
     public enum Kind: Sendable {

@@ -27,7 +27,9 @@ public struct RegistryResource: Sendable {
     public var allFields: [RegistryField] { [key] + fields }
 
     public func field(forColumn column: String) -> RegistryField? {
-        allFields.first { $0.column == column || $0.storedColumns.contains(column) || column.hasPrefix($0.column + "_") }
+        allFields.first {
+            $0.column == column || $0.storedColumns.contains(column) || column.hasPrefix($0.column + "_")
+        }
     }
 }
 
@@ -57,8 +59,10 @@ extension RegistryResource {
             RegistryField("definition", .text(maxLength: 4000)),
             RegistryField("unit", .text(maxLength: 64)),
             RegistryField("value_type", .choice(ValueType.allCases.map(\.rawValue)), required: true, filterable: true),
-            RegistryField("aggregation", .choice(AggregationMethod.allCases.map(\.rawValue)), required: true, filterable: true),
-            RegistryField("period_type", .choice(PeriodType.allCases.map(\.rawValue)), required: true, filterable: true),
+            RegistryField(
+                "aggregation", .choice(AggregationMethod.allCases.map(\.rawValue)), required: true, filterable: true),
+            RegistryField(
+                "period_type", .choice(PeriodType.allCases.map(\.rawValue)), required: true, filterable: true),
             RegistryField("direction", .choice(Direction.allCases.map(\.rawValue))),
             RegistryField("baseline", .periodValue),
             RegistryField("target", .periodValue),
@@ -102,7 +106,8 @@ extension RegistryResource {
         key: RegistryField("id", .integer(minimum: 1), immutable: true),
         generatedKey: true,
         fields: [
-            RegistryField("partner", column: "partner_id", .reference, required: true, immutable: false, filterable: true),
+            RegistryField(
+                "partner", column: "partner_id", .reference, required: true, immutable: false, filterable: true),
             RegistryField("indicator", column: "indicator_code", .reference, required: true, filterable: true),
             RegistryField("neighborhood", column: "neighborhood_code", .reference, filterable: true),
         ],

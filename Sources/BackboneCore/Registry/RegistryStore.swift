@@ -25,7 +25,8 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
     public func find(_ connection: Connection, key: String) throws -> Record? {
         guard let keyValue = keyBind(key) else { return nil }
         let rows = try connection.query(
-            "SELECT \(selectList) FROM \(identifier: resource.table) WHERE \(identifier: resource.key.column) = \(keyValue)")
+            "SELECT \(selectList) FROM \(identifier: resource.table) WHERE \(identifier: resource.key.column) = \(keyValue)"
+        )
         return try rows.first.map(decode)
     }
 
@@ -46,12 +47,15 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
             }
         }
         if let cursor {
-            guard let after = keyBind(cursor) else { throw DomainError.malformed(code: "invalid-cursor", "the cursor is not valid") }
+            guard let after = keyBind(cursor) else {
+                throw DomainError.malformed(code: "invalid-cursor", "the cursor is not valid")
+            }
             conditions.append("\(identifier: resource.key.column) > \(after)")
         }
         let whereClause: Query = conditions.isEmpty ? "" : " WHERE " + Query.joined(conditions, separator: " AND ")
         let rows = try connection.query(
-            "SELECT \(selectList) FROM \(identifier: resource.table)\(whereClause) ORDER BY \(identifier: resource.key.column) LIMIT \(limit + 1)")
+            "SELECT \(selectList) FROM \(identifier: resource.table)\(whereClause) ORDER BY \(identifier: resource.key.column) LIMIT \(limit + 1)"
+        )
         let items = try rows.prefix(limit).map(decode)
         return Page(items: items, nextCursor: rows.count > limit ? items.last?.key : nil)
     }
@@ -63,7 +67,8 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
         let values = Query.joined(assignments.map(\.value), separator: ", ")
         let rows = try mapConstraintErrors {
             try connection.query(
-                "INSERT INTO \(identifier: resource.table) (\(unsafe: columns)) VALUES (\(values)) RETURNING \(selectList)")
+                "INSERT INTO \(identifier: resource.table) (\(unsafe: columns)) VALUES (\(values)) RETURNING \(selectList)"
+            )
         }
         let created = try decode(rows[0])
         try Record.check(connection, old: nil, new: created)
@@ -80,7 +85,8 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
         if resource.tracksUpdates { sets.append("updated_at = now()") }
         let rows = try mapConstraintErrors {
             try connection.query(
-                "UPDATE \(identifier: resource.table) SET \(Query.joined(sets, separator: ", ")) WHERE \(identifier: resource.key.column) = \(keyValue) RETURNING \(selectList)")
+                "UPDATE \(identifier: resource.table) SET \(Query.joined(sets, separator: ", ")) WHERE \(identifier: resource.key.column) = \(keyValue) RETURNING \(selectList)"
+            )
         }
         guard let row = rows.first else { throw DomainError.notFound("No \(resource.name) \(key).") }
         let updated = try decode(row)
@@ -103,7 +109,8 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
         guard let keyValue = keyBind(key) else { throw DomainError.notFound("No \(resource.name) \(key).") }
         if resource.deleteRemoves {
             let rows = try connection.query(
-                "DELETE FROM \(identifier: resource.table) WHERE \(identifier: resource.key.column) = \(keyValue) RETURNING \(selectList)")
+                "DELETE FROM \(identifier: resource.table) WHERE \(identifier: resource.key.column) = \(keyValue) RETURNING \(selectList)"
+            )
             guard !rows.isEmpty else { throw DomainError.notFound("No \(resource.name) \(key).") }
             return nil
         }
@@ -126,13 +133,17 @@ public struct RegistryStore<Record: RegistryRecord>: Sendable {
         do {
             return try body()
         } catch let error as PostgresError where error.kind == .server {
-            let field = error.constraint.flatMap { resource.constraintFields[$0] }
+            let field =
+                error.constraint.flatMap { resource.constraintFields[$0] }
                 ?? error.column.flatMap { resource.field(forColumn: $0)?.name } ?? "body"
             switch error.sqlState {
             case "23505":
-                throw DomainError.conflict(code: "already-exists", "That \(resource.name) already exists. \(error.detail ?? "")")
+                throw DomainError.conflict(
+                    code: "already-exists", "That \(resource.name) already exists. \(error.detail ?? "")")
             case "23503":
-                throw DomainError.invalid(field: field, code: "unknown-reference", "refers to something that does not exist (\(error.detail ?? error.message))")
+                throw DomainError.invalid(
+                    field: field, code: "unknown-reference",
+                    "refers to something that does not exist (\(error.detail ?? error.message))")
             case "23514":
                 throw DomainError.invalid(field: field, code: "constraint-violated", error.message)
             case "23502":

@@ -15,11 +15,13 @@ import Postgres
 public enum Releases {
     /// Releases `period` of `agenda` now: a revision when it was released before.
     public static func create(
-        _ connection: Connection, agenda: String, period text: String, keyID: String?, automatic: Bool, policy: SuppressionPolicy
+        _ connection: Connection, agenda: String, period text: String, keyID: String?, automatic: Bool,
+        policy: SuppressionPolicy
     ) throws -> Release {
         guard let period = Period(text) else {
             throw DomainError.invalid(
-                field: "period", code: "malformed-period", "\(text.debugDescription) is not a period; write 2026, 2026-Q3, 2026-10 or 2026-W05")
+                field: "period", code: "malformed-period",
+                "\(text.debugDescription) is not a period; write 2026, 2026-Q3, 2026-10 or 2026-W05")
         }
         // One release of an agenda at a time, in any server process: revisions count up, and
         // an automatic release never duplicates one made meanwhile.
@@ -38,8 +40,10 @@ public enum Releases {
             RETURNING id, revision, released_at
             """)[0].decode((Int, Int, Date).self)
         var coverage: [Release.Coverage] = []
-        for indicator in try IndicatorStore.list(connection, activeIn: agenda) where indicator.periodType <= period.type {
-            coverage.append(try release(indicator, in: period, id: id, connection: connection, tree: tree, policy: policy))
+        for indicator in try IndicatorStore.list(connection, activeIn: agenda) where indicator.periodType <= period.type
+        {
+            coverage.append(
+                try release(indicator, in: period, id: id, connection: connection, tree: tree, policy: policy))
         }
         try connection.query(
             """
@@ -48,36 +52,45 @@ public enum Releases {
             WHERE NOT EXISTS (SELECT FROM period_locks WHERE agenda_id = \(agenda) AND period_start <= \(period.start) AND period_end >= \(period.end))
             """)
         return Release(
-            id: id, agenda: agenda, period: period.description, revision: revision, automatic: automatic, releasedAt: releasedAt,
+            id: id, agenda: agenda, period: period.description, revision: revision, automatic: automatic,
+            releasedAt: releasedAt,
             indicators: coverage)
     }
 
     /// Protects and stores one indicator's native periods inside `period`: those with data
     /// now, and those an earlier release published (their data may since have been removed).
     private static func release(
-        _ indicator: Indicator, in period: Period, id: Int, connection: Connection, tree: NeighborhoodTree, policy: SuppressionPolicy
+        _ indicator: Indicator, in period: Period, id: Int, connection: Connection, tree: NeighborhoodTree,
+        policy: SuppressionPolicy
     ) throws -> Release.Coverage {
-        let raw = try ReportSource.partials(connection, indicator: indicator, from: period.start, until: period.end, raw: true)
+        let raw = try ReportSource.partials(
+            connection, indicator: indicator, from: period.start, until: period.end, raw: true)
         let byPeriod = Dictionary(grouping: raw, by: \.period)
         let earlier = try earlierGrids(connection, indicator: indicator.code, from: period.start, until: period.end)
         let periods = Set(byPeriod.keys).union(earlier.keys).sorted()
-        var coverage = Release.Coverage(indicator: indicator.code, periods: periods.map(\.description), cells: 0, withheld: 0)
+        var coverage = Release.Coverage(
+            indicator: indicator.code, periods: periods.map(\.description), cells: 0, withheld: 0)
         let rules = ProtectedCells.ValueRules(
             isCount: indicator.profile.isCount, isRatio: indicator.aggregation == .ratio, range: indicator.validRange)
         for native in periods {
             let contributions = ProtectedCells.Contribution.of(byPeriod[native] ?? [])
-            let protection = ProtectedCells(contributions: contributions, earlier: earlier[native] ?? [], tree: tree, policy: policy, rules: rules)
+            let protection = ProtectedCells(
+                contributions: contributions, earlier: earlier[native] ?? [], tree: tree, policy: policy, rules: rules)
             coverage.cells += protection.cellCount
             coverage.withheld += protection.withheld.count
-            let withheld = JSONValue.array(protection.withheld.map { cell in
-                .array([.string(cell.scope.description), .string(DimensionValues.key(cell.dimensions))])
-            })
-            let stored = JSONValue.array(contributions.map { entry in
-                .array([
-                    .string(entry.neighborhood), .string(DimensionValues.key(entry.dimensions)), .string(entry.partner),
-                    JSONValue(entry.measurements), .number(entry.sum), .number(entry.numerator), .number(entry.denominator),
-                ])
-            })
+            let withheld = JSONValue.array(
+                protection.withheld.map { cell in
+                    .array([.string(cell.scope.description), .string(DimensionValues.key(cell.dimensions))])
+                })
+            let stored = JSONValue.array(
+                contributions.map { entry in
+                    .array([
+                        .string(entry.neighborhood), .string(DimensionValues.key(entry.dimensions)),
+                        .string(entry.partner),
+                        JSONValue(entry.measurements), .number(entry.sum), .number(entry.numerator),
+                        .number(entry.denominator),
+                    ])
+                })
             try connection.query(
                 """
                 INSERT INTO release_grids (release_id, indicator_code, period_start, period, cells, withheld, contributions)
@@ -108,8 +121,9 @@ public enum Releases {
             """)
         for row in rows {
             let (periodText, withheldText, contributionsText) = try row.decode((String, String, String).self)
-            grids[try period(periodText), default: []].append(ProtectedCells.EarlierRelease(
-                contributions: try contributions(contributionsText), withheld: try withheldCells(withheldText)))
+            grids[try period(periodText), default: []].append(
+                ProtectedCells.EarlierRelease(
+                    contributions: try contributions(contributionsText), withheld: try withheldCells(withheldText)))
         }
         return grids
     }
@@ -132,13 +146,17 @@ public enum Releases {
             let (id, agenda, period, revision, automatic, releasedAt, indicator, periods, cells, withheld) =
                 try row.decode((Int, String, String, Int, Bool, Date, String?, String?, Int?, Int?).self)
             if releases.last?.id != id {
-                releases.append(Release(
-                    id: id, agenda: agenda, period: period, revision: revision, automatic: automatic, releasedAt: releasedAt, indicators: []))
+                releases.append(
+                    Release(
+                        id: id, agenda: agenda, period: period, revision: revision, automatic: automatic,
+                        releasedAt: releasedAt, indicators: []))
             }
             if let indicator {
-                releases[releases.count - 1].indicators.append(Release.Coverage(
-                    indicator: indicator, periods: periods.map { $0.split(separator: ",").map(String.init) } ?? [], cells: cells ?? 0,
-                    withheld: withheld ?? 0))
+                releases[releases.count - 1].indicators.append(
+                    Release.Coverage(
+                        indicator: indicator, periods: periods.map { $0.split(separator: ",").map(String.init) } ?? [],
+                        cells: cells ?? 0,
+                        withheld: withheld ?? 0))
             }
         }
         return releases
@@ -179,10 +197,13 @@ public enum Releases {
                 try row.decode((String, Int, String, String, Int, Date, String?).self)
             let period = try period(periodText)
             releaseOf[period] = releaseID
-            stamps[releaseID] = Release.Stamp(id: releaseID, period: releasePeriod, revision: revision, releasedAt: releasedAt)
+            stamps[releaseID] = Release.Stamp(
+                id: releaseID, period: releasePeriod, revision: revision, releasedAt: releasedAt)
             if let treeText, otherTrees[releaseID] == nil { otherTrees[releaseID] = try releasedTree(treeText) }
             let cells = try withheldCells(withheldText)
-            withheld.add(period, withheld: WithheldCells.withAliases(cells, tree: otherTrees[releaseID] ?? tree), treeMatches: true)
+            withheld.add(
+                period, withheld: WithheldCells.withAliases(cells, tree: otherTrees[releaseID] ?? tree),
+                treeMatches: true)
         }
         guard !releaseOf.isEmpty else { return Published(partials: [], withheld: withheld, releases: []) }
         let rows = try connection.query(
@@ -198,7 +219,8 @@ public enum Releases {
         // its grid cells are not today's report cells.
         for partial in partials where !otherTrees.isEmpty {
             guard let release = releaseOf[partial.period], let then = otherTrees[release],
-                  then.chain(of: partial.neighborhood) != tree.chain(of: partial.neighborhood) else { continue }
+                then.chain(of: partial.neighborhood) != tree.chain(of: partial.neighborhood)
+            else { continue }
             withheld.add(partial.period, withheld: [], treeMatches: false)
         }
         let used = Set(releaseOf.values).compactMap { stamps[$0] }.sorted { ($0.period, $0.id) < ($1.period, $1.id) }
@@ -206,7 +228,9 @@ public enum Releases {
     }
 
     /// The first and the latest native period of `indicator` released with data.
-    public static func periodBounds(_ connection: Connection, indicator: String) throws -> (first: Period?, latest: Period?) {
+    public static func periodBounds(_ connection: Connection, indicator: String) throws -> (
+        first: Period?, latest: Period?
+    ) {
         let rows = try connection.query(
             """
             SELECT (SELECT period FROM release_grids WHERE indicator_code = \(indicator) AND cells > 0 ORDER BY period_start LIMIT 1),
@@ -218,7 +242,8 @@ public enum Releases {
 
     private static func period(_ text: String) throws -> Period {
         guard let period = Period(text) else {
-            throw DomainError.storedData(column: "release_grids.period", "holds \(text.debugDescription), which is not a period")
+            throw DomainError.storedData(
+                column: "release_grids.period", "holds \(text.debugDescription), which is not a period")
         }
         return period
     }
@@ -239,25 +264,33 @@ public enum Releases {
         guard case .array(let items) = try parse(text, column: "release_grids.withheld") else {
             throw DomainError.storedData(column: "release_grids.withheld", "is not a list of cells")
         }
-        return Set(try items.map { item in
-            guard case .array(let parts) = item, parts.count == 2, case .string(let scopeText) = parts[0],
-                  case .string(let key) = parts[1], let scope = ProtectedCells.Scope(scopeText) else {
-                throw DomainError.storedData(column: "release_grids.withheld", "holds a cell that is not [scope, dimensions]")
-            }
-            return ProtectedCells.GridCell(scope: scope, dimensions: try DimensionValues.parse(key))
-        })
+        return Set(
+            try items.map { item in
+                guard case .array(let parts) = item, parts.count == 2, case .string(let scopeText) = parts[0],
+                    case .string(let key) = parts[1], let scope = ProtectedCells.Scope(scopeText)
+                else {
+                    throw DomainError.storedData(
+                        column: "release_grids.withheld", "holds a cell that is not [scope, dimensions]")
+                }
+                return ProtectedCells.GridCell(scope: scope, dimensions: try DimensionValues.parse(key))
+            })
     }
 
     static func contributions(_ text: String) throws -> [ProtectedCells.Contribution] {
-        let failure = DomainError.storedData(column: "release_grids.contributions", "holds an entry that is not [neighborhood, dimensions, partner, measurements, sum, numerator, denominator]")
+        let failure = DomainError.storedData(
+            column: "release_grids.contributions",
+            "holds an entry that is not [neighborhood, dimensions, partner, measurements, sum, numerator, denominator]")
         guard case .array(let items) = try parse(text, column: "release_grids.contributions") else { throw failure }
         return try items.map { item in
             guard case .array(let parts) = item, parts.count == 7, case .string(let neighborhood) = parts[0],
-                  case .string(let key) = parts[1], case .string(let partner) = parts[2], case .number(let count) = parts[3],
-                  case .number(let sum) = parts[4], case .number(let numerator) = parts[5], case .number(let denominator) = parts[6]
+                case .string(let key) = parts[1], case .string(let partner) = parts[2],
+                case .number(let count) = parts[3],
+                case .number(let sum) = parts[4], case .number(let numerator) = parts[5],
+                case .number(let denominator) = parts[6]
             else { throw failure }
             return ProtectedCells.Contribution(
-                neighborhood: neighborhood, dimensions: try DimensionValues.parse(key), partner: partner, measurements: Int(count),
+                neighborhood: neighborhood, dimensions: try DimensionValues.parse(key), partner: partner,
+                measurements: Int(count),
                 sum: sum, numerator: numerator, denominator: denominator)
         }
     }
@@ -271,7 +304,9 @@ public enum Releases {
             switch parent {
             case .null: parents[code] = .some(nil)
             case .string(let text): parents[code] = text
-            default: throw DomainError.storedData(column: "releases.neighborhoods", "gives \(code) a parent that is not a code")
+            default:
+                throw DomainError.storedData(
+                    column: "releases.neighborhoods", "gives \(code) a parent that is not a code")
             }
         }
         return NeighborhoodTree(parents: parents, populations: [:])
@@ -283,7 +318,9 @@ extension Releases {
     /// agenda's `release_after_days` (else `defaultAfterDays`) before `today`: one release of
     /// each such (agenda, period), each in a transaction of its own. A period another server
     /// released meanwhile is skipped.
-    public static func releaseDue(_ connection: Connection, defaultAfterDays: Int, policy: SuppressionPolicy, today: Day) throws -> [Release] {
+    public static func releaseDue(
+        _ connection: Connection, defaultAfterDays: Int, policy: SuppressionPolicy, today: Day
+    ) throws -> [Release] {
         let rows = try connection.query(
             """
             SELECT DISTINCT i.agenda_id, coalesce(a.release_after_days, \(defaultAfterDays)), r.period
@@ -301,7 +338,8 @@ extension Releases {
                 let done = try connection.query(
                     "SELECT 1 FROM releases WHERE agenda_id = \(agenda) AND period = \(period.description)")
                 guard done.isEmpty else { return nil }
-                return try create(connection, agenda: agenda, period: period.description, keyID: nil, automatic: true, policy: policy)
+                return try create(
+                    connection, agenda: agenda, period: period.description, keyID: nil, automatic: true, policy: policy)
             }
             if let release { released.append(release) }
         }

@@ -6,7 +6,9 @@ import Postgres
 extension Reports {
     /// For each commitment under the agenda: did the partner report the indicator (for
     /// its neighborhood, if the commitment names one) for any period inside `period`?
-    public static func completeness(_ connection: Connection, agenda: String, period: Period) throws -> CompletenessReport {
+    public static func completeness(_ connection: Connection, agenda: String, period: Period) throws
+        -> CompletenessReport
+    {
         guard try !connection.query("SELECT 1 FROM agendas WHERE id = \(agenda)").isEmpty else {
             throw DomainError.notFound("No agenda \(agenda).")
         }
@@ -32,12 +34,14 @@ extension Reports {
         let entries = try rows.map { row in
             let (partner, indicator, neighborhood, count) = try row.decode((String, String, String?, Int).self)
             return CompletenessReport.Entry(
-                partner: partner, indicator: indicator, neighborhood: neighborhood, reported: count > 0, measurements: count)
+                partner: partner, indicator: indicator, neighborhood: neighborhood, reported: count > 0,
+                measurements: count)
         }
         func rates(_ key: (CompletenessReport.Entry) -> String) -> [CompletenessReport.Rate] {
             Dictionary(grouping: entries, by: key).map { id, group in
                 let reported = group.filter(\.reported).count
-                return CompletenessReport.Rate(id: id, committed: group.count, reported: reported, rate: Double(reported) / Double(group.count))
+                return CompletenessReport.Rate(
+                    id: id, committed: group.count, reported: reported, rate: Double(reported) / Double(group.count))
             }.sorted { ($0.rate, $0.id) < ($1.rate, $1.id) }
         }
         let reported = entries.filter(\.reported).count

@@ -12,8 +12,10 @@ extension Reports {
         guard let native = try IndicatorStore.find(connection, code: code)?.profile.periodType else {
             throw DomainError.notFound("No indicator \(code).")
         }
-        let request = ReportRequest(groupings: [.neighborhood], periodType: period.type > native ? period.type : nil, neighborhoodDepth: depth)
-        let answer = try indicator(connection, code: code, request: request, range: PeriodRange(from: period, to: period), audience: audience)
+        let request = ReportRequest(
+            groupings: [.neighborhood], periodType: period.type > native ? period.type : nil, neighborhoodDepth: depth)
+        let answer = try indicator(
+            connection, code: code, request: request, range: PeriodRange(from: period, to: period), audience: audience)
         let (info, report) = (answer.indicator, answer.report)
         let tree = try ReportSource.tree(connection)
         let target = info.profile.target?.value
@@ -29,7 +31,7 @@ extension Reports {
         // order, so a withheld row's place says nothing about its value.
         let ranked = lines.sorted { lhs, rhs in
             switch (lhs.gap, rhs.gap) {
-            case let (left?, right?): return (left, rhs.neighborhood) > (right, lhs.neighborhood)
+            case (let left?, let right?): return (left, rhs.neighborhood) > (right, lhs.neighborhood)
             case (.some, nil): return true
             case (nil, .some): return false
             case (nil, nil): return lhs.neighborhood < rhs.neighborhood

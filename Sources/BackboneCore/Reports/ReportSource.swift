@@ -31,7 +31,9 @@ public enum ReportSource {
     }
 
     /// The first and the latest period with data, read from the rollups' primary key.
-    public static func periodBounds(_ connection: Connection, indicator: String) throws -> (first: Period?, latest: Period?) {
+    public static func periodBounds(_ connection: Connection, indicator: String) throws -> (
+        first: Period?, latest: Period?
+    ) {
         let rows = try connection.query(
             """
             SELECT (SELECT period FROM measurement_rollups WHERE indicator_code = \(indicator) ORDER BY period_start LIMIT 1),
@@ -61,7 +63,9 @@ public enum ReportSource {
         func partners(listedIn row: Row, at column: Int, _ connection: Connection) throws -> PartnerSet {
             guard let numbers = try row.withBytes(at: column, Self.numbers) ?? nil else {
                 let list = try row.decode(String?.self, at: column) ?? "NULL"
-                throw DomainError.storedData(column: "measurement_rollups.partner_list", "holds \(list.prefix(40).debugDescription), which is not a list of partner numbers")
+                throw DomainError.storedData(
+                    column: "measurement_rollups.partner_list",
+                    "holds \(list.prefix(40).debugDescription), which is not a list of partner numbers")
             }
             return try partners(numbers, connection)
         }
@@ -71,7 +75,9 @@ public enum ReportSource {
             let numbering = try ReportSource.partnerNumbering(connection)
             self.numbering = numbering
             guard let set = numbering.set(numbers) else {
-                throw DomainError.storedData(column: "measurement_rollups.partner_list", "names partner numbers \(numbers.prefix(20)) that no partner has")
+                throw DomainError.storedData(
+                    column: "measurement_rollups.partner_list",
+                    "names partner numbers \(numbers.prefix(20)) that no partner has")
             }
             return set
         }
@@ -119,7 +125,8 @@ public enum ReportSource {
         mutating func period(_ text: String) throws -> Period {
             if let known = periods[text] { return known }
             guard let parsed = Period(text) else {
-                throw DomainError.storedData(column: "\(table).period", "holds \(text.debugDescription), which is not a period")
+                throw DomainError.storedData(
+                    column: "\(table).period", "holds \(text.debugDescription), which is not a period")
             }
             periods[text] = parsed
             return parsed
@@ -136,9 +143,11 @@ public enum ReportSource {
             try rows.map { row in
                 let (neighborhood, periodText, dimensionText) = try row.decode((String, String, String).self)
                 return Partial(
-                    neighborhood: neighborhood, period: try period(periodText), dimensions: try dimensions(dimensionText), partner: nil,
+                    neighborhood: neighborhood, period: try period(periodText),
+                    dimensions: try dimensions(dimensionText), partner: nil,
                     partners: try directory.partners(listedIn: row, at: 3, connection), count: try row.decode(at: 4),
-                    sum: try row.decode(at: 5), sumNumerator: try row.decode(at: 6), sumDenominator: try row.decode(at: 7),
+                    sum: try row.decode(at: 5), sumNumerator: try row.decode(at: 6),
+                    sumDenominator: try row.decode(at: 7),
                     min: try row.decode(at: 8), max: try row.decode(at: 9), values: nil)
             }
         }
@@ -149,7 +158,9 @@ public enum ReportSource {
     /// belongs to once a cell spans several periods (a range, or months rolled into quarters).
     public static func needsRawRows(_ request: ReportRequest, profile: IndicatorProfile, singlePeriod: Bool) -> Bool {
         if request.groupings.contains(.partner) || singlePeriod { return true }
-        guard profile.method == .last, request.groupings.contains(.period), let type = request.periodType else { return false }
+        guard profile.method == .last, request.groupings.contains(.period), let type = request.periodType else {
+            return false
+        }
         return type > profile.periodType
     }
 
@@ -164,27 +175,32 @@ public enum ReportSource {
     /// series' latest in the range is its latest of all, kept in `series_latest`: a few rows
     /// per partner and neighborhood. Otherwise they are chosen among the range's measurements.
     public static func latestPerSeries(
-        _ connection: Connection, indicator: Indicator, from: Day?, until: Day?, partners directory: PartnerDirectory = PartnerDirectory()
+        _ connection: Connection, indicator: Indicator, from: Day?, until: Day?,
+        partners directory: PartnerDirectory = PartnerDirectory()
     ) throws -> [Partial] {
         let lower = from ?? Self.earliest
         let upper = until ?? Self.latest
         // One statement, one snapshot: the check that nothing lies after the range holds
         // for the rows it reads. No row means that either nothing lies in the range or
         // something lies after it; the range's measurements tell which.
-        var rows = try connection.query(seriesTotals(of:
-            """
-            SELECT \(Self.seriesColumns) FROM series_latest
-            WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
-              AND NOT EXISTS (SELECT FROM series_latest WHERE indicator_code = \(indicator.code) AND period_start >= \(upper))
-            """))
+        var rows = try connection.query(
+            seriesTotals(
+                of:
+                    """
+                    SELECT \(Self.seriesColumns) FROM series_latest
+                    WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
+                      AND NOT EXISTS (SELECT FROM series_latest WHERE indicator_code = \(indicator.code) AND period_start >= \(upper))
+                    """))
         if rows.isEmpty {
-            rows = try connection.query(seriesTotals(of:
-                """
-                SELECT DISTINCT ON (partner_id, neighborhood_code, dimension_key) \(Self.seriesColumns)
-                FROM measurements
-                WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
-                ORDER BY partner_id, neighborhood_code, dimension_key, period_start DESC
-                """))
+            rows = try connection.query(
+                seriesTotals(
+                    of:
+                        """
+                        SELECT DISTINCT ON (partner_id, neighborhood_code, dimension_key) \(Self.seriesColumns)
+                        FROM measurements
+                        WHERE indicator_code = \(indicator.code) AND period_start >= \(lower) AND period_start < \(upper)
+                        ORDER BY partner_id, neighborhood_code, dimension_key, period_start DESC
+                        """))
         }
         var reader = RollupRows(directory: directory)
         return try reader.partials(rows, connection)
@@ -241,8 +257,12 @@ public enum ReportSource {
                         partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions,
                         numerator: numerator, denominator: denominator, scale: indicator.profile.scale)
                 }
-                guard let value else { throw DomainError.storedData(column: "measurements.value", "is empty where neither a value nor a ratio is stored") }
-                return .measurement(partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions, value: value)
+                guard let value else {
+                    throw DomainError.storedData(
+                        column: "measurements.value", "is empty where neither a value nor a ratio is stored")
+                }
+                return .measurement(
+                    partner: partner, neighborhood: neighborhood, period: period, dimensions: dimensions, value: value)
             }
         }
         let rows = try connection.query(

@@ -38,7 +38,9 @@ public enum Reports {
         public func checkSpan(today: Day = Period.today()) throws {
             guard let start else { return }
             let end = until ?? today.adding(days: 1)
-            guard end > Day(year: start.year + Self.maxSpanYears, month: start.month, day: min(start.day, 28)) else { return }
+            guard end > Day(year: start.year + Self.maxSpanYears, month: start.month, day: min(start.day, 28)) else {
+                return
+            }
             throw DomainError.invalid(
                 field: to == nil ? "from" : "to", code: "range-too-long",
                 "\(from!)..\(to.map(\.description) ?? "today") spans more than \(Self.maxSpanYears) years, the most one report covers; "
@@ -60,29 +62,37 @@ public enum Reports {
         _ connection: Connection, code: String, request: ReportRequest, range: PeriodRange, audience: Audience,
         memo: some RegistryMemo = .none
     ) throws -> IndicatorReport {
-        guard let info = try memo.remember("indicator:\(code)", { try IndicatorStore.find(connection, code: code) }) else {
+        guard let info = try memo.remember("indicator:\(code)", { try IndicatorStore.find(connection, code: code) })
+        else {
             throw DomainError.notFound("No indicator \(code).")
         }
         if let type = request.periodType, type < info.profile.periodType {
             throw DomainError.invalid(
                 field: "period_type", code: "finer-than-indicator",
-                "\(code) is reported by \(info.profile.periodType.rawValue); a report cannot split it into \(type.rawValue)s")
+                "\(code) is reported by \(info.profile.periodType.rawValue); a report cannot split it into \(type.rawValue)s"
+            )
         }
         let tree = try memo.remember("tree") { try ReportSource.tree(connection) }
-        let partners = ReportSource.PartnerDirectory(numbering: try memo.remember("partners") { try ReportSource.partnerNumbering(connection) })
+        let partners = ReportSource.PartnerDirectory(
+            numbering: try memo.remember("partners") { try ReportSource.partnerNumbering(connection) })
         if let within = request.within, tree.depth(of: within) == nil {
             throw DomainError.invalid(field: "within", code: "unknown-neighborhood", "no neighborhood \(within) exists")
         }
-        if let within = request.within, let depth = request.neighborhoodDepth, let withinDepth = tree.depth(of: within), depth < withinDepth {
+        if let within = request.within, let depth = request.neighborhoodDepth, let withinDepth = tree.depth(of: within),
+            depth < withinDepth
+        {
             throw DomainError.invalid(
                 field: "level", code: "level-above-within",
                 "\(within) lies at level \(withinDepth); a report within it cannot roll up to level \(depth) above it")
         }
         guard case .published(let partner) = audience else {
             return IndicatorReport(
-                indicator: info, report: try live(connection, info, request: request, range: range, tree: tree, partners: partners), releases: nil)
+                indicator: info,
+                report: try live(connection, info, request: request, range: range, tree: tree, partners: partners),
+                releases: nil)
         }
-        let published = try Releases.published(connection, indicator: info, from: range.start, until: range.until, tree: tree, partners: partners)
+        let published = try Releases.published(
+            connection, indicator: info, from: range.start, until: range.until, tree: tree, partners: partners)
         var report: Report
         if request.groupings.contains(.partner) {
             // Other partners' rows are not listed at all; the reader's own come from its own rows, live.
@@ -91,14 +101,16 @@ public enum Reports {
             report = Aggregator.report(published.partials, profile: info.profile, request: totalRequest, tree: tree)
             if let partner {
                 let own = try ReportSource.partials(
-                    connection, indicator: info, from: range.start, until: range.until, raw: true, partners: partners, onlyPartner: partner)
+                    connection, indicator: info, from: range.start, until: range.until, raw: true, partners: partners,
+                    onlyPartner: partner)
                 report.rows = Aggregator.report(own, profile: info.profile, request: request, tree: tree).rows
             }
         } else {
             report = Aggregator.report(published.partials, profile: info.profile, request: request, tree: tree)
         }
         report = Suppression.apply(
-            report, withheld: published.withheld, request: request, tree: tree, method: info.profile.method, reader: .init(partner: partner))
+            report, withheld: published.withheld, request: request, tree: tree, method: info.profile.method,
+            reader: .init(partner: partner))
         return IndicatorReport(indicator: info, report: report, releases: published.releases)
     }
 
@@ -114,17 +126,23 @@ public enum Reports {
             // Rollups merge partners: a stock over several periods stands on each series' latest.
             // Rows by native period still come from the rollups; every other cell, and the
             // total, from each series' latest.
-            let latest = try ReportSource.latestPerSeries(connection, indicator: info, from: range.start, until: range.until, partners: partners)
-            let byNativePeriod = request.groupings.contains(.period) && (request.periodType ?? info.profile.periodType) == info.profile.periodType
+            let latest = try ReportSource.latestPerSeries(
+                connection, indicator: info, from: range.start, until: range.until, partners: partners)
+            let byNativePeriod =
+                request.groupings.contains(.period)
+                && (request.periodType ?? info.profile.periodType) == info.profile.periodType
             if byNativePeriod {
-                partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: false, partners: partners)
+                partials = try ReportSource.partials(
+                    connection, indicator: info, from: range.start, until: range.until, raw: false, partners: partners)
                 totalPartials = latest
             } else {
                 partials = latest
             }
         } else {
-            partials = try ReportSource.partials(connection, indicator: info, from: range.start, until: range.until, raw: raw, partners: partners)
+            partials = try ReportSource.partials(
+                connection, indicator: info, from: range.start, until: range.until, raw: raw, partners: partners)
         }
-        return Aggregator.report(partials, profile: info.profile, request: request, tree: tree, totalPartials: totalPartials)
+        return Aggregator.report(
+            partials, profile: info.profile, request: request, tree: tree, totalPartials: totalPartials)
     }
 }

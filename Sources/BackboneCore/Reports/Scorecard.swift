@@ -8,13 +8,16 @@ extension Reports {
     /// before, the trend, baseline, target, progress, and whether the pace reaches the target.
     /// Partner and viewer keys read releases: the latest period is the latest released one.
     /// `only` limits it to one indicator of the agenda (a line is the same either way).
-    public static func scorecard(_ connection: Connection, agenda: String, only: String? = nil, audience: Audience) throws -> [ScorecardLine] {
+    public static func scorecard(_ connection: Connection, agenda: String, only: String? = nil, audience: Audience)
+        throws -> [ScorecardLine]
+    {
         guard try !connection.query("SELECT 1 FROM agendas WHERE id = \(agenda)").isEmpty else {
             throw DomainError.notFound("No agenda \(agenda).")
         }
         let tree = try ReportSource.tree(connection)
         let partners = ReportSource.PartnerDirectory()
-        return try IndicatorStore.list(connection, activeIn: agenda).filter { only == nil || $0.code == only }.map { info in
+        return try IndicatorStore.list(connection, activeIn: agenda).filter { only == nil || $0.code == only }.map {
+            info in
             // Only the periods the scorecard shows are read: the latest with data, the one
             // before it, and (without a baseline) the first, which anchors the pace.
             let request = ReportRequest(groupings: [.period])
@@ -24,20 +27,25 @@ extension Reports {
                 let bounds = try ReportSource.periodBounds(connection, indicator: info.code)
                 var partials: [Partial] = []
                 for (from, until) in shownRanges(bounds, baseline: info.profile.baseline != nil) {
-                    partials += try ReportSource.partials(connection, indicator: info, from: from, until: until, raw: false, partners: partners)
+                    partials += try ReportSource.partials(
+                        connection, indicator: info, from: from, until: until, raw: false, partners: partners)
                 }
                 byPeriod = Aggregator.report(partials, profile: info.profile, request: request, tree: tree)
             case .published(let partner):
                 let bounds = try Releases.periodBounds(connection, indicator: info.code)
                 var published: [Releases.Published] = []
                 for (from, until) in shownRanges(bounds, baseline: info.profile.baseline != nil) {
-                    published.append(try Releases.published(connection, indicator: info, from: from, until: until, tree: tree, partners: partners))
+                    published.append(
+                        try Releases.published(
+                            connection, indicator: info, from: from, until: until, tree: tree, partners: partners))
                 }
                 var withheld = WithheldCells()
                 for part in published { withheld.formUnion(part.withheld) }
                 byPeriod = Suppression.apply(
-                    Aggregator.report(published.flatMap(\.partials), profile: info.profile, request: request, tree: tree),
-                    withheld: withheld, request: request, tree: tree, method: info.profile.method, reader: .init(partner: partner))
+                    Aggregator.report(
+                        published.flatMap(\.partials), profile: info.profile, request: request, tree: tree),
+                    withheld: withheld, request: request, tree: tree, method: info.profile.method,
+                    reader: .init(partner: partner))
             }
             let rows = byPeriod.rows
             var line = ScorecardLine(indicator: info)
@@ -51,8 +59,11 @@ extension Reports {
                 line.improving = now == before ? nil : (now > before) == info.profile.increaseIsBetter
             }
             if let now = latest.value, let period = line.latestPeriod, let target = info.profile.target {
-                let start = info.profile.baseline.map { ($0.period, $0.value) }
-                    ?? rows.first.flatMap { first in first.value.flatMap { value in first.key["period"].flatMap(Period.init).map { ($0, value) } } }
+                let start =
+                    info.profile.baseline.map { ($0.period, $0.value) }
+                    ?? rows.first.flatMap { first in
+                        first.value.flatMap { value in first.key["period"].flatMap(Period.init).map { ($0, value) } }
+                    }
                 if let (startPeriod, startValue) = start {
                     let elapsed = Double(Period.count(from: startPeriod, to: period, in: info.profile.periodType))
                     let remaining = Double(Period.count(from: period, to: target.period, in: info.profile.periodType))
@@ -62,7 +73,8 @@ extension Reports {
                         let straight = now + (now - startValue) / elapsed * max(remaining, 0)
                         let projected = min(max(straight, info.validRange.lowerBound), info.validRange.upperBound)
                         line.projected = projected
-                        line.onTrack = info.profile.increaseIsBetter ? projected >= target.value : projected <= target.value
+                        line.onTrack =
+                            info.profile.increaseIsBetter ? projected >= target.value : projected <= target.value
                     }
                 }
             }

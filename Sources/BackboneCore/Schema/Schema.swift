@@ -91,9 +91,11 @@ public enum Schema {
         public var description: String {
             switch self {
             case .newerThanBinary(let database, let binary):
-                return "the database schema is at version \(database), newer than this backbone build (\(binary)); upgrade backbone"
+                return
+                    "the database schema is at version \(database), newer than this backbone build (\(binary)); upgrade backbone"
             case .outdated(let database, let binary):
-                return "the database schema is at version \(database) but this backbone needs version \(binary); run `backbone migrate`"
+                return
+                    "the database schema is at version \(database) but this backbone needs version \(binary); run `backbone migrate`"
             case .scriptRecordedWrongVersion(let recorded, let expected):
                 return "the migration recorded version \(recorded) but this build expects \(expected)"
             case .noMigration(let from, let to):
@@ -115,7 +117,8 @@ public enum Schema {
     /// order; then `functions.sql`, and then the backfills of those migrations, in order.
     /// A current database gets `functions.sql` alone (a no-op unless a function changed).
     /// Concurrent migrations wait for each other on an advisory lock.
-    public static func migrate(_ connection: Connection, definition: Definition = .embedded) throws -> MigrationOutcome {
+    public static func migrate(_ connection: Connection, definition: Definition = .embedded) throws -> MigrationOutcome
+    {
         try connection.transaction { connection in
             try connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))")
             let before = try currentVersion(connection)

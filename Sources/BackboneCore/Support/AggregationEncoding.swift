@@ -8,7 +8,9 @@ extension Day: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     public var postgresText: String { description }
 
     public init(postgresText text: String) throws {
-        guard let day = Day(text) else { throw PostgresError(.decoding, "cannot read \(text.debugDescription) as a date") }
+        guard let day = Day(text) else {
+            throw PostgresError(.decoding, "cannot read \(text.debugDescription) as a date")
+        }
         self = day
     }
 }

@@ -46,7 +46,10 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
     /// Logs and counts the 408 this handler sends itself, and tags it with a request id.
     private let record: @Sendable (HTTPResponse) -> HTTPResponse
 
-    init(idleTimeout: TimeAmount, headTimeout: TimeAmount, record: @escaping @Sendable (HTTPResponse) -> HTTPResponse = { $0 }) {
+    init(
+        idleTimeout: TimeAmount, headTimeout: TimeAmount,
+        record: @escaping @Sendable (HTTPResponse) -> HTTPResponse = { $0 }
+    ) {
         self.idleTimeout = idleTimeout
         self.headTimeout = headTimeout
         self.record = record
@@ -174,7 +177,9 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
         var text = "HTTP/1.1 \(response.status.code) \(response.status.reasonPhrase)\r\n"
         for (name, value) in response.headers { text += "\(name): \(value)\r\n" }
         text += "content-length: \(response.body.readableBytes)\r\n"
-        if !response.headers.contains(name: "x-request-id") { text += "x-request-id: \(HTTPRequest.newRequestID())\r\n" }
+        if !response.headers.contains(name: "x-request-id") {
+            text += "x-request-id: \(HTTPRequest.newRequestID())\r\n"
+        }
         text += "connection: close\r\n\r\n"
         text += String(decoding: response.body.readableBytesView, as: UTF8.self)
         return text

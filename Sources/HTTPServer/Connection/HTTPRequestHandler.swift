@@ -100,7 +100,8 @@ final class HTTPRequestHandler<Context: Sendable>: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        let problem = Problem.badRequest("The request could not be parsed as HTTP/1.1 (\(error)).", code: "malformed-request")
+        let problem = Problem.badRequest(
+            "The request could not be parsed as HTTP/1.1 (\(error)).", code: "malformed-request")
         let response = responder.record(refusal: problem.response(), head: nil, note: "malformed request")
         write(response, version: .http1_1, keepAlive: false, context: context)
     }
@@ -148,7 +149,8 @@ final class HTTPRequestHandler<Context: Sendable>: ChannelDuplexHandler {
             admit(context: context)
         case .receiveBody(let head):
             if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
             startRateCheck(context: context)
             resumeReading(context: context)
@@ -253,13 +255,17 @@ final class HTTPRequestHandler<Context: Sendable>: ChannelDuplexHandler {
     /// loop and each of its writes waits until the chunk is handed to the socket, so a
     /// slow client slows the producer instead of filling memory. A producer that fails
     /// midway closes the connection, which the client sees as a truncated body.
-    private func stream(_ response: HTTPResponse, produce: @escaping BodyStream, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func stream(
+        _ response: HTTPResponse, produce: @escaping BodyStream, head: HTTPRequestHead, context: ChannelHandlerContext
+    ) {
         lifecycle.streamStarted()
         var headers = response.headers
         headers.remove(name: "content-length")
         headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
         if !head.isKeepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))), promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers))),
+            promise: nil)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let writer = BodyWriter { chunk in
@@ -291,7 +297,8 @@ final class HTTPRequestHandler<Context: Sendable>: ChannelDuplexHandler {
                     handler.timeouts.awaitingNextHead()
                     handler.resumeReading(context: context)
                 case .failure(let error):
-                    logger.warning("a streamed response failed midway; closing the connection", metadata: ["error": "\(error)"])
+                    logger.warning(
+                        "a streamed response failed midway; closing the connection", metadata: ["error": "\(error)"])
                     context.close(promise: nil)
                 }
             }
@@ -302,9 +309,12 @@ final class HTTPRequestHandler<Context: Sendable>: ChannelDuplexHandler {
     /// connection carries on; otherwise the rest of its body is dropped (up to the body
     /// limit, for at most `lingerAfterRefusal`) and the connection closes: closing at once
     /// could reset the connection before the client reads the answer.
-    private func refuse(_ refusal: RequestLifecycle.Refusal, head: HTTPRequestHead, drain: Bool, context: ChannelHandlerContext) {
+    private func refuse(
+        _ refusal: RequestLifecycle.Refusal, head: HTTPRequestHead, drain: Bool, context: ChannelHandlerContext
+    ) {
         stopRateCheck()
-        let response = headRefusal ?? responder.record(refusal: refusal.response(configuration), head: head, note: refusal.note)
+        let response =
+            headRefusal ?? responder.record(refusal: refusal.response(configuration), head: head, note: refusal.note)
         guard drain else {
             write(response, version: head.version, keepAlive: head.isKeepAlive, context: context)
             timeouts.awaitingNextHead()
@@ -358,18 +368,22 @@ final class HTTPRequestHandler<Context: Sendable>: ChannelDuplexHandler {
         } else if version.major == 1, version.minor == 0 {
             response.headers.replaceOrAdd(name: "connection", value: "keep-alive")
         }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: response.headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(
+                .head(HTTPResponseHead(version: version, status: response.status, headers: response.headers))),
+            promise: nil)
         if length > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         }
         if keepAlive || promise != nil {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)  // no future made when nobody waits
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
         }
     }
 }
-
 
 extension RequestLifecycle.Refusal {
     /// The answer the connection gives itself.

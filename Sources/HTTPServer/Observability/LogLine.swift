@@ -1,10 +1,11 @@
+import JSON
+import UTCTime
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import JSON
-import UTCTime
 
 /// How log lines are written: `text` (logfmt, `key=value`) or `json` (one object a line).
 public enum LogFormat: String, Sendable, CaseIterable {
@@ -97,7 +98,9 @@ struct LogLine {
 
     /// logfmt: plain when it can be, otherwise quoted with `\"`, `\\`, `\n` escapes.
     private mutating func appendText(_ value: String) {
-        let plain = !value.isEmpty && value.utf8.allSatisfy { $0 > 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") && $0 != 0x7F }
+        let plain =
+            !value.isEmpty
+            && value.utf8.allSatisfy { $0 > 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "=") && $0 != 0x7F }
         if plain {
             bytes.append(contentsOf: value.utf8)
         } else {
@@ -124,6 +127,7 @@ struct LogLine {
     private mutating func appendTimestamp() {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        UTCTimestamp.write(seconds: Int(now.tv_sec), fraction: Int(now.tv_nsec) / 1_000_000, fractionDigits: 3, into: &bytes)
+        UTCTimestamp.write(
+            seconds: Int(now.tv_sec), fraction: Int(now.tv_nsec) / 1_000_000, fractionDigits: 3, into: &bytes)
     }
 }

@@ -1,3 +1,6 @@
+import NIOCore
+import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 private let systemWrite = Glibc.write
@@ -5,8 +8,6 @@ private let systemWrite = Glibc.write
 import Darwin
 private let systemWrite = Darwin.write
 #endif
-import NIOCore
-import NIOPosix
 
 /// Writes finished log lines to standard error, in batches on event loops.
 ///

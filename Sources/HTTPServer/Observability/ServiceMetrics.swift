@@ -45,12 +45,14 @@ public final class ServiceMetrics: Sendable {
             let dimensions = [("method", method.rawValue), ("route", key.route), ("status", String(key.status))]
             let made = RequestInstruments(
                 count: CoreMetrics.Counter(label: "http_requests_total", dimensions: dimensions, factory: factory),
-                duration: CoreMetrics.Timer(label: "http_request_duration_seconds", dimensions: dimensions, factory: factory))
+                duration: CoreMetrics.Timer(
+                    label: "http_request_duration_seconds", dimensions: dimensions, factory: factory))
             cache[key] = made
             return made
         }
         instruments.count.increment()
-        instruments.duration.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        instruments.duration.recordNanoseconds(
+            Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// The Prometheus text exposition of every metric.

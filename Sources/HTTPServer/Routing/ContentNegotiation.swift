@@ -63,7 +63,9 @@ public enum ContentNegotiation {
             let pieces = element.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let range = pieces.first else { return nil }
             let parts = range.lowercased().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[0] != "*" || parts[1] == "*" else { return nil }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[0] != "*" || parts[1] == "*" else {
+                return nil
+            }
             var quality = 1.0
             for parameter in pieces.dropFirst() {
                 let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }

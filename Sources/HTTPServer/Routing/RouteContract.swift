@@ -42,10 +42,12 @@ public struct RouteContract: Sendable {
         for (name, value) in request.query {
             guard accepted.contains(name) else {
                 let suggestion = Self.suggestion(for: name, among: accepted)
-                let takes = accepted.isEmpty ? "It takes no query parameters." : "It takes \(accepted.joined(separator: ", "))."
+                let takes =
+                    accepted.isEmpty ? "It takes no query parameters." : "It takes \(accepted.joined(separator: ", "))."
                 let hint = suggestion.map { " Did you mean \($0)?" } ?? ""
                 var problem = Problem.badRequest(
-                    "\(name) is not a query parameter of \(method.rawValue) \(pattern).\(hint) \(takes)", field: name, code: "unknown-parameter")
+                    "\(name) is not a query parameter of \(method.rawValue) \(pattern).\(hint) \(takes)", field: name,
+                    code: "unknown-parameter")
                 problem.extensions = ["parameter": .text(name), "accepted": .list(accepted)]
                 if let suggestion { problem.extensions["suggestion"] = .text(suggestion) }
                 throw problem
@@ -67,7 +69,8 @@ public struct RouteContract: Sendable {
             guard let chosen = offers.first(where: { $0.format == format }) else {
                 let formats = offers.map(\.format)
                 var problem = Problem.badRequest(
-                    "format must be \(formats.joined(separator: " or ")), not \(format).", field: "format", code: "unsupported-format")
+                    "format must be \(formats.joined(separator: " or ")), not \(format).", field: "format",
+                    code: "unsupported-format")
                 problem.extensions = ["parameter": .text("format"), "accepted": .list(formats)]
                 throw problem
             }
@@ -75,11 +78,15 @@ public struct RouteContract: Sendable {
             return
         }
         let accept = request.headers["accept"]
-        guard let chosen = ContentNegotiation.choose(offers, accept: accept.isEmpty ? nil : accept.joined(separator: ",")) else {
+        guard
+            let chosen = ContentNegotiation.choose(offers, accept: accept.isEmpty ? nil : accept.joined(separator: ","))
+        else {
             let available = offers.map(\.mediaType)
             var problem = Problem(
                 status: .notAcceptable, code: "not-acceptable", title: "Not acceptable",
-                detail: "\(method.rawValue) \(pattern) answers with \(available.joined(separator: " or ")); the Accept header allows none of them.")
+                detail:
+                    "\(method.rawValue) \(pattern) answers with \(available.joined(separator: " or ")); the Accept header allows none of them."
+            )
             problem.extensions = ["available": .list(available)]
             throw problem
         }

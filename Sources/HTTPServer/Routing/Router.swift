@@ -56,7 +56,8 @@ public struct Router<Context: Sendable>: Sendable {
         _ handler: @escaping Handler
     ) {
         let segments = Self.components(pattern).map { part -> Segment in
-            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+            part.hasPrefix("{") && part.hasSuffix("}")
+                ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }
         precondition(
             !routes.contains { $0.method == method && $0.segments == segments },
@@ -64,7 +65,8 @@ public struct Router<Context: Sendable>: Sendable {
         positionsByLength[segments.count, default: []].append(routes.count)
         routes.append(
             Route(
-                method: method, pattern: pattern, segments: segments, contract: RouteContract(parameters: query, offers: offers),
+                method: method, pattern: pattern, segments: segments,
+                contract: RouteContract(parameters: query, offers: offers),
                 maxBodyBytes: maxBodyBytes, context: context, handler: handler, immediate: immediate))
     }
 
