@@ -13,7 +13,7 @@ import Glibc
 /// process stayed at hundreds of MiB though it held a few dozen. Every `interval`, when
 /// the resident size has grown by more than `growth` since the last look, this asks
 /// glibc to return free pages (`malloc_trim(0)`, which walks every arena). A quiet
-/// server costs one read of `/proc/self/statm` per interval. See docs/operations.md.
+/// server costs one read of `/proc/self/statm` per interval. See docs/request-path.md.
 struct FreedMemoryReturn: Service {
     var interval: Duration = .seconds(5)
     var growth = 32 * 1024 * 1024

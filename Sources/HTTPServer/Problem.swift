@@ -101,6 +101,15 @@ public struct Problem: Error, Sendable, JSONRepresentable {
         invalid([FieldError(field: field, code: code, message: message)])
     }
 
+    /// 503 `request-budget-exceeded`: the request (`what`) ran past the server's time budget and
+    /// was cancelled. Retrying the same request may well fail again; asking for less will not.
+    public static func budgetExceeded(_ what: String) -> Problem {
+        Problem(
+            status: .serviceUnavailable, code: "request-budget-exceeded", title: "Request took too long",
+            detail: "\(what); nothing was changed. Ask for less (a shorter period range, one indicator) or try later.",
+            headers: ["retry-after": "30"])
+    }
+
     public static func conflict(_ detail: String, code: String = "conflict") -> Problem {
         Problem(status: .conflict, code: code, title: "The request conflicts with the current state", detail: detail)
     }

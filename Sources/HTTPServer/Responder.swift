@@ -188,12 +188,9 @@ struct Responder<Context: Sendable>: Sendable {
         logger[metadataKey: "request_id"] = "\(request.id)"
         if error is RequestBudgetExceeded {
             logger.warning("request over its time budget; cancelled", metadata: ["budget": "\(budget)"])
-            return Problem(
-                status: .serviceUnavailable, code: "request-budget-exceeded", title: "Request took too long",
-                detail:
-                    "The request was stopped after \(budget.components.seconds) seconds, the most the server spends on one "
-                    + "request; nothing was changed. Ask for less (a shorter period range, one indicator) or try later.",
-                headers: ["retry-after": "30"])
+            return .budgetExceeded(
+                "The request was stopped after \(budget.components.seconds) seconds, the most the server spends on one request"
+            )
         }
         if let problem = problems(error) {
             logger.warning(

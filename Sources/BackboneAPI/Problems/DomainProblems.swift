@@ -78,12 +78,8 @@ extension Problem {
             return Problem(DomainError.storedData(column: error.column ?? "a stored value", error.message))
         case let error as PostgresError where error.sqlState == "57014":
             // statement_timeout, set to the request budget: the statement ran too long.
-            return Problem(
-                status: .serviceUnavailable, code: "request-budget-exceeded", title: "Request took too long",
-                detail:
-                    "A database statement of this request ran past the server's time budget and was cancelled; nothing was "
-                    + "changed. Ask for less (a shorter period range, one indicator) or try later.",
-                headers: ["retry-after": "30"])
+            return .budgetExceeded(
+                "A database statement of this request ran past the server's time budget and was cancelled")
         case is CancellationError:
             // Its client went away or the server is stopping: nobody reads this answer; the log does.
             return Problem(
