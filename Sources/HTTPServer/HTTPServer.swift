@@ -14,12 +14,12 @@ import Glibc
 ///
 /// Pipeline per connection: idle timeout and head deadline → HTTP codec → pipelining (one request at a
 /// time, responses in order) → `HTTPRequestHandler`. Only the codec and the pipelining handler see
-/// responses on their way out. `Context` is what each route learns from a request's head (see `Router`).
+/// responses on their way out.
 /// Shutdown stops accepting and lets in-flight requests finish for `shutdownGrace`; then it
 /// closes the connections left, which cancels their work.
-public final class HTTPServer<Context: Sendable>: Service, Sendable {
+public final class HTTPServer: Service, Sendable {
     public let configuration: HTTPServerConfiguration
-    private let router: Router<Context>
+    private let routes: Routes
     private let problems: @Sendable (any Error) -> Problem?
     private let logger: Logger
     /// Request counts and durations by route; `/metrics` shows them with the app's own.
@@ -39,14 +39,14 @@ public final class HTTPServer<Context: Sendable>: Service, Sendable {
     /// `problems` turns an error a handler threw into the answer a client can act on (for
     /// example an unreachable database into 503 with `Retry-After`); what it does not
     /// recognise is a 500.
-    public init(
+    public init<Context>(
         configuration: HTTPServerConfiguration, router: Router<Context>,
         problems: @escaping @Sendable (any Error) -> Problem? = { _ in nil }, logger: Logger,
         metrics: ServiceMetrics = ServiceMetrics(), requestLog: RequestLog? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
-        self.router = router
+        self.routes = router.routes
         self.problems = problems
         self.logger = logger
         self.metrics = metrics
@@ -60,7 +60,7 @@ public final class HTTPServer<Context: Sendable>: Service, Sendable {
     public func start() async throws -> SocketAddress {
         let quiesce = ServerQuiescingHelper(group: group)
         let responder = Responder(
-            router: router, problems: problems, logger: logger, metrics: metrics, requestLog: requestLog,
+            routes: routes, problems: problems, logger: logger, metrics: metrics, requestLog: requestLog,
             budget: configuration.requestBudget)
         let connections = self.connections
         let budget = BodyBudget(limit: configuration.maxBodyBytesInFlight)

@@ -4,8 +4,8 @@ import NIOHTTP1
 /// Turns requests into responses: matches each head to its route once, finds its context
 /// once, runs the handler, translates what it throws into a problem in one place, and
 /// records every answer (log line and metrics), refusals and timeouts included.
-struct Responder<Context: Sendable>: Sendable {
-    let router: Router<Context>
+struct Responder: Sendable {
+    let routes: Routes
     /// Turns an error a handler threw into the answer a client can act on; anything it
     /// does not recognise is a logged 500.
     let problems: @Sendable (any Error) -> Problem?
@@ -19,7 +19,7 @@ struct Responder<Context: Sendable>: Sendable {
     /// representation chosen; the body is added when it has arrived.
     struct Matched: Sendable {
         var request: HTTPRequest
-        let route: Router<Context>.Route
+        let route: Route
         let started: ContinuousClock.Instant
     }
 
@@ -32,7 +32,8 @@ struct Responder<Context: Sendable>: Sendable {
 
     /// Whether the route admits the request's caller.
     enum Admission: Sendable {
-        case admitted(Context)
+        /// The route's handlers, bound to the request's context.
+        case admitted(BoundHandlers)
         /// Answered already (recorded).
         case refused(HTTPResponse)
     }
@@ -49,7 +50,7 @@ struct Responder<Context: Sendable>: Sendable {
             request.route = "malformed"
             problem = Problem.badRequest("The path or query contains a NUL character.", code: "malformed-request")
         } else {
-            switch router.match(request.method, path: request.path) {
+            switch routes.match(request.method, path: request.path) {
             case .found(let route, let parameters):
                 request.parameters = parameters
                 request.route = route.pattern
@@ -71,8 +72,8 @@ struct Responder<Context: Sendable>: Sendable {
     /// The request's context when it is at hand without a wait; `nil` when it needs one.
     func admitImmediately(_ matched: Matched) -> Admission? {
         do {
-            guard let context = try matched.route.context.immediately(matched.request) else { return nil }
-            return .admitted(context)
+            guard let handlers = try matched.route.admitImmediately(matched.request) else { return nil }
+            return .admitted(handlers)
         } catch {
             return .refused(refusal(error, matched))
         }
@@ -81,7 +82,7 @@ struct Responder<Context: Sendable>: Sendable {
     /// The request's context, waiting for it if need be.
     func admit(_ matched: Matched) async -> Admission {
         do {
-            return .admitted(try await matched.route.context.eventually(matched.request))
+            return .admitted(try await matched.route.admit(matched.request))
         } catch {
             return .refused(refusal(error, matched))
         }
@@ -93,11 +94,11 @@ struct Responder<Context: Sendable>: Sendable {
     }
 
     /// The route's immediate answer, or `nil` when it needs a wait (or the route has none).
-    func respondImmediately(to matched: Matched, context: Context) -> HTTPResponse? {
-        guard let immediate = matched.route.immediate else { return nil }
+    func respondImmediately(to matched: Matched, with handlers: BoundHandlers) -> HTTPResponse? {
+        guard let immediate = handlers.respondImmediately else { return nil }
         let response: HTTPResponse
         do {
-            guard let answered = try immediate(matched.request, context) else { return nil }
+            guard let answered = try immediate(matched.request) else { return nil }
             response = matched.route.contract.varied(answered)
         } catch {
             response = problem(for: error, request: matched.request).response()
@@ -109,20 +110,20 @@ struct Responder<Context: Sendable>: Sendable {
     /// A handler cancelled because its client left gets no answer worth sending; the
     /// caller drops it.
     func respond(to matched: Matched, admission: Admission?) async -> HTTPResponse {
-        let context: Context
+        let handlers: BoundHandlers
         switch admission {
-        case .admitted(let found): context = found
+        case .admitted(let bound): handlers = bound
         case .refused(let response): return response
         case nil:
             switch await admit(matched) {
-            case .admitted(let found): context = found
+            case .admitted(let bound): handlers = bound
             case .refused(let response): return response
             }
         }
         let response: HTTPResponse
         do {
             let answered = try await withBudget(budget) {
-                try await matched.route.handler(matched.request, context)
+                try await handlers.respond(matched.request)
             }
             response = matched.route.contract.varied(answered)
         } catch {
@@ -137,7 +138,7 @@ struct Responder<Context: Sendable>: Sendable {
         var request =
             head.map { HTTPRequest(method: $0.method, uri: $0.uri, headers: $0.headers) }
             ?? HTTPRequest(method: .GET, uri: "-")
-        if head != nil, case .found(let route, _) = router.match(request.method, path: request.path) {
+        if head != nil, case .found(let route, _) = routes.match(request.method, path: request.path) {
             request.route = route.pattern
         }
         var response = response

@@ -1,8 +1,9 @@
-@testable import BackboneAPI
 import BackboneCore
 import Postgres
 import TestSupport
 import Testing
+
+@testable import BackboneAPI
 
 /// The slug rule lives twice: in Swift, where a request is refused with a clear problem, and
 /// in the database's CHECK constraints, the last line of defence. They must agree.
@@ -21,7 +22,10 @@ struct SlugRuleTests {
 
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("az09_-AZ. é/")
-        var candidates = ["", "a", "0", "_a", "-a", "a-", "a_", "A", "é", String(repeating: "a", count: 64), String(repeating: "a", count: 65)]
+        var candidates = [
+            "", "a", "0", "_a", "-a", "a-", "a_", "A", "é", String(repeating: "a", count: 64),
+            String(repeating: "a", count: 65),
+        ]
         for _ in 0..<400 {
             let length = Int.random(in: 0...70, using: &generator)
             candidates.append(String((0..<length).map { _ in alphabet.randomElement(using: &generator)! }))

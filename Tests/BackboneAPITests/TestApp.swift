@@ -11,7 +11,7 @@ import Testing
 /// A Backbone server on a real socket over a database of its own, with a coordinator key.
 struct TestApp {
     let app: BackboneApp
-    let server: HTTPServer<RequestContext>
+    let server: HTTPServer
     let pool: ConnectionPool
     let conninfo: String
     let port: Int

@@ -8,7 +8,7 @@ import Testing
 
 /// A server whose limits are small enough to reach quickly, with a key check on heads.
 struct HardenedServer {
-    let server: HTTPServer<Void>
+    let server: HTTPServer
     let port: Int
     let handled: Counter
 

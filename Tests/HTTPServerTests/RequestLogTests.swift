@@ -37,6 +37,6 @@ struct EncodedNULTests {
         ("/plain", false),
     ])
     func found(path: String, contains: Bool) {
-        #expect(Responder<Void>.containsEncodedNUL(path) == contains)
+        #expect(Responder.containsEncodedNUL(path) == contains)
     }
 }

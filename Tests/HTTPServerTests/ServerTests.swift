@@ -9,7 +9,7 @@ import Testing
 
 /// A server on a real socket with a few routes that exercise the edges.
 struct TestServer {
-    let server: HTTPServer<Void>
+    let server: HTTPServer
     let port: Int
     /// Counts requests that reached the slow handler, so tests can wait for one to be in flight.
     let slowStarted: Counter

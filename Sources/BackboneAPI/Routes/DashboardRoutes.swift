@@ -36,25 +36,7 @@ struct DashboardRoutes {
 
         // Anyone may post these, so a body over the form's size is refused before it is read.
         table.post("/dashboard/sign-in", .public, maxBodyBytes: Self.maxFormBytes) { request, _ in
-            if let refusal = Self.crossSiteRefusal(request) { return refusal }
-            guard request.contentType == "application/x-www-form-urlencoded" else {
-                return Self.page(
-                    SignInPage.html(
-                        message: "The sign-in form must be sent as application/x-www-form-urlencoded.", isError: true),
-                    status: .unsupportedMediaType)
-            }
-            let form = Self.formFields(String(decoding: request.body.readableBytesView, as: UTF8.self))
-            guard let secret = form["key"]?.trimmingCharacters(in: .whitespaces), !secret.isEmpty else {
-                return Self.page(SignInPage.html(message: "Enter an API key.", isError: true), status: .badRequest)
-            }
-            guard try await routes.authenticator.caller(secret: secret) != nil else {
-                return Self.page(
-                    SignInPage.html(message: "That key is unknown or revoked.", isError: true), status: .unauthorized)
-            }
-            let id = routes.sessions.create(secret: secret)
-            var response = Self.redirect(to: "/dashboard")
-            response.headers.add(name: "set-cookie", value: Self.sessionCookie(id, request: request))
-            return response
+            try await routes.signIn(request)
         }
 
         table.post("/dashboard/sign-out", .public, maxBodyBytes: Self.maxFormBytes) { request, _ in
@@ -113,6 +95,29 @@ struct DashboardRoutes {
                 return response
             }
         }
+    }
+
+    /// `POST /dashboard/sign-in`: a key posted once through the form becomes a session cookie.
+    func signIn(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if let refusal = Self.crossSiteRefusal(request) { return refusal }
+        guard request.contentType == "application/x-www-form-urlencoded" else {
+            return Self.page(
+                SignInPage.html(
+                    message: "The sign-in form must be sent as application/x-www-form-urlencoded.", isError: true),
+                status: .unsupportedMediaType)
+        }
+        let form = Self.formFields(String(decoding: request.body.readableBytesView, as: UTF8.self))
+        guard let secret = form["key"]?.trimmingCharacters(in: .whitespaces), !secret.isEmpty else {
+            return Self.page(SignInPage.html(message: "Enter an API key.", isError: true), status: .badRequest)
+        }
+        guard try await authenticator.caller(secret: secret) != nil else {
+            return Self.page(
+                SignInPage.html(message: "That key is unknown or revoked.", isError: true), status: .unauthorized)
+        }
+        let id = sessions.create(secret: secret)
+        var response = Self.redirect(to: "/dashboard")
+        response.headers.add(name: "set-cookie", value: Self.sessionCookie(id, request: request))
+        return response
     }
 
     /// The caller behind the session cookie (or a bearer key, for scripts fetching charts);

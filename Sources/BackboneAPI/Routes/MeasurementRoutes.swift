@@ -25,68 +25,7 @@ struct MeasurementRoutes {
             ],
             offers: [.json, .csv]
         ) { request, context in
-            let caller = context.caller
-            var filter = MeasurementRecords.Filter(
-                indicator: request.query("indicator"), partner: request.query("partner"),
-                neighborhood: request.query("neighborhood"), batchID: request.query("batch_id"))
-            let bounds = [
-                ("from", \MeasurementRecords.Filter.from), ("to", \MeasurementRecords.Filter.to),
-                ("period", \MeasurementRecords.Filter.period),
-            ]
-            for (name, bound) in bounds {
-                guard let text = request.query(name) else { continue }
-                guard let period = Period(text) else {
-                    throw Problem.badRequest(
-                        "\(name) must be a period such as 2026, 2026-Q3, 2026-10 or 2026-W05.", field: name,
-                        code: "malformed-period")
-                }
-                filter[keyPath: bound] = period
-            }
-            if let own = caller.key.partner {
-                if let asked = filter.partner, asked != own {
-                    throw Problem(
-                        status: .forbidden, code: "forbidden", title: "Forbidden",
-                        detail: "A partner key reads only its own partner's measurements.")
-                }
-                filter.partner = own
-            }
-            let bom: Bool
-            switch request.query("bom") {
-            case nil, "false": bom = false
-            case "true" where request.representation == .csv: bom = true
-            case "true":
-                throw Problem.badRequest(
-                    "bom=true is for the CSV export (format=csv).", field: "bom", code: "invalid-bom")
-            default: throw Problem.badRequest("bom must be true or false.", field: "bom", code: "invalid-bom")
-            }
-            let cursor = try request.query("cursor").map { text -> Int in
-                guard let cursor = Int(text) else {
-                    throw Problem.badRequest("The cursor is not valid.", field: "cursor", code: "invalid-cursor")
-                }
-                return cursor
-            }
-            // The CSV export without a limit is every selected row, streamed.
-            if request.representation == .csv, request.query("limit") == nil {
-                return try await MeasurementExport.response(pool: pool, filter: filter, after: cursor, bom: bom)
-            }
-            let limit = try request.pageLimit(max: 10_000)
-            let filterCopy = filter
-            let records = try await database(pool, transaction: false) {
-                try MeasurementRecords.list($0, filter: filterCopy, after: cursor, limit: limit + 1)
-            }
-            let page = Array(records.prefix(limit))
-            let next = records.count > limit ? page.last.map { String($0.id) } : nil
-            let listPage = ListPage(items: page, nextCursor: next)
-            if request.representation == .csv {
-                // The cursor travels in a header; the body is the rows.
-                let document = listPage.json
-                var response = CSVDocument.table(
-                    document, rows: "items", leading: Self.csvLeading, omit: ["next_cursor"]
-                ).response(bom: bom)
-                if let next { response.headers.add(name: "x-next-cursor", value: next) }
-                return response
-            }
-            return .json(listPage)
+            try await Self.list(request, caller: context.caller, pool: pool)
         }
         routes.get("/v1/measurements/{id}", .rawData) { _, context in
             let caller = context.caller
@@ -116,6 +55,76 @@ struct MeasurementRoutes {
             }
             guard !entries.isEmpty else { throw Problem.notFound("No measurement \(id).") }
             return .json(HistoryPage(measurementID: id, entries: entries))
+        }
+    }
+
+    /// `GET /v1/measurements`: a page of the selected rows, as JSON or CSV; the CSV export
+    /// without a `limit` streams every selected row.
+    static func list(_ request: HTTPRequest, caller: Caller, pool: ConnectionPool) async throws -> HTTPResponse {
+        let filter = try selection(request, caller: caller)
+        let bom = try byteOrderMark(request)
+        let cursor = try request.query("cursor").map { text -> Int in
+            guard let cursor = Int(text) else {
+                throw Problem.badRequest("The cursor is not valid.", field: "cursor", code: "invalid-cursor")
+            }
+            return cursor
+        }
+        // The CSV export without a limit is every selected row, streamed.
+        if request.representation == .csv, request.query("limit") == nil {
+            return try await MeasurementExport.response(pool: pool, filter: filter, after: cursor, bom: bom)
+        }
+        let limit = try request.pageLimit(max: 10_000)
+        let records = try await database(pool, transaction: false) {
+            try MeasurementRecords.list($0, filter: filter, after: cursor, limit: limit + 1)
+        }
+        let page = Array(records.prefix(limit))
+        let next = records.count > limit ? page.last.map { String($0.id) } : nil
+        let listPage = ListPage(items: page, nextCursor: next)
+        if request.representation == .csv {
+            // The cursor travels in a header; the body is the rows.
+            let document = listPage.json
+            var response = CSVDocument.table(
+                document, rows: "items", leading: Self.csvLeading, omit: ["next_cursor"]
+            ).response(bom: bom)
+            if let next { response.headers.add(name: "x-next-cursor", value: next) }
+            return response
+        }
+        return .json(listPage)
+    }
+
+    /// The rows a listing selects: its query's filters, and a partner key's own partner only.
+    static func selection(_ request: HTTPRequest, caller: Caller) throws -> MeasurementRecords.Filter {
+        var filter = MeasurementRecords.Filter(
+            indicator: request.query("indicator"), partner: request.query("partner"),
+            neighborhood: request.query("neighborhood"), batchID: request.query("batch_id"))
+        let bounds = [
+            ("from", \MeasurementRecords.Filter.from), ("to", \MeasurementRecords.Filter.to),
+            ("period", \MeasurementRecords.Filter.period),
+        ]
+        for (name, bound) in bounds {
+            filter[keyPath: bound] = try QueryParameters.period(request, name)
+        }
+        if let own = caller.key.partner {
+            if let asked = filter.partner, asked != own {
+                throw Problem(
+                    status: .forbidden, code: "forbidden", title: "Forbidden",
+                    detail: "A partner key reads only its own partner's measurements.")
+            }
+            filter.partner = own
+        }
+        return filter
+    }
+
+    /// `?bom=`: whether the CSV starts with a byte-order mark (for spreadsheet programs).
+    static func byteOrderMark(_ request: HTTPRequest) throws -> Bool {
+        switch request.query("bom") {
+        case nil, "false": return false
+        case "true" where request.representation == .csv: return true
+        case "true":
+            throw Problem.badRequest(
+                "bom=true is for the CSV export (format=csv).", field: "bom", code: "invalid-bom")
+        default:
+            throw Problem.badRequest("bom must be true or false.", field: "bom", code: "invalid-bom")
         }
     }
 

@@ -38,12 +38,12 @@ struct ReportRoutes {
         routes.get("/v1/reports/indicators/{code}", .anyKey, query: query, offers: [.json, .csv]) { request, context in
             let (audience, memo) = (context.caller.audience, self.memo)
             let code = context.parameters.require("code")
-            let groupings = try ReportParameters.groupings(request)
+            let groupings = try QueryParameters.groupings(request)
             let question = ReportRequest(
-                groupings: groupings, periodType: try ReportParameters.periodType(request),
-                neighborhoodDepth: try ReportParameters.level(request),
+                groupings: groupings, periodType: try QueryParameters.periodType(request),
+                neighborhoodDepth: try QueryParameters.level(request),
                 within: request.query("within"))
-            let range = try ReportParameters.range(request)
+            let range = try QueryParameters.range(request)
             let writer = IndicatorReportWriter(groupings: groupings, periodType: question.periodType, range: range)
             return try await respond(to: request, context, .indicator, writer) {
                 try Reports.indicator($0, code: code, request: question, range: range, audience: audience, memo: memo)
@@ -54,7 +54,7 @@ struct ReportRoutes {
     private func registerScorecard(in routes: inout RouteTable) {
         routes.get("/v1/reports/scorecard", .anyKey, query: ["agenda"], offers: [.json, .csv]) { request, context in
             let audience = context.caller.audience
-            let agenda = try ReportParameters.required(request, "agenda")
+            let agenda = try QueryParameters.required(request, "agenda")
             return try await respond(to: request, context, .scorecard, ScorecardWriter(agenda: agenda)) {
                 try Reports.scorecard($0, agenda: agenda, audience: audience)
             }
@@ -65,8 +65,8 @@ struct ReportRoutes {
         let access = Access.coordinator("see who has not reported")
         routes.get("/v1/reports/completeness", access, query: ["agenda", "period"], offers: [.json, .csv]) {
             request, context in
-            let agenda = try ReportParameters.required(request, "agenda")
-            let period = try ReportParameters.period(request, "period", required: true)!
+            let agenda = try QueryParameters.required(request, "agenda")
+            let period = try QueryParameters.period(request, "period", required: true)!
             return try await respond(to: request, context, .completeness, CompletenessWriter()) {
                 try Reports.completeness($0, agenda: agenda, period: period)
             }
@@ -77,9 +77,9 @@ struct ReportRoutes {
         routes.get("/v1/reports/equity", .anyKey, query: ["indicator", "period", "level"], offers: [.json, .csv]) {
             request, context in
             let audience = context.caller.audience
-            let code = try ReportParameters.required(request, "indicator")
-            let period = try ReportParameters.period(request, "period", required: true)!
-            let depth = try ReportParameters.level(request)
+            let code = try QueryParameters.required(request, "indicator")
+            let period = try QueryParameters.period(request, "period", required: true)!
+            let depth = try QueryParameters.level(request)
             return try await respond(to: request, context, .equity, EquityWriter(period: period)) {
                 try Reports.equity($0, code: code, period: period, depth: depth, audience: audience)
             }

@@ -168,6 +168,28 @@ enum SubmissionParser {
     /// quote that is never closed is refused, naming its line (nothing is read past it).
     static func parseCSV(_ data: Data) throws -> Submission {
         let delimiter = separator(of: data)
+        let reader = try csvReader(data, delimiter: delimiter)
+        let header = try csvHeader(reader, delimiter: delimiter)
+        var parsed = Submission()
+        parsed.firstLine = 1
+        var number = 0
+        while let fields = reader.next() {
+            number += 1
+            if fields.allSatisfy(\.isEmpty) { continue }  // blank lines, such as a trailing one
+            parsed.received += 1
+            if parsed.received > maxRows { throw tooManyRows }
+            parsed.rows.append(
+                csvRow(fields, number: number, header: header, delimiter: delimiter, issues: &parsed.issues))
+        }
+        if let error = reader.error {
+            throw DomainError.malformed(
+                code: "malformed-csv", "The CSV could not be read after row \(number): \(error)")
+        }
+        return parsed
+    }
+
+    /// A reader over the file's rows once it is known to be UTF-8 text with its quotes paired.
+    private static func csvReader(_ data: Data, delimiter: UInt8) throws -> CSVReader {
         if let fault = UnpairedQuote.check(data, delimiter: delimiter) { throw malformed(fault, body: data) }
         guard var text = String(data: data, encoding: .utf8) else {
             throw DomainError.malformed(code: "malformed-csv", "The CSV is not UTF-8 text.")
@@ -179,14 +201,17 @@ enum SubmissionParser {
                 "The file is empty: send a header row (partner,indicator,neighborhood,period,value,…) and a row per measurement."
             )
         }
-        let reader: CSVReader
         do {
-            reader = try CSVReader(
+            return try CSVReader(
                 string: text, hasHeaderRow: true, trimFields: hasPaddedFields(data),
                 delimiter: delimiter == UInt8(ascii: ";") ? ";" : ",")
         } catch {
             throw DomainError.malformed(code: "malformed-csv", "The CSV could not be read: \(error)")
         }
+    }
+
+    /// The header's columns, normalised; every column unnamed, repeated or unknown is an issue.
+    private static func csvHeader(_ reader: CSVReader, delimiter: UInt8) throws -> [String] {
         guard let rawHeader = reader.headerRow, !rawHeader.allSatisfy(\.isEmpty) else {
             throw DomainError.malformed(code: "malformed-csv", "The CSV needs a header row naming its columns.")
         }
@@ -214,72 +239,73 @@ enum SubmissionParser {
             }
         }
         if !issues.isEmpty { throw DomainError.invalid(issues) }
-        var parsed = Submission()
-        parsed.firstLine = 1
-        var number = 0
-        while let fields = reader.next() {
-            number += 1
-            if fields.allSatisfy(\.isEmpty) { continue }  // blank lines, such as a trailing one
-            parsed.received += 1
-            if parsed.received > maxRows { throw tooManyRows }
-            var row = SubmittedRow(row: number)
-            for (column, field) in zip(header, fields) where !field.isEmpty {
-                let isDimension = column.hasPrefix("dim.")
-                let limit = isDimension ? maxDimensionValueLength : maxLength[column] ?? 64
-                let name = isDimension ? "dimensions." + column.dropFirst(4) : column
-                if let issue = textIssue(field, field: name, maxLength: limit, row: row.row) {
-                    if valueFields.contains(column) { row.sentValueFields.insert(column) }
-                    row.unreadableFields.insert(name)
-                    parsed.issues.append(issue)
-                    continue
-                }
+        return header
+    }
+
+    /// One line's fields as a submitted row; what cannot be read is added to `issues`.
+    private static func csvRow(
+        _ fields: [String], number: Int, header: [String], delimiter: UInt8, issues: inout [DomainError.Issue]
+    ) -> SubmittedRow {
+        var row = SubmittedRow(row: number)
+        for (column, field) in zip(header, fields) where !field.isEmpty {
+            let isDimension = column.hasPrefix("dim.")
+            let limit = isDimension ? maxDimensionValueLength : maxLength[column] ?? 64
+            let name = isDimension ? "dimensions." + column.dropFirst(4) : column
+            if let issue = textIssue(field, field: name, maxLength: limit, row: row.row) {
+                if valueFields.contains(column) { row.sentValueFields.insert(column) }
+                row.unreadableFields.insert(name)
+                issues.append(issue)
+                continue
+            }
+            switch column {
+            case "partner": row.partner = field
+            case "indicator": row.indicator = field
+            case "neighborhood": row.neighborhood = field
+            case "period": row.period = field
+            case "note": row.note = field
+            case "value", "numerator", "denominator":
+                row.sentValueFields.insert(column)
+                guard let number = csvNumber(field, column: column, row: row.row, delimiter: delimiter, issues: &issues)
+                else { continue }
                 switch column {
-                case "partner": row.partner = field
-                case "indicator": row.indicator = field
-                case "neighborhood": row.neighborhood = field
-                case "period": row.period = field
-                case "note": row.note = field
-                case "value", "numerator", "denominator":
-                    row.sentValueFields.insert(column)
-                    // A semicolon-separated file comes from a spreadsheet that writes decimal commas.
-                    let field = delimiter == UInt8(ascii: ";") ? field.replacingOccurrences(of: ",", with: ".") : field
-                    // Decimal only, as in JSON: Double("0x1A") would read hexadecimal.
-                    guard let number = Double(field), !field.contains(where: { $0 == "x" || $0 == "X" }) else {
-                        parsed.issues.append(
-                            DomainError.Issue(
-                                row: row.row, field: column, code: "not-numeric",
-                                message: "\(field.debugDescription) is not a number"))
-                        continue
-                    }
-                    if JSONNumber.underflows(field, to: number) {
-                        parsed.issues.append(
-                            DomainError.Issue(
-                                row: row.row, field: column, code: "out-of-range",
-                                message: "\(field) is too close to zero to be held; it would read as \(number)"))
-                        continue
-                    }
-                    switch column {
-                    case "value": row.value = number
-                    case "numerator": row.numerator = number
-                    default: row.denominator = number
-                    }
-                default:
-                    row.dimensions[String(column.dropFirst(4))] = field
+                case "value": row.value = number
+                case "numerator": row.numerator = number
+                default: row.denominator = number
                 }
+            default:
+                row.dimensions[String(column.dropFirst(4))] = field
             }
-            if fields.count > header.count, fields[header.count...].contains(where: { !$0.isEmpty }) {
-                parsed.issues.append(
-                    DomainError.Issue(
-                        row: row.row, field: "row", code: "extra-fields",
-                        message: "has \(fields.count) fields but the header names \(header.count)"))
-            }
-            parsed.rows.append(row)
         }
-        if let error = reader.error {
-            throw DomainError.malformed(
-                code: "malformed-csv", "The CSV could not be read after row \(number): \(error)")
+        if fields.count > header.count, fields[header.count...].contains(where: { !$0.isEmpty }) {
+            issues.append(
+                DomainError.Issue(
+                    row: row.row, field: "row", code: "extra-fields",
+                    message: "has \(fields.count) fields but the header names \(header.count)"))
         }
-        return parsed
+        return row
+    }
+
+    /// A number field, decimal only, as in JSON; `nil` (with an issue) when it is not one.
+    private static func csvNumber(
+        _ text: String, column: String, row: Int, delimiter: UInt8, issues: inout [DomainError.Issue]
+    ) -> Double? {
+        // A semicolon-separated file comes from a spreadsheet that writes decimal commas.
+        let field = delimiter == UInt8(ascii: ";") ? text.replacingOccurrences(of: ",", with: ".") : text
+        // Double("0x1A") would read hexadecimal.
+        guard let number = Double(field), !field.contains(where: { $0 == "x" || $0 == "X" }) else {
+            issues.append(
+                DomainError.Issue(
+                    row: row, field: column, code: "not-numeric", message: "\(field.debugDescription) is not a number"))
+            return nil
+        }
+        if JSONNumber.underflows(field, to: number) {
+            issues.append(
+                DomainError.Issue(
+                    row: row, field: column, code: "out-of-range",
+                    message: "\(field) is too close to zero to be held; it would read as \(number)"))
+            return nil
+        }
+        return number
     }
 
     static let tooManyRows = DomainError.tooLarge(

@@ -12,15 +12,15 @@ import NIOHTTP1
 /// while the channel is unwritable, so a client that pipelines without reading cannot make
 /// the server queue responses without end. A parser error is answered with a 400 problem
 /// (NIO's `HTTPServerProtocolErrorHandler` answers with an empty body).
-final class HTTPRequestHandler<Context: Sendable>: ChannelDuplexHandler {
+final class HTTPRequestHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private var lifecycle: RequestLifecycle
     /// The current request as matched on its head, and the route's verdict on its caller.
-    private var matched: Responder<Context>.Matched?
-    private var admission: Responder<Context>.Admission?
+    private var matched: Responder.Matched?
+    private var admission: Responder.Admission?
     /// The answer to a head its route refused, sent when the request is complete.
     private var headRefusal: HTTPResponse?
     /// The work on the current request (admission, handler, streamed body); cancelled when
@@ -30,14 +30,14 @@ final class HTTPRequestHandler<Context: Sendable>: ChannelDuplexHandler {
     /// A `read()` was held back and is owed to the channel.
     private var readPending = false
 
-    private let responder: Responder<Context>
+    private let responder: Responder
     private let configuration: HTTPServerConfiguration
     private let logger: Logger
     /// The connection's head deadline, told when a head is complete and when the next may start.
     private let timeouts: ConnectionTimeoutHandler
 
     init(
-        responder: Responder<Context>, configuration: HTTPServerConfiguration, budget: BodyBudget, logger: Logger,
+        responder: Responder, configuration: HTTPServerConfiguration, budget: BodyBudget, logger: Logger,
         timeouts: ConnectionTimeoutHandler
     ) {
         self.responder = responder
@@ -188,7 +188,7 @@ final class HTTPRequestHandler<Context: Sendable>: ChannelDuplexHandler {
         }
     }
 
-    private func admitted(_ verdict: Responder<Context>.Admission, context: ChannelHandlerContext) {
+    private func admitted(_ verdict: Responder.Admission, context: ChannelHandlerContext) {
         switch verdict {
         case .admitted:
             admission = verdict
@@ -219,7 +219,7 @@ final class HTTPRequestHandler<Context: Sendable>: ChannelDuplexHandler {
             answer(response, head: head, context: context)
             return
         case .admitted(let found)?:
-            if let response = responder.respondImmediately(to: request, context: found) {
+            if let response = responder.respondImmediately(to: request, with: found) {
                 answer(response, head: head, context: context)
                 return
             }

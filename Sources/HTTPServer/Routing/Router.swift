@@ -1,47 +1,21 @@
 import NIOHTTP1
 
-/// Maps a method and a path such as `/v1/indicators/{code}` to a route: its options, how its
-/// request's context is found, and its handler.
+/// Builds the routes of a server: a method and a path such as `/v1/indicators/{code}`, its
+/// options, how its request's context is found, and its handler.
 ///
 /// `Context` is what the application learns about a request from its head, once, before
-/// the body is read (for Backbone, who calls); handlers receive it with the request.
+/// the body is read (for Backbone, who calls); handlers receive it with the request. The
+/// routes the router builds are not generic (`Routes`): the server's code is compiled once,
+/// in its own module, and a generic type there ran unspecialized, looking up type metadata
+/// on every request.
 public struct Router<Context: Sendable>: Sendable {
     public typealias Handler = @Sendable (HTTPRequest, Context) async throws -> HTTPResponse
     /// Answers without waiting, inside the event loop's read, or returns `nil` when the
     /// answer needs a wait (a cache miss): then the route's `Handler` runs in a task.
     public typealias ImmediateHandler = @Sendable (HTTPRequest, Context) throws -> HTTPResponse?
 
-    enum Segment: Sendable, Equatable {
-        case literal(String)
-        case parameter(String)
-    }
-
-    /// A registered route: everything the server needs to know about it, in one value.
-    public struct Route: Sendable {
-        public let method: HTTPMethod
-        /// The route's template (`/v1/indicators/{code}`), for logs and metrics.
-        public let pattern: String
-        let segments: [Segment]
-        /// The query parameters it takes and the representations it offers.
-        public let contract: RouteContract
-        /// Bodies above this many bytes are refused on the head; `nil`: the server's limit.
-        public let maxBodyBytes: Int?
-        let context: ContextFinder<Context>
-        let handler: Handler
-        let immediate: ImmediateHandler?
-    }
-
-    /// The outcome of matching a request.
-    public enum Match: Sendable {
-        case found(Route, parameters: [String: String])
-        case methodNotAllowed(allowed: [HTTPMethod])
-        case notFound
-    }
-
-    private(set) var routes: [Route] = []
-    /// Positions in `routes` by number of segments: a path is only compared with the routes
-    /// it could match (a linear pass over every route was a tenth of `/healthz`'s time).
-    private var positionsByLength: [Int: [Int]] = [:]
+    /// The routes added so far.
+    public private(set) var routes = Routes()
 
     public init() {}
 
@@ -55,24 +29,89 @@ public struct Router<Context: Sendable>: Sendable {
         maxBodyBytes: Int? = nil, context: ContextFinder<Context>, immediate: ImmediateHandler? = nil,
         _ handler: @escaping Handler
     ) {
-        let segments = Self.components(pattern).map { part -> Segment in
-            part.hasPrefix("{") && part.hasSuffix("}")
-                ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+        @Sendable func bound(_ context: Context) -> BoundHandlers {
+            let respond: @Sendable (HTTPRequest) async throws -> HTTPResponse = { request in
+                try await handler(request, context)
+            }
+            guard let immediate else { return BoundHandlers(respond: respond, respondImmediately: nil) }
+            let respondImmediately: @Sendable (HTTPRequest) throws -> HTTPResponse? = { request in
+                try immediate(request, context)
+            }
+            return BoundHandlers(respond: respond, respondImmediately: respondImmediately)
         }
-        precondition(
-            !routes.contains { $0.method == method && $0.segments == segments },
-            "route \(method) \(pattern) is registered twice")
-        positionsByLength[segments.count, default: []].append(routes.count)
-        routes.append(
+        routes.add(
             Route(
-                method: method, pattern: pattern, segments: segments,
-                contract: RouteContract(parameters: query, offers: offers),
-                maxBodyBytes: maxBodyBytes, context: context, handler: handler, immediate: immediate))
+                method: method, pattern: pattern, segments: Routes.segments(pattern),
+                contract: RouteContract(parameters: query, offers: offers), maxBodyBytes: maxBodyBytes,
+                admitImmediately: { request in try context.immediately(request).map(bound) },
+                admit: { request in bound(try await context.eventually(request)) }))
     }
 
     /// Every registered route with its contract, in registration order (for tests and docs).
     public var contracts: [(method: HTTPMethod, pattern: String, contract: RouteContract)] {
-        routes.map { ($0.method, $0.pattern, $0.contract) }
+        routes.all.map { ($0.method, $0.pattern, $0.contract) }
+    }
+
+    /// Finds the route for a request (see `Routes.match`).
+    public func match(_ method: HTTPMethod, path: String) -> Routes.Match {
+        routes.match(method, path: path)
+    }
+}
+
+/// A registered route: everything the server needs to know about it, in one value.
+public struct Route: Sendable {
+    public let method: HTTPMethod
+    /// The route's template (`/v1/indicators/{code}`), for logs and metrics.
+    public let pattern: String
+    let segments: [RouteSegment]
+    /// The query parameters it takes and the representations it offers.
+    public let contract: RouteContract
+    /// Bodies above this many bytes are refused on the head; `nil`: the server's limit.
+    public let maxBodyBytes: Int?
+    /// Finds the request's context without waiting and binds the handlers to it; `nil`
+    /// when finding it needs a wait. Throwing refuses the request.
+    let admitImmediately: @Sendable (HTTPRequest) throws -> BoundHandlers?
+    /// Finds the request's context, waiting if need be, and binds the handlers to it.
+    let admit: @Sendable (HTTPRequest) async throws -> BoundHandlers
+}
+
+/// A route's handlers once its request's context is found.
+struct BoundHandlers: Sendable {
+    let respond: @Sendable (HTTPRequest) async throws -> HTTPResponse
+    let respondImmediately: (@Sendable (HTTPRequest) throws -> HTTPResponse?)?
+}
+
+enum RouteSegment: Sendable, Equatable {
+    case literal(String)
+    case parameter(String)
+}
+
+/// The routes of a server, matched by method and path.
+public struct Routes: Sendable {
+    /// The outcome of matching a request.
+    public enum Match: Sendable {
+        case found(Route, parameters: [String: String])
+        case methodNotAllowed(allowed: [HTTPMethod])
+        case notFound
+    }
+
+    private(set) var all: [Route] = []
+    /// Positions in `all` by number of segments: a path is only compared with the routes
+    /// it could match (a linear pass over every route was a tenth of `/healthz`'s time).
+    private var positionsByLength: [Int: [Int]] = [:]
+
+    mutating func add(_ route: Route) {
+        precondition(
+            !all.contains { $0.method == route.method && $0.segments == route.segments },
+            "route \(route.method) \(route.pattern) is registered twice")
+        positionsByLength[route.segments.count, default: []].append(all.count)
+        all.append(route)
+    }
+
+    static func segments(_ pattern: String) -> [RouteSegment] {
+        components(pattern).map { part in
+            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+        }
     }
 
     /// Finds the route for a request; literal segments win over parameters.
@@ -80,12 +119,12 @@ public struct Router<Context: Sendable>: Sendable {
         let parts = Self.components(path)
         var allowed: [HTTPMethod] = []
         var best: (position: Int, literals: Int)?
-        // Reads each route in place: binding `routes[position]` to a local copied it, a dozen retains.
+        // Reads each route in place: binding `all[position]` to a local copied it, a dozen retains.
         // Only the route chosen captures its parameters (a dictionary built for every route of
         // the path, other methods' too, was a third of the matching).
         for position in positionsByLength[parts.count] ?? [] {
-            guard let literals = Self.literalsMatched(routes[position].segments, parts) else { continue }
-            let routeMethod = routes[position].method
+            guard let literals = Self.literalsMatched(all[position].segments, parts) else { continue }
+            let routeMethod = all[position].method
             guard routeMethod == method else {
                 if !allowed.contains(routeMethod) { allowed.append(routeMethod) }
                 continue
@@ -93,14 +132,14 @@ public struct Router<Context: Sendable>: Sendable {
             if best == nil || literals > best!.literals { best = (position, literals) }
         }
         if let best {
-            return .found(routes[best.position], parameters: Self.parameters(routes[best.position].segments, parts))
+            return .found(all[best.position], parameters: Self.parameters(all[best.position].segments, parts))
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
     /// How many literal segments `parts` matches, or `nil` when it does not match the route
     /// (a literal differs or a parameter is empty).
-    private static func literalsMatched(_ segments: [Segment], _ parts: [Substring]) -> Int? {
+    private static func literalsMatched(_ segments: [RouteSegment], _ parts: [Substring]) -> Int? {
         guard segments.count == parts.count else { return nil }
         var literals = 0
         for (segment, part) in zip(segments, parts) {
@@ -116,7 +155,7 @@ public struct Router<Context: Sendable>: Sendable {
     }
 
     /// The values of a matched route's `{name}` segments, percent-decoded.
-    private static func parameters(_ segments: [Segment], _ parts: [Substring]) -> [String: String] {
+    private static func parameters(_ segments: [RouteSegment], _ parts: [Substring]) -> [String: String] {
         var parameters: [String: String] = [:]
         for (segment, part) in zip(segments, parts) {
             if case .parameter(let name) = segment { parameters[name] = Self.decoded(part) }

@@ -2,9 +2,9 @@ import Aggregation
 import BackboneCore
 import HTTPServer
 
-/// The query parameters the reports share, read strictly: a malformed value is a 400
-/// naming the parameter.
-enum ReportParameters {
+/// The query parameters several routes share (reports, the measurement listing), read
+/// strictly: a malformed value is a 400 naming the parameter.
+enum QueryParameters {
     /// A parameter that must be present and not empty.
     static func required(_ request: HTTPRequest, _ name: String) throws -> String {
         guard let value = request.query(name), !value.isEmpty else {
