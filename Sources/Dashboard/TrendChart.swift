@@ -38,233 +38,33 @@ public enum TrendChart {
     }
 
     public static func svg(_ panel: IndicatorPanel) -> String {
-        let info = panel.info
-        let profile = info.profile
         let points = points(panel)
-        let id = "trend-\(Escape.slug(info.code))"
+        let id = "trend-\(Escape.slug(panel.info.code))"
         var svg = SVGDocument(width: width, height: height)
-        let left = 88.0, right = width - 200, top = 56.0, bottom = height - 72
         svg.element(
             "text",
             [
                 "x": "16", "y": "30", "font-size": "20", "font-weight": "bold", "fill": Palette.ink,
                 "class": "chart-title",
             ], text: title(panel))
-
         guard !points.isEmpty else {
             svg.element(
                 "text", ["x": "16", "y": "80", "fill": Palette.muted, "class": "no-data"], text: "No data reported yet."
             )
             return svg.render(
-                id: id, title: title(panel), description: "No data has been reported for \(info.name) yet.")
+                id: id, title: title(panel), description: "No data has been reported for \(panel.info.name) yet.")
         }
-        var values = points.compactMap { if case .value(let v) = $0.point { return v } else { return nil } }
-        if let baseline = profile.baseline?.value { values.append(baseline) }
-        if let target = profile.target?.value { values.append(target) }
-        if let projected = panel.line.projected { values.append(projected) }
-        let y = LinearScale(covering: values, from: bottom, to: top, includeZero: true)
-        let step = (right - left) / Double(max(points.count - 1, 1))
-        func x(_ index: Int) -> Double { points.count == 1 ? (left + right) / 2 : left + Double(index) * step }
-        let index = Dictionary(uniqueKeysWithValues: points.enumerated().map { ($0.element.period, $0.offset) })
-
-        // Grid and y axis.
-        svg.open("g", ["class": "axis y-axis"])
-        for tick in y.ticks {
-            let ty = Format.coordinate(y(tick))
-            svg.element(
-                "line",
-                [
-                    "x1": Format.coordinate(left), "x2": Format.coordinate(right), "y1": ty, "y2": ty,
-                    "stroke": Palette.grid,
-                ])
-            svg.element(
-                "text",
-                [
-                    "x": Format.coordinate(left - 8), "y": Format.coordinate(y(tick) + 5), "text-anchor": "end",
-                    "font-size": "14", "fill": Palette.ink,
-                ], text: Format.number(tick))
-        }
-        svg.close("g")
-        svg.element(
-            "text",
-            [
-                "class": "axis-label y",
-                "transform": "translate(20 \(Format.coordinate((top + bottom) / 2))) rotate(-90)",
-                "text-anchor": "middle", "font-size": "15", "fill": Palette.ink,
-            ], text: panel.valueAxisLabel)
-
-        // x axis: at most about nine labels.
-        svg.open("g", ["class": "axis x-axis"])
-        svg.element(
-            "line",
-            [
-                "x1": Format.coordinate(left), "x2": Format.coordinate(right), "y1": Format.coordinate(bottom),
-                "y2": Format.coordinate(bottom), "stroke": Palette.ink,
-            ])
-        let every = max(1, Int((Double(points.count) / 8).rounded(.up)))
-        for (i, entry) in points.enumerated() where i % every == 0 {
-            svg.element(
-                "line",
-                [
-                    "x1": Format.coordinate(x(i)), "x2": Format.coordinate(x(i)), "y1": Format.coordinate(bottom),
-                    "y2": Format.coordinate(bottom + 6), "stroke": Palette.ink,
-                ])
-            svg.element(
-                "text",
-                [
-                    "x": Format.coordinate(x(i)), "y": Format.coordinate(bottom + 24), "text-anchor": "middle",
-                    "font-size": "14", "fill": Palette.ink,
-                ], text: entry.period.description)
-        }
-        svg.close("g")
-        svg.element(
-            "text",
-            [
-                "class": "axis-label x", "x": Format.coordinate((left + right) / 2),
-                "y": Format.coordinate(height - 16), "text-anchor": "middle", "font-size": "15", "fill": Palette.ink,
-            ], text: "Period (\(profile.periodType.rawValue))")
-
-        // Withheld periods: hatched bands, labelled.
-        let suppressedIndices = points.indices.filter {
-            if case .suppressed = points[$0].point { return true } else { return false }
-        }
-        if !suppressedIndices.isEmpty {
-            svg.raw(SVGDocument.hatch(id: "\(id)-hatch"))
-            svg.open("g", ["class": "suppressed-periods"])
-            for i in suppressedIndices {
-                let w = max(step * 0.8, 6)
-                svg.open("g", ["class": "suppressed", "data-period": points[i].period.description])
-                svg.element("title", [:], text: "\(points[i].period): suppressed (small cell)")
-                svg.element(
-                    "rect",
-                    [
-                        "x": Format.coordinate(x(i) - w / 2), "y": Format.coordinate(top),
-                        "width": Format.coordinate(w), "height": Format.coordinate(bottom - top),
-                        "fill": "url(#\(id)-hatch)", "opacity": "0.8",
-                    ])
-                svg.close("g")
-            }
-            svg.element(
-                "text",
-                [
-                    "x": Format.coordinate(x(suppressedIndices[0])), "y": Format.coordinate(top - 6),
-                    "text-anchor": "middle", "font-size": "13", "fill": Palette.ink, "class": "suppressed-label",
-                ], text: "suppressed")
-            svg.close("g")
-        }
-
-        // Baseline and target lines, labelled at the right.
-        var labelYs: [Double] = []
-        func sideLabel(_ text: String, at value: Double, color: String, cls: String) {
-            var ly = y(value) + 5
-            while labelYs.contains(where: { abs($0 - ly) < 18 }) { ly += 18 }
-            labelYs.append(ly)
-            svg.element(
-                "text",
-                [
-                    "x": Format.coordinate(right + 8), "y": Format.coordinate(ly), "font-size": "14", "fill": color,
-                    "class": cls,
-                ], text: text)
-        }
-        if let target = profile.target {
-            let ty = Format.coordinate(y(target.value))
-            svg.open("g", ["class": "target-line"])
-            svg.element("title", [:], text: "Target: \(panel.format(target.value)) by \(target.period)")
-            svg.element(
-                "line",
-                [
-                    "x1": Format.coordinate(left), "x2": Format.coordinate(right), "y1": ty, "y2": ty,
-                    "stroke": Palette.target, "stroke-width": "2.5", "stroke-dasharray": "10 5",
-                ])
-            if let i = index[target.period] {
-                svg.element(
-                    "path",
-                    [
-                        "d":
-                            "M \(Format.coordinate(x(i))) \(Format.coordinate(y(target.value) - 8)) l 8 8 l -8 8 l -8 -8 z",
-                        "fill": Palette.target,
-                    ])
-            }
-            svg.close("g")
-            sideLabel(
-                "Target \(panel.format(target.value))", at: target.value, color: Palette.target, cls: "target-label")
-        }
-        if let baseline = profile.baseline {
-            let by = Format.coordinate(y(baseline.value))
-            svg.open("g", ["class": "baseline-line"])
-            svg.element("title", [:], text: "Baseline: \(panel.format(baseline.value)) in \(baseline.period)")
-            svg.element(
-                "line",
-                [
-                    "x1": Format.coordinate(left), "x2": Format.coordinate(right), "y1": by, "y2": by,
-                    "stroke": Palette.baseline, "stroke-width": "1.5", "stroke-dasharray": "2 4",
-                ])
-            svg.close("g")
-            sideLabel(
-                "Baseline \(panel.format(baseline.value))", at: baseline.value, color: Palette.baseline,
-                cls: "baseline-label")
-        }
-
-        // The projection: from the latest value to the target period at the current pace.
-        if let projected = panel.line.projected, let target = profile.target, let latest = panel.line.latestPeriod,
-            let from = index[latest], let to = index[target.period], to > from,
-            case .value(let now) = points[from].point
-        {
-            svg.open("g", ["class": "projection"])
-            svg.element(
-                "title", [:], text: "Projected at the current pace: \(panel.format(projected)) by \(target.period)")
-            svg.element(
-                "line",
-                [
-                    "x1": Format.coordinate(x(from)), "y1": Format.coordinate(y(now)), "x2": Format.coordinate(x(to)),
-                    "y2": Format.coordinate(y(projected)), "stroke": Palette.projection, "stroke-width": "2",
-                    "stroke-dasharray": "4 4",
-                ])
-            svg.element(
-                "circle",
-                [
-                    "cx": Format.coordinate(x(to)), "cy": Format.coordinate(y(projected)), "r": "5", "fill": "#ffffff",
-                    "stroke": Palette.projection, "stroke-width": "2",
-                ])
-            svg.close("g")
-            sideLabel(
-                "Projected \(panel.format(projected))", at: projected, color: Palette.projection,
-                cls: "projection-label")
-        }
-
-        // The series: one path per run of consecutive values; a missing or withheld period breaks it.
-        var runs: [[Int]] = []
-        var current: [Int] = []
-        for (i, entry) in points.enumerated() {
-            if case .value = entry.point {
-                current.append(i)
-            } else if !current.isEmpty {
-                runs.append(current); current = []
-            }
-        }
-        if !current.isEmpty { runs.append(current) }
-        svg.open("g", ["class": "series", "fill": "none", "stroke": Palette.series, "stroke-width": "3"])
-        for run in runs where run.count > 1 {
-            let d = run.enumerated().map { offset, i -> String in
-                guard case .value(let v) = points[i].point else { return "" }
-                return (offset == 0 ? "M " : "L ") + Format.coordinate(x(i)) + " " + Format.coordinate(y(v))
-            }.joined(separator: " ")
-            svg.element("path", ["class": "run", "d": d])
-        }
-        svg.close("g")
-        svg.open("g", ["class": "points", "fill": Palette.series])
-        for (i, entry) in points.enumerated() {
-            guard case .value(let v) = entry.point else { continue }
-            svg.open(
-                "circle",
-                [
-                    "class": "point", "cx": Format.coordinate(x(i)), "cy": Format.coordinate(y(v)), "r": "4",
-                    "data-period": entry.period.description,
-                ])
-            svg.element("title", [:], text: "\(entry.period): \(panel.format(v))")
-            svg.close("circle")
-        }
-        svg.close("g")
+        let chart = Geometry(panel, points: points)
+        drawValueAxis(chart, label: panel.valueAxisLabel, into: &svg)
+        drawPeriodAxis(chart, periodType: panel.info.profile.periodType.rawValue, into: &svg)
+        drawSuppressedPeriods(chart, hatchID: "\(id)-hatch", into: &svg)
+        // Drawn in this order, so where side labels collide the target's stays next to its line.
+        var sideLabels = SideLabels(x: chart.right + 8)
+        drawTarget(panel, chart, sideLabels: &sideLabels, into: &svg)
+        drawBaseline(panel, chart, sideLabels: &sideLabels, into: &svg)
+        drawProjection(panel, chart, sideLabels: &sideLabels, into: &svg)
+        drawSeries(chart, into: &svg)
+        drawPoints(panel, chart, into: &svg)
         return svg.render(id: id, title: title(panel), description: description(panel, points: points))
     }
 
@@ -298,5 +98,275 @@ public enum TrendChart {
             parts.append("\(suppressed) period\(suppressed == 1 ? "" : "s") suppressed to protect small numbers.")
         }
         return parts.joined(separator: " ")
+    }
+}
+
+// The pieces of the chart, in the order `svg` draws them.
+extension TrendChart {
+    /// Where things go: the plot area, one column per period, and the value scale up the side.
+    private struct Geometry {
+        let points: [(period: Period, point: Point)]
+        let left = 88.0, right = TrendChart.width - 200, top = 56.0, bottom = TrendChart.height - 72
+        /// Covers every value drawn: the series, the baseline, the target and the projection (and 0).
+        let y: LinearScale
+        /// The distance between neighbouring periods.
+        let step: Double
+        private let indexByPeriod: [Period: Int]
+
+        init(_ panel: IndicatorPanel, points: [(period: Period, point: Point)]) {
+            let profile = panel.info.profile
+            var values = points.compactMap { if case .value(let v) = $0.point { return v } else { return nil } }
+            if let baseline = profile.baseline?.value { values.append(baseline) }
+            if let target = profile.target?.value { values.append(target) }
+            if let projected = panel.line.projected { values.append(projected) }
+            self.points = points
+            y = LinearScale(covering: values, from: bottom, to: top, includeZero: true)
+            step = (right - left) / Double(max(points.count - 1, 1))
+            indexByPeriod = Dictionary(uniqueKeysWithValues: points.enumerated().map { ($0.element.period, $0.offset) })
+        }
+
+        /// The x position of the period at `index`; a lone period sits in the middle.
+        func x(_ index: Int) -> Double { points.count == 1 ? (left + right) / 2 : left + Double(index) * step }
+
+        /// The position of `period` on the axis, nil when the axis does not reach it.
+        func index(of period: Period) -> Int? { indexByPeriod[period] }
+    }
+
+    /// The labels right of the plot (target, baseline, projection), each at the height of its
+    /// value, moved down while it would overlap one placed before it.
+    private struct SideLabels {
+        let x: Double
+        var placedYs: [Double] = []
+
+        mutating func draw(_ text: String, at y: Double, color: String, cls: String, into svg: inout SVGDocument) {
+            var ly = y + 5
+            while placedYs.contains(where: { abs($0 - ly) < 18 }) { ly += 18 }
+            placedYs.append(ly)
+            svg.element(
+                "text",
+                [
+                    "x": Format.coordinate(x), "y": Format.coordinate(ly), "font-size": "14", "fill": color,
+                    "class": cls,
+                ], text: text)
+        }
+    }
+
+    /// A gridline and a label at each value tick, and the value axis's title.
+    private static func drawValueAxis(_ chart: Geometry, label: String, into svg: inout SVGDocument) {
+        svg.open("g", ["class": "axis y-axis"])
+        for tick in chart.y.ticks {
+            let ty = Format.coordinate(chart.y(tick))
+            svg.element(
+                "line",
+                [
+                    "x1": Format.coordinate(chart.left), "x2": Format.coordinate(chart.right), "y1": ty, "y2": ty,
+                    "stroke": Palette.grid,
+                ])
+            svg.element(
+                "text",
+                [
+                    "x": Format.coordinate(chart.left - 8), "y": Format.coordinate(chart.y(tick) + 5),
+                    "text-anchor": "end", "font-size": "14", "fill": Palette.ink,
+                ], text: Format.number(tick))
+        }
+        svg.close("g")
+        svg.element(
+            "text",
+            [
+                "class": "axis-label y",
+                "transform": "translate(20 \(Format.coordinate((chart.top + chart.bottom) / 2))) rotate(-90)",
+                "text-anchor": "middle", "font-size": "15", "fill": Palette.ink,
+            ], text: label)
+    }
+
+    /// The period axis, a tick and a label on every so many periods (at most about nine
+    /// labels), and the axis's title.
+    private static func drawPeriodAxis(_ chart: Geometry, periodType: String, into svg: inout SVGDocument) {
+        let bottom = chart.bottom
+        svg.open("g", ["class": "axis x-axis"])
+        svg.element(
+            "line",
+            [
+                "x1": Format.coordinate(chart.left), "x2": Format.coordinate(chart.right),
+                "y1": Format.coordinate(bottom), "y2": Format.coordinate(bottom), "stroke": Palette.ink,
+            ])
+        let every = max(1, Int((Double(chart.points.count) / 8).rounded(.up)))
+        for (i, entry) in chart.points.enumerated() where i % every == 0 {
+            let x = Format.coordinate(chart.x(i))
+            svg.element(
+                "line",
+                [
+                    "x1": x, "x2": x, "y1": Format.coordinate(bottom), "y2": Format.coordinate(bottom + 6),
+                    "stroke": Palette.ink,
+                ])
+            svg.element(
+                "text",
+                [
+                    "x": x, "y": Format.coordinate(bottom + 24), "text-anchor": "middle", "font-size": "14",
+                    "fill": Palette.ink,
+                ], text: entry.period.description)
+        }
+        svg.close("g")
+        svg.element(
+            "text",
+            [
+                "class": "axis-label x", "x": Format.coordinate((chart.left + chart.right) / 2),
+                "y": Format.coordinate(height - 16), "text-anchor": "middle", "font-size": "15", "fill": Palette.ink,
+            ], text: "Period (\(periodType))")
+    }
+
+    /// A hatched band over each withheld period, and one "suppressed" label above the first.
+    private static func drawSuppressedPeriods(_ chart: Geometry, hatchID: String, into svg: inout SVGDocument) {
+        let points = chart.points
+        let suppressedIndices = points.indices.filter {
+            if case .suppressed = points[$0].point { return true } else { return false }
+        }
+        guard let first = suppressedIndices.first else { return }
+        svg.raw(SVGDocument.hatch(id: hatchID))
+        svg.open("g", ["class": "suppressed-periods"])
+        let w = max(chart.step * 0.8, 6)
+        for i in suppressedIndices {
+            svg.open("g", ["class": "suppressed", "data-period": points[i].period.description])
+            svg.element("title", [:], text: "\(points[i].period): suppressed (small cell)")
+            svg.element(
+                "rect",
+                [
+                    "x": Format.coordinate(chart.x(i) - w / 2), "y": Format.coordinate(chart.top),
+                    "width": Format.coordinate(w), "height": Format.coordinate(chart.bottom - chart.top),
+                    "fill": "url(#\(hatchID))", "opacity": "0.8",
+                ])
+            svg.close("g")
+        }
+        svg.element(
+            "text",
+            [
+                "x": Format.coordinate(chart.x(first)), "y": Format.coordinate(chart.top - 6),
+                "text-anchor": "middle", "font-size": "13", "fill": Palette.ink, "class": "suppressed-label",
+            ], text: "suppressed")
+        svg.close("g")
+    }
+
+    /// The target: a dashed line across the plot, a diamond at the target period when the axis
+    /// reaches it, and its side label.
+    private static func drawTarget(
+        _ panel: IndicatorPanel, _ chart: Geometry, sideLabels: inout SideLabels, into svg: inout SVGDocument
+    ) {
+        guard let target = panel.info.profile.target else { return }
+        let ty = Format.coordinate(chart.y(target.value))
+        svg.open("g", ["class": "target-line"])
+        svg.element("title", [:], text: "Target: \(panel.format(target.value)) by \(target.period)")
+        svg.element(
+            "line",
+            [
+                "x1": Format.coordinate(chart.left), "x2": Format.coordinate(chart.right), "y1": ty, "y2": ty,
+                "stroke": Palette.target, "stroke-width": "2.5", "stroke-dasharray": "10 5",
+            ])
+        if let i = chart.index(of: target.period) {
+            let diamondTop = "\(Format.coordinate(chart.x(i))) \(Format.coordinate(chart.y(target.value) - 8))"
+            svg.element("path", ["d": "M \(diamondTop) l 8 8 l -8 8 l -8 -8 z", "fill": Palette.target])
+        }
+        svg.close("g")
+        sideLabels.draw(
+            "Target \(panel.format(target.value))", at: chart.y(target.value), color: Palette.target,
+            cls: "target-label", into: &svg)
+    }
+
+    /// The baseline: a dotted line across the plot, and its side label.
+    private static func drawBaseline(
+        _ panel: IndicatorPanel, _ chart: Geometry, sideLabels: inout SideLabels, into svg: inout SVGDocument
+    ) {
+        guard let baseline = panel.info.profile.baseline else { return }
+        let by = Format.coordinate(chart.y(baseline.value))
+        svg.open("g", ["class": "baseline-line"])
+        svg.element("title", [:], text: "Baseline: \(panel.format(baseline.value)) in \(baseline.period)")
+        svg.element(
+            "line",
+            [
+                "x1": Format.coordinate(chart.left), "x2": Format.coordinate(chart.right), "y1": by, "y2": by,
+                "stroke": Palette.baseline, "stroke-width": "1.5", "stroke-dasharray": "2 4",
+            ])
+        svg.close("g")
+        sideLabels.draw(
+            "Baseline \(panel.format(baseline.value))", at: chart.y(baseline.value), color: Palette.baseline,
+            cls: "baseline-label", into: &svg)
+    }
+
+    /// The projection: a dashed line from the latest value to the target period at the current
+    /// pace, an open circle where it ends, and its side label. Drawn only when the latest period
+    /// has a value and comes before the target period.
+    private static func drawProjection(
+        _ panel: IndicatorPanel, _ chart: Geometry, sideLabels: inout SideLabels, into svg: inout SVGDocument
+    ) {
+        guard let projected = panel.line.projected, let target = panel.info.profile.target,
+            let latest = panel.line.latestPeriod, let from = chart.index(of: latest),
+            let to = chart.index(of: target.period), to > from, case .value(let now) = chart.points[from].point
+        else { return }
+        svg.open("g", ["class": "projection"])
+        svg.element(
+            "title", [:], text: "Projected at the current pace: \(panel.format(projected)) by \(target.period)")
+        svg.element(
+            "line",
+            [
+                "x1": Format.coordinate(chart.x(from)), "y1": Format.coordinate(chart.y(now)),
+                "x2": Format.coordinate(chart.x(to)), "y2": Format.coordinate(chart.y(projected)),
+                "stroke": Palette.projection, "stroke-width": "2", "stroke-dasharray": "4 4",
+            ])
+        svg.element(
+            "circle",
+            [
+                "cx": Format.coordinate(chart.x(to)), "cy": Format.coordinate(chart.y(projected)), "r": "5",
+                "fill": "#ffffff", "stroke": Palette.projection, "stroke-width": "2",
+            ])
+        svg.close("g")
+        sideLabels.draw(
+            "Projected \(panel.format(projected))", at: chart.y(projected), color: Palette.projection,
+            cls: "projection-label", into: &svg)
+    }
+
+    /// The series line: one path per run of two or more consecutive values, so a missing or
+    /// withheld period breaks the line instead of dropping it to zero.
+    private static func drawSeries(_ chart: Geometry, into svg: inout SVGDocument) {
+        svg.open("g", ["class": "series", "fill": "none", "stroke": Palette.series, "stroke-width": "3"])
+        for run in runsOfValues(chart.points) where run.count > 1 {
+            let d = run.enumerated().map { offset, i -> String in
+                guard case .value(let v) = chart.points[i].point else { return "" }
+                let command = offset == 0 ? "M " : "L "
+                return command + Format.coordinate(chart.x(i)) + " " + Format.coordinate(chart.y(v))
+            }.joined(separator: " ")
+            svg.element("path", ["class": "run", "d": d])
+        }
+        svg.close("g")
+    }
+
+    /// The indices of `points`, grouped into runs of consecutive periods with a value.
+    private static func runsOfValues(_ points: [(period: Period, point: Point)]) -> [[Int]] {
+        var runs: [[Int]] = []
+        var current: [Int] = []
+        for (i, entry) in points.enumerated() {
+            if case .value = entry.point {
+                current.append(i)
+            } else if !current.isEmpty {
+                runs.append(current); current = []
+            }
+        }
+        if !current.isEmpty { runs.append(current) }
+        return runs
+    }
+
+    /// A dot on each value, with the period and the value as its tooltip.
+    private static func drawPoints(_ panel: IndicatorPanel, _ chart: Geometry, into svg: inout SVGDocument) {
+        svg.open("g", ["class": "points", "fill": Palette.series])
+        for (i, entry) in chart.points.enumerated() {
+            guard case .value(let v) = entry.point else { continue }
+            svg.open(
+                "circle",
+                [
+                    "class": "point", "cx": Format.coordinate(chart.x(i)), "cy": Format.coordinate(chart.y(v)),
+                    "r": "4", "data-period": entry.period.description,
+                ])
+            svg.element("title", [:], text: "\(entry.period): \(panel.format(v))")
+            svg.close("circle")
+        }
+        svg.close("g")
     }
 }
