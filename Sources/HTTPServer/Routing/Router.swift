@@ -110,7 +110,8 @@ public struct Routes: Sendable {
 
     static func segments(_ pattern: String) -> [RouteSegment] {
         components(pattern).map { part in
-            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+            part.hasPrefix("{") && part.hasSuffix("}")
+                ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }
     }
 
