@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOHTTP1
 
 /// Turns requests into responses: matches each head to its route once, finds its context
@@ -106,10 +107,11 @@ struct Responder: Sendable {
         return finish(matched.request, response: response, since: matched.started)
     }
 
-    /// Finds the context if `admission` has not, then runs the handler within the budget.
+    /// Finds the context if `admission` has not, then runs the handler. The connection
+    /// cancels the task when the client leaves or when `clock`'s budget runs out.
     /// A handler cancelled because its client left gets no answer worth sending; the
     /// caller drops it.
-    func respond(to matched: Matched, admission: Admission?) async -> HTTPResponse {
+    func respond(to matched: Matched, admission: Admission?, clock: BudgetClock) async -> HTTPResponse {
         let handlers: BoundHandlers
         switch admission {
         case .admitted(let bound): handlers = bound
@@ -122,12 +124,10 @@ struct Responder: Sendable {
         }
         let response: HTTPResponse
         do {
-            let answered = try await withBudget(budget) {
-                try await handlers.respond(matched.request)
-            }
+            let answered = try await handlers.respond(matched.request)
             response = matched.route.contract.varied(answered)
         } catch {
-            response = problem(for: error, request: matched.request).response()
+            response = problem(for: clock.isExpired ? BudgetExceeded() : error, request: matched.request).response()
         }
         return finish(matched.request, response: response, since: matched.started)
     }
@@ -187,7 +187,7 @@ struct Responder: Sendable {
         if let problem = error as? Problem { return problem }
         var logger = self.logger
         logger[metadataKey: "request_id"] = "\(request.id)"
-        if error is RequestBudgetExceeded {
+        if error is BudgetExceeded {
             logger.warning("request over its time budget; cancelled", metadata: ["budget": "\(budget)"])
             return .budgetExceeded(
                 "The request was stopped after \(budget.components.seconds) seconds, the most the server spends on one request"
@@ -215,19 +215,16 @@ struct Responder: Sendable {
 }
 
 /// A handler ran past the server's request budget and was cancelled.
-struct RequestBudgetExceeded: Error {}
+private struct BudgetExceeded: Error {}
 
-/// Runs `body`, cancelling it when it runs longer than `budget` (then throws
-/// `RequestBudgetExceeded`). Cancelling the caller cancels `body` too.
-func withBudget<T: Sendable>(_ budget: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: budget)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw RequestBudgetExceeded() }
-        return value
-    }
+/// Whether a request's time budget ran out: the connection's timer sets it before it
+/// cancels the request's task, so that the error the cancelled handler throws is answered
+/// as the budget's 503 rather than as whatever the cancellation broke.
+final class BudgetClock: Sendable {
+    private let exceeded = NIOLockedValueBox(false)
+
+    /// The budget ran out.
+    func expire() { exceeded.withLockedValue { $0 = true } }
+
+    var isExpired: Bool { exceeded.withLockedValue { $0 } }
 }

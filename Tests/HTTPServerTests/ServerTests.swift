@@ -25,6 +25,10 @@ struct TestServer {
         let slowStarted = Counter()
         let waits = Counter()
         let cancelledWaits = Counter()
+        router.get("/stubborn") { _ in
+            usleep(2_000_000)  // ignores cancellation
+            return .text("too late")
+        }
         router.get("/wait") { _ in
             waits.increment()
             do {
@@ -283,6 +287,22 @@ struct RequestPathTests {
         #expect(response.status == 503 && response.json["code"] as? String == "request-budget-exceeded")
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(test.cancelledWaits.value == 1)
+        try await test.server.shutdown()
+    }
+
+    @Test func aHandlerThatIgnoresCancellationIsAnsweredForAndItsLateAnswerDropped() async throws {
+        let test = try await TestServer.start(requestBudget: .milliseconds(200))
+        let client = try test.client()
+        let started = ContinuousClock.now
+        let response = try await client.request("GET", "/stubborn")
+        #expect(response.status == 503 && response.json["code"] as? String == "request-budget-exceeded")
+        #expect(
+            ContinuousClock.now - started < .milliseconds(1900),
+            "answered after the budget and the grace, not after 2 s")
+        // The same connection goes on, and its next answer is its own, not the late one.
+        #expect(try await client.request("GET", "/hello").text == "hello")
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await client.request("GET", "/echo/again").text == "again")
         try await test.server.shutdown()
     }
 

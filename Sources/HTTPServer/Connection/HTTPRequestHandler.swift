@@ -27,6 +27,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     /// the connection closes, which cancels its database statement too.
     private var work: Task<Void, Never>?
     private var rateCheck: RepeatedTask?
+    /// The current request's time budget, then the grace its cancelled handler has to stop.
+    private var budgetTimer: Scheduled<Void>?
+    /// Counts the requests handed to a task, so that an answer that comes back for an
+    /// earlier one (after the connection answered for it) is dropped.
+    private var requestNumber = 0
     /// A `read()` was held back and is owed to the channel.
     private var readPending = false
 
@@ -118,6 +123,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
     /// The client is gone: its request's work is cancelled and its budget returned.
     private func finish() {
         stopRateCheck()
+        budgetTimer?.cancel()
+        budgetTimer = nil
         lifecycle.closed()
         work?.cancel()
         work = nil
@@ -229,17 +236,51 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         let responder = self.responder
         let eventLoop = context.eventLoop
         let loopBound = NIOLoopBound((self, context), eventLoop: eventLoop)
+        let clock = BudgetClock()
+        requestNumber += 1
+        let number = requestNumber
         work = Task {
-            let response = await responder.respond(to: request, admission: verdict)
+            let response = await responder.respond(to: request, admission: verdict, clock: clock)
             eventLoop.execute {
                 let (handler, context) = loopBound.value
-                guard case .responding = handler.lifecycle.state else { return }
+                guard handler.requestNumber == number, case .responding = handler.lifecycle.state else { return }
                 handler.answer(response, head: head, context: context)
+            }
+        }
+        startBudget(clock, head: head, number: number, context: context)
+    }
+
+    /// When the request's budget runs out, cancels its work (which then answers 503); a
+    /// handler that does not stop within `Self.cancellationGrace` is answered for.
+    private func startBudget(_ clock: BudgetClock, head: HTTPRequestHead, number: Int, context: ChannelHandlerContext) {
+        let budget = configuration.requestBudget.components
+        let nanoseconds = budget.seconds * 1_000_000_000 + budget.attoseconds / 1_000_000_000
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        budgetTimer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+            let (handler, context) = loopBound.value
+            guard handler.requestNumber == number else { return }
+            clock.expire()
+            handler.work?.cancel()
+            handler.budgetTimer = context.eventLoop.scheduleTask(in: Self.cancellationGrace) {
+                let (handler, context) = loopBound.value
+                guard handler.requestNumber == number, case .responding = handler.lifecycle.state else { return }
+                handler.requestNumber += 1  // whatever the handler answers later is not this connection's any more
+                let problem = Problem.budgetExceeded(
+                    "The request was stopped after \(budget.seconds) seconds, the most the server spends on one request"
+                )
+                handler.answer(
+                    handler.responder.record(refusal: problem.response(), head: head, note: "request over its budget"),
+                    head: head, context: context)
             }
         }
     }
 
+    /// How long a cancelled handler may take to stop before the connection answers for it.
+    static var cancellationGrace: TimeAmount { .seconds(1) }
+
     private func answer(_ response: consuming HTTPResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        budgetTimer?.cancel()
+        budgetTimer = nil
         if let produce = response.stream {
             stream(response, produce: produce, head: head, context: context)
             return

@@ -15,7 +15,8 @@ public struct Router<Context: Sendable>: Sendable {
     public typealias ImmediateHandler = @Sendable (HTTPRequest, Context) throws -> HTTPResponse?
 
     /// The routes added so far.
-    public private(set) var routes = Routes()
+    public var routes: Routes { storage }
+    @usableFromInline var storage = Routes()
 
     public init() {}
 
@@ -24,6 +25,10 @@ public struct Router<Context: Sendable>: Sendable {
     /// the request is checked against them on its head (see `RouteContract`), and so is
     /// `maxBodyBytes`. `context` finds the request's context, also on the head; a route
     /// with an `immediate` handler tries it first (see `ImmediateHandler`).
+    ///
+    /// Inlinable, so that the glue binding handlers to a context is specialised for the
+    /// application's `Context` in its own module rather than run generically here.
+    @inlinable
     public mutating func add(
         _ method: HTTPMethod, _ pattern: String, query: [String] = [], offers: [Representation] = [.json],
         maxBodyBytes: Int? = nil, context: ContextFinder<Context>, immediate: ImmediateHandler? = nil,
@@ -39,7 +44,7 @@ public struct Router<Context: Sendable>: Sendable {
             }
             return BoundHandlers(respond: respond, respondImmediately: respondImmediately)
         }
-        routes.add(
+        storage.add(
             Route(
                 method: method, pattern: pattern, segments: Routes.segments(pattern),
                 contract: RouteContract(parameters: query, offers: offers), maxBodyBytes: maxBodyBytes,
@@ -63,7 +68,7 @@ public struct Route: Sendable {
     public let method: HTTPMethod
     /// The route's template (`/v1/indicators/{code}`), for logs and metrics.
     public let pattern: String
-    let segments: [RouteSegment]
+    @usableFromInline let segments: [RouteSegment]
     /// The query parameters it takes and the representations it offers.
     public let contract: RouteContract
     /// Bodies above this many bytes are refused on the head; `nil`: the server's limit.
@@ -73,14 +78,40 @@ public struct Route: Sendable {
     let admitImmediately: @Sendable (HTTPRequest) throws -> BoundHandlers?
     /// Finds the request's context, waiting if need be, and binds the handlers to it.
     let admit: @Sendable (HTTPRequest) async throws -> BoundHandlers
+
+    @usableFromInline
+    init(
+        method: HTTPMethod, pattern: String, segments: [RouteSegment], contract: RouteContract, maxBodyBytes: Int?,
+        admitImmediately: @escaping @Sendable (HTTPRequest) throws -> BoundHandlers?,
+        admit: @escaping @Sendable (HTTPRequest) async throws -> BoundHandlers
+    ) {
+        self.method = method
+        self.pattern = pattern
+        self.segments = segments
+        self.contract = contract
+        self.maxBodyBytes = maxBodyBytes
+        self.admitImmediately = admitImmediately
+        self.admit = admit
+    }
 }
 
 /// A route's handlers once its request's context is found.
+@usableFromInline
 struct BoundHandlers: Sendable {
     let respond: @Sendable (HTTPRequest) async throws -> HTTPResponse
     let respondImmediately: (@Sendable (HTTPRequest) throws -> HTTPResponse?)?
+
+    @usableFromInline
+    init(
+        respond: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse,
+        respondImmediately: (@Sendable (HTTPRequest) throws -> HTTPResponse?)?
+    ) {
+        self.respond = respond
+        self.respondImmediately = respondImmediately
+    }
 }
 
+@usableFromInline
 enum RouteSegment: Sendable, Equatable {
     case literal(String)
     case parameter(String)
@@ -100,6 +131,7 @@ public struct Routes: Sendable {
     /// it could match (a linear pass over every route was a tenth of `/healthz`'s time).
     private var positionsByLength: [Int: [Int]] = [:]
 
+    @usableFromInline
     mutating func add(_ route: Route) {
         precondition(
             !all.contains { $0.method == route.method && $0.segments == route.segments },
@@ -108,6 +140,7 @@ public struct Routes: Sendable {
         all.append(route)
     }
 
+    @usableFromInline
     static func segments(_ pattern: String) -> [RouteSegment] {
         components(pattern).map { part in
             part.hasPrefix("{") && part.hasSuffix("}")
