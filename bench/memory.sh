@@ -18,7 +18,7 @@ export DATABASE_URL="host=$PG_SOCKET_DIR dbname=backbone_memory user=postgres"
 "$backbone" migrate >/dev/null 2>&1
 key=$("$backbone" keys create --role coordinator --name bench 2>/dev/null)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-LOG_LEVEL=warning "$backbone" serve --port "$port" 2> "$PG_SOCKET_DIR/serve.log" >/dev/null &
+LOG_LEVEL=${LOG_LEVEL:-warning} "$backbone" serve --port "$port" 2> "$PG_SOCKET_DIR/serve.log" >/dev/null &
 server_pid=$!
 stop_server() { kill -TERM "$server_pid" 2>/dev/null; wait "$server_pid" || true; }
 THROWAWAY_CLEANUP_HOOK=stop_server
@@ -34,7 +34,7 @@ def call(method, path, body, content_type="application/json"):
 def rss():
     with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) // 1024
-call("POST", "/v1/agendas", json.dumps({"id": "literacy", "name": "Every adult reads", "starts_on": "1900-01-01"}).encode())
+call("POST", "/v1/agendas", json.dumps({"id": "literacy", "name": "Every adult reads", "starts_on": "1800-01-01"}).encode())
 call("POST", "/v1/indicators", json.dumps({"code": "esl", "agenda": "literacy", "name": "ESL", "value_type": "count",
      "aggregation": "sum", "period_type": "month"}).encode())
 for n in range(50):
@@ -46,7 +46,7 @@ for upload in range(uploads):
     lines = ["partner,indicator,neighborhood,period,value"]
     for month in range(100):
         number = upload * 100 + month
-        period = f"{1900 + number // 12}-{number % 12 + 1:02d}"
+        period = f"{1800 + number // 12}-{number % 12 + 1:02d}"
         lines += [f"p{p},esl,n{n},{period},{(p + n + month) % 97}" for p in range(20) for n in range(50)]
     started = time.perf_counter()
     summary = call("POST", "/v1/measurements", ("\n".join(lines) + "\n").encode(), "text/csv")
@@ -56,3 +56,4 @@ for wait in (6, 6):
     time.sleep(wait)
     print(f"{wait} s later: RSS {rss()} MiB")
 PY
+grep -h "returned freed memory" "$PG_SOCKET_DIR/serve.log" | tail -5 || true

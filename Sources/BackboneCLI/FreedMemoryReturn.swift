@@ -8,35 +8,50 @@ import Glibc
 
 /// Gives memory the process freed back to the system after large requests.
 ///
-/// glibc's allocator keeps freed memory in its arenas (one per thread that allocated,
-/// up to eight per core) instead of returning it: after ten 100,000-row uploads the
-/// process stayed at hundreds of MiB though it held a few dozen. Every `interval`, when
-/// the resident size has grown by more than `growth` since the last look, this asks
-/// glibc to return free pages (`malloc_trim(0)`, which walks every arena). A quiet
-/// server costs one read of `/proc/self/statm` per interval. See docs/request-path.md.
+/// glibc's allocator keeps freed memory instead of returning it, and spreads a busy
+/// process over up to eight arenas a core, each keeping its own: after ten 100,000-row
+/// uploads the process held 199–262 MiB though it used a few dozen, and `malloc_trim`
+/// alone brought it down only to 205–252 MiB (what is free is scattered between what is
+/// not, in every arena). So `limitArenas()` caps the arenas at two before the server
+/// starts (no slower: ten uploads took 40.6 s with two, 44.1 s with the default), and
+/// once a burst is over (the resident size steady for an `interval`) while the process
+/// holds more than `growth` above where it started, this asks glibc to return free pages
+/// (`malloc_trim(0)`), once per burst. A quiet server costs one read of `/proc/self/statm`
+/// per interval. Figures: BENCH.md; see docs/request-path.md, "Memory".
 struct FreedMemoryReturn: Service {
     var interval: Duration = .seconds(5)
-    var growth = 32 * 1024 * 1024
+    var growth = 8 * 1024 * 1024
     let logger: Logger
 
     func run() async throws {
-        guard let trim = Self.mallocTrim, let start = Self.residentBytes() else { return }
+        guard let trim = Self.glibc("malloc_trim", as: (@convention(c) (Int) -> Int32).self),
+            let baseline = Self.residentBytes()
+        else { return }
         await cancelWhenGracefulShutdown {
-            var settled = start
+            var previous = baseline
+            var trimmed = true
             while true {
                 // Cancelled on shutdown: that ends the loop, it is not a failure of the service.
                 guard (try? await Task.sleep(for: interval)) != nil, let resident = Self.residentBytes() else { return }
-                guard resident > settled + growth else {
-                    settled = min(settled, resident)
+                if abs(resident - previous) > 1024 * 1024 {  // busy: wait until it is over
+                    (previous, trimmed) = (resident, false)
                     continue
                 }
+                guard !trimmed, resident > baseline + growth else { continue }
                 _ = trim(0)
-                settled = Self.residentBytes() ?? resident
+                (previous, trimmed) = (Self.residentBytes() ?? resident, true)
                 logger.debug(
                     "returned freed memory",
-                    metadata: ["before_mib": "\(resident >> 20)", "after_mib": "\(settled >> 20)"])
+                    metadata: ["before_mib": "\(resident >> 20)", "after_mib": "\(previous >> 20)"])
             }
         }
+    }
+
+    /// Caps glibc's arenas at two (`mallopt(M_ARENA_MAX, 2)`); call it before the threads start.
+    static func limitArenas() {
+        guard let mallopt = glibc("mallopt", as: (@convention(c) (Int32, Int32) -> Int32).self) else { return }
+        let arenaMax: Int32 = -8  // M_ARENA_MAX in <malloc.h>
+        _ = mallopt(arenaMax, 2)
     }
 
     /// The process's resident set in bytes (`/proc/self/statm`), when the system says.
@@ -47,14 +62,14 @@ struct FreedMemoryReturn: Service {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    /// glibc's `malloc_trim`, looked up at run time: Swift's Glibc module does not import
-    /// `<malloc.h>`, and another allocator (musl, macOS) has no such call.
-    static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+    /// A glibc function looked up at run time: Swift's Glibc module does not import
+    /// `<malloc.h>`, and another C library (musl, macOS) has no such call.
+    static func glibc<Function>(_ name: String, as type: Function.Type) -> Function? {
         #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
         #else
         return nil
         #endif
-    }()
+    }
 }

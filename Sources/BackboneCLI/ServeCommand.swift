@@ -72,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        FreedMemoryReturn.limitArenas()
         let settings = try Settings(self)
         let logger = makeLogger(label: "backbone")
         var (conninfo, embedded, description) = try database.resolve(owner: true, log: { logger.notice("\($0)") })

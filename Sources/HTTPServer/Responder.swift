@@ -94,17 +94,27 @@ struct Responder: Sendable {
             matched.request, response: problem(for: error, request: matched.request).response(), since: matched.started)
     }
 
-    /// The route's immediate answer, or `nil` when it needs a wait (or the route has none).
-    func respondImmediately(to matched: Matched, with handlers: BoundHandlers) -> HTTPResponse? {
-        guard let immediate = handlers.respondImmediately else { return nil }
+    /// What a request without a body gets without a wait.
+    enum Immediately: Sendable {
+        /// Its answer (recorded).
+        case answered(HTTPResponse)
+        /// Nothing yet: the answer needs a task, with the caller found already or not.
+        case later(Admission?)
+    }
+
+    /// Finds the caller and answers without waiting as far as the route can.
+    func answerImmediately(_ matched: Matched) -> Immediately {
         let response: HTTPResponse
         do {
-            guard let answered = try immediate(matched.request) else { return nil }
-            response = matched.route.contract.varied(answered)
+            switch try matched.route.answerImmediately(matched.request) {
+            case .answered(let answered): response = matched.route.contract.varied(answered)
+            case .admitted(let handlers): return .later(.admitted(handlers))
+            case .undecided: return .later(nil)
+            }
         } catch {
             response = problem(for: error, request: matched.request).response()
         }
-        return finish(matched.request, response: response, since: matched.started)
+        return .answered(finish(matched.request, response: response, since: matched.started))
     }
 
     /// Finds the context if `admission` has not, then runs the handler. The connection

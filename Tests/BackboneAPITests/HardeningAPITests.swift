@@ -172,7 +172,7 @@ struct HardeningAPITests {
         #expect(loaded != nil)
         #expect(cache.count == 0)
         // Without a change in between, the value is cached.
-        _ = try await cache.value(for: "secret") { key }
+        _ = cache.value(for: "secret") { key }
         #expect(cache.count == 1)
         try await test.stop()
     }

@@ -220,18 +220,15 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
         }
         guard var request = matched else { preconditionFailure("a request is answered only once matched") }
         request.request.body = body
-        let verdict = admission ?? responder.admitImmediately(request)
-        switch verdict {
-        case .refused(let response)?:
-            answer(response, head: head, context: context)
-            return
-        case .admitted(let found)?:
-            if let response = responder.respondImmediately(to: request, with: found) {
+        var verdict = admission
+        if verdict == nil {  // no body: the route may answer at once
+            switch responder.answerImmediately(request) {
+            case .answered(let response):
                 answer(response, head: head, context: context)
                 return
+            case .later(let found):
+                verdict = found
             }
-        case nil:
-            break
         }
         let responder = self.responder
         let eventLoop = context.eventLoop

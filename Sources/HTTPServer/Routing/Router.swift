@@ -35,20 +35,18 @@ public struct Router<Context: Sendable>: Sendable {
         _ handler: @escaping Handler
     ) {
         @Sendable func bound(_ context: Context) -> BoundHandlers {
-            let respond: @Sendable (HTTPRequest) async throws -> HTTPResponse = { request in
-                try await handler(request, context)
-            }
-            guard let immediate else { return BoundHandlers(respond: respond, respondImmediately: nil) }
-            let respondImmediately: @Sendable (HTTPRequest) throws -> HTTPResponse? = { request in
-                try immediate(request, context)
-            }
-            return BoundHandlers(respond: respond, respondImmediately: respondImmediately)
+            BoundHandlers { request in try await handler(request, context) }
         }
         storage.add(
             Route(
                 method: method, pattern: pattern, segments: Routes.segments(pattern),
                 contract: RouteContract(parameters: query, offers: offers), maxBodyBytes: maxBodyBytes,
                 admitImmediately: { request in try context.immediately(request).map(bound) },
+                answerImmediately: { request in
+                    guard let found = try context.immediately(request) else { return .undecided }
+                    if let immediate, let response = try immediate(request, found) { return .answered(response) }
+                    return .admitted(bound(found))
+                },
                 admit: { request in bound(try await context.eventually(request)) }))
     }
 
@@ -76,6 +74,10 @@ public struct Route: Sendable {
     /// Finds the request's context without waiting and binds the handlers to it; `nil`
     /// when finding it needs a wait. Throwing refuses the request.
     let admitImmediately: @Sendable (HTTPRequest) throws -> BoundHandlers?
+    /// For a request without a body: finds its context and answers it, both without
+    /// waiting, as far as it can (a cached key and a cached record answer inside the
+    /// event loop's read, allocating nothing for the handlers).
+    let answerImmediately: @Sendable (HTTPRequest) throws -> ImmediateAnswer
     /// Finds the request's context, waiting if need be, and binds the handlers to it.
     let admit: @Sendable (HTTPRequest) async throws -> BoundHandlers
 
@@ -83,6 +85,7 @@ public struct Route: Sendable {
     init(
         method: HTTPMethod, pattern: String, segments: [RouteSegment], contract: RouteContract, maxBodyBytes: Int?,
         admitImmediately: @escaping @Sendable (HTTPRequest) throws -> BoundHandlers?,
+        answerImmediately: @escaping @Sendable (HTTPRequest) throws -> ImmediateAnswer,
         admit: @escaping @Sendable (HTTPRequest) async throws -> BoundHandlers
     ) {
         self.method = method
@@ -91,24 +94,31 @@ public struct Route: Sendable {
         self.contract = contract
         self.maxBodyBytes = maxBodyBytes
         self.admitImmediately = admitImmediately
+        self.answerImmediately = answerImmediately
         self.admit = admit
     }
 }
 
-/// A route's handlers once its request's context is found.
+/// A route's handler once its request's context is found.
 @usableFromInline
 struct BoundHandlers: Sendable {
     let respond: @Sendable (HTTPRequest) async throws -> HTTPResponse
-    let respondImmediately: (@Sendable (HTTPRequest) throws -> HTTPResponse?)?
 
     @usableFromInline
-    init(
-        respond: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse,
-        respondImmediately: (@Sendable (HTTPRequest) throws -> HTTPResponse?)?
-    ) {
+    init(respond: @escaping @Sendable (HTTPRequest) async throws -> HTTPResponse) {
         self.respond = respond
-        self.respondImmediately = respondImmediately
     }
+}
+
+/// How far a route got with a request without waiting.
+@usableFromInline
+enum ImmediateAnswer: Sendable {
+    /// Answered.
+    case answered(HTTPResponse)
+    /// The context is found; the answer needs a wait.
+    case admitted(BoundHandlers)
+    /// Finding the context needs a wait.
+    case undecided
 }
 
 @usableFromInline
