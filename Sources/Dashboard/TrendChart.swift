@@ -252,23 +252,14 @@ extension TrendChart {
         _ panel: IndicatorPanel, _ chart: Geometry, sideLabels: inout SideLabels, into svg: inout SVGDocument
     ) {
         guard let target = panel.info.profile.target else { return }
-        let ty = Format.coordinate(chart.y(target.value))
-        svg.open("g", ["class": "target-line"])
-        svg.element("title", [:], text: "Target: \(panel.format(target.value)) by \(target.period)")
-        svg.element(
-            "line",
-            [
-                "x1": Format.coordinate(chart.left), "x2": Format.coordinate(chart.right), "y1": ty, "y2": ty,
-                "stroke": Palette.target, "stroke-width": "2.5", "stroke-dasharray": "10 5",
-            ])
-        if let i = chart.index(of: target.period) {
+        let line = LevelLine(
+            value: target.value, cls: "target", title: "Target: \(panel.format(target.value)) by \(target.period)",
+            label: "Target \(panel.format(target.value))", color: Palette.target, width: "2.5", dashes: "10 5")
+        drawLevel(line, chart, sideLabels: &sideLabels, into: &svg) { svg in
+            guard let i = chart.index(of: target.period) else { return }
             let diamondTop = "\(Format.coordinate(chart.x(i))) \(Format.coordinate(chart.y(target.value) - 8))"
             svg.element("path", ["d": "M \(diamondTop) l 8 8 l -8 8 l -8 -8 z", "fill": Palette.target])
         }
-        svg.close("g")
-        sideLabels.draw(
-            "Target \(panel.format(target.value))", at: chart.y(target.value), color: Palette.target,
-            cls: "target-label", into: &svg)
     }
 
     /// The baseline: a dotted line across the plot, and its side label.
@@ -276,19 +267,43 @@ extension TrendChart {
         _ panel: IndicatorPanel, _ chart: Geometry, sideLabels: inout SideLabels, into svg: inout SVGDocument
     ) {
         guard let baseline = panel.info.profile.baseline else { return }
-        let by = Format.coordinate(chart.y(baseline.value))
-        svg.open("g", ["class": "baseline-line"])
-        svg.element("title", [:], text: "Baseline: \(panel.format(baseline.value)) in \(baseline.period)")
+        let line = LevelLine(
+            value: baseline.value, cls: "baseline",
+            title: "Baseline: \(panel.format(baseline.value)) in \(baseline.period)",
+            label: "Baseline \(panel.format(baseline.value))", color: Palette.baseline, width: "1.5", dashes: "2 4")
+        drawLevel(line, chart, sideLabels: &sideLabels, into: &svg)
+    }
+
+    /// A level the curve is read against (the target, the baseline).
+    private struct LevelLine {
+        var value: Double
+        /// Prefix of the group's and the side label's classes (`target-line`, `target-label`).
+        var cls: String
+        var title: String
+        var label: String
+        var color: String
+        var width: String
+        var dashes: String
+    }
+
+    /// A level as a line across the plot with its title, anything `inside` adds to its
+    /// group, and its side label.
+    private static func drawLevel(
+        _ line: LevelLine, _ chart: Geometry, sideLabels: inout SideLabels, into svg: inout SVGDocument,
+        inside: (inout SVGDocument) -> Void = { _ in }
+    ) {
+        let y = Format.coordinate(chart.y(line.value))
+        svg.open("g", ["class": "\(line.cls)-line"])
+        svg.element("title", [:], text: line.title)
         svg.element(
             "line",
             [
-                "x1": Format.coordinate(chart.left), "x2": Format.coordinate(chart.right), "y1": by, "y2": by,
-                "stroke": Palette.baseline, "stroke-width": "1.5", "stroke-dasharray": "2 4",
+                "x1": Format.coordinate(chart.left), "x2": Format.coordinate(chart.right), "y1": y, "y2": y,
+                "stroke": line.color, "stroke-width": line.width, "stroke-dasharray": line.dashes,
             ])
+        inside(&svg)
         svg.close("g")
-        sideLabels.draw(
-            "Baseline \(panel.format(baseline.value))", at: chart.y(baseline.value), color: Palette.baseline,
-            cls: "baseline-label", into: &svg)
+        sideLabels.draw(line.label, at: chart.y(line.value), color: line.color, cls: "\(line.cls)-label", into: &svg)
     }
 
     /// The projection: a dashed line from the latest value to the target period at the current
