@@ -18,10 +18,21 @@ struct Responder: Sendable {
 
     /// A request matched to its route on its head, its query checked and its
     /// representation chosen; the body is added when it has arrived.
-    struct Matched: Sendable {
+    ///
+    /// A class, so that handing it from the head to the task that answers copies one
+    /// reference, not every field of the request. `request` is written only on the
+    /// connection's event loop (the body, once complete), before the task that reads it
+    /// is created.
+    final class Matched: @unchecked Sendable {
         var request: HTTPRequest
         let route: Route
         let started: ContinuousClock.Instant
+
+        init(request: HTTPRequest, route: Route, started: ContinuousClock.Instant) {
+            self.request = request
+            self.route = route
+            self.started = started
+        }
     }
 
     /// What a request's head decided.

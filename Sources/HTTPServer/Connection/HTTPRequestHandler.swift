@@ -218,7 +218,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
             answer(refusal, head: head, context: context)
             return
         }
-        guard var request = matched else { preconditionFailure("a request is answered only once matched") }
+        guard let request = matched else { preconditionFailure("a request is answered only once matched") }
         request.request.body = body
         var verdict = admission
         if verdict == nil {  // no body: the route may answer at once

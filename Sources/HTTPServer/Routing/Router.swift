@@ -61,8 +61,10 @@ public struct Router<Context: Sendable>: Sendable {
     }
 }
 
-/// A registered route: everything the server needs to know about it, in one value.
-public struct Route: Sendable {
+/// A registered route: everything the server needs to know about it. A class: a request
+/// carries its route from the head to the answer, and a struct of a dozen references was
+/// copied, retain by retain, at every step.
+public final class Route: Sendable {
     public let method: HTTPMethod
     /// The route's template (`/v1/indicators/{code}`), for logs and metrics.
     public let pattern: String
