@@ -101,6 +101,11 @@ public struct Problem: Error, Sendable, JSONRepresentable {
         invalid([FieldError(field: field, code: code, message: message)])
     }
 
+    /// 408 `request-timeout`: the client did not send its request (`detail` says which part) in time.
+    public static func requestTimeout(_ detail: String) -> Problem {
+        Problem(status: .requestTimeout, code: "request-timeout", title: "Request timeout", detail: detail)
+    }
+
     /// 503 `request-budget-exceeded`: the request (`what`) ran past the server's time budget and
     /// was cancelled. Retrying the same request may well fail again; asking for less will not.
     public static func budgetExceeded(_ what: String) -> Problem {

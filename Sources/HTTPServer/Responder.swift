@@ -210,9 +210,7 @@ struct Responder: Sendable {
         logger[metadataKey: "request_id"] = "\(request.id)"
         if error is BudgetExceeded {
             logger.warning("request over its time budget; cancelled", metadata: ["budget": "\(budget)"])
-            return .budgetExceeded(
-                "The request was stopped after \(budget.components.seconds) seconds, the most the server spends on one request"
-            )
+            return overBudget
         }
         if let problem = problems(error) {
             logger.warning(
@@ -224,6 +222,13 @@ struct Responder: Sendable {
         return Problem(
             status: .internalServerError, code: "internal-error", title: "Internal server error",
             detail: "The server failed; quote request id \(request.id) when reporting it.")
+    }
+
+    /// The answer to a request its handler did not finish within the budget.
+    var overBudget: Problem {
+        .budgetExceeded(
+            "The request was stopped after \(budget.components.seconds) seconds, the most the server spends on one request"
+        )
     }
 
     private static func methodNotAllowed(_ request: HTTPRequest, allowed: [HTTPMethod]) -> Problem {

@@ -162,9 +162,8 @@ final class ConnectionTimeoutHandler: ChannelInboundHandler {
         guard case .readingHead = state else { return }
         disarm()
         state = .expired
-        let problem = Problem(
-            status: .requestTimeout, code: "request-timeout", title: "Request timeout",
-            detail: "The request head was not complete within \(headTimeout.nanoseconds / 1_000_000_000) seconds.")
+        let problem = Problem.requestTimeout(
+            "The request head was not complete within \(headTimeout.nanoseconds / 1_000_000_000) seconds.")
         var bytes = context.channel.allocator.buffer(capacity: 512)
         bytes.writeString(Self.render(record(problem.response())))
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes))).assumeIsolated().whenComplete { _ in

@@ -262,11 +262,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler {
                 let (handler, context) = loopBound.value
                 guard handler.requestNumber == number, case .responding = handler.lifecycle.state else { return }
                 handler.requestNumber += 1  // whatever the handler answers later is not this connection's any more
-                let problem = Problem.budgetExceeded(
-                    "The request was stopped after \(budget.seconds) seconds, the most the server spends on one request"
-                )
                 handler.answer(
-                    handler.responder.record(refusal: problem.response(), head: head, note: "request over its budget"),
+                    handler.responder.record(
+                        refusal: handler.responder.overBudget.response(), head: head, note: "request over its budget"),
                     head: head, context: context)
             }
         }
@@ -441,14 +439,13 @@ extension RequestLifecycle.Refusal {
                 headers: ["retry-after": "2"]
             ).response()
         case .bodyTooSlow:
-            Self.timeout("The body arrived slower than \(configuration.minBodyBytesPerSecond) bytes a second.")
+            Problem.requestTimeout(
+                "The body arrived slower than \(configuration.minBodyBytesPerSecond) bytes a second."
+            )
+            .response()
         case .requestIncomplete, .answered:
-            Self.timeout("The request was not completed in time.")
+            Problem.requestTimeout("The request was not completed in time.").response()
         }
-    }
-
-    private static func timeout(_ detail: String) -> HTTPResponse {
-        Problem(status: .requestTimeout, code: "request-timeout", title: "Request timeout", detail: detail).response()
     }
 
     /// The request log's note.
