@@ -168,19 +168,20 @@ public final class ConnectionPool: Sendable {
             return try await run { try Connection(conninfo, statementTimeout: statementTimeout) }
         } catch {
             logger.error("cannot open a database connection", metadata: ["error": "\(error)"])
-            let waiter = state.withLockedValue { state in
-                state.opened -= 1
-                if state.waiters.isEmpty { return nil as CheckedContinuation<Connection?, Error>? }
-                state.opened += 1
-                return state.waiters.removeFirst()
-            }
-            waiter?.resume(returning: nil)
+            freeSlot()
             throw error
         }
     }
 
-    /// Closes a connection instead of lending it again; a caller waiting for one opens a new one.
+    /// Closes a connection instead of lending it again (its handle is freed with its last
+    /// reference, here).
     private func discard(_ connection: Connection) {
+        freeSlot()
+    }
+
+    /// A connection's slot is free (it was discarded, or could not be opened): a caller
+    /// waiting for a connection is told to open a new one in it.
+    private func freeSlot() {
         let waiter: CheckedContinuation<Connection?, Error>? = state.withLockedValue { state in
             if state.closed || state.waiters.isEmpty {
                 state.opened -= 1
@@ -188,8 +189,6 @@ public final class ConnectionPool: Sendable {
             }
             return state.waiters.removeFirst()
         }
-        // The handle is freed when the last reference goes, on whichever thread that is.
-        _ = connection
         waiter?.resume(returning: nil)
     }
 
