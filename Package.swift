@@ -67,12 +67,16 @@ let package = Package(
         .target(name: "Aggregation", dependencies: ["JSON", "UTCTime"]),
         // The domain's plain values: an indicator and the report lines built for it. No HTTP, no SQL.
         .target(name: "DomainModel", dependencies: ["Aggregation"]),
+        // Data quality's arithmetic: validation rules (their expressions parsed and evaluated)
+        // and outlier scores against a series' own history. No HTTP, no SQL.
+        .target(name: "DataQuality", dependencies: ["Aggregation"]),
         // The domain: schema and migrations, keys, registry, ingestion, the reports' storage side,
         // releases. Knows SQL, not HTTP.
         .target(
             name: "BackboneCore",
             dependencies: [
                 "Aggregation",
+                "DataQuality",
                 "DomainModel",
                 "FieldIssues",
                 "JSON",
@@ -132,6 +136,7 @@ let package = Package(
             name: "BackboneCoreTests",
             dependencies: ["Aggregation", "BackboneCore", "DomainModel", "JSON", "Postgres", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "DataQualityTests", dependencies: ["Aggregation", "DataQuality"]),
         .testTarget(
             name: "AggregationTests",
             dependencies: ["Aggregation", .product(name: "PropertyBased", package: "swift-property-based")]

@@ -307,6 +307,92 @@ CREATE TABLE release_rollups (
         REFERENCES release_grids (indicator_code, period_start, release_id)
 );
 
+-- Data quality (docs/quality.md): validation rules across indicators, and the flags that
+-- warnings on stored values become, each with its trail.
+
+-- A rule compares two expressions over indicators of one agenda and one period type, for
+-- each partner, neighborhood and period. The expressions are kept as written; the
+-- indicators they read are kept beside them, for re-evaluation and for refusing to
+-- deactivate an indicator a rule reads.
+CREATE TABLE validation_rules (
+    id               text PRIMARY KEY CONSTRAINT validation_rules_id_slug CHECK (id ~ '^[a-z0-9][a-z0-9_-]{0,63}$'),
+    agenda_id        text NOT NULL CONSTRAINT validation_rules_agenda_fkey REFERENCES agendas (id),
+    name             text NOT NULL,
+    left_side        text NOT NULL,
+    operator         text NOT NULL CONSTRAINT validation_rules_operator_check CHECK (operator IN
+                     ('<', '<=', '==', '!=', '>=', '>', 'compulsory_pair', 'exclusive_pair')),
+    right_side       text NOT NULL,
+    importance       text NOT NULL DEFAULT 'medium' CONSTRAINT validation_rules_importance_check
+                     CHECK (importance IN ('high', 'medium', 'low')),
+    action           text NOT NULL DEFAULT 'warn' CONSTRAINT validation_rules_action_check
+                     CHECK (action IN ('warn', 'reject')),
+    missing          text NOT NULL DEFAULT 'skip_if_any_missing' CONSTRAINT validation_rules_missing_check
+                     CHECK (missing IN ('skip_if_any_missing', 'skip_if_all_missing', 'never_skip')),
+    indicator_codes  text[] NOT NULL,
+    period_type      text NOT NULL CONSTRAINT validation_rules_period_type_check
+                     CHECK (period_type IN ('week', 'month', 'quarter', 'year')),
+    active           boolean NOT NULL DEFAULT true,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX validation_rules_indicators_idx ON validation_rules USING gin (indicator_codes);
+
+-- Every change of a rule: who, when, and the rule as it stood after it.
+CREATE TABLE validation_rule_history (
+    id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    rule_id  text NOT NULL CONSTRAINT validation_rule_history_rule_fkey REFERENCES validation_rules (id),
+    action   text NOT NULL CONSTRAINT validation_rule_history_action_check
+             CHECK (action IN ('created', 'updated', 'deleted')),
+    key_id   text NOT NULL,
+    at       timestamptz NOT NULL DEFAULT now(),
+    rule     jsonb NOT NULL
+);
+CREATE INDEX validation_rule_history_rule_idx ON validation_rule_history (rule_id, id);
+
+-- A warning on a stored value: an outlier against its series' history, or a rule its cell
+-- violates. Open and explained flags still stand; confirmed (by the coordinator: the value
+-- stands) and corrected (the value changed or was retracted and no longer violates) are
+-- closed. The measurement is not a foreign key: a retracted measurement's flags stay, corrected.
+CREATE TABLE quality_flags (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    measurement_id     bigint NOT NULL,
+    partner_id         text NOT NULL,
+    indicator_code     text NOT NULL,
+    neighborhood_code  text NOT NULL,
+    period             text NOT NULL,
+    period_start       date NOT NULL,
+    kind               text NOT NULL CONSTRAINT quality_flags_kind_check CHECK (kind IN ('outlier', 'rule')),
+    rule_id            text CONSTRAINT quality_flags_rule_fkey REFERENCES validation_rules (id),
+    score              double precision,
+    expected_low       double precision,
+    expected_high      double precision,
+    message            text NOT NULL,
+    status             text NOT NULL DEFAULT 'open' CONSTRAINT quality_flags_status_check
+                       CHECK (status IN ('open', 'explained', 'confirmed', 'corrected')),
+    note               text,
+    opened_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT quality_flags_rule_check CHECK ((kind = 'rule') = (rule_id IS NOT NULL))
+);
+-- At most one standing flag per value for its history, and per rule and cell.
+CREATE UNIQUE INDEX quality_flags_outlier_key ON quality_flags (measurement_id)
+    WHERE kind = 'outlier' AND status IN ('open', 'explained');
+CREATE UNIQUE INDEX quality_flags_rule_key ON quality_flags (rule_id, partner_id, neighborhood_code, period)
+    WHERE kind = 'rule' AND status IN ('open', 'explained');
+CREATE INDEX quality_flags_indicator_idx ON quality_flags (indicator_code, period_start);
+CREATE INDEX quality_flags_partner_idx ON quality_flags (partner_id, id);
+
+-- Every status change and note of a flag; key_id NULL when the service itself closed it.
+CREATE TABLE quality_flag_history (
+    id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    flag_id  bigint NOT NULL CONSTRAINT quality_flag_history_flag_fkey REFERENCES quality_flags (id),
+    status   text NOT NULL,
+    note     text,
+    key_id   text,
+    at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX quality_flag_history_flag_idx ON quality_flag_history (flag_id, id);
+
 """#,
         "functions.sql": #"""
 -- Every function and trigger of Backbone's database, each written once. `backbone migrate`
@@ -3266,7 +3352,8 @@ components:
     ImportSummary:
       type: object
       description: What a submission did (or, in a dry run, would do).
-      required: [batch_id, dry_run, mode, received, created, updated, unchanged, rejected, errors]
+      required: [batch_id, dry_run, mode, received, created, updated, unchanged, rejected, errors, warnings,
+                 warning_count]
       properties:
         batch_id:
           type: string
@@ -3291,6 +3378,47 @@ components:
           type: boolean
           const: true
           description: Present when `errors` lists only the first 200 of `error_count`.
+        warnings:
+          type: array
+          description: >-
+            Validation rules violated (`warn` rules) and outliers against their series' history, on
+            rows that were stored (or, in a dry run, would be), at most the first 200;
+            `warning_count` says how many there are. Each warning on a stored value is also a flag
+            (`/v1/flags`).
+          maxItems: 200
+          items: {$ref: '#/components/schemas/QualityWarning'}
+        warning_count: {type: integer, minimum: 0, description: How many warnings there are in all.}
+        warnings_truncated:
+          type: boolean
+          const: true
+          description: Present when `warnings` lists only the first 200 of `warning_count`.
+    QualityWarning:
+      type: object
+      description: A value that passed every check but looks wrong (docs/quality.md).
+      required: [field, code, message]
+      properties:
+        row:
+          type: integer
+          minimum: 0
+          description: The batch's row (JSON rows from 0, CSV data rows from 1).
+        line:
+          type: integer
+          minimum: 1
+          description: In an uploaded CSV, the spreadsheet line of the row.
+        field: {type: string, description: The field the warning concerns, e.g. `value`.}
+        code: {type: string, enum: [rule-violated, outlier]}
+        message: {type: string}
+        rule: {type: string, description: The rule violated (`rule-violated`).}
+        score:
+          type: number
+          description: How far the value lies from its series' history, in robust deviations (`outlier`).
+        expected:
+          type: object
+          description: The range the series' history expected (`outlier`).
+          required: [low, high]
+          properties:
+            low: {type: number}
+            high: {type: number}
     Measurement:
       type: object
       description: >-
@@ -3929,6 +4057,82 @@ CREATE TABLE release_rollups (
     CONSTRAINT release_rollups_grid_fkey FOREIGN KEY (indicator_code, period_start, release_id)
         REFERENCES release_grids (indicator_code, period_start, release_id)
 );
+
+"""#,
+        "migrations/0011-data-quality.sql": #"""
+-- Version 11: data quality. Validation rules and their history, and the flags warnings on
+-- stored values become, with theirs (schema.sql's comments say what each table holds).
+CREATE TABLE validation_rules (
+    id               text PRIMARY KEY CONSTRAINT validation_rules_id_slug CHECK (id ~ '^[a-z0-9][a-z0-9_-]{0,63}$'),
+    agenda_id        text NOT NULL CONSTRAINT validation_rules_agenda_fkey REFERENCES agendas (id),
+    name             text NOT NULL,
+    left_side        text NOT NULL,
+    operator         text NOT NULL CONSTRAINT validation_rules_operator_check CHECK (operator IN
+                     ('<', '<=', '==', '!=', '>=', '>', 'compulsory_pair', 'exclusive_pair')),
+    right_side       text NOT NULL,
+    importance       text NOT NULL DEFAULT 'medium' CONSTRAINT validation_rules_importance_check
+                     CHECK (importance IN ('high', 'medium', 'low')),
+    action           text NOT NULL DEFAULT 'warn' CONSTRAINT validation_rules_action_check
+                     CHECK (action IN ('warn', 'reject')),
+    missing          text NOT NULL DEFAULT 'skip_if_any_missing' CONSTRAINT validation_rules_missing_check
+                     CHECK (missing IN ('skip_if_any_missing', 'skip_if_all_missing', 'never_skip')),
+    indicator_codes  text[] NOT NULL,
+    period_type      text NOT NULL CONSTRAINT validation_rules_period_type_check
+                     CHECK (period_type IN ('week', 'month', 'quarter', 'year')),
+    active           boolean NOT NULL DEFAULT true,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX validation_rules_indicators_idx ON validation_rules USING gin (indicator_codes);
+
+CREATE TABLE validation_rule_history (
+    id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    rule_id  text NOT NULL CONSTRAINT validation_rule_history_rule_fkey REFERENCES validation_rules (id),
+    action   text NOT NULL CONSTRAINT validation_rule_history_action_check
+             CHECK (action IN ('created', 'updated', 'deleted')),
+    key_id   text NOT NULL,
+    at       timestamptz NOT NULL DEFAULT now(),
+    rule     jsonb NOT NULL
+);
+CREATE INDEX validation_rule_history_rule_idx ON validation_rule_history (rule_id, id);
+
+CREATE TABLE quality_flags (
+    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    measurement_id     bigint NOT NULL,
+    partner_id         text NOT NULL,
+    indicator_code     text NOT NULL,
+    neighborhood_code  text NOT NULL,
+    period             text NOT NULL,
+    period_start       date NOT NULL,
+    kind               text NOT NULL CONSTRAINT quality_flags_kind_check CHECK (kind IN ('outlier', 'rule')),
+    rule_id            text CONSTRAINT quality_flags_rule_fkey REFERENCES validation_rules (id),
+    score              double precision,
+    expected_low       double precision,
+    expected_high      double precision,
+    message            text NOT NULL,
+    status             text NOT NULL DEFAULT 'open' CONSTRAINT quality_flags_status_check
+                       CHECK (status IN ('open', 'explained', 'confirmed', 'corrected')),
+    note               text,
+    opened_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT quality_flags_rule_check CHECK ((kind = 'rule') = (rule_id IS NOT NULL))
+);
+CREATE UNIQUE INDEX quality_flags_outlier_key ON quality_flags (measurement_id)
+    WHERE kind = 'outlier' AND status IN ('open', 'explained');
+CREATE UNIQUE INDEX quality_flags_rule_key ON quality_flags (rule_id, partner_id, neighborhood_code, period)
+    WHERE kind = 'rule' AND status IN ('open', 'explained');
+CREATE INDEX quality_flags_indicator_idx ON quality_flags (indicator_code, period_start);
+CREATE INDEX quality_flags_partner_idx ON quality_flags (partner_id, id);
+
+CREATE TABLE quality_flag_history (
+    id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    flag_id  bigint NOT NULL CONSTRAINT quality_flag_history_flag_fkey REFERENCES quality_flags (id),
+    status   text NOT NULL,
+    note     text,
+    key_id   text,
+    at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX quality_flag_history_flag_idx ON quality_flag_history (flag_id, id);
 
 """#,
     ]

@@ -1,3 +1,4 @@
+import DataQuality
 import Foundation
 
 /// What a submission did (or, in a dry run, would do).
@@ -12,4 +13,6 @@ public struct ImportSummary: Sendable, Equatable {
     public var unchanged: Int
     public var rejected: Int
     public var errors: [DomainError.Issue]
+    /// Rule violations and outliers on rows that were accepted (or, in a dry run, would be).
+    public var warnings: [QualityWarning] = []
 }
