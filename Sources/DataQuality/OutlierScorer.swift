@@ -1,0 +1,174 @@
+import Aggregation
+
+/// Scores a new value against its own series' earlier values (docs/quality.md "Outliers").
+///
+/// DHIS2 scores a value against the mean and standard deviation of its history, which one
+/// earlier slip inflates and which is 0 for a flat series, so a spike there is never
+/// flagged. This scorer uses medians: the value's distance from what the history expects,
+/// in robust deviations, the smallest over three expectations, so that a value one of them
+/// explains is not flagged:
+///
+/// - **recent level**: the median of the last 12 periods, spread by their median absolute
+///   deviation;
+/// - **a year earlier** (seasonal): the same period a year earlier, moved by the median
+///   change between each of the last 12 periods and the one a year before it;
+/// - for a **stock** (`last`), **the previous period** plus the median change between
+///   consecutive periods.
+///
+/// A spread is never below 5 % of the expected level, and a series that is mostly zeros
+/// takes half its typical nonzero value: a spike in a flat or zero-heavy series is caught.
+public struct OutlierScorer: Sendable {
+    /// How an indicator's values behave over time.
+    public enum Shape: Sendable {
+        /// A value of its own period (`sum`, `mean`, `min`, `max`).
+        case level
+        /// A ratio, scored on its rate (numerator / denominator).
+        case rate
+        /// A stock (`last`): scored on its change from the previous period too.
+        case stock
+    }
+
+    /// An earlier value of the series.
+    public struct Point: Sendable, Equatable {
+        public var period: Period
+        /// For `.rate`, the rate.
+        public var value: Double
+
+        public init(period: Period, value: Double) {
+            self.period = period
+            self.value = value
+        }
+    }
+
+    /// How far a value lies from its history, and what the history expected.
+    public struct Finding: Sendable, Equatable {
+        /// Distance from the expectation that explains the value best, in robust deviations.
+        public var score: Double
+        /// Values within `threshold` deviations of that expectation, in the value's own terms
+        /// (for `.rate` a rate; for `.stock` a level); never below 0 for a series that never was.
+        public var expected: ClosedRange<Double>
+    }
+
+    /// Chosen on the fixture (bench/quality.py): at 3 the check finds nine in ten slips
+    /// with about one false alarm in a hundred values.
+    public static let defaultThreshold = 3.0
+    /// With fewer earlier values among the last 12 periods, a median says little.
+    public static let defaultMinimumHistory = 6
+    /// The periods whose median is the recent level.
+    public static let recentPeriods = 12
+    /// A year-earlier expectation needs this many of the last 12 periods to have a value a
+    /// year before them to measure its own spread; with fewer, it borrows the level's.
+    static let minimumSeasonalChanges = 6
+
+    /// A value scoring this many deviations or more is an outlier.
+    public var threshold: Double
+    /// Earlier values among the last 12 periods below which nothing is scored.
+    public var minimumHistory: Int
+
+    public init(threshold: Double = defaultThreshold, minimumHistory: Int = defaultMinimumHistory) {
+        self.threshold = threshold
+        self.minimumHistory = minimumHistory
+    }
+
+    /// "A year earlier" in periods of `type`: 52 weeks, 12 months, 4 quarters, 1 year.
+    public static func periodsPerYear(_ type: PeriodType) -> Int {
+        switch type {
+        case .week: return 52
+        case .month: return 12
+        case .quarter: return 4
+        case .year: return 1
+        }
+    }
+
+    /// How many periods before the scored one its history reaches: the last 12 and, for
+    /// each, the period a year before it (24 months, 64 weeks, 16 quarters, 13 years).
+    public static func historyPeriods(_ type: PeriodType) -> Int { recentPeriods + periodsPerYear(type) }
+
+    /// The first period of the history a value at `period` is scored against; the window is
+    /// `historyStart(for: period) ..< period`.
+    public static func historyStart(for period: Period) -> Period {
+        var start = period
+        for _ in 0..<historyPeriods(period.type) {
+            guard let previous = start.previous else { break }
+            start = previous
+        }
+        return start
+    }
+
+    /// The value's score against `history` (the series' earlier points, in any order; others
+    /// are ignored); nil when it cannot be scored: too little history, or a history of zeros.
+    public func score(_ value: Double, at period: Period, history: [Point], shape: Shape) -> Finding? {
+        let back = Self.periodsBack(from: period, history: history)
+        let recent = (1...Self.recentPeriods).compactMap { back[$0] }
+        guard recent.count >= max(1, minimumHistory) else { return nil }
+        var estimates: [RobustEstimate] = []
+        if let level = Self.level(recent) {
+            estimates.append(level)
+            if period.type != .year, let seasonal = Self.yearEarlier(back, period.type, level: level) {
+                estimates.append(seasonal)
+            }
+        }
+        if shape == .stock, let change = Self.change(back) { estimates.append(change) }
+        guard let best = estimates.min(by: { $0.score(value) < $1.score(value) }) else { return nil }
+        var low = best.center - threshold * best.spread
+        if recent.allSatisfy({ $0 >= 0 }) { low = max(0, low) }
+        return Finding(score: best.score(value), expected: low...max(low, best.center + threshold * best.spread))
+    }
+
+    /// The value's finding when it is an outlier (scores `threshold` or more); nil when it is
+    /// not scored or lies within the threshold.
+    public func outlier(_ value: Double, at period: Period, history: [Point], shape: Shape) -> Finding? {
+        guard let finding = score(value, at: period, history: history, shape: shape), finding.score >= threshold
+        else { return nil }
+        return finding
+    }
+
+    /// The history by distance: `[k]` is the value k periods before `period` (1 ... historyPeriods).
+    static func periodsBack(from period: Period, history: [Point]) -> [Double?] {
+        let reach = historyPeriods(period.type)
+        var back = [Double?](repeating: nil, count: reach + 1)
+        for point in history where point.period.type == period.type {
+            let distance = Period.count(from: point.period, to: period, in: period.type)
+            if (1...reach).contains(distance) { back[distance] = point.value }
+        }
+        return back
+    }
+
+    /// The recent level: the last periods' median.
+    static func level(_ recent: [Double]) -> RobustEstimate? {
+        let center = RobustEstimate.median(recent)
+        return RobustEstimate.spread(of: recent, around: center, level: center).map {
+            RobustEstimate(center: center, spread: $0)
+        }
+    }
+
+    /// The same period a year earlier, moved by how much the last periods moved from theirs.
+    static func yearEarlier(_ back: [Double?], _ type: PeriodType, level: RobustEstimate) -> RobustEstimate? {
+        let year = periodsPerYear(type)
+        guard let yearAgo = back[year] else { return nil }
+        let changes = (1...recentPeriods).compactMap { k in back[k].flatMap { now in back[k + year].map { now - $0 } } }
+        guard !changes.isEmpty else { return nil }
+        let shift = RobustEstimate.median(changes)
+        let center = yearAgo + shift
+        if changes.count >= minimumSeasonalChanges {
+            return RobustEstimate.spread(of: changes, around: shift, level: center).map {
+                RobustEstimate(center: center, spread: $0)
+            }
+        }
+        // Too few changes to measure their spread: the level's, grown with the expected value
+        // (a peak month varies in proportion to its size).
+        let growth = level.center == 0 ? 1 : max(1, abs(center / level.center))
+        return RobustEstimate(center: center, spread: level.spread * growth)
+    }
+
+    /// A stock's previous value plus its typical change between consecutive periods.
+    static func change(_ back: [Double?]) -> RobustEstimate? {
+        guard let previous = back[1] else { return nil }
+        let changes = (1...recentPeriods).compactMap { k in back[k].flatMap { now in back[k + 1].map { now - $0 } } }
+        guard !changes.isEmpty else { return nil }
+        let typical = RobustEstimate.median(changes)
+        return RobustEstimate.spread(of: changes, around: typical, level: previous).map {
+            RobustEstimate(center: previous + typical, spread: $0)
+        }
+    }
+}
