@@ -168,6 +168,12 @@ struct AccessMatrixTests {
             path: "/dashboard/sign-in", body: "key={signInKey}", expected: everyone(303),
             contentType: "application/x-www-form-urlencoded"),
         "POST /dashboard/sign-out": Entry(path: "/dashboard/sign-out", expected: everyone(303)),
+        "GET /dashboard/flags/{id}": Entry(
+            path: "/dashboard/flags/{flag}",
+            expected: [
+                .noKey: 303, .malformed: 303, .revoked: 303, .viewer: 403, .partnerA: 200, .partnerB: 404,
+                .coordinator: 200,
+            ]),
         "GET /dashboard/charts/{code}/trend.svg": Entry(
             path: "/dashboard/charts/esl_learners/trend.svg", expected: anyKey),
         "GET /dashboard/charts/{code}/neighborhoods.svg": Entry(
