@@ -93,10 +93,12 @@ let package = Package(
                 "Aggregation",
                 "BackboneCore",
                 "Dashboard",
+                "DataQuality",
                 "DomainModel",
                 "HTTPServer",
                 "JSON",
                 "Postgres",
+                "UTCTime",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -109,6 +111,7 @@ let package = Package(
                 "Aggregation",
                 "BackboneAPI",
                 "BackboneCore",
+                "DataQuality",
                 "HTTPServer",
                 "Postgres",
                 "UTCTime",
@@ -154,7 +157,8 @@ let package = Package(
         .testTarget(
             name: "BackboneAPITests",
             dependencies: [
-                "Aggregation", "BackboneAPI", "BackboneCore", "HTTPServer", "JSON", "Postgres", "TestSupport",
+                "Aggregation", "BackboneAPI", "BackboneCore", "DataQuality", "HTTPServer", "JSON", "Postgres",
+                "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -92,10 +92,13 @@ import Testing
     }
 
     @Test func nothingIsScoredBelowTheMinimumHistory() {
-        let short = monthly([100, 100, 101, 99, 100])
+        let year: [Double] = [100, 100, 101, 99, 100, 100, 102, 100, 98, 100, 100, 101]
+        let short = monthly(Array(year.dropFirst()))
         #expect(scorer.score(1000, at: short.next, history: short.history, shape: .level) == nil)
-        let enough = monthly([100, 100, 101, 99, 100, 100])
+        let enough = monthly(year)
         #expect(scorer.outlier(1000, at: enough.next, history: enough.history, shape: .level) != nil)
+        let lenient = OutlierScorer(minimumHistory: 6)
+        #expect(lenient.outlier(1000, at: short.next, history: Array(short.history.suffix(6)), shape: .level) != nil)
         // Points outside the window, or of another period type, do not count.
         let old = short.history + [OutlierScorer.Point(period: Period("2019-05")!, value: 100)]
         let quarter = short.history + [OutlierScorer.Point(period: Period("2024-Q1")!, value: 100)]
