@@ -49,11 +49,11 @@ public struct OutlierScorer: Sendable {
         public var expected: ClosedRange<Double>
     }
 
-    /// Chosen on the fixture (bench/quality.py): at 3 the check finds nine in ten slips
-    /// with about one false alarm in a hundred values.
+    /// Chosen on the fixture (bench/quality.py, docs/quality.md): at 3 the check finds 0.89
+    /// of the slips at 1.1 % false positives; at 2.5, 0.90 at 2.0 %.
     public static let defaultThreshold = 3.0
-    /// A full year: before it, a season or a trend has not been seen yet, and on the fixture
-    /// the false-positive rate is 4–9 % with 3 to 11 earlier values (1 % with 12).
+    /// A full year: before it, a season or a small count's spread has not been seen yet, and
+    /// on the fixture the false-positive rate is 6.1 % with 2 to 11 earlier values (1.1 % with 12).
     public static let defaultMinimumHistory = 12
     /// The periods whose median is the recent level.
     public static let recentPeriods = 12
@@ -148,16 +148,15 @@ public struct OutlierScorer: Sendable {
         let year = periodsPerYear(type)
         guard let yearAgo = back[year] else { return nil }
         let changes = (1...recentPeriods).compactMap { k in back[k].flatMap { now in back[k + year].map { now - $0 } } }
-        guard !changes.isEmpty else { return nil }
-        let shift = RobustEstimate.median(changes)
+        let shift = changes.isEmpty ? 0 : RobustEstimate.median(changes)
         let center = yearAgo + shift
         if changes.count >= minimumSeasonalChanges {
             return RobustEstimate.spread(of: changes, around: shift, level: center).map {
                 RobustEstimate(center: center, spread: $0)
             }
         }
-        // Too few changes to measure their spread: the level's, grown with the expected value
-        // (a peak month varies in proportion to its size).
+        // Too few changes to measure their spread (a series in its second year): the level's, grown
+        // with the expected value (a peak month varies in proportion to its size).
         let growth = level.center == 0 ? 1 : max(1, abs(center / level.center))
         return RobustEstimate(center: center, spread: level.spread * growth)
     }
