@@ -29,3 +29,10 @@ export DATABASE_URL="host=$PG_SOCKET_DIR dbname=bench user=postgres"
 "$backbone" migrate >/dev/null
 
 python3 bench/bench.py --backbone "$backbone" --psql "$PG_BINDIR/psql" --socket "$PG_SOCKET_DIR" --nio-example "$nio_example" "$@"
+
+# The outlier check beside DHIS2's two methods on the fixture (docs/quality.md "Outliers"):
+# about half a minute, so part of the quick size only.
+if [[ " $* " != *" --size "* || " $* " == *" --size quick "* ]]; then
+  pg_psql -q -c "CREATE DATABASE quality" postgres
+  DATABASE_URL="host=$PG_SOCKET_DIR dbname=quality user=postgres" python3 bench/quality.py --backbone "$backbone"
+fi
