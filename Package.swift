@@ -134,7 +134,9 @@ let package = Package(
             name: "DashboardTests", dependencies: ["Aggregation", "Dashboard", "DomainModel"], exclude: ["Snapshots"]),
         .testTarget(
             name: "BackboneCoreTests",
-            dependencies: ["Aggregation", "BackboneCore", "DomainModel", "JSON", "Postgres", "TestSupport"]),
+            dependencies: [
+                "Aggregation", "BackboneCore", "DataQuality", "DomainModel", "JSON", "Postgres", "TestSupport",
+            ]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DataQualityTests", dependencies: ["Aggregation", "DataQuality"]),
         .testTarget(

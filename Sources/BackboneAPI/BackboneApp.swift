@@ -80,6 +80,7 @@ public struct BackboneApp: Sendable {
         RegistryRoutes(pool: pool, cache: registryCache, reportCache: reportCache).register(in: &table)
         MeasurementRoutes(pool: pool, metrics: appMetrics).register(in: &table)
         LockRoutes(pool: pool).register(in: &table)
+        RuleRoutes(pool: pool).register(in: &table)
         ReleaseRoutes(pool: pool, suppression: suppression).register(in: &table)
         TemplateRoutes(pool: pool).register(in: &table)
         ReportRoutes(pool: pool, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)
