@@ -156,7 +156,8 @@ let package = Package(
         .testTarget(
             name: "BackboneAPITests",
             dependencies: [
-                "Aggregation", "BackboneAPI", "BackboneCore", "HTTPServer", "JSON", "Postgres", "TestSupport",
+                "Aggregation", "BackboneAPI", "BackboneCore", "DataQuality", "DomainModel", "HTTPServer", "JSON",
+                "Postgres", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

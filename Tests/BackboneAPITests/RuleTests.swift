@@ -1,4 +1,8 @@
+import BackboneCore
+import DataQuality
+import DomainModel
 import Foundation
+import Postgres
 import TestSupport
 import Testing
 
@@ -181,6 +185,79 @@ struct RuleTests {
         #expect(deactivated.status == 200, "\(deactivated.text)")
         let reactivated = try await app.coordinator("PATCH", "/v1/rules/young-share", json: #"{"active": true}"#)
         #expect(Self.issues(reactivated) == ["left:inactive-indicator:1", "right:inactive-indicator:7"])
+        try await app.stop()
+    }
+
+    @Test func ingestionFindsTheActiveRulesReadingItsIndicators() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        let bodies = [
+            Self.rule,
+            #"{"id": "pair", "agenda": "literacy", "name": "P", "left": "volunteers", "operator": "exclusive_pair", "right": "2 * esl_learners"}"#,
+            #"{"id": "gone", "agenda": "literacy", "name": "G", "left": "volunteers", "operator": ">", "right": "0"}"#,
+        ]
+        for body in bodies { #expect(try await app.coordinator("POST", "/v1/rules", json: body).status == 201) }
+        #expect(try await app.coordinator("DELETE", "/v1/rules/gone").status == 200)
+        let connection = try Connection(app.conninfo)
+        #expect(try RuleStore.activeRules(connection, readingAny: ["volunteers"]).map(\.id) == ["pair"])
+        #expect(
+            try RuleStore.activeRules(connection, readingAny: Set(["esl_learners", "volunteers"])).map(\.id) == [
+                "pair", "young-share",
+            ])
+        #expect(try RuleStore.activeRules(connection, readingAny: ["pass_rate"]).isEmpty)
+        let stored = try RuleStore.rule(connection, id: "pair")
+        #expect(stored.rule.right == RuleExpression(terms: [.init(coefficient: 2, indicator: "esl_learners")]))
+        #expect(stored.rule.operator == .exclusivePair && stored.periodType == .month)
+        #expect(stored.rule.indicators == ["esl_learners", "volunteers"])
+        try await app.stop()
+    }
+
+    /// A rule being written locks the indicators it reads, so a deactivation running at the
+    /// same time either waits and sees the rule (409) or goes first and the rule sees it (422).
+    @Test func aRuleAndTheDeactivationOfItsIndicatorCannotBothWin() async throws {
+        let app = try await TestApp.start()
+        try await app.seedRegistry()
+        var fields = RuleFields()
+        (fields.id, fields.agenda, fields.name) = ("r", "literacy", "R")
+        (fields.left, fields.operator, fields.right) = ("volunteers", .lessOrEqual, "esl_learners")
+        func race(
+            first: @escaping @Sendable (Connection) throws -> Void,
+            then second: @escaping @Sendable (Connection) throws -> Void
+        )
+            async throws -> String
+        {
+            let (one, two) = (try Connection(app.conninfo), try Connection(app.conninfo))
+            try one.execute("BEGIN")
+            try first(one)
+            let waiting = Task.detached { () -> String in
+                do {
+                    try two.transaction { try second($0) }
+                    return "done"
+                } catch DomainError.invalid(let issues) {
+                    return issues.map(\.code).joined(separator: ", ")
+                } catch let error as DomainError {
+                    return error.code
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            try one.execute("COMMIT")
+            return try await waiting.value
+        }
+        let createRule: @Sendable (Connection) throws -> Void = { [fields] in
+            _ = try RuleStore.create($0, fields, keyID: "test")
+        }
+        let deactivate: @Sendable (Connection) throws -> Void = {
+            _ = try RegistryStore<Indicator>().deactivate($0, key: "esl_learners")
+        }
+        #expect(try await race(first: createRule, then: deactivate) == "indicator-in-rules")
+        #expect(try await app.coordinator("DELETE", "/v1/rules/r").status == 200)
+        #expect(try await app.coordinator("DELETE", "/v1/indicators/volunteers").status == 200)
+        fields.id = "s"
+        fields.left = "2"
+        let createOther: @Sendable (Connection) throws -> Void = { [fields] in
+            _ = try RuleStore.create($0, fields, keyID: "test")
+        }
+        #expect(try await race(first: deactivate, then: createOther) == "inactive-indicator")
         try await app.stop()
     }
 
