@@ -137,7 +137,9 @@ let package = Package(
             name: "DashboardTests", dependencies: ["Aggregation", "Dashboard", "DomainModel"], exclude: ["Snapshots"]),
         .testTarget(
             name: "BackboneCoreTests",
-            dependencies: ["Aggregation", "BackboneCore", "DomainModel", "JSON", "Postgres", "TestSupport"]),
+            dependencies: [
+                "Aggregation", "BackboneCore", "DataQuality", "DomainModel", "JSON", "Postgres", "TestSupport",
+            ]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DataQualityTests", dependencies: ["Aggregation", "DataQuality"]),
         .testTarget(
@@ -157,8 +159,8 @@ let package = Package(
         .testTarget(
             name: "BackboneAPITests",
             dependencies: [
-                "Aggregation", "BackboneAPI", "BackboneCore", "DataQuality", "HTTPServer", "JSON", "Postgres",
-                "TestSupport",
+                "Aggregation", "BackboneAPI", "BackboneCore", "DataQuality", "DomainModel", "HTTPServer", "JSON",
+                "Postgres", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -130,6 +130,18 @@ struct AccessMatrixTests {
             path: "/v1/flags/{flag}", body: #"{"note": "matrix"}"#, expected: ownRawData),
         "POST /v1/rules/{id}/evaluate": Entry(
             path: "/v1/rules/evaluated-rule/evaluate", expected: coordinatorOnly(200)),
+        "POST /v1/rules": Entry(
+            path: "/v1/rules",
+            body:
+                #"{"id": "new-rule", "agenda": "literacy", "name": "n", "left": "volunteers", "operator": "<=", "right": "esl_learners"}"#,
+            expected: coordinatorOnly(201)),
+        "GET /v1/rules": Entry(path: "/v1/rules", expected: anyKey),
+        "GET /v1/rules/{id}": Entry(path: "/v1/rules/matrix-rule", expected: anyKey),
+        "PATCH /v1/rules/{id}": Entry(
+            path: "/v1/rules/matrix-rule", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
+        // Deactivating a rule answers it, inactive (200).
+        "DELETE /v1/rules/{id}": Entry(path: "/v1/rules/matrix-rule", expected: coordinatorOnly(200)),
+        "GET /v1/rules/{id}/history": Entry(path: "/v1/rules/matrix-rule/history", expected: coordinatorOnly(200)),
 
         "POST /v1/locks": Entry(
             path: "/v1/locks", body: #"{"agenda": "literacy", "period": "2025-Q1"}"#, expected: coordinatorOnly(201)),
@@ -209,6 +221,10 @@ struct AccessMatrixTests {
             "/v1/commitments", #"{"partner": "central-library", "indicator": "esl_learners"}"#)
         ids["spareCommitment"] = try await create(
             "/v1/commitments", #"{"partner": "literacy-now", "indicator": "esl_learners"}"#)
+        _ = try await create(
+            "/v1/rules",
+            #"{"id": "matrix-rule", "agenda": "literacy", "name": "m", "left": "esl_learners[age_group=16-24]", "operator": "<=", "right": "esl_learners"}"#
+        )
         ids["lock"] = try await create("/v1/locks", #"{"agenda": "literacy", "period": "2024-Q1"}"#)
         ids["spareKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "spare"}"#)
         ids["signInKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "sign-in"}"#, id: "secret")

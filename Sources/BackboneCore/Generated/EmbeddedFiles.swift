@@ -761,6 +761,10 @@ tags:
       commitments. Every key reads it; only the coordinator writes.
   - name: measurements
     description: Submitting, reading back, retracting and auditing measurements.
+  - name: quality
+    description: >-
+      Data quality at the door: validation rules across indicators (the coordinator writes
+      them, every key reads them).
   - name: locks
     description: Closed periods, in which partners can no longer change measurements.
   - name: releases
@@ -1224,7 +1228,9 @@ paths:
       description: >-
         Fields absent from the body are left as they are; `code` cannot be changed.
         Changing `aggregation` or `period_type` of an indicator that already has
-        measurements is a 409 `indicator-in-use`.
+        measurements is a 409 `indicator-in-use`. Deactivating it, or changing its agenda,
+        period type or a dimension value, while an active validation rule reads it that way is
+        a 409 `indicator-in-rules` naming the rules.
       security: [{apiKey: []}]
       requestBody:
         required: true
@@ -1248,7 +1254,10 @@ paths:
       tags: [registry]
       operationId: deactivateIndicator
       summary: Deactivate an indicator (coordinator only).
-      description: Sets `active` to false; the record and its measurements are kept.
+      description: >-
+        Sets `active` to false; the record and its measurements are kept. An indicator that
+        an active validation rule reads is not deactivated: 409 `indicator-in-rules`, naming
+        the rules (deactivate or change them first).
       security: [{apiKey: []}]
       responses:
         '200': {$ref: '#/components/responses/IndicatorOK'}
@@ -1258,6 +1267,7 @@ paths:
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
         '406': {$ref: '#/components/responses/NotAcceptable'}
+        '409': {$ref: '#/components/responses/Conflict'}
         default: {$ref: '#/components/responses/Problem'}
 
   # ---------------------------------------------------------------- partners
@@ -2002,6 +2012,179 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/MeasurementHistory'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        default: {$ref: '#/components/responses/Problem'}
+
+  # ---------------------------------------------------------------- rules
+  /v1/rules:
+    post:
+      tags: [quality]
+      operationId: createRule
+      summary: Create a validation rule (coordinator only).
+      description: >-
+        `left` and `right` are expressions (docs/quality.md): indicator codes with an optional
+        dimension filter (`esl_learners_enrolled[age_group=16-24]`), numbers, `+`, `-`, and
+        multiplication by a number. Each is checked against the registry; a problem is a 422
+        whose error names the field (`left`, `right`) and gives the 1-based character
+        `position`: `invalid-expression` (it cannot be read), `unknown-indicator`,
+        `inactive-indicator` (for an active rule), `other-agenda`, `unknown-dimension`,
+        `unknown-dimension-value`, `period-type-mismatch` (the rule's indicators must share
+        one period type), `pair-needs-indicator` (a pair operator with a side of numbers only),
+        `no-indicator`. An agenda that does not exist is a 422 `unknown-reference`.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RuleCreate'}
+            example:
+              id: young-learners-share
+              agenda: adult-literacy
+              name: Learners aged 16-24 are at most half of those enrolled
+              left: esl_learners_enrolled[age_group=16-24]
+              operator: '<='
+              right: 0.5 * esl_learners_enrolled
+              importance: high
+              action: warn
+              missing: skip_if_any_missing
+      responses:
+        '201':
+          description: Created.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Location: {$ref: '#/components/headers/Location'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Rule'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '409': {$ref: '#/components/responses/AlreadyExists'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        default: {$ref: '#/components/responses/Problem'}
+    get:
+      tags: [quality]
+      operationId: listRules
+      summary: List validation rules.
+      security: [{apiKey: []}]
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Cursor'
+        - {name: agenda, in: query, description: Only the rules of this agenda., schema: {type: string, minLength: 1}}
+        - $ref: '#/components/parameters/ActiveFilter'
+      responses:
+        '200':
+          description: One page of rules, in id order.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Rule'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/rules/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {$ref: '#/components/schemas/Slug'}, example: young-learners-share}
+    get:
+      tags: [quality]
+      operationId: getRule
+      summary: One validation rule.
+      security: [{apiKey: []}]
+      responses:
+        '200': {$ref: '#/components/responses/RuleOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        default: {$ref: '#/components/responses/Problem'}
+    patch:
+      tags: [quality]
+      operationId: updateRule
+      summary: Change some fields of a validation rule (coordinator only).
+      description: >-
+        Fields absent from the body are left as they are; `id` and `agenda` cannot be
+        changed. The rule after the change is checked as a whole, as on create. A change is
+        recorded in the rule's history; a body that changes nothing records nothing.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RuleUpdate'}
+            example:
+              right: 0.6 * esl_learners_enrolled
+              importance: medium
+      responses:
+        '200': {$ref: '#/components/responses/RuleOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        default: {$ref: '#/components/responses/Problem'}
+    delete:
+      tags: [quality]
+      operationId: deactivateRule
+      summary: Deactivate a validation rule (coordinator only).
+      description: >-
+        Sets `active` to false: the rule is no longer evaluated; it, its history and its
+        flags are kept. Answers the deactivated rule.
+      security: [{apiKey: []}]
+      responses:
+        '200': {$ref: '#/components/responses/RuleOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/rules/{id}/history:
+    parameters:
+      - {name: id, in: path, required: true, schema: {$ref: '#/components/schemas/Slug'}, example: young-learners-share}
+    get:
+      tags: [quality]
+      operationId: getRuleHistory
+      summary: Every change of a validation rule, oldest first (coordinator only).
+      security: [{apiKey: []}]
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Cursor'
+      responses:
+        '200':
+          description: One page of the rule's changes.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/RuleChange'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
         '400': {$ref: '#/components/responses/BadRequest'}
         '401': {$ref: '#/components/responses/Unauthorized'}
         '503': {$ref: '#/components/responses/Unavailable'}
@@ -2931,8 +3114,8 @@ components:
           schema: {$ref: '#/components/schemas/Problem'}
     Conflict:
       description: >-
-        The request contradicts the stored state: `indicator-in-use`, `already-exists` or
-        `period-locked`.
+        The request contradicts the stored state: `indicator-in-use`, `indicator-in-rules`,
+        `already-exists` or `period-locked`.
       headers:
         X-Request-Id: {$ref: '#/components/headers/RequestId'}
       content:
@@ -2982,6 +3165,13 @@ components:
       content:
         application/json:
           schema: {$ref: '#/components/schemas/Indicator'}
+    RuleOK:
+      description: The validation rule.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/Rule'}
     PartnerOK:
       description: The partner.
       headers:
@@ -3078,6 +3268,12 @@ components:
         field: {type: string, description: 'The offending field, e.g. `period` or `dimensions.age_group`.'}
         code: {type: string}
         message: {type: string}
+        position:
+          type: integer
+          minimum: 1
+          description: >-
+            In a field holding an expression (a rule's `left` or `right`), the 1-based character
+            where the problem is (one past the end when the expression stops too early).
 
     # ---- building blocks
     Slug:
@@ -3734,6 +3930,107 @@ components:
           type: array
           minItems: 1
           items: {$ref: '#/components/schemas/HistoryEntry'}
+
+    # ---- validation rules
+    RuleExpression:
+      type: string
+      description: >-
+        One side of a rule (docs/quality.md): indicator codes, each optionally filtered by
+        dimension values (`enrolled[age_group=16-24, sex=f]`; a value with spaces or any of
+        `,]["=\` in double quotes, `\"` and `\\` escaped), numbers written in plain decimals
+        (`0.5`, below 10^15), `+`, `-`, and multiplication of a term by numbers on either side
+        (`0.5 * enrolled`, `enrolled * 0.5`). Codes may contain `-`, so subtraction is written
+        with a space after the `-` (`a - b`; `a-b` is one code). At most 1,000 characters and
+        50 terms. Answered as written.
+      minLength: 1
+      maxLength: 1000
+      examples: ['esl_learners_enrolled[age_group=16-24]', '0.5 * esl_learners_enrolled']
+    RuleOperator:
+      type: string
+      description: >-
+        How the sides compare: `<`, `<=`, `==` (equal within a relative 1e-9), `!=`, `>=`,
+        `>`; `compulsory_pair` (both sides have data or neither) and `exclusive_pair` (not
+        both), which look only at which sides have data.
+      enum: ['<', '<=', '==', '!=', '>=', '>', compulsory_pair, exclusive_pair]
+    RuleImportance: {type: string, enum: [high, medium, low]}
+    RuleAction:
+      type: string
+      description: >-
+        `warn` stores the rows and warns; `reject` makes each row of a submission that the
+        violated rule reads an error `rule-violated`.
+      enum: [warn, reject]
+    MissingValueStrategy:
+      type: string
+      description: >-
+        `skip_if_any_missing` does not evaluate a cell where any term has no data;
+        `skip_if_all_missing` evaluates unless every term is missing, a missing term counting
+        as 0; `never_skip` always evaluates, missing as 0.
+      enum: [skip_if_any_missing, skip_if_all_missing, never_skip]
+    Rule:
+      type: object
+      required: [id, agenda, name, left, operator, right, importance, action, missing, active, indicators, period_type, created_at, updated_at]
+      properties:
+        id: {$ref: '#/components/schemas/Slug'}
+        agenda: {$ref: '#/components/schemas/Slug'}
+        name: {type: string}
+        left: {$ref: '#/components/schemas/RuleExpression'}
+        operator: {$ref: '#/components/schemas/RuleOperator'}
+        right: {$ref: '#/components/schemas/RuleExpression'}
+        importance: {$ref: '#/components/schemas/RuleImportance'}
+        action: {$ref: '#/components/schemas/RuleAction'}
+        missing: {$ref: '#/components/schemas/MissingValueStrategy'}
+        active: {type: boolean}
+        indicators:
+          type: array
+          description: The indicators the rule reads, in code order.
+          items: {$ref: '#/components/schemas/Slug'}
+        period_type:
+          type: string
+          description: The period type its indicators share.
+          enum: [week, month, quarter, year]
+        created_at: {$ref: '#/components/schemas/Timestamp'}
+        updated_at: {$ref: '#/components/schemas/Timestamp'}
+    RuleCreate:
+      type: object
+      required: [id, agenda, name, left, operator, right]
+      properties:
+        id: {$ref: '#/components/schemas/Slug'}
+        agenda: {$ref: '#/components/schemas/Slug'}
+        name: {$ref: '#/components/schemas/Name'}
+        left: {$ref: '#/components/schemas/RuleExpression'}
+        operator: {$ref: '#/components/schemas/RuleOperator'}
+        right: {$ref: '#/components/schemas/RuleExpression'}
+        importance: {$ref: '#/components/schemas/RuleImportance', default: medium}
+        action: {$ref: '#/components/schemas/RuleAction', default: warn}
+        missing: {$ref: '#/components/schemas/MissingValueStrategy', default: skip_if_any_missing}
+        active: {type: boolean, default: true}
+      additionalProperties: false
+    RuleUpdate:
+      type: object
+      description: The fields to change (none may be null); `id` and `agenda` cannot change.
+      properties:
+        name: {$ref: '#/components/schemas/Name'}
+        left: {$ref: '#/components/schemas/RuleExpression'}
+        operator: {$ref: '#/components/schemas/RuleOperator'}
+        right: {$ref: '#/components/schemas/RuleExpression'}
+        importance: {$ref: '#/components/schemas/RuleImportance'}
+        action: {$ref: '#/components/schemas/RuleAction'}
+        missing: {$ref: '#/components/schemas/MissingValueStrategy'}
+        active: {type: boolean}
+      additionalProperties: false
+    RuleChange:
+      type: object
+      required: [action, at, key, rule]
+      properties:
+        action:
+          type: string
+          description: '`deleted` is a deactivation (DELETE).'
+          enum: [created, updated, deleted]
+        at: {$ref: '#/components/schemas/Timestamp'}
+        key: {type: string, description: The id of the API key that made the change.}
+        rule:
+          description: The rule after the change.
+          $ref: '#/components/schemas/Rule'
 
     # ---- locks
     LockCreate:
