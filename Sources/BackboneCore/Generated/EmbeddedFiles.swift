@@ -2045,10 +2045,10 @@ paths:
             example:
               id: young-learners-share
               agenda: adult-literacy
-              name: Learners aged 16-24 are at most half of those enrolled
+              name: Learners aged 16-24 are at most a quarter of those enrolled
               left: esl_learners_enrolled[age_group=16-24]
               operator: '<='
-              right: 0.5 * esl_learners_enrolled
+              right: 0.25 * esl_learners_enrolled
               importance: high
               action: warn
               missing: skip_if_any_missing
@@ -2414,7 +2414,7 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
   /v1/rules/{id}/evaluate:
     parameters:
-      - {name: id, in: path, required: true, schema: {type: string, minLength: 1}, example: completed-within-enrolled}
+      - {name: id, in: path, required: true, schema: {type: string, minLength: 1}, example: young-learners-share}
     post:
       tags: [quality]
       operationId: evaluateRule
