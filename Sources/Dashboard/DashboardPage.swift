@@ -42,6 +42,9 @@ public enum DashboardPage {
             html += "<a href=\"#indicator-\(Escape.slug(panel.code))\">\(Escape.html(panel.info.name))</a>"
         }
         if model.completeness != nil { html += "<a href=\"#completeness\">Completeness</a>" }
+        if model.audience != .viewer {
+            html += "<a class=\"upload\" href=\"/dashboard/upload\">Upload measurements</a>"
+        }
         html += "</nav>\n"
         if model.audience.isProtected {
             html +=
