@@ -36,7 +36,6 @@ public enum UploadPage {
         if !fileIssues.isEmpty { body += "<h3>Problems with the whole file</h3>\n" + issueList(fileIssues) }
         body += table(review)
         body += uploadForm(isPartial: review.isPartial, heading: "Send a corrected file")
-        body += templateLinks(uploader)
         return HTMLPage.document(title: "Dry run · Upload · Backbone dashboard", body: body + "</main>")
     }
 
@@ -123,7 +122,7 @@ public enum UploadPage {
             ("created", dryRun ? "Would create" : "Created", counts.created),
             ("updated", dryRun ? "Would update" : "Updated", counts.updated),
             ("unchanged", dryRun ? "Would leave unchanged" : "Unchanged", counts.unchanged),
-            ("rejected", "Rows with errors", dryRun ? rowsWithErrors : counts.rejected),
+            ("rejected", dryRun ? "Rows with errors" : "Rows not stored", dryRun ? rowsWithErrors : counts.rejected),
             ("errors", "Errors", errors.count),
             ("warnings", "Warnings", warnings),
         ]

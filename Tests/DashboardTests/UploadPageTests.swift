@@ -96,7 +96,8 @@ struct UploadPageTests {
         #expect(!html.contains("<script"))
         #expect(!html.contains("<b>"))
         #expect(html.contains("Central &lt;Library&gt;"))
-        #expect(html.contains("href=\"/dashboard/upload/template.csv?agenda=literacy\""))
+        #expect(
+            UploadPage.form(Self.uploader).contains("href=\"/dashboard/upload/template.csv?agenda=literacy\""))
         #expect(html.contains("enctype=\"multipart/form-data\""))
     }
 

@@ -2776,11 +2776,16 @@ components:
         another site made (403, the sign-in page) or by a viewer (403), too many rows (413 `too-many-rows`), a
         body that is not `multipart/form-data` (415), a file that cannot be read as a whole
         (400 or 422, as `POST /v1/measurements` answers it), a reused idempotency key (409).
+        What is refused before the page is reached is a problem document, as everywhere: a
+        malformed query (400), a body over the server's limit (413 `body-too-large`, on its
+        head), a viewer's post (403, on its head, before the body is read).
       headers:
         X-Request-Id: {$ref: '#/components/headers/RequestId'}
       content:
         text/html:
           schema: {type: string}
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
     FormTooLarge:
       description: >-
         `body-too-large`: a dashboard form's body over 4 KiB, refused on its head (or as
