@@ -112,7 +112,7 @@ public enum UploadPage {
                 : "No row can be stored: fix the errors and send the file again."
         }
         return
-            "\(rowsWithErrors) row\(rowsWithErrors == 1 ? " has" : "s have") errors: fix them in your spreadsheet and send the file again (or choose to store the rows without errors)."
+            "\(rowsWithErrors) row\(rowsWithErrors == 1 ? " has" : "s have") errors, so nothing would be stored: fix them in your spreadsheet and send the file again (or choose to store the rows without errors). The counts below are the other rows'."
     }
 
     static func counts(_ counts: UploadModel.Counts, errors: [FieldIssue], warnings: Int, dryRun: Bool) -> String {

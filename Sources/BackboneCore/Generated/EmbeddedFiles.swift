@@ -664,7 +664,8 @@ info:
     SameSite=Strict cookie; the key is checked on every request, so revoking it ends the
     session at once. Partner and viewer keys see only what the protected reports show them
     (suppressed cells drawn hatched, never as zero), and only the coordinator sees the
-    completeness grid.
+    completeness grid. Partners (and the coordinator) upload filled CSV templates at
+    `/dashboard/upload`: a dry run shown as a table, then one idempotent store button.
 
     JSON bodies use snake_case. Identifiers and codes are lowercase slugs
     (`[a-z0-9][a-z0-9_-]*`, at most 64 characters). Periods are written `2026`
