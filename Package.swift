@@ -93,6 +93,7 @@ let package = Package(
                 "Aggregation",
                 "BackboneCore",
                 "Dashboard",
+                "DataQuality",
                 "DomainModel",
                 "HTTPServer",
                 "JSON",
@@ -109,6 +110,7 @@ let package = Package(
                 "Aggregation",
                 "BackboneAPI",
                 "BackboneCore",
+                "DataQuality",
                 "HTTPServer",
                 "Postgres",
                 "UTCTime",
@@ -156,7 +158,8 @@ let package = Package(
         .testTarget(
             name: "BackboneAPITests",
             dependencies: [
-                "Aggregation", "BackboneAPI", "BackboneCore", "HTTPServer", "JSON", "Postgres", "TestSupport",
+                "Aggregation", "BackboneAPI", "BackboneCore", "DataQuality", "HTTPServer", "JSON", "Postgres",
+                "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

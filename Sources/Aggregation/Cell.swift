@@ -39,6 +39,9 @@ public struct Cell: Sendable, Hashable {
     public var periods: Set<Period>
     /// For stocks over several periods: whether some series' latest value lies before the cell's last period.
     public var hasStaleSeries: Bool
+    /// Standing data-quality flags on the measurements behind it: the coordinator's reports
+    /// only (a count of flags can single out one partner); `nil` elsewhere.
+    public var openFlags: Int?
 
     /// An empty cell for `key`.
     public init(key: [String: String] = [:]) {

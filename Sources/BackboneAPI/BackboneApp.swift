@@ -11,6 +11,8 @@ public struct BackboneApp: Sendable {
     public let logger: Logger
     /// Small-cell protection, computed by each release for partner and viewer keys.
     public let suppression: SuppressionPolicy
+    /// The plausibility checks submissions go through.
+    public let quality: QualitySettings
     /// Dashboard sign-ins (server-side; the browser holds only a session id).
     let dashboardSessions = DashboardSessions()
     /// Where the server's request metrics and the app's own go; `/metrics` shows them.
@@ -18,9 +20,10 @@ public struct BackboneApp: Sendable {
 
     public init(
         pool: ConnectionPool, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy(),
-        metrics: ServiceMetrics = ServiceMetrics()
+        metrics: ServiceMetrics = ServiceMetrics(), quality: QualitySettings = .standard
     ) {
         self.pool = pool
+        self.quality = quality
         self.logger = logger
         self.suppression = suppression
         self.metrics = metrics
@@ -78,7 +81,8 @@ public struct BackboneApp: Sendable {
             in: &table)
         KeyRoutes(pool: pool).register(in: &table)
         RegistryRoutes(pool: pool, cache: registryCache, reportCache: reportCache).register(in: &table)
-        MeasurementRoutes(pool: pool, metrics: appMetrics).register(in: &table)
+        MeasurementRoutes(pool: pool, metrics: appMetrics, quality: quality).register(in: &table)
+        FlagRoutes(pool: pool).register(in: &table)
         LockRoutes(pool: pool).register(in: &table)
         ReleaseRoutes(pool: pool, suppression: suppression).register(in: &table)
         TemplateRoutes(pool: pool).register(in: &table)

@@ -65,6 +65,21 @@ struct ServeCommand: AsyncParsableCommand {
             "Days after a period ends until it is released to partners and viewers when the coordinator has not (env RELEASE_AFTER_DAYS, default 45; an agenda's release_after_days wins)."
     )
     var releaseAfterDays: Int?
+    @Option(
+        help:
+            "Whether submissions are checked for outliers and validation rules: on or off (env QUALITY_CHECKS, default on)."
+    )
+    var qualityChecks: String?
+    @Option(
+        help:
+            "How many robust deviations from its series' history make a value an outlier (env OUTLIER_THRESHOLD; docs/quality.md gives the default)."
+    )
+    var outlierThreshold: Double?
+    @Option(
+        help:
+            "How many earlier periods a series needs before its values are scored (env OUTLIER_MIN_HISTORY; docs/quality.md gives the default)."
+    )
+    var outlierMinHistory: Int?
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -85,7 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
             minPartners: settings.suppressionMinPartners, minCount: settings.suppressionMinCount,
             dominance: settings.suppressionDominance, protectionPercent: settings.suppressionProtectionPercent,
             protectionMinimum: settings.suppressionProtectionMin)
-        let app = BackboneApp(pool: pool, logger: logger, suppression: suppression)
+        let app = BackboneApp(pool: pool, logger: logger, suppression: suppression, quality: settings.quality)
         let configuration = HTTPServerConfiguration(
             host: settings.host, port: settings.port, maxBodySize: settings.maxBodyBytes,
             idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)), requestBudget: budget,

@@ -1,4 +1,6 @@
 import ArgumentParser
+import BackboneCore
+import DataQuality
 import Foundation
 import HTTPServer
 import Logging
@@ -21,6 +23,9 @@ struct Settings {
     var suppressionProtectionPercent: Double
     var suppressionProtectionMin: Double
     var releaseAfterDays: Int
+    var qualityChecks: Bool
+    var outlierThreshold: Double
+    var outlierMinHistory: Int
     var logLevel: Logger.Level
     var logFormat: LogFormat
 
@@ -88,6 +93,21 @@ struct Settings {
         releaseAfterDays = try integer(
             command.releaseAfterDays, "--release-after-days", "RELEASE_AFTER_DAYS", default: 45, range: 0...3650,
             unit: "a number of days")
+        switch command.qualityChecks ?? environment["QUALITY_CHECKS"].flatMap({ $0.isEmpty ? nil : $0 }) ?? "on" {
+        case "on": qualityChecks = true
+        case "off": qualityChecks = false
+        case let other:
+            throw ValidationError(
+                "\(command.qualityChecks == nil ? "QUALITY_CHECKS" : "--quality-checks") is \(other); it must be on or off"
+            )
+        }
+        outlierThreshold = try number(
+            command.outlierThreshold, "--outlier-threshold", "OUTLIER_THRESHOLD",
+            default: OutlierScorer.defaultThreshold, range: 1...1000, unit: "a score from 1 to 1000")
+        outlierMinHistory = try integer(
+            command.outlierMinHistory, "--outlier-min-history", "OUTLIER_MIN_HISTORY",
+            default: OutlierScorer.defaultMinimumHistory, range: 2...OutlierScorer.historyPeriods,
+            unit: "a number of periods")
         (logLevel, logFormat) = try Self.logging(environment)
     }
 
@@ -124,5 +144,14 @@ struct Settings {
             throw ValidationError("\(variable)=\(text) is not a number")
         }
         return (parsed, variable)
+    }
+}
+
+extension Settings {
+    /// The plausibility checks submissions go through.
+    var quality: QualitySettings {
+        QualitySettings(
+            enabled: qualityChecks,
+            outliers: OutlierScorer(threshold: outlierThreshold, minimumHistory: outlierMinHistory))
     }
 }

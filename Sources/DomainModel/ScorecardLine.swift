@@ -17,6 +17,9 @@ public struct ScorecardLine: Sendable {
     /// point (baseline, else the first period) and the latest value, continued to the target
     /// period, clamped to the indicator's valid range.
     public var projected: Double?
+    /// Standing data-quality flags on the indicator's values, any period: the coordinator's
+    /// scorecard only; `nil` elsewhere.
+    public var openFlags: Int?
 
     public init(
         indicator: Indicator, latest: Cell? = nil, previous: Cell? = nil, latestPeriod: Period? = nil,

@@ -147,6 +147,14 @@ struct AccessMatrixTests {
         "GET /v1/measurements/{id}/history": Entry(
             path: "/v1/measurements/{measurement}/history", expected: ownRawData),
 
+        // A partner reads and explains its own flags; a viewer none (a flag names one partner's value).
+        "GET /v1/flags": Entry(path: "/v1/flags", expected: keyed(viewer: 403, a: 200, b: 200, coordinator: 200)),
+        "GET /v1/flags/{id}": Entry(path: "/v1/flags/{flag}", expected: ownRawData),
+        "PATCH /v1/flags/{id}": Entry(
+            path: "/v1/flags/{flag}", body: #"{"note": "matrix"}"#, expected: ownRawData),
+        "POST /v1/rules/{id}/evaluate": Entry(
+            path: "/v1/rules/evaluated-rule/evaluate", expected: coordinatorOnly(200)),
+
         "POST /v1/locks": Entry(
             path: "/v1/locks", body: #"{"agenda": "literacy", "period": "2025-Q1"}"#, expected: coordinatorOnly(201)),
         "GET /v1/locks": Entry(path: "/v1/locks", expected: anyKey),
@@ -245,6 +253,21 @@ struct AccessMatrixTests {
         (ids["measurement"], ids["partnersOwn"], ids["coordinatorsOwn"]) = (
             String(measurementIDs[0]), String(measurementIDs[1]), String(measurementIDs[2])
         )
+
+        _ = try await create(
+            "/v1/rules",
+            #"{"id": "evaluated-rule", "agenda": "literacy", "name": "e", "left": "esl_learners[age_group=16-24]", "operator": "<=", "right": "esl_learners"}"#
+        )
+        // A flag on partner A's value: a steady year, then a tenfold slip.
+        let steady = (1...12).map {
+            row(neighborhood: "southside", period: String(format: "2025-%02d", $0), value: "100")
+        }
+        let slipped = try await test.coordinator(
+            "POST", "/v1/measurements",
+            json: batch(steady + [row(neighborhood: "southside", period: "2026-01", value: "1000")]))
+        #expect(slipped.json["warning_count"] as? Int == 1, "\(slipped.text)")
+        let flags = try await test.coordinator("GET", "/v1/flags").json["items"] as? [[String: Any]] ?? []
+        ids["flag"] = try #require(flags.first?["id"] as? Int).description
 
         let revokedKey = try await test.key(role: "viewer")
         let revokedID =

@@ -28,7 +28,7 @@ enum ReportEncoding {
     struct RowShape {
         let groupings: [Grouping]
         /// The non-dimension groupings' names, `dimensions` when there are any, the
-        /// measures and `reported_above`.
+        /// measures, `reported_above` and `open_flags`.
         let keys: [String]
         let hasDimensions: Bool
         let shape: JSONObjectShape
@@ -45,6 +45,7 @@ enum ReportEncoding {
             case dimensions
             case measure(Int)
             case reportedAbove
+            case openFlags
         }
 
         init(groupings: [Grouping]) {
@@ -67,8 +68,8 @@ enum ReportEncoding {
                 keys.append("dimensions")
                 members.append(.dimensions)
             }
-            self.keys = keys + ReportEncoding.measures.map(\.name) + ["reported_above"]
-            self.members = members + ReportEncoding.measures.indices.map(Member.measure) + [.reportedAbove]
+            self.keys = keys + ReportEncoding.measures.map(\.name) + ["reported_above", "open_flags"]
+            self.members = members + ReportEncoding.measures.indices.map(Member.measure) + [.reportedAbove, .openFlags]
             self.dimensionNames = dimensionNames
             self.dimensionKeys = dimensionKeys
             dimensionShape = JSONObjectShape(dimensionNames)
@@ -89,6 +90,7 @@ enum ReportEncoding {
                 return .object(dimensions)
             case .measure(let index): return ReportEncoding.measures[index].value(cell)
             case .reportedAbove: return cell.reportedAbove.map(JSONValue.bool)
+            case .openFlags: return cell.openFlags.map { JSONValue($0) }
             }
         }
 

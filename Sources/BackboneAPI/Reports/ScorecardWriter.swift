@@ -17,7 +17,7 @@ struct ScorecardWriter: ReportWriter {
 
     static func json(_ line: ScorecardLine) -> JSONValue {
         let info = line.indicator
-        return .object([
+        var members: [String: JSONValue] = [
             "indicator": .string(info.code), "name": .string(info.name), "unit": JSONValue(info.unit),
             "aggregation": .string(info.profile.method.rawValue),
             "period": JSONValue(line.latestPeriod?.description), "value": JSONValue(line.latest?.value),
@@ -33,6 +33,8 @@ struct ScorecardWriter: ReportWriter {
             "progress": JSONValue(line.latest?.progress), "projected": JSONValue(line.projected),
             "on_track": JSONValue(line.onTrack),
             "suppressed": .bool(line.latest?.suppressed ?? false),
-        ])
+        ]
+        if let openFlags = line.openFlags { members["open_flags"] = JSONValue(openFlags) }
+        return .object(members)
     }
 }

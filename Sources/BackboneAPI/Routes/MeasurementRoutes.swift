@@ -10,13 +10,15 @@ import Postgres
 struct MeasurementRoutes {
     let pool: ConnectionPool
     let metrics: AppMetrics
+    let quality: QualitySettings
 
     func register(in routes: inout RouteTable) {
         let pool = self.pool
         let metrics = self.metrics
+        let quality = self.quality
 
         routes.post("/v1/measurements", .rawData, query: ["mode", "dry_run"]) { request, context in
-            try await Self.submit(request, caller: context.caller, pool: pool, metrics: metrics)
+            try await Self.submit(request, caller: context.caller, pool: pool, metrics: metrics, quality: quality)
         }
         routes.get(
             "/v1/measurements", .rawData,
@@ -138,9 +140,9 @@ struct MeasurementRoutes {
     }
 
     /// Validates and stores a submission; replays the first answer to a repeated Idempotency-Key.
-    static func submit(_ request: HTTPRequest, caller: Caller, pool: ConnectionPool, metrics: AppMetrics) async throws
-        -> HTTPResponse
-    {
+    static func submit(
+        _ request: HTTPRequest, caller: Caller, pool: ConnectionPool, metrics: AppMetrics, quality: QualitySettings
+    ) async throws -> HTTPResponse {
         let (mode, dryRun) = try submissionOptions(request)
         let submission = try SubmissionParser.parse(request)
         let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
@@ -148,7 +150,7 @@ struct MeasurementRoutes {
             let (response, summary) = try await Idempotency.respond(to: request, keyID: caller.key.id, pool: pool) {
                 connection in
                 try MeasurementIngestion.submit(
-                    connection, parsed: submission, submitter: submitter, mode: mode, dryRun: dryRun)
+                    connection, parsed: submission, submitter: submitter, mode: mode, dryRun: dryRun, quality: quality)
             }
             if let summary { metrics.ingested(summary) }
             return response

@@ -32,7 +32,9 @@ extension QualityWarning: JSONRepresentable {
         if let rule { members["rule"] = .string(rule) }
         if let score { members["score"] = JSONValue(score) }
         if let expected {
-            members["expected"] = .object(["low": JSONValue(expected.lowerBound), "high": JSONValue(expected.upperBound)])
+            members["expected"] = .object([
+                "low": JSONValue(expected.lowerBound), "high": JSONValue(expected.upperBound),
+            ])
         }
         return .object(members)
     }

@@ -771,6 +771,10 @@ tags:
     description: >-
       Aggregates, each also as CSV: live for the coordinator, cut from releases and
       protected for partner and viewer keys.
+  - name: quality
+    description: >-
+      Data quality at the door: validation rules across indicators, and the flags that
+      warnings on stored values become, with their trail.
   - name: dashboard
     description: >-
       The agenda at a glance for people: server-rendered HTML and SVG over the same
@@ -2090,6 +2094,182 @@ paths:
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
         '406': {$ref: '#/components/responses/NotAcceptable'}
+        default: {$ref: '#/components/responses/Problem'}
+
+  /v1/flags:
+    get:
+      tags: [quality]
+      operationId: listFlags
+      summary: Data-quality flags, oldest first, as JSON or CSV.
+      description: >-
+        Every warning on a stored value is a flag (docs/quality.md): an outlier against its
+        series' history, or a validation rule its cell violates. The coordinator reads every
+        flag; a partner key only its own partner's (asking for another partner is a 403); a
+        viewer key gets 403. Pages carry the `total` the filters select (CSV: in
+        `X-Total-Count`, the next page's cursor in `X-Next-Cursor`); page through with
+        `cursor` to read every flag.
+      security: [{apiKey: []}]
+      parameters:
+        - {name: agenda, in: query, description: Only flags on this agenda's indicators., schema: {type: string, minLength: 1}}
+        - {name: partner, in: query, description: Only this partner's flags., schema: {type: string, minLength: 1}}
+        - {name: indicator, in: query, description: Only this indicator's flags., schema: {type: string, minLength: 1}}
+        - name: status
+          in: query
+          description: Only flags in this status (`open` and `explained` still stand; `confirmed` and `corrected` are closed).
+          schema: {$ref: '#/components/schemas/FlagStatus'}
+        - {name: kind, in: query, description: Only outliers or only rule violations., schema: {type: string, enum: [outlier, rule]}}
+        - {name: from, in: query, description: Only periods starting on or after the start of this period., schema: {$ref: '#/components/schemas/Period'}}
+        - {name: to, in: query, description: Only periods starting before the end of this period., schema: {$ref: '#/components/schemas/Period'}}
+        - {name: limit, in: query, description: Page size., schema: {type: integer, minimum: 1, maximum: 10000, default: 100}}
+        - name: cursor
+          in: query
+          description: The `next_cursor` of the previous page (a flag id).
+          schema: {type: integer, format: int64, minimum: -9223372036854775808, maximum: 9223372036854775807}
+        - $ref: '#/components/parameters/Format'
+      responses:
+        '200':
+          description: One page of flags in id order.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            X-Total-Count:
+              description: With CSV, how many flags the filters select in all.
+              schema: {type: string}
+            X-Next-Cursor:
+              description: With CSV, the cursor of the next page; absent on the last page.
+              schema: {type: string}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, total, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Flag'}
+                  total: {type: integer, minimum: 0, description: How many flags the filters select in all.}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+            text/csv:
+              schema:
+                type: string
+                description: >-
+                  One row per flag: `id`, `measurement`, `partner`, `indicator`, `neighborhood`,
+                  `period`, `kind`, `rule`, `score`, `expected_low`, `expected_high`, `message`,
+                  `status`, `note`, then `opened_at` and `updated_at` (the trail is in the JSON); CRLF line ends.
+        '400':
+          description: >-
+            `unknown-parameter`, `empty-parameter`, `repeated-parameter`, `unsupported-format`, `malformed-period`,
+            `invalid-status`, `invalid-kind`, `invalid-limit` or `invalid-cursor`.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/problem+json:
+              schema: {$ref: '#/components/schemas/Problem'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/flags/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+    get:
+      tags: [quality]
+      operationId: getFlag
+      summary: One flag with its trail.
+      description: A partner key reads only its own partner's flags (another's is a 404); a viewer key gets 403.
+      security: [{apiKey: []}]
+      responses:
+        '200':
+          description: The flag.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Flag'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    patch:
+      tags: [quality]
+      operationId: updateFlag
+      summary: Explain, confirm or reopen a flag.
+      description: >-
+        A partner key explains its own standing flags: a `note` (status `explained`, a note
+        required); a closed flag is the coordinator's to reopen (409 `flag-closed`). The
+        coordinator sets `explained`, `confirmed` (the value stands: the flag closes, and the
+        same value sent again opens no new flag) or `open`. `corrected` is set only by the
+        service, when a changed or retracted value no longer warns (422). Every change is
+        kept in the flag's `history`.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/FlagAnswer'}
+            example:
+              status: confirmed
+              note: Checked with the library; a new cohort started that month.
+      responses:
+        '200':
+          description: The flag as it now stands.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Flag'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '409': {$ref: '#/components/responses/Conflict'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/rules/{id}/evaluate:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string, minLength: 1}, example: completed-within-enrolled}
+    post:
+      tags: [quality]
+      operationId: evaluateRule
+      summary: Evaluate a rule over stored values (coordinator only).
+      description: >-
+        Evaluates the rule in every cell (partner, neighborhood, period) with stored values
+        of its indicators, in periods starting within `from`..`to` (each optional): a
+        violation opens a flag unless one stands or the coordinator confirmed one since the
+        cell's values last changed; a cell that now holds closes the rule's standing flag.
+        A deleted rule is a 409 `rule-inactive`.
+      security: [{apiKey: []}]
+      parameters:
+        - {name: from, in: query, description: Only periods starting on or after the start of this period., schema: {$ref: '#/components/schemas/Period'}}
+        - {name: to, in: query, description: Only periods starting before the end of this period., schema: {$ref: '#/components/schemas/Period'}}
+      responses:
+        '200':
+          description: What the evaluation found.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [rule, cells, violations, standing_flags]
+                properties:
+                  rule: {type: string}
+                  cells: {type: integer, minimum: 0, description: Cells evaluated.}
+                  violations: {type: integer, minimum: 0, description: Cells that violate the rule.}
+                  standing_flags: {type: integer, minimum: 0, description: The rule's open and explained flags afterwards.}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '409': {$ref: '#/components/responses/Conflict'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
         default: {$ref: '#/components/responses/Problem'}
 
   /v1/releases:
@@ -3573,7 +3753,7 @@ components:
           type: integer
           minimum: 1
           description: In an uploaded CSV, the spreadsheet line of the row.
-        field: {type: string, description: The field the warning concerns, e.g. `value`.}
+        field: {type: string, description: 'The field the warning concerns, e.g. `value`.'}
         code: {type: string, enum: [rule-violated, outlier]}
         message: {type: string}
         rule: {type: string, description: The rule violated (`rule-violated`).}
@@ -3587,6 +3767,55 @@ components:
           properties:
             low: {type: number}
             high: {type: number}
+    FlagStatus:
+      type: string
+      enum: [open, explained, confirmed, corrected]
+      description: '`open` and `explained` flags still stand; `confirmed` (by the coordinator) and `corrected` (by the service) are closed.'
+    Flag:
+      type: object
+      description: A warning on a stored value and its trail (docs/quality.md).
+      required: [id, measurement, partner, indicator, neighborhood, period, kind, rule, score, expected, message, status,
+                 note, opened_at, updated_at, history]
+      properties:
+        id: {type: integer, minimum: 1}
+        measurement: {type: integer, minimum: 1, description: "The measurement flagged (for a rule, the cell's first one it reads)."}
+        partner: {type: string}
+        indicator: {type: string}
+        neighborhood: {type: string}
+        period: {$ref: '#/components/schemas/Period'}
+        kind: {type: string, enum: [outlier, rule]}
+        rule: {type: [string, 'null'], description: The rule violated (`rule` flags).}
+        score: {type: [number, 'null'], description: 'How far the value lay from its history, in robust deviations (outliers).'}
+        expected:
+          type: [object, 'null']
+          description: The range the series' history expected (outliers).
+          required: [low, high]
+          properties:
+            low: {type: number}
+            high: {type: number}
+        message: {type: string}
+        status: {$ref: '#/components/schemas/FlagStatus'}
+        note: {type: [string, 'null'], description: The latest explanation or comment.}
+        opened_at: {$ref: '#/components/schemas/Timestamp'}
+        updated_at: {$ref: '#/components/schemas/Timestamp'}
+        history:
+          type: array
+          description: Every status change, oldest first.
+          items:
+            type: object
+            required: [status, note, key, at]
+            properties:
+              status: {$ref: '#/components/schemas/FlagStatus'}
+              note: {type: [string, 'null']}
+              key: {type: [string, 'null'], description: The key that made the change; null when the service closed the flag.}
+              at: {$ref: '#/components/schemas/Timestamp'}
+    FlagAnswer:
+      type: object
+      additionalProperties: false
+      minProperties: 1
+      properties:
+        status: {$ref: '#/components/schemas/FlagStatus'}
+        note: {type: string, maxLength: 2000}
     Measurement:
       type: object
       description: >-
@@ -3745,12 +3974,19 @@ components:
         max: {type: [number, 'null'], description: The coordinator's only.}
         mean: {type: [number, 'null']}
         median: {type: [number, 'null'], description: The coordinator's only; for a report over one period.}
-        per_1000: {type: [number, 'null'], description: Per 1,000 residents, where the group is a neighborhood with a population.}
+        per_1000: {type: [number, 'null'], description: 'Per 1,000 residents, where the group is a neighborhood with a population.'}
         baseline: {type: [number, 'null']}
         target: {type: [number, 'null']}
         progress: {type: [number, 'null'], description: 'From baseline (0) toward target (1), in the better direction.'}
         change: {type: [number, 'null'], description: Change from the previous period.}
         suppressed: {type: boolean}
+        open_flags:
+          type: integer
+          minimum: 0
+          description: >-
+            The coordinator's reports only: standing data-quality flags (`open` or
+            `explained`) on the measurements behind the cell. Absent for other keys (a
+            count of flags can single out one partner).
     ReportRow:
       description: A cell with the values of the requested groupings (others are absent).
       allOf:
@@ -3809,6 +4045,10 @@ components:
         projected: {type: [number, 'null']}
         on_track: {type: [boolean, 'null']}
         suppressed: {type: boolean}
+        open_flags:
+          type: integer
+          minimum: 0
+          description: The coordinator's scorecard only; standing data-quality flags on the indicator's values, any period.
     Scorecard:
       type: object
       required: [agenda, indicators]

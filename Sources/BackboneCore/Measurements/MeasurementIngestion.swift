@@ -1,4 +1,5 @@
 import Aggregation
+import DataQuality
 import Foundation
 import Postgres
 
@@ -23,9 +24,12 @@ public enum MeasurementIngestion {
         }
     }
 
+    /// Validates `parsed`, checks the valid rows' plausibility (`quality`: outliers and
+    /// validation rules; a violated `reject` rule is an error on each row it reads), and
+    /// writes them; warnings on stored values become flags.
     public static func submit(
         _ connection: Connection, parsed: Submission, submitter: Submitter, mode: Mode, dryRun: Bool,
-        batchID: UUID = UUID()
+        quality: QualitySettings = .standard, batchID: UUID = UUID()
     ) throws -> ImportSummary {
         if let bound = submitter.partner,
             let other = parsed.rows.first(where: { $0.partner != nil && $0.partner != bound })
@@ -37,20 +41,31 @@ public enum MeasurementIngestion {
         let validator = MeasurementValidator(
             context: context, boundPartner: submitter.partner, respectsLocks: submitter.partner != nil)
         let (valid, validationIssues) = validator.validate(parsed.rows)
-        let issues = parsed.located(parsed.issues + validationIssues).sorted {
+        let validRows = Set(valid.map(\.row))
+        let preliminary = Set(parsed.issues.compactMap(\.row) + validationIssues.compactMap(\.row))
+        var check = try DoorCheck.run(
+            connection, rows: valid.filter { !preliminary.contains($0.row) && validRows.contains($0.row) },
+            indicators: context.indicators, settings: quality)
+        let issues = parsed.located(parsed.issues + validationIssues + check.rejections).sorted {
             ($0.row ?? -1, $0.field) < ($1.row ?? -1, $1.field)
         }
         let rejectedRows = Set(issues.compactMap(\.row))
         if mode == .allOrNothing, !issues.isEmpty {
             throw DomainError.rejected(issues, received: parsed.received)
         }
+        check = check.dropping(rows: rejectedRows)
         let accepted = valid.filter { !rejectedRows.contains($0.row) }
         let outcome = try MeasurementWriter.write(
             connection, rows: accepted, batchID: batchID, keyID: submitter.keyID, dryRun: dryRun)
+        if !dryRun {
+            try FlagRecorder.record(
+                connection, check, rows: accepted, batchID: batchID, keyID: submitter.keyID,
+                updatedAny: outcome.updated > 0)
+        }
         return ImportSummary(
             batchID: batchID.uuidString.lowercased(), dryRun: dryRun, mode: mode.rawValue, received: parsed.received,
             created: outcome.created,
             updated: outcome.updated, unchanged: outcome.unchanged, rejected: parsed.received - accepted.count,
-            errors: issues)
+            errors: issues, warnings: parsed.located(check.warnings))
     }
 }

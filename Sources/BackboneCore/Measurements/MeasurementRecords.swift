@@ -221,6 +221,10 @@ public enum MeasurementRecords {
             INSERT INTO measurement_history (measurement_id, partner_id, action, key_id, batch_id, old_value)
             SELECT id, partner_id, 'retracted', \(keyID), NULL, \(MeasurementWriter.snapshot(of: "removed")) FROM removed
             """)
+        try FlagRecorder.retracted(
+            connection, measurementID: id, indicator: record.indicator,
+            cell: RuleCheck.CellKey(partner: record.partner, neighborhood: record.neighborhood, period: record.period),
+            keyID: keyID)
     }
 
     /// The values a measurement was created with: those its first update replaced, or its

@@ -1,3 +1,5 @@
+import DataQuality
+
 /// A batch of measurements as read from a request body: the rows that could be read and
 /// the problems found while reading them (the edge's parsers build it; ingestion checks it).
 public struct Submission: Sendable {
@@ -11,13 +13,22 @@ public struct Submission: Sendable {
 
     public init() {}
 
-    /// The issues with their spreadsheet `line` filled in, for a file.
-    public func located(_ issues: [DomainError.Issue]) -> [DomainError.Issue] {
-        guard let firstLine else { return issues }
-        return issues.map { issue in
-            var issue = issue
-            if let row = issue.row { issue.line = row + firstLine }
-            return issue
+    /// Errors or warnings with their spreadsheet `line` filled in, for a file.
+    public func located<Item: RowLocated>(_ items: [Item]) -> [Item] {
+        guard let firstLine else { return items }
+        return items.map { item in
+            var item = item
+            if let row = item.row { item.line = row + firstLine }
+            return item
         }
     }
 }
+
+/// Something said about a batch's row, which a file also places on its spreadsheet line.
+public protocol RowLocated {
+    var row: Int? { get }
+    var line: Int? { get set }
+}
+
+extension DomainError.Issue: RowLocated {}
+extension QualityWarning: RowLocated {}

@@ -86,10 +86,10 @@ public enum Reports {
                 "\(within) lies at level \(withinDepth); a report within it cannot roll up to level \(depth) above it")
         }
         guard case .published(let partner) = audience else {
-            return IndicatorReport(
-                indicator: info,
-                report: try live(connection, info, request: request, range: range, tree: tree, partners: partners),
-                releases: nil)
+            var report = try live(connection, info, request: request, range: range, tree: tree, partners: partners)
+            report = try OpenFlags.count(
+                connection, on: report, indicator: info, request: request, range: range, tree: tree)
+            return IndicatorReport(indicator: info, report: report, releases: nil)
         }
         let published = try Releases.published(
             connection, indicator: info, from: range.start, until: range.until, tree: tree, partners: partners)

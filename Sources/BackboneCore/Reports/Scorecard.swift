@@ -16,6 +16,7 @@ extension Reports {
         }
         let tree = try ReportSource.tree(connection)
         let partners = ReportSource.PartnerDirectory()
+        let openFlags = audience == .coordinator ? try OpenFlags.byIndicator(connection, agenda: agenda) : nil
         return try IndicatorStore.list(connection, activeIn: agenda).filter { only == nil || $0.code == only }.map {
             info in
             // Only the periods the scorecard shows are read: the latest with data, the one
@@ -49,6 +50,7 @@ extension Reports {
             }
             let rows = byPeriod.rows
             var line = ScorecardLine(indicator: info)
+            line.openFlags = openFlags.map { $0[info.code] ?? 0 }
             guard let latest = rows.last else { return line }
             line.latest = latest
             line.latestPeriod = latest.key["period"].flatMap(Period.init)

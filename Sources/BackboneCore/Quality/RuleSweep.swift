@@ -1,0 +1,38 @@
+import Aggregation
+import DataQuality
+import Postgres
+
+/// A rule evaluated over values stored before it existed (or before it changed): every cell
+/// with stored values of its indicators, in periods starting within a range, its flags
+/// opened and closed as a submission would.
+public enum RuleSweep {
+    public struct Outcome: Sendable {
+        public var rule: String
+        public var cells: Int
+        public var violations: Int
+        /// The rule's flags standing once the sweep is done.
+        public var standing: Int
+    }
+
+    public static func evaluate(_ connection: Connection, rule id: String, from: Period?, to: Period?, keyID: String)
+        throws -> Outcome
+    {
+        let rule = try ValidationRules.get(connection, id: id)
+        guard rule.active else {
+            throw DomainError.conflict(code: "rule-inactive", "Rule \(id) is deleted; it evaluates nothing.")
+        }
+        let range: ClosedRange<Day>? =
+            from == nil && to == nil
+            ? nil
+            : (from?.start ?? Day(year: 1, month: 1, day: 1))...(to?.end.adding(days: -1)
+                ?? Day(year: 9999, month: 12, day: 31))
+        let findings = try RuleCheck.findings(connection, rule: rule, starting: range)
+        try FlagRecorder.record(connection, ruleFindings: findings, keyID: keyID)
+        let standing = try connection.query(
+            "SELECT count(*) FROM quality_flags WHERE rule_id = \(id) AND status IN ('open', 'explained')")[0]
+            .decode(Int.self, at: 0)
+        return Outcome(
+            rule: id, cells: findings.count, violations: findings.filter { $0.message != nil }.count, standing: standing
+        )
+    }
+}

@@ -1,0 +1,113 @@
+import Aggregation
+import DataQuality
+import DomainModel
+import Postgres
+
+/// The earlier values of the series a batch writes (docs/domain.md#measurements-and-series),
+/// stored ones with the batch's own rows laid over them: what each new value is scored against.
+struct SeriesHistory {
+    /// One partner's numbers for one neighborhood and one set of dimension values of an indicator.
+    struct SeriesKey: Hashable {
+        var indicator: String
+        var partner: String
+        var neighborhood: String
+        var dimensionKey: String
+
+        init(_ row: ValidRow) {
+            self.init(
+                indicator: row.indicator, partner: row.partner, neighborhood: row.neighborhood,
+                dimensionKey: row.dimensionKey)
+        }
+
+        init(indicator: String, partner: String, neighborhood: String, dimensionKey: String) {
+            self.indicator = indicator
+            self.partner = partner
+            self.neighborhood = neighborhood
+            self.dimensionKey = dimensionKey
+        }
+    }
+
+    /// Each series' points (value, or rate for a ratio), in period order.
+    private(set) var points: [SeriesKey: [OutlierScorer.Point]] = [:]
+
+    /// Loads, for every series of `rows`, the stored points from `OutlierScorer.historyPeriods`
+    /// before its earliest row up to its latest, and lays the rows over them.
+    static func load(_ connection: Connection, rows: [ValidRow], indicators: [String: Indicator]) throws
+        -> SeriesHistory
+    {
+        var span: [SeriesKey: (first: Period, last: Period)] = [:]
+        for row in rows {
+            let key = SeriesKey(row)
+            if let known = span[key] {
+                span[key] = (min(known.first, row.period), max(known.last, row.period))
+            } else {
+                span[key] = (row.period, row.period)
+            }
+        }
+        var history = SeriesHistory()
+        var byPeriod: [SeriesKey: [Period: Double]] = [:]
+        let keys = Array(span.keys)
+        let stored = try connection.query(
+            """
+            SELECT s.ord, m.period, m.value, m.numerator, m.denominator
+            FROM unnest(\(keys.map(\.indicator))::text[], \(keys.map(\.partner))::text[],
+                        \(keys.map(\.neighborhood))::text[], \(keys.map(\.dimensionKey))::text[],
+                        \(keys.map { earliest(before: span[$0]!.first).start })::date[],
+                        \(keys.map { span[$0]!.last.start })::date[])
+                 WITH ORDINALITY AS s(indicator, partner, neighborhood, dimension_key, from_start, to_start, ord)
+            JOIN measurements m ON m.indicator_code = s.indicator AND m.partner_id = s.partner
+                 AND m.neighborhood_code = s.neighborhood AND m.dimension_key = s.dimension_key
+                 AND m.period_start >= s.from_start AND m.period_start <= s.to_start
+            """)
+        for row in stored {
+            let (ordinal, periodText, value, numerator, denominator) =
+                try row.decode((Int, String, Double?, Double?, Double?).self)
+            let key = keys[ordinal - 1]
+            guard let period = Period(periodText) else {
+                throw DomainError.storedData(column: "measurements.period", "holds \(periodText.debugDescription)")
+            }
+            if let point = pointValue(
+                value: value, numerator: numerator, denominator: denominator, indicators[key.indicator])
+            {
+                byPeriod[key, default: [:]][period] = point
+            }
+        }
+        for row in rows {
+            let key = SeriesKey(row)
+            byPeriod[key, default: [:]][row.period] = pointValue(
+                value: row.value, numerator: row.numerator, denominator: row.denominator, indicators[row.indicator])
+        }
+        for (key, values) in byPeriod {
+            history.points[key] = values.map { OutlierScorer.Point(period: $0.key, value: $0.value) }
+                .sorted { $0.period < $1.period }
+        }
+        return history
+    }
+
+    /// The points of `key`'s series before `period`, at most `OutlierScorer.historyPeriods` back.
+    func points(of key: SeriesKey, before period: Period) -> [OutlierScorer.Point] {
+        guard let all = points[key] else { return [] }
+        let from = Self.earliest(before: period)
+        return all.filter { $0.period >= from && $0.period < period }
+    }
+
+    /// The first period of the window scored against a value of `period`.
+    static func earliest(before period: Period) -> Period {
+        var first = period
+        for _ in 0..<OutlierScorer.historyPeriods {
+            guard let previous = first.previous else { break }
+            first = previous
+        }
+        return first
+    }
+
+    /// What a row contributes to its series' history: its value, or for a ratio its rate.
+    static func pointValue(value: Double?, numerator: Double?, denominator: Double?, _ indicator: Indicator?)
+        -> Double?
+    {
+        if let value { return value }
+        guard let numerator, let denominator, denominator > 0, let indicator else { return nil }
+        return numerator / denominator
+            * Indicator.scale(valueType: indicator.valueType, aggregation: indicator.aggregation)
+    }
+}
