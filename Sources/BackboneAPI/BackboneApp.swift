@@ -89,7 +89,7 @@ public struct BackboneApp: Sendable {
         ReportRoutes(pool: pool, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)
         let dashboard = DashboardRoutes(pool: pool, authenticator: table.authenticator, sessions: dashboardSessions)
         dashboard.register(in: &table)
-        DashboardUploadRoutes(dashboard: dashboard, metrics: appMetrics).register(in: &table)
+        DashboardUploadRoutes(dashboard: dashboard, metrics: appMetrics, quality: quality).register(in: &table)
         return table
     }
 }

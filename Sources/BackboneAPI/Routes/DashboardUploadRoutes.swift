@@ -15,6 +15,8 @@ import Postgres
 struct DashboardUploadRoutes {
     let dashboard: DashboardRoutes
     let metrics: AppMetrics
+    /// The checks at the door, set as for `POST /v1/measurements`.
+    let quality: QualitySettings
 
     /// How many rows of a file the dry run's table shows from the top; every row with a
     /// problem is shown too, up to `maxShownRows` in all (a page of 100,000 rows helps no one).
@@ -120,11 +122,12 @@ struct DashboardUploadRoutes {
         let isPartial = try Self.mode(form) == .partial
         let submission = try SubmissionParser.parseCSV(file.body)
         let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
+        let quality = self.quality
         // Dry run in mode `partial`, whatever is chosen: the page shows what the valid rows
         // would do beside every error; in mode `all` it offers no store until the errors are fixed.
         let (summary, history) = try await database(dashboard.pool) { connection in
             let summary = try MeasurementIngestion.submit(
-                connection, parsed: submission, submitter: submitter, mode: .partial, dryRun: true)
+                connection, parsed: submission, submitter: submitter, mode: .partial, dryRun: true, quality: quality)
             return (
                 summary, try Self.history(connection, of: summary.warnings, in: submission, partner: submitter.partner)
             )
@@ -164,13 +167,14 @@ struct DashboardUploadRoutes {
         let fileName = try form["file_name"]?.text() ?? "upload.csv"
         let submission = try SubmissionParser.parseCSV(content)
         let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
+        let quality = self.quality
         let fingerprint = "POST /dashboard/upload/store mode=\(mode.rawValue) \(fileName)\n"
         let (stored, summary) = try await Idempotency.once(
             key: key, keyID: caller.key.id, pool: dashboard.pool,
             fingerprint: fingerprint + String(decoding: content, as: UTF8.self)
         ) { connection in
             let summary = try MeasurementIngestion.submit(
-                connection, parsed: submission, submitter: submitter, mode: mode, dryRun: false)
+                connection, parsed: submission, submitter: submitter, mode: mode, dryRun: false, quality: quality)
             let page = UploadPage.stored(
                 uploader,
                 UploadModel.Stored(
@@ -221,10 +225,9 @@ struct DashboardUploadRoutes {
             guard let row = rows[number], let partner = row.partner ?? partner, let indicator = row.indicator,
                 let neighborhood = row.neighborhood, let period = row.period.flatMap(Period.init)
             else { continue }
-            history[number] = try SeriesHistory.before(
-                connection, period: period, partner: partner, indicator: indicator, neighborhood: neighborhood,
-                dimensions: row.dimensions, limit: UploadPage.historyLength
-            ).map { ($0.period, $0.value) }
+            history[number] = try OutlierHistory.recent(
+                connection, indicator: indicator, partner: partner, neighborhood: neighborhood,
+                dimensions: row.dimensions, before: period, limit: UploadPage.historyLength)
         }
         return history
     }
