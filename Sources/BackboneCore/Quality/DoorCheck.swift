@@ -18,7 +18,7 @@ struct DoorCheck {
         let history = try SeriesHistory.load(connection, rows: rows, indicators: indicators)
         let outliers = OutlierCheck(scorer: settings.outliers).findings(
             in: rows, history: history, indicators: indicators)
-        let rules = try ValidationRules.activeRules(connection, readingAny: Set(rows.map(\.indicator)))
+        let rules = try RuleStore.activeRules(connection, readingAny: Set(rows.map(\.indicator)))
         return DoorCheck(outliers: outliers, rules: try RuleCheck.findings(connection, rows: rows, rules: rules))
     }
 

@@ -156,7 +156,7 @@ enum FlagRecorder {
             INSERT INTO quality_flag_history (flag_id, status, note, key_id)
             SELECT id, 'corrected', 'the value was retracted', \(keyID) FROM closed
             """)
-        for rule in try ValidationRules.activeRules(connection, readingAny: [indicator]) {
+        for rule in try RuleStore.activeRules(connection, readingAny: [indicator]) {
             try record(
                 connection, ruleFindings: try RuleCheck.findings(connection, rule: rule, cells: [cell]), keyID: keyID)
         }

@@ -17,7 +17,7 @@ public enum RuleSweep {
     public static func evaluate(_ connection: Connection, rule id: String, from: Period?, to: Period?, keyID: String)
         throws -> Outcome
     {
-        let rule = try ValidationRules.get(connection, id: id)
+        let rule = try RuleStore.rule(connection, id: id).rule
         guard rule.active else {
             throw DomainError.conflict(code: "rule-inactive", "Rule \(id) is deleted; it evaluates nothing.")
         }
