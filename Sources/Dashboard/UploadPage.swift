@@ -203,25 +203,25 @@ public enum UploadPage {
             "<p class=\"issue error\" data-code=\"\(Escape.html(error.code))\"><strong>Error\(field):</strong> \(Escape.html(error.message))</p>"
     }
 
+    /// A warning in its cell; an outlier's expected range and its series' earlier values
+    /// head a small table beneath (the message may word the range too: these are for reading down).
     static func warningNote(_ warning: QualityWarning, history: [(period: String, value: Double)]?) -> String {
         let kind =
             warning.rule.map { " (rule \(Escape.html($0)))" } ?? (warning.code == .outlier ? " (unusual value)" : "")
         var html =
-            "<div class=\"issue warning\" data-code=\"\(warning.code.rawValue)\"><p><strong>Warning\(kind):</strong> \(Escape.html(warning.message))"
+            "<div class=\"issue warning\" data-code=\"\(warning.code.rawValue)\"><p><strong>Warning\(kind):</strong> \(Escape.html(warning.message))</p>"
+        guard warning.expected != nil || !(history ?? []).isEmpty else { return html + "</div>" }
+        html += "<table class=\"history\">"
         if let expected = warning.expected {
             html +=
-                " <span class=\"expected\">Expected <span data-bound=\"low\">\(Format.number(expected.lowerBound, decimals: 2))</span>–<span data-bound=\"high\">\(Format.number(expected.upperBound, decimals: 2))</span>.</span>"
+                "<caption>Expected <span data-bound=\"low\">\(Format.number(expected.lowerBound, decimals: 2))</span>–<span data-bound=\"high\">\(Format.number(expected.upperBound, decimals: 2))</span>\(history?.isEmpty == false ? "; earlier values:" : "")</caption>"
         }
-        html += "</p>"
-        if warning.code == .outlier, let history, !history.isEmpty {
-            html += "<table class=\"history\"><caption>Earlier values</caption><tbody>"
-            for point in history {
-                html +=
-                    "<tr><th scope=\"row\">\(Escape.html(point.period))</th><td class=\"num\">\(Format.number(point.value, decimals: 2))</td></tr>"
-            }
-            html += "</tbody></table>"
+        html += "<tbody>"
+        for point in history ?? [] {
+            html +=
+                "<tr><th scope=\"row\">\(Escape.html(point.period))</th><td class=\"num\">\(Format.number(point.value, decimals: 2))</td></tr>"
         }
-        return html + "</div>"
+        return html + "</tbody></table></div>"
     }
 
     /// A list of problems, each naming its row and field.
@@ -240,14 +240,10 @@ public enum UploadPage {
         return html + "</ul>\n"
     }
 
-    /// A warning in a list, worded like an error (with its expected range, if any).
+    /// A warning in a list, as an issue of its row and field.
     static func issue(_ warning: QualityWarning) -> FieldIssue {
-        var message = warning.message
-        if let expected = warning.expected {
-            message +=
-                " (expected \(Format.number(expected.lowerBound, decimals: 2))–\(Format.number(expected.upperBound, decimals: 2)))"
-        }
-        return FieldIssue(
-            row: warning.row, line: warning.line, field: warning.field, code: warning.code.rawValue, message: message)
+        FieldIssue(
+            row: warning.row, line: warning.line, field: warning.field, code: warning.code.rawValue,
+            message: warning.message)
     }
 }

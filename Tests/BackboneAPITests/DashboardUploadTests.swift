@@ -130,6 +130,30 @@ struct DashboardUploadTests {
         try await app.stop()
     }
 
+    @Test func anOutlierShowsItsExpectedRangeAndItsSeriesHistory() async throws {
+        let (app, cookie) = try await Self.partnerSession()
+        let months = (1...12).map { "2025-\($0 < 10 ? "0" : "")\($0)" }
+        let values = [98, 101, 100, 103, 99, 102, 97, 100, 101, 99, 102, 100]
+        let history = try await app.coordinator(
+            "POST", "/v1/measurements",
+            json: batch(zip(months, values).map { row(neighborhood: "southside", period: $0, value: "\($1)") }))
+        #expect(history.status == 200, "\(history.text)")
+        let file = "indicator,neighborhood,period,value,dim.age_group\nesl_learners,southside,2026-01,1000,25-44\n"
+        let dryRun = try await Self.post(
+            app, "/dashboard/upload", cookie: cookie, body: Self.multipart([], file: ("january.csv", file)))
+        let cell = try #require(UploadTable.cell(dryRun.text, row: 1, field: "value"))
+        #expect(cell.contains("class=\"cell-warning\""), "\(cell)")
+        #expect(cell.contains("data-code=\"outlier\""))
+        #expect(cell.contains("<span data-bound=\"low\">"))
+        for (month, value) in zip(months, values).suffix(6) {
+            #expect(cell.contains("<th scope=\"row\">\(month)</th><td class=\"num\">\(value)</td>"))
+        }
+        #expect(!cell.contains(">\(months[5])</th>"))
+        #expect(dryRun.text.contains("data-count=\"warnings\">1<"))
+        #expect(dryRun.text.contains("id=\"store\""))
+        try await app.stop()
+    }
+
     @Test func inModePartialTheValidRowsCanBeStored() async throws {
         let (app, cookie) = try await Self.partnerSession()
         let dryRun = try await Self.post(

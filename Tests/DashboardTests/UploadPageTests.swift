@@ -113,7 +113,7 @@ struct UploadPageTests {
         #expect(html.contains("data-count=\"created\">1<"))
         #expect(html.contains("data-count=\"updated\">1<"))
         #expect(html.contains("data-count=\"warnings\">2<"))
-        #expect(html.contains("1000 is far from this series&#39; history (expected 88.5–111.25)"))
+        #expect(html.contains("<strong>row 3, value</strong>: 1000 is far from this series&#39; history"))
         #expect(html.contains("data-code=\"rule-violated\""))
     }
 
