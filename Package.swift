@@ -98,6 +98,7 @@ let package = Package(
                 "HTTPServer",
                 "JSON",
                 "Postgres",
+                "UTCTime",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

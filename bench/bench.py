@@ -308,29 +308,41 @@ def main():
     env = dict(os.environ, LOG_LEVEL="info", DATABASE_POOL_SIZE="8", RELEASE_AFTER_DAYS="3650")
     key = subprocess.run([args.backbone, "keys", "create", "--role", "coordinator"], env=env,
                          capture_output=True, text=True, check=True).stdout.strip()
-    port = free_port()
     os.makedirs("bench/results", exist_ok=True)
-    log_path = "bench/results/server-log.tmp"
-    log = open(log_path, "wb")
-    server = subprocess.Popen([args.backbone, "serve", "--port", str(port), "--max-body-bytes", str(256 * 1024 * 1024)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=log)
+    # Two servers on the one database: the checked one (outliers, rules; the default) serves
+    # everything, and one with QUALITY_CHECKS=off takes the middle ingest round, so that the
+    # checks' cost is measured in the same run, on the same data.
+    servers, logs = [], []
+    for name, checks in [("server-log", "on"), ("server-off-log", "off")]:
+        port = free_port()
+        log_path = f"bench/results/{name}.tmp"
+        log = open(log_path, "wb")
+        process = subprocess.Popen(
+            [args.backbone, "serve", "--port", str(port), "--max-body-bytes", str(256 * 1024 * 1024)],
+            env=dict(env, QUALITY_CHECKS=checks), stdout=subprocess.DEVNULL, stderr=log)
+        servers.append((process, port))
+        logs.append((log, log_path))
     try:
-        for _ in range(100):
-            try:
-                Client(port, key).request("GET", "/readyz")
-                break
-            except (OSError, SystemExit):
-                time.sleep(0.1)
-        return run(args, deployment, size, key, port, server)
+        for _, port in servers:
+            for _ in range(100):
+                try:
+                    Client(port, key).request("GET", "/readyz")
+                    break
+                except (OSError, SystemExit):
+                    time.sleep(0.1)
+        (server, port), unchecked = servers
+        return run(args, deployment, size, key, port, server, unchecked)
     finally:
-        server.terminate()
-        server.wait(timeout=60)
-        log.close()
-        os.unlink(log_path)
+        for process, _ in servers:
+            process.terminate()
+            process.wait(timeout=60)
+        for log, log_path in logs:
+            log.close()
+            os.unlink(log_path)
 
 
 def register(client, deployment):
-    """The deployment's agendas, neighborhoods, partners and indicators, through the API."""
+    """The deployment's agendas, neighborhoods, partners and indicators, and a validation rule, through the API."""
     for agenda in AGENDAS:
         client.request("POST", "/v1/agendas", json.dumps({"id": agenda, "name": agenda.title()}).encode())
     for code, parent in deployment.neighborhoods:
@@ -340,28 +352,39 @@ def register(client, deployment):
         client.request("POST", "/v1/partners", json.dumps({"id": partner, "name": partner, "kind": "nonprofit"}).encode())
     for indicator in deployment.indicators:
         client.request("POST", "/v1/indicators", json.dumps(indicator).encode())
+    # A rule reading two sum indicators of the literacy agenda, evaluated in every cell a
+    # batch writes either of them.
+    client.request("POST", "/v1/rules", json.dumps(
+        {"id": "ind08-within-ind00", "agenda": "literacy", "name": "ind08 within ten times ind00",
+         "left": "ind08", "operator": "<=", "right": "10 * ind00", "missing": "skip_if_any_missing"}).encode())
 
 
-def run(args, deployment, size, key, port, server):
+def run(args, deployment, size, key, port, server, unchecked):
     client = Client(port, key)
     register(client, deployment)
 
-    # Ingest: three JSON rounds of distinct rows, then the same number again as CSV.
+    # Ingest: three JSON rounds of distinct rows, then the same number again as CSV. The
+    # middle JSON round goes to the server without quality checks (`unchecked`): the first
+    # and last against it measure what the checks cost.
     round_size = max(1000, size // 4)
     results = {"size": size, "seed": args.seed}
     rounds = []
     peak_rss = 0
     cpu = {"server": 0.0, "postgres": 0.0, "elapsed": 0.0}
     for number in range(3):
+        checked = number != 1
+        target, target_port = (server, port) if checked else unchecked
         batches = list(json_batches(deployment.rows(round_size, part=number)))
-        server_before, postgres_before = cpu_seconds([server.pid]), cpu_seconds(postgres_pids(args.socket))
-        rate, rows, elapsed = send_concurrently(port, key, batches, "application/json")
-        cpu["server"] += cpu_seconds([server.pid]) - server_before
-        cpu["postgres"] += cpu_seconds(postgres_pids(args.socket)) - postgres_before
-        cpu["elapsed"] += elapsed
-        rss, hwm = rss_kib(server.pid)
+        server_before, postgres_before = cpu_seconds([target.pid]), cpu_seconds(postgres_pids(args.socket))
+        rate, rows, elapsed = send_concurrently(target_port, key, batches, "application/json")
+        if checked:
+            cpu["server"] += cpu_seconds([target.pid]) - server_before
+            cpu["postgres"] += cpu_seconds(postgres_pids(args.socket)) - postgres_before
+            cpu["elapsed"] += elapsed
+        rss, hwm = rss_kib(target.pid)
         peak_rss = max(peak_rss, hwm)
-        rounds.append({"rows": rows, "seconds": round(elapsed, 2), "rows_per_second": round(rate), "rss_mib": round(rss / 1024, 1)})
+        rounds.append({"rows": rows, "seconds": round(elapsed, 2), "rows_per_second": round(rate), "rss_mib": round(rss / 1024, 1),
+                       "quality_checks": checked})
     csv_rows = list(deployment.rows(round_size, part=3))
     csv_rate, _, _ = send_concurrently(port, key, list(csv_batches(csv_rows)), "text/csv")
     stored = int(subprocess.run([args.psql, "-h", args.socket, "-U", "postgres", "-d", "bench", "-tAc",
@@ -392,8 +415,13 @@ def run(args, deployment, size, key, port, server):
     os.unlink(copy_file)
     subprocess.run(psql + ["-c", "VACUUM ANALYZE"], check=True)
 
-    json_rate = statistics.mean(r["rows_per_second"] for r in rounds)
+    json_rate = statistics.mean(r["rows_per_second"] for r in rounds if r["quality_checks"])
+    unchecked_rate = statistics.mean(r["rows_per_second"] for r in rounds if not r["quality_checks"])
+    flags = int(subprocess.run([args.psql, "-h", args.socket, "-U", "postgres", "-d", "bench", "-tAc",
+                                "SELECT count(*) FROM quality_flags"], capture_output=True, text=True, check=True).stdout)
     results["ingest"] = {"json_rows_per_second": round(json_rate), "csv_rows_per_second": round(csv_rate),
+                         "json_unchecked_rows_per_second": round(unchecked_rate),
+                         "checked_ratio_to_unchecked": round(json_rate / unchecked_rate, 3), "flags_opened": flags,
                          "copy_rows_per_second": round(copy_rate), "copy_runs_rows_per_second": [round(r) for r in copy_rates], "json_ratio_to_copy": round(json_rate / copy_rate, 3),
                          "csv_ratio_to_copy": round(csv_rate / copy_rate, 3), "rounds": rounds, "stored": stored,
                          "cpu_seconds_json": {name: round(value, 1) for name, value in cpu.items()}}
@@ -544,6 +572,7 @@ def print_table(r, path):
         f"{'measure':44} {'backbone':>14} {'ceiling':>14} {'ratio':>8}",
         f"{'ingest JSON, 1,000-row batches, 4 clients':44} {i['json_rows_per_second']:>10,} r/s {i['copy_rows_per_second']:>10,} r/s {i['json_ratio_to_copy']:>8}",
         f"{'ingest CSV, 1,000-row batches, 4 clients':44} {i['csv_rows_per_second']:>10,} r/s {i['copy_rows_per_second']:>10,} r/s {i['csv_ratio_to_copy']:>8}",
+        f"{'  JSON with quality checks vs without':44} {i['json_rows_per_second']:>10,} r/s {i['json_unchecked_rows_per_second']:>10,} r/s {i['checked_ratio_to_unchecked']:>8}   ({i['flags_opened']:,} flags opened)",
         f"{'24-month by-neighborhood report p50':44} {rep['by_neighborhood_24_months']['http_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['raw_sql_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['ratio_p50']:>8}",
         f"{'24-month by-neighborhood report p99':44} {rep['by_neighborhood_24_months']['http_p99_ms']:>11} ms {rep['by_neighborhood_24_months']['raw_sql_p99_ms']:>11} ms",
         f"{'  the same computed afresh (a write before each)':44} {rep['by_neighborhood_24_months']['computed_http_p50_ms']:>8} / {rep['by_neighborhood_24_months']['computed_http_p99_ms']} ms {rep['by_neighborhood_24_months']['raw_sql_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['computed_ratio_p50']:>8}",

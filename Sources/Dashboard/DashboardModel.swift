@@ -34,11 +34,15 @@ public struct DashboardModel: Sendable {
     public var indicators: [IndicatorPanel]
     /// The completeness grid; `nil` for anyone but the coordinator.
     public var completeness: CompletenessGrid?
+    /// Standing data-quality flags: every partner's for the coordinator, its own for a
+    /// partner; `nil` for a viewer.
+    public var quality: QualityPanel?
 
     public init(
         agenda: Agenda, agendas: [Agenda], audience: Audience, partnerName: String? = nil,
-        indicators: [IndicatorPanel], completeness: CompletenessGrid?
+        indicators: [IndicatorPanel], completeness: CompletenessGrid?, quality: QualityPanel? = nil
     ) {
+        self.quality = quality
         self.agenda = agenda
         self.agendas = agendas
         self.audience = audience

@@ -10,6 +10,7 @@ public enum DashboardPage {
         body += scorecard(model)
         for panel in model.indicators { body += indicatorSection(panel, audience: model.audience) }
         if let grid = model.completeness { body += CompletenessView.html(grid) }
+        if let quality = model.quality { body += QualityPanelView.html(quality) }
         return HTMLPage.document(title: "\(model.agenda.name) · Backbone dashboard", body: body)
     }
 
@@ -42,6 +43,7 @@ public enum DashboardPage {
             html += "<a href=\"#indicator-\(Escape.slug(panel.code))\">\(Escape.html(panel.info.name))</a>"
         }
         if model.completeness != nil { html += "<a href=\"#completeness\">Completeness</a>" }
+        if model.quality != nil { html += "<a href=\"#quality\">Data quality</a>" }
         if model.audience != .viewer {
             html += "<a class=\"upload\" href=\"/dashboard/upload\">Upload measurements</a>"
         }

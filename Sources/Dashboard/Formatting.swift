@@ -1,7 +1,7 @@
 import Foundation
 
 /// How numbers are written on the dashboard: fixed, locale-free, so snapshots are stable.
-enum Format {
+public enum Format {
     /// A value for people: thousands separated by commas, at most `decimals` decimals
     /// (trailing zeros dropped), and the unit (`%` sticks to the number).
     static func value(_ value: Double, unit: String? = nil, decimals: Int = 1) -> String {
@@ -10,7 +10,8 @@ enum Format {
         return unit == "%" ? text + "%" : text + " " + unit
     }
 
-    static func number(_ value: Double, decimals: Int = 1) -> String {
+    /// A number for people: thousands separated by commas, at most `decimals` decimals.
+    public static func number(_ value: Double, decimals: Int = 1) -> String {
         guard value.isFinite else { return "—" }
         let scale = pow(10, Double(decimals))
         let rounded = (value * scale).rounded() / scale

@@ -204,6 +204,12 @@ struct AccessMatrixTests {
             path: "/dashboard/upload/store",
             body: multipart(["idempotency_key": "matrix", "mode": "partial", "content": uploadedCSV]),
             expected: uploaders(200), contentType: multipartType),
+        "GET /dashboard/flags/{id}": Entry(
+            path: "/dashboard/flags/{flag}",
+            expected: [
+                .noKey: 303, .malformed: 303, .revoked: 303, .viewer: 403, .partnerA: 200, .partnerB: 404,
+                .coordinator: 200,
+            ]),
         "GET /dashboard/charts/{code}/trend.svg": Entry(
             path: "/dashboard/charts/esl_learners/trend.svg", expected: anyKey),
         "GET /dashboard/charts/{code}/neighborhoods.svg": Entry(

@@ -166,4 +166,33 @@ import Testing
         let lines = csv.text.split(whereSeparator: \.isNewline)
         #expect(lines.count == 4 && lines[0].hasPrefix("id,measurement,partner,indicator"), "\(csv.text)")
     }
+
+    @Test func theDashboardShowsStandingFlagsToTheCoordinatorAndAPartnerItsOwn() async throws {
+        let app = try await Self.start()
+        defer { Task { try await app.stop() } }
+        _ = try await app.coordinator("POST", "/v1/measurements", json: batch([row(period: "2026-01", value: "1000")]))
+        let id = try #require(
+            ((try await app.coordinator("GET", "/v1/flags")).json["items"] as? [[String: Any]])?.first?["id"] as? Int)
+        let own = try await app.key(role: "partner", partner: "central-library")
+        let other = try await app.key(role: "partner", partner: "literacy-now")
+        let viewer = try await app.key(role: "viewer")
+
+        let coordinatorPage = try await app.request("GET", "/dashboard?agenda=literacy", key: app.coordinator)
+        #expect(coordinatorPage.text.contains("id=\"quality\""))
+        #expect(coordinatorPage.text.contains("href=\"/dashboard/flags/\(id)\""), "the flag links to its page")
+        let ownPage = try await app.request("GET", "/dashboard?agenda=literacy", key: own)
+        #expect(ownPage.text.contains("href=\"/dashboard/flags/\(id)\""))
+        let otherPage = try await app.request("GET", "/dashboard?agenda=literacy", key: other)
+        #expect(otherPage.text.contains("No flag stands.") && !otherPage.text.contains("/dashboard/flags/"))
+        let viewerPage = try await app.request("GET", "/dashboard?agenda=literacy", key: viewer)
+        #expect(!viewerPage.text.contains("id=\"quality\""))
+
+        let flagPage = try await app.request("GET", "/dashboard/flags/\(id)", key: own)
+        #expect(flagPage.status == 200)
+        #expect(flagPage.text.contains("1,000"), "the value flagged")
+        #expect(flagPage.text.contains("<td>2025-12</td><td>101</td>"), "the series before it")
+        #expect(flagPage.text.contains("<td>created</td>"), "the value's own history")
+        #expect((try await app.request("GET", "/dashboard/flags/\(id)", key: other)).status == 404)
+        #expect((try await app.request("GET", "/dashboard/flags/\(id)", key: viewer)).status == 403)
+    }
 }

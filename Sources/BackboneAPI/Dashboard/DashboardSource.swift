@@ -4,6 +4,7 @@ import Dashboard
 import DomainModel
 import Foundation
 import Postgres
+import UTCTime
 
 /// Gathers what the dashboard draws, only through the reports the API serves
 /// (`Reports.scorecard`, `.indicator`, `.equity`, `.completeness`) for the caller's
@@ -83,10 +84,80 @@ enum DashboardSource {
             case .partner: .partner
             case .viewer: .viewer
             }
+        let indicatorNames = Dictionary(
+            lines.map { ($0.indicator.code, $0.indicator.name) }, uniquingKeysWith: { first, _ in first })
+        let quality =
+            role == .viewer
+            ? nil
+            : try await database(pool, transaction: false) { connection in
+                try qualityPanel(
+                    connection, agenda: agenda.id, partner: partner, partnerNames: partnerNames,
+                    indicatorNames: indicatorNames)
+            }
         return DashboardModel(
             agenda: agenda, agendas: agendas, audience: dashboardAudience,
             partnerName: partner.map { partnerNames[$0] ?? $0 },
-            indicators: panels.compactMap { $0 }, completeness: try await grid)
+            indicators: panels.compactMap { $0 }, completeness: try await grid, quality: quality)
+    }
+
+    /// The agenda's standing flags, oldest first: every partner's, or `partner`'s own.
+    static func qualityPanel(
+        _ connection: Connection, agenda: String, partner: String?, partnerNames: [String: String],
+        indicatorNames: [String: String]
+    ) throws -> QualityPanel {
+        var filter = QualityFlags.Filter()
+        filter.agenda = agenda
+        filter.partner = partner
+        filter.standingOnly = true
+        let page = try QualityFlags.list(connection, filter: filter, after: nil, limit: QualityPanel.listed)
+        let counts = try QualityFlags.standingCounts(connection, filter: filter).map {
+            QualityPanel.Count(partner: $0.partner, indicator: $0.indicator, count: $0.count)
+        }
+        return QualityPanel(
+            lines: page.items.map(panelLine), counts: counts, total: page.total, partnerNames: partnerNames,
+            indicatorNames: indicatorNames)
+    }
+
+    static func panelLine(_ flag: QualityFlag) -> QualityPanel.Line {
+        QualityPanel.Line(
+            id: flag.id, partner: flag.partner, indicator: flag.indicator, neighborhood: flag.neighborhood,
+            period: flag.period, kind: flag.kind.rawValue, message: flag.message, status: flag.status.rawValue,
+            opened: String(moment(flag.openedAt).prefix(10)))
+    }
+
+    /// A moment as responses write it (`2026-11-25T23:43:01Z`).
+    static func moment(_ date: Date) -> String {
+        UTCTimestamp.string(seconds: Int(date.timeIntervalSince1970.rounded(.down)))
+    }
+
+    /// One flag's page: nil when there is no such flag, or it is another partner's.
+    static func flagDetail(_ connection: Connection, id: Int, partner: String?) throws -> FlagPage.Detail? {
+        guard let flag = try QualityFlags.find(connection, id: id, visibleTo: partner) else { return nil }
+        let partnerNames = try names(connection, Partner.self, name: \.name)
+        guard let indicator = try IndicatorStore.find(connection, code: flag.indicator) else { return nil }
+        func written(_ value: Double?, _ numerator: Double?, _ denominator: Double?) -> String {
+            if let value { return Format.number(value) }
+            guard let numerator, let denominator else { return "" }
+            return "\(Format.number(numerator)) / \(Format.number(denominator))"
+        }
+        let series = try QualityFlags.series(connection, of: flag)
+        let changes = try MeasurementRecords.history(connection, id: flag.measurement, visibleTo: partner)
+        let current = series.last { $0.period == flag.period }
+        return FlagPage.Detail(
+            line: panelLine(flag), partnerName: partnerNames[flag.partner] ?? flag.partner,
+            indicatorName: indicator.name,
+            value: current.map { written($0.value, $0.numerator, $0.denominator) },
+            expected: flag.expected.map { "\(Format.number($0.lowerBound)) to \(Format.number($0.upperBound))" },
+            score: flag.score.map { Format.number($0) }, note: flag.note,
+            trail: flag.history.map {
+                ($0.status.rawValue, $0.note, $0.key ?? "service", moment($0.at))
+            },
+            changes: changes.map {
+                let before = $0.old.map { written($0.value, $0.numerator, $0.denominator) } ?? ""
+                let after = $0.new.map { written($0.value, $0.numerator, $0.denominator) } ?? ""
+                return ($0.action, moment($0.at), $0.key, before, after)
+            },
+            series: series.map { ($0.period, written($0.value, $0.numerator, $0.denominator)) })
     }
 
     /// One indicator's panel, for a chart at its own URL.

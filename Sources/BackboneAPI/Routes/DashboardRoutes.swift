@@ -70,6 +70,28 @@ struct DashboardRoutes {
             }
         }
 
+        // One flag: its value, the value's history and the flag's trail (a partner its own).
+        table.get("/dashboard/flags/{id}", .public, offers: [Self.html]) { request, context in
+            guard let caller = try await routes.identify(request) else {
+                return Self.redirect(to: "/dashboard/sign-in")
+            }
+            return try await Self.humanErrors {
+                guard caller.role != .viewer else {
+                    throw Problem(
+                        status: .forbidden, code: "forbidden", title: "Forbidden",
+                        detail: "A viewer key sees no data-quality flags: a flag names one partner's value.")
+                }
+                let id = try context.parameters.requireID("id", of: "flag")
+                let partner = caller.key.partner
+                guard
+                    let detail = try await database(
+                        routes.pool, transaction: false,
+                        { try DashboardSource.flagDetail($0, id: id, partner: partner) })
+                else { throw Problem.notFound("No flag \(id).") }
+                return Self.page(FlagPage.html(detail))
+            }
+        }
+
         for chart in ["trend", "neighborhoods"] {
             table.get("/dashboard/charts/{code}/\(chart).svg", .public, offers: [Self.svg]) { request, context in
                 guard let caller = try await routes.identify(request) else {

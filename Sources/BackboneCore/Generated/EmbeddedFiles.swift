@@ -2573,7 +2573,10 @@ paths:
         reported, missing before the deadline, late after it; the deadline is 30 days after a
         period ends). Partner and viewer keys see exactly what the protected reports show
         them: suppressed cells are drawn hatched and labelled, never as zero, and there is no
-        completeness grid. Without `agenda` a deployment with one agenda shows it and one with
+        completeness grid. The coordinator and partner keys also get the data-quality panel:
+        standing flags (every partner's for the coordinator, its own for a partner) per partner
+        and indicator, then the oldest fifty, each linking to its page (`/dashboard/flags/{id}`).
+        Without `agenda` a deployment with one agenda shows it and one with
         several lists them. Without a session the answer is a 303 to the sign-in form; with a
         session that has ended (expired, signed out, or its key revoked) it is a 401 page.
         Responses are `Cache-Control: no-store` with a Content-Security-Policy that allows no script.
@@ -2818,6 +2821,27 @@ paths:
         '401': {$ref: '#/components/responses/DashboardProblemPage'}
         '403': {$ref: '#/components/responses/DashboardProblemPage'}
         '404': {$ref: '#/components/responses/UploadRefused'}
+  /dashboard/flags/{id}:
+    get:
+      tags: [dashboard]
+      operationId: getDashboardFlag
+      summary: One data-quality flag as a page, its value's history and its trail.
+      description: >-
+        What was flagged and why (the value, the range its history expected, the score), the
+        series' values up to its period, every change of the value (who, when, before, after)
+        and the flag's trail. The coordinator sees every flag, a partner key its own (another's
+        is a 404 page); a viewer key gets a 403 page. Without a session, a 303 to the sign-in form.
+      security: [{apiKey: []}, {dashboardSession: []}]
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+      responses:
+        '200':
+          $ref: '#/components/responses/DashboardPage'
+        '303':
+          $ref: '#/components/responses/DashboardRedirect'
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '403': {$ref: '#/components/responses/DashboardProblemPage'}
+        '404': {$ref: '#/components/responses/DashboardProblemPage'}
         '406': {$ref: '#/components/responses/NotAcceptable'}
         '503': {$ref: '#/components/responses/Unavailable'}
         default: {$ref: '#/components/responses/Problem'}

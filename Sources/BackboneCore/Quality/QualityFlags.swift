@@ -15,6 +15,8 @@ public enum QualityFlags {
         /// Flags on periods starting from `from`'s start up to `to`'s end.
         public var from: Period?
         public var to: Period?
+        /// Only flags still standing (open or explained); `status` narrows further.
+        public var standingOnly = false
 
         public init() {}
     }
@@ -92,6 +94,33 @@ public enum QualityFlags {
         return try find(connection, id: id, visibleTo: nil)!
     }
 
+    /// How many flags stand per partner and indicator under `filter`, by partner then indicator.
+    public static func standingCounts(_ connection: Connection, filter: Filter) throws
+        -> [(partner: String, indicator: String, count: Int)]
+    {
+        var standing = filter
+        standing.standingOnly = true
+        return try connection.query(
+            "SELECT f.partner_id, f.indicator_code, count(*) FROM quality_flags f WHERE \(conditions(standing)) GROUP BY 1, 2 ORDER BY 1, 2"
+        ).map { try $0.decode((String, String, Int).self) }
+    }
+
+    /// The values of the flagged measurement's series up to its period (at most `limit`, the
+    /// latest), oldest first; empty once the measurement is retracted.
+    public static func series(_ connection: Connection, of flag: QualityFlag, limit: Int = 13) throws
+        -> [(period: String, value: Double?, numerator: Double?, denominator: Double?)]
+    {
+        try connection.query(
+            """
+            SELECT s.period, s.value, s.numerator, s.denominator FROM measurements m
+            JOIN measurements s ON s.indicator_code = m.indicator_code AND s.partner_id = m.partner_id
+                 AND s.neighborhood_code = m.neighborhood_code AND s.dimension_key = m.dimension_key
+                 AND s.period_start <= m.period_start
+            WHERE m.id = \(flag.measurement) ORDER BY s.period_start DESC LIMIT \(limit)
+            """
+        ).map { try $0.decode((String, Double?, Double?, Double?).self) }.reversed()
+    }
+
     private static func conditions(_ filter: Filter) -> Query {
         var conditions: [Query] = ["TRUE"]
         if let agenda = filter.agenda {
@@ -101,6 +130,7 @@ public enum QualityFlags {
         if let indicator = filter.indicator { conditions.append("f.indicator_code = \(indicator)") }
         if let status = filter.status { conditions.append("f.status = \(status.rawValue)") }
         if let kind = filter.kind { conditions.append("f.kind = \(kind.rawValue)") }
+        if filter.standingOnly { conditions.append("f.status IN ('open', 'explained')") }
         if let from = filter.from { conditions.append("f.period_start >= \(from.start)") }
         if let to = filter.to { conditions.append("f.period_start < \(to.end)") }
         return Query.joined(conditions, separator: " AND ")
