@@ -85,7 +85,7 @@ let package = Package(
             ]
         ),
         // The dashboard's drawing: report types in, HTML and SVG out. No HTTP, no SQL.
-        .target(name: "Dashboard", dependencies: ["Aggregation", "DomainModel"]),
+        .target(name: "Dashboard", dependencies: ["Aggregation", "DataQuality", "DomainModel", "FieldIssues"]),
         // The HTTP API: routes and wire types over BackboneCore.
         .target(
             name: "BackboneAPI",
@@ -134,7 +134,9 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "DashboardTests", dependencies: ["Aggregation", "Dashboard", "DomainModel"], exclude: ["Snapshots"]),
+            name: "DashboardTests",
+            dependencies: ["Aggregation", "Dashboard", "DataQuality", "DomainModel", "FieldIssues", "TestSupport"],
+            exclude: ["Snapshots"]),
         .testTarget(
             name: "BackboneCoreTests",
             dependencies: [

@@ -664,7 +664,8 @@ info:
     SameSite=Strict cookie; the key is checked on every request, so revoking it ends the
     session at once. Partner and viewer keys see only what the protected reports show them
     (suppressed cells drawn hatched, never as zero), and only the coordinator sees the
-    completeness grid.
+    completeness grid. Partners (and the coordinator) upload filled CSV templates at
+    `/dashboard/upload`: a dry run shown as a table, then one idempotent store button.
 
     JSON bodies use snake_case. Identifiers and codes are lowercase slugs
     (`[a-z0-9][a-z0-9_-]*`, at most 64 characters). Periods are written `2026`
@@ -2857,6 +2858,152 @@ paths:
         '403': {$ref: '#/components/responses/DashboardFormRefused'}
         '413': {$ref: '#/components/responses/FormTooLarge'}
         default: {$ref: '#/components/responses/Problem'}
+  /dashboard/upload:
+    get:
+      tags: [dashboard]
+      operationId: getDashboardUpload
+      summary: The upload page, for a partner (or the coordinator) signed in to the dashboard.
+      description: >-
+        Links to each agenda's CSV template and a form (`multipart/form-data`, no script) that
+        posts the filled file to `POST /dashboard/upload` for a dry run. Linked from
+        `/dashboard` for partner and coordinator keys. A viewer gets a 403 page; without a
+        session the answer is a 303 to the sign-in form (a 401 page when the session has ended).
+      security: [{apiKey: []}, {dashboardSession: []}]
+      responses:
+        '200': {$ref: '#/components/responses/DashboardPage'}
+        '303': {$ref: '#/components/responses/DashboardRedirect'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/DashboardProblemPage'}
+        '403': {$ref: '#/components/responses/DashboardProblemPage'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    post:
+      tags: [dashboard]
+      operationId: checkDashboardUpload
+      summary: The dry run of an uploaded CSV file, as a table; nothing is stored.
+      description: >-
+        The form's fields: `file` (the CSV file, read as `POST /v1/measurements` reads
+        `text/csv`) and `mode` (`all`, the default, or `partial`); any other field is refused
+        (400 `unknown-field`). The file goes through the same parsing and validation as the
+        API's dry run. The page shows a summary (rows, would create / update / leave unchanged,
+        rows with errors, errors, warnings), then each row of the file with its cells, each
+        error and each warning in the cell of its field (or in the row's last cell when its
+        field is no column of the file), with its message; an outlier shows the expected range
+        and the series' latest earlier values (at most 6, for at most 50 outlier rows). A long
+        file shows its first 200 rows and every row with a problem, at most 1,000 rows in all.
+        When rows can be stored (mode `all`: no error; mode `partial`: at least one valid row)
+        the page has one store button: a form posting the file's text, the mode and an
+        `idempotency_key` generated with the page to `POST /dashboard/upload/store`. The body
+        limit is the server's, as for `POST /v1/measurements` (413 `body-too-large` on its
+        head, before the body is read). A form that cannot be read, a file that cannot be read
+        as a whole (not UTF-8, an unknown column, more than 100,000 rows) and a post another
+        site made are answered with the upload page (or, cross-site, the sign-in page) saying
+        why, with the status the API would give.
+      security: [{apiKey: []}, {dashboardSession: []}]
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [file]
+              properties:
+                file: {type: string, format: binary, description: The filled CSV template.}
+                mode: {type: string, enum: [all, partial], default: all}
+      responses:
+        '200': {$ref: '#/components/responses/DashboardPage'}
+        '303': {$ref: '#/components/responses/DashboardRedirect'}
+        '400': {$ref: '#/components/responses/UploadRefused'}
+        '401': {$ref: '#/components/responses/DashboardProblemPage'}
+        '403': {$ref: '#/components/responses/UploadRefused'}
+        '413': {$ref: '#/components/responses/UploadRefused'}
+        '415': {$ref: '#/components/responses/UploadRefused'}
+        '422': {$ref: '#/components/responses/UploadRefused'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /dashboard/upload/store:
+    post:
+      tags: [dashboard]
+      operationId: storeDashboardUpload
+      summary: Stores a file reviewed on the upload page, once; answers with the import summary page.
+      description: >-
+        The form the dry run's store button posts: `content` (the file's text), `mode` (`all`
+        or `partial`), `file_name` and `idempotency_key` (1 to 255 characters; required). The
+        file is stored as `POST /v1/measurements` with `text/csv` stores it, under that
+        `Idempotency-Key`: a repeat of the same form (a double click) stores nothing more and
+        shows the first answer's page again (with `Idempotent-Replayed: true`); the same key
+        with other content is a 409 page (`idempotency-key-reused`). The page shows the import
+        summary (created, updated, unchanged, rejected, the batch id), the warnings on stored
+        values and, in mode `partial`, the rows not stored. Errors found now (the data changed
+        since the dry run) are shown on the upload page with the API's status (422, or 409 for
+        locked periods).
+      security: [{apiKey: []}, {dashboardSession: []}]
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [idempotency_key, content]
+              properties:
+                idempotency_key: {type: string, minLength: 1, maxLength: 255}
+                mode: {type: string, enum: [all, partial], default: all}
+                file_name: {type: string}
+                content: {type: string, description: The CSV file's text.}
+      responses:
+        '200':
+          description: The import summary, as a page.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Idempotent-Replayed:
+              description: '`true` when this is the page of an earlier, identical post.'
+              schema: {type: string, const: 'true'}
+          content:
+            text/html:
+              schema: {type: string}
+        '303': {$ref: '#/components/responses/DashboardRedirect'}
+        '400': {$ref: '#/components/responses/UploadRefused'}
+        '401': {$ref: '#/components/responses/DashboardProblemPage'}
+        '403': {$ref: '#/components/responses/UploadRefused'}
+        '409': {$ref: '#/components/responses/UploadRefused'}
+        '413': {$ref: '#/components/responses/UploadRefused'}
+        '415': {$ref: '#/components/responses/UploadRefused'}
+        '422': {$ref: '#/components/responses/UploadRefused'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /dashboard/upload/template.csv:
+    get:
+      tags: [dashboard]
+      operationId: getDashboardUploadTemplate
+      summary: An agenda's CSV upload template, for the signed-in session.
+      description: >-
+        The template `GET /v1/agendas/{id}/template.csv` gives the same key (the `partner`
+        column filled in for a partner), for the session cookie. `agenda` may be left out when
+        the deployment runs one agenda. A viewer gets a 403 page.
+      security: [{apiKey: []}, {dashboardSession: []}]
+      parameters:
+        - name: agenda
+          in: query
+          description: The agenda whose template to give (its id).
+          schema: {type: string, minLength: 1}
+          example: adult-literacy
+      responses:
+        '200':
+          description: The template.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Content-Disposition:
+              description: '`attachment` with a file name.'
+              schema: {type: string}
+          content:
+            text/csv:
+              schema: {type: string}
+        '303': {$ref: '#/components/responses/DashboardRedirect'}
+        '400': {$ref: '#/components/responses/UploadRefused'}
+        '401': {$ref: '#/components/responses/DashboardProblemPage'}
+        '403': {$ref: '#/components/responses/DashboardProblemPage'}
+        '404': {$ref: '#/components/responses/UploadRefused'}
   /dashboard/flags/{id}:
     get:
       tags: [dashboard]
@@ -2993,7 +3140,7 @@ components:
     DashboardProblemPage:
       description: >-
         A page that says what is wrong: the session has ended (401, with the sign-in form and
-        the cookie cleared) or the agenda does not exist (404).
+        the cookie cleared), a viewer on the upload pages (403) or the agenda does not exist (404).
       headers:
         X-Request-Id: {$ref: '#/components/headers/RequestId'}
       content:
@@ -3009,6 +3156,24 @@ components:
       content:
         text/html:
           schema: {type: string}
+    UploadRefused:
+      description: >-
+        The upload page again, saying what was wrong and listing each problem with its field
+        (and row and line when it has them): a form that cannot be read (400
+        `malformed-multipart`, `unknown-field`, `invalid-mode`, `missing-file`), a post
+        another site made (403, the sign-in page) or by a viewer (403), too many rows (413 `too-many-rows`), a
+        body that is not `multipart/form-data` (415), a file that cannot be read as a whole
+        (400 or 422, as `POST /v1/measurements` answers it), a reused idempotency key (409).
+        What is refused before the page is reached is a problem document, as everywhere: a
+        malformed query (400), a body over the server's limit (413 `body-too-large`, on its
+        head), a viewer's post (403, on its head, before the body is read).
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+      content:
+        text/html:
+          schema: {type: string}
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
     FormTooLarge:
       description: >-
         `body-too-large`: a dashboard form's body over 4 KiB, refused on its head (or as
