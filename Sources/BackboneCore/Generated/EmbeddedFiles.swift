@@ -762,10 +762,6 @@ tags:
       commitments. Every key reads it; only the coordinator writes.
   - name: measurements
     description: Submitting, reading back, retracting and auditing measurements.
-  - name: quality
-    description: >-
-      Data quality at the door: validation rules across indicators (the coordinator writes
-      them, every key reads them).
   - name: locks
     description: Closed periods, in which partners can no longer change measurements.
   - name: releases
@@ -777,8 +773,9 @@ tags:
       protected for partner and viewer keys.
   - name: quality
     description: >-
-      Data quality at the door: validation rules across indicators, and the flags that
-      warnings on stored values become, with their trail.
+      Data quality at the door: validation rules across indicators (the coordinator writes
+      them, every key reads them), and the flags that warnings on stored values become, with
+      their trail.
   - name: dashboard
     description: >-
       The agenda at a glance for people: server-rendered HTML and SVG over the same
