@@ -365,6 +365,38 @@ def upload_as_partner(browser, base, api, check, artifacts):
           f"exactly one batch of two rows is stored ({[(item['batch_id'], item['value']) for item in items]})")
     shutil.rmtree(downloads, ignore_errors=True)
     browser.sign_out()
+    return partner_key["secret"]
+
+
+QUALITY_FACTS = """(() => {
+  const panel = document.querySelector('section#quality');
+  const rows = panel ? [...panel.querySelectorAll('table.quality-flags tbody tr[data-flag]')] : [];
+  return {panel: !!panel, link: !!document.querySelector('nav a[href="#quality"]'),
+          flags: rows.map(r => ({id: r.dataset.flag, cells: [...r.cells].map(c => c.innerText.trim()),
+                                 href: r.querySelector('a') && r.querySelector('a').getAttribute('href')}))};
+})()"""
+
+
+def quality_panel(browser, base, partner_key, coordinator_key, check, artifacts):
+    """The flag the partner's upload opened: on its own dashboard and the coordinator's, each
+    linked to its page (the value, the series before it, the value's changes, the trail)."""
+    for who, key in [("partner", partner_key), ("coordinator", coordinator_key)]:
+        browser.sign_in(base, key)
+        browser.navigate(f"{base}/dashboard?agenda=adult-literacy")
+        facts = browser.evaluate(QUALITY_FACTS)
+        check(facts["panel"] and facts["link"], f"the {who}'s dashboard has the data-quality panel and links to it")
+        outliers = [f for f in facts["flags"] if "eastgate" in f["cells"] and "1000 is far" in " ".join(f["cells"])]
+        check(len(outliers) == 1, f"the {who} sees the uploaded outlier's flag ({facts['flags']})")
+        if outliers:
+            browser.navigate(base + outliers[0]["href"])
+            page = browser.evaluate("""(() => ({path: location.pathname,
+              series: [...document.querySelectorAll('table.series tbody tr')].length,
+              changes: [...document.querySelectorAll('table.changes tbody tr td:first-child')].map(c => c.innerText),
+              trail: [...document.querySelectorAll('table.trail tbody tr td:first-child')].map(c => c.innerText)}))()""")
+            check(page["path"].startswith("/dashboard/flags/") and page["series"] >= 7 and page["changes"] == ["created"]
+                  and page["trail"] == ["open"], f"the flag's page shows the series, the value's history and the trail ({page})")
+            browser.screenshot(os.path.join(artifacts, f"flag-{who}.png"))
+        browser.sign_out()
 
 
 def main(base, coordinator_key, artifacts):
@@ -475,7 +507,9 @@ def main(base, coordinator_key, artifacts):
         check(browser.evaluate("location.pathname") == "/dashboard/sign-in", "the ended session's cookie is gone")
 
         print("partner upload")
-        upload_as_partner(browser, base, api, check, artifacts)
+        partner_secret = upload_as_partner(browser, base, api, check, artifacts)
+        print("data-quality panel")
+        quality_panel(browser, base, partner_secret, coordinator_key, check, artifacts)
     finally:
         browser.close()
 
