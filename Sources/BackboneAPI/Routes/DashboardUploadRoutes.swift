@@ -121,7 +121,7 @@ struct DashboardUploadRoutes {
         }
         let isPartial = try Self.mode(form) == .partial
         let submission = try SubmissionParser.parseCSV(file.body)
-        let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
+        let submitter = caller.keyHolder
         let quality = self.quality
         // Dry run in mode `partial`, whatever is chosen: the page shows what the valid rows
         // would do beside every error; in mode `all` it offers no store until the errors are fixed.
@@ -166,7 +166,7 @@ struct DashboardUploadRoutes {
         let mode = try Self.mode(form)
         let fileName = try form["file_name"]?.text() ?? "upload.csv"
         let submission = try SubmissionParser.parseCSV(content)
-        let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
+        let submitter = caller.keyHolder
         let quality = self.quality
         let fingerprint = "POST /dashboard/upload/store mode=\(mode.rawValue) \(fileName)\n"
         let (stored, summary) = try await Idempotency.once(
