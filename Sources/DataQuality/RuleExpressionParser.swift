@@ -5,22 +5,23 @@ extension RuleExpression {
     /// quotes, `\"` and `\\` escaped). Codes may contain `-`, so `a-b` is one code: subtraction
     /// is written with spaces (`a - b`).
     public static func parse(_ text: String) throws(RuleSyntaxError) -> RuleExpression {
-        var parser = RuleExpressionParser(Array(text))
+        var parser = RuleExpressionParser(Array(text.unicodeScalars))
         return try parser.expression()
     }
 }
 
-/// A recursive-descent reader over the expression's characters; positions are 1-based.
+/// A recursive-descent reader over the expression's characters (Unicode code points, as
+/// JSON Schema's `maxLength` counts them); positions are 1-based.
 private struct RuleExpressionParser {
-    private let characters: [Character]
+    private let characters: [Unicode.Scalar]
     private var index = 0
 
-    init(_ characters: [Character]) {
+    init(_ characters: [Unicode.Scalar]) {
         self.characters = characters
     }
 
     private var position: Int { index + 1 }
-    private var current: Character? { index < characters.count ? characters[index] : nil }
+    private var current: Unicode.Scalar? { index < characters.count ? characters[index] : nil }
 
     mutating func expression() throws(RuleSyntaxError) -> RuleExpression {
         guard characters.count <= RuleExpression.maximumLength else {
@@ -153,9 +154,9 @@ private struct RuleExpressionParser {
                     guard let escaped = current, escaped == "\"" || escaped == "\\" else {
                         throw RuleSyntaxError("only \\\" and \\\\ may be escaped in a quoted value", at: position - 1)
                     }
-                    value.append(escaped)
+                    value.unicodeScalars.append(escaped)
                 } else {
-                    value.append(next)
+                    value.unicodeScalars.append(next)
                 }
                 index += 1
             }
@@ -163,10 +164,10 @@ private struct RuleExpressionParser {
             index += 1
         } else {
             while let next = current, !RuleExpression.isReservedInValue(next) {
-                value.append(next)
+                value.unicodeScalars.append(next)
                 index += 1
             }
-            while value.last?.isWhitespace == true { value.removeLast() }
+            while value.unicodeScalars.last?.properties.isWhitespace == true { value.unicodeScalars.removeLast() }
             if let next = current, next != "," && next != "]" {
                 throw RuleSyntaxError("\(next) must be inside a quoted value (\"…\")", at: position)
             }
@@ -198,17 +199,17 @@ private struct RuleExpressionParser {
             } else if !(next == "." || next == "_" || Self.isCodeCharacter(next)) {
                 break
             }
-            word.append(next)
+            word.unicodeScalars.append(next)
             index += 1
         }
         return word
     }
 
     private mutating func skipSpaces() {
-        while current?.isWhitespace == true { index += 1 }
+        while current?.properties.isWhitespace == true { index += 1 }
     }
 
-    private func unexpected(_ character: Character, after: String?) -> RuleSyntaxError {
+    private func unexpected(_ character: Unicode.Scalar, after: String?) -> RuleSyntaxError {
         let message: String =
             switch character {
             case "/": "divides; only + and - combine terms, and only a number can multiply one"
@@ -226,13 +227,15 @@ private struct RuleExpressionParser {
     }
 
     /// Lowercase ASCII letters and digits: how a code or dimension name begins.
-    private static func isCodeCharacter(_ character: Character) -> Bool {
+    private static func isCodeCharacter(_ character: Unicode.Scalar) -> Bool {
         character.isASCII && (("a"..."z").contains(character) || ("0"..."9").contains(character))
     }
 
     /// A registry slug: `[a-z0-9][a-z0-9_-]{0,63}`.
     private static func isCode(_ word: String) -> Bool {
-        guard let first = word.first, isCodeCharacter(first), word.count <= 64 else { return false }
-        return word.allSatisfy { isCodeCharacter($0) || $0 == "_" || $0 == "-" }
+        guard let first = word.unicodeScalars.first, isCodeCharacter(first), word.unicodeScalars.count <= 64 else {
+            return false
+        }
+        return word.unicodeScalars.allSatisfy { isCodeCharacter($0) || $0 == "_" || $0 == "-" }
     }
 }

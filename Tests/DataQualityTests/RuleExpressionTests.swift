@@ -96,6 +96,14 @@ import Testing
         #expect(error?.message.contains(words) == true, "\(error?.description ?? "")")
     }
 
+    @Test func positionsCountCodePointsAsMaxLengthDoes() throws {
+        let composed = #expect(throws: RuleSyntaxError.self) { try RuleExpression.parse("a[x=\"\u{E9}\"] + B") }
+        #expect(composed?.position == 12)
+        let decomposed = #expect(throws: RuleSyntaxError.self) { try RuleExpression.parse("a[x=\"e\u{301}\"] + B") }
+        #expect(decomposed?.position == 13)
+        #expect(try RuleExpression.parse("a[x=\u{E9}t\u{E9}]").terms[0].filters[0].value == "\u{E9}t\u{E9}")
+    }
+
     @Test func boundsLengthAndTerms() {
         let long = String(repeating: "a + ", count: 250) + "abc"
         #expect(throws: RuleSyntaxError("is longer than 1000 characters", at: 1001)) { try RuleExpression.parse(long) }
