@@ -1,9 +1,9 @@
 extension RuleExpression {
     /// Reads an expression (docs/quality.md): terms and numbers joined by `+` and `-`, each
     /// optionally multiplied by numbers. A term is an indicator code with optional filters
-    /// (`enrolled[age_group=16-24, sex=f]`; a value with spaces or `,]["=\` is written in double
-    /// quotes, `\"` and `\\` escaped). Codes may contain `-`, so `a-b` is one code: subtraction
-    /// is written with spaces (`a - b`).
+    /// (`enrolled[age_group=16-24, sex=f]`; a value with leading or trailing spaces or any of
+    /// `,]["=\` is written in double quotes, `\"` and `\\` escaped). Codes may contain `-`, so
+    /// `a-b` is one code: subtraction takes a space on either side (`a - b`).
     public static func parse(_ text: String) throws(RuleSyntaxError) -> RuleExpression {
         var parser = RuleExpressionParser(Array(text.unicodeScalars))
         return try parser.expression()

@@ -45,6 +45,7 @@ import Testing
         "enrolled[age_group=16-24] - 0.5 * enrolled",
         "-a + 2 * b[x=1,y=\"two words\"] - 0.001 * c - 7.25",
         "a[v=\"q\\\"uote\\\\d\"]",
+        "a[sex=not stated, note=\" padded \"] -b",
         "0.1 * a + 0.00001 * b + 123456789012 * c",
         "5",
         "0 * a - 0",
@@ -59,6 +60,7 @@ import Testing
     @Test func canonicalSpelling() throws {
         #expect(try RuleExpression.parse("3+enrolled*0.5-  completed").description == "0.5 * enrolled - completed + 3")
         #expect(try RuleExpression.parse("a[z=1,b=\" x\"]").description == "a[b=\" x\", z=1]")
+        #expect(try RuleExpression.parse("a[sex = not stated ]").description == "a[sex=not stated]")
         #expect(RuleExpression.spelled(0.00001) == "0.00001")
         #expect(RuleExpression.spelled(1e20) == "100000000000000000000")
         #expect(RuleExpression.spelled(-2.5) == "-2.5")
