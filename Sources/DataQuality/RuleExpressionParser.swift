@@ -2,8 +2,8 @@ extension RuleExpression {
     /// Reads an expression (docs/quality.md): terms and numbers joined by `+` and `-`, each
     /// optionally multiplied by numbers. A term is an indicator code with optional filters
     /// (`enrolled[age_group=16-24, sex=f]`; a value with leading or trailing spaces or any of
-    /// `,]["=\` is written in double quotes, `\"` and `\\` escaped). Codes may contain `-`, so
-    /// `a-b` is one code: subtraction takes a space on either side (`a - b`).
+    /// `,]["=\` is written in double quotes, `\"` and `\\` escaped). Codes may contain and end
+    /// with `-`, so `a-b` is one code: subtraction takes a space before its `-` (`a - b`, `a -b`).
     public static func parse(_ text: String) throws(RuleSyntaxError) -> RuleExpression {
         var parser = RuleExpressionParser(Array(text.unicodeScalars))
         return try parser.expression()
@@ -187,18 +187,13 @@ private struct RuleExpressionParser {
         return value
     }
 
-    /// A run of code characters, `_`, `.`, and `-` where a code can go on after it (so
-    /// `a-b` is one code but `a- b` and `0.5-b` end before the `-`).
+    /// A run of code characters, `_`, `-` and `.`, as long as it goes: a code may hold and end
+    /// with `-`, so `a-b` and `a-` are codes and subtraction takes a space before its `-`. A
+    /// number (a run with a `.`) ends before a `-` (`0.5-a` is 0.5 minus a).
     private mutating func readWord() -> String {
         var word = ""
-        while let next = current {
-            if next == "-" {
-                guard index + 1 < characters.count else { break }
-                let after = characters[index + 1]
-                guard Self.isCodeCharacter(after) || after == "_" || after == "-", !word.contains(".") else { break }
-            } else if !(next == "." || next == "_" || Self.isCodeCharacter(next)) {
-                break
-            }
+        while let next = current, next == "." || next == "_" || next == "-" || Self.isCodeCharacter(next) {
+            if next == "-" && word.contains(".") { break }
             word.unicodeScalars.append(next)
             index += 1
         }

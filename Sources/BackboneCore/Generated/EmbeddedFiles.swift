@@ -3683,8 +3683,8 @@ components:
         dimension values (`enrolled[age_group=16-24, sex=f]`; a value with leading or trailing
         spaces or any of `,]["=\` in double quotes, `\"` and `\\` escaped), numbers written in
         plain decimals (`0.5`, below 10^15), `+`, `-`, and multiplication of a term by numbers
-        on either side (`0.5 * enrolled`, `enrolled * 0.5`). Codes may contain `-`, so
-        subtraction takes a space on either side of the `-` (`a - b`; `a-b` is one code). At
+        on either side (`0.5 * enrolled`, `enrolled * 0.5`). Codes may contain and end with
+        `-`, so subtraction takes a space before its `-` (`a - b`; `a-b` and `a-` are codes). At
         most 1,000 characters (code points, as positions count them) and 50 terms. Answered
         as written.
       minLength: 1
