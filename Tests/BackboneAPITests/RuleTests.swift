@@ -209,6 +209,8 @@ struct RuleTests {
         #expect(stored.rule.right == RuleExpression(terms: [.init(coefficient: 2, indicator: "esl_learners")]))
         #expect(stored.rule.operator == .exclusivePair && stored.periodType == .month)
         #expect(stored.rule.indicators == ["esl_learners", "volunteers"])
+        let passRate = try #require(try IndicatorStore.find(connection, code: "pass_rate"))
+        #expect(RuleCell.Combination(passRate) == RuleCell.Combination(method: .ratio, ratioScale: 100))
         try await app.stop()
     }
 

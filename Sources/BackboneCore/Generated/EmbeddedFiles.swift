@@ -4098,12 +4098,13 @@ components:
       type: string
       description: >-
         One side of a rule (docs/quality.md): indicator codes, each optionally filtered by
-        dimension values (`enrolled[age_group=16-24, sex=f]`; a value with spaces or any of
-        `,]["=\` in double quotes, `\"` and `\\` escaped), numbers written in plain decimals
-        (`0.5`, below 10^15), `+`, `-`, and multiplication of a term by numbers on either side
-        (`0.5 * enrolled`, `enrolled * 0.5`). Codes may contain `-`, so subtraction is written
-        with a space after the `-` (`a - b`; `a-b` is one code). At most 1,000 characters and
-        50 terms. Answered as written.
+        dimension values (`enrolled[age_group=16-24, sex=f]`; a value with leading or trailing
+        spaces or any of `,]["=\` in double quotes, `\"` and `\\` escaped), numbers written in
+        plain decimals (`0.5`, below 10^15), `+`, `-`, and multiplication of a term by numbers
+        on either side (`0.5 * enrolled`, `enrolled * 0.5`). Codes may contain and end with
+        `-`, so subtraction takes a space before its `-` (`a - b`; `a-b` and `a-` are codes). At
+        most 1,000 characters (code points, as positions count them) and 50 terms. Answered
+        as written.
       minLength: 1
       maxLength: 1000
       examples: ['esl_learners_enrolled[age_group=16-24]', '0.5 * esl_learners_enrolled']

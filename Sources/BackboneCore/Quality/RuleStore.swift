@@ -181,10 +181,11 @@ public enum RuleStore {
                 }
         }
         guard !broken.isEmpty else { return }
-        let ids = broken.map(\.id)
+        let listed = broken.prefix(20).map(\.id).joined(separator: ", ")
+        let more = broken.count > 20 ? " and \(broken.count - 20) more" : ""
         throw DomainError.conflict(
             code: "indicator-in-rules",
-            "Active validation rules read indicator \(new.code) as it is: \(ids.joined(separator: ", ")). Change or delete those rules first."
+            "Active validation rules read indicator \(new.code) as it is: \(listed)\(more). Change or deactivate those rules first."
         )
     }
 
