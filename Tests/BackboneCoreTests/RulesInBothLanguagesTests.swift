@@ -26,6 +26,8 @@ struct RulesInBothLanguagesTests {
         "validation_rules.missing": MissingValueStrategy.allCases.map(\.rawValue),
         "validation_rules.period_type": PeriodType.allCases.map(\.rawValue),
         "validation_rule_history.action": RuleChange.Action.allCases.map(\.rawValue),
+        "quality_flags.kind": QualityFlag.Kind.allCases.map(\.rawValue),
+        "quality_flags.status": QualityFlag.Status.allCases.map(\.rawValue),
     ]
     /// Columns with a CHECK list that no Swift enum mirrors: Swift writes them as SQL literals.
     static let checkedInSQLOnly: Set<String> = ["measurement_history.action"]
