@@ -140,7 +140,7 @@ func walk(server: URL, coordinatorKey: String) async throws {
         left: "\(indicator)[age_group=16-24]", _operator: Components.Schemas.RuleOperator(rawValue: "<=")!,
         right: "0.25 * \(indicator)"))).created.body.json
     let swept = try await coordinator.evaluateRule(path: .init(id: rule.id)).ok.body.json
-    try expect(swept.cells == 2 && swept.violations == 1 && swept.standingFlags == 1, "evaluate: \(swept)")
+    try expect(swept.cells == 1 && swept.violations == 1 && swept.standingFlags == 1, "evaluate: \(swept)")
     let open = Components.Schemas.FlagStatus(rawValue: "open")!
     let flags = try await library.listFlags(query: .init(status: open)).ok.body.json
     guard flags.total == 1, let found = flags.items.first, found.rule == rule.id, found.period == "2025-10" else {
