@@ -118,4 +118,25 @@ import Testing
         #expect((try await app.coordinator("POST", "/v1/rules/late-rule/evaluate")).status == 409)
         #expect((try await app.coordinator("POST", "/v1/rules/no-such-rule/evaluate")).status == 404)
     }
+
+    @Test func warningsAreListedUpTo200WithTheirCount() async throws {
+        let app = try await Self.start()
+        defer { Task { try await app.stop() } }
+        // 34 months × 3 neighborhoods, each cell violating the rule on both of its rows: 204 warnings.
+        var rows: [String] = []
+        for month in 0..<34 {
+            let period = String(format: "%04d-%02d", 2024 + month / 12, month % 12 + 1)
+            for neighborhood in ["city", "northside", "southside"] {
+                rows.append(row(neighborhood: neighborhood, period: period, value: "10"))
+                rows.append(
+                    row(
+                        indicator: "esl_completed", neighborhood: neighborhood, period: period, value: "20",
+                        dimensions: "{}"))
+            }
+        }
+        let dryRun = try await app.coordinator("POST", "/v1/measurements?dry_run=true", json: batch(rows))
+        #expect(dryRun.status == 200, "\(dryRun.text.prefix(500))")
+        #expect((dryRun.json["warnings"] as? [Any])?.count == 200)
+        #expect(dryRun.json["warning_count"] as? Int == 204 && dryRun.json["warnings_truncated"] as? Bool == true)
+    }
 }
