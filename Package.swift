@@ -85,7 +85,7 @@ let package = Package(
             ]
         ),
         // The dashboard's drawing: report types in, HTML and SVG out. No HTTP, no SQL.
-        .target(name: "Dashboard", dependencies: ["Aggregation", "DomainModel"]),
+        .target(name: "Dashboard", dependencies: ["Aggregation", "DataQuality", "DomainModel", "FieldIssues"]),
         // The HTTP API: routes and wire types over BackboneCore.
         .target(
             name: "BackboneAPI",
@@ -134,10 +134,14 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "DashboardTests", dependencies: ["Aggregation", "Dashboard", "DomainModel"], exclude: ["Snapshots"]),
+            name: "DashboardTests",
+            dependencies: ["Aggregation", "Dashboard", "DataQuality", "DomainModel", "FieldIssues", "TestSupport"],
+            exclude: ["Snapshots"]),
         .testTarget(
             name: "BackboneCoreTests",
-            dependencies: ["Aggregation", "BackboneCore", "DomainModel", "JSON", "Postgres", "TestSupport"]),
+            dependencies: [
+                "Aggregation", "BackboneCore", "DataQuality", "DomainModel", "JSON", "Postgres", "TestSupport",
+            ]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DataQualityTests", dependencies: ["Aggregation", "DataQuality"]),
         .testTarget(
@@ -157,8 +161,8 @@ let package = Package(
         .testTarget(
             name: "BackboneAPITests",
             dependencies: [
-                "Aggregation", "BackboneAPI", "BackboneCore", "DataQuality", "HTTPServer", "JSON", "Postgres",
-                "TestSupport",
+                "Aggregation", "BackboneAPI", "BackboneCore", "DataQuality", "DomainModel", "HTTPServer", "JSON",
+                "Postgres", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -8,10 +8,18 @@ Drives Chromium through the DevTools protocol (websocket-client): signs in by ty
 key into the form and pressing the button, reads what is on the page through the DOM
 (titles, axis labels, one bar per neighborhood, the target line, suppressed bars for a
 viewer, the print stylesheet), checks that a viewer has no completeness grid and that
-revoking a key ends its session, and saves PNG screenshots (and the printed PDF) under
-ARTIFACT_DIR (default ci-artifacts/). Exits non-zero when a check fails.
+revoking a key ends its session; then, as a partner, the upload page: downloads the
+template, uploads a file with an error and an outlier (1000 after twelve months near 100),
+reads the dry run's table (the error and the outlier on their cells, the outlier's expected
+range and history), fixes
+the file, stores it with a double click and finds one stored batch. Saves PNG screenshots
+(and the printed PDF) under ARTIFACT_DIR (default ci-artifacts/). Exits non-zero when a
+check fails.
 """
 import base64
+import csv
+import datetime
+import io
 import json
 import os
 import shutil
@@ -119,6 +127,35 @@ class Browser:
     def sign_out(self):
         self.submit("form.sign-out button")
 
+    def wait_until(self, expression, timeout=30):
+        """Waits until `expression` is true on the page (a load event can come from the page before)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if self.evaluate(expression):
+                    return True
+            except RuntimeError:
+                pass  # the page is being replaced
+            time.sleep(0.1)
+        return False
+
+    def allow_downloads(self, directory):
+        self.call("Page.setDownloadBehavior", behavior="allow", downloadPath=directory)
+
+    def wait_for_file(self, path, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if os.path.exists(path) and os.path.getsize(path) > 0:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def choose_file(self, selector, path):
+        """Puts a file in a form's file input, as choosing it in the dialog would."""
+        root = self.call("DOM.getDocument")["root"]["nodeId"]
+        node = self.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+        self.call("DOM.setFileInputFiles", files=[path], nodeId=node)
+
     def screenshot(self, path, full_page=True):
         params = {"format": "png"}
         if full_page:
@@ -181,6 +218,185 @@ PAGE_FACTS = """(() => {
     sections,
   };
 })()"""
+
+
+# The upload page's dry run, read from the DOM: the counts, each row's problems by cell.
+UPLOAD_FACTS = """(() => {
+  const count = key => { const c = document.querySelector(`[data-count="${key}"]`); return c ? Number(c.textContent.replace(/,/g, '')) : null; };
+  const rows = [...document.querySelectorAll('table.review tbody tr')].map(tr => ({
+    row: Number(tr.dataset.row),
+    cells: Object.fromEntries([...tr.querySelectorAll(':scope > td[data-field]')].map(td => [td.dataset.field, {
+      text: td.childNodes.length && td.childNodes[0].nodeType === 3 ? td.childNodes[0].textContent : '',
+      cls: td.className,
+      issues: [...td.querySelectorAll('.issue')].map(i => ({
+        code: i.dataset.code, kind: i.classList.contains('error') ? 'error' : 'warning', text: i.textContent.trim(),
+        low: i.querySelector('[data-bound=low]') ? i.querySelector('[data-bound=low]').textContent : null,
+        high: i.querySelector('[data-bound=high]') ? i.querySelector('[data-bound=high]').textContent : null,
+        history: [...i.querySelectorAll('table.history tr')].map(r => [r.querySelector('th').textContent, r.querySelector('td').textContent]),
+      })),
+    }])),
+  }));
+  return {
+    path: location.pathname, h1: document.querySelector('h1') && document.querySelector('h1').textContent,
+    status: (document.querySelector('#summary [role=status]') || {}).textContent || null,
+    alert: (document.querySelector('[role=alert]') || {}).textContent || null,
+    counts: {received: count('received'), created: count('created'), updated: count('updated'),
+             unchanged: count('unchanged'), rejected: count('rejected'), errors: count('errors'), warnings: count('warnings')},
+    store: !!document.querySelector('form.store button#store'),
+    batch: (document.querySelector('code.batch') || {}).textContent || null,
+    scripts: document.scripts.length,
+    rows,
+  };
+})()"""
+
+
+def months_before(month, count):
+    """The `count` months before `month` (a date on the 1st), oldest first, as YYYY-MM."""
+    result = []
+    for _ in range(count):
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+        result.append(month.strftime("%Y-%m"))
+    return list(reversed(result))
+
+
+def upload_as_partner(browser, base, api, check, artifacts):
+    """A partner's upload, from the template to one stored batch."""
+    partner_key = api("POST", "/v1/keys", {"role": "partner", "partner": "central-library", "name": "browser test upload"})
+    # A series history: twelve months near 100 for one cell the demo data leaves empty.
+    this_month = datetime.date.today().replace(day=1)
+    *history_months, month = months_before(this_month, 13)
+    history = [98, 101, 100, 103, 99, 102, 97, 100, 101, 99, 102, 100]
+    cell = {"partner": "central-library", "indicator": "esl_learners_enrolled", "neighborhood": "eastgate"}
+    api("POST", "/v1/measurements", {"measurements": [
+        {**cell, "period": period, "value": value, "dimensions": {"age_group": "25-44"}}
+        for period, value in zip(history_months, history)]})
+
+    browser.sign_in(base, partner_key["secret"])
+    check(browser.evaluate("!!document.querySelector('a[href=\"/dashboard/upload\"]')"), "the partner's dashboard links to the upload page")
+    browser.navigate(base + "/dashboard/upload")
+    check(browser.evaluate("location.pathname") == "/dashboard/upload", "the partner opens the upload page")
+    check(browser.evaluate("document.scripts.length") == 0, "the upload page runs no script")
+    browser.screenshot(os.path.join(artifacts, "upload-form.png"))
+
+    # The template, downloaded with the session cookie by clicking its link.
+    downloads = tempfile.mkdtemp(prefix="backbone-downloads-")
+    browser.allow_downloads(downloads)
+    browser.evaluate("document.querySelector('a.template').click()")
+    template_path = os.path.join(downloads, "adult-literacy-template.csv")
+    check(browser.wait_for_file(template_path), "clicking the template link downloads adult-literacy-template.csv")
+    with open(template_path, encoding="utf-8") as file:
+        template = list(csv.reader(file))
+    header = template[0] if template else []
+    check(header[:5] == ["partner", "indicator", "neighborhood", "period", "value"] and "dim.age_group" in header,
+          f"the template is CSV with the upload's header ({header})")
+    check(all(row[0] == "central-library" for row in template[1:]), "its partner column is the partner's own")
+
+    def write(rows, name):
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({column: row.get(column, "") for column in header})
+        path = os.path.join(downloads, name)
+        with open(path, "w", encoding="utf-8", newline="") as file:
+            file.write(out.getvalue())
+        return path
+
+    base_row = {"partner": "central-library", "indicator": "esl_learners_enrolled", "neighborhood": "eastgate", "period": month}
+    faulty = [{**base_row, "value": "12x", "dim.age_group": "16-24"},
+              {**base_row, "value": "1000", "dim.age_group": "25-44"}]
+    browser.choose_file("#file", write(faulty, "march.csv"))
+    browser.submit("#check")
+    facts = browser.evaluate(UPLOAD_FACTS)
+    check(facts["path"] == "/dashboard/upload" and browser.document_status == 200, f"the dry run is a page ({browser.document_status})")
+    check(facts["scripts"] == 0, "the dry run page runs no script")
+    check(facts["counts"]["received"] == 2 and facts["counts"]["errors"] == 1,
+          f"the summary counts the rows and the error ({facts['counts']})")
+    check("Nothing is stored yet" in (facts["status"] or ""), "the dry run says nothing is stored yet")
+    rows = {row["row"]: row for row in facts["rows"]}
+    error_cell = rows.get(1, {}).get("cells", {}).get("value", {})
+    check("cell-error" in error_cell.get("cls", "") and error_cell.get("text") == "12x"
+          and any(i["code"] == "not-numeric" and "12x" in i["text"] for i in error_cell.get("issues", [])),
+          f"the error sits on row 1's value cell, with its message ({error_cell})")
+    check(not facts["store"], "with an error and mode all there is no store button yet")
+    outlier_cell = rows.get(2, {}).get("cells", {}).get("value", {})
+    outliers = [i for i in outlier_cell.get("issues", []) if i["code"] == "outlier"]
+    check(len(outliers) == 1, f"the outlier (1000 after twelve months near 100) is flagged on row 2's value cell ({outlier_cell})")
+    for outlier in outliers:
+        check(float(outlier["low"].replace(",", "")) <= 100 <= float(outlier["high"].replace(",", "")) < 1000,
+              f"with the range its history expected ({outlier['low']}–{outlier['high']})")
+        check([period for period, _ in outlier["history"]] == history_months[-6:]
+              and [float(value) for _, value in outlier["history"]] == history[-6:],
+              f"and the series' latest six values ({outlier['history']})")
+    browser.screenshot(os.path.join(artifacts, "upload-dry-run-errors.png"))
+
+    # Fixed in the spreadsheet and checked again: the store button appears.
+    fixed = [{**faulty[0], "value": "12"}, faulty[1]]
+    browser.choose_file("#file", write(fixed, "march-fixed.csv"))
+    browser.submit("#check")
+    facts = browser.evaluate(UPLOAD_FACTS)
+    check(facts["counts"]["errors"] == 0 and facts["counts"]["created"] == 2, f"the fixed file would create 2 rows ({facts['counts']})")
+    check(facts["store"], "and offers the store button")
+    dry_run_html = browser.evaluate("document.documentElement.outerHTML")
+    browser.screenshot(os.path.join(artifacts, "upload-dry-run-fixed.png"))
+
+    # A double click on the button: stored once.
+    browser.events.clear()
+    browser.evaluate("(() => { const b = document.querySelector('#store'); b.click(); b.click(); })()")
+    browser.wait_for("Page.loadEventFired")
+    browser.wait_until("!!document.querySelector('code.batch')")
+    stored = browser.evaluate(UPLOAD_FACTS)
+    check(stored["path"] == "/dashboard/upload/store" and stored["batch"], f"storing shows the import summary ({stored['path']}, batch {stored['batch']})")
+    check(stored["counts"]["created"] == 2 and stored["counts"]["rejected"] == 0, f"two rows created ({stored['counts']})")
+    check(stored["counts"]["warnings"] == 1 and browser.evaluate("!!document.querySelector('.warnings li[data-code=outlier]')"),
+          "and the stored outlier listed as a warning")
+    browser.screenshot(os.path.join(artifacts, "upload-stored.png"))
+    # Back on the dry run page, the button pressed once more: the same summary, nothing more stored.
+    frame = browser.call("Page.getFrameTree")["frameTree"]["frame"]["id"]
+    browser.call("Page.setDocumentContent", frameId=frame, html=dry_run_html)
+    browser.wait_until("!!document.querySelector('#store')")
+    browser.submit("#store")
+    browser.wait_until("!!document.querySelector('code.batch')")
+    again = browser.evaluate(UPLOAD_FACTS)
+    check(again["batch"] == stored["batch"] and again["counts"] == stored["counts"],
+          f"pressing store again shows the same import summary ({again['batch']})")
+    items = api("GET", f"/v1/measurements?partner=central-library&neighborhood=eastgate&period={month}")["items"]
+    check(len(items) == 2 and len({item["batch_id"] for item in items}) == 1 and items[0]["batch_id"] == stored["batch"],
+          f"exactly one batch of two rows is stored ({[(item['batch_id'], item['value']) for item in items]})")
+    shutil.rmtree(downloads, ignore_errors=True)
+    browser.sign_out()
+    return partner_key["secret"]
+
+
+QUALITY_FACTS = """(() => {
+  const panel = document.querySelector('section#quality');
+  const rows = panel ? [...panel.querySelectorAll('table.quality-flags tbody tr[data-flag]')] : [];
+  return {panel: !!panel, link: !!document.querySelector('nav a[href="#quality"]'),
+          flags: rows.map(r => ({id: r.dataset.flag, cells: [...r.cells].map(c => c.innerText.trim()),
+                                 href: r.querySelector('a') && r.querySelector('a').getAttribute('href')}))};
+})()"""
+
+
+def quality_panel(browser, base, partner_key, coordinator_key, check, artifacts):
+    """The flag the partner's upload opened: on its own dashboard and the coordinator's, each
+    linked to its page (the value, the series before it, the value's changes, the trail)."""
+    for who, key in [("partner", partner_key), ("coordinator", coordinator_key)]:
+        browser.sign_in(base, key)
+        browser.navigate(f"{base}/dashboard?agenda=adult-literacy")
+        facts = browser.evaluate(QUALITY_FACTS)
+        check(facts["panel"] and facts["link"], f"the {who}'s dashboard has the data-quality panel and links to it")
+        outliers = [f for f in facts["flags"] if "eastgate" in f["cells"] and "1000 is far" in " ".join(f["cells"])]
+        check(len(outliers) == 1, f"the {who} sees the uploaded outlier's flag ({facts['flags']})")
+        if outliers:
+            browser.navigate(base + outliers[0]["href"])
+            page = browser.evaluate("""(() => ({path: location.pathname,
+              series: [...document.querySelectorAll('table.series tbody tr')].length,
+              changes: [...document.querySelectorAll('table.changes tbody tr td:first-child')].map(c => c.innerText),
+              trail: [...document.querySelectorAll('table.trail tbody tr td:first-child')].map(c => c.innerText)}))()""")
+            check(page["path"].startswith("/dashboard/flags/") and page["series"] >= 7 and page["changes"] == ["created"]
+                  and page["trail"] == ["open"], f"the flag's page shows the series, the value's history and the trail ({page})")
+            browser.screenshot(os.path.join(artifacts, f"flag-{who}.png"))
+        browser.sign_out()
 
 
 def main(base, coordinator_key, artifacts):
@@ -289,6 +505,11 @@ def main(base, coordinator_key, artifacts):
         check(browser.evaluate("!!document.querySelector('form[action=\"/dashboard/sign-in\"]')"), "and offers the sign-in form")
         browser.navigate(base + "/dashboard")
         check(browser.evaluate("location.pathname") == "/dashboard/sign-in", "the ended session's cookie is gone")
+
+        print("partner upload")
+        partner_secret = upload_as_partner(browser, base, api, check, artifacts)
+        print("data-quality panel")
+        quality_panel(browser, base, partner_secret, coordinator_key, check, artifacts)
     finally:
         browser.close()
 

@@ -23,16 +23,17 @@ import yaml
 
 ORDER = """
 getHealth getReadiness getContract getMetrics
-createAgenda createIndicator createNeighborhood createPartner createCommitment createKey
-submitMeasurements createLock
+createAgenda createIndicator createNeighborhood createPartner createCommitment createKey createRule
+submitMeasurements createLock evaluateRule listFlags getFlag updateFlag
 listKeys getKey listAgendas getAgenda listIndicators getIndicator getAgendaTemplate getIndicatorTemplate
+listRules getRule getRuleHistory
 listPartners getPartner
 listNeighborhoods getNeighborhood listCommitments getCommitment listMeasurements getMeasurement
 getMeasurementHistory listLocks createRelease listReleases
-getDashboardSignIn signInToDashboard getDashboard getTrendChart getNeighborhoodChart signOutOfDashboard
-updateAgenda updateIndicator updatePartner updateNeighborhood updateCommitment
+getDashboardSignIn signInToDashboard getDashboard getDashboardFlag getTrendChart getNeighborhoodChart signOutOfDashboard
+updateAgenda updateIndicator updatePartner updateNeighborhood updateCommitment updateRule
 getIndicatorReport getScorecard getCompleteness getEquity
-retractMeasurement deleteLock deleteCommitment revokeKey
+retractMeasurement deleteLock deleteCommitment revokeKey deactivateRule
 deactivateIndicator deactivatePartner deactivateNeighborhood deactivateAgenda
 """.split()
 

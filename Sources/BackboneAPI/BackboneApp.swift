@@ -84,11 +84,13 @@ public struct BackboneApp: Sendable {
         MeasurementRoutes(pool: pool, metrics: appMetrics, quality: quality).register(in: &table)
         FlagRoutes(pool: pool).register(in: &table)
         LockRoutes(pool: pool).register(in: &table)
+        RuleRoutes(pool: pool).register(in: &table)
         ReleaseRoutes(pool: pool, suppression: suppression).register(in: &table)
         TemplateRoutes(pool: pool).register(in: &table)
         ReportRoutes(pool: pool, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)
-        DashboardRoutes(pool: pool, authenticator: table.authenticator, sessions: dashboardSessions).register(
-            in: &table)
+        let dashboard = DashboardRoutes(pool: pool, authenticator: table.authenticator, sessions: dashboardSessions)
+        dashboard.register(in: &table)
+        DashboardUploadRoutes(dashboard: dashboard, metrics: appMetrics, quality: quality).register(in: &table)
         return table
     }
 }

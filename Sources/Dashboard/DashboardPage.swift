@@ -44,6 +44,9 @@ public enum DashboardPage {
         }
         if model.completeness != nil { html += "<a href=\"#completeness\">Completeness</a>" }
         if model.quality != nil { html += "<a href=\"#quality\">Data quality</a>" }
+        if model.audience != .viewer {
+            html += "<a class=\"upload\" href=\"/dashboard/upload\">Upload measurements</a>"
+        }
         html += "</nav>\n"
         if model.audience.isProtected {
             html +=

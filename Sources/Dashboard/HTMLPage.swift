@@ -47,6 +47,10 @@ public enum HTMLPage {
         .sign-in { max-width: 36rem; margin: 64px auto; } .sign-in input[type=password] { font-size: 1.1rem; width: 100%; padding: 8px; box-sizing: border-box; margin: 8px 0 16px; }
         .error { border: 2px solid #a61b1b; padding: 8px 12px; color: #a61b1b; }
         .chart-links { font-size: 0.9rem; }
+        table.review td.cell-error { background: #f9d2d2; } table.review td.cell-warning { background: #fff3c4; }
+        .issue { font-size: 0.9rem; margin: 4px 0 0; } .issue.error { color: #a61b1b; } .issue.warning p { margin: 4px 0 0; }
+        table.history { font-size: 0.85rem; margin: 4px 0; } table.history caption { text-align: left; }
+        form.store button { font-size: 1.1rem; padding: 8px 20px; }
         @media print {
           :root { font-size: 12pt; } body { max-width: none; padding: 0; }
           nav, .chart-links, form.sign-out, .no-print { display: none !important; }

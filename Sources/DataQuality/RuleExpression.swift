@@ -68,19 +68,20 @@ public struct RuleExpression: Sendable, Hashable, CustomStringConvertible {
         /// A value bare when it reads back as itself, else quoted with `\"` and `\\` escaped.
         static func spelled(_ value: String) -> String {
             let plain =
-                !value.isEmpty && value.first?.isWhitespace == false && value.last?.isWhitespace == false
-                && !value.contains(where: RuleExpression.isReservedInValue)
+                !value.isEmpty && value.unicodeScalars.first?.properties.isWhitespace == false
+                && value.unicodeScalars.last?.properties.isWhitespace == false
+                && !value.unicodeScalars.contains(where: RuleExpression.isReservedInValue)
             if plain { return value }
             var quoted = "\""
-            for character in value {
+            for character in value.unicodeScalars {
                 if character == "\"" || character == "\\" { quoted.append("\\") }
-                quoted.append(character)
+                quoted.unicodeScalars.append(character)
             }
             return quoted + "\""
         }
     }
 
-    /// The most characters an expression may have.
+    /// The most characters (Unicode code points) an expression may have.
     public static let maximumLength = 1_000
     /// The most terms an expression may have.
     public static let maximumTerms = 50
@@ -145,7 +146,7 @@ public struct RuleExpression: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Characters a bare filter value cannot hold.
-    static func isReservedInValue(_ character: Character) -> Bool {
+    static func isReservedInValue(_ character: Unicode.Scalar) -> Bool {
         character == "," || character == "]" || character == "[" || character == "=" || character == "\""
             || character == "\\"
     }

@@ -1,26 +1,27 @@
 extension RuleExpression {
     /// Reads an expression (docs/quality.md): terms and numbers joined by `+` and `-`, each
     /// optionally multiplied by numbers. A term is an indicator code with optional filters
-    /// (`enrolled[age_group=16-24, sex=f]`; a value with spaces or `,]["=\` is written in double
-    /// quotes, `\"` and `\\` escaped). Codes may contain `-`, so `a-b` is one code: subtraction
-    /// is written with spaces (`a - b`).
+    /// (`enrolled[age_group=16-24, sex=f]`; a value with leading or trailing spaces or any of
+    /// `,]["=\` is written in double quotes, `\"` and `\\` escaped). Codes may contain and end
+    /// with `-`, so `a-b` is one code: subtraction takes a space before its `-` (`a - b`, `a -b`).
     public static func parse(_ text: String) throws(RuleSyntaxError) -> RuleExpression {
-        var parser = RuleExpressionParser(Array(text))
+        var parser = RuleExpressionParser(Array(text.unicodeScalars))
         return try parser.expression()
     }
 }
 
-/// A recursive-descent reader over the expression's characters; positions are 1-based.
+/// A recursive-descent reader over the expression's characters (Unicode code points, as
+/// JSON Schema's `maxLength` counts them); positions are 1-based.
 private struct RuleExpressionParser {
-    private let characters: [Character]
+    private let characters: [Unicode.Scalar]
     private var index = 0
 
-    init(_ characters: [Character]) {
+    init(_ characters: [Unicode.Scalar]) {
         self.characters = characters
     }
 
     private var position: Int { index + 1 }
-    private var current: Character? { index < characters.count ? characters[index] : nil }
+    private var current: Unicode.Scalar? { index < characters.count ? characters[index] : nil }
 
     mutating func expression() throws(RuleSyntaxError) -> RuleExpression {
         guard characters.count <= RuleExpression.maximumLength else {
@@ -153,9 +154,9 @@ private struct RuleExpressionParser {
                     guard let escaped = current, escaped == "\"" || escaped == "\\" else {
                         throw RuleSyntaxError("only \\\" and \\\\ may be escaped in a quoted value", at: position - 1)
                     }
-                    value.append(escaped)
+                    value.unicodeScalars.append(escaped)
                 } else {
-                    value.append(next)
+                    value.unicodeScalars.append(next)
                 }
                 index += 1
             }
@@ -163,10 +164,10 @@ private struct RuleExpressionParser {
             index += 1
         } else {
             while let next = current, !RuleExpression.isReservedInValue(next) {
-                value.append(next)
+                value.unicodeScalars.append(next)
                 index += 1
             }
-            while value.last?.isWhitespace == true { value.removeLast() }
+            while value.unicodeScalars.last?.properties.isWhitespace == true { value.unicodeScalars.removeLast() }
             if let next = current, next != "," && next != "]" {
                 throw RuleSyntaxError("\(next) must be inside a quoted value (\"…\")", at: position)
             }
@@ -186,29 +187,24 @@ private struct RuleExpressionParser {
         return value
     }
 
-    /// A run of code characters, `_`, `.`, and `-` where a code can go on after it (so
-    /// `a-b` is one code but `a- b` and `0.5-b` end before the `-`).
+    /// A run of code characters, `_`, `-` and `.`, as long as it goes: a code may hold and end
+    /// with `-`, so `a-b` and `a-` are codes and subtraction takes a space before its `-`. A
+    /// number (a run with a `.`) ends before a `-` (`0.5-a` is 0.5 minus a).
     private mutating func readWord() -> String {
         var word = ""
-        while let next = current {
-            if next == "-" {
-                guard index + 1 < characters.count else { break }
-                let after = characters[index + 1]
-                guard Self.isCodeCharacter(after) || after == "_" || after == "-", !word.contains(".") else { break }
-            } else if !(next == "." || next == "_" || Self.isCodeCharacter(next)) {
-                break
-            }
-            word.append(next)
+        while let next = current, next == "." || next == "_" || next == "-" || Self.isCodeCharacter(next) {
+            if next == "-" && word.contains(".") { break }
+            word.unicodeScalars.append(next)
             index += 1
         }
         return word
     }
 
     private mutating func skipSpaces() {
-        while current?.isWhitespace == true { index += 1 }
+        while current?.properties.isWhitespace == true { index += 1 }
     }
 
-    private func unexpected(_ character: Character, after: String?) -> RuleSyntaxError {
+    private func unexpected(_ character: Unicode.Scalar, after: String?) -> RuleSyntaxError {
         let message: String =
             switch character {
             case "/": "divides; only + and - combine terms, and only a number can multiply one"
@@ -226,13 +222,15 @@ private struct RuleExpressionParser {
     }
 
     /// Lowercase ASCII letters and digits: how a code or dimension name begins.
-    private static func isCodeCharacter(_ character: Character) -> Bool {
+    private static func isCodeCharacter(_ character: Unicode.Scalar) -> Bool {
         character.isASCII && (("a"..."z").contains(character) || ("0"..."9").contains(character))
     }
 
     /// A registry slug: `[a-z0-9][a-z0-9_-]{0,63}`.
     private static func isCode(_ word: String) -> Bool {
-        guard let first = word.first, isCodeCharacter(first), word.count <= 64 else { return false }
-        return word.allSatisfy { isCodeCharacter($0) || $0 == "_" || $0 == "-" }
+        guard let first = word.unicodeScalars.first, isCodeCharacter(first), word.unicodeScalars.count <= 64 else {
+            return false
+        }
+        return word.unicodeScalars.allSatisfy { isCodeCharacter($0) || $0 == "_" || $0 == "-" }
     }
 }

@@ -11,12 +11,18 @@ public struct FieldIssue: Sendable, Equatable {
     /// A stable identifier scripts can switch on (`not-numeric`, `too-long`).
     public var code: String
     public var message: String
+    /// In a field holding an expression (a validation rule's `left`), the 1-based character
+    /// where the problem is.
+    public var position: Int?
 
-    public init(row: Int? = nil, line: Int? = nil, field: String, code: String, message: String) {
+    public init(
+        row: Int? = nil, line: Int? = nil, field: String, code: String, message: String, position: Int? = nil
+    ) {
         self.row = row
         self.line = line
         self.field = field
         self.code = code
         self.message = message
+        self.position = position
     }
 }

@@ -121,13 +121,14 @@ public struct Problem: Error, Sendable, JSONRepresentable {
 }
 
 extension FieldIssue: JSONRepresentable {
-    /// `row` and `line` appear only when known.
+    /// `row`, `line` and `position` appear only when known.
     public var json: JSONValue {
         var members: [String: JSONValue] = [
             "field": .string(field), "code": .string(code), "message": .string(message),
         ]
         if let row { members["row"] = JSONValue(row) }
         if let line { members["line"] = JSONValue(line) }
+        if let position { members["position"] = JSONValue(position) }
         return .object(members)
     }
 }

@@ -47,6 +47,30 @@ struct AccessMatrixTests {
     }
     static let ownRawData = keyed(viewer: 403, a: 200, b: 404, coordinator: 200)
 
+    /// Without a live key, on to the sign-in form; a viewer refused; the rest as given.
+    static func uploaders(_ status: Int) -> [Caller: Int] {
+        [
+            .noKey: 303, .malformed: 303, .revoked: 303, .viewer: 403, .partnerA: status, .partnerB: status,
+            .coordinator: status,
+        ]
+    }
+
+    static let multipartType = "multipart/form-data; boundary=matrix-boundary"
+    static let uploadedCSV =
+        "indicator,neighborhood,period,value,dim.age_group\nesl_learners,northside,2026-03,12,25-44\n"
+
+    /// A `multipart/form-data` body of text fields and, optionally, a file.
+    static func multipart(_ fields: [String: String], file: String? = nil) -> String {
+        var body = fields.sorted { $0.key < $1.key }.map {
+            "--matrix-boundary\r\nContent-Disposition: form-data; name=\"\($0.key)\"\r\n\r\n\($0.value)\r\n"
+        }.joined()
+        if let file {
+            body +=
+                "--matrix-boundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n\(file)\r\n"
+        }
+        return body + "--matrix-boundary--\r\n"
+    }
+
     static let table: [String: Entry] = [
         "GET /healthz": Entry(path: "/healthz", expected: everyone(200)),
         "GET /readyz": Entry(path: "/readyz", expected: everyone(200)),
@@ -130,6 +154,18 @@ struct AccessMatrixTests {
             path: "/v1/flags/{flag}", body: #"{"note": "matrix"}"#, expected: ownRawData),
         "POST /v1/rules/{id}/evaluate": Entry(
             path: "/v1/rules/evaluated-rule/evaluate", expected: coordinatorOnly(200)),
+        "POST /v1/rules": Entry(
+            path: "/v1/rules",
+            body:
+                #"{"id": "new-rule", "agenda": "literacy", "name": "n", "left": "volunteers", "operator": "<=", "right": "esl_learners"}"#,
+            expected: coordinatorOnly(201)),
+        "GET /v1/rules": Entry(path: "/v1/rules", expected: anyKey),
+        "GET /v1/rules/{id}": Entry(path: "/v1/rules/matrix-rule", expected: anyKey),
+        "PATCH /v1/rules/{id}": Entry(
+            path: "/v1/rules/matrix-rule", body: #"{"name": "Renamed"}"#, expected: coordinatorOnly(200)),
+        // Deactivating a rule answers it, inactive (200).
+        "DELETE /v1/rules/{id}": Entry(path: "/v1/rules/matrix-rule", expected: coordinatorOnly(200)),
+        "GET /v1/rules/{id}/history": Entry(path: "/v1/rules/matrix-rule/history", expected: coordinatorOnly(200)),
 
         "POST /v1/locks": Entry(
             path: "/v1/locks", body: #"{"agenda": "literacy", "period": "2025-Q1"}"#, expected: coordinatorOnly(201)),
@@ -168,6 +204,18 @@ struct AccessMatrixTests {
             path: "/dashboard/sign-in", body: "key={signInKey}", expected: everyone(303),
             contentType: "application/x-www-form-urlencoded"),
         "POST /dashboard/sign-out": Entry(path: "/dashboard/sign-out", expected: everyone(303)),
+        // The upload page: partners and the coordinator; a viewer is refused with a page.
+        // (The dry run and a partial store answer 200 whatever the file's rows say.)
+        "GET /dashboard/upload": Entry(path: "/dashboard/upload", expected: uploaders(200)),
+        "GET /dashboard/upload/template.csv": Entry(
+            path: "/dashboard/upload/template.csv?agenda=literacy", expected: uploaders(200)),
+        "POST /dashboard/upload": Entry(
+            path: "/dashboard/upload", body: multipart(["mode": "all"], file: uploadedCSV), expected: uploaders(200),
+            contentType: multipartType),
+        "POST /dashboard/upload/store": Entry(
+            path: "/dashboard/upload/store",
+            body: multipart(["idempotency_key": "matrix", "mode": "partial", "content": uploadedCSV]),
+            expected: uploaders(200), contentType: multipartType),
         "GET /dashboard/flags/{id}": Entry(
             path: "/dashboard/flags/{flag}",
             expected: [
@@ -209,6 +257,10 @@ struct AccessMatrixTests {
             "/v1/commitments", #"{"partner": "central-library", "indicator": "esl_learners"}"#)
         ids["spareCommitment"] = try await create(
             "/v1/commitments", #"{"partner": "literacy-now", "indicator": "esl_learners"}"#)
+        _ = try await create(
+            "/v1/rules",
+            #"{"id": "matrix-rule", "agenda": "literacy", "name": "m", "left": "esl_learners[age_group=16-24]", "operator": "<=", "right": "esl_learners"}"#
+        )
         ids["lock"] = try await create("/v1/locks", #"{"agenda": "literacy", "period": "2024-Q1"}"#)
         ids["spareKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "spare"}"#)
         ids["signInKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "sign-in"}"#, id: "secret")

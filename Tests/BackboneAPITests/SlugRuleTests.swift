@@ -15,7 +15,7 @@ struct SlugRuleTests {
         let definitions = try connection.query(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname LIKE '%\\_slug' ORDER BY conname"
         ).map { try $0.decode(String.self, at: 0) }
-        #expect(definitions.count == 4, "agendas, indicators, partners and neighborhoods")
+        #expect(definitions.count == 5, "agendas, indicators, partners, neighborhoods and validation rules")
         let patterns = Set(definitions.compactMap { $0.split(separator: "'").dropFirst().first.map(String.init) })
         #expect(patterns.count == 1, "one pattern for every registry key: \(patterns)")
         let pattern = try #require(patterns.first)

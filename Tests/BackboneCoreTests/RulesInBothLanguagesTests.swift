@@ -1,5 +1,6 @@
 import Aggregation
 import BackboneCore
+import DataQuality
 import DomainModel
 import Foundation
 import Postgres
@@ -19,6 +20,14 @@ struct RulesInBothLanguagesTests {
         "partners.kind": PartnerKind.allCases.map(\.rawValue),
         "partners.level": PartnershipLevel.allCases.map(\.rawValue),
         "api_keys.role": Role.allCases.map(\.rawValue),
+        "validation_rules.operator": RuleOperator.allCases.map(\.rawValue),
+        "validation_rules.importance": RuleImportance.allCases.map(\.rawValue),
+        "validation_rules.action": RuleAction.allCases.map(\.rawValue),
+        "validation_rules.missing": MissingValueStrategy.allCases.map(\.rawValue),
+        "validation_rules.period_type": PeriodType.allCases.map(\.rawValue),
+        "validation_rule_history.action": RuleChange.Action.allCases.map(\.rawValue),
+        "quality_flags.kind": QualityFlag.Kind.allCases.map(\.rawValue),
+        "quality_flags.status": QualityFlag.Status.allCases.map(\.rawValue),
     ]
     /// Columns with a CHECK list that no Swift enum mirrors: Swift writes them as SQL literals.
     static let checkedInSQLOnly: Set<String> = ["measurement_history.action"]

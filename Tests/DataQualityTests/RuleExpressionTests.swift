@@ -33,7 +33,11 @@ import Testing
         #expect(try RuleExpression.parse("a-b").terms.map(\.indicator) == ["a-b"])
         #expect(try RuleExpression.parse("a - b").terms.map(\.coefficient) == [1, -1])
         #expect(try RuleExpression.parse("2024-cohort").terms.map(\.indicator) == ["2024-cohort"])
-        #expect(try RuleExpression.parse("a- b").terms.map(\.indicator) == ["a", "b"])
+        #expect(try RuleExpression.parse("a -b").terms.map(\.indicator) == ["a", "b"])
+        #expect(try RuleExpression.parse("a- - b-").terms.map(\.indicator) == ["a-", "b-"])
+        #expect(throws: RuleSyntaxError("expected + or - after a term, found b", at: 4)) {
+            try RuleExpression.parse("a- b")
+        }
         #expect(try RuleExpression.parse("2-a") == RuleExpression(terms: [.init(indicator: "2-a")]))
         #expect(
             try RuleExpression.parse("0.5-a")
@@ -45,6 +49,7 @@ import Testing
         "enrolled[age_group=16-24] - 0.5 * enrolled",
         "-a + 2 * b[x=1,y=\"two words\"] - 0.001 * c - 7.25",
         "a[v=\"q\\\"uote\\\\d\"]",
+        "a[sex=not stated, note=\" padded \"] -b",
         "0.1 * a + 0.00001 * b + 123456789012 * c",
         "5",
         "0 * a - 0",
@@ -59,6 +64,7 @@ import Testing
     @Test func canonicalSpelling() throws {
         #expect(try RuleExpression.parse("3+enrolled*0.5-  completed").description == "0.5 * enrolled - completed + 3")
         #expect(try RuleExpression.parse("a[z=1,b=\" x\"]").description == "a[b=\" x\", z=1]")
+        #expect(try RuleExpression.parse("a[sex = not stated ]").description == "a[sex=not stated]")
         #expect(RuleExpression.spelled(0.00001) == "0.00001")
         #expect(RuleExpression.spelled(1e20) == "100000000000000000000")
         #expect(RuleExpression.spelled(-2.5) == "-2.5")
@@ -94,6 +100,38 @@ import Testing
         let error = #expect(throws: RuleSyntaxError.self) { try RuleExpression.parse(text) }
         #expect(error?.position == position, "\(error?.description ?? "")")
         #expect(error?.message.contains(words) == true, "\(error?.description ?? "")")
+    }
+
+    @Test func positionsCountCodePointsAsMaxLengthDoes() throws {
+        let composed = #expect(throws: RuleSyntaxError.self) { try RuleExpression.parse("a[x=\"\u{E9}\"] + B") }
+        #expect(composed?.position == 12)
+        let decomposed = #expect(throws: RuleSyntaxError.self) { try RuleExpression.parse("a[x=\"e\u{301}\"] + B") }
+        #expect(decomposed?.position == 13)
+        #expect(try RuleExpression.parse("a[x=\u{E9}t\u{E9}]").terms[0].filters[0].value == "\u{E9}t\u{E9}")
+    }
+
+    @Test func randomExpressionsReadBackFromTheirCanonicalSpelling() throws {
+        var generator = SystemRandomNumberGenerator()
+        func word(_ alphabet: String, _ lengths: ClosedRange<Int>) -> String {
+            String(
+                (0..<Int.random(in: lengths, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            )
+        }
+        // A code with a letter first: an all-digit code reads as a number (docs/quality.md).
+        func code() -> String { word("abz", 1...1) + word("az09_-", 0...6) }
+        let numbers: [Double] = [0, 1, 2, 0.5, 0.1, 0.00001, 3.25, 123_456.789, 1e14, 0.1 + 0.2]
+        func number() -> Double { numbers.randomElement(using: &generator)! * (Bool.random() ? 1 : -1) }
+        for _ in 0..<500 {
+            let terms = (0..<Int.random(in: 1...5, using: &generator)).map { _ in
+                let dimensions = Set((0..<Int.random(in: 0...2, using: &generator)).map { _ in code() })
+                return RuleExpression.Term(
+                    coefficient: number(), indicator: code(),
+                    filters: dimensions.map { .init(dimension: $0, value: word("ab 9-+,[]=\"\\\u{E9}*/", 1...6)) })
+            }
+            let expression = RuleExpression(terms: terms, constant: Bool.random() ? number() : 0)
+            let text = expression.description
+            #expect(try RuleExpression.parse(text) == expression, "\(text)")
+        }
     }
 
     @Test func boundsLengthAndTerms() {

@@ -2,8 +2,9 @@
 """An end-to-end walk through Backbone with the Python client that openapi-python-client
 generates from openapi.yaml (clients/run.sh generates it and puts it on PYTHONPATH), as a
 coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
-batch read back as a typed problem, a report and the scorecard. Exits non-zero on any
-surprise.
+batch read back as a typed problem, a report and the scorecard, then a validation rule
+evaluated over the stored rows and the flag it opens, explained by the partner and
+confirmed by the coordinator. Exits non-zero on any surprise.
 
     python3 clients/python/walk.py http://127.0.0.1:8080 "$COORDINATOR_KEY"
 """
@@ -14,13 +15,15 @@ import sys
 from backbone_client import AuthenticatedClient
 from backbone_client.api.keys import create_key
 from backbone_client.api.measurements import submit_measurements
+from backbone_client.api.quality import create_rule, evaluate_rule, list_flags, update_flag
 from backbone_client.api.registry import create_agenda, create_indicator, create_neighborhood, create_partner
 from backbone_client.api.reports import get_indicator_report, get_scorecard
 from backbone_client.models import (
     Agenda, AgendaCreate, Aggregation, Dimension, Direction, ImportSummary, Indicator, IndicatorCreate,
     IndicatorReport, IssuedKey, KeyCreate, MeasurementBatch, MeasurementRow, MeasurementRowDimensions, Neighborhood,
     NeighborhoodCreate, Partner, PartnerCreate, PartnerKind, PartnerLevel, PeriodType, Problem, Role, Scorecard,
-    SubmitMeasurementsDryRun, ValueType,
+    SubmitMeasurementsDryRun, ValueType, Rule, RuleCreate, RuleOperator, RuleAction, Flag, FlagAnswer, FlagStatus,
+    EvaluateRuleResponse200, ListFlagsResponse200,
 )
 # A nullable object schema (baseline, target: a period and a value, or null) is a union
 # of this model and None.
@@ -145,6 +148,24 @@ def walk(server, coordinator_key):
     expect(scorecard.agenda == agenda and lines and lines[0].period == "2025-10" and lines[0].value == 59
            and lines[0].target is not None and lines[0].target.value == 900, f"scorecard: {scorecard}")
     step(f"scorecard: {indicator} {lines[0].period} = {lines[0].value}, progress {lines[0].progress}")
+
+    # A rule over data stored before it: 17 of 59 learners are 16-24, more than a quarter.
+    rule = typed(create_rule.sync_detailed(client=coordinator, body=RuleCreate(
+        id=f"walk-python-young-{run}", agenda=agenda, name="Young learners at most a quarter",
+        left=f"{indicator}[age_group=16-24]", operator=RuleOperator("<="), right=f"0.25 * {indicator}",
+        action=RuleAction.WARN)), Rule, 201)
+    swept = typed(evaluate_rule.sync_detailed(rule.id, client=coordinator), EvaluateRuleResponse200, 200)
+    expect((swept.cells, swept.violations, swept.standing_flags) == (1, 1, 1), f"evaluate: {swept}")
+    flags = typed(list_flags.sync_detailed(client=library, status=FlagStatus.OPEN), ListFlagsResponse200, 200)
+    expect(flags.total == 1 and flags.items[0].rule == rule.id and flags.items[0].period == "2025-10", f"flags: {flags}")
+    flag = typed(update_flag.sync_detailed(flags.items[0].id, client=library, body=FlagAnswer(
+        note="A youth cohort started in October.")), Flag, 200)
+    expect(flag.status == FlagStatus.EXPLAINED, f"explained: {flag}")
+    flag = typed(update_flag.sync_detailed(flag.id, client=coordinator, body=FlagAnswer(
+        status=FlagStatus.CONFIRMED, note="Checked.")), Flag, 200)
+    expect(flag.status == FlagStatus.CONFIRMED and [c.status for c in flag.history] ==
+           [FlagStatus.OPEN, FlagStatus.EXPLAINED, FlagStatus.CONFIRMED], f"confirmed: {flag}")
+    step(f"rule {rule.id}: {swept.violations} violation, flag {flag.id} explained by the partner and confirmed")
 
 
 if __name__ == "__main__":

@@ -13,4 +13,7 @@ struct Caller: Sendable {
     var audience: Reports.Audience {
         isCoordinator ? .coordinator : .published(partner: key.partner)
     }
+
+    /// The key as the domain records who acted.
+    var keyHolder: KeyHolder { KeyHolder(keyID: key.id, partner: key.partner) }
 }

@@ -24,18 +24,12 @@ enum Idempotency {
         to request: HTTPRequest, keyID: String, pool: ConnectionPool,
         _ work: @escaping @Sendable (Connection) throws -> Answer
     ) async throws -> (response: HTTPResponse, result: Answer?) {
-        let key = try self.key(of: request)
-        let (stored, result) = try await database(pool) { connection -> (StoredResponse, Answer?) in
-            // Only a request with a key needs its fingerprint (a copy of the body, made
-            // here on the pool's thread rather than on the event loop).
-            let fingerprint = key == nil ? "" : self.fingerprint(of: request)
-            if let key, let earlier = try replay(connection, keyID: keyID, key: key, request: fingerprint) {
-                return (earlier, nil)
-            }
+        let key = try validated(request.headers.first(name: "idempotency-key"))
+        let (stored, result) = try await once(key: key, keyID: keyID, pool: pool, fingerprint: fingerprint(of: request))
+        {
+            connection in
             let result = try work(connection)
-            let answer = StoredResponse(status: 200, body: String(decoding: result.json.jsonBytes, as: UTF8.self))
-            if let key { try store(connection, keyID: keyID, key: key, request: fingerprint, response: answer) }
-            return (answer, result)
+            return (StoredResponse(status: 200, body: String(decoding: result.json.jsonBytes, as: UTF8.self)), result)
         }
         var response = HTTPResponse(
             status: HTTPResponseStatus(statusCode: stored.status), contentType: "application/json",
@@ -44,9 +38,29 @@ enum Idempotency {
         return (response, result)
     }
 
-    /// The request's `Idempotency-Key`, if it sent one.
-    private static func key(of request: HTTPRequest) throws -> String? {
-        let key = request.headers.first(name: "idempotency-key")
+    /// Runs `work` in one transaction; under a `key` its answer is stored with the work and
+    /// returned again (with a nil result, as nothing was done) to a repeat whose
+    /// `fingerprint` is the same. The API's submissions and the dashboard's upload page
+    /// (whose answer is the page it shows) both come through here.
+    static func once<Result: Sendable>(
+        key: String?, keyID: String, pool: ConnectionPool, fingerprint: @escaping @autoclosure @Sendable () -> String,
+        _ work: @escaping @Sendable (Connection) throws -> (StoredResponse, Result)
+    ) async throws -> (StoredResponse, Result?) {
+        try await database(pool) { connection -> (StoredResponse, Result?) in
+            // Only a request with a key needs its fingerprint (for the API, a copy of the
+            // body, made here on the pool's thread rather than on the event loop).
+            let request = key == nil ? "" : fingerprint()
+            if let key, let earlier = try replay(connection, keyID: keyID, key: key, request: request) {
+                return (earlier, nil)
+            }
+            let (answer, result) = try work(connection)
+            if let key { try store(connection, keyID: keyID, key: key, request: request, response: answer) }
+            return (answer, result)
+        }
+    }
+
+    /// An `Idempotency-Key` as sent (nil when none was): 1 to 255 characters.
+    static func validated(_ key: String?) throws -> String? {
         if let key, key.isEmpty || key.count > 255 {
             throw Problem.badRequest(
                 "Idempotency-Key must be 1 to 255 characters.", field: "Idempotency-Key",

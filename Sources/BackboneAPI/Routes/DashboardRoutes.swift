@@ -48,15 +48,7 @@ struct DashboardRoutes {
         }
 
         table.get("/dashboard", .public, query: ["agenda"], offers: [Self.html]) { request, _ in
-            guard let caller = try await routes.identify(request) else {
-                guard Self.sessionID(request) != nil else { return Self.redirect(to: "/dashboard/sign-in") }
-                // A session whose key was revoked, or that expired: it is over.
-                var response = Self.page(
-                    SignInPage.html(message: "Your session has ended. Sign in again.", isError: true),
-                    status: .unauthorized)
-                response.headers.add(name: "set-cookie", value: Self.clearedCookie(request))
-                return response
-            }
+            guard let caller = try await routes.identify(request) else { return Self.signInAgain(request) }
             return try await Self.humanErrors {
                 let audience = caller.audience
                 let agendaID = request.query("agenda")
@@ -159,6 +151,16 @@ struct DashboardRoutes {
             return nil
         }
         return caller
+    }
+
+    /// The answer to a page request without a live session: on to the sign-in form, or,
+    /// for a session whose key was revoked or that expired, a 401 page that says it is over.
+    static func signInAgain(_ request: HTTPRequest) -> HTTPResponse {
+        guard sessionID(request) != nil else { return redirect(to: "/dashboard/sign-in") }
+        var response = page(
+            SignInPage.html(message: "Your session has ended. Sign in again.", isError: true), status: .unauthorized)
+        response.headers.add(name: "set-cookie", value: clearedCookie(request))
+        return response
     }
 
     // MARK: - Cookies and cross-site checks

@@ -18,12 +18,7 @@ struct FlagRoutes {
         routes.get("/v1/flags", .rawData, query: Self.filters + ["limit", "cursor"], offers: [.json, .csv]) {
             request, context in
             let filter = try Self.filter(request, caller: context.caller)
-            let cursor = try request.query("cursor").map { text -> Int in
-                guard let cursor = Int(text) else {
-                    throw Problem.badRequest("The cursor is not valid.", field: "cursor", code: "invalid-cursor")
-                }
-                return cursor
-            }
+            let cursor = try QueryParameters.idCursor(request)
             let limit = try request.pageLimit(max: 10_000)
             let page = try await database(pool, transaction: false) {
                 try QualityFlags.list($0, filter: filter, after: cursor, limit: limit)
@@ -55,7 +50,7 @@ struct FlagRoutes {
             if status == nil, note == nil {
                 throw DomainError.invalid(field: "status", code: "required", "give a status, a note, or both")
             }
-            let answerer = QualityFlags.Answerer(keyID: context.caller.key.id, partner: context.caller.key.partner)
+            let answerer = context.caller.keyHolder
             let flag = try await database(pool) {
                 try QualityFlags.answer($0, id: id, status: status, note: note, by: answerer)
             }
@@ -94,14 +89,7 @@ struct FlagRoutes {
         }
         filter.from = try QueryParameters.period(request, "from")
         filter.to = try QueryParameters.period(request, "to")
-        if let own = caller.key.partner {
-            if let asked = filter.partner, asked != own {
-                throw Problem(
-                    status: .forbidden, code: "forbidden", title: "Forbidden",
-                    detail: "A partner key reads only its own partner's flags.")
-            }
-            filter.partner = own
-        }
+        filter.partner = try QueryParameters.partner(asked: filter.partner, caller: caller, reading: "flags")
         return filter
     }
 

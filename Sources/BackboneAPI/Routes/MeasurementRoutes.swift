@@ -65,12 +65,7 @@ struct MeasurementRoutes {
     static func list(_ request: HTTPRequest, caller: Caller, pool: ConnectionPool) async throws -> HTTPResponse {
         let filter = try selection(request, caller: caller)
         let bom = try byteOrderMark(request)
-        let cursor = try request.query("cursor").map { text -> Int in
-            guard let cursor = Int(text) else {
-                throw Problem.badRequest("The cursor is not valid.", field: "cursor", code: "invalid-cursor")
-            }
-            return cursor
-        }
+        let cursor = try QueryParameters.idCursor(request)
         // The CSV export without a limit is every selected row, streamed.
         if request.representation == .csv, request.query("limit") == nil {
             return try await MeasurementExport.response(pool: pool, filter: filter, after: cursor, bom: bom)
@@ -106,14 +101,7 @@ struct MeasurementRoutes {
         for (name, bound) in bounds {
             filter[keyPath: bound] = try QueryParameters.period(request, name)
         }
-        if let own = caller.key.partner {
-            if let asked = filter.partner, asked != own {
-                throw Problem(
-                    status: .forbidden, code: "forbidden", title: "Forbidden",
-                    detail: "A partner key reads only its own partner's measurements.")
-            }
-            filter.partner = own
-        }
+        filter.partner = try QueryParameters.partner(asked: filter.partner, caller: caller, reading: "measurements")
         return filter
     }
 
@@ -145,7 +133,7 @@ struct MeasurementRoutes {
     ) async throws -> HTTPResponse {
         let (mode, dryRun) = try submissionOptions(request)
         let submission = try SubmissionParser.parse(request)
-        let submitter = MeasurementIngestion.Submitter(keyID: caller.key.id, partner: caller.key.partner)
+        let submitter = caller.keyHolder
         do {
             let (response, summary) = try await Idempotency.respond(to: request, keyID: caller.key.id, pool: pool) {
                 connection in

@@ -72,4 +72,26 @@ enum QueryParameters {
         }
         return level
     }
+
+    /// `cursor=` as an id (the listings ordered by id).
+    static func idCursor(_ request: HTTPRequest) throws -> Int? {
+        try request.query("cursor").map { text -> Int in
+            guard let cursor = Int(text) else {
+                throw Problem.badRequest("The cursor is not valid.", field: "cursor", code: "invalid-cursor")
+            }
+            return cursor
+        }
+    }
+
+    /// The partner a listing reads: a partner key's own (asking for another is a 403 naming
+    /// `what`), else `asked`.
+    static func partner(asked: String?, caller: Caller, reading what: String) throws -> String? {
+        guard let own = caller.key.partner else { return asked }
+        if let asked, asked != own {
+            throw Problem(
+                status: .forbidden, code: "forbidden", title: "Forbidden",
+                detail: "A partner key reads only its own partner's \(what).")
+        }
+        return own
+    }
 }

@@ -80,6 +80,23 @@ struct RouteTable: Sendable {
     ) {
         add(.POST, pattern, access, query: query, maxBodyBytes: maxBodyBytes, handler)
     }
+    /// Adds a `POST` route that finds its caller itself, on the request's head (the
+    /// dashboard's forms, whose caller comes from a session cookie): `admit` returns the
+    /// caller (nil for none, for the handler to answer) or throws to refuse the request
+    /// before its body is read.
+    mutating func post(
+        _ pattern: String, admitting admit: @escaping @Sendable (HTTPRequest) async throws -> Caller?,
+        _ handler: @escaping Handler
+    ) {
+        let logger = self.logger
+        router.add(
+            .POST, pattern,
+            context: ContextFinder(
+                immediately: { _ in nil },
+                eventually: { request in RequestContext(of: request, caller: try await admit(request), logger: logger) }
+            ),
+            handler)
+    }
     mutating func patch(_ pattern: String, _ access: Access, _ handler: @escaping Handler) {
         add(.PATCH, pattern, access, handler)
     }

@@ -188,6 +188,30 @@ enum SubmissionParser {
         return parsed
     }
 
+    /// The file's header as written and the rows `keep` selects by row number, each as its
+    /// fields' text: the same reading and row numbers as `parseCSV`, for showing a file as
+    /// it was sent (the dashboard's upload page).
+    static func csvCells(_ data: Data, keep: (Int) -> Bool) throws -> (
+        header: [String], rows: [(row: Int, fields: [String])]
+    ) {
+        let reader = try csvReader(data, delimiter: separator(of: data))
+        var header = reader.headerRow ?? []
+        while header.last?.isEmpty == true { header.removeLast() }
+        var rows: [(row: Int, fields: [String])] = []
+        var number = 0
+        while let fields = reader.next() {
+            number += 1
+            if !fields.allSatisfy(\.isEmpty), keep(number) { rows.append((number, fields)) }
+        }
+        return (header, rows)
+    }
+
+    /// The field a CSV column fills, as errors name it (`dim.age_group` fills `dimensions.age_group`).
+    static func field(ofColumn name: String) -> String {
+        let column = normalizedColumn(name)
+        return column.hasPrefix("dim.") ? "dimensions." + column.dropFirst(4) : column
+    }
+
     /// A reader over the file's rows once it is known to be UTF-8 text with its quotes paired.
     private static func csvReader(_ data: Data, delimiter: UInt8) throws -> CSVReader {
         if let fault = UnpairedQuote.check(data, delimiter: delimiter) { throw malformed(fault, body: data) }
@@ -318,11 +342,11 @@ enum SubmissionParser {
         let delimiter = Character(UnicodeScalar(separator(of: body)))
         let header = String(decoding: body[..<headerEnd], as: UTF8.self).split(
             separator: delimiter, omittingEmptySubsequences: false)
-        let column =
+        let field =
             fault.fieldIndex < header.count
-            ? normalizedColumn(
-                header[fault.fieldIndex].trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF} \t\""))) : "row"
-        let field = column.hasPrefix("dim.") ? "dimensions." + column.dropFirst(4) : column
+            ? Self.field(
+                ofColumn: header[fault.fieldIndex].trimmingCharacters(in: CharacterSet(charactersIn: "\u{FEFF} \t\"")))
+            : "row"
         let place = fault.row == 0 ? "the header" : "data row \(fault.row)"
         let message =
             fault.code == "unterminated-quote"

@@ -14,9 +14,12 @@ public enum IndicatorStore {
         try select(connection, where: "code = \(code)").first
     }
 
-    /// The indicators with these codes (those that exist), in code order.
-    public static func list(_ connection: Connection, codes: [String]) throws -> [Indicator] {
-        try select(connection, where: "code = ANY(\(codes)::text[])")
+    /// The indicators with these codes (those that exist), in code order; `lockingShared`
+    /// keeps them from changing until the transaction ends (`FOR SHARE`).
+    public static func list(_ connection: Connection, codes: [String], lockingShared: Bool = false) throws
+        -> [Indicator]
+    {
+        try select(connection, where: "code = ANY(\(codes)::text[])", lock: lockingShared ? " FOR SHARE" : "")
     }
 
     /// The active indicators of an agenda, in code order.
@@ -24,10 +27,14 @@ public enum IndicatorStore {
         try select(connection, where: "agenda_id = \(agenda) AND active")
     }
 
-    static func select(_ connection: Connection, where condition: Query, limit: Int? = nil) throws -> [Indicator] {
+    static func select(_ connection: Connection, where condition: Query, limit: Int? = nil, lock: Query = "") throws
+        -> [Indicator]
+    {
         let limitClause: Query = limit.map { " LIMIT \($0)" as Query } ?? ""
-        return try connection.query("SELECT \(columns) FROM indicators WHERE \(condition) ORDER BY code\(limitClause)")
-            .map(decode)
+        return try connection.query(
+            "SELECT \(columns) FROM indicators WHERE \(condition) ORDER BY code\(limitClause)\(lock)"
+        )
+        .map(decode)
     }
 
     static func decode(_ row: Row) throws -> Indicator {
@@ -66,8 +73,9 @@ extension Indicator: RegistryRecord {
     public static var columns: Query { IndicatorStore.columns }
     public static func decode(_ row: Row) throws -> Indicator { try IndicatorStore.decode(row) }
 
-    /// A baseline or target must be a period of the indicator's type, and what existing
-    /// measurements mean (aggregation, period type, value type) cannot change under them.
+    /// A baseline or target must be a period of the indicator's type, what existing
+    /// measurements mean (aggregation, period type, value type) cannot change under them,
+    /// and an active validation rule must still be able to read it as it does.
     public static func check(_ connection: Connection, old: Indicator?, new: Indicator) throws {
         var issues: [DomainError.Issue] = []
         for (field, pair) in [("baseline", new.baseline), ("target", new.target)] {
@@ -82,6 +90,11 @@ extension Indicator: RegistryRecord {
         }
         if !issues.isEmpty { throw DomainError.invalid(issues) }
         guard let old else { return }
+        if old.active != new.active || old.agenda != new.agenda || old.periodType != new.periodType
+            || old.dimensions != new.dimensions
+        {
+            try RuleStore.refuseBreakingRules(connection, indicator: new)
+        }
         let changed = [
             ("aggregation", old.aggregation != new.aggregation), ("period_type", old.periodType != new.periodType),
             ("value_type", old.valueType != new.valueType),

@@ -664,7 +664,8 @@ info:
     SameSite=Strict cookie; the key is checked on every request, so revoking it ends the
     session at once. Partner and viewer keys see only what the protected reports show them
     (suppressed cells drawn hatched, never as zero), and only the coordinator sees the
-    completeness grid.
+    completeness grid. Partners (and the coordinator) upload filled CSV templates at
+    `/dashboard/upload`: a dry run shown as a table, then one idempotent store button.
 
     JSON bodies use snake_case. Identifiers and codes are lowercase slugs
     (`[a-z0-9][a-z0-9_-]*`, at most 64 characters). Periods are written `2026`
@@ -772,8 +773,9 @@ tags:
       protected for partner and viewer keys.
   - name: quality
     description: >-
-      Data quality at the door: validation rules across indicators, and the flags that
-      warnings on stored values become, with their trail.
+      Data quality at the door: validation rules across indicators (the coordinator writes
+      them, every key reads them), and the flags that warnings on stored values become, with
+      their trail.
   - name: dashboard
     description: >-
       The agenda at a glance for people: server-rendered HTML and SVG over the same
@@ -1224,7 +1226,9 @@ paths:
       description: >-
         Fields absent from the body are left as they are; `code` cannot be changed.
         Changing `aggregation` or `period_type` of an indicator that already has
-        measurements is a 409 `indicator-in-use`.
+        measurements is a 409 `indicator-in-use`. Deactivating it, or changing its agenda,
+        period type or a dimension value, while an active validation rule reads it that way is
+        a 409 `indicator-in-rules` naming the rules.
       security: [{apiKey: []}]
       requestBody:
         required: true
@@ -1248,7 +1252,10 @@ paths:
       tags: [registry]
       operationId: deactivateIndicator
       summary: Deactivate an indicator (coordinator only).
-      description: Sets `active` to false; the record and its measurements are kept.
+      description: >-
+        Sets `active` to false; the record and its measurements are kept. An indicator that
+        an active validation rule reads is not deactivated: 409 `indicator-in-rules`, naming
+        the rules (deactivate or change them first).
       security: [{apiKey: []}]
       responses:
         '200': {$ref: '#/components/responses/IndicatorOK'}
@@ -1258,6 +1265,7 @@ paths:
         '403': {$ref: '#/components/responses/Forbidden'}
         '404': {$ref: '#/components/responses/NotFound'}
         '406': {$ref: '#/components/responses/NotAcceptable'}
+        '409': {$ref: '#/components/responses/Conflict'}
         default: {$ref: '#/components/responses/Problem'}
 
   # ---------------------------------------------------------------- partners
@@ -2010,6 +2018,179 @@ paths:
         '406': {$ref: '#/components/responses/NotAcceptable'}
         default: {$ref: '#/components/responses/Problem'}
 
+  # ---------------------------------------------------------------- rules
+  /v1/rules:
+    post:
+      tags: [quality]
+      operationId: createRule
+      summary: Create a validation rule (coordinator only).
+      description: >-
+        `left` and `right` are expressions (docs/quality.md): indicator codes with an optional
+        dimension filter (`esl_learners_enrolled[age_group=16-24]`), numbers, `+`, `-`, and
+        multiplication by a number. Each is checked against the registry; a problem is a 422
+        whose error names the field (`left`, `right`) and gives the 1-based character
+        `position`: `invalid-expression` (it cannot be read), `unknown-indicator`,
+        `inactive-indicator` (for an active rule), `other-agenda`, `unknown-dimension`,
+        `unknown-dimension-value`, `period-type-mismatch` (the rule's indicators must share
+        one period type), `pair-needs-indicator` (a pair operator with a side of numbers only),
+        `no-indicator`. An agenda that does not exist is a 422 `unknown-reference`.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RuleCreate'}
+            example:
+              id: young-learners-share
+              agenda: adult-literacy
+              name: Learners aged 16-24 are at most a quarter of those enrolled
+              left: esl_learners_enrolled[age_group=16-24]
+              operator: '<='
+              right: 0.25 * esl_learners_enrolled
+              importance: high
+              action: warn
+              missing: skip_if_any_missing
+      responses:
+        '201':
+          description: Created.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Location: {$ref: '#/components/headers/Location'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Rule'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '409': {$ref: '#/components/responses/AlreadyExists'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        default: {$ref: '#/components/responses/Problem'}
+    get:
+      tags: [quality]
+      operationId: listRules
+      summary: List validation rules.
+      security: [{apiKey: []}]
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Cursor'
+        - {name: agenda, in: query, description: Only the rules of this agenda., schema: {type: string, minLength: 1}}
+        - $ref: '#/components/parameters/ActiveFilter'
+      responses:
+        '200':
+          description: One page of rules, in id order.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Rule'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/rules/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {$ref: '#/components/schemas/Slug'}, example: young-learners-share}
+    get:
+      tags: [quality]
+      operationId: getRule
+      summary: One validation rule.
+      security: [{apiKey: []}]
+      responses:
+        '200': {$ref: '#/components/responses/RuleOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        default: {$ref: '#/components/responses/Problem'}
+    patch:
+      tags: [quality]
+      operationId: updateRule
+      summary: Change some fields of a validation rule (coordinator only).
+      description: >-
+        Fields absent from the body are left as they are; `id` and `agenda` cannot be
+        changed. The rule after the change is checked as a whole, as on create. A change is
+        recorded in the rule's history; a body that changes nothing records nothing.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RuleUpdate'}
+            example:
+              right: 0.6 * esl_learners_enrolled
+              importance: medium
+      responses:
+        '200': {$ref: '#/components/responses/RuleOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        default: {$ref: '#/components/responses/Problem'}
+    delete:
+      tags: [quality]
+      operationId: deactivateRule
+      summary: Deactivate a validation rule (coordinator only).
+      description: >-
+        Sets `active` to false: the rule is no longer evaluated; it, its history and its
+        flags are kept. Answers the deactivated rule.
+      security: [{apiKey: []}]
+      responses:
+        '200': {$ref: '#/components/responses/RuleOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/rules/{id}/history:
+    parameters:
+      - {name: id, in: path, required: true, schema: {$ref: '#/components/schemas/Slug'}, example: young-learners-share}
+    get:
+      tags: [quality]
+      operationId: getRuleHistory
+      summary: Every change of a validation rule, oldest first (coordinator only).
+      security: [{apiKey: []}]
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Cursor'
+      responses:
+        '200':
+          description: One page of the rule's changes.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/RuleChange'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        default: {$ref: '#/components/responses/Problem'}
+
   # ---------------------------------------------------------------- locks
   /v1/locks:
     post:
@@ -2231,7 +2412,7 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
   /v1/rules/{id}/evaluate:
     parameters:
-      - {name: id, in: path, required: true, schema: {type: string, minLength: 1}, example: completed-within-enrolled}
+      - {name: id, in: path, required: true, schema: {type: string, minLength: 1}, example: young-learners-share}
     post:
       tags: [quality]
       operationId: evaluateRule
@@ -2674,6 +2855,152 @@ paths:
         '403': {$ref: '#/components/responses/DashboardFormRefused'}
         '413': {$ref: '#/components/responses/FormTooLarge'}
         default: {$ref: '#/components/responses/Problem'}
+  /dashboard/upload:
+    get:
+      tags: [dashboard]
+      operationId: getDashboardUpload
+      summary: The upload page, for a partner (or the coordinator) signed in to the dashboard.
+      description: >-
+        Links to each agenda's CSV template and a form (`multipart/form-data`, no script) that
+        posts the filled file to `POST /dashboard/upload` for a dry run. Linked from
+        `/dashboard` for partner and coordinator keys. A viewer gets a 403 page; without a
+        session the answer is a 303 to the sign-in form (a 401 page when the session has ended).
+      security: [{apiKey: []}, {dashboardSession: []}]
+      responses:
+        '200': {$ref: '#/components/responses/DashboardPage'}
+        '303': {$ref: '#/components/responses/DashboardRedirect'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/DashboardProblemPage'}
+        '403': {$ref: '#/components/responses/DashboardProblemPage'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    post:
+      tags: [dashboard]
+      operationId: checkDashboardUpload
+      summary: The dry run of an uploaded CSV file, as a table; nothing is stored.
+      description: >-
+        The form's fields: `file` (the CSV file, read as `POST /v1/measurements` reads
+        `text/csv`) and `mode` (`all`, the default, or `partial`); any other field is refused
+        (400 `unknown-field`). The file goes through the same parsing and validation as the
+        API's dry run. The page shows a summary (rows, would create / update / leave unchanged,
+        rows with errors, errors, warnings), then each row of the file with its cells, each
+        error and each warning in the cell of its field (or in the row's last cell when its
+        field is no column of the file), with its message; an outlier shows the expected range
+        and the series' latest earlier values (at most 6, for at most 50 outlier rows). A long
+        file shows its first 200 rows and every row with a problem, at most 1,000 rows in all.
+        When rows can be stored (mode `all`: no error; mode `partial`: at least one valid row)
+        the page has one store button: a form posting the file's text, the mode and an
+        `idempotency_key` generated with the page to `POST /dashboard/upload/store`. The body
+        limit is the server's, as for `POST /v1/measurements` (413 `body-too-large` on its
+        head, before the body is read). A form that cannot be read, a file that cannot be read
+        as a whole (not UTF-8, an unknown column, more than 100,000 rows) and a post another
+        site made are answered with the upload page (or, cross-site, the sign-in page) saying
+        why, with the status the API would give.
+      security: [{apiKey: []}, {dashboardSession: []}]
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [file]
+              properties:
+                file: {type: string, format: binary, description: The filled CSV template.}
+                mode: {type: string, enum: [all, partial], default: all}
+      responses:
+        '200': {$ref: '#/components/responses/DashboardPage'}
+        '303': {$ref: '#/components/responses/DashboardRedirect'}
+        '400': {$ref: '#/components/responses/UploadRefused'}
+        '401': {$ref: '#/components/responses/DashboardProblemPage'}
+        '403': {$ref: '#/components/responses/UploadRefused'}
+        '413': {$ref: '#/components/responses/UploadRefused'}
+        '415': {$ref: '#/components/responses/UploadRefused'}
+        '422': {$ref: '#/components/responses/UploadRefused'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /dashboard/upload/store:
+    post:
+      tags: [dashboard]
+      operationId: storeDashboardUpload
+      summary: Stores a file reviewed on the upload page, once; answers with the import summary page.
+      description: >-
+        The form the dry run's store button posts: `content` (the file's text), `mode` (`all`
+        or `partial`), `file_name` and `idempotency_key` (1 to 255 characters; required). The
+        file is stored as `POST /v1/measurements` with `text/csv` stores it, under that
+        `Idempotency-Key`: a repeat of the same form (a double click) stores nothing more and
+        shows the first answer's page again (with `Idempotent-Replayed: true`); the same key
+        with other content is a 409 page (`idempotency-key-reused`). The page shows the import
+        summary (created, updated, unchanged, rejected, the batch id), the warnings on stored
+        values and, in mode `partial`, the rows not stored. Errors found now (the data changed
+        since the dry run) are shown on the upload page with the API's status (422, or 409 for
+        locked periods).
+      security: [{apiKey: []}, {dashboardSession: []}]
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [idempotency_key, content]
+              properties:
+                idempotency_key: {type: string, minLength: 1, maxLength: 255}
+                mode: {type: string, enum: [all, partial], default: all}
+                file_name: {type: string}
+                content: {type: string, description: The CSV file's text.}
+      responses:
+        '200':
+          description: The import summary, as a page.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Idempotent-Replayed:
+              description: '`true` when this is the page of an earlier, identical post.'
+              schema: {type: string, const: 'true'}
+          content:
+            text/html:
+              schema: {type: string}
+        '303': {$ref: '#/components/responses/DashboardRedirect'}
+        '400': {$ref: '#/components/responses/UploadRefused'}
+        '401': {$ref: '#/components/responses/DashboardProblemPage'}
+        '403': {$ref: '#/components/responses/UploadRefused'}
+        '409': {$ref: '#/components/responses/UploadRefused'}
+        '413': {$ref: '#/components/responses/UploadRefused'}
+        '415': {$ref: '#/components/responses/UploadRefused'}
+        '422': {$ref: '#/components/responses/UploadRefused'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /dashboard/upload/template.csv:
+    get:
+      tags: [dashboard]
+      operationId: getDashboardUploadTemplate
+      summary: An agenda's CSV upload template, for the signed-in session.
+      description: >-
+        The template `GET /v1/agendas/{id}/template.csv` gives the same key (the `partner`
+        column filled in for a partner), for the session cookie. `agenda` may be left out when
+        the deployment runs one agenda. A viewer gets a 403 page.
+      security: [{apiKey: []}, {dashboardSession: []}]
+      parameters:
+        - name: agenda
+          in: query
+          description: The agenda whose template to give (its id).
+          schema: {type: string, minLength: 1}
+          example: adult-literacy
+      responses:
+        '200':
+          description: The template.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Content-Disposition:
+              description: '`attachment` with a file name.'
+              schema: {type: string}
+          content:
+            text/csv:
+              schema: {type: string}
+        '303': {$ref: '#/components/responses/DashboardRedirect'}
+        '400': {$ref: '#/components/responses/UploadRefused'}
+        '401': {$ref: '#/components/responses/DashboardProblemPage'}
+        '403': {$ref: '#/components/responses/DashboardProblemPage'}
+        '404': {$ref: '#/components/responses/UploadRefused'}
   /dashboard/flags/{id}:
     get:
       tags: [dashboard]
@@ -2810,7 +3137,7 @@ components:
     DashboardProblemPage:
       description: >-
         A page that says what is wrong: the session has ended (401, with the sign-in form and
-        the cookie cleared) or the agenda does not exist (404).
+        the cookie cleared), a viewer on the upload pages (403) or the agenda does not exist (404).
       headers:
         X-Request-Id: {$ref: '#/components/headers/RequestId'}
       content:
@@ -2826,6 +3153,24 @@ components:
       content:
         text/html:
           schema: {type: string}
+    UploadRefused:
+      description: >-
+        The upload page again, saying what was wrong and listing each problem with its field
+        (and row and line when it has them): a form that cannot be read (400
+        `malformed-multipart`, `unknown-field`, `invalid-mode`, `missing-file`), a post
+        another site made (403, the sign-in page) or by a viewer (403), too many rows (413 `too-many-rows`), a
+        body that is not `multipart/form-data` (415), a file that cannot be read as a whole
+        (400 or 422, as `POST /v1/measurements` answers it), a reused idempotency key (409).
+        What is refused before the page is reached is a problem document, as everywhere: a
+        malformed query (400), a body over the server's limit (413 `body-too-large`, on its
+        head), a viewer's post (403, on its head, before the body is read).
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+      content:
+        text/html:
+          schema: {type: string}
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
     FormTooLarge:
       description: >-
         `body-too-large`: a dashboard form's body over 4 KiB, refused on its head (or as
@@ -2931,8 +3276,8 @@ components:
           schema: {$ref: '#/components/schemas/Problem'}
     Conflict:
       description: >-
-        The request contradicts the stored state: `indicator-in-use`, `already-exists` or
-        `period-locked`.
+        The request contradicts the stored state: `indicator-in-use`, `indicator-in-rules`,
+        `already-exists` or `period-locked`.
       headers:
         X-Request-Id: {$ref: '#/components/headers/RequestId'}
       content:
@@ -2982,6 +3327,13 @@ components:
       content:
         application/json:
           schema: {$ref: '#/components/schemas/Indicator'}
+    RuleOK:
+      description: The validation rule.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/Rule'}
     PartnerOK:
       description: The partner.
       headers:
@@ -3078,6 +3430,12 @@ components:
         field: {type: string, description: 'The offending field, e.g. `period` or `dimensions.age_group`.'}
         code: {type: string}
         message: {type: string}
+        position:
+          type: integer
+          minimum: 1
+          description: >-
+            In a field holding an expression (a rule's `left` or `right`), the 1-based character
+            where the problem is (one past the end when the expression stops too early).
 
     # ---- building blocks
     Slug:
@@ -3734,6 +4092,108 @@ components:
           type: array
           minItems: 1
           items: {$ref: '#/components/schemas/HistoryEntry'}
+
+    # ---- validation rules
+    RuleExpression:
+      type: string
+      description: >-
+        One side of a rule (docs/quality.md): indicator codes, each optionally filtered by
+        dimension values (`enrolled[age_group=16-24, sex=f]`; a value with leading or trailing
+        spaces or any of `,]["=\` in double quotes, `\"` and `\\` escaped), numbers written in
+        plain decimals (`0.5`, below 10^15), `+`, `-`, and multiplication of a term by numbers
+        on either side (`0.5 * enrolled`, `enrolled * 0.5`). Codes may contain and end with
+        `-`, so subtraction takes a space before its `-` (`a - b`; `a-b` and `a-` are codes). At
+        most 1,000 characters (code points, as positions count them) and 50 terms. Answered
+        as written.
+      minLength: 1
+      maxLength: 1000
+      examples: ['esl_learners_enrolled[age_group=16-24]', '0.5 * esl_learners_enrolled']
+    RuleOperator:
+      type: string
+      description: >-
+        How the sides compare: `<`, `<=`, `==` (equal within a relative 1e-9), `!=`, `>=`,
+        `>`; `compulsory_pair` (both sides have data or neither) and `exclusive_pair` (not
+        both), which look only at which sides have data.
+      enum: ['<', '<=', '==', '!=', '>=', '>', compulsory_pair, exclusive_pair]
+    RuleImportance: {type: string, enum: [high, medium, low]}
+    RuleAction:
+      type: string
+      description: >-
+        `warn` stores the rows and warns; `reject` makes each row of a submission that the
+        violated rule reads an error `rule-violated`.
+      enum: [warn, reject]
+    MissingValueStrategy:
+      type: string
+      description: >-
+        `skip_if_any_missing` does not evaluate a cell where any term has no data;
+        `skip_if_all_missing` evaluates unless every term is missing, a missing term counting
+        as 0; `never_skip` always evaluates, missing as 0.
+      enum: [skip_if_any_missing, skip_if_all_missing, never_skip]
+    Rule:
+      type: object
+      required: [id, agenda, name, left, operator, right, importance, action, missing, active, indicators, period_type, created_at, updated_at]
+      properties:
+        id: {$ref: '#/components/schemas/Slug'}
+        agenda: {$ref: '#/components/schemas/Slug'}
+        name: {type: string}
+        left: {$ref: '#/components/schemas/RuleExpression'}
+        operator: {$ref: '#/components/schemas/RuleOperator'}
+        right: {$ref: '#/components/schemas/RuleExpression'}
+        importance: {$ref: '#/components/schemas/RuleImportance'}
+        action: {$ref: '#/components/schemas/RuleAction'}
+        missing: {$ref: '#/components/schemas/MissingValueStrategy'}
+        active: {type: boolean}
+        indicators:
+          type: array
+          description: The indicators the rule reads, in code order.
+          items: {$ref: '#/components/schemas/Slug'}
+        period_type:
+          type: string
+          description: The period type its indicators share.
+          enum: [week, month, quarter, year]
+        created_at: {$ref: '#/components/schemas/Timestamp'}
+        updated_at: {$ref: '#/components/schemas/Timestamp'}
+    RuleCreate:
+      type: object
+      required: [id, agenda, name, left, operator, right]
+      properties:
+        id: {$ref: '#/components/schemas/Slug'}
+        agenda: {$ref: '#/components/schemas/Slug'}
+        name: {$ref: '#/components/schemas/Name'}
+        left: {$ref: '#/components/schemas/RuleExpression'}
+        operator: {$ref: '#/components/schemas/RuleOperator'}
+        right: {$ref: '#/components/schemas/RuleExpression'}
+        importance: {$ref: '#/components/schemas/RuleImportance', default: medium}
+        action: {$ref: '#/components/schemas/RuleAction', default: warn}
+        missing: {$ref: '#/components/schemas/MissingValueStrategy', default: skip_if_any_missing}
+        active: {type: boolean, default: true}
+      additionalProperties: false
+    RuleUpdate:
+      type: object
+      description: The fields to change (none may be null); `id` and `agenda` cannot change.
+      properties:
+        name: {$ref: '#/components/schemas/Name'}
+        left: {$ref: '#/components/schemas/RuleExpression'}
+        operator: {$ref: '#/components/schemas/RuleOperator'}
+        right: {$ref: '#/components/schemas/RuleExpression'}
+        importance: {$ref: '#/components/schemas/RuleImportance'}
+        action: {$ref: '#/components/schemas/RuleAction'}
+        missing: {$ref: '#/components/schemas/MissingValueStrategy'}
+        active: {type: boolean}
+      additionalProperties: false
+    RuleChange:
+      type: object
+      required: [action, at, key, rule]
+      properties:
+        action:
+          type: string
+          description: '`deleted` is a deactivation (DELETE).'
+          enum: [created, updated, deleted]
+        at: {$ref: '#/components/schemas/Timestamp'}
+        key: {type: string, description: The id of the API key that made the change.}
+        rule:
+          description: The rule after the change.
+          $ref: '#/components/schemas/Rule'
 
     # ---- locks
     LockCreate:

@@ -13,22 +13,11 @@ public enum MeasurementIngestion {
         case partial
     }
 
-    /// Who submits: the key, and the partner it is bound to (`nil` for the coordinator).
-    public struct Submitter: Sendable {
-        public var keyID: String
-        public var partner: String?
-
-        public init(keyID: String, partner: String?) {
-            self.keyID = keyID
-            self.partner = partner
-        }
-    }
-
     /// Validates `parsed`, checks the valid rows' plausibility (`quality`: outliers and
     /// validation rules; a violated `reject` rule is an error on each row it reads), and
     /// writes them; warnings on stored values become flags.
     public static func submit(
-        _ connection: Connection, parsed: Submission, submitter: Submitter, mode: Mode, dryRun: Bool,
+        _ connection: Connection, parsed: Submission, submitter: KeyHolder, mode: Mode, dryRun: Bool,
         quality: QualitySettings = .standard, batchID: UUID = UUID()
     ) throws -> ImportSummary {
         if let bound = submitter.partner,

@@ -28,17 +28,6 @@ public enum QualityFlags {
         public var nextCursor: Int?
     }
 
-    /// Who answers a flag: a partner key's partner, or nil for the coordinator.
-    public struct Answerer: Sendable {
-        public var keyID: String
-        public var partner: String?
-
-        public init(keyID: String, partner: String?) {
-            self.keyID = keyID
-            self.partner = partner
-        }
-    }
-
     public static func list(_ connection: Connection, filter: Filter, after cursor: Int?, limit: Int) throws -> Page {
         let selected = conditions(filter)
         let total = try connection.query("SELECT count(*) FROM quality_flags f WHERE \(selected)")[0].decode(
@@ -56,10 +45,10 @@ public enum QualityFlags {
         return try read(connection, where: "f.id = \(id)\(own)", limit: 1).first
     }
 
-    /// Sets a flag's status and note, recording the change. A partner may only explain its
-    /// own flags; `corrected` is the service's; a closed flag is not reopened by a partner.
+    /// Sets a flag's status and note, recording the change. A partner key (`answerer.partner`)
+    /// may only explain its own flags; `corrected` is the service's; a closed flag is not reopened by a partner.
     public static func answer(
-        _ connection: Connection, id: Int, status: QualityFlag.Status?, note: String?, by answerer: Answerer
+        _ connection: Connection, id: Int, status: QualityFlag.Status?, note: String?, by answerer: KeyHolder
     ) throws -> QualityFlag {
         guard let flag = try find(connection, id: id, visibleTo: answerer.partner) else {
             throw DomainError.notFound("No flag \(id).")

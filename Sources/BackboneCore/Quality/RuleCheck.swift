@@ -149,9 +149,7 @@ struct RuleCheck {
     {
         var combinations: [String: RuleCell.Combination] = [:]
         for indicator in try IndicatorStore.list(connection, codes: Array(codes)) {
-            combinations[indicator.code] = RuleCell.Combination(
-                method: indicator.aggregation,
-                ratioScale: Indicator.scale(valueType: indicator.valueType, aggregation: indicator.aggregation))
+            combinations[indicator.code] = RuleCell.Combination(indicator)
         }
         return combinations
     }

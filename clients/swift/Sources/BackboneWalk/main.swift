@@ -1,7 +1,8 @@
 // An end-to-end walk through Backbone with the client generated from openapi.yaml, as a
 // coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
-// batch read back as a typed problem, a report and the scorecard. Exits non-zero on any
-// surprise.
+// batch read back as a typed problem, a report and the scorecard, then a validation rule
+// evaluated over the stored rows and the flag it opens, explained by the partner and
+// confirmed by the coordinator. Exits non-zero on any surprise.
 //
 //     backbone-walk http://127.0.0.1:8080 "$COORDINATOR_KEY"
 import Foundation
@@ -132,6 +133,28 @@ func walk(server: URL, coordinatorKey: String) async throws {
     try expect(scorecard.agenda == agenda && line?.period == "2025-10" && line?.value == 59 && line?.target?.value == 900,
                "scorecard: \(scorecard)")
     step("scorecard: \(indicator) \(line?.period ?? "-") = \(line?.value ?? .nan), progress \(line?.progress ?? .nan)")
+
+    // A rule over data stored before it: 17 of 59 learners are 16-24, more than a quarter.
+    let rule = try await coordinator.createRule(body: .json(.init(
+        id: "walk-swift-young-\(run)", agenda: agenda, name: "Young learners at most a quarter",
+        left: "\(indicator)[age_group=16-24]", _operator: Components.Schemas.RuleOperator(rawValue: "<=")!,
+        right: "0.25 * \(indicator)"))).created.body.json
+    let swept = try await coordinator.evaluateRule(path: .init(id: rule.id)).ok.body.json
+    try expect(swept.cells == 1 && swept.violations == 1 && swept.standingFlags == 1, "evaluate: \(swept)")
+    let open = Components.Schemas.FlagStatus(rawValue: "open")!
+    let flags = try await library.listFlags(query: .init(status: open)).ok.body.json
+    guard flags.total == 1, let found = flags.items.first, found.rule == rule.id, found.period == "2025-10" else {
+        throw Surprise("flags: \(flags)")
+    }
+    let explained = try await library.updateFlag(
+        path: .init(id: found.id), body: .json(.init(note: "A youth cohort started in October."))).ok.body.json
+    try expect(explained.status == Components.Schemas.FlagStatus(rawValue: "explained")!, "explained: \(explained)")
+    let confirmed = try await coordinator.updateFlag(
+        path: .init(id: found.id),
+        body: .json(.init(status: Components.Schemas.FlagStatus(rawValue: "confirmed")!, note: "Checked."))
+    ).ok.body.json
+    try expect(confirmed.history.map(\.status.rawValue) == ["open", "explained", "confirmed"], "confirmed: \(confirmed)")
+    step("rule \(rule.id): \(swept.violations) violation, flag \(found.id) explained by the partner and confirmed")
 }
 
 let arguments = CommandLine.arguments
