@@ -190,7 +190,7 @@ def indicators():
 # ---------------------------------------------------------------- the three methods
 
 def flagged_by_baselines(series, scored=SCORED):
-    """{"z-score": set of (series index, month index)}, the same for the modified z-score."""
+    """{"DHIS2 z-score": the (series index, month index) it flags, "modified z": the same}."""
     z, modified = set(), set()
     for s, one in enumerate(series):
         for i in scored:
