@@ -15,6 +15,9 @@ import Aggregation
 /// - for a **stock** (`last`), **the previous period** plus the median change between
 ///   consecutive periods.
 ///
+/// Where the year-earlier expectation fits the year far better than the level (a season) and
+/// its anchor was no slip, it judges alone.
+///
 /// A spread is never below 5 % of the expected level, and a series that is mostly zeros
 /// takes half its typical nonzero value: a spike in a flat or zero-heavy series is caught.
 public struct OutlierScorer: Sendable {
@@ -49,8 +52,8 @@ public struct OutlierScorer: Sendable {
         public var expected: ClosedRange<Double>
     }
 
-    /// Chosen on the fixture (bench/quality.py, docs/quality.md): at 3 the check finds 0.89
-    /// of the slips at 1.1 % false positives; at 2.5, 0.90 at 2.0 %.
+    /// Chosen on the fixture (bench/quality.py, docs/quality.md): at 3 the check finds 0.90
+    /// of the slips at 1.4 % false positives; at 2.5, 0.91 at 2.4 %.
     public static let defaultThreshold = 3.0
     /// A full year: before it, a season or a small count's spread has not been seen yet, and
     /// on the fixture the false-positive rate is 6.1 % with 2 to 11 earlier values (1.1 % with 12).
@@ -106,7 +109,11 @@ public struct OutlierScorer: Sendable {
         if let level = Self.level(recent) {
             estimates.append(level)
             if period.type != .year, let seasonal = Self.yearEarlier(back, period.type, level: level) {
-                estimates.append(seasonal)
+                // A year-earlier expectation that fits the year far better than the level does, from
+                // an anchor that was no slip itself, judges alone: else the level's spread, widened by
+                // the season, lets a slip in a seasonal series pass.
+                estimates =
+                    seasonal.judgesAlone(threshold: threshold) ? [seasonal.estimate] : [level, seasonal.estimate]
             }
         }
         if shape == .stock, let change = Self.change(back) { estimates.append(change) }
@@ -144,21 +151,43 @@ public struct OutlierScorer: Sendable {
     }
 
     /// The same period a year earlier, moved by how much the last periods moved from theirs.
-    static func yearEarlier(_ back: [Double?], _ type: PeriodType, level: RobustEstimate) -> RobustEstimate? {
+    static func yearEarlier(_ back: [Double?], _ type: PeriodType, level: RobustEstimate) -> YearEarlier? {
         let year = periodsPerYear(type)
         guard let yearAgo = back[year] else { return nil }
         let changes = (1...recentPeriods).compactMap { k in back[k].flatMap { now in back[k + year].map { now - $0 } } }
         let shift = changes.isEmpty ? 0 : RobustEstimate.median(changes)
         let center = yearAgo + shift
-        if changes.count >= minimumSeasonalChanges {
-            return RobustEstimate.spread(of: changes, around: shift, level: center).map {
-                RobustEstimate(center: center, spread: $0)
-            }
+        if changes.count >= minimumSeasonalChanges,
+            let spread = RobustEstimate.spread(of: changes, around: shift, level: center)
+        {
+            // The anchor's own change from the year before it (among the measured ones for
+            // months and quarters; weeks' anchors lie beyond the history).
+            let anchorChange = year <= recentPeriods ? back[2 * year].map { yearAgo - $0 } : nil
+            return YearEarlier(
+                estimate: RobustEstimate(center: center, spread: spread), level: level,
+                anchorDeviation: anchorChange.map { abs($0 - shift) / spread })
         }
         // Too few changes to measure their spread (a series in its second year): the level's, grown
         // with the expected value (a peak month varies in proportion to its size).
         let growth = level.center == 0 ? 1 : max(1, abs(center / level.center))
-        return RobustEstimate(center: center, spread: level.spread * growth)
+        return YearEarlier(
+            estimate: RobustEstimate(center: center, spread: level.spread * growth), level: level, anchorDeviation: nil)
+    }
+
+    /// The year-earlier expectation beside the level it competes with.
+    struct YearEarlier {
+        var estimate: RobustEstimate
+        var level: RobustEstimate
+        /// How far the anchor's own change lay from the typical change, in spreads; nil when
+        /// the spread was borrowed or the anchor's year before is unknown.
+        var anchorDeviation: Double?
+
+        /// Whether it alone judges the value: its spread is less than half the level's (the
+        /// season explains what the level calls spread) and its anchor was no slip.
+        func judgesAlone(threshold: Double) -> Bool {
+            guard let anchorDeviation else { return false }
+            return estimate.spread * 2 < level.spread && anchorDeviation < threshold
+        }
     }
 
     /// A stock's previous value plus its typical change between consecutive periods.

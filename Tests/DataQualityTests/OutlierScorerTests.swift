@@ -53,6 +53,18 @@ import Testing
         #expect(isOutlier(505, after: throughSeptember))  // the peak again in October
     }
 
+    @Test func smoothSeasonCatchesASlipTheLevelsSpreadWouldPass() {
+        // 400 ± 200 over the year: the last 12 months' MAD is mostly the season itself.
+        let noise: [Double] = [4, -6, 2, 7, -3, 0, -5, 3, 6, -2, 1, -4]
+        let season = (0..<24).map { (400 + 200 * sin(2 * Double.pi * Double($0) / 12) + noise[$0 % 12]).rounded() }
+        #expect(!isOutlier(404, after: season))  // January 2026, as the last two Januaries
+        #expect(isOutlier(40, after: season))  // a digit dropped: within the level's spread, not the season's
+        // Last January was itself a slip: the year-earlier expectation does not judge alone.
+        var slipped = season
+        slipped[12] *= 10
+        #expect(!isOutlier(404, after: slipped))
+    }
+
     @Test func zeroHeavySeriesCatchesASpike() {
         var zeros = [Double](repeating: 0, count: 24)
         for (month, value) in [(3, 2.0), (9, 1), (14, 2), (17, 3), (21, 2)] { zeros[month] = value }
