@@ -42,8 +42,7 @@ struct FlagRoutes {
         routes.patch("/v1/flags/{id}", .rawData) { request, context in
             let id = try context.parameters.requireID("id", of: "flag")
             var reader = FieldReader(try request.jsonObject())
-            let status = reader.choice("status", QualityFlag.Status.allCases.map(\.rawValue)).flatMap(
-                QualityFlag.Status.init(rawValue:))
+            let status = reader.choice("status", QualityFlag.Status.self)
             let note = reader.string("note", maxLength: 2000)
             reader.rejectUnknownFields()
             guard reader.issues.isEmpty else { throw DomainError.invalid(reader.issues) }

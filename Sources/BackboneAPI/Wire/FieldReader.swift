@@ -81,6 +81,13 @@ struct FieldReader {
         return text
     }
 
+    /// An enum field by its wire spelling; present as null, it is refused like a wrong value.
+    mutating func choice<Value: RawRepresentable & CaseIterable>(
+        _ field: String, _: Value.Type, required: Bool = false
+    ) -> Value? where Value.RawValue == String {
+        choice(field, Value.allCases.map(\.rawValue), required: required || has(field)).flatMap(Value.init(rawValue:))
+    }
+
     /// A finite number within ±`NumberRange.maxMagnitude` (so that sums of them stay finite).
     mutating func number(_ field: String, required: Bool = false) -> Double? {
         guard let value = raw(field, required: required) else { return nil }

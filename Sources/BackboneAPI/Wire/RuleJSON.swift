@@ -42,10 +42,10 @@ enum RuleBody {
         fields.name = text("name", maxLength: 200, creating: creating, from: &reader)
         fields.left = text("left", maxLength: RuleExpression.maximumLength, creating: creating, from: &reader)
         fields.right = text("right", maxLength: RuleExpression.maximumLength, creating: creating, from: &reader)
-        fields.operator = choice("operator", RuleOperator.self, required: creating, from: &reader)
-        fields.importance = choice("importance", RuleImportance.self, from: &reader)
-        fields.action = choice("action", RuleAction.self, from: &reader)
-        fields.missing = choice("missing", MissingValueStrategy.self, from: &reader)
+        fields.operator = reader.choice("operator", RuleOperator.self, required: creating)
+        fields.importance = reader.choice("importance", RuleImportance.self)
+        fields.action = reader.choice("action", RuleAction.self)
+        fields.missing = reader.choice("missing", MissingValueStrategy.self)
         if reader.object["active"] == .null { reader.fail("active", "required", "must not be null") }
         fields.active = reader.bool("active")
         reader.rejectUnknownFields()
@@ -58,13 +58,5 @@ enum RuleBody {
         -> String?
     {
         reader.string(name, required: creating || reader.has(name), maxLength: maxLength)
-    }
-
-    /// An enum field by its wire spelling; null is refused like a wrong value.
-    private static func choice<Value: RawRepresentable & CaseIterable>(
-        _ name: String, _: Value.Type, required: Bool = false, from reader: inout FieldReader
-    ) -> Value? where Value.RawValue == String {
-        reader.choice(name, Value.allCases.map(\.rawValue), required: required || reader.has(name)).flatMap(
-            Value.init(rawValue:))
     }
 }

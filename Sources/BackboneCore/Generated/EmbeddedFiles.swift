@@ -4032,7 +4032,7 @@ components:
       minProperties: 1
       properties:
         status: {$ref: '#/components/schemas/FlagStatus'}
-        note: {type: string, maxLength: 2000}
+        note: {type: [string, 'null'], maxLength: 2000, description: The explanation or comment; absent or null leaves the note as it is.}
     Measurement:
       type: object
       description: >-
