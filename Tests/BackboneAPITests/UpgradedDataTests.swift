@@ -16,10 +16,19 @@ struct UpgradedDataTests {
         return conninfo
     }
 
-    /// This build reads an agenda's release_after_days (version 10): lent to an older
-    /// database while the registry is written, and taken back before the migration makes it.
-    static func lendAgendaReleaseDays(_ connection: Connection) throws {
+    /// This build reads an agenda's release_after_days (version 10) and the validation rules
+    /// and flags a submission checks and opens (version 11): lent to an older database while
+    /// data is written, and taken back (`takeBackNewerParts`) before the migration makes them.
+    static func lendNewerParts(_ connection: Connection) throws {
         try connection.execute("ALTER TABLE agendas ADD COLUMN release_after_days integer")
+        let version11 = try #require(Schema.Definition.embedded.migrations.first { $0.version == 11 })
+        try connection.execute(version11.sql)
+    }
+
+    static func takeBackNewerParts(_ connection: Connection) throws {
+        try connection.execute("ALTER TABLE agendas DROP COLUMN release_after_days")
+        try connection.execute(
+            "DROP TABLE quality_flag_history, quality_flags, validation_rule_history, validation_rules")
     }
 
     /// A database at version 6: version 6 changed functions only, to ones that compute the
@@ -37,7 +46,7 @@ struct UpgradedDataTests {
         let conninfo = try Self.version5Database()
         let app = try await TestApp.start(on: conninfo, migrate: false)
         let connection = try Connection(conninfo)
-        try Self.lendAgendaReleaseDays(connection)
+        try Self.lendNewerParts(connection)
         try await app.seedRegistry()
         try await Self.submitMeasurements(app)
         // A measurement written before version 5 kept its 'created' entry in the history table.
@@ -58,7 +67,7 @@ struct UpgradedDataTests {
         try connection.execute(version9.sql)
         let before = try await Self.readEverything(app)
         try connection.execute("DROP TABLE registry_version")
-        try connection.execute("ALTER TABLE agendas DROP COLUMN release_after_days")
+        try Self.takeBackNewerParts(connection)
         #expect(before.count > 10)
         #expect(try connection.query("SELECT count(*) FROM measurement_rollups")[0].decode(Int.self, at: 0) > 5)
 
@@ -98,12 +107,12 @@ struct UpgradedDataTests {
         let upgraded = try await TestApp.start(on: conninfo, migrate: false)
         let fresh = try await TestApp.start()
         let connection = try Connection(conninfo)
-        try Self.lendAgendaReleaseDays(connection)
+        try Self.lendNewerParts(connection)
         for app in [upgraded, fresh] {
             try await app.seedRegistry()
             try await Self.submitMeasurements(app)
         }
-        try connection.execute("ALTER TABLE agendas DROP COLUMN release_after_days")
+        try Self.takeBackNewerParts(connection)
         #expect(try Schema.migrate(connection) == .migrated(from: 6, to: Schema.requiredVersion))
         let paths = [
             "/v1/reports/indicators/volunteers?by=neighborhood",
