@@ -72,12 +72,12 @@ struct ServeCommand: AsyncParsableCommand {
     var qualityChecks: String?
     @Option(
         help:
-            "How many robust deviations from its series' history make a value an outlier (env OUTLIER_THRESHOLD; docs/quality.md gives the default)."
+            "How many robust deviations from its series' history make a value an outlier (env OUTLIER_THRESHOLD, default 3)."
     )
     var outlierThreshold: Double?
     @Option(
         help:
-            "How many earlier periods a series needs before its values are scored (env OUTLIER_MIN_HISTORY; docs/quality.md gives the default)."
+            "How many earlier values among the last 12 periods a value needs to be scored (env OUTLIER_MIN_HISTORY, default 12)."
     )
     var outlierMinHistory: Int?
     @OptionGroup var database: DatabaseOptions

@@ -3979,7 +3979,7 @@ components:
           description: How far the value lies from its series' history, in robust deviations (`outlier`).
         expected:
           type: object
-          description: The range the series' history expected (`outlier`).
+          description: The range the series' history expected (`outlier`); for a ratio a range of its rate, for a stock (`last`) of its level.
           required: [low, high]
           properties:
             low: {type: number}
@@ -4005,7 +4005,7 @@ components:
         score: {type: [number, 'null'], description: 'How far the value lay from its history, in robust deviations (outliers).'}
         expected:
           type: [object, 'null']
-          description: The range the series' history expected (outliers).
+          description: The range the series' history expected (outliers); for a ratio a range of its rate, for a stock (`last`) of its level.
           required: [low, high]
           properties:
             low: {type: number}
