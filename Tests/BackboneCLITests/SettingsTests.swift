@@ -29,4 +29,18 @@ struct SettingsTests {
         }
         #expect(variable?.description.contains("SUPPRESSION_DOMINANCE is 2") == true, "\(String(describing: variable))")
     }
+
+    @Test func theQualityChecksAreOnWithTheFixturesDefaultsAndRefuseOtherWords() throws {
+        let command = try ServeCommand.parse([])
+        let standard = try Settings(command, environment: [:])
+        #expect(standard.qualityChecks && standard.outlierThreshold == 3 && standard.outlierMinHistory == 12)
+        let off = try Settings(command, environment: ["QUALITY_CHECKS": "off", "OUTLIER_THRESHOLD": "4.5"])
+        #expect(!off.quality.enabled && off.quality.outliers.threshold == 4.5)
+        let word = #expect(throws: ValidationError.self) { try Settings(command, environment: ["QUALITY_CHECKS": "no"]) }
+        #expect(word?.description.contains("QUALITY_CHECKS is no") == true, "\(String(describing: word))")
+        let history = #expect(throws: ValidationError.self) {
+            try Settings(command, environment: ["OUTLIER_MIN_HISTORY": "40"])
+        }
+        #expect(history?.description.contains("OUTLIER_MIN_HISTORY is 40") == true, "\(String(describing: history))")
+    }
 }
