@@ -36,7 +36,9 @@ struct SettingsTests {
         #expect(standard.qualityChecks && standard.outlierThreshold == 3 && standard.outlierMinHistory == 12)
         let off = try Settings(command, environment: ["QUALITY_CHECKS": "off", "OUTLIER_THRESHOLD": "4.5"])
         #expect(!off.quality.enabled && off.quality.outliers.threshold == 4.5)
-        let word = #expect(throws: ValidationError.self) { try Settings(command, environment: ["QUALITY_CHECKS": "no"]) }
+        let word = #expect(throws: ValidationError.self) {
+            try Settings(command, environment: ["QUALITY_CHECKS": "no"])
+        }
         #expect(word?.description.contains("QUALITY_CHECKS is no") == true, "\(String(describing: word))")
         let history = #expect(throws: ValidationError.self) {
             try Settings(command, environment: ["OUTLIER_MIN_HISTORY": "40"])
