@@ -158,7 +158,7 @@ enum FlagRecorder {
             """)
         for rule in try RuleStore.activeRules(connection, readingAny: [indicator]) {
             try record(
-                connection, ruleFindings: try RuleCheck.findings(connection, rule: rule, cells: [cell]), keyID: keyID)
+                connection, ruleFindings: try RuleCheck.findings(connection, rule: rule, in: [cell]), keyID: keyID)
         }
     }
 }

@@ -69,21 +69,29 @@ struct RuleCheck {
         return found
     }
 
-    /// `rule` in every cell with stored values of its indicators, or only in `cells`, from
-    /// periods starting in `range`: the sweep behind `POST /v1/rules/{id}/evaluate` and the
-    /// re-evaluation after a retraction.
-    static func findings(
-        _ connection: Connection, rule: ValidationRule, cells: [CellKey]? = nil, starting range: ClosedRange<Day>? = nil
-    ) throws -> [Finding] {
-        let stored: CellRows
-        if let cells {
-            stored = try storedRows(connection, cells: cells, indicators: rule.indicators)
-        } else {
-            stored = try storedRows(connection, indicators: rule.indicators, starting: range)
-        }
+    /// `rule` in `cells`, over their stored values: the re-evaluation after a retraction.
+    /// Each cell is evaluated even when empty now (a retraction may have emptied it).
+    static func findings(_ connection: Connection, rule: ValidationRule, in cells: [CellKey]) throws -> [Finding] {
+        try evaluate(
+            rule, in: cells, stored: try storedRows(connection, cells: cells, indicators: rule.indicators), connection)
+    }
+
+    /// `rule` in every cell with stored values of its indicators in periods starting in
+    /// `range`: the sweep behind `POST /v1/rules/{id}/evaluate`.
+    static func findings(_ connection: Connection, rule: ValidationRule, startingIn range: ClosedRange<Day>) throws
+        -> [Finding]
+    {
+        let stored = try storedRows(connection, indicators: rule.indicators, starting: range)
+        return try evaluate(rule, in: Array(stored.keys), stored: stored, connection)
+    }
+
+    private static func evaluate(
+        _ rule: ValidationRule, in cells: [CellKey], stored: CellRows, _ connection: Connection
+    )
+        throws -> [Finding]
+    {
         let combinations = try combinations(connection, of: rule.indicators)
-        // Given cells are evaluated even when empty now (a retraction may have emptied one).
-        return (cells ?? Array(stored.keys)).map { cell in
+        return cells.map { cell in
             let rows = RuleCell(rows: Array(stored[cell, default: [:]].values), combinations: combinations)
             return Finding(rule: rule, cell: cell, outcome: rule.evaluate(in: rows), rows: [])
         }
@@ -112,15 +120,14 @@ struct RuleCheck {
     }
 
     private static func storedRows(
-        _ connection: Connection, indicators: Set<String>, starting range: ClosedRange<Day>?
+        _ connection: Connection, indicators: Set<String>, starting range: ClosedRange<Day>
     ) throws -> CellRows {
-        let bounds: Query =
-            range.map { "AND m.period_start BETWEEN \($0.lowerBound) AND \($0.upperBound)" } ?? ""
         let result = try connection.query(
             """
             SELECT m.partner_id, m.neighborhood_code, m.period, m.indicator_code, m.dimension_key,
                    m.value, m.numerator, m.denominator
-            FROM measurements m WHERE m.indicator_code = ANY(\(Array(indicators))::text[]) \(bounds)
+            FROM measurements m WHERE m.indicator_code = ANY(\(Array(indicators))::text[])
+              AND m.period_start BETWEEN \(range.lowerBound) AND \(range.upperBound)
             """)
         var rows: CellRows = [:]
         for row in result {

@@ -21,18 +21,28 @@ public enum RuleSweep {
         guard rule.active else {
             throw DomainError.conflict(code: "rule-inactive", "Rule \(id) is deleted; it evaluates nothing.")
         }
-        let range: ClosedRange<Day>? =
-            from == nil && to == nil
-            ? nil
-            : (from?.start ?? Day(year: 1, month: 1, day: 1))...(to?.end.adding(days: -1)
-                ?? Day(year: 9999, month: 12, day: 31))
-        let findings = try RuleCheck.findings(connection, rule: rule, starting: range)
-        try FlagRecorder.record(connection, ruleFindings: findings, keyID: keyID)
+        let first = from?.start ?? Day(year: 1, month: 1, day: 1)
+        let last = to?.end.adding(days: -1) ?? Day(year: 9999, month: 12, day: 31)
+        // One period at a time, so that memory holds one period's values of the rule's
+        // indicators however many periods the range spans.
+        let starts = try connection.query(
+            """
+            SELECT DISTINCT period_start FROM measurements
+            WHERE indicator_code = ANY(\(Array(rule.indicators))::text[]) AND period_start BETWEEN \(first) AND \(last)
+            ORDER BY 1
+            """
+        ).map { try $0.decode(Day.self, at: 0) }
+        var cells = 0
+        var violations = 0
+        for start in starts {
+            let findings = try RuleCheck.findings(connection, rule: rule, startingIn: start...start)
+            try FlagRecorder.record(connection, ruleFindings: findings, keyID: keyID)
+            cells += findings.count
+            violations += findings.filter { $0.message != nil }.count
+        }
         let standing = try connection.query(
             "SELECT count(*) FROM quality_flags WHERE rule_id = \(id) AND status IN ('open', 'explained')")[0]
             .decode(Int.self, at: 0)
-        return Outcome(
-            rule: id, cells: findings.count, violations: findings.filter { $0.message != nil }.count, standing: standing
-        )
+        return Outcome(rule: id, cells: cells, violations: violations, standing: standing)
     }
 }
