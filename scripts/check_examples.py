@@ -30,7 +30,8 @@ listRules getRule getRuleHistory
 listPartners getPartner
 listNeighborhoods getNeighborhood listCommitments getCommitment listMeasurements getMeasurement
 getMeasurementHistory listLocks createRelease listReleases
-getDashboardSignIn signInToDashboard getDashboard getDashboardFlag getTrendChart getNeighborhoodChart signOutOfDashboard
+getDashboardSignIn signInToDashboard getDashboard getDashboardFlag getDashboardUpload getDashboardUploadTemplate checkDashboardUpload storeDashboardUpload
+getTrendChart getNeighborhoodChart signOutOfDashboard
 updateAgenda updateIndicator updatePartner updateNeighborhood updateCommitment updateRule
 getIndicatorReport getScorecard getCompleteness getEquity
 retractMeasurement deleteLock deleteCommitment revokeKey deactivateRule
@@ -66,6 +67,15 @@ def main(base, key):
     def send(method, path, body=None, media_type="application/json"):
         if media_type == "application/x-www-form-urlencoded" and isinstance(body, dict):
             body = urllib.parse.urlencode(body)
+        if media_type == "multipart/form-data" and isinstance(body, dict):
+            # The `file` field as a browser sends a chosen file; the others as plain fields.
+            boundary = "check-examples-boundary"
+            parts = []
+            for name, value in body.items():
+                disposition = f'form-data; name="{name}"' + ('; filename="upload.csv"\r\nContent-Type: text/csv' if name == "file" else "")
+                parts.append(f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n{value}\r\n")
+            body = "".join(parts) + f"--{boundary}--\r\n"
+            media_type = f"multipart/form-data; boundary={boundary}"
         data = None if body is None else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
         request = urllib.request.Request(base + path, method=method, data=data,
                                          headers={"Authorization": f"Bearer {key}", "Content-Type": media_type})

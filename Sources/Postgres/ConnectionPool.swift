@@ -61,6 +61,13 @@ public final class ConnectionPool: Sendable {
     /// since the server may still deliver the cancel to its next statement. A task
     /// cancelled before the connection is handed over does not run `body`.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await lend { connection, _ in try body(connection) }
+    }
+
+    /// `withConnection`, with the loan the body can ask whether its task was cancelled.
+    private func lend<T: Sendable>(_ body: @escaping @Sendable (Connection, ConnectionLoan) throws -> T) async throws
+        -> T
+    {
         let connection = try await checkOut()
         let loan = ConnectionLoan()
         do {
@@ -72,7 +79,7 @@ public final class ConnectionPool: Sendable {
                         loan.end()
                         Self.tidy(connection)
                     }
-                    return try body(connection)
+                    return try body(connection, loan)
                 }
             } onCancel: {
                 loan.cancel()
@@ -85,9 +92,18 @@ public final class ConnectionPool: Sendable {
         }
     }
 
-    /// Runs `body` inside a transaction on a pooled connection.
+    /// Runs `body` inside a transaction on a pooled connection. A task cancelled while
+    /// `body` ran (its client went away, its budget ran out) does not commit, even when the
+    /// cancel arrived between two statements, where `PQcancel` finds nothing to stop: nobody
+    /// is left to be told the work was stored.
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await withConnection { connection in try connection.transaction(body) }
+        try await lend { connection, loan in
+            try connection.transaction { connection in
+                let value = try body(connection)
+                if loan.wasCancelled { throw CancellationError() }
+                return value
+            }
+        }
     }
 
     /// Closes every idle connection and refuses new work. Waiting callers get an error.

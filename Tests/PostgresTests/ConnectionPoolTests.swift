@@ -107,6 +107,30 @@ struct ConnectionPoolTests {
         try await pool.close()
     }
 
+    /// A cancel that arrives between two statements finds nothing running to stop: the
+    /// transaction must still not commit, as nobody is left to be told it did.
+    @Test func aTransactionCancelledBetweenStatementsDoesNotCommit() async throws {
+        let pool = ConnectionPool(conninfo: try TestDatabase.conninfo, size: 1)
+        let table = TestDatabase.uniqueName("cancelled")
+        try await pool.withConnection { try $0.execute("CREATE TABLE \(table) (id int)") }
+        let work = Task {
+            try await pool.transaction { connection in
+                try connection.query("INSERT INTO \(identifier: table) VALUES (1)")
+                Thread.sleep(forTimeInterval: 0.5)  // no statement runs now
+                try connection.query("INSERT INTO \(identifier: table) VALUES (2)")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        work.cancel()
+        await #expect(throws: (any Error).self) { try await work.value }
+        let count = try await pool.withConnection {
+            try $0.query("SELECT count(*) FROM \(identifier: table)")[0].decode(Int.self, at: 0)
+        }
+        #expect(count == 0)
+        try await pool.withConnection { try $0.execute("DROP TABLE \(table)") }
+        try await pool.close()
+    }
+
     @Test func aClosedPoolSaysSoInItsOwnErrorKind() async throws {
         let pool = ConnectionPool(conninfo: try TestDatabase.conninfo, size: 1)
         try await pool.withConnection { try $0.execute("SELECT 1") }

@@ -2908,6 +2908,9 @@ paths:
               properties:
                 file: {type: string, format: binary, description: The filled CSV template.}
                 mode: {type: string, enum: [all, partial], default: all}
+            example:
+              file: "partner,indicator,neighborhood,period,value,dim.age_group\ncentral-library,esl_learners_enrolled,northside,2025-11,40,25-44\n"
+              mode: all
       responses:
         '200': {$ref: '#/components/responses/DashboardPage'}
         '303': {$ref: '#/components/responses/DashboardRedirect'}
@@ -2948,6 +2951,11 @@ paths:
                 mode: {type: string, enum: [all, partial], default: all}
                 file_name: {type: string}
                 content: {type: string, description: The CSV file's text.}
+            example:
+              idempotency_key: november-upload-1
+              mode: all
+              file_name: november.csv
+              content: "partner,indicator,neighborhood,period,value,dim.age_group\ncentral-library,esl_learners_enrolled,northside,2025-11,40,25-44\n"
       responses:
         '200':
           description: The import summary, as a page.

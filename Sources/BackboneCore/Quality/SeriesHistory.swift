@@ -27,8 +27,10 @@ struct SeriesHistory {
         }
     }
 
-    /// Each series' points (value, or rate for a ratio), in period order.
-    private(set) var points: [SeriesKey: [OutlierScorer.Point]] = [:]
+    /// Each series' points in period order, with their periods' first days beside them: a
+    /// series' periods share a type, so the days order them, and comparing days is cheap
+    /// where comparing periods computes each one's first day.
+    private(set) var series: [SeriesKey: (points: [OutlierScorer.Point], starts: [Day])] = [:]
 
     /// Loads, for every series of `rows`, the stored points from `OutlierScorer.historyStart(for:)`
     /// of its earliest row up to its latest, and lays the rows over them.
@@ -78,17 +80,34 @@ struct SeriesHistory {
                 value: row.value, numerator: row.numerator, denominator: row.denominator, indicators[row.indicator])
         }
         for (key, values) in byPeriod {
-            history.points[key] = values.map { OutlierScorer.Point(period: $0.key, value: $0.value) }
-                .sorted { $0.period < $1.period }
+            let ordered = values.map {
+                (start: $0.key.start, point: OutlierScorer.Point(period: $0.key, value: $0.value))
+            }
+            .sorted { $0.start < $1.start }
+            history.series[key] = (ordered.map(\.point), ordered.map(\.start))
         }
         return history
     }
 
     /// The points of `key`'s series before `period`, as far back as `OutlierScorer.historyStart(for:)`.
     func points(of key: SeriesKey, before period: Period) -> [OutlierScorer.Point] {
-        guard let all = points[key] else { return [] }
-        let from = Self.earliest(before: period)
-        return all.filter { $0.period >= from && $0.period < period }
+        guard let (points, starts) = series[key] else { return [] }
+        let window =
+            Self.firstIndex(
+                in: starts, notBefore: Self.earliest(before: period).start)..<Self.firstIndex(
+                in: starts, notBefore: period.start)
+        return Array(points[window])
+    }
+
+    /// The index of the first of the ascending `days` that is not before `day` (binary search).
+    static func firstIndex(in days: [Day], notBefore day: Day) -> Int {
+        var low = 0
+        var high = days.count
+        while low < high {
+            let middle = (low + high) / 2
+            if days[middle] < day { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// The first period of the window scored against a value of `period`.
