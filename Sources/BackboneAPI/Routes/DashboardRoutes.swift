@@ -72,24 +72,7 @@ struct DashboardRoutes {
 
         // One flag: its value, the value's history and the flag's trail (a partner its own).
         table.get("/dashboard/flags/{id}", .public, offers: [Self.html]) { request, context in
-            guard let caller = try await routes.identify(request) else {
-                return Self.redirect(to: "/dashboard/sign-in")
-            }
-            return try await Self.humanErrors {
-                guard caller.role != .viewer else {
-                    throw Problem(
-                        status: .forbidden, code: "forbidden", title: "Forbidden",
-                        detail: "A viewer key sees no data-quality flags: a flag names one partner's value.")
-                }
-                let id = try context.parameters.requireID("id", of: "flag")
-                let partner = caller.key.partner
-                guard
-                    let detail = try await database(
-                        routes.pool, transaction: false,
-                        { try DashboardSource.flagDetail($0, id: id, partner: partner) })
-                else { throw Problem.notFound("No flag \(id).") }
-                return Self.page(FlagPage.html(detail))
-            }
+            try await routes.flagPage(request, id: try context.parameters.requireID("id", of: "flag"))
         }
 
         for chart in ["trend", "neighborhoods"] {
@@ -108,6 +91,24 @@ struct DashboardRoutes {
                 Self.addPrivacyHeaders(&response)
                 return response
             }
+        }
+    }
+
+    /// `GET /dashboard/flags/{id}`: one data-quality flag's page, for the coordinator or its partner.
+    func flagPage(_ request: HTTPRequest, id: Int) async throws -> HTTPResponse {
+        guard let caller = try await identify(request) else { return Self.redirect(to: "/dashboard/sign-in") }
+        return try await Self.humanErrors {
+            guard caller.role != .viewer else {
+                throw Problem(
+                    status: .forbidden, code: "forbidden", title: "Forbidden",
+                    detail: "A viewer key sees no data-quality flags: a flag names one partner's value.")
+            }
+            let partner = caller.key.partner
+            guard
+                let detail = try await database(
+                    pool, transaction: false, { try DashboardSource.flagDetail($0, id: id, partner: partner) })
+            else { throw Problem.notFound("No flag \(id).") }
+            return Self.page(FlagPage.html(detail))
         }
     }
 
