@@ -133,6 +133,13 @@ import Testing
         let last = (closed["history"] as? [[String: Any]])?.last
         #expect(last?["status"] as? String == "corrected" && last?["key"] is NSNull)
 
+        // The corrected value slips again: a new flag stands, so the closed one cannot be reopened beside it.
+        _ = try await app.coordinator("POST", "/v1/measurements", json: batch([row(period: "2026-01", value: "900")]))
+        let closedID = try #require(closed["id"] as? Int)
+        let reopened = try await app.coordinator("PATCH", "/v1/flags/\(closedID)", json: #"{"status": "open"}"#)
+        #expect(reopened.status == 409 && reopened.json["code"] as? String == "flag-standing", "\(reopened.text)")
+        _ = try await app.coordinator("POST", "/v1/measurements", json: batch([row(period: "2026-01", value: "100")]))
+
         let measurement =
             try #require(
                 (try await app.coordinator("GET", "/v1/flags?status=open")).json["items"] as? [[String: Any]]

@@ -2379,7 +2379,8 @@ paths:
       summary: Explain, confirm or reopen a flag.
       description: >-
         A partner key explains its own standing flags: a `note` (status `explained`, a note
-        required); a closed flag is the coordinator's to reopen (409 `flag-closed`). The
+        required); a closed flag is the coordinator's to reopen (409 `flag-closed`), unless
+        another flag now stands for the same value, or rule and cell (409 `flag-standing`). The
         coordinator sets `explained`, `confirmed` (the value stands: the flag closes, and the
         same value sent again opens no new flag) or `open`. `corrected` is set only by the
         service, when a changed or retracted value no longer warns (422). Every change is

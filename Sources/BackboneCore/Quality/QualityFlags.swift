@@ -71,16 +71,39 @@ public enum QualityFlags {
         if next == .explained, (note ?? flag.note)?.isEmpty ?? true {
             throw DomainError.invalid(field: "note", code: "required", "an explanation needs a note")
         }
-        try connection.query(
-            """
-            WITH changed AS (
-                UPDATE quality_flags SET status = \(next.rawValue), note = coalesce(\(note), note), updated_at = now()
-                WHERE id = \(id) RETURNING id
+        if next.isStanding, !flag.status.isStanding, let standing = try standingSibling(connection, of: flag) {
+            throw DomainError.conflict(
+                code: "flag-standing",
+                "Flag \(standing) stands for the same \(flag.kind == .rule ? "rule and cell" : "value"); answer that one."
             )
-            INSERT INTO quality_flag_history (flag_id, status, note, key_id)
-            SELECT id, \(next.rawValue), \(note), \(answerer.keyID) FROM changed
-            """)
+        }
+        do {
+            try connection.query(
+                """
+                WITH changed AS (
+                    UPDATE quality_flags SET status = \(next.rawValue), note = coalesce(\(note), note), updated_at = now()
+                    WHERE id = \(id) RETURNING id
+                )
+                INSERT INTO quality_flag_history (flag_id, status, note, key_id)
+                SELECT id, \(next.rawValue), \(note), \(answerer.keyID) FROM changed
+                """)
+        } catch let error as PostgresError where error.isUniqueViolation {
+            // Another flag was opened for the same value at the same moment.
+            throw DomainError.conflict(
+                code: "flag-standing", "Another flag stands for the same value; answer that one.")
+        }
         return try find(connection, id: id, visibleTo: nil)!
+    }
+
+    /// The flag other than `flag` that stands for its value (an outlier) or its rule and cell.
+    private static func standingSibling(_ connection: Connection, of flag: QualityFlag) throws -> Int? {
+        let same: Query =
+            flag.kind == .outlier
+            ? "measurement_id = \(flag.measurement) AND kind = 'outlier'"
+            : "kind = 'rule' AND rule_id = \(flag.rule) AND partner_id = \(flag.partner) AND neighborhood_code = \(flag.neighborhood) AND period = \(flag.period)"
+        return try connection.query(
+            "SELECT id FROM quality_flags WHERE \(same) AND status IN ('open', 'explained') AND id <> \(flag.id)"
+        ).first?.decode(Int.self, at: 0)
     }
 
     /// How many flags stand per partner and indicator under `filter`, by partner then indicator.
