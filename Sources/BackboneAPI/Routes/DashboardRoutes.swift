@@ -72,7 +72,7 @@ struct DashboardRoutes {
 
         // One flag: its value, the value's history and the flag's trail (a partner its own).
         table.get("/dashboard/flags/{id}", .public, offers: [Self.html]) { request, context in
-            try await routes.flagPage(request, id: try context.parameters.requireID("id", of: "flag"))
+            try await routes.flagPage(request, parameters: context.parameters)
         }
 
         for chart in ["trend", "neighborhoods"] {
@@ -95,9 +95,10 @@ struct DashboardRoutes {
     }
 
     /// `GET /dashboard/flags/{id}`: one data-quality flag's page, for the coordinator or its partner.
-    func flagPage(_ request: HTTPRequest, id: Int) async throws -> HTTPResponse {
+    func flagPage(_ request: HTTPRequest, parameters: PathParameters) async throws -> HTTPResponse {
         guard let caller = try await identify(request) else { return Self.redirect(to: "/dashboard/sign-in") }
         return try await Self.humanErrors {
+            let id = try parameters.requireID("id", of: "flag")
             guard caller.role != .viewer else {
                 throw Problem(
                     status: .forbidden, code: "forbidden", title: "Forbidden",
