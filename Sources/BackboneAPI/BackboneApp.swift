@@ -91,6 +91,7 @@ public struct BackboneApp: Sendable {
         let dashboard = DashboardRoutes(pool: pool, authenticator: table.authenticator, sessions: dashboardSessions)
         dashboard.register(in: &table)
         DashboardUploadRoutes(dashboard: dashboard, metrics: appMetrics, quality: quality).register(in: &table)
+        PacketRoutes(pool: pool, dashboard: dashboard).register(in: &table)
         return table
     }
 }

@@ -1,7 +1,8 @@
 /// The frame every dashboard page shares: a document with the stylesheet (screen,
 /// projector and print), no script, and the title.
 public enum HTMLPage {
-    public static func document(title: String, body: String) -> String {
+    /// `extraStyle` follows the shared stylesheet (a page's own layout).
+    public static func document(title: String, body: String, extraStyle: String = "") -> String {
         """
         <!DOCTYPE html>
         <html lang="en">
@@ -9,7 +10,7 @@ public enum HTMLPage {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(Escape.html(title))</title>
-        <style>\(stylesheet)</style>
+        <style>\(stylesheet)\(extraStyle.isEmpty ? "" : "\n" + extraStyle)</style>
         </head>
         <body>
         \(body)

@@ -59,23 +59,9 @@ enum DashboardSource {
                     graceDays: completeness.graceDays, names: partnerNames)
             }
         }
-        var panels = [IndicatorPanel?](repeating: nil, count: lines.count)
-        try await withThrowingTaskGroup(of: (Int, IndicatorPanel).self) { group in
-            var next = 0
-            func add() {
-                let index = next, line = lines[index]
-                next += 1
-                group.addTask {
-                    let built = try await database(pool, transaction: false) { connection in
-                        try DashboardSource.panel(connection, line: line, audience: audience, names: neighborhoodNames)
-                    }
-                    return (index, built)
-                }
-            }
-            while next < min(parallel, lines.count) { add() }
-            while let (index, panel) = try await group.next() {
-                panels[index] = panel
-                if next < lines.count { add() }
+        let panels = try await inParallel(lines.count, atMost: parallel) { index in
+            try await database(pool, transaction: false) { connection in
+                try DashboardSource.panel(connection, line: lines[index], audience: audience, names: neighborhoodNames)
             }
         }
         let dashboardAudience: DashboardModel.Audience =
@@ -97,7 +83,7 @@ enum DashboardSource {
         return DashboardModel(
             agenda: agenda, agendas: agendas, audience: dashboardAudience,
             partnerName: partner.map { partnerNames[$0] ?? $0 },
-            indicators: panels.compactMap { $0 }, completeness: try await grid, quality: quality)
+            indicators: panels, completeness: try await grid, quality: quality)
     }
 
     /// The agenda's standing flags, oldest first: every partner's, or `partner`'s own.
@@ -176,11 +162,20 @@ enum DashboardSource {
     static func panel(
         _ connection: Connection, line: ScorecardLine, audience: Reports.Audience, names: [String: String]
     ) throws -> IndicatorPanel {
-        let code = line.indicator.code
         let series = try Reports.indicator(
-            connection, code: code, request: ReportRequest(groupings: [.period]),
+            connection, code: line.indicator.code, request: ReportRequest(groupings: [.period]),
             range: Reports.PeriodRange(from: nil, to: nil), audience: audience
         ).report
+        return try panel(connection, line: line, series: series.rows, audience: audience, names: names)
+    }
+
+    /// A panel for a series already read (by period, oldest first): adds the neighborhoods
+    /// of the line's latest period.
+    static func panel(
+        _ connection: Connection, line: ScorecardLine, series: [Cell], audience: Reports.Audience,
+        names: [String: String]
+    ) throws -> IndicatorPanel {
+        let code = line.indicator.code
         var neighborhoods: [EquityLine] = []
         var level: Int?
         if let latest = line.latestPeriod {
@@ -200,7 +195,7 @@ enum DashboardSource {
             }
         }
         return IndicatorPanel(
-            line: line, series: series.rows, neighborhoods: neighborhoods, neighborhoodNames: names,
+            line: line, series: series, neighborhoods: neighborhoods, neighborhoodNames: names,
             neighborhoodLevel: level)
     }
 
@@ -234,6 +229,27 @@ enum DashboardSource {
         }
         return CompletenessGrid(reports: reports, partnerNames: names, graceDays: graceDays, today: today)
     }
+}
+
+/// `body` of 0..<count, at most `limit` at a time, the results in index order.
+func inParallel<T: Sendable>(
+    _ count: Int, atMost limit: Int, _ body: @escaping @Sendable (Int) async throws -> T
+) async throws -> [T] {
+    var results = [T?](repeating: nil, count: count)
+    try await withThrowingTaskGroup(of: (Int, T).self) { group in
+        var next = 0
+        func add() {
+            let index = next
+            next += 1
+            group.addTask { (index, try await body(index)) }
+        }
+        while next < min(limit, count) { add() }
+        while let (index, result) = try await group.next() {
+            results[index] = result
+            if next < count { add() }
+        }
+    }
+    return results.map { $0! }
 }
 
 extension Optional {

@@ -13,13 +13,7 @@ struct EquityWriter: ReportWriter {
         -> HTTPResponse
     {
         let (info, lines, releases) = answer
-        let rows: [JSONValue] = lines.enumerated().map { rank, line in
-            var object = ReportEncoding.json(line.cell, groupings: [.neighborhood]).objectValue ?? [:]
-            object["rank"] = JSONValue(rank + 1)
-            object["gap"] = JSONValue(line.cell.suppressed ? nil : line.gap)
-            object["population"] = JSONValue(line.population)
-            return .object(object)
-        }
+        let rows = Self.rows(lines)
         let document = JSONValue.object([
             "indicator": .string(info.code), "period": .string(period.description),
             "direction": .string(info.profile.increaseIsBetter ? "increase" : "decrease"),
@@ -31,5 +25,16 @@ struct EquityWriter: ReportWriter {
                 .response()
         }
         return .json(document)
+    }
+
+    /// The neighborhoods' rows, ranked as `lines` are (largest gap first).
+    static func rows(_ lines: [EquityLine]) -> [JSONValue] {
+        lines.enumerated().map { rank, line in
+            var object = ReportEncoding.json(line.cell, groupings: [.neighborhood]).objectValue ?? [:]
+            object["rank"] = JSONValue(rank + 1)
+            object["gap"] = JSONValue(line.cell.suppressed ? nil : line.gap)
+            object["population"] = JSONValue(line.population)
+            return .object(object)
+        }
     }
 }

@@ -857,6 +857,10 @@ tags:
       Data quality at the door: validation rules across indicators (the coordinator writes
       them, every key reads them), and the flags that warnings on stored values become, with
       their trail.
+  - name: packets
+    description: >-
+      The board packet: the story behind each curve with its numbers, computed on request
+      or frozen as publications whose bytes never change.
   - name: dashboard
     description: >-
       The agenda at a glance for people: server-rendered HTML and SVG over the same
@@ -2818,6 +2822,169 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
 
   # ---------------------------------------------------------------- dashboard
+  /v1/reports/board-packet:
+    get:
+      tags: [packets]
+      operationId: getBoardPacket
+      summary: The board packet of an agenda for a period, computed now (docs/packets.md).
+      description: >-
+        A cover (the agenda, the period, how many indicators are on track and improving,
+        what changed since the latest publication of the agenda for the same audience:
+        headlines that moved and values revised), then per active indicator: its scorecard
+        line, its series up to the period (a period of a coarser type still running at the
+        period's end is left out), the equity view of its latest period, the story behind the
+        curve in force (written for the period or the latest before it, `stale` when earlier),
+        the contributions the coordinator quoted, its actions with owners and status,
+        completeness of the partners committed to it for its latest period in the packet,
+        and, in the coordinator's packet, the standing data-quality flags on its values up to
+        the period. `audience` defaults to the caller's: `coordinator` (live data, every cell)
+        for a coordinator key, `public` (as a viewer key sees the data: small cells withheld,
+        from released periods where releases exist; completeness as counts; no flags) for the
+        others; a coordinator may ask for `public` to preview it, and any other key asking
+        for `coordinator` gets a 403.
+      security: [{apiKey: []}]
+      parameters:
+        - name: agenda
+          in: query
+          required: true
+          schema: {type: string, minLength: 1}
+          example: adult-literacy
+        - name: period
+          in: query
+          required: true
+          schema: {$ref: '#/components/schemas/Period'}
+          example: 2025-Q4
+        - $ref: '#/components/parameters/PacketAudience'
+      responses:
+        '200':
+          description: The packet.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/BoardPacket'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/publications:
+    post:
+      tags: [packets]
+      operationId: createPublication
+      summary: Freeze a board packet (coordinator only).
+      description: >-
+        Computes the packet of `agenda` for `period` for `audience` (as
+        `GET /v1/reports/board-packet` does), compares it with the previous publication of
+        the same agenda and audience (`since_last`: the headlines that moved and every value
+        of a period both show that differs, with its old and new value), stamps it with
+        `title` and the moment, and stores its JSON and its printable HTML with the SHA-256
+        of each. From then on `GET /v1/publications/{id}` returns those bytes, whatever is
+        corrected or rewritten later. Two publications of one agenda are ordered (the
+        agenda's row is locked while one is stored). A `public` publication is readable by
+        every key; a `coordinator` one by coordinator keys only. An unknown agenda is a 422
+        `unknown-agenda` naming `agenda`.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/PublicationCreate'}
+            example:
+              agenda: adult-literacy
+              period: 2025-Q4
+              title: Board meeting, January 2026
+              audience: public
+      responses:
+        '201':
+          description: Published.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Location: {$ref: '#/components/headers/Location'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Publication'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    get:
+      tags: [packets]
+      operationId: listPublications
+      summary: Publications, newest first.
+      description: >-
+        The coordinator sees every publication; partner and viewer keys the `public` ones.
+      security: [{apiKey: []}]
+      parameters:
+        - name: agenda
+          in: query
+          description: Only this agenda's publications.
+          schema: {type: string, minLength: 1}
+          example: adult-literacy
+        - $ref: '#/components/parameters/Limit'
+        - $ref: '#/components/parameters/Cursor'
+      responses:
+        '200':
+          description: One page of publications.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Publication'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/publications/{id}:
+    get:
+      tags: [packets]
+      operationId: getPublication
+      summary: A publication's frozen packet, byte for byte (JSON, or the printable HTML).
+      description: >-
+        The bytes stored when it was published, never recomputed: `?format=html` (or
+        `Accept: text/html`) gives the printable page, otherwise the JSON. `ETag` and
+        `X-Content-SHA256` carry the SHA-256 (hex) of exactly these bytes, the one in the
+        publication's record. A `coordinator` publication asked for by another key is a 404,
+        as if it did not exist.
+      security: [{apiKey: []}]
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+        - name: format
+          in: query
+          description: '`json` (the default) or `html`; overrides `Accept`.'
+          schema: {type: string, enum: [json, html]}
+      responses:
+        '200':
+          description: The frozen packet.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            ETag: {schema: {type: string}, description: 'The SHA-256 of the body, quoted.'}
+            X-Content-SHA256: {schema: {type: string, pattern: '^[0-9a-f]{64}$'}}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/BoardPacket'}
+            text/html:
+              schema: {type: string}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
   /dashboard:
     get:
       tags: [dashboard]
@@ -3115,6 +3282,56 @@ paths:
         '406': {$ref: '#/components/responses/NotAcceptable'}
         '503': {$ref: '#/components/responses/Unavailable'}
         default: {$ref: '#/components/responses/Problem'}
+  /dashboard/board-packet:
+    get:
+      tags: [dashboard]
+      operationId: getDashboardBoardPacket
+      summary: The board packet as a page made to be printed (A4 or US Letter).
+      description: >-
+        The packet of `GET /v1/reports/board-packet` for the signed-in key (same
+        parameters), as HTML with inline SVG and no script: a cover page, then one page per
+        indicator (its turn-the-curve chart with baseline, target and projection, its equity
+        chart, the latest value and progress, the story in force with the period it was
+        written for, quoted contributions with the partner's name, actions with owners,
+        status and overdue marks, completeness, open flags for the coordinator). The print
+        stylesheet starts each indicator on a new page and never cuts a chart across pages;
+        printed to PDF (Chromium) the packet has 1 + indicators pages when each indicator's
+        text fits its page. Without a session, a 303 to the sign-in form.
+      security: [{apiKey: []}, {dashboardSession: []}]
+      parameters:
+        - name: agenda
+          in: query
+          required: true
+          schema: {type: string, minLength: 1}
+          example: adult-literacy
+        - name: period
+          in: query
+          required: true
+          schema: {$ref: '#/components/schemas/Period'}
+          example: 2025-Q4
+        - $ref: '#/components/parameters/PacketAudience'
+      responses:
+        '200':
+          $ref: '#/components/responses/DashboardPage'
+        '303':
+          $ref: '#/components/responses/DashboardRedirect'
+        '400':
+          description: >-
+            An unknown query parameter, refused before the page is made (problem+json), or a
+            missing or malformed `agenda`, `period` or `audience` (a page that says which).
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/problem+json:
+              schema: {$ref: '#/components/schemas/Problem'}
+            text/html:
+              schema: {type: string}
+        '401': {$ref: '#/components/responses/DashboardProblemPage'}
+        '403': {$ref: '#/components/responses/DashboardProblemPage'}
+        '404': {$ref: '#/components/responses/DashboardProblemPage'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
   /dashboard/charts/{code}/trend.svg:
     get:
       tags: [dashboard]
@@ -3199,6 +3416,13 @@ components:
         `csv` or `json`; overrides the `Accept` header. Any other value is a 400
         `unsupported-format`. Without it, `Accept` decides (see the API description).
       schema: {type: string, enum: [json, csv]}
+    PacketAudience:
+      name: audience
+      in: query
+      description: >-
+        `coordinator` (live data, every cell: coordinator keys only) or `public` (as a viewer
+        key sees the data); the caller's own by default.
+      schema: {type: string, enum: [coordinator, public]}
     ActiveFilter:
       name: active
       in: query
@@ -4514,6 +4738,179 @@ components:
         direction: {$ref: '#/components/schemas/Direction'}
         target: {type: [number, 'null']}
         neighborhoods: {type: array, items: {$ref: '#/components/schemas/EquityRow'}}
+    PublicationCreate:
+      type: object
+      additionalProperties: false
+      required: [agenda, period, title, audience]
+      properties:
+        agenda: {$ref: '#/components/schemas/Slug'}
+        period: {$ref: '#/components/schemas/Period'}
+        title: {$ref: '#/components/schemas/Name'}
+        audience:
+          type: string
+          enum: [coordinator, public]
+          description: '`coordinator`: live data, coordinator keys only; `public`: as a viewer key sees the data, readable by every key.'
+    Publication:
+      type: object
+      required: [id, agenda, period, title, audience, json_sha256, html_sha256, published_by, published_at, links]
+      properties:
+        id: {type: integer, minimum: 1}
+        agenda: {type: string}
+        period: {type: string}
+        title: {type: string}
+        audience: {type: string, enum: [coordinator, public]}
+        json_sha256: {type: string, pattern: '^[0-9a-f]{64}$', description: The SHA-256 of the frozen JSON's bytes.}
+        html_sha256: {type: string, pattern: '^[0-9a-f]{64}$', description: The SHA-256 of the frozen HTML's bytes.}
+        published_by: {type: string, description: The id of the key that published it.}
+        published_at: {$ref: '#/components/schemas/Timestamp'}
+        links:
+          type: object
+          required: [json, html]
+          properties:
+            json: {type: string}
+            html: {type: string}
+    PacketHeadline:
+      type: [object, 'null']
+      required: [period, value, on_track]
+      properties:
+        period: {type: [string, 'null']}
+        value: {type: [number, 'null']}
+        on_track: {type: [boolean, 'null']}
+    BoardPacket:
+      type: object
+      required: [agenda, period, audience, title, published_at, summary, since_last, indicators]
+      properties:
+        agenda:
+          type: object
+          required: [id, name, vision]
+          properties:
+            id: {type: string}
+            name: {type: string}
+            vision: {type: [string, 'null']}
+        period: {type: string}
+        audience: {type: string, enum: [coordinator, public]}
+        title: {type: [string, 'null'], description: A publication's title; null for a packet computed on request.}
+        published_at: {type: [string, 'null'], description: A publication's moment; null for a packet computed on request.}
+        summary:
+          type: object
+          required: [indicators, on_track, improving]
+          properties:
+            indicators: {type: integer, minimum: 0}
+            on_track: {type: integer, minimum: 0}
+            improving: {type: integer, minimum: 0}
+        since_last:
+          type: [object, 'null']
+          description: The previous publication of the agenda for the same audience and what changed since; null without one.
+          required: [publication, title, published_at, period, changes, revisions]
+          properties:
+            publication: {type: integer, minimum: 1}
+            title: {type: string}
+            published_at: {type: string}
+            period: {type: string}
+            changes:
+              type: array
+              items:
+                type: object
+                required: [indicator, name, before, after]
+                properties:
+                  indicator: {type: string}
+                  name: {type: string}
+                  before: {$ref: '#/components/schemas/PacketHeadline'}
+                  after: {$ref: '#/components/schemas/PacketHeadline'}
+            revisions:
+              type: array
+              description: Values of a period both packets show that differ (a value now withheld is not listed).
+              items:
+                type: object
+                required: [indicator, name, period, before, after]
+                properties:
+                  indicator: {type: string}
+                  name: {type: string}
+                  period: {type: string}
+                  before: {type: number}
+                  after: {type: [number, 'null']}
+        indicators:
+          type: array
+          items: {$ref: '#/components/schemas/BoardPacketIndicator'}
+    BoardPacketIndicator:
+      allOf:
+        - {$ref: '#/components/schemas/ScorecardLine'}
+        - type: object
+          required: [series, neighborhoods, story, quotes, actions, completeness]
+          properties:
+            series:
+              type: array
+              items:
+                type: object
+                required: [period, value, suppressed]
+                properties:
+                  period: {type: [string, 'null']}
+                  value: {type: [number, 'null']}
+                  suppressed: {type: boolean}
+            neighborhoods: {type: array, items: {$ref: '#/components/schemas/EquityRow'}}
+            story:
+              type: [object, 'null']
+              description: The story in force for the indicator's latest period in the packet; null when none was written for it or before.
+              required: [written_for, stale, story_behind_the_curve, partners, what_works, action_plan, saved_at]
+              properties:
+                written_for: {type: string}
+                stale: {type: boolean, description: Written for an earlier period than the one shown.}
+                story_behind_the_curve: {type: string}
+                partners: {type: string}
+                what_works: {type: string}
+                action_plan: {type: string}
+                saved_at: {type: string}
+            quotes:
+              type: array
+              items:
+                type: object
+                required: [partner, partner_name, period, text]
+                properties:
+                  partner: {type: string}
+                  partner_name: {type: string}
+                  period: {type: string}
+                  text: {type: string}
+            actions:
+              type: array
+              items:
+                type: object
+                required: [id, title, owner, owner_name, due, status, overdue, note]
+                properties:
+                  id: {type: integer}
+                  title: {type: string}
+                  owner: {type: string}
+                  owner_name: {type: string}
+                  due: {type: string, format: date}
+                  status: {type: string, enum: [planned, in_progress, done, dropped]}
+                  overdue: {type: boolean}
+                  note: {type: string}
+            completeness:
+              type: [object, 'null']
+              required: [period, committed, reported]
+              properties:
+                period: {type: string}
+                committed: {type: integer, minimum: 0}
+                reported: {type: integer, minimum: 0}
+                missing: {type: array, items: {type: string}, description: The coordinator's packet only.}
+            open_flags:
+              type: object
+              description: The coordinator's packet only; standing flags on the indicator's values up to the period.
+              required: [total, oldest]
+              properties:
+                total: {type: integer, minimum: 0}
+                oldest:
+                  type: array
+                  items:
+                    type: object
+                    required: [id, partner, neighborhood, period, kind, message, status]
+                    properties:
+                      id: {type: integer}
+                      partner: {type: string}
+                      neighborhood: {type: string}
+                      period: {type: string}
+                      kind: {type: string}
+                      message: {type: string}
+                      status: {type: string}
 
 """#,
         "migrations/0005-versions-1-to-5.sql": #"""

@@ -48,40 +48,47 @@ extension Reports {
                     withheld: withheld, request: request, tree: tree, method: info.profile.method,
                     reader: .init(partner: partner))
             }
-            let rows = byPeriod.rows
-            var line = ScorecardLine(indicator: info)
+            var line = scorecardLine(info, rows: byPeriod.rows)
             line.openFlags = openFlags.map { $0[info.code] ?? 0 }
-            guard let latest = rows.last else { return line }
-            line.latest = latest
-            line.latestPeriod = latest.key["period"].flatMap(Period.init)
-            line.previousPeriod = line.latestPeriod?.previous
-            line.previous = rows.first { $0.key["period"] == line.previousPeriod?.description }
-            if let now = latest.value, let before = line.previous?.value {
-                line.trend = now > before ? "up" : now < before ? "down" : "flat"
-                line.improving = now == before ? nil : (now > before) == info.profile.increaseIsBetter
-            }
-            if let now = latest.value, let period = line.latestPeriod, let target = info.profile.target {
-                let start =
-                    info.profile.baseline.map { ($0.period, $0.value) }
-                    ?? rows.first.flatMap { first in
-                        first.value.flatMap { value in first.key["period"].flatMap(Period.init).map { ($0, value) } }
-                    }
-                if let (startPeriod, startValue) = start {
-                    let elapsed = Double(Period.count(from: startPeriod, to: period, in: info.profile.periodType))
-                    let remaining = Double(Period.count(from: period, to: target.period, in: info.profile.periodType))
-                    if elapsed > 0 {
-                        // A straight line through the start and now, continued to the target period and
-                        // kept inside the values the indicator can take (a count never goes below 0).
-                        let straight = now + (now - startValue) / elapsed * max(remaining, 0)
-                        let projected = min(max(straight, info.validRange.lowerBound), info.validRange.upperBound)
-                        line.projected = projected
-                        line.onTrack =
-                            info.profile.increaseIsBetter ? projected >= target.value : projected <= target.value
-                    }
-                }
-            }
             return line
         }
+    }
+
+    /// An indicator's scorecard line from its by-period rows (oldest first): the latest row,
+    /// the one of the period before it, the trend, and the pace from the baseline (else the
+    /// first row) to the target.
+    public static func scorecardLine(_ info: Indicator, rows: [Cell]) -> ScorecardLine {
+        var line = ScorecardLine(indicator: info)
+        guard let latest = rows.last else { return line }
+        line.latest = latest
+        line.latestPeriod = latest.key["period"].flatMap(Period.init)
+        line.previousPeriod = line.latestPeriod?.previous
+        line.previous = rows.first { $0.key["period"] == line.previousPeriod?.description }
+        if let now = latest.value, let before = line.previous?.value {
+            line.trend = now > before ? "up" : now < before ? "down" : "flat"
+            line.improving = now == before ? nil : (now > before) == info.profile.increaseIsBetter
+        }
+        if let now = latest.value, let period = line.latestPeriod, let target = info.profile.target {
+            let start =
+                info.profile.baseline.map { ($0.period, $0.value) }
+                ?? rows.first.flatMap { first in
+                    first.value.flatMap { value in first.key["period"].flatMap(Period.init).map { ($0, value) } }
+                }
+            if let (startPeriod, startValue) = start {
+                let elapsed = Double(Period.count(from: startPeriod, to: period, in: info.profile.periodType))
+                let remaining = Double(Period.count(from: period, to: target.period, in: info.profile.periodType))
+                if elapsed > 0 {
+                    // A straight line through the start and now, continued to the target period and
+                    // kept inside the values the indicator can take (a count never goes below 0).
+                    let straight = now + (now - startValue) / elapsed * max(remaining, 0)
+                    let projected = min(max(straight, info.validRange.lowerBound), info.validRange.upperBound)
+                    line.projected = projected
+                    line.onTrack =
+                        info.profile.increaseIsBetter ? projected >= target.value : projected <= target.value
+                }
+            }
+        }
+        return line
     }
 
     /// The ranges a scorecard line reads: the latest period and the one before it, and the

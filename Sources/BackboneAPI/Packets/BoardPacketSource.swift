@@ -1,0 +1,95 @@
+import Aggregation
+import BackboneCore
+import Dashboard
+import DomainModel
+import Foundation
+import Postgres
+
+/// Gathers a board packet through the same protected reports the API serves: the
+/// coordinator's from live data, the public one as a viewer key reads it (releases where
+/// they exist, small cells withheld). Nothing here reads aggregates around them.
+enum BoardPacketSource {
+    /// What every page of one packet shares.
+    struct Shared: Sendable {
+        let agenda: String
+        let period: Period
+        let audience: BoardPacket.Audience
+        let neighborhoodNames: [String: String]
+        let partnerNames: [String: String]
+        let today: Day
+
+        var reportAudience: Reports.Audience {
+            audience == .coordinator ? .coordinator : .published(partner: nil)
+        }
+    }
+
+    /// The oldest standing flags a page lists (the count covers them all).
+    static let listedFlags = 5
+
+    /// The packet of `agenda` for `period`, its indicators' pages gathered `parallel` at a
+    /// time, each on a pooled connection of its own.
+    static func packet(
+        _ pool: ConnectionPool, agenda id: String, period: Period, audience: BoardPacket.Audience, parallel: Int
+    ) async throws -> BoardPacket {
+        let (agenda, indicators, shared) = try await database(pool, transaction: false) { connection in
+            guard let agenda = try RegistryStore<Agenda>().find(connection, key: id) else {
+                throw DomainError.notFound("No agenda \(id).")
+            }
+            let shared = Shared(
+                agenda: id, period: period, audience: audience,
+                neighborhoodNames: try DashboardSource.names(connection, Neighborhood.self, name: \.name),
+                partnerNames: try DashboardSource.names(connection, Partner.self, name: \.name), today: Period.today())
+            let model = DashboardModel.Agenda(id: agenda.id, name: agenda.name, vision: agenda.vision)
+            return (model, try IndicatorStore.list(connection, activeIn: id), shared)
+        }
+        let pages = try await inParallel(indicators.count, atMost: parallel) { index in
+            try await database(pool, transaction: false) { connection in
+                try page(connection, indicators[index], shared: shared)
+            }
+        }
+        return BoardPacket(agenda: agenda, period: period, audience: audience, pages: pages)
+    }
+
+    /// One indicator's page: its series up to the packet's period, the line it gives, the
+    /// neighborhoods of the latest period, the words around it, completeness and flags.
+    static func page(_ connection: Connection, _ info: Indicator, shared: Shared) throws -> BoardPacket.Page {
+        let series = try Reports.indicator(
+            connection, code: info.code, request: ReportRequest(groupings: [.period]),
+            range: Reports.PeriodRange(from: nil, to: shared.period), audience: shared.reportAudience
+        ).report.rows.filter { cell in
+            // A coarser period still running at the packet's end is not over yet: not shown.
+            cell.key["period"].flatMap(Period.init).map { $0.end <= shared.period.end } ?? false
+        }
+        let line = Reports.scorecardLine(info, rows: series)
+        let panel = try DashboardSource.panel(
+            connection, line: line, series: series, audience: shared.reportAudience, names: shared.neighborhoodNames)
+        var page = BoardPacket.Page(panel: panel)
+        guard let own = shared.period.lastPeriod(of: info.profile.periodType) else { return page }
+        try addNarrative(connection, to: &page, period: own, shared: shared)
+        let entries = try Reports.completeness(connection, agenda: shared.agenda, period: own).entries.filter {
+            $0.indicator == info.code
+        }
+        if !entries.isEmpty {
+            let missing = Set(entries.filter { !$0.reported }.map(\.partner)).sorted()
+            page.completeness = BoardPacket.Completeness(
+                period: own, committed: entries.count, reported: entries.filter(\.reported).count,
+                missing: shared.audience == .coordinator ? missing.map { shared.partnerNames[$0] ?? $0 } : nil)
+        }
+        if shared.audience == .coordinator {
+            var filter = QualityFlags.Filter()
+            filter.indicator = info.code
+            filter.to = shared.period
+            filter.standingOnly = true
+            let flags = try QualityFlags.list(connection, filter: filter, after: nil, limit: listedFlags)
+            page.openFlags = BoardPacket.OpenFlags(
+                total: flags.total, oldest: flags.items.map(DashboardSource.panelLine))
+        }
+        return page
+    }
+
+    /// The story in force, quoted contributions and actions of the page's indicator.
+    static func addNarrative(
+        _ connection: Connection, to page: inout BoardPacket.Page, period: Period, shared: Shared
+    ) throws {
+    }
+}
