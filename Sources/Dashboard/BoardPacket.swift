@@ -48,6 +48,9 @@ public struct BoardPacket: Sendable {
         /// The scorecard line, the series up to the packet's period and the equity view of
         /// the latest period in it.
         public var panel: IndicatorPanel
+        /// The indicator's own period the packet's period ends with (`2026-09` of `2026-Q3` for
+        /// a monthly indicator): what its story, quotes and completeness are for.
+        public var period: Period?
         public var story: Story?
         /// Partners' contributions the coordinator chose to quote.
         public var quotes: [Quote]
@@ -58,10 +61,11 @@ public struct BoardPacket: Sendable {
         public var openFlags: OpenFlags?
 
         public init(
-            panel: IndicatorPanel, story: Story? = nil, quotes: [Quote] = [], actions: [Action] = [],
+            panel: IndicatorPanel, period: Period?, story: Story? = nil, quotes: [Quote] = [], actions: [Action] = [],
             completeness: Completeness? = nil, openFlags: OpenFlags? = nil
         ) {
             self.panel = panel
+            self.period = period
             self.story = story
             self.quotes = quotes
             self.actions = actions

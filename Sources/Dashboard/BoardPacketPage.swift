@@ -141,7 +141,7 @@ public enum BoardPacketPage {
         html += " · \(verdict(line.onTrack))</p>\n"
         html += "<div class=\"packet-charts\">\n<figure>\(TrendChart.svg(panel))</figure>\n"
         html += "<figure>\(NeighborhoodChart.svg(panel))</figure>\n</div>\n"
-        html += story(page.story, period: packet.period)
+        html += story(page.story, period: page.period ?? packet.period)
         if !page.quotes.isEmpty {
             html += "<section class=\"voices\"><h3>In partners' words</h3>\n"
             for quote in page.quotes {

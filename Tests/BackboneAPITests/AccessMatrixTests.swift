@@ -183,6 +183,17 @@ struct AccessMatrixTests {
             path: "/v1/reports/completeness?agenda=literacy&period=2026-Q1", expected: coordinatorOnly(200)),
         "GET /v1/reports/equity": Entry(
             path: "/v1/reports/equity?indicator=esl_learners&period=2026-01", expected: anyKey),
+        // Every key reads the packet (the public one unless it is the coordinator's) and public
+        // publications; only the coordinator publishes (a coordinator publication is a 404 to
+        // others: BoardPacketTests).
+        "GET /v1/reports/board-packet": Entry(
+            path: "/v1/reports/board-packet?agenda=literacy&period=2026-Q1", expected: anyKey),
+        "POST /v1/publications": Entry(
+            path: "/v1/publications",
+            body: #"{"agenda": "literacy", "period": "2026-Q1", "title": "Matrix", "audience": "public"}"#,
+            expected: coordinatorOnly(201)),
+        "GET /v1/publications": Entry(path: "/v1/publications?agenda=literacy", expected: anyKey),
+        "GET /v1/publications/{id}": Entry(path: "/v1/publications/{publication}", expected: anyKey),
 
         // The dashboard is for browsers: without a live key (no key, a malformed or revoked
         // one) the page redirects to the sign-in form (303) and the form is shown (200); with
@@ -220,6 +231,12 @@ struct AccessMatrixTests {
             path: "/dashboard/flags/{flag}",
             expected: [
                 .noKey: 303, .malformed: 303, .revoked: 303, .viewer: 403, .partnerA: 200, .partnerB: 404,
+                .coordinator: 200,
+            ]),
+        "GET /dashboard/board-packet": Entry(
+            path: "/dashboard/board-packet?agenda=literacy&period=2026-Q1",
+            expected: [
+                .noKey: 303, .malformed: 303, .revoked: 303, .viewer: 200, .partnerA: 200, .partnerB: 200,
                 .coordinator: 200,
             ]),
         "GET /dashboard/charts/{code}/trend.svg": Entry(
@@ -262,6 +279,9 @@ struct AccessMatrixTests {
             #"{"id": "matrix-rule", "agenda": "literacy", "name": "m", "left": "esl_learners[age_group=16-24]", "operator": "<=", "right": "esl_learners"}"#
         )
         ids["lock"] = try await create("/v1/locks", #"{"agenda": "literacy", "period": "2024-Q1"}"#)
+        ids["publication"] = try await create(
+            "/v1/publications",
+            #"{"agenda": "literacy", "period": "2025-Q4", "title": "Read by all", "audience": "public"}"#)
         ids["spareKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "spare"}"#)
         ids["signInKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "sign-in"}"#, id: "secret")
         let stored = try await test.coordinator(

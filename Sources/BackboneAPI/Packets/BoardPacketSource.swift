@@ -63,8 +63,9 @@ enum BoardPacketSource {
         let line = Reports.scorecardLine(info, rows: series)
         let panel = try DashboardSource.panel(
             connection, line: line, series: series, audience: shared.reportAudience, names: shared.neighborhoodNames)
-        var page = BoardPacket.Page(panel: panel)
-        guard let own = shared.period.lastPeriod(of: info.profile.periodType) else { return page }
+        let own = shared.period.lastPeriod(of: info.profile.periodType)
+        var page = BoardPacket.Page(panel: panel, period: own)
+        guard let own else { return page }
         try addNarrative(connection, to: &page, period: own, shared: shared)
         let entries = try Reports.completeness(connection, agenda: shared.agenda, period: own).entries.filter {
             $0.indicator == info.code

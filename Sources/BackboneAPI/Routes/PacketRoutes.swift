@@ -15,8 +15,6 @@ struct PacketRoutes {
 
     /// How many indicators' pages one packet gathers at once (each on its own pooled connection).
     static let parallelPages = 3
-    /// The largest publication request accepted (four short fields).
-    static let maxPublicationBytes = 4096
     static let html = DashboardRoutes.html
 
     func register(in routes: inout RouteTable) {
@@ -37,9 +35,7 @@ struct PacketRoutes {
                 return DashboardRoutes.page(BoardPacketPage.html(try await packets.live(question)))
             }
         }
-        routes.post(
-            "/v1/publications", .coordinator("publish a board packet"), maxBodyBytes: Self.maxPublicationBytes
-        ) { request, context in
+        routes.post("/v1/publications", .coordinator("publish a board packet")) { request, context in
             let body = try PublicationBody.read(try request.jsonObject())
             let publication = try await packets.publish(body, keyID: context.caller.key.id)
             return .json(publication, status: .created, location: "/v1/publications/\(publication.id)")
@@ -126,6 +122,11 @@ struct PacketRoutes {
     /// Computes the packet, then in one transaction compares it with the previous
     /// publication, stamps it and stores its JSON and HTML.
     func publish(_ body: PublicationBody, keyID: String) async throws -> Publication {
+        // A body naming no agenda is refused as a field, not as a missing page.
+        guard
+            try await database(pool, transaction: false, { try RegistryStore<Agenda>().find($0, key: body.agenda) })
+                != nil
+        else { throw DomainError.invalid(field: "agenda", code: "unknown-agenda", "no agenda \(body.agenda) exists") }
         var packet = try await BoardPacketSource.packet(
             pool, agenda: body.agenda, period: body.period, audience: body.audience, parallel: Self.parallelPages)
         packet.title = body.title

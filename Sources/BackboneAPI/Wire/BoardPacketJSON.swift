@@ -25,6 +25,7 @@ enum BoardPacketJSON {
 
     static func json(_ page: BoardPacket.Page) -> JSONValue {
         var members = ScorecardWriter.json(page.panel.line).objectValue ?? [:]
+        members["reporting_period"] = JSONValue(page.period?.description)
         members["series"] = .array(
             page.panel.series.map { cell in
                 .object([

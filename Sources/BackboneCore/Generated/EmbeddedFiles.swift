@@ -4836,8 +4836,13 @@ components:
       allOf:
         - {$ref: '#/components/schemas/ScorecardLine'}
         - type: object
-          required: [series, neighborhoods, story, quotes, actions, completeness]
+          required: [reporting_period, series, neighborhoods, story, quotes, actions, completeness]
           properties:
+            reporting_period:
+              type: [string, 'null']
+              description: >-
+                The indicator's own period the packet's period ends with (`2025-12` of
+                `2025-Q4` for a monthly indicator): what its story, quotes and completeness are for.
             series:
               type: array
               items:
