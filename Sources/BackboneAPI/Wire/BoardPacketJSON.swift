@@ -170,7 +170,8 @@ enum BoardPacketJSON {
             for cell in page.panel.series {
                 if let period = cell.key["period"].flatMap(Period.init) { current[period] = cell }
             }
-            for (period, old) in then.values.sorted(by: { $0.key < $1.key }) {
+            // Only periods this packet covers: an earlier packet for a later period showed more.
+            for (period, old) in then.values.sorted(by: { $0.key < $1.key }) where period.end <= packet.period.end {
                 let new = current[period]
                 // A value now withheld is not a revision: it says nothing about the number.
                 if new?.suppressed == true { continue }
