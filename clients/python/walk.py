@@ -15,6 +15,7 @@ import sys
 from backbone_client import AuthenticatedClient
 from backbone_client.api.keys import create_key
 from backbone_client.api.measurements import submit_measurements
+from backbone_client.api.packets import create_publication, get_board_packet
 from backbone_client.api.quality import create_rule, evaluate_rule, list_flags, update_flag
 from backbone_client.api.registry import create_agenda, create_indicator, create_neighborhood, create_partner
 from backbone_client.api.reports import get_indicator_report, get_scorecard
@@ -23,7 +24,8 @@ from backbone_client.models import (
     IndicatorReport, IssuedKey, KeyCreate, MeasurementBatch, MeasurementRow, MeasurementRowDimensions, Neighborhood,
     NeighborhoodCreate, Partner, PartnerCreate, PartnerKind, PartnerLevel, PeriodType, Problem, Role, Scorecard,
     SubmitMeasurementsDryRun, ValueType, Rule, RuleCreate, RuleOperator, RuleAction, Flag, FlagAnswer, FlagStatus,
-    EvaluateRuleResponse200, ListFlagsResponse200,
+    EvaluateRuleResponse200, ListFlagsResponse200, BoardPacket, Publication, PublicationCreate,
+    PublicationCreateAudience,
 )
 # A nullable object schema (baseline, target: a period and a value, or null) is a union
 # of this model and None.
@@ -166,6 +168,17 @@ def walk(server, coordinator_key):
     expect(flag.status == FlagStatus.CONFIRMED and [c.status for c in flag.history] ==
            [FlagStatus.OPEN, FlagStatus.EXPLAINED, FlagStatus.CONFIRMED], f"confirmed: {flag}")
     step(f"rule {rule.id}: {swept.violations} violation, flag {flag.id} explained by the partner and confirmed")
+
+    # The board packet for the quarter, then frozen as a publication.
+    packet = typed(get_board_packet.sync_detailed(client=coordinator, agenda=agenda, period="2025-Q4"), BoardPacket, 200)
+    pages = [page for page in packet.indicators if page.indicator == indicator]
+    expect(packet.audience == "coordinator" and pages and pages[0].period == "2025-10" and pages[0].value == 59
+           and pages[0].reporting_period == "2025-12", f"packet: {packet}")
+    published = typed(create_publication.sync_detailed(client=coordinator, body=PublicationCreate(
+        agenda=agenda, period="2025-Q4", title=f"Walk {run}", audience=PublicationCreateAudience.COORDINATOR)),
+        Publication, 201)
+    expect(published.agenda == agenda and len(published.json_sha256) == 64, f"publication: {published}")
+    step(f"board packet: {len(packet.indicators)} indicator(s); publication {published.id} sha256 {published.json_sha256[:12]}…")
 
 
 if __name__ == "__main__":

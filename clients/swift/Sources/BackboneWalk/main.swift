@@ -155,6 +155,18 @@ func walk(server: URL, coordinatorKey: String) async throws {
     ).ok.body.json
     try expect(confirmed.history.map(\.status.rawValue) == ["open", "explained", "confirmed"], "confirmed: \(confirmed)")
     step("rule \(rule.id): \(swept.violations) violation, flag \(found.id) explained by the partner and confirmed")
+
+    // The board packet for the quarter, frozen as a publication whose bytes come back as stored.
+    let packet = try await coordinator.getBoardPacket(query: .init(agenda: agenda, period: "2025-Q4")).ok.body.json
+    let page = packet.indicators.first { $0.value1.indicator == indicator }
+    try expect(page?.value1.period == "2025-10" && page?.value1.value == 59 && page?.value2.reportingPeriod == "2025-12",
+               "packet: \(packet)")
+    let published = try await coordinator.createPublication(body: .json(.init(
+        agenda: agenda, period: "2025-Q4", title: "Walk \(run)", audience: .coordinator))).created.body.json
+    let frozen = try await coordinator.getPublication(path: .init(id: published.id)).ok.body.json
+    try expect(frozen.title == "Walk \(run)" && frozen.indicators.count == packet.indicators.count,
+               "publication: \(frozen)")
+    step("board packet: \(packet.indicators.count) indicator(s); publication \(published.id) sha256 \(published.jsonSha256.prefix(12))…")
 }
 
 let arguments = CommandLine.arguments
