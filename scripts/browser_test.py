@@ -12,9 +12,11 @@ revoking a key ends its session; then, as a partner, the upload page: downloads 
 template, uploads a file with an error and an outlier (1000 after twelve months near 100),
 reads the dry run's table (the error and the outlier on their cells, the outlier's expected
 range and history), fixes
-the file, stores it with a double click and finds one stored batch. Saves PNG screenshots
-(and the printed PDF) under ARTIFACT_DIR (default ci-artifacts/). Exits non-zero when a
-check fails.
+the file, stores it with a double click and finds one stored batch; last, the board packet:
+a story per indicator, a quoted contribution and an overdue action, the printable page
+printed to PDF at A4 and US Letter (pages = 1 + indicators; each indicator's name and story
+in the PDF's text, read with poppler's pdftotext). Saves PNG screenshots (and the printed
+PDFs) under ARTIFACT_DIR (default ci-artifacts/). Exits non-zero when a check fails.
 """
 import base64
 import csv
@@ -399,6 +401,60 @@ def quality_panel(browser, base, partner_key, coordinator_key, check, artifacts)
         browser.sign_out()
 
 
+def board_packet(browser, base, api, partner_api, check, artifacts):
+    """The printed board packet: a story per indicator, a partner's quoted words and an
+    overdue action, then the packet printed to PDF at A4 and US Letter: a cover and a page
+    per indicator, each indicator's name and story in the PDF's text."""
+    period = "2025-Q4"
+    packet = api("GET", f"/v1/reports/board-packet?agenda=adult-literacy&period={period}")
+    pages = packet["indicators"]
+    for page in pages:
+        api("PUT", f"/v1/stories/{page['indicator']}/{page['reporting_period']}", {
+            "story_behind_the_curve": f"Why {page['name']} moved: storymark-{page['indicator'].replace('_', '-')}.\n\n"
+                                      "Enrolment follows the bus routes; two branches changed their hours.",
+            "what_works": "Evening classes at the library, childcare on site.",
+            "action_plan": "Open a second evening class in Riverside."})
+    first = pages[0]
+    contribution = partner_api("POST", "/v1/contributions", {
+        "indicator": first["indicator"], "period": first["reporting_period"],
+        "text": "Our volunteers saw waiting lists double after the bus route changed."})
+    api("PATCH", f"/v1/contributions/{contribution['id']}", {"quoted": True})
+    api("POST", "/v1/actions", {"indicator": first["indicator"], "title": "Recruit ten evening tutors",
+                                "owner": "central-library", "due": "2025-11-30", "status": "in_progress"})
+
+    browser.navigate(f"{base}/dashboard/board-packet?agenda=adult-literacy&period={period}")
+    facts = browser.evaluate("""(() => ({
+        covers: document.querySelectorAll('section.cover').length,
+        pages: [...document.querySelectorAll('section.indicator-page')].map(p => ({
+            code: p.dataset.indicator, charts: p.querySelectorAll('svg.chart').length,
+            story: (p.querySelector('section.story') || {}).innerText || ''})),
+        scripts: document.scripts.length,
+    }))()""")
+    check(facts["covers"] == 1 and len(facts["pages"]) == len(pages),
+          f"the packet page has a cover and a page per indicator ({len(facts['pages'])} of {len(pages)})")
+    check(all(p["charts"] == 2 for p in facts["pages"]), "each indicator page draws its trend and equity charts")
+    check(all("storymark-" in p["story"] for p in facts["pages"]), "each page shows its story behind the curve")
+    check(facts["scripts"] == 0, "the packet runs no script")
+    browser.screenshot(os.path.join(artifacts, "board-packet.png"))
+    for paper, (width, height) in {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}.items():
+        pdf = browser.call("Page.printToPDF", printBackground=True, paperWidth=width, paperHeight=height,
+                           marginTop=0, marginBottom=0, marginLeft=0, marginRight=0)["data"]
+        path = os.path.join(artifacts, f"board-packet-{paper}.pdf")
+        with open(path, "wb") as file:
+            file.write(base64.b64decode(pdf))
+        info = subprocess.run(["pdfinfo", path], capture_output=True, text=True, check=True).stdout
+        count = int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
+        check(count == 1 + len(pages), f"{paper}: the PDF has a cover and a page per indicator ({count} pages)")
+        text = subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True, check=True).stdout
+        flat = " ".join(text.split())
+        for page in pages:
+            mark = "storymark-" + page["indicator"].replace("_", "-")
+            check(page["name"] in flat and mark in flat, f"{paper}: the PDF's text has {page['name']!r} and its story")
+        check("waiting lists double" in flat and "Central Library" in flat, f"{paper}: the quoted partner, named")
+        check("overdue" in flat, f"{paper}: the overdue action is marked")
+        print(f"  ({paper}: {count} pages, {os.path.getsize(path):,} bytes)")
+
+
 def main(base, coordinator_key, artifacts):
     os.makedirs(artifacts, exist_ok=True)
     failures = []
@@ -510,6 +566,17 @@ def main(base, coordinator_key, artifacts):
         partner_secret = upload_as_partner(browser, base, api, check, artifacts)
         print("data-quality panel")
         quality_panel(browser, base, partner_secret, coordinator_key, check, artifacts)
+        print("board packet")
+        browser.call("Network.clearBrowserCookies")
+        browser.sign_in(base, coordinator_key)
+
+        def partner_api(method, path, body=None):
+            request = urllib.request.Request(
+                base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+                headers={"Authorization": f"Bearer {partner_secret}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(request) as response:
+                return json.load(response)
+        board_packet(browser, base, api, partner_api, check, artifacts)
     finally:
         browser.close()
 

@@ -43,14 +43,17 @@ backbone_install_packages() {
 }
 
 # Headless Chromium for the dashboard's browser test (Debian's `chromium` package).
+# poppler-utils reads the printed board packet back (pdfinfo, pdftotext).
 backbone_install_browser() {
-  command -v chromium >/dev/null || command -v chromium-browser >/dev/null && return 0
+  if { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; } && command -v pdftotext >/dev/null; then
+    return 0
+  fi
   if [[ $(id -u) -ne 0 ]]; then
-    echo "The browser test needs Chromium. Install it with: sudo apt-get install -y chromium" >&2
+    echo "The browser test needs Chromium and poppler-utils. Install them with: sudo apt-get install -y chromium poppler-utils" >&2
     return 1
   fi
-  echo "Installing chromium ..." >&2
+  echo "Installing chromium and poppler-utils ..." >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+  apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core poppler-utils >/dev/null
 }
