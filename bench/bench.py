@@ -21,6 +21,8 @@ import tempfile
 import threading
 import time
 
+import packet
+
 MONTHS = [f"{2024 + (10 + m) // 12}-{(10 + m) % 12 + 1:02d}" for m in range(24)]  # 2024-11 … 2026-10
 AGE_GROUPS = ["16-24", "25-44", "45+"]
 PARTNERS = 200
@@ -498,6 +500,9 @@ def run(args, deployment, size, key, port, server, unchecked):
                        ("by_age_group_one_month", f"/v1/reports/indicators/ind00?by=dimension:age_group&period={MONTHS[-1]}")]:
         rows = json.loads(viewer.request("GET", path))["rows"]
         withheld[name] = {"rows": len(rows), "withheld": sum(1 for row in rows if row["suppressed"])}
+    # The literacy agenda's board packet (its 12 indicators), now that its months are released.
+    packet_result = packet.measure(client, f"http://127.0.0.1:{port}", key, "literacy", "2026-Q3", min(http_runs, 20),
+                                   percentiles)
     results["reports"] = {
         "by_neighborhood_24_months": {"http_p50_ms": round(report[0], 2), "http_p99_ms": round(report[1], 2),
                                       "raw_sql_p50_ms": round(raw_report[0], 2), "raw_sql_p99_ms": round(raw_report[1], 2),
@@ -520,6 +525,7 @@ def run(args, deployment, size, key, port, server, unchecked):
         "release_month_seconds": {"median": round(statistics.median(release_seconds), 2), "max": round(max(release_seconds), 2),
                                   "total": round(sum(release_seconds), 1)},
         "viewer_withheld_cells": withheld,
+        "board_packet": packet_result,
     }
 
     # Reads while partners write: the 24-month report, again and again, while 4 clients post
@@ -586,6 +592,8 @@ def print_table(r, path):
         f"{'  the same cut afresh (a write before each)':44} {rep['viewer_by_neighborhood_24_months']['computed_http_p50_ms']:>8} / {rep['viewer_by_neighborhood_24_months']['computed_http_p99_ms']} ms",
         f"{'release of one month (literacy agenda), median / max':44} {rep['release_month_seconds']['median']:>8} / {rep['release_month_seconds']['max']} s",
         "viewer: withheld rows " + ", ".join(f"{name} {cell['withheld']}/{cell['rows']}" for name, cell in rep["viewer_withheld_cells"].items()),
+        f"{'board packet page (literacy, 2026-Q3) p50 / p99':44} {rep['board_packet']['coordinator']['http_p50_ms']:>8} / {rep['board_packet']['coordinator']['http_p99_ms']} ms   "
+        f"(public {rep['board_packet']['public']['http_p50_ms']} / {rep['board_packet']['public']['http_p99_ms']} ms; printed: {rep['board_packet']['pdf']})",
         f"{'GET /healthz (log on) vs NIOHTTP1Server example':44} {rd['healthz_rps']:>10,} r/s {rd['nio_example_rps']:>10,} r/s {rd['healthz_ratio_to_nio_example']:>8}",
         f"{'GET /v1/indicators/{code} vs /healthz':44} {rd['indicator_rps']:>10,} r/s {rd['healthz_rps']:>10,} r/s {rd['ratio']:>8}",
         f"{'  wrk rounds (example, healthz, indicator)':44} {rd['rounds_rps']}; load average {rd['load_average'][0]} → {rd['load_average'][1]}",

@@ -61,8 +61,9 @@ enum BoardPacketSource {
             cell.key["period"].flatMap(Period.init).map { $0.end <= shared.period.end } ?? false
         }
         let line = Reports.scorecardLine(info, rows: series)
-        let panel = try DashboardSource.panel(
+        var panel = try DashboardSource.panel(
             connection, line: line, series: series, audience: shared.reportAudience, names: shared.neighborhoodNames)
+        try foldForPaper(connection, &panel, audience: shared.reportAudience)
         let own = shared.period.lastPeriod(of: info.profile.periodType)
         var page = BoardPacket.Page(panel: panel, period: own)
         guard let own else { return page }
@@ -86,6 +87,26 @@ enum BoardPacketSource {
                 total: flags.total, oldest: flags.items.map(DashboardSource.panelLine))
         }
         return page
+    }
+
+    /// The most bars an equity chart shows on paper.
+    static let maxBars = 16
+
+    /// An equity chart of more than `maxBars` neighborhoods is unreadable at a third of a
+    /// page: it is drawn at the finest level of the tree that has at most that many (and says so).
+    static func foldForPaper(_ connection: Connection, _ panel: inout IndicatorPanel, audience: Reports.Audience)
+        throws
+    {
+        guard panel.neighborhoods.count > maxBars, let latest = panel.line.latestPeriod else { return }
+        let tree = try ReportSource.tree(connection)
+        let shown = panel.neighborhoods.compactMap { tree.depth(of: $0.neighborhood) }.max() ?? 0
+        for depth in stride(from: shown - 1, through: 0, by: -1) {
+            panel.neighborhoods = try Reports.equity(
+                connection, code: panel.line.indicator.code, period: latest, depth: depth, audience: audience
+            ).1
+            panel.neighborhoodLevel = depth
+            if panel.neighborhoods.count <= maxBars { return }
+        }
     }
 
     /// The story in force, quoted contributions and actions of the page's indicator.
