@@ -44,6 +44,10 @@ public enum DashboardPage {
         }
         if model.completeness != nil { html += "<a href=\"#completeness\">Completeness</a>" }
         if model.quality != nil { html += "<a href=\"#quality\">Data quality</a>" }
+        if let period = packetPeriod(model) {
+            html +=
+                "<a class=\"packet\" href=\"/dashboard/board-packet?agenda=\(Escape.slug(model.agenda.id))&amp;period=\(period)\">Board packet</a>"
+        }
         if model.audience != .viewer {
             html += "<a class=\"upload\" href=\"/dashboard/upload\">Upload measurements</a>"
         }
@@ -53,6 +57,12 @@ public enum DashboardPage {
                 "<p class=\"note\">Hatched cells are <strong>suppressed</strong>: too few partners (or one dominant partner) stand behind them to show the number without revealing one partner's figures. Suppressed is not zero, and neither is a gap: a gap means nothing was reported.</p>\n"
         }
         return html
+    }
+
+    /// The period the board packet link asks for: the latest any indicator shows, the
+    /// coarser of two that end together (`2025-Q4` rather than `2025-12`).
+    static func packetPeriod(_ model: DashboardModel) -> Period? {
+        model.indicators.compactMap(\.line.latestPeriod).max { ($0.end, $0.type) < ($1.end, $1.type) }
     }
 
     static func scorecard(_ model: DashboardModel) -> String {
