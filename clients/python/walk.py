@@ -4,7 +4,8 @@ generates from openapi.yaml (clients/run.sh generates it and puts it on PYTHONPA
 coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
 batch read back as a typed problem, a report and the scorecard, then a validation rule
 evaluated over the stored rows and the flag it opens, explained by the partner and
-confirmed by the coordinator. Exits non-zero on any surprise.
+confirmed by the coordinator, and the story behind the curve with the partner's words,
+quoted. Exits non-zero on any surprise.
 
     python3 clients/python/walk.py http://127.0.0.1:8080 "$COORDINATOR_KEY"
 """
@@ -18,12 +19,14 @@ from backbone_client.api.measurements import submit_measurements
 from backbone_client.api.quality import create_rule, evaluate_rule, list_flags, update_flag
 from backbone_client.api.registry import create_agenda, create_indicator, create_neighborhood, create_partner
 from backbone_client.api.reports import get_indicator_report, get_scorecard
+from backbone_client.api.stories import create_contribution, get_story, save_story, update_contribution
 from backbone_client.models import (
     Agenda, AgendaCreate, Aggregation, Dimension, Direction, ImportSummary, Indicator, IndicatorCreate,
     IndicatorReport, IssuedKey, KeyCreate, MeasurementBatch, MeasurementRow, MeasurementRowDimensions, Neighborhood,
     NeighborhoodCreate, Partner, PartnerCreate, PartnerKind, PartnerLevel, PeriodType, Problem, Role, Scorecard,
     SubmitMeasurementsDryRun, ValueType, Rule, RuleCreate, RuleOperator, RuleAction, Flag, FlagAnswer, FlagStatus,
-    EvaluateRuleResponse200, ListFlagsResponse200,
+    EvaluateRuleResponse200, ListFlagsResponse200, Story, StoryWrite, Contribution, ContributionCreate,
+    ContributionUpdate,
 )
 # A nullable object schema (baseline, target: a period and a value, or null) is a union
 # of this model and None.
@@ -166,6 +169,19 @@ def walk(server, coordinator_key):
     expect(flag.status == FlagStatus.CONFIRMED and [c.status for c in flag.history] ==
            [FlagStatus.OPEN, FlagStatus.EXPLAINED, FlagStatus.CONFIRMED], f"confirmed: {flag}")
     step(f"rule {rule.id}: {swept.violations} violation, flag {flag.id} explained by the partner and confirmed")
+
+    # October's story stands, stale, for December; the partner's words are quoted.
+    story = typed(save_story.sync_detailed(indicator, "2025-10", client=coordinator, body=StoryWrite(
+        story_behind_the_curve="A youth cohort started in October.", what_works="Evening classes.")), Story, 201)
+    in_force = typed(get_story.sync_detailed(indicator, "2025-12", client=library), Story, 200)
+    expect(in_force.version == story.version and in_force.written_for == "2025-10" and in_force.stale,
+           f"story in force: {in_force}")
+    said = typed(create_contribution.sync_detailed(client=library, body=ContributionCreate(
+        indicator=indicator, period="2025-10", text="We opened a youth class in October.")), Contribution, 201)
+    said = typed(update_contribution.sync_detailed(said.id, client=coordinator, body=ContributionUpdate(
+        quoted=True)), Contribution, 200)
+    expect(said.quoted and said.partner == partner, f"contribution: {said}")
+    step(f"story version {story.version} in force for 2025-12 (stale); contribution {said.id} quoted")
 
 
 if __name__ == "__main__":

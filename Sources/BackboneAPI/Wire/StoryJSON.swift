@@ -1,0 +1,44 @@
+import Aggregation
+import BackboneCore
+import JSON
+
+/// A story version as the wire spells it, answering for `period` (the period asked; the
+/// version's own `written_for` when it is not an answer to "which story is in force").
+struct StoryJSON: JSONRepresentable {
+    var version: StoryVersion
+    var period: Period
+
+    init(_ version: StoryVersion, for period: Period? = nil) {
+        self.version = version
+        self.period = period ?? version.writtenFor
+    }
+
+    var json: JSONValue {
+        .object([
+            "indicator": .string(version.indicator), "neighborhood": JSONValue(version.neighborhood),
+            "period": .string(period.description), "written_for": .string(version.writtenFor.description),
+            "stale": .bool(version.writtenFor < period), "version": JSONValue(version.id),
+            "story_behind_the_curve": .string(version.storyBehindTheCurve), "partners": .string(version.partners),
+            "what_works": .string(version.whatWorks), "action_plan": .string(version.actionPlan),
+            "saved_by": .string(version.savedBy), "saved_at": JSONValue(version.savedAt),
+            "restored_from": JSONValue(version.restoredFrom),
+        ])
+    }
+}
+
+/// Reads a story's body: the four parts, each optional (missing or null is empty text), at
+/// most `StoryText.maximumLength` characters each; any other field is refused.
+enum StoryBody {
+    static func text(_ body: [String: JSONValue]) throws -> StoryText {
+        var reader = FieldReader(body)
+        let part = { (name: String, reader: inout FieldReader) in
+            reader.string(name, maxLength: StoryText.maximumLength) ?? ""
+        }
+        let text = StoryText(
+            storyBehindTheCurve: part("story_behind_the_curve", &reader), partners: part("partners", &reader),
+            whatWorks: part("what_works", &reader), actionPlan: part("action_plan", &reader))
+        reader.rejectUnknownFields()
+        guard reader.issues.isEmpty else { throw DomainError.invalid(reader.issues) }
+        return text
+    }
+}
