@@ -231,7 +231,8 @@ struct AccessMatrixTests {
 
         // The coordinator writes stories; every key reads them.
         "PUT /v1/stories/{indicator}/{period}": Entry(
-            path: "/v1/stories/esl_learners/2026-01", body: #"{"what_works": "matrix"}"#, expected: coordinatorOnly(200)),
+            path: "/v1/stories/esl_learners/2026-01", body: #"{"what_works": "matrix"}"#, expected: coordinatorOnly(200)
+        ),
         "GET /v1/stories/{indicator}/{period}": Entry(path: "/v1/stories/esl_learners/2026-02", expected: anyKey),
         "GET /v1/stories/{indicator}/{period}/history": Entry(
             path: "/v1/stories/esl_learners/2026-01/history", expected: anyKey),

@@ -42,17 +42,24 @@ import Testing
         let id = try #require(created.json["id"] as? Int)
 
         #expect(Self.ids(try await app.request("GET", "/v1/contributions", key: keys.own)) == [id])
-        #expect(Self.ids(try await app.coordinator("GET", "/v1/contributions?indicator=esl_learners&period=2026-01")) == [id])
+        #expect(
+            Self.ids(try await app.coordinator("GET", "/v1/contributions?indicator=esl_learners&period=2026-01")) == [
+                id
+            ])
         #expect(Self.ids(try await app.request("GET", "/v1/contributions", key: keys.other)) == [])
-        #expect(Self.ids(try await app.request("GET", "/v1/contributions?partner=central-library", key: keys.other)) == [])
+        #expect(
+            Self.ids(try await app.request("GET", "/v1/contributions?partner=central-library", key: keys.other)) == [])
         #expect(Self.ids(try await app.request("GET", "/v1/contributions", key: keys.viewer)) == [])
         #expect(try await app.request("GET", "/v1/contributions/\(id)", key: keys.other).status == 404)
         #expect(try await app.request("GET", "/v1/contributions/\(id)", key: keys.viewer).status == 404)
         #expect(try await app.request("GET", "/v1/contributions/\(id)", key: keys.own).status == 200)
-        #expect(try await app.request("PATCH", "/v1/contributions/\(id)", key: keys.other, json: #"{"text": "x"}"#).status == 404)
+        #expect(
+            try await app.request("PATCH", "/v1/contributions/\(id)", key: keys.other, json: #"{"text": "x"}"#).status
+                == 404)
         #expect(try await app.request("DELETE", "/v1/contributions/\(id)", key: keys.other).status == 404)
         let period = try #require(Period("2026-01"))
-        #expect(try Contributions.quoted(try Connection(app.conninfo), indicator: "esl_learners", period: period).isEmpty)
+        #expect(
+            try Contributions.quoted(try Connection(app.conninfo), indicator: "esl_learners", period: period).isEmpty)
 
         let quoted = try await app.coordinator("PATCH", "/v1/contributions/\(id)", json: #"{"quoted": true}"#)
         #expect(quoted.status == 200 && quoted.json["quoted"] as? Bool == true, "\(quoted.text)")
@@ -61,8 +68,12 @@ import Testing
         #expect(Self.ids(try await app.request("GET", "/v1/contributions?quoted=false", key: keys.viewer)) == [])
         #expect(try await app.request("GET", "/v1/contributions/\(id)", key: keys.viewer).status == 200)
         // Seen, but still not theirs to change.
-        #expect(try await app.request("PATCH", "/v1/contributions/\(id)", key: keys.other, json: #"{"text": "x"}"#).status == 403)
-        #expect(try await app.request("PATCH", "/v1/contributions/\(id)", key: keys.viewer, json: #"{"text": "x"}"#).status == 403)
+        #expect(
+            try await app.request("PATCH", "/v1/contributions/\(id)", key: keys.other, json: #"{"text": "x"}"#).status
+                == 403)
+        #expect(
+            try await app.request("PATCH", "/v1/contributions/\(id)", key: keys.viewer, json: #"{"text": "x"}"#).status
+                == 403)
         let inPacket = try Contributions.quoted(try Connection(app.conninfo), indicator: "esl_learners", period: period)
         #expect(inPacket.map(\.id) == [id] && inPacket.first?.partner == "central-library")
     }
@@ -71,7 +82,8 @@ import Testing
         let (app, keys) = try await Self.start()
         defer { Task { try await app.stop() } }
         let id = try #require(
-            try await app.request("POST", "/v1/contributions", key: keys.own, json: Self.contribution()).json["id"] as? Int)
+            try await app.request("POST", "/v1/contributions", key: keys.own, json: Self.contribution()).json["id"]
+                as? Int)
         let path = "/v1/contributions/\(id)"
         #expect(try await app.request("PATCH", path, key: keys.own, json: #"{"quoted": true}"#).status == 403)
         #expect(try await app.coordinator("PATCH", path, json: #"{"text": "Better words"}"#).status == 403)
@@ -81,7 +93,8 @@ import Testing
         let same = try await app.request(
             "PATCH", path, key: keys.own, json: #"{"text": "We opened two evening classes."}"#)
         #expect(same.status == 200 && same.json["quoted"] as? Bool == true, "\(same.text)")
-        let changed = try await app.request("PATCH", path, key: keys.own, json: #"{"text": "We opened three classes."}"#)
+        let changed = try await app.request(
+            "PATCH", path, key: keys.own, json: #"{"text": "We opened three classes."}"#)
         #expect(changed.status == 200 && changed.json["quoted"] as? Bool == false, "\(changed.text)")
         #expect(changed.json["text"] as? String == "We opened three classes.")
         #expect(Self.ids(try await app.request("GET", "/v1/contributions", key: keys.viewer)) == [])
@@ -116,7 +129,9 @@ import Testing
         let (app, keys) = try await Self.start()
         defer { Task { try await app.stop() } }
         #expect(try await app.coordinator("POST", "/v1/contributions", json: Self.contribution()).status == 403)
-        #expect(try await app.request("POST", "/v1/contributions", key: keys.viewer, json: Self.contribution()).status == 403)
+        #expect(
+            try await app.request("POST", "/v1/contributions", key: keys.viewer, json: Self.contribution()).status
+                == 403)
         let long = String(repeating: "b", count: 2001)
         let cases: [(String, String)] = [
             (Self.contribution(long), "text"),
@@ -130,11 +145,15 @@ import Testing
         ]
         for (body, field) in cases {
             let response = try await app.request("POST", "/v1/contributions", key: keys.own, json: body)
-            #expect(response.status == 422 && response.fieldErrors.map(\.field) == [field], "\(body.prefix(80)): \(response.text)")
+            #expect(
+                response.status == 422 && response.fieldErrors.map(\.field) == [field],
+                "\(body.prefix(80)): \(response.text)")
         }
         #expect(try app.count("contributions") == 0)
         let atLimit = String(repeating: "ü", count: 2000)
-        #expect(try await app.request("POST", "/v1/contributions", key: keys.own, json: Self.contribution(atLimit)).status == 201)
+        #expect(
+            try await app.request("POST", "/v1/contributions", key: keys.own, json: Self.contribution(atLimit)).status
+                == 201)
         #expect(try await app.coordinator("GET", "/v1/contributions?quoted=maybe").status == 400)
         #expect(try await app.coordinator("GET", "/v1/contributions?partners=x").status == 400)
     }

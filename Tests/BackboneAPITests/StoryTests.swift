@@ -54,8 +54,11 @@ import Testing
         #expect((rest.json["items"] as? [[String: Any]])?.map { $0["version"] as? Int } == [firstID])
 
         // A version of another period is not this period's to restore.
-        #expect(try await app.coordinator("PUT", "/v1/stories/esl_learners/2026-02", json: Self.story("x")).status == 201)
-        #expect(try await app.coordinator("POST", "/v1/stories/esl_learners/2026-02/history/\(firstID)/restore").status == 404)
+        #expect(
+            try await app.coordinator("PUT", "/v1/stories/esl_learners/2026-02", json: Self.story("x")).status == 201)
+        #expect(
+            try await app.coordinator("POST", "/v1/stories/esl_learners/2026-02/history/\(firstID)/restore").status
+                == 404)
         #expect(try await app.coordinator("POST", "\(path)/history/99999/restore").status == 404)
     }
 
@@ -63,7 +66,9 @@ import Testing
         let app = try await Self.start()
         defer { Task { try await app.stop() } }
         #expect(try await app.coordinator("GET", "/v1/stories/esl_learners/2026-03").status == 404)
-        #expect(try await app.coordinator("PUT", "/v1/stories/esl_learners/2026-01", json: Self.story("January")).status == 201)
+        #expect(
+            try await app.coordinator("PUT", "/v1/stories/esl_learners/2026-01", json: Self.story("January")).status
+                == 201)
 
         let later = try await app.request(
             "GET", "/v1/stories/esl_learners/2026-03", key: try await app.key(role: "partner", partner: "literacy-now"))
@@ -75,12 +80,20 @@ import Testing
         #expect(try await app.coordinator("GET", "/v1/stories/esl_learners/2025-12").status == 404)
 
         // A story written later for an earlier period does not replace the later period's.
-        #expect(try await app.coordinator("PUT", "/v1/stories/esl_learners/2025-12", json: Self.story("December")).status == 201)
+        #expect(
+            try await app.coordinator("PUT", "/v1/stories/esl_learners/2025-12", json: Self.story("December")).status
+                == 201)
         let still = try await app.coordinator("GET", "/v1/stories/esl_learners/2026-03")
         #expect(still.json["story_behind_the_curve"] as? String == "January")
-        #expect(try await app.coordinator("GET", "/v1/stories/esl_learners/2025-12").json["written_for"] as? String == "2025-12")
-        #expect(try await app.coordinator("PUT", "/v1/stories/esl_learners/2026-02", json: Self.story("February")).status == 201)
-        #expect(try await app.coordinator("GET", "/v1/stories/esl_learners/2026-03").json["written_for"] as? String == "2026-02")
+        #expect(
+            try await app.coordinator("GET", "/v1/stories/esl_learners/2025-12").json["written_for"] as? String
+                == "2025-12")
+        #expect(
+            try await app.coordinator("PUT", "/v1/stories/esl_learners/2026-02", json: Self.story("February")).status
+                == 201)
+        #expect(
+            try await app.coordinator("GET", "/v1/stories/esl_learners/2026-03").json["written_for"] as? String
+                == "2026-02")
 
         // The core call the board packet makes gives the same answer.
         let period = try #require(Period("2026-05"))
@@ -95,13 +108,18 @@ import Testing
             "PUT", "/v1/stories/esl_learners/2026-01?neighborhood=northside", json: Self.story("Northside"))
         #expect(saved.status == 201 && saved.json["neighborhood"] as? String == "northside", "\(saved.text)")
         #expect(try await app.coordinator("GET", "/v1/stories/esl_learners/2026-02").status == 404)
-        #expect(try await app.coordinator("PUT", "/v1/stories/esl_learners/2026-01", json: Self.story("City")).status == 201)
+        #expect(
+            try await app.coordinator("PUT", "/v1/stories/esl_learners/2026-01", json: Self.story("City")).status == 201
+        )
         let community = try await app.coordinator("GET", "/v1/stories/esl_learners/2026-02")
-        #expect(community.json["story_behind_the_curve"] as? String == "City" && community.json["neighborhood"] is NSNull)
+        #expect(
+            community.json["story_behind_the_curve"] as? String == "City" && community.json["neighborhood"] is NSNull)
         let own = try await app.coordinator("GET", "/v1/stories/esl_learners/2026-02?neighborhood=northside")
         #expect(own.json["story_behind_the_curve"] as? String == "Northside")
-        #expect(try await app.coordinator("GET", "/v1/stories/esl_learners/2026-02?neighborhood=southside").status == 404)
-        let history = try await app.coordinator("GET", "/v1/stories/esl_learners/2026-01/history?neighborhood=northside")
+        #expect(
+            try await app.coordinator("GET", "/v1/stories/esl_learners/2026-02?neighborhood=southside").status == 404)
+        let history = try await app.coordinator(
+            "GET", "/v1/stories/esl_learners/2026-01/history?neighborhood=northside")
         #expect((history.json["items"] as? [[String: Any]])?.count == 1)
         let unknown = try await app.coordinator("GET", "/v1/stories/esl_learners/2026-02?neighborhood=nowhere")
         #expect(unknown.status == 422 && unknown.fieldErrors.map(\.field) == ["neighborhood"], "\(unknown.text)")
@@ -129,7 +147,9 @@ import Testing
         ]
         for (target, body, status, field) in cases {
             let response = try await app.coordinator("PUT", target, json: body)
-            #expect(response.status == status && response.fieldErrors.map(\.field) == [field], "\(target) \(body): \(response.text)")
+            #expect(
+                response.status == status && response.fieldErrors.map(\.field) == [field],
+                "\(target) \(body): \(response.text)")
         }
         let unknown = try await app.coordinator("PUT", "/v1/stories/no_such/2026-01", json: Self.story("x"))
         #expect(unknown.status == 404 && unknown.isProblem)

@@ -58,7 +58,8 @@ struct ContributionRoutes {
             reader.rejectUnknownFields()
             guard reader.issues.isEmpty else { throw DomainError.invalid(reader.issues) }
             if quoted == nil, text == nil {
-                throw DomainError.invalid(field: "quoted", code: "required", "give quoted (coordinator) or text (partner)")
+                throw DomainError.invalid(
+                    field: "quoted", code: "required", "give quoted (coordinator) or text (partner)")
             }
             let editor = context.caller.keyHolder
             return .json(

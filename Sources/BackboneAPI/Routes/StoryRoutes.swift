@@ -32,7 +32,8 @@ struct StoryRoutes {
             let page = try await database(pool, transaction: false) {
                 try Stories.history($0, address, before: cursor, limit: limit)
             }
-            return .json(ListPage(items: page.items.map { StoryJSON($0) }, nextCursor: page.nextCursor.map(String.init)))
+            return .json(
+                ListPage(items: page.items.map { StoryJSON($0) }, nextCursor: page.nextCursor.map(String.init)))
         }
         routes.post("\(story)/history/{version}/restore", .coordinator("restore stories"), query: ["neighborhood"]) {
             request, context in

@@ -53,7 +53,8 @@ public enum Stories {
             let story = try inForce(
                 connection, indicator: address.indicator, period: address.period, neighborhood: address.neighborhood)
         else {
-            throw DomainError.notFound("No story of \(address.indicator)\(place(address)) is in force for \(address.period).")
+            throw DomainError.notFound(
+                "No story of \(address.indicator)\(place(address)) is in force for \(address.period).")
         }
         return story
     }

@@ -16,8 +16,9 @@ public struct StoryText: Sendable, Equatable {
     /// The most characters (Unicode code points) each part may hold.
     public static let maximumLength = 10_000
 
-    public init(storyBehindTheCurve: String = "", partners: String = "", whatWorks: String = "", actionPlan: String = "")
-    {
+    public init(
+        storyBehindTheCurve: String = "", partners: String = "", whatWorks: String = "", actionPlan: String = ""
+    ) {
         self.storyBehindTheCurve = storyBehindTheCurve
         self.partners = partners
         self.whatWorks = whatWorks
