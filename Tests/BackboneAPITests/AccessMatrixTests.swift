@@ -234,6 +234,7 @@ struct AccessMatrixTests {
             path: "/v1/stories/esl_learners/2026-01", body: #"{"what_works": "matrix"}"#, expected: coordinatorOnly(200)
         ),
         "GET /v1/stories/{indicator}/{period}": Entry(path: "/v1/stories/esl_learners/2026-02", expected: anyKey),
+        "GET /v1/stories": Entry(path: "/v1/stories?agenda=literacy&period=2026-Q1", expected: anyKey),
         "GET /v1/stories/{indicator}/{period}/history": Entry(
             path: "/v1/stories/esl_learners/2026-01/history", expected: anyKey),
         "POST /v1/stories/{indicator}/{period}/history/{version}/restore": Entry(

@@ -101,6 +101,29 @@ import Testing
         #expect(inForce?.writtenFor.description == "2026-02" && inForce?.storyBehindTheCurve == "February")
     }
 
+    @Test func anAgendasStoriesInForceAreListedForAPeriodOfAnyType() async throws {
+        let app = try await Self.start()
+        defer { Task { try await app.stop() } }
+        #expect(
+            try await app.coordinator("PUT", "/v1/stories/esl_learners/2026-01", json: Self.story("Jan")).status == 201)
+        #expect(try await app.coordinator("PUT", "/v1/stories/pass_rate/2025-Q4", json: Self.story("Q4")).status == 201)
+
+        let quarter = try await app.request(
+            "GET", "/v1/stories?agenda=literacy&period=2026-Q1", key: try await app.key(role: "viewer"))
+        #expect(quarter.status == 200, "\(quarter.text)")
+        let items = quarter.json["items"] as? [[String: Any]] ?? []
+        #expect(items.map { $0["indicator"] as? String } == ["esl_learners", "pass_rate"])
+        #expect(items.map { $0["written_for"] as? String } == ["2026-01", "2025-Q4"])
+        #expect(items.map { $0["stale"] as? Bool } == [true, true], "January and 2025-Q4 both end before 2026-Q1 does")
+        #expect(quarter.json["without_story"] as? [String] == ["volunteers"], "active indicators only")
+
+        let month = try await app.coordinator("GET", "/v1/stories?agenda=literacy&period=2026-01")
+        let stale = (month.json["items"] as? [[String: Any]] ?? []).map { $0["stale"] as? Bool }
+        #expect(stale == [false, true])
+        #expect(try await app.coordinator("GET", "/v1/stories?agenda=nowhere&period=2026-01").status == 404)
+        #expect(try await app.coordinator("GET", "/v1/stories?agenda=literacy").status == 400)
+    }
+
     @Test func aNeighborhoodsStoryIsItsOwnAndDoesNotFallBackToTheCommunitys() async throws {
         let app = try await Self.start()
         defer { Task { try await app.stop() } }

@@ -25,6 +25,21 @@ struct StoryRoutes {
             let found = try await database(pool, transaction: false) { try Stories.story($0, address) }
             return .json(StoryJSON(found, for: address.period))
         }
+        routes.get("/v1/stories", .anyKey, query: ["agenda", "period", "neighborhood"]) { request, _ in
+            let agenda = try QueryParameters.required(request, "agenda")
+            let period = try QueryParameters.period(request, "period", required: true)!
+            let neighborhood = request.query("neighborhood")
+            let stories = try await database(pool, transaction: false) {
+                try Stories.inForce($0, agenda: agenda, period: period, neighborhood: neighborhood)
+            }
+            return .json(
+                JSONValue.object([
+                    "agenda": .string(agenda), "period": .string(period.description),
+                    "neighborhood": JSONValue(neighborhood),
+                    "items": .array(stories.compactMap { $0.story.map { StoryJSON($0, for: period).json } }),
+                    "without_story": .array(stories.filter { $0.story == nil }.map { .string($0.indicator) }),
+                ]))
+        }
         routes.get("\(story)/history", .anyKey, query: ["neighborhood", "limit", "cursor"]) { request, context in
             let address = try Self.address(request, context)
             let cursor = try QueryParameters.idCursor(request)

@@ -17,7 +17,7 @@ struct StoryJSON: JSONRepresentable {
         .object([
             "indicator": .string(version.indicator), "neighborhood": JSONValue(version.neighborhood),
             "period": .string(period.description), "written_for": .string(version.writtenFor.description),
-            "stale": .bool(version.writtenFor < period), "version": JSONValue(version.id),
+            "stale": .bool(version.isStale(for: period)), "version": JSONValue(version.id),
             "story_behind_the_curve": .string(version.storyBehindTheCurve), "partners": .string(version.partners),
             "what_works": .string(version.whatWorks), "action_plan": .string(version.actionPlan),
             "saved_by": .string(version.savedBy), "saved_at": JSONValue(version.savedAt),

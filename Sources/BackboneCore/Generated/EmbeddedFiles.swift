@@ -2277,6 +2277,52 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
 
   # ---------------------------------------------------------------- stories
+  /v1/stories:
+    get:
+      tags: [stories]
+      operationId: listStories
+      summary: The story in force for a period, for every active indicator of an agenda.
+      description: >-
+        The story in force for `period` of every active indicator of the agenda that has one,
+        in indicator code order, and the codes of those that have none. `period` may be of any
+        period type: for an indicator of another type, the story in force is the latest
+        written for a period that began before `period` ends, and it is `stale` when that
+        period ended before `period` ends. With `neighborhood`, the neighborhood's own stories
+        (never the community's).
+        An unknown agenda is a 404; an unknown neighborhood a 422.
+      security: [{apiKey: []}]
+      parameters:
+        - {name: agenda, in: query, required: true, description: The agenda's id., schema: {type: string, minLength: 1}, example: adult-literacy}
+        - {name: period, in: query, required: true, description: The period the stories are in force for., schema: {$ref: '#/components/schemas/Period'}, example: '2026-Q1'}
+        - $ref: '#/components/parameters/StoryNeighborhood'
+      responses:
+        '200':
+          description: The agenda's indicators and their stories in force.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [agenda, period, neighborhood, items, without_story]
+                properties:
+                  agenda: {type: string}
+                  period: {$ref: '#/components/schemas/Period'}
+                  neighborhood: {type: [string, 'null']}
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Story'}
+                  without_story:
+                    type: array
+                    description: The active indicators with no story in force, in code order.
+                    items: {type: string}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
   /v1/stories/{indicator}/{period}:
     parameters:
       - $ref: '#/components/parameters/StoryIndicator'

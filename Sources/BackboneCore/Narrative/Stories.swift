@@ -32,6 +32,9 @@ public enum Stories {
             """)
 
     /// The story in force for `period`: the latest version of the latest period at or before it.
+    ///
+    /// A `period` of another type than the indicator's (a packet for a quarter over a monthly
+    /// indicator) is read the same way: the latest period that has begun before `period` ends.
     public static func inForce(_ connection: Connection, indicator: String, period: Period, neighborhood: String? = nil)
         throws -> StoryVersion?
     {
@@ -39,10 +42,24 @@ public enum Stories {
             """
             SELECT \(columns) FROM story_versions
             WHERE indicator_code = \(indicator) AND neighborhood_code = \(neighborhood ?? "")
-              AND period_start <= \(period.start)
+              AND period_start < \(period.end)
             ORDER BY period_start DESC, id DESC LIMIT 1
             """
         ).first.map(decode)
+    }
+
+    /// Every active indicator of `agenda`, in code order, with the story in force for
+    /// `period` (of any period type), or nil; 404 for an unknown agenda.
+    public static func inForce(_ connection: Connection, agenda: String, period: Period, neighborhood: String?)
+        throws -> [(indicator: String, story: StoryVersion?)]
+    {
+        guard try !connection.query("SELECT 1 FROM agendas WHERE id = \(agenda)").isEmpty else {
+            throw DomainError.notFound("No agenda \(agenda).")
+        }
+        if let neighborhood { try NarrativeScope.checkNeighborhood(connection, neighborhood, writing: false) }
+        return try IndicatorStore.list(connection, activeIn: agenda).map {
+            ($0.code, try inForce(connection, indicator: $0.code, period: period, neighborhood: neighborhood))
+        }
     }
 
     /// The story in force for `address` after checking it: an unknown indicator is a 404,

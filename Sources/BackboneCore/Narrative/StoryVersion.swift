@@ -50,6 +50,12 @@ public struct StoryVersion: Sendable {
     /// The version whose text a restore copied.
     public var restoredFrom: Int?
 
+    /// Whether it was written for a period that ended before `period` ends: an earlier
+    /// period's story standing for a later one.
+    public func isStale(for period: Period) -> Bool {
+        writtenFor.end < period.end
+    }
+
     /// The four parts as one value.
     public var text: StoryText {
         StoryText(
