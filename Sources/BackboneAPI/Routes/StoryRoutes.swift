@@ -6,7 +6,7 @@ import Postgres
 
 /// `/v1/stories/{indicator}/{period}`: the story behind the curve (docs/stories.md). The
 /// coordinator writes and restores versions; every key reads the story in force and the
-/// versions written for a period.
+/// versions written for a period, and `/v1/stories?agenda=&period=` the stories in force for an agenda.
 struct StoryRoutes {
     let pool: ConnectionPool
 
@@ -27,18 +27,15 @@ struct StoryRoutes {
         }
         routes.get("/v1/stories", .anyKey, query: ["agenda", "period", "neighborhood"]) { request, _ in
             let agenda = try QueryParameters.required(request, "agenda")
-            let period = try QueryParameters.period(request, "period", required: true)!
+            guard let period = try QueryParameters.period(request, "period", required: true) else {
+                throw Problem.badRequest("period is required.", field: "period", code: "required")
+            }
             let neighborhood = request.query("neighborhood")
             let stories = try await database(pool, transaction: false) {
                 try Stories.inForce($0, agenda: agenda, period: period, neighborhood: neighborhood)
             }
             return .json(
-                JSONValue.object([
-                    "agenda": .string(agenda), "period": .string(period.description),
-                    "neighborhood": JSONValue(neighborhood),
-                    "items": .array(stories.compactMap { $0.story.map { StoryJSON($0, for: period).json } }),
-                    "without_story": .array(stories.filter { $0.story == nil }.map { .string($0.indicator) }),
-                ]))
+                StoriesInForceJSON(agenda: agenda, period: period, neighborhood: neighborhood, stories: stories))
         }
         routes.get("\(story)/history", .anyKey, query: ["neighborhood", "limit", "cursor"]) { request, context in
             let address = try Self.address(request, context)

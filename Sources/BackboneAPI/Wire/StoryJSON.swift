@@ -26,6 +26,23 @@ struct StoryJSON: JSONRepresentable {
     }
 }
 
+/// An agenda's stories in force for a period: those of the indicators that have one, and
+/// the codes of those that have none.
+struct StoriesInForceJSON: JSONRepresentable {
+    var agenda: String
+    var period: Period
+    var neighborhood: String?
+    var stories: [(indicator: String, story: StoryVersion?)]
+
+    var json: JSONValue {
+        .object([
+            "agenda": .string(agenda), "period": .string(period.description), "neighborhood": JSONValue(neighborhood),
+            "items": .array(stories.compactMap { $0.story.map { StoryJSON($0, for: period).json } }),
+            "without_story": .array(stories.filter { $0.story == nil }.map { .string($0.indicator) }),
+        ])
+    }
+}
+
 /// Reads a story's body: the four parts, each optional (missing or null is empty text), at
 /// most `StoryText.maximumLength` characters each; any other field is refused.
 enum StoryBody {
