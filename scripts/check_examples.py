@@ -10,7 +10,8 @@ that info.version is BackboneVersion.current.
 The operations run in the order below, so that each example finds what it names (the
 agenda before its indicator, the key before it is revoked, deletions last); an operation
 the contract gains must be added here. A redirect (the dashboard's 303s) is followed, and
-the page it leads to must be a 2xx; the dashboard sign-in example posts this check's key. Uses only the standard library and PyYAML.
+the page it leads to must be a 2xx; the dashboard sign-in example posts this check's key.
+The operations in AS_PARTNER are sent with the partner key the createKey example issues. Uses only the standard library and PyYAML.
 """
 import json
 import re
@@ -24,9 +25,11 @@ import yaml
 ORDER = """
 getHealth getReadiness getContract getMetrics
 createAgenda createIndicator createNeighborhood createPartner createCommitment createKey createRule
+saveStory createContribution
 submitMeasurements createLock evaluateRule listFlags getFlag updateFlag
 listKeys getKey listAgendas getAgenda listIndicators getIndicator getAgendaTemplate getIndicatorTemplate
 listRules getRule getRuleHistory
+getStory listStories listStoryVersions restoreStoryVersion listContributions getContribution updateContribution
 listPartners getPartner
 listNeighborhoods getNeighborhood listCommitments getCommitment listMeasurements getMeasurement
 getMeasurementHistory listLocks createRelease listReleases
@@ -35,9 +38,12 @@ getDashboardSignIn signInToDashboard getDashboard getDashboardFlag getDashboardB
 getTrendChart getNeighborhoodChart signOutOfDashboard
 updateAgenda updateIndicator updatePartner updateNeighborhood updateCommitment updateRule
 getIndicatorReport getScorecard getCompleteness getEquity
-retractMeasurement deleteLock deleteCommitment revokeKey deactivateRule
+retractMeasurement deleteLock deleteCommitment withdrawContribution revokeKey deactivateRule
 deactivateIndicator deactivatePartner deactivateNeighborhood deactivateAgenda
 """.split()
+
+# Operations sent with the partner key the createKey example issues (a partner speaks for itself).
+AS_PARTNER = {"createContribution"}
 
 # What the examples need that no example creates: the parent the neighborhood example names.
 SETUP = [("POST", "/v1/neighborhoods", {"code": "city", "name": "City", "population": 310000})]
@@ -65,7 +71,7 @@ def main(base, key):
         problems.append(f"check_examples.py's ORDER differs from the contract: missing {sorted(set(operations) - set(ORDER))}, "
                         f"gone {sorted(set(ORDER) - set(operations))}")
 
-    def send(method, path, body=None, media_type="application/json"):
+    def send(method, path, body=None, media_type="application/json", key=key):
         if media_type == "application/x-www-form-urlencoded" and isinstance(body, dict):
             body = urllib.parse.urlencode(body)
         if media_type == "multipart/form-data" and isinstance(body, dict):
@@ -123,13 +129,15 @@ def main(base, key):
             for media_type, example in bodies:
                 if name == "signInToDashboard":
                     example = {**example, "key": key}  # the example's key is made up; sign in with ours
-                status, text = send(method, url, example, media_type or "application/json")
+                status, text = send(method, url, example, media_type or "application/json",
+                                    key=created.get("partner secret", "") if name in AS_PARTNER else key)
                 checked += 1
                 label = f"{name} ({method} {url}{', ' + media_type if media_type else ''})"
                 if not 200 <= status < 300:
                     problems.append(f"{label}: {status} {text[:500]}")
                 elif name == "createKey":
                     created["key"] = json.loads(text)["id"]
+                    created["partner secret"] = json.loads(text)["secret"]
     for problem in problems:
         print(f"examples: {problem}")
     print(f"examples: {checked} requests from {len(operations)} operations' examples, {len(problems)} problems")

@@ -25,6 +25,8 @@ struct AccessMatrixTests {
         var expected: [Caller: Int]
         /// A caller that changes state gets a resource of its own (a DELETE of a measurement).
         var paths: [Caller: String] = [:]
+        /// A caller that sends a body of its own (the coordinator quotes a contribution, its partner rewrites it).
+        var bodies: [Caller: String] = [:]
         /// The body's media type when it is not JSON (the dashboard's sign-in form).
         var contentType: String? = nil
     }
@@ -243,6 +245,35 @@ struct AccessMatrixTests {
             path: "/dashboard/charts/esl_learners/trend.svg", expected: anyKey),
         "GET /dashboard/charts/{code}/neighborhoods.svg": Entry(
             path: "/dashboard/charts/esl_learners/neighborhoods.svg", expected: anyKey),
+
+        // The coordinator writes stories; every key reads them.
+        "PUT /v1/stories/{indicator}/{period}": Entry(
+            path: "/v1/stories/esl_learners/2026-01", body: #"{"what_works": "matrix"}"#, expected: coordinatorOnly(200)
+        ),
+        "GET /v1/stories/{indicator}/{period}": Entry(path: "/v1/stories/esl_learners/2026-02", expected: anyKey),
+        "GET /v1/stories": Entry(path: "/v1/stories?agenda=literacy&period=2026-Q1", expected: anyKey),
+        "GET /v1/stories/{indicator}/{period}/history": Entry(
+            path: "/v1/stories/esl_learners/2026-01/history", expected: anyKey),
+        "POST /v1/stories/{indicator}/{period}/history/{version}/restore": Entry(
+            path: "/v1/stories/esl_learners/2026-01/history/{storyVersion}/restore", expected: coordinatorOnly(201)),
+        // A partner writes contributions in its own name; an unquoted one is its and the
+        // coordinator's alone (404 to the others), and only they change it.
+        "POST /v1/contributions": Entry(
+            path: "/v1/contributions", body: #"{"indicator": "esl_learners", "period": "2026-01", "text": "matrix"}"#,
+            expected: keyed(viewer: 403, a: 201, b: 201, coordinator: 403)),
+        "GET /v1/contributions": Entry(path: "/v1/contributions", expected: anyKey),
+        "GET /v1/contributions/{id}": Entry(
+            path: "/v1/contributions/{contribution}", expected: keyed(viewer: 404, a: 200, b: 404, coordinator: 200)),
+        "PATCH /v1/contributions/{id}": Entry(
+            path: "/v1/contributions/{patchedContribution}", body: #"{"text": "matrix"}"#,
+            expected: keyed(viewer: 403, a: 200, b: 404, coordinator: 200),
+            bodies: [.coordinator: #"{"quoted": true}"#]),
+        "DELETE /v1/contributions/{id}": Entry(
+            path: "/v1/contributions/{contribution}", expected: keyed(viewer: 403, a: 204, b: 404, coordinator: 204),
+            paths: [
+                .partnerA: "/v1/contributions/{partnersOwnContribution}",
+                .coordinator: "/v1/contributions/{coordinatorsContribution}",
+            ]),
     ]
 
     @Test func everyOperationAnswersEachCallerAsTheTableSays() async throws {
@@ -256,8 +287,10 @@ struct AccessMatrixTests {
         let test = try await TestApp.start()
         try await test.seedRegistry()
         var ids: [String: String] = [:]
-        func create(_ path: String, _ json: String, id field: String = "id") async throws -> String {
-            let response = try await test.coordinator("POST", path, json: json)
+        func create(_ path: String, _ json: String, id field: String = "id", method: String = "POST") async throws
+            -> String
+        {
+            let response = try await test.coordinator(method, path, json: json)
             guard response.status == 201 || response.status == 200, let id = response.json[field] else {
                 throw RawHTTPClient.Failure(description: "setup \(path) failed: \(response.status) \(response.text)")
             }
@@ -311,6 +344,16 @@ struct AccessMatrixTests {
         let flags = try await test.coordinator("GET", "/v1/flags").json["items"] as? [[String: Any]] ?? []
         ids["flag"] = try #require(flags.first?["id"] as? Int).description
 
+        ids["storyVersion"] = try await create(
+            "/v1/stories/esl_learners/2026-01", #"{"story_behind_the_curve": "matrix"}"#, id: "version", method: "PUT")
+        let contributor = try await test.key(role: "partner", partner: "central-library")
+        for name in ["contribution", "patchedContribution", "partnersOwnContribution", "coordinatorsContribution"] {
+            let response = try await test.request(
+                "POST", "/v1/contributions", key: contributor,
+                json: #"{"indicator": "esl_learners", "period": "2026-01", "text": "\#(name)"}"#)
+            ids[name] = try #require(response.json["id"] as? Int, "\(response.text)").description
+        }
+
         let revokedKey = try await test.key(role: "viewer")
         let revokedID =
             try #require(try await test.coordinator("GET", "/v1/keys").json["items"] as? [[String: Any]])
@@ -341,7 +384,7 @@ struct AccessMatrixTests {
                     continue
                 }
                 var path = entry.paths[caller] ?? entry.path
-                var body = entry.body
+                var body = entry.bodies[caller] ?? entry.body
                 for (name, id) in ids {
                     path = path.replacingOccurrences(of: "{\(name)}", with: id)
                     body = body?.replacingOccurrences(of: "{\(name)}", with: id)
@@ -381,6 +424,7 @@ struct AccessMatrixTests {
             .viewer: "Bearer \(try await test.key(role: "viewer"))",
             .partnerA: "Bearer \(try await test.key(role: "partner", partner: "central-library"))",
             .partnerB: "Bearer \(try await test.key(role: "partner", partner: "literacy-now"))",
+            .coordinator: "Bearer \(test.coordinator)",
         ]
         var mismatches: [String] = []
         var checked = 0

@@ -113,6 +113,45 @@ struct BoardPacketTests {
         #expect(!html.contains("<script"))
     }
 
+    @Test func aPageShowsTheStoryInForceMarkedStaleAndOnlyQuotedWords() async throws {
+        let app = try await R.start()
+        let saved = try await app.coordinator(
+            "PUT", "/v1/stories/esl_learners/2026-01",
+            json: #"{"story_behind_the_curve": "January: the bus route changed.\n\nEnrolment followed it."}"#)
+        #expect(saved.status == 201, "\(saved.text)")
+        let quoted = try await app.request(
+            "POST", "/v1/contributions", key: try await app.key(role: "partner", partner: "p3"),
+            json: #"{"indicator": "esl_learners", "period": "2026-03", "text": "Waiting lists doubled in March."}"#)
+        _ = try await app.request(
+            "POST", "/v1/contributions", key: try await app.key(role: "partner", partner: "literacy-now"),
+            json: #"{"indicator": "esl_learners", "period": "2026-03", "text": "Not for the board."}"#)
+        #expect(quoted.status == 201, "\(quoted.text)")
+        let before = Self.indicators(try await Self.packet(app, "agenda=literacy&period=2026-Q1"))["esl_learners"]
+        #expect((before?["quotes"] as? [Any])?.isEmpty == true, "nothing a partner wrote is shown unquoted")
+        let quoting = try await app.coordinator(
+            "PATCH", "/v1/contributions/\(quoted.json["id"] as? Int ?? 0)", json: #"{"quoted": true}"#)
+        #expect(quoting.status == 200, "\(quoting.text)")
+
+        let esl = Self.indicators(try await Self.packet(app, "agenda=literacy&period=2026-Q1"))["esl_learners"]
+        let story = esl?["story"] as? [String: Any]
+        #expect(esl?["reporting_period"] as? String == "2026-03")
+        #expect(story?["written_for"] as? String == "2026-01" && story?["stale"] as? Bool == true)
+        #expect((story?["story_behind_the_curve"] as? String)?.hasPrefix("January: the bus route changed.") == true)
+        let quotes = esl?["quotes"] as? [[String: Any]] ?? []
+        #expect(quotes.map { $0["text"] as? String } == ["Waiting lists doubled in March."])
+        #expect(quotes.first?["partner"] as? String == "p3" && quotes.first?["partner_name"] as? String == "p3")
+        // The January packet: the same story, for its own period.
+        let january = Self.indicators(try await Self.packet(app, "agenda=literacy&period=2026-01"))["esl_learners"]
+        #expect((january?["story"] as? [String: Any])?["stale"] as? Bool == false)
+        #expect((january?["quotes"] as? [Any])?.isEmpty == true, "March's words are not January's")
+
+        let html = try await app.coordinator("GET", "/dashboard/board-packet?agenda=literacy&period=2026-Q1").text
+        #expect(html.contains("<p>January: the bus route changed.</p>\n<p>Enrolment followed it.</p>"))
+        #expect(
+            html.contains("Written for 2026-01") && html.contains("No story has been written for a later period yet."))
+        #expect(html.contains("Waiting lists doubled in March.") && !html.contains("Not for the board."))
+    }
+
     @Test func aPublicationsBytesNeverChangeAndTheNextListsWhatWasRevised() async throws {
         let app = try await R.start()
         let published = try await app.coordinator(

@@ -4,7 +4,8 @@ generates from openapi.yaml (clients/run.sh generates it and puts it on PYTHONPA
 coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
 batch read back as a typed problem, a report and the scorecard, then a validation rule
 evaluated over the stored rows and the flag it opens, explained by the partner and
-confirmed by the coordinator. Exits non-zero on any surprise.
+confirmed by the coordinator, and the story behind the curve with the partner's words,
+quoted. Exits non-zero on any surprise.
 
     python3 clients/python/walk.py http://127.0.0.1:8080 "$COORDINATOR_KEY"
 """
@@ -19,13 +20,14 @@ from backbone_client.api.packets import create_publication, get_board_packet
 from backbone_client.api.quality import create_rule, evaluate_rule, list_flags, update_flag
 from backbone_client.api.registry import create_agenda, create_indicator, create_neighborhood, create_partner
 from backbone_client.api.reports import get_indicator_report, get_scorecard
+from backbone_client.api.stories import create_contribution, get_story, save_story, update_contribution
 from backbone_client.models import (
     Agenda, AgendaCreate, Aggregation, Dimension, Direction, ImportSummary, Indicator, IndicatorCreate,
     IndicatorReport, IssuedKey, KeyCreate, MeasurementBatch, MeasurementRow, MeasurementRowDimensions, Neighborhood,
     NeighborhoodCreate, Partner, PartnerCreate, PartnerKind, PartnerLevel, PeriodType, Problem, Role, Scorecard,
     SubmitMeasurementsDryRun, ValueType, Rule, RuleCreate, RuleOperator, RuleAction, Flag, FlagAnswer, FlagStatus,
     EvaluateRuleResponse200, ListFlagsResponse200, BoardPacket, Publication, PublicationCreate,
-    PublicationCreateAudience,
+    PublicationCreateAudience, Story, StoryWrite, Contribution, ContributionCreate, ContributionUpdate,
 )
 # A nullable object schema (baseline, target: a period and a value, or null) is a union
 # of this model and None.
@@ -169,16 +171,8 @@ def walk(server, coordinator_key):
            [FlagStatus.OPEN, FlagStatus.EXPLAINED, FlagStatus.CONFIRMED], f"confirmed: {flag}")
     step(f"rule {rule.id}: {swept.violations} violation, flag {flag.id} explained by the partner and confirmed")
 
-    # The board packet for the quarter, then frozen as a publication.
-    packet = typed(get_board_packet.sync_detailed(client=coordinator, agenda=agenda, period="2025-Q4"), BoardPacket, 200)
-    pages = [page for page in packet.indicators if page.indicator == indicator]
-    expect(packet.audience == "coordinator" and pages and pages[0].period == "2025-10" and pages[0].value == 59
-           and pages[0].reporting_period == "2025-12", f"packet: {packet}")
-    published = typed(create_publication.sync_detailed(client=coordinator, body=PublicationCreate(
-        agenda=agenda, period="2025-Q4", title=f"Walk {run}", audience=PublicationCreateAudience.COORDINATOR)),
-        Publication, 201)
-    expect(published.agenda == agenda and len(published.json_sha256) == 64, f"publication: {published}")
-    step(f"board packet: {len(packet.indicators)} indicator(s); publication {published.id} sha256 {published.json_sha256[:12]}…")
+    EvaluateRuleResponse200, ListFlagsResponse200, BoardPacket, Publication, PublicationCreate,
+    PublicationCreateAudience, Story, StoryWrite, Contribution, ContributionCreate, ContributionUpdate,
 
 
 if __name__ == "__main__":

@@ -113,5 +113,17 @@ enum BoardPacketSource {
     static func addNarrative(
         _ connection: Connection, to page: inout BoardPacket.Page, period: Period, shared: Shared
     ) throws {
+        let code = page.panel.line.indicator.code
+        page.story = try Stories.inForce(connection, indicator: code, period: period).map { story in
+            BoardPacket.Story(
+                writtenFor: story.writtenFor, stale: story.isStale(for: period),
+                storyBehindTheCurve: story.storyBehindTheCurve, partners: story.partners, whatWorks: story.whatWorks,
+                actionPlan: story.actionPlan, savedAt: DashboardSource.moment(story.savedAt))
+        }
+        page.quotes = try Contributions.quoted(connection, indicator: code, period: period).map { quote in
+            BoardPacket.Quote(
+                partner: quote.partner, partnerName: shared.partnerNames[quote.partner] ?? quote.partner,
+                period: quote.period, text: quote.text)
+        }
     }
 }

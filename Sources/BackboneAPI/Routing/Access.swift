@@ -12,6 +12,8 @@ enum Access: Sendable, Equatable {
     case rawData
     /// The coordinator's key only; `action` completes "A partner key may not …".
     case coordinator(String)
+    /// Partner keys only (what a partner says in its own name); `action` completes "A … key may not …".
+    case partner(String)
 
     /// Refuses a caller this route is not for (403); `nil` is a public route's caller.
     func admit(_ caller: Caller?) throws {
@@ -30,6 +32,12 @@ enum Access: Sendable, Equatable {
                 status: .forbidden, code: "forbidden", title: "Forbidden",
                 detail: "A \(caller.role.rawValue) key may not \(action); it needs a coordinator key.")
         case .coordinator:
+            return
+        case .partner(let action) where caller.key.partner == nil:
+            throw Problem(
+                status: .forbidden, code: "forbidden", title: "Forbidden",
+                detail: "A \(caller.role.rawValue) key may not \(action); it needs a partner key.")
+        case .partner:
             return
         }
     }

@@ -97,6 +97,9 @@ struct RouteTable: Sendable {
             ),
             handler)
     }
+    mutating func put(_ pattern: String, _ access: Access, query: [String] = [], _ handler: @escaping Handler) {
+        add(.PUT, pattern, access, query: query, handler)
+    }
     mutating func patch(_ pattern: String, _ access: Access, _ handler: @escaping Handler) {
         add(.PATCH, pattern, access, handler)
     }

@@ -861,6 +861,10 @@ tags:
     description: >-
       The board packet: the story behind each curve with its numbers, computed on request
       or frozen as publications whose bytes never change.
+  - name: stories
+    description: >-
+      The story behind the curve per indicator and period, kept as versions (the coordinator
+      writes, every key reads), and partners' contributions, seen by others once quoted.
   - name: dashboard
     description: >-
       The agenda at a glance for people: server-rendered HTML and SVG over the same
@@ -2276,6 +2280,318 @@ paths:
         '406': {$ref: '#/components/responses/NotAcceptable'}
         default: {$ref: '#/components/responses/Problem'}
 
+  # ---------------------------------------------------------------- stories
+  /v1/stories:
+    get:
+      tags: [stories]
+      operationId: listStories
+      summary: The story in force for a period, for every active indicator of an agenda.
+      description: >-
+        The story in force for `period` of every active indicator of the agenda that has one,
+        in indicator code order, and the codes of those that have none. `period` may be of any
+        period type: for an indicator of another type, the story in force is the latest
+        written for a period that began before `period` ends, and it is `stale` when that
+        period ended before `period` ends. With `neighborhood`, the neighborhood's own stories
+        (never the community's).
+        An unknown agenda is a 404; an unknown neighborhood a 422.
+      security: [{apiKey: []}]
+      parameters:
+        - {name: agenda, in: query, required: true, description: The agenda's id., schema: {type: string, minLength: 1}, example: adult-literacy}
+        - {name: period, in: query, required: true, description: The period the stories are in force for., schema: {$ref: '#/components/schemas/Period'}, example: '2026-Q1'}
+        - $ref: '#/components/parameters/StoryNeighborhood'
+      responses:
+        '200':
+          description: The agenda's indicators and their stories in force.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [agenda, period, neighborhood, items, without_story]
+                properties:
+                  agenda: {type: string}
+                  period: {$ref: '#/components/schemas/Period'}
+                  neighborhood: {type: [string, 'null']}
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Story'}
+                  without_story:
+                    type: array
+                    description: The active indicators with no story in force, in code order.
+                    items: {type: string}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/stories/{indicator}/{period}:
+    parameters:
+      - $ref: '#/components/parameters/StoryIndicator'
+      - $ref: '#/components/parameters/StoryPeriod'
+      - $ref: '#/components/parameters/StoryNeighborhood'
+    put:
+      tags: [stories]
+      operationId: saveStory
+      summary: Save a new version of the story behind the curve for a period (coordinator only).
+      description: >-
+        Every save is a new version (who, when, the text); nothing is overwritten. Each part
+        is plain text with paragraphs (blank lines), at most 10,000 characters; a part left
+        out is empty, but at least one must hold text (422 `empty-story` on
+        `story_behind_the_curve`). An unknown indicator is a 404; a deactivated indicator
+        (`indicator`), a period not of the indicator's period type (`period`) and an unknown
+        or deactivated neighborhood (`neighborhood`) are 422s naming the field. Answers 201
+        with the first version written for this indicator, period and neighborhood, 200 with
+        every later one.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/StoryWrite'}
+            example:
+              story_behind_the_curve: |-
+                Enrolment fell in January: the evening bus line to the east branch closed.
+
+                Classes that moved to the central library kept most of their learners.
+              partners: Central Library, the transit authority, Literacy Now.
+              what_works: Classes within walking distance; childcare during class.
+              action_plan: Reopen the east branch's evening class with a shuttle by March.
+      responses:
+        '200': {$ref: '#/components/responses/StoryOK'}
+        '201': {$ref: '#/components/responses/StoryOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    get:
+      tags: [stories]
+      operationId: getStory
+      summary: The story in force for a period.
+      description: >-
+        The latest version of the latest period at or before the one asked, for the
+        community or (with `neighborhood`) for that neighborhood alone: a neighborhood's story
+        never falls back to the community's. `written_for` says which period it was written
+        for; `stale` is true when that is earlier than `period`. Every key reads stories. A
+        404 when no story is in force (or the indicator does not exist); a period of another
+        type or an unknown neighborhood is a 422.
+      security: [{apiKey: []}]
+      responses:
+        '200': {$ref: '#/components/responses/StoryOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/stories/{indicator}/{period}/history:
+    parameters:
+      - $ref: '#/components/parameters/StoryIndicator'
+      - $ref: '#/components/parameters/StoryPeriod'
+      - $ref: '#/components/parameters/StoryNeighborhood'
+    get:
+      tags: [stories]
+      operationId: listStoryVersions
+      summary: Every version written for exactly this period, newest first.
+      security: [{apiKey: []}]
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - name: cursor
+          in: query
+          description: The `next_cursor` of the previous page (a version id).
+          schema: {type: integer, format: int64, minimum: -9223372036854775808, maximum: 9223372036854775807}
+      responses:
+        '200':
+          description: One page of versions, newest first (`stale` false, `period` the period written for).
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Story'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/stories/{indicator}/{period}/history/{version}/restore:
+    parameters:
+      - $ref: '#/components/parameters/StoryIndicator'
+      - $ref: '#/components/parameters/StoryPeriod'
+      - {name: version, in: path, required: true, description: A version's id., schema: {type: integer, minimum: 1}, example: 1}
+      - $ref: '#/components/parameters/StoryNeighborhood'
+    post:
+      tags: [stories]
+      operationId: restoreStoryVersion
+      summary: Save a new version with an earlier version's text (coordinator only).
+      description: >-
+        The new version's `restored_from` names the version copied. A 404 unless that
+        version was written for this indicator, period and neighborhood.
+      security: [{apiKey: []}]
+      responses:
+        '201': {$ref: '#/components/responses/StoryOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/contributions:
+    post:
+      tags: [stories]
+      operationId: createContribution
+      summary: A partner's contribution to an indicator's story for a period (partner keys only).
+      description: >-
+        What the partner did, what it sees: at most 2,000 characters, not blank. The
+        indicator must be active (422 `indicator`), the period of its period type and started
+        (422 `period`). A coordinator or viewer key gets 403. Only the partner and the
+        coordinator see it until the coordinator quotes it.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ContributionCreate'}
+            example:
+              indicator: esl_learners_enrolled
+              period: '2026-01'
+              text: We moved two evening classes to the central branch; most learners followed.
+      responses:
+        '201':
+          description: Created.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Location: {$ref: '#/components/headers/Location'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Contribution'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    get:
+      tags: [stories]
+      operationId: listContributions
+      summary: Contributions, oldest first.
+      description: >-
+        The coordinator reads every contribution; a partner key its own and the quoted ones
+        of other partners; a viewer key the quoted ones. The filters narrow what the key may
+        read (a partner asking for another partner sees that partner's quoted ones).
+      security: [{apiKey: []}]
+      parameters:
+        - {name: indicator, in: query, description: Only this indicator's., schema: {type: string, minLength: 1}}
+        - {name: period, in: query, description: Only those for this period., schema: {$ref: '#/components/schemas/Period'}}
+        - {name: partner, in: query, description: Only this partner's., schema: {type: string, minLength: 1}}
+        - {name: quoted, in: query, description: Only quoted (`true`) or only unquoted (`false`) ones., schema: {type: boolean}}
+        - $ref: '#/components/parameters/Limit'
+        - name: cursor
+          in: query
+          description: The `next_cursor` of the previous page (a contribution id).
+          schema: {type: integer, format: int64, minimum: -9223372036854775808, maximum: 9223372036854775807}
+      responses:
+        '200':
+          description: One page of contributions in id order.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Contribution'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/contributions/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+    get:
+      tags: [stories]
+      operationId: getContribution
+      summary: One contribution.
+      description: >-
+        An unquoted contribution is a 404 to every key but its partner's and the coordinator's.
+      security: [{apiKey: []}]
+      responses:
+        '200': {$ref: '#/components/responses/ContributionOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    patch:
+      tags: [stories]
+      operationId: updateContribution
+      summary: Quote a contribution (coordinator) or change its text (its partner).
+      description: >-
+        The coordinator sets `quoted`; the partner that wrote it changes `text`, which
+        un-quotes it (the coordinator approved particular words; the same words again change
+        nothing). A partner setting `quoted`, the coordinator setting `text`, or another
+        partner changing a quoted one is a 403; another partner's unquoted one is a 404; a
+        viewer key gets 403.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ContributionUpdate'}
+            example:
+              quoted: true
+      responses:
+        '200': {$ref: '#/components/responses/ContributionOK'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    delete:
+      tags: [stories]
+      operationId: withdrawContribution
+      summary: Withdraw a contribution (its partner or the coordinator).
+      description: The contribution is deleted. Another partner's is a 404 (a 403 once quoted); a viewer key gets 403.
+      security: [{apiKey: []}]
+      responses:
+        '204':
+          description: Withdrawn.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
   # ---------------------------------------------------------------- locks
   /v1/locks:
     post:
@@ -3428,6 +3744,25 @@ components:
       in: query
       description: Only active (`true`) or only deactivated (`false`) records.
       schema: {type: boolean}
+    StoryIndicator:
+      name: indicator
+      in: path
+      required: true
+      description: The indicator's code.
+      schema: {type: string, minLength: 1}
+      example: esl_learners_enrolled
+    StoryPeriod:
+      name: period
+      in: path
+      required: true
+      description: A period of the indicator's period type.
+      schema: {$ref: '#/components/schemas/Period'}
+      example: '2026-01'
+    StoryNeighborhood:
+      name: neighborhood
+      in: query
+      description: A neighborhood's own story instead of the community's.
+      schema: {type: string, minLength: 1}
   responses:
     DashboardPage:
       description: An HTML page.
@@ -3611,6 +3946,20 @@ components:
       content:
         application/problem+json:
           schema: {$ref: '#/components/schemas/Problem'}
+    StoryOK:
+      description: A version of the story.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/Story'}
+    ContributionOK:
+      description: The contribution.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/Contribution'}
     AgendaOK:
       description: The agenda.
       headers:
@@ -3752,6 +4101,63 @@ components:
             where the problem is (one past the end when the expression stops too early).
 
     # ---- building blocks
+    StoryWrite:
+      type: object
+      additionalProperties: false
+      description: >-
+        The four parts of a story, each plain text with paragraphs separated by blank lines, at
+        most 10,000 characters; a part left out (or null) is empty, but one must hold text.
+      properties:
+        story_behind_the_curve: {type: [string, 'null'], maxLength: 10000, pattern: '^[^\x00]*$'}
+        partners: {type: [string, 'null'], maxLength: 10000, pattern: '^[^\x00]*$'}
+        what_works: {type: [string, 'null'], maxLength: 10000, pattern: '^[^\x00]*$'}
+        action_plan: {type: [string, 'null'], maxLength: 10000, pattern: '^[^\x00]*$'}
+    Story:
+      type: object
+      description: One version of a story, answering for `period` (docs/stories.md).
+      required: [indicator, neighborhood, period, written_for, stale, version, story_behind_the_curve, partners,
+                 what_works, action_plan, saved_by, saved_at, restored_from]
+      properties:
+        indicator: {type: string}
+        neighborhood: {type: [string, 'null'], description: The neighborhood whose own story this is; null for the community's.}
+        period: {$ref: '#/components/schemas/Period'}
+        written_for: {$ref: '#/components/schemas/Period'}
+        stale: {type: boolean, description: Whether it was written for a period before `period`.}
+        version: {type: integer, minimum: 1}
+        story_behind_the_curve: {type: string}
+        partners: {type: string}
+        what_works: {type: string}
+        action_plan: {type: string}
+        saved_by: {type: string, description: The id of the key that saved it.}
+        saved_at: {$ref: '#/components/schemas/Timestamp'}
+        restored_from: {type: [integer, 'null'], description: The version whose text a restore copied.}
+    ContributionCreate:
+      type: object
+      additionalProperties: false
+      required: [indicator, period, text]
+      properties:
+        indicator: {$ref: '#/components/schemas/Slug'}
+        period: {$ref: '#/components/schemas/Period'}
+        text: {type: string, minLength: 1, maxLength: 2000, pattern: '^[^\x00]*\S[^\x00]*$'}
+    ContributionUpdate:
+      type: object
+      additionalProperties: false
+      minProperties: 1
+      properties:
+        quoted: {type: boolean, description: The coordinator's.}
+        text: {type: string, minLength: 1, maxLength: 2000, pattern: '^[^\x00]*\S[^\x00]*$', description: The partner's; un-quotes the contribution.}
+    Contribution:
+      type: object
+      required: [id, indicator, period, partner, text, quoted, created_at, updated_at]
+      properties:
+        id: {type: integer, minimum: 1}
+        indicator: {type: string}
+        period: {$ref: '#/components/schemas/Period'}
+        partner: {type: string, description: The partner that wrote it.}
+        text: {type: string}
+        quoted: {type: boolean, description: Whether the coordinator quotes it; then every key reads it.}
+        created_at: {$ref: '#/components/schemas/Timestamp'}
+        updated_at: {$ref: '#/components/schemas/Timestamp'}
     Slug:
       type: string
       description: A lowercase slug.

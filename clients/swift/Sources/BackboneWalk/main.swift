@@ -2,7 +2,8 @@
 // coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
 // batch read back as a typed problem, a report and the scorecard, then a validation rule
 // evaluated over the stored rows and the flag it opens, explained by the partner and
-// confirmed by the coordinator. Exits non-zero on any surprise.
+// confirmed by the coordinator, and the story behind the curve with the partner's words,
+// quoted. Exits non-zero on any surprise.
 //
 //     backbone-walk http://127.0.0.1:8080 "$COORDINATOR_KEY"
 import Foundation
@@ -167,6 +168,20 @@ func walk(server: URL, coordinatorKey: String) async throws {
     try expect(frozen.title == "Walk \(run)" && frozen.indicators.count == packet.indicators.count,
                "publication: \(frozen)")
     step("board packet: \(packet.indicators.count) indicator(s); publication \(published.id) sha256 \(published.jsonSha256.prefix(12))…")
+    // October's story stands, stale, for December; the partner's words are quoted.
+    let story = try await coordinator.saveStory(
+        path: .init(indicator: indicator, period: "2025-10"),
+        body: .json(.init(storyBehindTheCurve: "A youth cohort started in October.", whatWorks: "Evening classes."))
+    ).created.body.json
+    let inForce = try await library.getStory(path: .init(indicator: indicator, period: "2025-12")).ok.body.json
+    try expect(inForce.version == story.version && inForce.writtenFor == "2025-10" && inForce.stale,
+               "story in force: \(inForce)")
+    let said = try await library.createContribution(body: .json(.init(
+        indicator: indicator, period: "2025-10", text: "We opened a youth class in October."))).created.body.json
+    let quoted = try await coordinator.updateContribution(
+        path: .init(id: said.id), body: .json(.init(quoted: true))).ok.body.json
+    try expect(quoted.quoted && quoted.partner == partner, "contribution: \(quoted)")
+    step("story version \(story.version) in force for 2025-12 (stale); contribution \(said.id) quoted")
 }
 
 let arguments = CommandLine.arguments
