@@ -85,6 +85,7 @@ public struct BackboneApp: Sendable {
         FlagRoutes(pool: pool).register(in: &table)
         LockRoutes(pool: pool).register(in: &table)
         RuleRoutes(pool: pool).register(in: &table)
+        ActionRoutes(pool: pool).register(in: &table)
         ReleaseRoutes(pool: pool, suppression: suppression).register(in: &table)
         TemplateRoutes(pool: pool).register(in: &table)
         ReportRoutes(pool: pool, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)

@@ -12,6 +12,9 @@ enum Access: Sendable, Equatable {
     case rawData
     /// The coordinator's key only; `action` completes "A partner key may not …".
     case coordinator(String)
+    /// The coordinator's and partners' keys, not viewers' (a partner's own things, such as
+    /// its actions); `action` completes "A viewer key may not …".
+    case partnerOrCoordinator(String)
 
     /// Refuses a caller this route is not for (403); `nil` is a public route's caller.
     func admit(_ caller: Caller?) throws {
@@ -30,6 +33,12 @@ enum Access: Sendable, Equatable {
                 status: .forbidden, code: "forbidden", title: "Forbidden",
                 detail: "A \(caller.role.rawValue) key may not \(action); it needs a coordinator key.")
         case .coordinator:
+            return
+        case .partnerOrCoordinator(let action) where caller.role == .viewer:
+            throw Problem(
+                status: .forbidden, code: "forbidden", title: "Forbidden",
+                detail: "A viewer key may not \(action); it reads only.")
+        case .partnerOrCoordinator:
             return
         }
     }
