@@ -86,6 +86,16 @@ public struct IndicatorPanel: Sendable {
     var decimals: Int { info.profile.isCount ? 0 : 1 }
     /// A value as the charts write it: grouped digits, the unit, whole numbers for counts.
     func format(_ value: Double) -> String { Format.value(value, unit: unit, decimals: decimals) }
+    /// What the equity chart compares: rates per 1,000 residents for counts, totals and
+    /// stocks, else values (docs/domain.md#equity).
+    public var equityComparison: EquityComparison { neighborhoods.first?.comparison ?? .value }
+    /// The target the equity chart draws: per 1,000 residents of the community when it
+    /// compares rates (nil when the community has no population), else the target.
+    var comparedTarget: Double? { equityComparison.comparedTarget(info.profile.target?.value) }
+    /// A figure of the equity chart: a rate per 1,000 residents or a value.
+    func formatCompared(_ figure: Double) -> String {
+        equityComparison.comparesRates ? "\(Format.number(figure, decimals: 1)) per 1,000" : format(figure)
+    }
     /// The value axis's label: the unit when there is one, else the indicator's name.
     var valueAxisLabel: String {
         let label = unit.map { $0 == "%" ? "Percent" : $0.prefix(1).uppercased() + $0.dropFirst() } ?? info.name

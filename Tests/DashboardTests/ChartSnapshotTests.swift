@@ -53,6 +53,10 @@ struct ChartSnapshotTests {
         try assertSnapshot(NeighborhoodChart.svg(Fixtures.panel()), named: "neighborhoods-suppressed.svg")
     }
 
+    @Test func neighborhoodChartComparingValuesIsAsBefore() throws {
+        try assertSnapshot(NeighborhoodChart.svg(Fixtures.panel(rates: false)), named: "neighborhoods-values.svg")
+    }
+
     @Test func neighborhoodChartWithoutTargetIsWorstFirst() throws {
         try assertSnapshot(
             NeighborhoodChart.svg(Fixtures.panel(suppressed: false, target: false)),
@@ -140,7 +144,10 @@ struct ChartSnapshotTests {
     }
 
     @Test func numbersAreWrittenForPeople() {
-        #expect(NeighborhoodChart.svg(Fixtures.panel()).contains("120 learners · 1.2 per 1,000"))
+        // A count is drawn per 1,000 residents, its value beside it.
+        #expect(NeighborhoodChart.svg(Fixtures.panel()).contains("1.2 per 1,000 · 120 learners"))
+        #expect(NeighborhoodChart.svg(Fixtures.panel()).contains("Target 2.9 per 1,000"))
+        #expect(NeighborhoodChart.svg(Fixtures.panel(rates: false)).contains("120 learners · 1.2 per 1,000"))
         #expect(TrendChart.svg(Fixtures.panel()).contains("Target 900 learners"))
     }
 }
