@@ -146,7 +146,8 @@ extension NeighborhoodChart {
         switch (panel.info.profile.target, panel.comparedTarget, panel.equityComparison.comparesRates) {
         case (nil, _, _): subtitle = "No target set; worst first"
         case (_, nil, _): subtitle = "No population recorded for the community, so no rate to rank against the target"
-        case (_, _, true): subtitle = "Per 1,000 residents against the target per 1,000 of the community, largest gap first"
+        case (_, _, true):
+            subtitle = "Per 1,000 residents against the target per 1,000 of the community, largest gap first"
         case (_, _, false): subtitle = "Sorted by the gap to the universal target, largest first"
         }
         svg.element("text", ["x": "16", "y": "52", "font-size": "14", "fill": Palette.muted], text: subtitle)

@@ -33,7 +33,9 @@ struct EquityTests {
         #expect(eastside.status == 201, "\(eastside.text)")
         let stored = try await app.coordinator(
             "POST", "/v1/measurements",
-            json: batch([row(neighborhood: "eastside", period: "2026-01", value: "5", dimensions: #"{"age_group": "45+"}"#)]))
+            json: batch([
+                row(neighborhood: "eastside", period: "2026-01", value: "5", dimensions: #"{"age_group": "45+"}"#)
+            ]))
         #expect(stored.status == 200, "\(stored.text)")
         return app
     }
@@ -48,14 +50,17 @@ struct EquityTests {
         #expect(ReportTests.number(equity.json["target"]) == 600)
         // southside: 7 of 9,000 is 0.778 per 1,000, 5.222 short; northside: 100 of 12,000 is
         // 8.333, past the target; eastside has no population, so no rate and no gap.
-        #expect(Self.ranking(equity) == ["southside 5.222 null", "northside -2.333 null", "eastside null no-population"])
+        #expect(
+            Self.ranking(equity) == ["southside 5.222 null", "northside -2.333 null", "eastside null no-population"])
         let southside = try #require(Self.lines(equity).first)
         #expect(abs((ReportTests.number(southside["per_1000"]) ?? 0) - 7.0 / 9) < 1e-9)
         #expect(southside["value"] as? Int == 7 && southside["rank"] as? Int == 1)
 
         let csv = ReportTests.parseCSV(
-            try await app.coordinator("GET", "/v1/reports/equity?indicator=esl_learners&period=2026-01&format=csv").text)
-        #expect(Array(csv[0].prefix(7)) == ["section", "rank", "neighborhood", "value", "per_1000", "gap", "gap_reason"])
+            try await app.coordinator("GET", "/v1/reports/equity?indicator=esl_learners&period=2026-01&format=csv").text
+        )
+        #expect(
+            Array(csv[0].prefix(7)) == ["section", "rank", "neighborhood", "value", "per_1000", "gap", "gap_reason"])
         #expect(csv[0].contains("compared") && csv[0].contains("target_per_1000"))
         #expect(csv.dropFirst().first?[6] == "" && csv.dropFirst(3).first?[6] == "no-population")
     }

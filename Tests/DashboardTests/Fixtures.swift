@@ -70,7 +70,8 @@ enum Fixtures {
                 code == "southside" ? (suppressed ? .withheld : .noValue) : (target ? nil : .noTarget)
             return EquityLine(
                 neighborhood: code, population: population,
-                cell: cell(["neighborhood": code], value, suppressed: code == "southside" && suppressed, per1000: per1000),
+                cell: cell(
+                    ["neighborhood": code], value, suppressed: code == "southside" && suppressed, per1000: per1000),
                 gap: gap, gapReason: reason, comparison: comparison)
         }
         let neighborhoods = [

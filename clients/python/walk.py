@@ -4,15 +4,18 @@ generates from openapi.yaml (clients/run.sh generates it and puts it on PYTHONPA
 coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
 batch read back as a typed problem, a report and the scorecard, then a validation rule
 evaluated over the stored rows and the flag it opens, explained by the partner and
-confirmed by the coordinator. Exits non-zero on any surprise.
+confirmed by the coordinator, and an action of the plan the partner carries out. Exits
+non-zero on any surprise.
 
     python3 clients/python/walk.py http://127.0.0.1:8080 "$COORDINATOR_KEY"
 """
+import datetime
 import io
 import secrets
 import sys
 
 from backbone_client import AuthenticatedClient
+from backbone_client.api.actions import create_action, get_action_history, list_actions, update_action
 from backbone_client.api.keys import create_key
 from backbone_client.api.measurements import submit_measurements
 from backbone_client.api.quality import create_rule, evaluate_rule, list_flags, update_flag
@@ -23,7 +26,8 @@ from backbone_client.models import (
     IndicatorReport, IssuedKey, KeyCreate, MeasurementBatch, MeasurementRow, MeasurementRowDimensions, Neighborhood,
     NeighborhoodCreate, Partner, PartnerCreate, PartnerKind, PartnerLevel, PeriodType, Problem, Role, Scorecard,
     SubmitMeasurementsDryRun, ValueType, Rule, RuleCreate, RuleOperator, RuleAction, Flag, FlagAnswer, FlagStatus,
-    EvaluateRuleResponse200, ListFlagsResponse200,
+    EvaluateRuleResponse200, ListFlagsResponse200, Action, ActionCreate, ActionStatus, ActionUpdate,
+    GetActionHistoryResponse200, ListActionsResponse200,
 )
 # A nullable object schema (baseline, target: a period and a value, or null) is a union
 # of this model and None.
@@ -166,6 +170,22 @@ def walk(server, coordinator_key):
     expect(flag.status == FlagStatus.CONFIRMED and [c.status for c in flag.history] ==
            [FlagStatus.OPEN, FlagStatus.EXPLAINED, FlagStatus.CONFIRMED], f"confirmed: {flag}")
     step(f"rule {rule.id}: {swept.violations} violation, flag {flag.id} explained by the partner and confirmed")
+
+    # An action of the plan, past its due day: overdue until the partner that owns it is done.
+    action = typed(create_action.sync_detailed(client=coordinator, body=ActionCreate(
+        indicator=indicator, title="Open a Saturday class", owner=partner, due=datetime.date(2025, 11, 30))),
+        Action, 201)
+    expect(action.status == ActionStatus.PLANNED and action.overdue, f"action: {action}")
+    action = typed(update_action.sync_detailed(action.id, client=library, body=ActionUpdate(
+        status=ActionStatus.DONE, note="Twelve learners came to the first class.")), Action, 200)
+    expect(action.status == ActionStatus.DONE and not action.overdue, f"done: {action}")
+    listed = typed(list_actions.sync_detailed(client=library, indicator=indicator, overdue=False),
+                   ListActionsResponse200, 200)
+    expect([a.id for a in listed.items] == [action.id], f"actions: {listed}")
+    history = typed(get_action_history.sync_detailed(action.id, client=library), GetActionHistoryResponse200, 200)
+    expect([(c.change, c.action.status) for c in history.items] == [("created", ActionStatus.PLANNED),
+           ("updated", ActionStatus.DONE)] and history.items[1].key == key.id, f"history: {history}")
+    step(f"action {action.id}: overdue, then done by {partner}; {len(history.items)} changes kept")
 
 
 if __name__ == "__main__":

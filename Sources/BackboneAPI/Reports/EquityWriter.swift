@@ -33,8 +33,11 @@ struct EquityWriter: ReportWriter {
             "releases": ReportEncoding.releases(releases),
         ])
         if representation == .csv {
-            return CSVDocument.table(document, rows: "neighborhoods", leading: ["rank", "neighborhood", "value", "per_1000", "gap", "gap_reason"])
-                .response()
+            return CSVDocument.table(
+                document, rows: "neighborhoods",
+                leading: ["rank", "neighborhood", "value", "per_1000", "gap", "gap_reason"]
+            )
+            .response()
         }
         return .json(document)
     }

@@ -84,7 +84,9 @@ public enum Actions {
             ("indicator", fields.indicator == nil), ("title", fields.title == nil), ("owner", fields.owner == nil),
             ("due", fields.due == nil),
         ]
-        let missing = required.filter(\.1).map { DomainError.Issue(field: $0.0, code: "required", message: "is required") }
+        let missing = required.filter(\.1).map {
+            DomainError.Issue(field: $0.0, code: "required", message: "is required")
+        }
         guard missing.isEmpty, let indicator = fields.indicator, let title = fields.title, let owner = fields.owner,
             let due = fields.due
         else { throw DomainError.invalid(missing) }
@@ -141,22 +143,15 @@ public enum Actions {
         -> Page<ActionChange>
     {
         guard try find(connection, id: id, locking: false) != nil else { throw notFound(id) }
-        let after: Query = cursor.map { " AND id > \($0)" } ?? ""
-        let rows = try connection.query(
-            """
-            SELECT \(historyColumns), id, change, key_id, at FROM action_history
-            WHERE action_id = \(id)\(after) ORDER BY id LIMIT \(limit + 1)
-            """)
-        let items = try rows.prefix(limit).map { row in
-            let (entry, change, keyID, at) = try (
-                row.decode(Int.self, at: 9), row.decode(String.self, at: 10), row.decode(String.self, at: 11),
-                row.decode(Date.self, at: 12)
-            )
-            return ActionChange(
-                id: entry, change: try .stored(change, column: "action_history.change"), keyID: keyID, at: at,
-                action: try decode(row))
+        let page = try ChangeHistory.page(
+            connection, columns: historyColumns, from: "action_history", kind: "change", record: "action_id = \(id)",
+            after: cursor, limit: limit
+        ) { entry in
+            ActionChange(
+                id: entry.id, change: try .stored(entry.kind, column: "action_history.change"), keyID: entry.keyID,
+                at: entry.at, action: try decode(entry.row))
         }
-        return Page(items: items, nextCursor: rows.count > limit ? items.last?.id : nil)
+        return Page(items: page.items, nextCursor: page.nextCursor)
     }
 
     /// Refuses (422 naming the field) an indicator or owner that does not exist or is deactivated.
@@ -164,11 +159,13 @@ public enum Actions {
         var issues: [DomainError.Issue] = []
         if let indicator {
             let active = try connection.query("SELECT active FROM indicators WHERE code = \(indicator)").first
-            issues += referenceIssues(field: "indicator", naming: "indicator", indicator, active: try active?.decode(Bool.self, at: 0))
+            issues += referenceIssues(
+                field: "indicator", naming: "indicator", indicator, active: try active?.decode(Bool.self, at: 0))
         }
         if let owner {
             let active = try connection.query("SELECT active FROM partners WHERE id = \(owner)").first
-            issues += referenceIssues(field: "owner", naming: "partner", owner, active: try active?.decode(Bool.self, at: 0))
+            issues += referenceIssues(
+                field: "owner", naming: "partner", owner, active: try active?.decode(Bool.self, at: 0))
         }
         guard issues.isEmpty else { throw DomainError.invalid(issues) }
     }

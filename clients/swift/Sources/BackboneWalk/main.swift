@@ -2,7 +2,8 @@
 // coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
 // batch read back as a typed problem, a report and the scorecard, then a validation rule
 // evaluated over the stored rows and the flag it opens, explained by the partner and
-// confirmed by the coordinator. Exits non-zero on any surprise.
+// confirmed by the coordinator, and an action of the plan the partner carries out. Exits
+// non-zero on any surprise.
 //
 //     backbone-walk http://127.0.0.1:8080 "$COORDINATOR_KEY"
 import Foundation
@@ -155,6 +156,22 @@ func walk(server: URL, coordinatorKey: String) async throws {
     ).ok.body.json
     try expect(confirmed.history.map(\.status.rawValue) == ["open", "explained", "confirmed"], "confirmed: \(confirmed)")
     step("rule \(rule.id): \(swept.violations) violation, flag \(found.id) explained by the partner and confirmed")
+
+    // An action of the plan, past its due day: overdue until the partner that owns it is done.
+    let action = try await coordinator.createAction(body: .json(.init(
+        indicator: indicator, title: "Open a Saturday class", owner: partner, due: "2025-11-30"))).created.body.json
+    try expect(action.status == .planned && action.overdue, "action: \(action)")
+    let done = try await library.updateAction(
+        path: .init(id: action.id),
+        body: .json(.init(status: .done, note: "Twelve learners came to the first class."))).ok.body.json
+    try expect(done.status == .done && !done.overdue, "done: \(done)")
+    let listed = try await library.listActions(query: .init(indicator: indicator, overdue: false)).ok.body.json
+    try expect(listed.items.map(\.id) == [action.id], "actions: \(listed)")
+    let history = try await library.getActionHistory(path: .init(id: action.id)).ok.body.json
+    try expect(
+        history.items.map(\.change.rawValue) == ["created", "updated"] && history.items.last?.key == key.id,
+        "history: \(history)")
+    step("action \(action.id): overdue, then done by \(partner); \(history.items.count) changes kept")
 }
 
 let arguments = CommandLine.arguments
