@@ -74,12 +74,15 @@ public enum EquityComparison: Sendable, Equatable {
         return false
     }
 
+    /// The target per 1,000 residents of the community when rates are compared, else nil.
+    public var targetPer1000: Double? {
+        if case .ratePer1000(let rate) = self { return rate }
+        return nil
+    }
+
     /// The target as compared: per 1,000 residents for rates, else the indicator's target.
     public func comparedTarget(_ target: Double?) -> Double? {
-        switch self {
-        case .ratePer1000(let rate): return rate
-        case .value: return target
-        }
+        comparesRates ? targetPer1000 : target
     }
 
     /// `rate_per_1000` or `value`, as the wire and the CSV spell it.

@@ -1,4 +1,7 @@
+import Aggregation
+import BackboneCore
 import Foundation
+import Postgres
 import TestSupport
 import Testing
 
@@ -59,6 +62,14 @@ struct ActionTests {
         #expect(badStatus.status == 400 && badStatus.fieldErrors.map(\.field) == ["status"])
         #expect(try await app.coordinator("GET", "/v1/actions?overdue=maybe").fieldErrors.map(\.field) == ["overdue"])
         #expect(try await app.coordinator("GET", "/v1/actions?colour=red").status == 400)
+
+        // What the board packet reads: an indicator's actions by due day, then id.
+        let sooner = try await app.coordinator("POST", "/v1/actions", json: Self.action(due: "2026-01-15"))
+        let soonerID = try #require(sooner.json["id"] as? Int)
+        let plan = try Actions.of(try Connection(app.conninfo), indicator: "esl_learners")
+        #expect(plan.map(\.id) == [soonerID, id])
+        #expect(plan[0].isOverdue(today: Day(year: 2026, month: 1, day: 16)))
+        #expect(!plan[0].isOverdue(today: Day(year: 2026, month: 1, day: 15)))
 
         let read = try await app.request("GET", "/v1/actions/\(id)", key: viewer)
         #expect(read.status == 200 && read.json["title"] as? String == "Open a Saturday class")

@@ -28,7 +28,7 @@ struct EquityWriter: ReportWriter {
             "indicator": .string(info.code), "period": .string(period.description),
             "direction": .string(info.profile.increaseIsBetter ? "increase" : "decrease"),
             "target": JSONValue(info.profile.target?.value), "compared": .string(comparison.name),
-            "target_per_1000": JSONValue(comparison.comparesRates ? comparison.comparedTarget(nil) : nil),
+            "target_per_1000": JSONValue(comparison.targetPer1000),
             "neighborhoods": .array(rows),
             "releases": ReportEncoding.releases(releases),
         ])
