@@ -18,7 +18,7 @@ public enum NeighborhoodChart {
             return panel.neighborhoods.filter { !$0.cell.suppressed } + panel.neighborhoods.filter(\.cell.suppressed)
         }
         let visible = panel.neighborhoods.filter { !$0.cell.suppressed }.sorted { a, b in
-            switch (a.comparedFigure, b.comparedFigure) {
+            switch (panel.chartFigure(a), panel.chartFigure(b)) {
             case (let x?, let y?) where x != y: return increase ? x < y : x > y
             case (nil, _?): return false
             case (_?, nil): return true
@@ -56,29 +56,29 @@ public enum NeighborhoodChart {
         return svg.render(id: id, title: title(panel), description: description(panel, lines: lines))
     }
 
-    /// The bar's label: the value and its rate per 1,000, the compared figure first.
-    static func valueLabel(_ line: EquityLine, unit: String?, decimals: Int) -> String {
+    /// The bar's label: the value and its rate per 1,000, the rate first when the bars draw rates.
+    static func valueLabel(_ line: EquityLine, unit: String?, decimals: Int, rateFirst: Bool) -> String {
         guard let value = line.cell.value else { return "no value" }
         let valueText = Format.value(value, unit: unit, decimals: decimals)
         guard let rate = line.cell.per1000 else { return valueText }
         let rateText = "\(Format.number(rate, decimals: 1)) per 1,000"
-        return line.comparison.comparesRates ? "\(rateText) · \(valueText)" : "\(valueText) · \(rateText)"
+        return rateFirst ? "\(rateText) · \(valueText)" : "\(valueText) · \(rateText)"
     }
 
     /// The value axis's label; "… per 1,000 residents" when the chart compares rates.
     static func axisLabel(_ panel: IndicatorPanel) -> String {
-        guard panel.equityComparison.comparesRates else { return panel.valueAxisLabel }
+        guard panel.drawsRates else { return panel.valueAxisLabel }
         return "\(panel.valueAxisLabel) per 1,000 residents"
     }
 
     static func description(_ panel: IndicatorPanel, lines: [EquityLine]) -> String {
         var parts: [String] = []
-        let visible = lines.filter { !$0.cell.suppressed && $0.comparedFigure != nil }
-        if let first = visible.first, let figure = first.comparedFigure {
+        let visible = lines.filter { !$0.cell.suppressed && panel.chartFigure($0) != nil }
+        if let first = visible.first, let figure = panel.chartFigure(first) {
             let name = panel.neighborhoodNames[first.neighborhood] ?? first.neighborhood
             if let target = panel.comparedTarget, let gap = first.gap {
                 let against =
-                    panel.equityComparison.comparesRates
+                    panel.drawsRates
                     ? " residents against \(panel.formatCompared(target)) for the community" : ""
                 parts.append(
                     "\(name) is furthest from the target (\(panel.formatCompared(figure))\(against), a gap of \(panel.formatCompared(gap)))."
@@ -111,7 +111,7 @@ extension NeighborhoodChart {
 
         init(_ panel: IndicatorPanel, lines: [EquityLine]) {
             bottom = top + Double(max(lines.count, 1)) * rowHeight
-            var domainValues = lines.compactMap { $0.cell.suppressed ? nil : $0.comparedFigure }
+            var domainValues = lines.compactMap { $0.cell.suppressed ? nil : panel.chartFigure($0) }
             if let target = panel.comparedTarget { domainValues.append(target) }
             let scale = LinearScale(covering: domainValues, from: left, to: right, includeZero: true)
             x = scale
@@ -143,12 +143,15 @@ extension NeighborhoodChart {
                 "class": "chart-title",
             ], text: title(panel))
         let subtitle: String
-        switch (panel.info.profile.target, panel.comparedTarget, panel.equityComparison.comparesRates) {
-        case (nil, _, _): subtitle = "No target set; worst first"
-        case (_, nil, _): subtitle = "No population recorded for the community, so no rate to rank against the target"
-        case (_, _, true):
+        switch (panel.info.profile.target != nil, panel.equityComparison.comparesRates, panel.drawsRates) {
+        case (false, _, _): subtitle = "No target set; worst first"
+        case (true, false, _): subtitle = "Sorted by the gap to the universal target, largest first"
+        case (true, true, false):
+            subtitle = "Counts: no neighborhood has a population recorded, so none is ranked against the target"
+        case (true, true, true) where panel.comparedTarget == nil:
+            subtitle = "No population recorded for the community, so no rate to rank against the target"
+        case (true, true, true):
             subtitle = "Per 1,000 residents against the target per 1,000 of the community, largest gap first"
-        case (_, _, false): subtitle = "Sorted by the gap to the universal target, largest first"
         }
         svg.element("text", ["x": "16", "y": "52", "font-size": "14", "fill": Palette.muted], text: subtitle)
         if let level = panel.neighborhoodLevel {
@@ -213,8 +216,8 @@ extension NeighborhoodChart {
                 ], text: shown)
             if line.cell.suppressed {
                 drawSuppressedBar(line, name: name, row: row, chart, hatchID: hatchID, into: &svg)
-            } else if let value = line.comparedFigure {
-                let text = valueLabel(line, unit: panel.unit, decimals: panel.decimals)
+            } else if let value = panel.chartFigure(line) {
+                let text = valueLabel(line, unit: panel.unit, decimals: panel.decimals, rateFirst: panel.drawsRates)
                 let end = drawBar(line, value: value, title: "\(name): \(text)", row: row, chart, into: &svg)
                 valueLabels.append(ValueLabel(x: Format.coordinate(end + 8), y: chart.textY(row: row), text: text))
             } else {

@@ -143,6 +143,22 @@ struct ChartSnapshotTests {
         #expect(coordinator.contains("@media print"))
     }
 
+    /// A count where no neighborhood has a population: the counts are drawn, unranked, and
+    /// never against the community's target.
+    @Test func countsWithoutPopulationsAreNotDrawnAgainstTheCommunityTarget() {
+        var panel = Fixtures.panel(suppressed: false)
+        for index in panel.neighborhoods.indices {
+            panel.neighborhoods[index].cell.per1000 = nil
+            panel.neighborhoods[index].population = nil
+            panel.neighborhoods[index].gap = nil
+            panel.neighborhoods[index].gapReason = .noPopulation
+        }
+        let svg = NeighborhoodChart.svg(panel)
+        #expect(svg.contains("Counts: no neighborhood has a population recorded"))
+        #expect(svg.contains("120 learners") && !svg.contains("per 1,000"))
+        #expect(!svg.contains("target-line"))
+    }
+
     @Test func numbersAreWrittenForPeople() {
         // A count is drawn per 1,000 residents, its value beside it.
         #expect(NeighborhoodChart.svg(Fixtures.panel()).contains("1.2 per 1,000 · 120 learners"))
