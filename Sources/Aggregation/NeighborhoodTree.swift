@@ -67,4 +67,16 @@ public struct NeighborhoodTree: Sendable {
     public func population(of code: String) -> Int? {
         populations[code] ?? nil
     }
+
+    /// The residents of the whole community: the sum of the populations of the roots (the
+    /// top-level areas), `nil` when a root has none recorded or there are no roots.
+    public var communityPopulation: Int? {
+        guard !roots.isEmpty else { return nil }
+        var total = 0
+        for root in roots {
+            guard let population = population(of: root) else { return nil }
+            total += population
+        }
+        return total > 0 ? total : nil
+    }
 }

@@ -87,6 +87,7 @@ public struct BackboneApp: Sendable {
         RuleRoutes(pool: pool).register(in: &table)
         StoryRoutes(pool: pool).register(in: &table)
         ContributionRoutes(pool: pool).register(in: &table)
+        ActionRoutes(pool: pool).register(in: &table)
         ReleaseRoutes(pool: pool, suppression: suppression).register(in: &table)
         TemplateRoutes(pool: pool).register(in: &table)
         ReportRoutes(pool: pool, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)

@@ -86,6 +86,26 @@ public struct IndicatorPanel: Sendable {
     var decimals: Int { info.profile.isCount ? 0 : 1 }
     /// A value as the charts write it: grouped digits, the unit, whole numbers for counts.
     func format(_ value: Double) -> String { Format.value(value, unit: unit, decimals: decimals) }
+    /// What the equity chart compares: rates per 1,000 residents for counts, totals and
+    /// stocks, else values (docs/domain.md#equity).
+    public var equityComparison: EquityComparison { neighborhoods.first?.comparison ?? .value }
+    /// Whether the equity chart draws rates per 1,000 residents: it compares rates and some
+    /// neighborhood has one. Where no neighborhood has a population the chart draws the counts,
+    /// unranked and without the community's target: never a count against a community total.
+    var drawsRates: Bool { equityComparison.comparesRates && neighborhoods.contains { $0.cell.per1000 != nil } }
+    /// The figure a neighborhood's bar shows: its rate per 1,000 or its value.
+    func chartFigure(_ line: EquityLine) -> Double? { drawsRates ? line.cell.per1000 : line.cell.value }
+    /// The target the equity chart draws: per 1,000 residents of the community when it draws
+    /// rates (nil when the community has no population), the target when it compares values,
+    /// and none for counts drawn as counts.
+    var comparedTarget: Double? {
+        guard drawsRates || !equityComparison.comparesRates else { return nil }
+        return equityComparison.comparedTarget(info.profile.target?.value)
+    }
+    /// A figure of the equity chart: a rate per 1,000 residents or a value.
+    func formatCompared(_ figure: Double) -> String {
+        drawsRates ? "\(Format.number(figure, decimals: 1)) per 1,000" : format(figure)
+    }
     /// The value axis's label: the unit when there is one, else the indicator's name.
     var valueAxisLabel: String {
         let label = unit.map { $0 == "%" ? "Percent" : $0.prefix(1).uppercased() + $0.dropFirst() } ?? info.name

@@ -164,10 +164,19 @@ public enum DashboardPage {
         return html
     }
 
+    /// What the gap column says when there is no gap: why, when the reader can act on it.
+    static func missingGapText(_ reason: EquityLine.GapReason?) -> String {
+        switch reason {
+        case .noPopulation?: "no population recorded"
+        case .noCommunityPopulation?: "no community population"
+        default: "—"
+        }
+    }
+
     static func neighborhoodTable(_ panel: IndicatorPanel, audience: DashboardModel.Audience) -> String {
         let unit = panel.unit
         var html =
-            "<table class=\"numbers\">\n<caption>\(Escape.html(NeighborhoodChart.title(panel)))</caption>\n<thead><tr><th scope=\"col\">Neighborhood</th><th scope=\"col\" class=\"num\">Value</th><th scope=\"col\" class=\"num\">Per 1,000 residents</th><th scope=\"col\" class=\"num\">Gap to target</th></tr></thead>\n<tbody>\n"
+            "<table class=\"numbers\">\n<caption>\(Escape.html(NeighborhoodChart.title(panel)))</caption>\n<thead><tr><th scope=\"col\">Neighborhood</th><th scope=\"col\" class=\"num\">Value</th><th scope=\"col\" class=\"num\">Per 1,000 residents</th><th scope=\"col\" class=\"num\">\(panel.equityComparison.comparesRates ? "Gap to target per 1,000" : "Gap to target")</th></tr></thead>\n<tbody>\n"
         for line in NeighborhoodChart.ordered(panel) {
             let name = panel.neighborhoodNames[line.neighborhood] ?? line.neighborhood
             html +=
@@ -178,7 +187,11 @@ public enum DashboardPage {
                     "<td class=\"num suppressed-cell\">suppressed</td><td class=\"num suppressed-cell\">suppressed</td>"
             } else {
                 html += "<td class=\"num\">\(line.cell.per1000.map { Format.number($0, decimals: 2) } ?? "—")</td>"
-                html += "<td class=\"num\">\(line.gap.map { Escape.html(Format.value($0, unit: unit)) } ?? "—")</td>"
+                let gap = line.gap.map {
+                    Escape.html(
+                        panel.equityComparison.comparesRates ? panel.formatCompared($0) : Format.value($0, unit: unit))
+                }
+                html += "<td class=\"num\">\(gap ?? missingGapText(line.gapReason))</td>"
             }
             html += "</tr>\n"
         }

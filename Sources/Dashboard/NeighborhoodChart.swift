@@ -3,6 +3,9 @@ import DomainModel
 
 /// Targeted universalism: each neighborhood's value in the latest period against the one
 /// universal target, largest gap first; withheld neighborhoods drawn hatched and labelled.
+/// Counts, totals and stocks are drawn per 1,000 residents against the target per 1,000
+/// residents of the community (`IndicatorPanel.equityComparison`), never as counts against a
+/// community total.
 public enum NeighborhoodChart {
     public static let width = 760.0
     static let rowHeight = 40.0
@@ -15,7 +18,7 @@ public enum NeighborhoodChart {
             return panel.neighborhoods.filter { !$0.cell.suppressed } + panel.neighborhoods.filter(\.cell.suppressed)
         }
         let visible = panel.neighborhoods.filter { !$0.cell.suppressed }.sorted { a, b in
-            switch (a.cell.value, b.cell.value) {
+            switch (panel.chartFigure(a), panel.chartFigure(b)) {
             case (let x?, let y?) where x != y: return increase ? x < y : x > y
             case (nil, _?): return false
             case (_?, nil): return true
@@ -44,7 +47,7 @@ public enum NeighborhoodChart {
             return svg.render(id: id, title: title(panel), description: "No neighborhood data for the latest period.")
         }
         let chart = Geometry(panel, lines: lines)
-        drawValueAxis(chart, label: panel.valueAxisLabel, into: &svg)
+        drawValueAxis(chart, label: axisLabel(panel), into: &svg)
         if lines.contains(where: \.cell.suppressed) { svg.raw(SVGDocument.hatch(id: "\(id)-hatch")) }
         // Value labels go on top of the target line (with a white halo), so both stay readable.
         let valueLabels = drawBars(panel, lines, chart, hatchID: "\(id)-hatch", into: &svg)
@@ -53,27 +56,42 @@ public enum NeighborhoodChart {
         return svg.render(id: id, title: title(panel), description: description(panel, lines: lines))
     }
 
-    static func valueLabel(_ line: EquityLine, unit: String?, decimals: Int) -> String {
+    /// The bar's label: the value and its rate per 1,000, the rate first when the bars draw rates.
+    static func valueLabel(_ line: EquityLine, unit: String?, decimals: Int, rateFirst: Bool) -> String {
         guard let value = line.cell.value else { return "no value" }
-        var text = Format.value(value, unit: unit, decimals: decimals)
-        if let rate = line.cell.per1000 { text += " · \(Format.number(rate, decimals: 1)) per 1,000" }
-        return text
+        let valueText = Format.value(value, unit: unit, decimals: decimals)
+        guard let rate = line.cell.per1000 else { return valueText }
+        let rateText = "\(Format.number(rate, decimals: 1)) per 1,000"
+        return rateFirst ? "\(rateText) · \(valueText)" : "\(valueText) · \(rateText)"
+    }
+
+    /// The value axis's label; "… per 1,000 residents" when the chart compares rates.
+    static func axisLabel(_ panel: IndicatorPanel) -> String {
+        guard panel.drawsRates else { return panel.valueAxisLabel }
+        return "\(panel.valueAxisLabel) per 1,000 residents"
     }
 
     static func description(_ panel: IndicatorPanel, lines: [EquityLine]) -> String {
         var parts: [String] = []
-        let visible = lines.filter { !$0.cell.suppressed && $0.cell.value != nil }
-        if let first = visible.first {
+        let visible = lines.filter { !$0.cell.suppressed && panel.chartFigure($0) != nil }
+        if let first = visible.first, let figure = panel.chartFigure(first) {
             let name = panel.neighborhoodNames[first.neighborhood] ?? first.neighborhood
-            if panel.info.profile.target != nil, let gap = first.gap {
+            if let target = panel.comparedTarget, let gap = first.gap {
+                let against =
+                    panel.drawsRates
+                    ? " residents against \(panel.formatCompared(target)) for the community" : ""
                 parts.append(
-                    "\(name) is furthest from the target (\(panel.format(first.cell.value!)), a gap of \(panel.format(gap)))."
+                    "\(name) is furthest from the target (\(panel.formatCompared(figure))\(against), a gap of \(panel.formatCompared(gap)))."
                 )
             } else {
-                parts.append("\(name) is lowest in the better direction (\(panel.format(first.cell.value!))).")
+                parts.append("\(name) is lowest in the better direction (\(panel.formatCompared(figure))).")
             }
         }
         parts.append("\(visible.count) neighborhood\(visible.count == 1 ? "" : "s") shown.")
+        let unpopulated = lines.filter { $0.gapReason == .noPopulation }.count
+        if unpopulated > 0 {
+            parts.append("\(unpopulated) without a population recorded, so without a rate.")
+        }
         let suppressed = lines.filter(\.cell.suppressed).count
         if suppressed > 0 { parts.append("\(suppressed) suppressed to protect small numbers.") }
         return parts.joined(separator: " ")
@@ -93,8 +111,8 @@ extension NeighborhoodChart {
 
         init(_ panel: IndicatorPanel, lines: [EquityLine]) {
             bottom = top + Double(max(lines.count, 1)) * rowHeight
-            var domainValues = lines.compactMap { $0.cell.suppressed ? nil : $0.cell.value }
-            if let target = panel.info.profile.target?.value { domainValues.append(target) }
+            var domainValues = lines.compactMap { $0.cell.suppressed ? nil : panel.chartFigure($0) }
+            if let target = panel.comparedTarget { domainValues.append(target) }
             let scale = LinearScale(covering: domainValues, from: left, to: right, includeZero: true)
             x = scale
             zero = scale(max(scale.domain.lowerBound, 0))
@@ -124,9 +142,17 @@ extension NeighborhoodChart {
                 "x": "16", "y": "30", "font-size": "20", "font-weight": "bold", "fill": Palette.ink,
                 "class": "chart-title",
             ], text: title(panel))
-        let subtitle =
-            panel.info.profile.target != nil
-            ? "Sorted by the gap to the universal target, largest first" : "No target set; worst first"
+        let subtitle: String
+        switch (panel.info.profile.target != nil, panel.equityComparison.comparesRates, panel.drawsRates) {
+        case (false, _, _): subtitle = "No target set; worst first"
+        case (true, false, _): subtitle = "Sorted by the gap to the universal target, largest first"
+        case (true, true, false):
+            subtitle = "Counts: no neighborhood has a population recorded, so none is ranked against the target"
+        case (true, true, true) where panel.comparedTarget == nil:
+            subtitle = "No population recorded for the community, so no rate to rank against the target"
+        case (true, true, true):
+            subtitle = "Per 1,000 residents against the target per 1,000 of the community, largest gap first"
+        }
         svg.element("text", ["x": "16", "y": "52", "font-size": "14", "fill": Palette.muted], text: subtitle)
         if let level = panel.neighborhoodLevel {
             svg.element(
@@ -190,8 +216,8 @@ extension NeighborhoodChart {
                 ], text: shown)
             if line.cell.suppressed {
                 drawSuppressedBar(line, name: name, row: row, chart, hatchID: hatchID, into: &svg)
-            } else if let value = line.cell.value {
-                let text = valueLabel(line, unit: panel.unit, decimals: panel.decimals)
+            } else if let value = panel.chartFigure(line) {
+                let text = valueLabel(line, unit: panel.unit, decimals: panel.decimals, rateFirst: panel.drawsRates)
                 let end = drawBar(line, value: value, title: "\(name): \(text)", row: row, chart, into: &svg)
                 valueLabels.append(ValueLabel(x: Format.coordinate(end + 8), y: chart.textY(row: row), text: text))
             } else {
@@ -200,7 +226,7 @@ extension NeighborhoodChart {
                     [
                         "x": Format.coordinate(chart.left + 10), "y": chart.textY(row: row), "fill": Palette.muted,
                         "class": "no-value", "data-neighborhood": line.neighborhood,
-                    ], text: "no value")
+                    ], text: line.cell.value == nil ? "no value" : "no population recorded")
             }
         }
         svg.close("g")
@@ -249,10 +275,10 @@ extension NeighborhoodChart {
 
     /// The universal target: a dashed line down the plot, labelled above it.
     private static func drawTarget(_ panel: IndicatorPanel, _ chart: Geometry, into svg: inout SVGDocument) {
-        guard let target = panel.info.profile.target else { return }
-        let tx = Format.coordinate(chart.x(target.value))
+        guard let target = panel.comparedTarget else { return }
+        let tx = Format.coordinate(chart.x(target))
         svg.open("g", ["class": "target-line"])
-        svg.element("title", [:], text: "Universal target: \(panel.format(target.value))")
+        svg.element("title", [:], text: "Universal target: \(panel.formatCompared(target))")
         svg.element(
             "line",
             [
@@ -266,7 +292,7 @@ extension NeighborhoodChart {
                 "x": tx, "y": Format.coordinate(chart.top - 12), "text-anchor": "middle", "font-size": "14",
                 "fill": Palette.target, "font-weight": "bold", "class": "target-label", "stroke": "#ffffff",
                 "stroke-width": "4", "paint-order": "stroke",
-            ], text: "Target \(panel.format(target.value))")
+            ], text: "Target \(panel.formatCompared(target))")
     }
 
     /// Each bar's value at its end, with a white halo.

@@ -169,6 +169,20 @@ struct AccessMatrixTests {
         "DELETE /v1/rules/{id}": Entry(path: "/v1/rules/matrix-rule", expected: coordinatorOnly(200)),
         "GET /v1/rules/{id}/history": Entry(path: "/v1/rules/matrix-rule/history", expected: coordinatorOnly(200)),
 
+        // The action plan is shared: every key reads it; the owning partner (A) updates its
+        // action's status and note, another partner is refused (403: it can read the action).
+        "POST /v1/actions": Entry(
+            path: "/v1/actions",
+            body:
+                #"{"indicator": "esl_learners", "title": "t", "owner": "central-library", "due": "2030-01-31"}"#,
+            expected: coordinatorOnly(201)),
+        "GET /v1/actions": Entry(path: "/v1/actions", expected: anyKey),
+        "GET /v1/actions/{id}": Entry(path: "/v1/actions/{action}", expected: anyKey),
+        "PATCH /v1/actions/{id}": Entry(
+            path: "/v1/actions/{action}", body: #"{"note": "matrix"}"#,
+            expected: keyed(viewer: 403, a: 200, b: 403, coordinator: 200)),
+        "GET /v1/actions/{id}/history": Entry(path: "/v1/actions/{action}/history", expected: anyKey),
+
         "POST /v1/locks": Entry(
             path: "/v1/locks", body: #"{"agenda": "literacy", "period": "2025-Q1"}"#, expected: coordinatorOnly(201)),
         "GET /v1/locks": Entry(path: "/v1/locks", expected: anyKey),
@@ -315,6 +329,9 @@ struct AccessMatrixTests {
         ids["publication"] = try await create(
             "/v1/publications",
             #"{"agenda": "literacy", "period": "2025-Q4", "title": "Read by all", "audience": "public"}"#)
+        ids["action"] = try await create(
+            "/v1/actions",
+            #"{"indicator": "esl_learners", "title": "Matrix", "owner": "central-library", "due": "2030-01-31"}"#)
         ids["spareKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "spare"}"#)
         ids["signInKey"] = try await create("/v1/keys", #"{"role": "viewer", "name": "sign-in"}"#, id: "secret")
         let stored = try await test.coordinator(

@@ -53,6 +53,10 @@ struct ChartSnapshotTests {
         try assertSnapshot(NeighborhoodChart.svg(Fixtures.panel()), named: "neighborhoods-suppressed.svg")
     }
 
+    @Test func neighborhoodChartComparingValuesIsAsBefore() throws {
+        try assertSnapshot(NeighborhoodChart.svg(Fixtures.panel(rates: false)), named: "neighborhoods-values.svg")
+    }
+
     @Test func neighborhoodChartWithoutTargetIsWorstFirst() throws {
         try assertSnapshot(
             NeighborhoodChart.svg(Fixtures.panel(suppressed: false, target: false)),
@@ -139,8 +143,27 @@ struct ChartSnapshotTests {
         #expect(coordinator.contains("@media print"))
     }
 
+    /// A count where no neighborhood has a population: the counts are drawn, unranked, and
+    /// never against the community's target.
+    @Test func countsWithoutPopulationsAreNotDrawnAgainstTheCommunityTarget() {
+        var panel = Fixtures.panel(suppressed: false)
+        for index in panel.neighborhoods.indices {
+            panel.neighborhoods[index].cell.per1000 = nil
+            panel.neighborhoods[index].population = nil
+            panel.neighborhoods[index].gap = nil
+            panel.neighborhoods[index].gapReason = .noPopulation
+        }
+        let svg = NeighborhoodChart.svg(panel)
+        #expect(svg.contains("Counts: no neighborhood has a population recorded"))
+        #expect(svg.contains("120 learners") && !svg.contains("per 1,000"))
+        #expect(!svg.contains("target-line"))
+    }
+
     @Test func numbersAreWrittenForPeople() {
-        #expect(NeighborhoodChart.svg(Fixtures.panel()).contains("120 learners · 1.2 per 1,000"))
+        // A count is drawn per 1,000 residents, its value beside it.
+        #expect(NeighborhoodChart.svg(Fixtures.panel()).contains("1.2 per 1,000 · 120 learners"))
+        #expect(NeighborhoodChart.svg(Fixtures.panel()).contains("Target 2.9 per 1,000"))
+        #expect(NeighborhoodChart.svg(Fixtures.panel(rates: false)).contains("120 learners · 1.2 per 1,000"))
         #expect(TrendChart.svg(Fixtures.panel()).contains("Target 900 learners"))
     }
 }

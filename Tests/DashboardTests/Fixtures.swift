@@ -34,8 +34,11 @@ enum Fixtures {
             active: true)
     }
 
-    /// Jan–Aug 2025: April not reported (a gap), June withheld.
-    static func panel(suppressed: Bool = true, target: Bool = true) -> IndicatorPanel {
+    /// Jan–Aug 2025: April not reported (a gap), June withheld. The neighborhoods compare
+    /// rates per 1,000 residents (a count against the community's 900, whose four
+    /// neighborhoods hold 310,000 residents: 2.9 per 1,000), or, with `rates` false, values
+    /// (as a percentage or a mean would).
+    static func panel(suppressed: Bool = true, target: Bool = true, rates: Bool = true) -> IndicatorPanel {
         let info = info(target: target)
         let values: [(String, Double?)] = [
             ("2025-01", 310), ("2025-02", 340), ("2025-03", 395), ("2025-05", 450), ("2025-06", 480), ("2025-07", 520),
@@ -56,19 +59,26 @@ enum Fixtures {
         line.onTrack = target ? false : nil
         line.projected = target ? 720 : nil
         line.latest?.progress = target ? 260.0 / 600 : nil
+        let targetRate = target ? 900 * 1000 / 310_000.0 : nil
+        let comparison: EquityComparison = rates ? .ratePer1000(target: targetRate) : .value
+        func equityLine(_ code: String, _ population: Int, _ value: Double?, per1000: Double?, valueGap: Double?)
+            -> EquityLine
+        {
+            let rateGap = targetRate.flatMap { target in per1000.map { target - $0 } }
+            let gap = target ? (rates ? rateGap : valueGap) : nil
+            let reason: EquityLine.GapReason? =
+                code == "southside" ? (suppressed ? .withheld : .noValue) : (target ? nil : .noTarget)
+            return EquityLine(
+                neighborhood: code, population: population,
+                cell: cell(
+                    ["neighborhood": code], value, suppressed: code == "southside" && suppressed, per1000: per1000),
+                gap: gap, gapReason: reason, comparison: comparison)
+        }
         let neighborhoods = [
-            EquityLine(
-                neighborhood: "riverside", population: 101_800,
-                cell: cell(["neighborhood": "riverside"], 120, per1000: 1.18), gap: 780),
-            EquityLine(
-                neighborhood: "northside", population: 48_200,
-                cell: cell(["neighborhood": "northside"], 160, per1000: 3.32), gap: 740),
-            EquityLine(
-                neighborhood: "hillcrest", population: 70_000,
-                cell: cell(["neighborhood": "hillcrest"], 280, per1000: 4), gap: 620),
-            EquityLine(
-                neighborhood: "southside", population: 90_000,
-                cell: cell(["neighborhood": "southside"], nil, suppressed: suppressed), gap: nil),
+            equityLine("riverside", 101_800, 120, per1000: 1.18, valueGap: 780),
+            equityLine("northside", 48_200, 160, per1000: 3.32, valueGap: 740),
+            equityLine("hillcrest", 70_000, 280, per1000: 4, valueGap: 620),
+            equityLine("southside", 90_000, nil, per1000: nil, valueGap: nil),
         ]
         let names = [
             "riverside": "Riverside", "northside": "North <side> & \"Co\"", "hillcrest": "Hillcrest",

@@ -818,7 +818,20 @@ class Facts:
             self.value_fact(cov, base + prog * span, decimals_tol(prog) * abs(span) + 1e-9 * abs(base),
                             src + " progress=%s" % prog)
         gap = row.get("gap")
-        if is_num(gap) and targ is not None and tv is not None:
+        rate_target = (ctx or {}).get("target_per_1000")
+        if is_num(gap) and is_num(rate_target) and tv is not None:
+            # A rate gap (equity `compared: rate_per_1000`): the row's rate is the target per
+            # 1,000 minus (or plus) the gap, and its value that rate times its population / 1,000.
+            tol = decimals_tol(gap) + decimals_tol(rate_target)
+            for rate in (rate_target - gap, rate_target + gap):
+                slack = tol + 1e-9 * max(1.0, abs(rate))
+                fits = [pop for pop in pops if pop and abs(tv * 1000.0 / pop - rate) <= slack]
+                if fits:
+                    self.value_fact(cov, rate * fits[0] / 1000.0, slack * fits[0] / 1000.0, src + " gap=%s" % gap)
+                    break
+            else:
+                self.unmodelled.append((src + " gap=%s" % gap, "no rate gap fits"))
+        elif is_num(gap) and targ is not None and tv is not None:
             for cand in (targ - gap, targ + gap, gap):
                 if abs(cand - tv) <= decimals_tol(gap) + 1e-9 * max(1.0, abs(tv)):
                     self.value_fact(cov, cand, decimals_tol(gap) + 1e-9 * max(1.0, abs(tv)), src + " gap=%s" % gap)
@@ -1207,9 +1220,11 @@ def build_facts(d, responses, facts=None):
             for label, why in bad:
                 F.unmodelled.append(("GET %s %s" % (path, label), why))
             aggregates += len(cells)
+            # Counts compare rates per 1,000: their gaps are read against the target per 1,000.
+            rates = {"target_per_1000": js.get("target_per_1000")} if js.get("compared") == "rate_per_1000" else None
             for label, cov, row, pk in cells:
                 F.cell(cov, row, "GET %s %s" % (path, label) + (" (revision)" if ver == 2 else ""),
-                       [d.pop.get(pk[0]), row.get("population")], ver=ver)
+                       [d.pop.get(pk[0]), row.get("population")], rates, ver=ver)
             # rank order: consecutive ranks, validated against the truth as a block. Withheld
             # rows come after the visible ones in code order, so only visible ranks say anything.
             ranked = sorted(((row.get("rank"), cov, label) for label, cov, row, pk in cells

@@ -4,16 +4,19 @@ generates from openapi.yaml (clients/run.sh generates it and puts it on PYTHONPA
 coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
 batch read back as a typed problem, a report and the scorecard, then a validation rule
 evaluated over the stored rows and the flag it opens, explained by the partner and
-confirmed by the coordinator, and the story behind the curve with the partner's words,
-quoted. Exits non-zero on any surprise.
+confirmed by the coordinator, the story behind the curve with the partner's words,
+quoted, an action of the plan the partner carries out, and the board packet, published.
+Exits non-zero on any surprise.
 
     python3 clients/python/walk.py http://127.0.0.1:8080 "$COORDINATOR_KEY"
 """
+import datetime
 import io
 import secrets
 import sys
 
 from backbone_client import AuthenticatedClient
+from backbone_client.api.actions import create_action, get_action_history, list_actions, update_action
 from backbone_client.api.keys import create_key
 from backbone_client.api.measurements import submit_measurements
 from backbone_client.api.packets import create_publication, get_board_packet
@@ -28,6 +31,7 @@ from backbone_client.models import (
     SubmitMeasurementsDryRun, ValueType, Rule, RuleCreate, RuleOperator, RuleAction, Flag, FlagAnswer, FlagStatus,
     EvaluateRuleResponse200, ListFlagsResponse200, BoardPacket, Publication, PublicationCreate,
     PublicationCreateAudience, Story, StoryWrite, Contribution, ContributionCreate, ContributionUpdate,
+    Action, ActionCreate, ActionStatus, ActionUpdate, GetActionHistoryResponse200, ListActionsResponse200,
 )
 # A nullable object schema (baseline, target: a period and a value, or null) is a union
 # of this model and None.
@@ -171,8 +175,47 @@ def walk(server, coordinator_key):
            [FlagStatus.OPEN, FlagStatus.EXPLAINED, FlagStatus.CONFIRMED], f"confirmed: {flag}")
     step(f"rule {rule.id}: {swept.violations} violation, flag {flag.id} explained by the partner and confirmed")
 
-    EvaluateRuleResponse200, ListFlagsResponse200, BoardPacket, Publication, PublicationCreate,
-    PublicationCreateAudience, Story, StoryWrite, Contribution, ContributionCreate, ContributionUpdate,
+    # October's story stands, stale, for December; the partner's words are quoted.
+    story = typed(save_story.sync_detailed(indicator, "2025-10", client=coordinator, body=StoryWrite(
+        story_behind_the_curve="A youth cohort started in October.", what_works="Evening classes.")), Story, 201)
+    in_force = typed(get_story.sync_detailed(indicator, "2025-12", client=library), Story, 200)
+    expect(in_force.version == story.version and in_force.written_for == "2025-10" and in_force.stale,
+           f"story in force: {in_force}")
+    said = typed(create_contribution.sync_detailed(client=library, body=ContributionCreate(
+        indicator=indicator, period="2025-10", text="We opened a youth class in October.")), Contribution, 201)
+    said = typed(update_contribution.sync_detailed(said.id, client=coordinator, body=ContributionUpdate(
+        quoted=True)), Contribution, 200)
+    expect(said.quoted and said.partner == partner, f"contribution: {said}")
+    step(f"story version {story.version} in force for 2025-12 (stale); contribution {said.id} quoted")
+
+    # An action of the plan, past its due day: overdue until the partner that owns it is done.
+    action = typed(create_action.sync_detailed(client=coordinator, body=ActionCreate(
+        indicator=indicator, title="Open a Saturday class", owner=partner, due=datetime.date(2025, 11, 30))),
+        Action, 201)
+    expect(action.status == ActionStatus.PLANNED and action.overdue, f"action: {action}")
+    action = typed(update_action.sync_detailed(action.id, client=library, body=ActionUpdate(
+        status=ActionStatus.DONE, note="Twelve learners came to the first class.")), Action, 200)
+    expect(action.status == ActionStatus.DONE and not action.overdue, f"done: {action}")
+    listed = typed(list_actions.sync_detailed(client=library, indicator=indicator, overdue=False),
+                   ListActionsResponse200, 200)
+    expect([a.id for a in listed.items] == [action.id], f"actions: {listed}")
+    history = typed(get_action_history.sync_detailed(action.id, client=library), GetActionHistoryResponse200, 200)
+    expect([(c.change, c.action.status) for c in history.items] == [("created", ActionStatus.PLANNED),
+           ("updated", ActionStatus.DONE)] and history.items[1].key == key.id, f"history: {history}")
+    step(f"action {action.id}: overdue, then done by {partner}; {len(history.items)} changes kept")
+
+    # The board packet for the quarter (the story, the quoted words, the action), then frozen as a publication.
+    packet = typed(get_board_packet.sync_detailed(client=coordinator, agenda=agenda, period="2025-Q4"), BoardPacket, 200)
+    pages = [page for page in packet.indicators if page.indicator == indicator]
+    expect(packet.audience == "coordinator" and pages and pages[0].period == "2025-10" and pages[0].value == 59
+           and pages[0].reporting_period == "2025-12" and pages[0].story.written_for == "2025-10"
+           and [quote.text for quote in pages[0].quotes] == ["We opened a youth class in October."]
+           and [a.title for a in pages[0].actions] == ["Open a Saturday class"], f"packet: {packet}")
+    published = typed(create_publication.sync_detailed(client=coordinator, body=PublicationCreate(
+        agenda=agenda, period="2025-Q4", title=f"Walk {run}", audience=PublicationCreateAudience.COORDINATOR)),
+        Publication, 201)
+    expect(published.agenda == agenda and len(published.json_sha256) == 64, f"publication: {published}")
+    step(f"board packet: {len(packet.indicators)} indicator(s); publication {published.id} sha256 {published.json_sha256[:12]}…")
 
 
 if __name__ == "__main__":

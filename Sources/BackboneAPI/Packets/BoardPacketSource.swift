@@ -125,5 +125,11 @@ enum BoardPacketSource {
                 partner: quote.partner, partnerName: shared.partnerNames[quote.partner] ?? quote.partner,
                 period: quote.period, text: quote.text)
         }
+        page.actions = try Actions.of(connection, indicator: code).map { action in
+            BoardPacket.Action(
+                id: action.id, title: action.title, owner: action.owner,
+                ownerName: shared.partnerNames[action.owner] ?? action.owner, due: action.due,
+                status: action.status.rawValue, overdue: action.isOverdue(today: shared.today), note: action.note)
+        }
     }
 }

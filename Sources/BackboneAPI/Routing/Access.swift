@@ -14,6 +14,9 @@ enum Access: Sendable, Equatable {
     case coordinator(String)
     /// Partner keys only (what a partner says in its own name); `action` completes "A … key may not …".
     case partner(String)
+    /// The coordinator's and partners' keys, not viewers' (a partner's own things, such as
+    /// its actions); `action` completes "A viewer key may not …".
+    case partnerOrCoordinator(String)
 
     /// Refuses a caller this route is not for (403); `nil` is a public route's caller.
     func admit(_ caller: Caller?) throws {
@@ -38,6 +41,12 @@ enum Access: Sendable, Equatable {
                 status: .forbidden, code: "forbidden", title: "Forbidden",
                 detail: "A \(caller.role.rawValue) key may not \(action); it needs a partner key.")
         case .partner:
+            return
+        case .partnerOrCoordinator(let action) where caller.role == .viewer:
+            throw Problem(
+                status: .forbidden, code: "forbidden", title: "Forbidden",
+                detail: "A viewer key may not \(action); it reads only.")
+        case .partnerOrCoordinator:
             return
         }
     }

@@ -34,6 +34,11 @@ enum BoardPacketJSON {
                 ])
             })
         members["neighborhoods"] = .array(EquityWriter.rows(page.panel.neighborhoods))
+        let comparison =
+            page.panel.neighborhoods.first?.comparison
+            ?? EquityComparison(page.panel.line.indicator.profile, communityPopulation: nil)
+        members["equity_compared"] = .string(comparison.name)
+        members["target_per_1000"] = JSONValue(comparison.targetPer1000)
         members["story"] =
             page.story.map { story in
                 .object([

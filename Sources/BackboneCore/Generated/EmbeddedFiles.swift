@@ -857,6 +857,11 @@ tags:
       Data quality at the door: validation rules across indicators (the coordinator writes
       them, every key reads them), and the flags that warnings on stored values become, with
       their trail.
+  - name: actions
+    description: >-
+      The action plan: actions per indicator, each owned by a partner, with a due date and
+      a status. The coordinator creates them; the owning partner keeps status and note up;
+      every key reads them; every change is kept.
   - name: packets
     description: >-
       The board packet: the story behind each curve with its numbers, computed on request
@@ -2280,6 +2285,191 @@ paths:
         '406': {$ref: '#/components/responses/NotAcceptable'}
         default: {$ref: '#/components/responses/Problem'}
 
+  # ---------------------------------------------------------------- actions
+  /v1/actions:
+    post:
+      tags: [actions]
+      operationId: createAction
+      summary: Add an action to an indicator's action plan (coordinator only).
+      description: >-
+        `owner` is the partner that owns the action; it then keeps its `status` and `note`
+        up (PATCH). `status` defaults to `planned`. An indicator or owner that does not exist
+        is a 422 `unknown-indicator` or `unknown-partner`, a deactivated one
+        `inactive-indicator` or `inactive-partner`; a date that does not exist is a 422
+        `invalid-date`. The creation is the first entry of the action's history.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ActionCreate'}
+            example:
+              indicator: esl_learners_enrolled
+              title: Open a Saturday class at the Northside branch
+              owner: central-library
+              due: '2026-10-31'
+              note: Two volunteer tutors have offered to teach it.
+      responses:
+        '201':
+          description: Created.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Location: {$ref: '#/components/headers/Location'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Action'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    get:
+      tags: [actions]
+      operationId: listActions
+      summary: The action plan, in id order (every key).
+      description: >-
+        Every key reads every action: the action plan is shared. `overdue` is computed as
+        of today (UTC): due before today and still `planned` or `in_progress`.
+      security: [{apiKey: []}]
+      parameters:
+        - {name: agenda, in: query, description: Only actions on this agenda's indicators., schema: {type: string, minLength: 1}}
+        - {name: indicator, in: query, description: Only this indicator's actions., schema: {type: string, minLength: 1}}
+        - {name: owner, in: query, description: Only the actions this partner owns., schema: {type: string, minLength: 1}}
+        - {name: status, in: query, description: Only actions in this status., schema: {$ref: '#/components/schemas/ActionStatus'}}
+        - {name: overdue, in: query, description: Only overdue actions (`true`) or only those that are not (`false`)., schema: {type: boolean}}
+        - $ref: '#/components/parameters/Limit'
+        - name: cursor
+          in: query
+          description: The `next_cursor` of the previous page (an action id).
+          schema: {type: integer, format: int64, minimum: -9223372036854775808, maximum: 9223372036854775807}
+      responses:
+        '200':
+          description: One page of actions in id order.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Action'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400':
+          description: >-
+            `unknown-parameter`, `empty-parameter`, `repeated-parameter`, `invalid-status`,
+            `invalid-filter` (overdue is not true or false), `invalid-limit` or `invalid-cursor`;
+            `errors` names the parameter.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/problem+json:
+              schema: {$ref: '#/components/schemas/Problem'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/actions/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+    get:
+      tags: [actions]
+      operationId: getAction
+      summary: One action (every key).
+      security: [{apiKey: []}]
+      responses:
+        '200':
+          description: The action.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Action'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    patch:
+      tags: [actions]
+      operationId: updateAction
+      summary: Change an action (the coordinator any field; the owning partner its status and note).
+      description: >-
+        Fields absent from the body are left as they are; none may be null (send `""` to
+        clear the note). The coordinator changes any field. A partner key changes `status`
+        and `note` of the actions its partner owns: any other field is a 403 whose `errors`
+        name each such field (`coordinator-only`), and another partner's action is a 403
+        (the action plan is shared, so the action is no secret). A viewer key gets 403. A
+        change is recorded in the action's history; a body that changes nothing records nothing.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ActionUpdate'}
+            example:
+              status: in_progress
+              note: The room is booked; the first class is on 3 October.
+      responses:
+        '200':
+          description: The action after the change.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Action'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/actions/{id}/history:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+    get:
+      tags: [actions]
+      operationId: getActionHistory
+      summary: Every change of an action, oldest first (every key).
+      description: >-
+        Each entry is the creation or an update: the action as it stood after it, the id of
+        the key that made it, and when. Entries are written in the same transaction as the change.
+      security: [{apiKey: []}]
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - name: cursor
+          in: query
+          description: The `next_cursor` of the previous page.
+          schema: {type: integer, format: int64, minimum: -9223372036854775808, maximum: 9223372036854775807}
+      responses:
+        '200':
+          description: One page of the action's changes.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/ActionChange'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+
   # ---------------------------------------------------------------- stories
   /v1/stories:
     get:
@@ -3096,9 +3286,13 @@ paths:
       operationId: getEquity
       summary: Each neighborhood's value for one period and its gap to the universal target.
       description: >-
-        Small cells are suppressed for partner and viewer keys. CSV (see CSV in the API
-        description): a `section` column (`neighborhoods`, `report`), `rank`,
-        `neighborhood`, `value`, then every other field in alphabetical order.
+        Ranked by gap, largest first; lines without a gap (each with its `gap_reason`) after
+        them in neighborhood code order. Counts, totals and stocks compare rates per 1,000
+        residents (`compared`, docs/domain.md#equity). Small cells are suppressed for partner
+        and viewer keys. CSV (see CSV in the API description): a `section` column
+        (`neighborhoods`, `report`), `rank`, `neighborhood`, `value`, `per_1000`, `gap`,
+        `gap_reason`, then every other field in alphabetical order (`compared` and
+        `target_per_1000` on the `report` row).
       security: [{apiKey: []}]
       parameters:
         - name: indicator
@@ -4915,6 +5109,59 @@ components:
           description: The rule after the change.
           $ref: '#/components/schemas/Rule'
 
+    # ---- actions
+    ActionStatus:
+      type: string
+      description: '`planned` and `in_progress` are open (an open action past its due date is overdue); `done` and `dropped` are closed.'
+      enum: [planned, in_progress, done, dropped]
+    Action:
+      type: object
+      required: [id, indicator, title, owner, due, status, note, overdue, created_at, updated_at]
+      properties:
+        id: {type: integer, minimum: 1}
+        indicator: {$ref: '#/components/schemas/Slug'}
+        title: {type: string}
+        owner: {type: string, description: The id of the partner that owns the action.}
+        due: {$ref: '#/components/schemas/Date'}
+        status: {$ref: '#/components/schemas/ActionStatus'}
+        note: {type: string, description: The owner's or the coordinator's note; empty when there is none.}
+        overdue: {type: boolean, description: 'Due before today (UTC) and still `planned` or `in_progress`.'}
+        created_at: {$ref: '#/components/schemas/Timestamp'}
+        updated_at: {$ref: '#/components/schemas/Timestamp'}
+    ActionCreate:
+      type: object
+      required: [indicator, title, owner, due]
+      properties:
+        indicator: {$ref: '#/components/schemas/Slug'}
+        title: {$ref: '#/components/schemas/Name'}
+        owner: {$ref: '#/components/schemas/Slug'}
+        due: {$ref: '#/components/schemas/Date'}
+        status: {$ref: '#/components/schemas/ActionStatus', default: planned}
+        note: {type: string, maxLength: 2000, pattern: '^[^\x00]*$', default: ''}
+      additionalProperties: false
+    ActionUpdate:
+      type: object
+      description: >-
+        The fields to change (none may be null). A partner key may send only `status` and `note`.
+      properties:
+        indicator: {$ref: '#/components/schemas/Slug'}
+        title: {$ref: '#/components/schemas/Name'}
+        owner: {$ref: '#/components/schemas/Slug'}
+        due: {$ref: '#/components/schemas/Date'}
+        status: {$ref: '#/components/schemas/ActionStatus'}
+        note: {type: string, maxLength: 2000, pattern: '^[^\x00]*$'}
+      additionalProperties: false
+    ActionChange:
+      type: object
+      required: [change, at, key, action]
+      properties:
+        change: {type: string, enum: [created, updated]}
+        at: {$ref: '#/components/schemas/Timestamp'}
+        key: {type: string, description: The id of the API key that made the change.}
+        action:
+          description: The action after the change.
+          $ref: '#/components/schemas/Action'
+
     # ---- locks
     LockCreate:
       type: object
@@ -5128,21 +5375,51 @@ components:
       allOf:
         - {$ref: '#/components/schemas/ReportMeasures'}
         - type: object
-          required: [neighborhood, rank, gap, population]
+          required: [neighborhood, rank, gap, gap_reason, population]
           properties:
             neighborhood: {type: [string, 'null']}
             rank: {type: integer, minimum: 1}
-            gap: {type: [number, 'null'], description: How far the value is from the target (null if suppressed or no target).}
+            gap:
+              type: [number, 'null']
+              description: >-
+                How far the compared figure (`per_1000` when `compared` is `rate_per_1000`,
+                else `value`) is from the compared target (`target_per_1000`, else `target`) in
+                the better direction: positive is short of it. Null with a `gap_reason`.
+            gap_reason:
+              type: [string, 'null']
+              description: >-
+                Why `gap` is null (null when there is a gap), checked in this order:
+                `withheld` (small numbers), `no-target` (the indicator has none), `no-value`
+                (no value for the period), `no-community-population` (a count, total or stock,
+                and a top-level neighborhood of the tree has no population, so the target has no
+                rate per 1,000), `no-population` (a count, total or stock, and this neighborhood
+                has no population recorded).
+              enum: [withheld, no-target, no-value, no-community-population, no-population, null]
             population: {type: [integer, 'null']}
     EquityReport:
       type: object
-      required: [indicator, period, direction, target, neighborhoods, releases]
+      required: [indicator, period, direction, target, compared, target_per_1000, neighborhoods, releases]
       properties:
         releases: {$ref: '#/components/schemas/ReleasesUsed'}
         indicator: {type: string}
         period: {type: string}
         direction: {$ref: '#/components/schemas/Direction'}
         target: {type: [number, 'null']}
+        compared:
+          type: string
+          enum: [rate_per_1000, value]
+          description: >-
+            What the gaps compare. `rate_per_1000` for `sum` and `last` indicators (counts,
+            totals, stocks): each neighborhood's `per_1000` against `target_per_1000`, as a
+            community-wide total cannot be compared with one neighborhood's count. `value` for
+            the others (percentages, ratios, means, minima, maxima): `value` against `target`.
+        target_per_1000:
+          type: [number, 'null']
+          description: >-
+            With `rate_per_1000`: the target per 1,000 residents of the community, `target` ×
+            1,000 ÷ the community's population (the sum of the populations of the top-level
+            neighborhoods of the tree); null without a target or when a top-level neighborhood
+            has no population. Null with `value`.
         neighborhoods: {type: array, items: {$ref: '#/components/schemas/EquityRow'}}
     PublicationCreate:
       type: object
@@ -5242,8 +5519,14 @@ components:
       allOf:
         - {$ref: '#/components/schemas/ScorecardLine'}
         - type: object
-          required: [reporting_period, series, neighborhoods, story, quotes, actions, completeness]
+          required: [reporting_period, series, neighborhoods, equity_compared, target_per_1000, story, quotes, actions,
+                     completeness]
           properties:
+            equity_compared:
+              type: string
+              enum: [rate_per_1000, value]
+              description: What the neighborhoods' gaps compare, as the equity report's `compared`.
+            target_per_1000: {type: [number, 'null'], description: As the equity report's.}
             reporting_period:
               type: [string, 'null']
               description: >-

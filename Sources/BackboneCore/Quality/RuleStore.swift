@@ -140,28 +140,21 @@ public enum RuleStore {
         -> HistoryPage
     {
         guard try find(connection, id: id, locking: false) != nil else { throw notFound(id) }
-        var after: Query = ""
-        if let cursor {
-            guard let entry = Int(cursor) else {
+        let after = try cursor.map { text -> Int in
+            guard let entry = Int(text) else {
                 throw DomainError.malformed(code: "invalid-cursor", "the cursor is not valid")
             }
-            after = " AND id > \(entry)"
+            return entry
         }
-        let rows = try connection.query(
-            """
-            SELECT \(historyColumns), id, action, key_id, at FROM validation_rule_history
-            WHERE rule_id = \(id)\(after) ORDER BY id LIMIT \(limit + 1)
-            """)
-        let items = try rows.prefix(limit).map { row in
-            let (entry, action, keyID, at) = try (
-                row.decode(Int.self, at: 13), row.decode(String.self, at: 14), row.decode(String.self, at: 15),
-                row.decode(Date.self, at: 16)
-            )
-            return RuleChange(
-                id: entry, action: try .stored(action, column: "validation_rule_history.action"), keyID: keyID,
-                at: at, rule: try decode(row))
+        let page = try ChangeHistory.page(
+            connection, columns: historyColumns, from: "validation_rule_history", kind: "action",
+            record: "rule_id = \(id)", after: after, limit: limit
+        ) { entry in
+            RuleChange(
+                id: entry.id, action: try .stored(entry.kind, column: "validation_rule_history.action"),
+                keyID: entry.keyID, at: entry.at, rule: try decode(entry.row))
         }
-        return HistoryPage(items: items, nextCursor: rows.count > limit ? items.last.map { String($0.id) } : nil)
+        return HistoryPage(items: page.items, nextCursor: page.nextCursor.map(String.init))
     }
 
     /// Refuses (409 `indicator-in-rules`) a change of `new` that would leave an active rule

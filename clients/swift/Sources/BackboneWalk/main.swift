@@ -2,8 +2,9 @@
 // coordinator and a partner would: registry, a key, a JSON batch and a CSV upload, a bad
 // batch read back as a typed problem, a report and the scorecard, then a validation rule
 // evaluated over the stored rows and the flag it opens, explained by the partner and
-// confirmed by the coordinator, and the story behind the curve with the partner's words,
-// quoted. Exits non-zero on any surprise.
+// confirmed by the coordinator, the story behind the curve with the partner's words,
+// quoted, an action of the plan the partner carries out, and the board packet, published.
+// Exits non-zero on any surprise.
 //
 //     backbone-walk http://127.0.0.1:8080 "$COORDINATOR_KEY"
 import Foundation
@@ -157,17 +158,6 @@ func walk(server: URL, coordinatorKey: String) async throws {
     try expect(confirmed.history.map(\.status.rawValue) == ["open", "explained", "confirmed"], "confirmed: \(confirmed)")
     step("rule \(rule.id): \(swept.violations) violation, flag \(found.id) explained by the partner and confirmed")
 
-    // The board packet for the quarter, frozen as a publication whose bytes come back as stored.
-    let packet = try await coordinator.getBoardPacket(query: .init(agenda: agenda, period: "2025-Q4")).ok.body.json
-    let page = packet.indicators.first { $0.value1.indicator == indicator }
-    try expect(page?.value1.period == "2025-10" && page?.value1.value == 59 && page?.value2.reportingPeriod == "2025-12",
-               "packet: \(packet)")
-    let published = try await coordinator.createPublication(body: .json(.init(
-        agenda: agenda, period: "2025-Q4", title: "Walk \(run)", audience: .coordinator))).created.body.json
-    let frozen = try await coordinator.getPublication(path: .init(id: published.id)).ok.body.json
-    try expect(frozen.title == "Walk \(run)" && frozen.indicators.count == packet.indicators.count,
-               "publication: \(frozen)")
-    step("board packet: \(packet.indicators.count) indicator(s); publication \(published.id) sha256 \(published.jsonSha256.prefix(12))…")
     // October's story stands, stale, for December; the partner's words are quoted.
     let story = try await coordinator.saveStory(
         path: .init(indicator: indicator, period: "2025-10"),
@@ -182,6 +172,34 @@ func walk(server: URL, coordinatorKey: String) async throws {
         path: .init(id: said.id), body: .json(.init(quoted: true))).ok.body.json
     try expect(quoted.quoted && quoted.partner == partner, "contribution: \(quoted)")
     step("story version \(story.version) in force for 2025-12 (stale); contribution \(said.id) quoted")
+    // An action of the plan, past its due day: overdue until the partner that owns it is done.
+    let action = try await coordinator.createAction(body: .json(.init(
+        indicator: indicator, title: "Open a Saturday class", owner: partner, due: "2025-11-30"))).created.body.json
+    try expect(action.status == .planned && action.overdue, "action: \(action)")
+    let done = try await library.updateAction(
+        path: .init(id: action.id),
+        body: .json(.init(status: .done, note: "Twelve learners came to the first class."))).ok.body.json
+    try expect(done.status == .done && !done.overdue, "done: \(done)")
+    let listed = try await library.listActions(query: .init(indicator: indicator, overdue: false)).ok.body.json
+    try expect(listed.items.map(\.id) == [action.id], "actions: \(listed)")
+    let history = try await library.getActionHistory(path: .init(id: action.id)).ok.body.json
+    try expect(
+        history.items.map(\.change.rawValue) == ["created", "updated"] && history.items.last?.key == key.id,
+        "history: \(history)")
+    step("action \(action.id): overdue, then done by \(partner); \(history.items.count) changes kept")
+    // The board packet for the quarter, frozen as a publication whose bytes come back as stored.
+    let packet = try await coordinator.getBoardPacket(query: .init(agenda: agenda, period: "2025-Q4")).ok.body.json
+    let page = packet.indicators.first { $0.value1.indicator == indicator }
+    try expect(page?.value1.period == "2025-10" && page?.value1.value == 59 && page?.value2.reportingPeriod == "2025-12"
+               && page?.value2.story?.writtenFor == "2025-10"
+               && page?.value2.quotes.map(\.text) == ["We opened a youth class in October."]
+               && page?.value2.actions.map(\.title) == ["Open a Saturday class"], "packet: \(packet)")
+    let published = try await coordinator.createPublication(body: .json(.init(
+        agenda: agenda, period: "2025-Q4", title: "Walk \(run)", audience: .coordinator))).created.body.json
+    let frozen = try await coordinator.getPublication(path: .init(id: published.id)).ok.body.json
+    try expect(frozen.title == "Walk \(run)" && frozen.indicators.count == packet.indicators.count,
+               "publication: \(frozen)")
+    step("board packet: \(packet.indicators.count) indicator(s); publication \(published.id) sha256 \(published.jsonSha256.prefix(12))…")
 }
 
 let arguments = CommandLine.arguments
