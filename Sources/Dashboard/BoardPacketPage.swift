@@ -126,19 +126,23 @@ public enum BoardPacketPage {
         }
         if let target = info.profile.target { facts.append("target \(panel.format(target.value)) by \(target.period)") }
         html += "<p class=\"facts\">\(Escape.html(facts.joined(separator: " · ")))</p></header>\n"
-        var headline = "Latest: "
+        var headline: [String] = []
         if let latest = line.latest, let period = line.latestPeriod {
-            headline +=
+            headline.append(
                 latest.suppressed
-                ? "suppressed for \(period)" : "\(latest.value.map(panel.format) ?? "no value") for \(period)"
+                    ? "Latest: suppressed for \(period)"
+                    : "Latest: \(latest.value.map(panel.format) ?? "no value") for \(period)")
         } else {
-            headline += "no data up to \(packet.period)"
+            headline.append("No data up to \(packet.period)")
         }
-        html += "<p class=\"headline\">\(Escape.html(headline)) · \(Escape.html(progress(line)))"
+        if let progress = line.latest?.progress, line.latest?.suppressed == false {
+            headline.append(Format.percent(progress) + " of the way from baseline to target")
+        }
         if let projected = line.projected, let target = info.profile.target {
-            html += " · \(Escape.html("at this pace \(panel.format(projected)) by \(target.period)"))"
+            headline.append("at this pace \(panel.format(projected)) by \(target.period)")
         }
-        html += " · \(verdict(line.onTrack))</p>\n"
+        html += "<p class=\"headline\">\(Escape.html(headline.joined(separator: " · ")))"
+        html += line.onTrack == nil ? "</p>\n" : " · \(verdict(line.onTrack))</p>\n"
         html += "<div class=\"packet-charts\">\n<figure>\(TrendChart.svg(panel))</figure>\n"
         html += "<figure>\(NeighborhoodChart.svg(panel))</figure>\n</div>\n"
         html += story(page.story, period: page.period ?? packet.period)

@@ -722,7 +722,7 @@ CREATE OR REPLACE TRIGGER commitments_counted BEFORE INSERT OR UPDATE OR DELETE 
 openapi: 3.1.0
 info:
   title: Backbone
-  version: 0.4.0
+  version: 0.5.0
   summary: Shared-measurement data service for collective impact.
   description: |
     Partner organizations post indicator measurements under a common agenda; the
