@@ -64,6 +64,8 @@ public struct IndicatorPanel: Sendable {
     /// The tree level the neighborhoods are shown at, when it is not each neighborhood's own
     /// (a partner's or viewer's chart rolled up where finer figures would mostly be withheld).
     public var neighborhoodLevel: Int?
+    /// Why the neighborhoods are shown at `neighborhoodLevel`, as the chart says it.
+    public var neighborhoodLevelReason = "most finer figures are withheld from this view"
 
     public init(
         line: ScorecardLine, series: [Cell], neighborhoods: [EquityLine], neighborhoodNames: [String: String],

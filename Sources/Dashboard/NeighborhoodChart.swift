@@ -157,7 +157,7 @@ extension NeighborhoodChart {
         if let level = panel.neighborhoodLevel {
             svg.element(
                 "text", ["x": "16", "y": "72", "font-size": "14", "fill": Palette.ink, "class": "coarsened"],
-                text: "Shown at level \(level) of the neighborhood tree: most finer figures are withheld from this view"
+                text: "Shown at level \(level) of the neighborhood tree: \(panel.neighborhoodLevelReason)"
             )
         }
     }

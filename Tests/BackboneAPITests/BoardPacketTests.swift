@@ -152,6 +152,32 @@ struct BoardPacketTests {
         #expect(html.contains("Waiting lists doubled in March.") && !html.contains("Not for the board."))
     }
 
+    @Test func anEquityChartOfMoreNeighborhoodsThanAPageHoldsIsDrawnALevelUp() async throws {
+        let app = try await R.start()
+        _ = try await app.coordinator(
+            "POST", "/v1/neighborhoods",
+            json: #"{"code": "east", "name": "East", "parent": "city", "population": 30000}"#)
+        var rows: [String] = []
+        for n in 1...17 {
+            let code = "east-\(n)"
+            _ = try await app.coordinator(
+                "POST", "/v1/neighborhoods",
+                json: #"{"code": "\#(code)", "name": "East \#(n)", "parent": "east", "population": 1000}"#)
+            rows.append(
+                #"{"partner": "central-library", "indicator": "esl_learners", "neighborhood": "\#(code)", "period": "2026-01", "value": \#(n), "dimensions": {"age_group": "16-24"}}"#
+            )
+        }
+        #expect(try await app.coordinator("POST", "/v1/measurements", json: batch(rows)).status == 200)
+        let equity = try await app.coordinator("GET", "/v1/reports/equity?indicator=esl_learners&period=2026-01")
+        #expect((equity.json["neighborhoods"] as? [Any])?.count ?? 0 > BoardPacketSource.maxBars)
+        let esl = Self.indicators(try await Self.packet(app, "agenda=literacy&period=2026-01"))["esl_learners"]
+        let shown = (esl?["neighborhoods"] as? [[String: Any]])?.compactMap { $0["neighborhood"] as? String }
+        #expect(Set(shown ?? []) == ["northside", "southside", "east"], "\(shown ?? [])")
+        let html = try await app.coordinator("GET", "/dashboard/board-packet?agenda=literacy&period=2026-01").text
+        #expect(
+            html.contains("Shown at level 1 of the neighborhood tree: more neighborhoods than a printed page can show"))
+    }
+
     @Test func aPublicationsBytesNeverChangeAndTheNextListsWhatWasRevised() async throws {
         let app = try await R.start()
         let published = try await app.coordinator(

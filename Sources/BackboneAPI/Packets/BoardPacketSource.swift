@@ -105,6 +105,7 @@ enum BoardPacketSource {
                 connection, code: panel.line.indicator.code, period: latest, depth: depth, audience: audience
             ).1
             panel.neighborhoodLevel = depth
+            panel.neighborhoodLevelReason = "more neighborhoods than a printed page can show"
             if panel.neighborhoods.count <= maxBars { return }
         }
     }
