@@ -28,6 +28,9 @@ struct RulesInBothLanguagesTests {
         "validation_rule_history.action": RuleChange.Action.allCases.map(\.rawValue),
         "quality_flags.kind": QualityFlag.Kind.allCases.map(\.rawValue),
         "quality_flags.status": QualityFlag.Status.allCases.map(\.rawValue),
+        "actions.status": ActionStatus.allCases.map(\.rawValue),
+        "action_history.change": ActionChange.Change.allCases.map(\.rawValue),
+        "publications.audience": Publication.Audience.allCases.map(\.rawValue),
     ]
     /// Columns with a CHECK list that no Swift enum mirrors: Swift writes them as SQL literals.
     static let checkedInSQLOnly: Set<String> = ["measurement_history.action"]
