@@ -25,6 +25,9 @@ CREATE TABLE agendas (
     -- Days after a period ends until it is released automatically; NULL: the deployment's
     -- RELEASE_AFTER_DAYS.
     release_after_days integer CONSTRAINT agendas_release_after_days_check CHECK (release_after_days BETWEEN 0 AND 3650),
+    -- Days after a period ends by which its numbers are due (reminders, completeness, the dashboard).
+    reporting_due_days integer NOT NULL DEFAULT 30
+        CONSTRAINT agendas_reporting_due_days_check CHECK (reporting_due_days BETWEEN 0 AND 366),
     CONSTRAINT agendas_dates_check CHECK (ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on)
 );
 
@@ -465,3 +468,82 @@ CREATE TABLE publications (
     published_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX publications_agenda_idx ON publications (agenda_id, id);
+
+-- Events, in the transaction of the change that causes them (the outbox): what webhooks
+-- deliver. partner_id names the partner an event concerns (its submissions, its flags, its
+-- reminders), NULL for agenda-wide events; endpoint_id sends it to one endpoint only (a
+-- ping, a redelivery test), NULL to every subscribed endpoint. fanned_out_at is set once
+-- deliveries were made for it.
+CREATE TABLE outbox_events (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    type           text NOT NULL,
+    agenda_id      text,
+    partner_id     text,
+    endpoint_id    bigint,
+    data           jsonb NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    fanned_out_at  timestamptz
+);
+CREATE INDEX outbox_events_waiting_idx ON outbox_events (id) WHERE fanned_out_at IS NULL;
+
+-- Each reminder once per partner, indicator, period and stage, whichever server sends it.
+CREATE TABLE reminders_sent (
+    partner_id      text NOT NULL,
+    indicator_code  text NOT NULL,
+    period          text NOT NULL,
+    stage           text NOT NULL CONSTRAINT reminders_sent_stage_check CHECK (stage IN ('due', 'overdue')),
+    event_id        bigint NOT NULL CONSTRAINT reminders_sent_event_fkey REFERENCES outbox_events (id),
+    sent_at         timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (partner_id, indicator_code, period, stage)
+);
+
+-- The coordinator's daily digest of late cells, once per agenda and day.
+CREATE TABLE digests_sent (
+    agenda_id  text NOT NULL,
+    day        date NOT NULL,
+    event_id   bigint NOT NULL CONSTRAINT digests_sent_event_fkey REFERENCES outbox_events (id),
+    PRIMARY KEY (agenda_id, day)
+);
+
+-- Where events go: a URL, the event types it takes, its signing secret; partner_id set for
+-- a partner's own endpoint (its own events only), NULL for the coordinator's.
+CREATE TABLE webhook_endpoints (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    url              text NOT NULL,
+    events           text[] NOT NULL,
+    description      text NOT NULL DEFAULT '',
+    secret           text NOT NULL,
+    partner_id       text CONSTRAINT webhook_endpoints_partner_fkey REFERENCES partners (id),
+    key_id           text NOT NULL,
+    active           boolean NOT NULL DEFAULT true,
+    disabled_reason  text,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+
+-- One event for one endpoint, until delivered or given up; webhook_attempts keeps each try.
+CREATE TABLE webhook_deliveries (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    endpoint_id      bigint NOT NULL CONSTRAINT webhook_deliveries_endpoint_fkey REFERENCES webhook_endpoints (id),
+    event_id         bigint NOT NULL CONSTRAINT webhook_deliveries_event_fkey REFERENCES outbox_events (id),
+    status           text NOT NULL DEFAULT 'pending' CONSTRAINT webhook_deliveries_status_check
+                     CHECK (status IN ('pending', 'delivered', 'failed', 'cancelled')),
+    attempts         integer NOT NULL DEFAULT 0,
+    next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT webhook_deliveries_once UNIQUE (endpoint_id, event_id)
+);
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+
+CREATE TABLE webhook_attempts (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    delivery_id     bigint NOT NULL CONSTRAINT webhook_attempts_delivery_fkey REFERENCES webhook_deliveries (id),
+    attempt         integer NOT NULL,
+    at              timestamptz NOT NULL DEFAULT now(),
+    status_code     integer,
+    latency_ms      double precision,
+    response_start  text,
+    error           text
+);
+CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id, id);

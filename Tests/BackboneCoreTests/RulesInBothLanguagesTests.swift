@@ -31,6 +31,8 @@ struct RulesInBothLanguagesTests {
         "actions.status": ActionStatus.allCases.map(\.rawValue),
         "action_history.change": ActionChange.Change.allCases.map(\.rawValue),
         "publications.audience": Publication.Audience.allCases.map(\.rawValue),
+        "reminders_sent.stage": ReminderStage.allCases.map(\.rawValue),
+        "webhook_deliveries.status": DeliveryStatus.allCases.map(\.rawValue),
     ]
     /// Columns with a CHECK list that no Swift enum mirrors: Swift writes them as SQL literals.
     static let checkedInSQLOnly: Set<String> = ["measurement_history.action"]
