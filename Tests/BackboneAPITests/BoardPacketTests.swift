@@ -58,6 +58,7 @@ struct BoardPacketTests {
         let esl = Self.indicators(quarter)["esl_learners"]
         #expect(Self.series(esl) == ["2026-01": 107, "2026-02": 84])
         #expect(esl?["period"] as? String == "2026-02" && esl?["trend"] as? String == "down")
+        #expect(esl?["open_flags"] as? Int == 0 && (esl?["oldest_open_flags"] as? [Any])?.isEmpty == true)
         let passRate = Self.indicators(quarter)["pass_rate"]
         #expect(abs((R.number(passRate?["value"]) ?? 0) - 100.0 * 100 / 102) < 1e-9)
         let lines = Array(Self.indicators(quarter).values)

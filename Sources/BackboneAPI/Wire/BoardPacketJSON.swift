@@ -75,18 +75,15 @@ enum BoardPacketJSON {
         // The scorecard's count of every standing flag gives way to the packet's, up to its period.
         members["open_flags"] = nil
         if let flags = page.openFlags {
-            members["open_flags"] = .object([
-                "total": JSONValue(flags.total),
-                "oldest": .array(
-                    flags.oldest.map { flag in
-                        .object([
-                            "id": JSONValue(flag.id), "partner": .string(flag.partner),
-                            "neighborhood": .string(flag.neighborhood), "period": .string(flag.period),
-                            "kind": .string(flag.kind), "message": .string(flag.message),
-                            "status": .string(flag.status),
-                        ])
-                    }),
-            ])
+            members["open_flags"] = JSONValue(flags.total)
+            members["oldest_open_flags"] = .array(
+                flags.oldest.map { flag in
+                    .object([
+                        "id": JSONValue(flag.id), "partner": .string(flag.partner),
+                        "neighborhood": .string(flag.neighborhood), "period": .string(flag.period),
+                        "kind": .string(flag.kind), "message": .string(flag.message), "status": .string(flag.status),
+                    ])
+                })
         }
         return .object(members)
     }

@@ -5668,25 +5668,22 @@ components:
                 committed: {type: integer, minimum: 0}
                 reported: {type: integer, minimum: 0}
                 missing: {type: array, items: {type: string}, description: The coordinator's packet only.}
-            open_flags:
-              type: object
-              description: The coordinator's packet only; standing flags on the indicator's values up to the period.
-              required: [total, oldest]
-              properties:
-                total: {type: integer, minimum: 0}
-                oldest:
-                  type: array
-                  items:
-                    type: object
-                    required: [id, partner, neighborhood, period, kind, message, status]
-                    properties:
-                      id: {type: integer}
-                      partner: {type: string}
-                      neighborhood: {type: string}
-                      period: {type: string}
-                      kind: {type: string}
-                      message: {type: string}
-                      status: {type: string}
+            oldest_open_flags:
+              type: array
+              description: >-
+                The coordinator's packet only, beside `open_flags` (there: the standing flags on the
+                indicator's values up to the packet's period): the oldest five of them.
+              items:
+                type: object
+                required: [id, partner, neighborhood, period, kind, message, status]
+                properties:
+                  id: {type: integer}
+                  partner: {type: string}
+                  neighborhood: {type: string}
+                  period: {type: string}
+                  kind: {type: string}
+                  message: {type: string}
+                  status: {type: string}
 
 """#,
         "migrations/0005-versions-1-to-5.sql": #"""
