@@ -49,10 +49,11 @@ public struct BoardPacket: Sendable {
         /// the latest period in it.
         public var panel: IndicatorPanel
         /// The indicator's own period the packet's period ends with (`2026-09` of `2026-Q3` for
-        /// a monthly indicator): what its story, quotes and completeness are for.
+        /// a monthly indicator): what its story and completeness are for.
         public var period: Period?
         public var story: Story?
-        /// Partners' contributions the coordinator chose to quote.
+        /// Partners' contributions the coordinator chose to quote, for the indicator's periods
+        /// inside the packet's (or its reporting period).
         public var quotes: [Quote]
         public var actions: [Action]
         /// The commitments to the indicator for its latest period in the packet; `nil` without commitments.

@@ -123,15 +123,21 @@ struct BoardPacketTests {
         let quoted = try await app.request(
             "POST", "/v1/contributions", key: try await app.key(role: "partner", partner: "p3"),
             json: #"{"indicator": "esl_learners", "period": "2026-03", "text": "Waiting lists doubled in March."}"#)
+        let literacyNow = try await app.key(role: "partner", partner: "literacy-now")
         _ = try await app.request(
-            "POST", "/v1/contributions", key: try await app.key(role: "partner", partner: "literacy-now"),
+            "POST", "/v1/contributions", key: literacyNow,
             json: #"{"indicator": "esl_learners", "period": "2026-03", "text": "Not for the board."}"#)
+        let january = try await app.request(
+            "POST", "/v1/contributions", key: literacyNow,
+            json: #"{"indicator": "esl_learners", "period": "2026-01", "text": "January's classes filled."}"#)
         #expect(quoted.status == 201, "\(quoted.text)")
         let before = Self.indicators(try await Self.packet(app, "agenda=literacy&period=2026-Q1"))["esl_learners"]
         #expect((before?["quotes"] as? [Any])?.isEmpty == true, "nothing a partner wrote is shown unquoted")
-        let quoting = try await app.coordinator(
-            "PATCH", "/v1/contributions/\(quoted.json["id"] as? Int ?? 0)", json: #"{"quoted": true}"#)
-        #expect(quoting.status == 200, "\(quoting.text)")
+        for id in [quoted.json["id"], january.json["id"]] {
+            let quoting = try await app.coordinator(
+                "PATCH", "/v1/contributions/\(id as? Int ?? 0)", json: #"{"quoted": true}"#)
+            #expect(quoting.status == 200, "\(quoting.text)")
+        }
 
         let esl = Self.indicators(try await Self.packet(app, "agenda=literacy&period=2026-Q1"))["esl_learners"]
         let story = esl?["story"] as? [String: Any]
@@ -139,12 +145,18 @@ struct BoardPacketTests {
         #expect(story?["written_for"] as? String == "2026-01" && story?["stale"] as? Bool == true)
         #expect((story?["story_behind_the_curve"] as? String)?.hasPrefix("January: the bus route changed.") == true)
         let quotes = esl?["quotes"] as? [[String: Any]] ?? []
-        #expect(quotes.map { $0["text"] as? String } == ["Waiting lists doubled in March."])
-        #expect(quotes.first?["partner"] as? String == "p3" && quotes.first?["partner_name"] as? String == "p3")
-        // The January packet: the same story, for its own period.
-        let january = Self.indicators(try await Self.packet(app, "agenda=literacy&period=2026-01"))["esl_learners"]
-        #expect((january?["story"] as? [String: Any])?["stale"] as? Bool == false)
-        #expect((january?["quotes"] as? [Any])?.isEmpty == true, "March's words are not January's")
+        // The quarter's packet quotes its months, in period order.
+        #expect(
+            quotes.map { $0["text"] as? String } == ["January's classes filled.", "Waiting lists doubled in March."])
+        #expect(quotes.last?["partner"] as? String == "p3" && quotes.last?["partner_name"] as? String == "p3")
+        // The January packet: the same story, for its own period, and January's words only.
+        let januaryPage = Self.indicators(try await Self.packet(app, "agenda=literacy&period=2026-01"))["esl_learners"]
+        #expect((januaryPage?["story"] as? [String: Any])?["stale"] as? Bool == false)
+        #expect(
+            (januaryPage?["quotes"] as? [[String: Any]])?.map { $0["text"] as? String } == [
+                "January's classes filled."
+            ],
+            "March's words are not January's")
 
         let html = try await app.coordinator("GET", "/dashboard/board-packet?agenda=literacy&period=2026-Q1").text
         #expect(html.contains("<p>January: the bus route changed.</p>\n<p>Enrolment followed it.</p>"))

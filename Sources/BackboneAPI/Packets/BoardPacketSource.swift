@@ -121,7 +121,11 @@ enum BoardPacketSource {
                 storyBehindTheCurve: story.storyBehindTheCurve, partners: story.partners, whatWorks: story.whatWorks,
                 actionPlan: story.actionPlan, savedAt: DashboardSource.moment(story.savedAt))
         }
-        page.quotes = try Contributions.quoted(connection, indicator: code, period: period).map { quote in
+        // The packet's period in the indicator's own periods (a quarter's months), or the
+        // indicator's period when it is the longer one.
+        let quoted = try Contributions.quoted(
+            connection, indicator: code, from: min(period.start, shared.period.start), until: shared.period.end)
+        page.quotes = quoted.map { quote in
             BoardPacket.Quote(
                 partner: quote.partner, partnerName: shared.partnerNames[quote.partner] ?? quote.partner,
                 period: quote.period, text: quote.text)

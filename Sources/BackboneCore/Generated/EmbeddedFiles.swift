@@ -5613,7 +5613,8 @@ components:
               type: [string, 'null']
               description: >-
                 The indicator's own period the packet's period ends with (`2025-12` of
-                `2025-Q4` for a monthly indicator): what its story, quotes and completeness are for.
+                `2025-Q4` for a monthly indicator): what its story and completeness are for. Its
+                quotes are those for any of its periods inside the packet's period (or for this one).
             series:
               type: array
               items:

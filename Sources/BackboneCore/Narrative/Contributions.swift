@@ -53,6 +53,20 @@ public enum Contributions {
         ).map(decode)
     }
 
+    /// The quoted contributions to `indicator` for the periods starting in `from..<until`,
+    /// by period, then oldest first (a quarter's packet quotes its months).
+    public static func quoted(_ connection: Connection, indicator: String, from: Day, until: Day) throws
+        -> [Contribution]
+    {
+        try connection.query(
+            """
+            SELECT \(columns) FROM contributions
+            WHERE indicator_code = \(indicator) AND period_start >= \(from) AND period_start < \(until) AND quoted
+            ORDER BY period_start, id
+            """
+        ).map(decode)
+    }
+
     /// Stores what `author`'s partner writes about `indicator` for `period`: an active
     /// indicator, a period of its type that has started, and text that is not blank.
     public static func create(
