@@ -39,53 +39,55 @@ enum BoardPacketJSON {
             ?? EquityComparison(page.panel.line.indicator.profile, communityPopulation: nil)
         members["equity_compared"] = .string(comparison.name)
         members["target_per_1000"] = JSONValue(comparison.targetPer1000)
-        members["story"] =
-            page.story.map { story in
-                .object([
-                    "written_for": .string(story.writtenFor.description), "stale": .bool(story.stale),
-                    "story_behind_the_curve": .string(story.storyBehindTheCurve), "partners": .string(story.partners),
-                    "what_works": .string(story.whatWorks), "action_plan": .string(story.actionPlan),
-                    "saved_at": .string(story.savedAt),
-                ])
-            } ?? .null
-        members["quotes"] = .array(
-            page.quotes.map { quote in
-                .object([
-                    "partner": .string(quote.partner), "partner_name": .string(quote.partnerName),
-                    "period": .string(quote.period.description), "text": .string(quote.text),
-                ])
-            })
-        members["actions"] = .array(
-            page.actions.map { action in
-                .object([
-                    "id": JSONValue(action.id), "title": .string(action.title), "owner": .string(action.owner),
-                    "owner_name": .string(action.ownerName), "due": .string(action.due.description),
-                    "status": .string(action.status), "overdue": .bool(action.overdue), "note": .string(action.note),
-                ])
-            })
-        members["completeness"] =
-            page.completeness.map { completeness in
-                var object: [String: JSONValue] = [
-                    "period": .string(completeness.period.description),
-                    "committed": JSONValue(completeness.committed), "reported": JSONValue(completeness.reported),
-                ]
-                if let missing = completeness.missing { object["missing"] = JSONValue(missing) }
-                return .object(object)
-            } ?? .null
+        members["story"] = page.story.map(json) ?? .null
+        members["quotes"] = .array(page.quotes.map(json))
+        members["actions"] = .array(page.actions.map(json))
+        members["completeness"] = page.completeness.map(json) ?? .null
         // The scorecard's count of every standing flag gives way to the packet's, up to its period.
-        members["open_flags"] = nil
-        if let flags = page.openFlags {
-            members["open_flags"] = JSONValue(flags.total)
-            members["oldest_open_flags"] = .array(
-                flags.oldest.map { flag in
-                    .object([
-                        "id": JSONValue(flag.id), "partner": .string(flag.partner),
-                        "neighborhood": .string(flag.neighborhood), "period": .string(flag.period),
-                        "kind": .string(flag.kind), "message": .string(flag.message), "status": .string(flag.status),
-                    ])
-                })
-        }
+        members["open_flags"] = page.openFlags.map { JSONValue($0.total) }
+        if let flags = page.openFlags { members["oldest_open_flags"] = .array(flags.oldest.map(json)) }
         return .object(members)
+    }
+
+    static func json(_ story: BoardPacket.Story) -> JSONValue {
+        .object([
+            "written_for": .string(story.writtenFor.description), "stale": .bool(story.stale),
+            "story_behind_the_curve": .string(story.storyBehindTheCurve), "partners": .string(story.partners),
+            "what_works": .string(story.whatWorks), "action_plan": .string(story.actionPlan),
+            "saved_at": .string(story.savedAt),
+        ])
+    }
+
+    static func json(_ quote: BoardPacket.Quote) -> JSONValue {
+        .object([
+            "partner": .string(quote.partner), "partner_name": .string(quote.partnerName),
+            "period": .string(quote.period.description), "text": .string(quote.text),
+        ])
+    }
+
+    static func json(_ action: BoardPacket.Action) -> JSONValue {
+        .object([
+            "id": JSONValue(action.id), "title": .string(action.title), "owner": .string(action.owner),
+            "owner_name": .string(action.ownerName), "due": .string(action.due.description),
+            "status": .string(action.status), "overdue": .bool(action.overdue), "note": .string(action.note),
+        ])
+    }
+
+    static func json(_ completeness: BoardPacket.Completeness) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "period": .string(completeness.period.description),
+            "committed": JSONValue(completeness.committed), "reported": JSONValue(completeness.reported),
+        ]
+        if let missing = completeness.missing { object["missing"] = JSONValue(missing) }
+        return .object(object)
+    }
+
+    static func json(_ flag: QualityPanel.Line) -> JSONValue {
+        .object([
+            "id": JSONValue(flag.id), "partner": .string(flag.partner), "neighborhood": .string(flag.neighborhood),
+            "period": .string(flag.period), "kind": .string(flag.kind), "message": .string(flag.message),
+            "status": .string(flag.status),
+        ])
     }
 
     static func json(_ comparison: BoardPacket.Comparison) -> JSONValue {
