@@ -167,22 +167,6 @@ public struct CompletenessGrid: Sendable {
 }
 
 extension Period {
-    /// The period of the same type right after this one.
-    var following: Period? {
-        switch type {
-        case .year: return Period(type: .year, year: year + 1, index: 1)
-        case .quarter:
-            return index < 4
-                ? Period(type: .quarter, year: year, index: index + 1)
-                : Period(type: .quarter, year: year + 1, index: 1)
-        case .month:
-            return index < 12
-                ? Period(type: .month, year: year, index: index + 1) : Period(type: .month, year: year + 1, index: 1)
-        case .week:
-            return Period(type: .week, year: year, index: index + 1) ?? Period(type: .week, year: year + 1, index: 1)
-        }
-    }
-
     /// Every period of this type from `self` through `last` (at most `limit`).
     func through(_ last: Period, limit: Int = 2000) -> [Period] {
         var periods: [Period] = []
