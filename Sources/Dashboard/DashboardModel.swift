@@ -121,7 +121,8 @@ public struct CompletenessGrid: Sendable {
     public var reports: [(period: Period, report: CompletenessReport)]
     /// Partner id → name.
     public var partnerNames: [String: String]
-    /// Days after a period's end by which its numbers are due; a commitment still missing after it is late.
+    /// The agenda's `reporting_due_days`: a period's numbers are due that many days after its
+    /// last day; a commitment still missing after that day is late.
     public var graceDays: Int
     /// Today, to tell missing (still due) from late.
     public var today: Day
@@ -158,6 +159,12 @@ public struct CompletenessGrid: Sendable {
 
     func isPastDeadline(_ period: Period) -> Bool {
         period.end.adding(days: graceDays) <= today
+    }
+
+    /// The latest reminder sent to `partner` for the column's period, if any went out.
+    public func lastReminder(partner: String, column: Int) -> CompletenessReport.Reminder? {
+        reports[column].report.entries.filter { $0.partner == partner }.flatMap(\.reminders)
+            .max { $0.sentAt < $1.sentAt }
     }
 
     /// Every partner with a commitment in some column, in id order.

@@ -17,9 +17,15 @@ public enum Reminders {
 
     /// What one run sent.
     public struct Outcome: Sendable, Equatable {
-        public var due = 0
-        public var overdue = 0
-        public var digests = 0
+        public var due: Int
+        public var overdue: Int
+        public var digests: Int
+
+        public init(due: Int = 0, overdue: Int = 0, digests: Int = 0) {
+            self.due = due
+            self.overdue = overdue
+            self.digests = digests
+        }
     }
 
     /// Sends the reminders and digests due on `today` that were not sent before.

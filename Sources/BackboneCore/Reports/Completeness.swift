@@ -31,11 +31,24 @@ extension Reports {
             GROUP BY c.id, c.partner_id, c.indicator_code, c.neighborhood_code
             ORDER BY c.partner_id, c.indicator_code, c.neighborhood_code NULLS FIRST
             """)
+        let due = Expected.due(period, reportingDueDays: try Expected.reportingDueDays(connection, agenda: agenda) ?? 30)
+        var reminders: [[String]: [CompletenessReport.Reminder]] = [:]
+        for row in try connection.query(
+            """
+            SELECT r.partner_id, r.indicator_code, r.period, r.stage, r.sent_at
+            FROM reminders_sent r JOIN indicators i ON i.code = r.indicator_code
+            WHERE i.agenda_id = \(agenda) ORDER BY r.sent_at, r.stage
+            """)
+        {
+            let (partner, indicator, text, stage, sentAt) = try row.decode((String, String, String, String, Date).self)
+            guard let sent = Period(text), sent.start >= period.start, sent.start < period.end else { continue }
+            reminders[[partner, indicator], default: []].append(CompletenessReport.Reminder(stage: stage, sentAt: sentAt))
+        }
         let entries = try rows.map { row in
             let (partner, indicator, neighborhood, count) = try row.decode((String, String, String?, Int).self)
             return CompletenessReport.Entry(
                 partner: partner, indicator: indicator, neighborhood: neighborhood, reported: count > 0,
-                measurements: count)
+                measurements: count, due: due.description, reminders: reminders[[partner, indicator]] ?? [])
         }
         func rates(_ key: (CompletenessReport.Entry) -> String) -> [CompletenessReport.Rate] {
             Dictionary(grouping: entries, by: key).map { id, group in
