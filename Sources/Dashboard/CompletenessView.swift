@@ -1,5 +1,5 @@
-import Foundation
 import Aggregation
+import Foundation
 
 /// The completeness grid: partners × periods, reported / missing / late, for chasing data.
 /// Colour is never the only cue: each cell says its state and counts in words.
@@ -22,7 +22,8 @@ public enum CompletenessView {
                 var reminded = ""
                 if cell.state != .reported, let reminder = grid.lastReminder(partner: partner, column: column) {
                     let day = reminder.sentAt.formatted(.iso8601.year().month().day())
-                    reminded = "<br><small class=\"reminded\">reminded (\(Escape.html(reminder.stage))) on \(day)</small>"
+                    reminded =
+                        "<br><small class=\"reminded\">reminded (\(Escape.html(reminder.stage))) on \(day)</small>"
                 }
                 html +=
                     "<td class=\"state-\(cell.state.rawValue)\">\(cell.state.rawValue) \(cell.reported)/\(cell.committed)\(reminded)</td>"

@@ -53,12 +53,14 @@ struct EventTests {
         let library = written[0].data
         #expect(library["batch_id"] as? String == batchID && library["partner"] as? String == "central-library")
         #expect(library["received"] as? Int == 2 && library["created"] as? Int == 2, "\(library)")
-        #expect(library["updated"] as? Int == 0 && library["unchanged"] as? Int == 0 && library["rejected"] as? Int == 0)
+        #expect(
+            library["updated"] as? Int == 0 && library["unchanged"] as? Int == 0 && library["rejected"] as? Int == 0)
         #expect(library["indicators"] as? [String] == ["esl_learners"])
         #expect(library["periods"] as? [String] == ["2026-03", "2026-04"])
         #expect(written[0].agenda == "literacy")
         let now = written[1].data
-        #expect(now["received"] as? Int == 1 && now["created"] as? Int == 1 && now["periods"] as? [String] == ["2026-03"])
+        #expect(
+            now["received"] as? Int == 1 && now["created"] as? Int == 1 && now["periods"] as? [String] == ["2026-03"])
         // Counts and keys only: no value, and nothing of the other partner.
         for event in written {
             let text = String(decoding: try JSONSerialization.data(withJSONObject: event.data), as: UTF8.self)
@@ -133,11 +135,15 @@ struct EventTests {
         #expect(corrected.count == 1 && corrected[0].partner == "central-library")
         let changes = corrected.first?.data["changes"] as? [[String: Any]] ?? []
         #expect(changes.count == 1 && changes.first?["action"] as? String == "updated", "\(changes)")
-        #expect(changes.first?["period"] as? String == "2026-03" && changes.first?["indicator"] as? String == "esl_learners")
+        #expect(
+            changes.first?["period"] as? String == "2026-03" && changes.first?["indicator"] as? String == "esl_learners"
+        )
         #expect(corrected.first?.data["count"] as? Int == 1 && corrected.first?.data["truncated"] as? Bool == false)
 
         // A retraction in the locked quarter is a correction too; outside a lock it is not.
-        let items = try await app.coordinator("GET", "/v1/measurements?from=2026-02&to=2026-02").json["items"] as? [[String: Any]]
+        let items =
+            try await app.coordinator("GET", "/v1/measurements?from=2026-02&to=2026-02").json["items"]
+            as? [[String: Any]]
         let id = try #require(items?.first?["id"] as? Int)
         let retractedFrom = try Self.lastID(app)
         #expect(try await app.coordinator("DELETE", "/v1/measurements/\(id)").status == 204)
@@ -151,7 +157,8 @@ struct EventTests {
         _ = try await app.release("literacy", "2026-Q1")
         let release = try Self.events(app, after: released)
         #expect(release.map(\.type) == ["release.published"], "\(release.map(\.type))")
-        #expect(release.first?.data["period"] as? String == "2026-Q1" && release.first?.data["automatic"] as? Bool == false)
+        #expect(
+            release.first?.data["period"] as? String == "2026-Q1" && release.first?.data["automatic"] as? Bool == false)
         let fresh = try Self.lastID(app)
         _ = try await app.release("literacy", "2026-Q2")
         #expect(try Self.events(app, after: fresh).map(\.type) == ["release.published", "period.locked"])
@@ -190,8 +197,11 @@ struct EventTests {
         _ = try await app.coordinator("POST", "/v1/measurements", json: batch([row(value: "30"), completed]))
         let opened = try Self.events(app, after: start).filter { $0.type == "flag.opened" }
         #expect(opened.count == 1 && opened.first?.partner == "central-library")
-        #expect(opened.first?.data["kind"] as? String == "rule" && opened.first?.data["rule"] as? String == "completed-within-enrolled")
-        #expect(opened.first?.data["status"] as? String == "open" && opened.first?.data["period"] as? String == "2026-03")
+        #expect(
+            opened.first?.data["kind"] as? String == "rule"
+                && opened.first?.data["rule"] as? String == "completed-within-enrolled")
+        #expect(
+            opened.first?.data["status"] as? String == "open" && opened.first?.data["period"] as? String == "2026-03")
         let flag = try #require(opened.first?.data["flag"] as? Int)
 
         // The coordinator confirms it: closed. Reopening it opens it again.

@@ -76,7 +76,9 @@ struct ReminderTests {
         #expect(library["due"] as? String == "2026-03-10")
         #expect((library["reminders"] as? [[String: Any]])?.map { $0["stage"] as? String } == ["due"])
         let csv = try await app.coordinator("GET", "/v1/reports/completeness?agenda=literacy&period=2026-02&format=csv")
-        #expect(csv.status == 200 && csv.text.contains("2026-03-10") && csv.text.contains("reminders_0_stage"), "\(csv.text)")
+        #expect(
+            csv.status == 200 && csv.text.contains("2026-03-10") && csv.text.contains("reminders_0_stage"),
+            "\(csv.text)")
         // The dashboard's grid says which reminder went out.
         let (_, cookie) = try await DashboardTests.signIn(app, key: app.coordinator)
         let dashboard = try await DashboardTests.get(app, "/dashboard?agenda=literacy", cookie: cookie)

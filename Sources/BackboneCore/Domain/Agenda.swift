@@ -16,7 +16,8 @@ public struct Agenda: RegistryRecord, Equatable {
 
     public var key: String { id }
     public static var resource: RegistryResource { .agendas }
-    public static let columns = Query(unsafeSQL: "id, name, vision, starts_on, ends_on, active, release_after_days, reporting_due_days")
+    public static let columns = Query(
+        unsafeSQL: "id, name, vision, starts_on, ends_on, active, release_after_days, reporting_due_days")
 
     public static func decode(_ row: Row) throws -> Agenda {
         let (id, name, vision, startsOn, endsOn, active, releaseAfterDays, reportingDueDays) =

@@ -93,10 +93,11 @@ enum ChangeEvents {
             }
         }
         for (partner, changes) in byPartner {
-            let agendas = Set(changes.compactMap { $0.objectValue?["indicator"] }.compactMap { value -> String? in
-                guard case .string(let code) = value else { return nil }
-                return context.indicators[code]?.agenda
-            })
+            let agendas = Set(
+                changes.compactMap { $0.objectValue?["indicator"] }.compactMap { value -> String? in
+                    guard case .string(let code) = value else { return nil }
+                    return context.indicators[code]?.agenda
+                })
             try appendCorrected(
                 connection, agenda: agendas.count == 1 ? agendas.first : nil, partner: partner,
                 batch: batchID.uuidString.lowercased(), changes: changes)
@@ -114,7 +115,9 @@ enum ChangeEvents {
             ])
     }
 
-    private static func change(measurement: Int, indicator: String, neighborhood: String, period: String, action: String)
+    private static func change(
+        measurement: Int, indicator: String, neighborhood: String, period: String, action: String
+    )
         -> JSONValue
     {
         .object([

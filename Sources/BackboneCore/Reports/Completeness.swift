@@ -31,7 +31,8 @@ extension Reports {
             GROUP BY c.id, c.partner_id, c.indicator_code, c.neighborhood_code
             ORDER BY c.partner_id, c.indicator_code, c.neighborhood_code NULLS FIRST
             """)
-        let due = Expected.due(period, reportingDueDays: try Expected.reportingDueDays(connection, agenda: agenda) ?? 30)
+        let due = Expected.due(
+            period, reportingDueDays: try Expected.reportingDueDays(connection, agenda: agenda) ?? 30)
         var reminders: [[String]: [CompletenessReport.Reminder]] = [:]
         for row in try connection.query(
             """
@@ -42,7 +43,8 @@ extension Reports {
         {
             let (partner, indicator, text, stage, sentAt) = try row.decode((String, String, String, String, Date).self)
             guard let sent = Period(text), sent.start >= period.start, sent.start < period.end else { continue }
-            reminders[[partner, indicator], default: []].append(CompletenessReport.Reminder(stage: stage, sentAt: sentAt))
+            reminders[[partner, indicator], default: []].append(
+                CompletenessReport.Reminder(stage: stage, sentAt: sentAt))
         }
         let entries = try rows.map { row in
             let (partner, indicator, neighborhood, count) = try row.decode((String, String, String?, Int).self)
