@@ -85,6 +85,27 @@ struct ReminderTests {
         #expect(dashboard.status == 200 && dashboard.text.contains("<small class=\"reminded\">reminded (due) on "))
     }
 
+    @Test func reportingDueDaysIsAnAgendaFieldWithADefaultAndBounds() async throws {
+        let app = try await TestApp.start()
+        defer { Task { try await app.stop() } }
+        let made = try await app.coordinator("POST", "/v1/agendas", json: #"{"id": "plain", "name": "Plain"}"#)
+        #expect(made.status == 201 && made.json["reporting_due_days"] as? Int == 30, "\(made.text)")
+        let set = try await app.coordinator(
+            "POST", "/v1/agendas", json: #"{"id": "quick", "name": "Quick", "reporting_due_days": 0}"#)
+        #expect(set.status == 201 && set.json["reporting_due_days"] as? Int == 0, "\(set.text)")
+        for (body, code) in [
+            (#"{"reporting_due_days": 367}"#, "constraint-violated"), (#"{"reporting_due_days": -1}"#, "out-of-range"),
+            (#"{"reporting_due_days": null}"#, "required"), (#"{"reporting_due_days": "ten"}"#, "wrong-type"),
+        ] {
+            let refused = try await app.coordinator("PATCH", "/v1/agendas/plain", json: body)
+            #expect(refused.status == 422, "\(body): \(refused.text)")
+            #expect(refused.fieldErrors.map(\.field) == ["reporting_due_days"], "\(body): \(refused.text)")
+            #expect(refused.fieldErrors.map(\.code) == [code], "\(body): \(refused.text)")
+        }
+        let read = try await app.coordinator("GET", "/v1/agendas/plain")
+        #expect(read.json["reporting_due_days"] as? Int == 30)
+    }
+
     @Test func twoServersAtOnceSendEachReminderOnce() async throws {
         let app = try await Self.start()
         defer { Task { try await app.stop() } }

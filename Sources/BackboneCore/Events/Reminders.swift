@@ -77,10 +77,11 @@ public enum Reminders {
     private struct AlreadyClaimed: Error {}
 
     /// Writes the cell's reminder and records it, in one transaction; false when it was
-    /// recorded already (by another server, meanwhile).
+    /// recorded already (by another server, meanwhile) or the partner has reported since.
     static func send(_ connection: Connection, _ cell: Expected.Cell, stage: ReminderStage) throws -> Bool {
         do {
             return try connection.transaction { connection in
+                if try stillReported(connection, cell) { throw AlreadyClaimed() }
                 let event = try Outbox.append(
                     connection, stage == .due ? .reminderDue : .reminderOverdue, agenda: cell.agenda,
                     partner: cell.partner, data: data(of: cell, stage: stage))
@@ -96,6 +97,22 @@ public enum Reminders {
         } catch is AlreadyClaimed {
             return false
         }
+    }
+
+    /// Whether the partner has meanwhile reported every missing part of the cell.
+    static func stillReported(_ connection: Connection, _ cell: Expected.Cell) throws -> Bool {
+        for neighborhood in cell.missing {
+            let found = try connection.query(
+                """
+                SELECT 1 FROM measurements
+                WHERE partner_id = \(cell.partner) AND indicator_code = \(cell.indicator)
+                  AND period_start >= \(cell.period.start) AND period_start < \(cell.period.end)
+                  AND (\(neighborhood)::text IS NULL OR neighborhood_code = \(neighborhood))
+                LIMIT 1
+                """)
+            if found.isEmpty { return false }
+        }
+        return true
     }
 
     /// A reminder's `data`.
