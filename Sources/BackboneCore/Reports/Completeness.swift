@@ -38,7 +38,8 @@ extension Reports {
             """
             SELECT r.partner_id, r.indicator_code, r.period, r.stage, r.sent_at
             FROM reminders_sent r JOIN indicators i ON i.code = r.indicator_code
-            WHERE i.agenda_id = \(agenda) ORDER BY r.sent_at, r.stage
+            WHERE i.agenda_id = \(agenda) AND r.period = ANY(\(periodsInside(period))::text[])
+            ORDER BY r.sent_at, r.stage
             """)
         {
             let (partner, indicator, text, stage, sentAt) = try row.decode((String, String, String, String, Date).self)
@@ -64,5 +65,18 @@ extension Reports {
             agenda: agenda, period: period.description, committed: entries.count, reported: reported,
             rate: entries.isEmpty ? nil : Double(reported) / Double(entries.count), entries: entries,
             partners: rates(\.partner), indicators: rates(\.indicator))
+    }
+
+    /// The spellings of every period of `period`'s type or a finer one that starts inside it.
+    static func periodsInside(_ period: Period) -> [String] {
+        var inside: [String] = []
+        for type in PeriodType.allCases where type <= period.type {
+            var current = Period.containing(period.start, type: type)
+            while let each = current, each.start < period.end {
+                if each.start >= period.start { inside.append(each.description) }
+                current = each.following
+            }
+        }
+        return inside
     }
 }
