@@ -26,6 +26,41 @@ extension Period {
         }
     }
 
+    /// The period of the same type right after this one; `nil` after the year 9999.
+    public var following: Period? {
+        switch type {
+        case .year: return Period(type: .year, year: year + 1, index: 1)
+        case .quarter:
+            return index < 4
+                ? Period(type: .quarter, year: year, index: index + 1)
+                : Period(type: .quarter, year: year + 1, index: 1)
+        case .month:
+            return index < 12
+                ? Period(type: .month, year: year, index: index + 1) : Period(type: .month, year: year + 1, index: 1)
+        case .week:
+            return Period(type: .week, year: year, index: index + 1) ?? Period(type: .week, year: year + 1, index: 1)
+        }
+    }
+
+    /// The period of `type` that holds `day` (an ISO week for `.week`); `nil` outside the years 1000–9999.
+    public static func containing(_ day: Day, type: PeriodType) -> Period? {
+        switch type {
+        case .year: return Period(type: .year, year: day.year, index: 1)
+        case .quarter: return Period(type: .quarter, year: day.year, index: (day.month - 1) / 3 + 1)
+        case .month: return Period(type: .month, year: day.year, index: day.month)
+        case .week:
+            let number = dayNumber(year: day.year, month: day.month, day: day.day)
+            let weekday = ((number + 3) % 7 + 7) % 7  // 0 = Monday
+            let thursday = date(fromDayNumber: number - weekday + 3)
+            let first = dayNumber(year: thursday.year, month: 1, day: 1)
+            let index = (dayNumber(year: thursday.year, month: thursday.month, day: thursday.day) - first) / 7 + 1
+            return Period(type: .week, year: thursday.year, index: index)
+        }
+    }
+
+    /// The last day of the period.
+    public var lastDay: Day { end.adding(days: -1) }
+
     /// The Thursday of a week period (the day ISO uses to place a week in a year).
     private var thursday: Day { start.adding(days: 3) }
 }

@@ -67,6 +67,16 @@ struct ServeCommand: AsyncParsableCommand {
     var releaseAfterDays: Int?
     @Option(
         help:
+            "Days before a committed cell is due that its partner gets a reminder.due event (env REMINDER_DAYS_BEFORE, default 7)."
+    )
+    var reminderDaysBefore: Int?
+    @Option(
+        help:
+            "Seconds between two rounds of reminders and overdue digests (env REMINDER_INTERVAL_SECONDS, default 300)."
+    )
+    var reminderInterval: Int?
+    @Option(
+        help:
             "Whether submissions are checked for outliers and validation rules: on or off (env QUALITY_CHECKS, default on)."
     )
     var qualityChecks: String?
@@ -128,7 +138,10 @@ struct ServeCommand: AsyncParsableCommand {
         defer { app.stop() }
         let releases = AutomaticReleases(
             pool: pool, afterDays: settings.releaseAfterDays, policy: suppression, logger: logger)
-        var services: [any Service] = [server, startup, releases, FreedMemoryReturn(logger: logger)]
+        let reminders = ReminderRounds(
+            pool: pool, daysBefore: settings.reminderDaysBefore,
+            interval: .seconds(settings.reminderIntervalSeconds), logger: logger)
+        var services: [any Service] = [server, startup, releases, reminders, FreedMemoryReturn(logger: logger)]
         if let embedded { services.append(EmbeddedPostgresSupervisor(cluster: embedded, logger: logger)) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -23,6 +23,8 @@ struct Settings {
     var suppressionProtectionPercent: Double
     var suppressionProtectionMin: Double
     var releaseAfterDays: Int
+    var reminderDaysBefore: Int
+    var reminderIntervalSeconds: Int
     var qualityChecks: Bool
     var outlierThreshold: Double
     var outlierMinHistory: Int
@@ -93,6 +95,12 @@ struct Settings {
         releaseAfterDays = try integer(
             command.releaseAfterDays, "--release-after-days", "RELEASE_AFTER_DAYS", default: 45, range: 0...3650,
             unit: "a number of days")
+        reminderDaysBefore = try integer(
+            command.reminderDaysBefore, "--reminder-days-before", "REMINDER_DAYS_BEFORE", default: 7, range: 0...366,
+            unit: "a number of days")
+        reminderIntervalSeconds = try integer(
+            command.reminderInterval, "--reminder-interval", "REMINDER_INTERVAL_SECONDS", default: 300,
+            range: 1...86_400, unit: "a number of seconds")
         switch command.qualityChecks ?? environment["QUALITY_CHECKS"].flatMap({ $0.isEmpty ? nil : $0 }) ?? "on" {
         case "on": qualityChecks = true
         case "off": qualityChecks = false

@@ -1,4 +1,5 @@
 import Aggregation
+import Foundation
 
 /// The completeness grid: partners × periods, reported / missing / late, for chasing data.
 /// Colour is never the only cue: each cell says its state and counts in words.
@@ -6,7 +7,7 @@ public enum CompletenessView {
     public static func html(_ grid: CompletenessGrid) -> String {
         var html = "<section class=\"completeness\" id=\"completeness\">\n<h2>Completeness</h2>\n"
         html +=
-            "<p class=\"note\">Each partner against what it committed to report. <strong>Reported</strong>: every commitment in. <strong>Missing</strong>: something not in yet, still before the deadline (\(grid.graceDays) days after the period ends). <strong>Late</strong>: still missing after the deadline; chase these.</p>\n"
+            "<p class=\"note\">Each partner against what it committed to report. <strong>Reported</strong>: every commitment in. <strong>Missing</strong>: something not in yet, still before the deadline (\(grid.graceDays) days after the period ends). <strong>Late</strong>: still missing after the deadline; chase these. Under a cell: the last reminder sent to the partner for it.</p>\n"
         html += "<table class=\"completeness-grid\">\n<thead><tr><th scope=\"col\">Partner</th>"
         for (period, _) in grid.reports { html += "<th scope=\"col\">\(period)</th>" }
         html += "</tr></thead>\n<tbody>\n"
@@ -18,8 +19,14 @@ public enum CompletenessView {
                     html += "<td class=\"state-none\">—</td>"
                     continue
                 }
+                var reminded = ""
+                if cell.state != .reported, let reminder = grid.lastReminder(partner: partner, column: column) {
+                    let day = reminder.sentAt.formatted(.iso8601.year().month().day())
+                    reminded =
+                        "<br><small class=\"reminded\">reminded (\(Escape.html(reminder.stage))) on \(day)</small>"
+                }
                 html +=
-                    "<td class=\"state-\(cell.state.rawValue)\">\(cell.state.rawValue) \(cell.reported)/\(cell.committed)</td>"
+                    "<td class=\"state-\(cell.state.rawValue)\">\(cell.state.rawValue) \(cell.reported)/\(cell.committed)\(reminded)</td>"
             }
             html += "</tr>\n"
         }

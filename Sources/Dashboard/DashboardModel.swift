@@ -121,7 +121,8 @@ public struct CompletenessGrid: Sendable {
     public var reports: [(period: Period, report: CompletenessReport)]
     /// Partner id → name.
     public var partnerNames: [String: String]
-    /// Days after a period's end by which its numbers are due; a commitment still missing after it is late.
+    /// The agenda's `reporting_due_days`: a period's numbers are due that many days after its
+    /// last day; a commitment still missing after that day is late.
     public var graceDays: Int
     /// Today, to tell missing (still due) from late.
     public var today: Day
@@ -160,6 +161,12 @@ public struct CompletenessGrid: Sendable {
         period.end.adding(days: graceDays) <= today
     }
 
+    /// The latest reminder sent to `partner` for the column's period, if any went out.
+    public func lastReminder(partner: String, column: Int) -> CompletenessReport.Reminder? {
+        reports[column].report.entries.filter { $0.partner == partner }.flatMap(\.reminders)
+            .max { $0.sentAt < $1.sentAt }
+    }
+
     /// Every partner with a commitment in some column, in id order.
     public var partners: [String] {
         Array(Set(reports.flatMap { $0.report.entries.map(\.partner) })).sorted()
@@ -167,22 +174,6 @@ public struct CompletenessGrid: Sendable {
 }
 
 extension Period {
-    /// The period of the same type right after this one.
-    var following: Period? {
-        switch type {
-        case .year: return Period(type: .year, year: year + 1, index: 1)
-        case .quarter:
-            return index < 4
-                ? Period(type: .quarter, year: year, index: index + 1)
-                : Period(type: .quarter, year: year + 1, index: 1)
-        case .month:
-            return index < 12
-                ? Period(type: .month, year: year, index: index + 1) : Period(type: .month, year: year + 1, index: 1)
-        case .week:
-            return Period(type: .week, year: year, index: index + 1) ?? Period(type: .week, year: year + 1, index: 1)
-        }
-    }
-
     /// Every period of this type from `self` through `last` (at most `limit`).
     func through(_ last: Period, limit: Int = 2000) -> [Period] {
         var periods: [Period] = []

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who has reported what they committed to, for one period.
 public struct CompletenessReport: Sendable {
     /// One commitment: whether its partner reported the indicator (for its neighborhood, if it names one).
@@ -7,13 +9,33 @@ public struct CompletenessReport: Sendable {
         public var neighborhood: String?
         public var reported: Bool
         public var measurements: Int
+        /// The day the period's numbers are due (`YYYY-MM-DD`: its last day plus the agenda's `reporting_due_days`).
+        public var due: String?
+        /// The reminders sent to the partner for this indicator in the period, oldest first.
+        public var reminders: [Reminder]
 
-        public init(partner: String, indicator: String, neighborhood: String?, reported: Bool, measurements: Int) {
+        public init(
+            partner: String, indicator: String, neighborhood: String?, reported: Bool, measurements: Int,
+            due: String? = nil, reminders: [Reminder] = []
+        ) {
             self.partner = partner
             self.indicator = indicator
             self.neighborhood = neighborhood
             self.reported = reported
             self.measurements = measurements
+            self.due = due
+            self.reminders = reminders
+        }
+    }
+
+    /// A reminder that went out: `due` (before the due date) or `overdue` (after it).
+    public struct Reminder: Sendable, Equatable {
+        public var stage: String
+        public var sentAt: Date
+
+        public init(stage: String, sentAt: Date) {
+            self.stage = stage
+            self.sentAt = sentAt
         }
     }
 

@@ -41,4 +41,24 @@ struct PeriodTests {
         let periods = ["2026-02", "2026", "2026-Q1", "2025-12", "2026-01"].compactMap(Period.init)
         #expect(periods.sorted().map(\.description) == ["2025-12", "2026", "2026-Q1", "2026-01", "2026-02"])
     }
+
+    @Test(arguments: [
+        ("2026-01-01", PeriodType.week, "2026-W01"), ("2025-12-29", .week, "2026-W01"),
+        ("2025-12-28", .week, "2025-W52"), ("2027-01-03", .week, "2026-W53"), ("2027-01-04", .week, "2027-W01"),
+        ("2021-01-03", .week, "2020-W53"), ("2026-08-15", .month, "2026-08"), ("2026-08-15", .quarter, "2026-Q3"),
+        ("2026-12-31", .year, "2026"),
+    ])
+    func theDayIsInThePeriodContainingIt(_ day: String, _ type: PeriodType, _ expected: String) throws {
+        let date = try #require(Day(day))
+        let period = try #require(Period.containing(date, type: type))
+        #expect(period.description == expected)
+        #expect(period.start <= date && date <= period.lastDay)
+    }
+
+    @Test func followingStepsToTheNextPeriodAcrossYears() {
+        #expect(Period("2026-W53")?.following?.description == "2027-W01")
+        #expect(Period("2026-12")?.following?.description == "2027-01")
+        #expect(Period("2026-Q4")?.following?.description == "2027-Q1")
+        #expect(Period("2026-W52")?.following?.description == "2026-W53")
+    }
 }

@@ -23,12 +23,20 @@ struct UpgradedDataTests {
         try connection.execute("ALTER TABLE agendas ADD COLUMN release_after_days integer")
         let version11 = try #require(Schema.Definition.embedded.migrations.first { $0.version == 11 })
         try connection.execute(version11.sql)
+        // Version 13: an agenda's reporting_due_days and the outbox events are written to.
+        let version13 = try #require(Schema.Definition.embedded.migrations.first { $0.version == 13 })
+        try connection.execute(version13.sql)
     }
 
     static func takeBackNewerParts(_ connection: Connection) throws {
-        try connection.execute("ALTER TABLE agendas DROP COLUMN release_after_days")
+        try connection.execute("ALTER TABLE agendas DROP COLUMN release_after_days, DROP COLUMN reporting_due_days")
         try connection.execute(
             "DROP TABLE quality_flag_history, quality_flags, validation_rule_history, validation_rules")
+        try connection.execute(
+            """
+            DROP TABLE webhook_attempts, webhook_deliveries, webhook_endpoints, digests_sent, reminders_sent,
+                outbox_events
+            """)
     }
 
     /// A database at version 6: version 6 changed functions only, to ones that compute the

@@ -45,4 +45,19 @@ struct SettingsTests {
         }
         #expect(history?.description.contains("OUTLIER_MIN_HISTORY is 40") == true, "\(String(describing: history))")
     }
+
+    @Test func remindersComeAWeekBeforeEveryFiveMinutesAndOutOfRangeIsRefused() throws {
+        var command = try ServeCommand.parse([])
+        let standard = try Settings(command, environment: [:])
+        #expect(standard.reminderDaysBefore == 7 && standard.reminderIntervalSeconds == 300)
+        let set = try Settings(command, environment: ["REMINDER_DAYS_BEFORE": "3", "REMINDER_INTERVAL_SECONDS": "1"])
+        #expect(set.reminderDaysBefore == 3 && set.reminderIntervalSeconds == 1)
+        let days = #expect(throws: ValidationError.self) {
+            try Settings(command, environment: ["REMINDER_DAYS_BEFORE": "400"])
+        }
+        #expect(days?.description.contains("REMINDER_DAYS_BEFORE is 400") == true, "\(String(describing: days))")
+        command.reminderInterval = 0
+        let interval = #expect(throws: ValidationError.self) { try Settings(command, environment: [:]) }
+        #expect(interval?.description.contains("--reminder-interval is 0") == true, "\(String(describing: interval))")
+    }
 }

@@ -12,6 +12,9 @@ PostgreSQL. Run by scripts/test.sh; about two minutes.
    all, and serve exits 0.
 3. A mixed soak (reads, writes, reports, bad requests): no 5xx, and resident memory and
    open file descriptors at the end within bounds of the start.
+4. Two server processes on one database send reminders every second: each reminder
+   (partner, indicator, period, stage) and each day's digest is written once, and every
+   reminder event left in the outbox is one a recorded reminder names.
 Prints the figures; exits 1 when a check fails.
 """
 import argparse
@@ -260,6 +263,46 @@ def soak(cluster, serve, key, keys, seconds):
     check(fds_end <= fds_start + 16, f"open descriptors grew from {fds_start} to {fds_end}")
 
 
+def two_servers_send_each_reminder_once(cluster, binary):
+    """Fault 4: two `serve` processes running reminder rounds on one database at once."""
+    url = cluster.create_database("reminders")
+    harness.run_backbone(["migrate"], url, executable=binary)
+    key = harness.run_backbone(["keys", "create", "--role", "coordinator", "--name", "reminders"], url,
+                               executable=binary)
+    servers = [harness.Serve(url, executable=binary, extra_env={"REMINDER_INTERVAL_SECONDS": "3600"})]
+    servers[0].wait_ready()
+    harness.seed_registry(servers[0].port, key, neighborhoods=2)
+    for partner in ("library", "school"):
+        for indicator in ("learners", "pass_rate"):
+            status, _, text = harness.request(
+                servers[0].port, "POST", "/v1/commitments", {"partner": partner, "indicator": indicator}, key)
+            check(status == 201, f"commitment {partner} {indicator}: {status} {text[:200]}")
+    servers[0].terminate()
+    # Committed long ago: every period of the last 400 days is missing, so each round has work.
+    cluster.psql("UPDATE commitments SET created_at = now() - interval '3 years'", database="reminders")
+    started = time.time()
+    servers = [harness.Serve(url, executable=binary, extra_env={"REMINDER_INTERVAL_SECONDS": "1"}) for _ in range(2)]
+    time.sleep(12)
+    statuses = [server.terminate() for server in servers]
+    sent = int(cluster.psql("SELECT count(*) FROM reminders_sent", database="reminders"))
+    events = int(cluster.psql("SELECT count(*) FROM outbox_events WHERE type LIKE 'reminder.%'", database="reminders"))
+    orphans = int(cluster.psql(
+        "SELECT count(*) FROM outbox_events e WHERE type LIKE 'reminder.%' "
+        "AND NOT EXISTS (SELECT FROM reminders_sent r WHERE r.event_id = e.id)", database="reminders"))
+    repeated = int(cluster.psql(
+        "SELECT count(*) FROM (SELECT 1 FROM outbox_events WHERE type LIKE 'reminder.%' "
+        "GROUP BY partner_id, data->>'indicator', data->>'period', type HAVING count(*) > 1) AS twice",
+        database="reminders"))
+    digests = int(cluster.psql("SELECT count(*) FROM outbox_events WHERE type = 'digest.overdue'", database="reminders"))
+    print(f"two servers, reminder rounds every second for {time.time() - started:.0f} s: {sent} reminders recorded, "
+          f"{events} reminder events, {repeated} repeated, {digests} digest(s), exits {statuses}", flush=True)
+    check(all(status == 0 for status in statuses), f"serve exited {statuses}")
+    check(sent > 50, f"only {sent} reminders recorded")
+    check(events == sent and orphans == 0 and repeated == 0,
+          f"{events} reminder events for {sent} recorded ({orphans} unrecorded, {repeated} repeated)")
+    check(digests == 1, f"{digests} overdue digests for one agenda and day")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--soak-seconds", type=int, default=30)
@@ -285,6 +328,7 @@ def main():
         status = serve.terminate()
         check(status == 0, f"serve exited {status} after the soak")
         serve = None
+        two_servers_send_each_reminder_once(cluster, arguments.binary)
     finally:
         if serve is not None:
             serve.terminate(10)

@@ -74,9 +74,9 @@ def walk(server, coordinator_key):
     # The coordinator sets up the registry.
     created = typed(create_agenda.sync_detailed(client=coordinator, body=AgendaCreate(
         id=agenda, name="Every adult reads (Python walk)", vision="Every adult reads well enough to get a job.",
-        starts_on="2025-01-01", ends_on="2030-12-31")), Agenda, 201)
-    expect(created.id == agenda and created.active, f"agenda: {created}")
-    step(f"agenda {agenda} created")
+        starts_on="2025-01-01", ends_on="2030-12-31", reporting_due_days=20)), Agenda, 201)
+    expect(created.id == agenda and created.active and created.reporting_due_days == 20, f"agenda: {created}")
+    step(f"agenda {agenda} created, numbers due 20 days after a period ends")
 
     created = typed(create_indicator.sync_detailed(client=coordinator, body=IndicatorCreate(
         code=indicator, agenda=agenda, name="Adults enrolled in ESL classes", unit="learners",

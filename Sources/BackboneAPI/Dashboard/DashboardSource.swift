@@ -43,7 +43,7 @@ enum DashboardSource {
     static func model(
         _ pool: ConnectionPool, agenda: DashboardModel.Agenda, agendas: [DashboardModel.Agenda], role: Role,
         partner: String?,
-        audience: Reports.Audience, completeness: (columns: Int, graceDays: Int)?, parallel: Int
+        audience: Reports.Audience, completenessColumns: Int?, parallel: Int
     ) async throws -> DashboardModel {
         let (lines, neighborhoodNames, partnerNames) = try await database(pool, transaction: false) { connection in
             let neighborhoodNames = try names(connection, Neighborhood.self, name: \.name)
@@ -52,11 +52,10 @@ enum DashboardSource {
             return (lines, neighborhoodNames, partnerNames)
         }
         // The completeness grid (the coordinator's) is read alongside the panels.
-        async let grid = completeness.asyncMap { completeness in
+        async let grid = completenessColumns.asyncMap { columns in
             try await database(pool, transaction: false) { connection in
                 try completenessGrid(
-                    connection, agenda: agenda.id, lines: lines, columns: completeness.columns,
-                    graceDays: completeness.graceDays, names: partnerNames)
+                    connection, agenda: agenda.id, lines: lines, columns: columns, names: partnerNames)
             }
         }
         let panels = try await inParallel(lines.count, atMost: parallel) { index in
@@ -204,11 +203,12 @@ enum DashboardSource {
         lines.filter(\.cell.suppressed).count * 2 > lines.count
     }
 
-    /// The last `columns` periods up to today's, of the coarsest period type the agenda's indicators use (weeks shown as months).
+    /// The last `columns` periods up to today's, of the coarsest period type the agenda's
+    /// indicators use (weeks shown as months); late after the agenda's `reporting_due_days`.
     static func completenessGrid(
-        _ connection: Connection, agenda: String, lines: [ScorecardLine], columns: Int, graceDays: Int,
-        names: [String: String]
+        _ connection: Connection, agenda: String, lines: [ScorecardLine], columns: Int, names: [String: String]
     ) throws -> CompletenessGrid {
+        let graceDays = try Expected.reportingDueDays(connection, agenda: agenda) ?? 30
         let today = Period.today()
         var type = lines.map(\.indicator.profile.periodType).max() ?? .month
         if type == .week { type = .month }

@@ -17,8 +17,6 @@ struct DashboardRoutes {
 
     static let html = Representation(mediaType: "text/html", format: "html")
     static let svg = Representation(mediaType: "image/svg+xml", format: "svg")
-    /// Days after a period ends by which its numbers are due (the completeness grid's "late").
-    static let graceDays = 30
     /// How many periods the completeness grid shows, ending with the current one.
     static let completenessColumns = 8
     /// How many indicators' panels one page gathers at once (each on its own pooled connection).
@@ -64,7 +62,7 @@ struct DashboardRoutes {
                 }
                 let model = try await DashboardSource.model(
                     routes.pool, agenda: agenda, agendas: agendas, role: role, partner: partner, audience: audience,
-                    completeness: isCoordinator ? (columns: Self.completenessColumns, graceDays: Self.graceDays) : nil,
+                    completenessColumns: isCoordinator ? Self.completenessColumns : nil,
                     parallel: Self.parallelPanels)
                 return Self.page(DashboardPage.html(model))
             }

@@ -21,7 +21,9 @@ extension CompletenessReport.Entry: JSONRepresentable {
     public var json: JSONValue {
         var members: [String: JSONValue] = [
             "partner": .string(partner), "indicator": .string(indicator), "reported": .bool(reported),
-            "measurements": JSONValue(measurements),
+            "measurements": JSONValue(measurements), "due": JSONValue(due),
+            "reminders": .array(
+                reminders.map { .object(["stage": .string($0.stage), "sent_at": JSONValue($0.sentAt)]) }),
         ]
         if let neighborhood { members["neighborhood"] = .string(neighborhood) }
         return .object(members)

@@ -11,6 +11,7 @@ extension Agenda: JSONRepresentable {
             "starts_on": JSONValue(startsOn?.description), "ends_on": JSONValue(endsOn?.description),
             "active": .bool(active),
             "release_after_days": JSONValue(releaseAfterDays),
+            "reporting_due_days": JSONValue(reportingDueDays),
         ])
     }
 }

@@ -3331,7 +3331,11 @@ paths:
       description: >-
         CSV (see CSV in the API description): a `section` column (`entries`, then the
         `indicators` and `partners` rates, then the `report` row with the totals), `partner`,
-        `indicator`, `neighborhood`, `id`, then every other field in alphabetical order.
+        `indicator`, `neighborhood`, `id`, then every other field in alphabetical order
+        (an entry's reminders as `reminders_0_stage`, `reminders_0_sent_at`, …). Each entry's `due` is the day the period's
+        numbers are due (its last day plus the agenda's `reporting_due_days`) and
+        `reminders` lists the `reminder.due` and `reminder.overdue` events sent to the
+        partner for that indicator in the period (docs/events.md#reminders).
       security: [{apiKey: []}]
       parameters:
         - name: agenda
@@ -4548,7 +4552,7 @@ components:
     # ---- agendas
     Agenda:
       type: object
-      required: [id, name, vision, starts_on, ends_on, active, release_after_days]
+      required: [id, name, vision, starts_on, ends_on, active, release_after_days, reporting_due_days]
       properties:
         id: {$ref: '#/components/schemas/Slug'}
         name: {type: string}
@@ -4559,6 +4563,9 @@ components:
         release_after_days:
           type: [integer, 'null']
           description: Days after a period ends until it is released automatically; null for the deployment's RELEASE_AFTER_DAYS.
+        reporting_due_days:
+          type: integer
+          description: Days after a period ends until its numbers are due (reminders and the completeness report's `due`).
     AgendaCreate:
       type: object
       description: '`ends_on` may not be before `starts_on` (422 `constraint-violated`).'
@@ -4585,6 +4592,15 @@ components:
             Days after a period ends until it is released to partners and viewers when the
             coordinator has not; null: the deployment's RELEASE_AFTER_DAYS (45). Above 3650 is
             a 422 `constraint-violated`.
+        reporting_due_days:
+          type: integer
+          minimum: 0
+          maximum: 366
+          default: 30
+          description: >-
+            Days after a period ends until its numbers are due: a committed cell not reported
+            by then is overdue (docs/events.md#reminders). Above 366 is a 422
+            `constraint-violated`; null is a 422 `required`.
       additionalProperties: false
     AgendaUpdate:
       type: object
@@ -4610,6 +4626,15 @@ components:
             Days after a period ends until it is released to partners and viewers when the
             coordinator has not; null: the deployment's RELEASE_AFTER_DAYS (45). Above 3650 is
             a 422 `constraint-violated`.
+        reporting_due_days:
+          type: integer
+          minimum: 0
+          maximum: 366
+          default: 30
+          description: >-
+            Days after a period ends until its numbers are due: a committed cell not reported
+            by then is overdue (docs/events.md#reminders). Above 366 is a 422
+            `constraint-violated`; null is a 422 `required`.
       additionalProperties: false
 
     # ---- indicators
@@ -5444,13 +5469,30 @@ components:
           type: array
           items:
             type: object
-            required: [partner, indicator, reported, measurements]
+            required: [partner, indicator, reported, measurements, due, reminders]
             properties:
               partner: {type: string}
               indicator: {type: string}
               neighborhood: {type: string, description: Absent for a commitment that covers any neighborhood.}
               reported: {type: boolean}
               measurements: {type: integer, minimum: 0}
+              due:
+                type: string
+                format: date
+                description: >-
+                  The day the period's numbers are due: its last day plus the agenda's
+                  `reporting_due_days`; missing after it, the entry is late.
+              reminders:
+                type: array
+                description: >-
+                  The reminders sent to the partner for this indicator in the period, oldest
+                  first (docs/events.md#reminders); empty when none went out.
+                items:
+                  type: object
+                  required: [stage, sent_at]
+                  properties:
+                    stage: {type: string, enum: [due, overdue]}
+                    sent_at: {$ref: '#/components/schemas/Timestamp'}
         partners: {type: array, items: {$ref: '#/components/schemas/CompletenessRate'}}
         indicators: {type: array, items: {$ref: '#/components/schemas/CompletenessRate'}}
     EquityRow:

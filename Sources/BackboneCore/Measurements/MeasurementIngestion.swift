@@ -50,6 +50,12 @@ public enum MeasurementIngestion {
             try FlagRecorder.record(
                 connection, check, rows: accepted, batchID: batchID, keyID: submitter.keyID,
                 updatedAny: outcome.updated > 0)
+            try ChangeEvents.submitted(
+                connection, batchID: batchID, parsed: parsed, defaultPartner: submitter.partner, accepted: accepted,
+                outcome: outcome, indicators: context.indicators)
+            if submitter.partner == nil {
+                try ChangeEvents.corrected(connection, batchID: batchID, accepted: accepted, context: context)
+            }
         }
         return ImportSummary(
             batchID: batchID.uuidString.lowercased(), dryRun: dryRun, mode: mode.rawValue, received: parsed.received,

@@ -197,17 +197,21 @@ public enum MeasurementRecords {
         guard let record = try find(connection, id: id, visibleTo: partner) else {
             throw DomainError.notFound("No measurement \(id).")
         }
-        if partner != nil, let period = Period(record.period) {
+        var locked: (agenda: String, lock: PeriodLock)?
+        if let period = Period(record.period) {
             var probe = SubmittedRow(row: 0)
             probe.indicator = record.indicator
             let context = try IngestionContext.load(connection, for: [probe], defaultPartner: nil)
             if let rules = context.indicators[record.indicator],
                 let lock = context.locks.first(where: { $0.covers(indicator: rules, period: period) })
             {
-                throw DomainError.conflict(
-                    code: "period-locked",
-                    "\(record.period) is locked (lock \(lock.period)); ask the coordinator to correct it.")
+                locked = (rules.agenda, lock)
             }
+        }
+        if partner != nil, let lock = locked?.lock {
+            throw DomainError.conflict(
+                code: "period-locked",
+                "\(record.period) is locked (lock \(lock.period)); ask the coordinator to correct it.")
         }
         // The 'created' entry was read from the row; with the row gone it is stored.
         try connection.query(
@@ -225,6 +229,7 @@ public enum MeasurementRecords {
             connection, measurementID: id, indicator: record.indicator,
             cell: RuleCheck.CellKey(partner: record.partner, neighborhood: record.neighborhood, period: record.period),
             keyID: keyID)
+        if let locked { try ChangeEvents.retracted(connection, record, agenda: locked.agenda) }
     }
 
     /// The values a measurement was created with: those its first update replaced, or its

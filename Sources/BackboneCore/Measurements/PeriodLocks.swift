@@ -65,7 +65,14 @@ public enum PeriodLocks {
                 VALUES (\(agenda), \(indicator), \(period.description), \(period.start), \(period.end), \(reason), \(keyID))
                 RETURNING \(Query(unsafeSQL: columns))
                 """)
-            return try decode(rows[0])
+            let lock = try decode(rows[0])
+            let lockedAgenda: String? =
+                if let agenda { agenda } else {
+                    try connection.query("SELECT agenda_id FROM indicators WHERE code = \(indicator)").first?.decode(
+                        String.self)
+                }
+            try ChangeEvents.locked(connection, lock, agenda: lockedAgenda)
+            return lock
         } catch let error as PostgresError where error.isForeignKeyViolation {
             let field = error.constraint == "period_locks_agenda_fkey" ? "agenda" : "indicator"
             throw DomainError.invalid(

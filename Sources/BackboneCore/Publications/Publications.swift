@@ -73,7 +73,9 @@ public enum Publications {
             FROM (SELECT convert_to(\(json), 'UTF8') AS j, convert_to(\(html), 'UTF8') AS h) AS packet
             RETURNING \(columns)
             """)
-        return try decode(rows[0])
+        let publication = try decode(rows[0])
+        try ChangeEvents.published(connection, publication)
+        return publication
     }
 
     /// The latest publication of `agenda` for `audience`, with its JSON.

@@ -26,7 +26,7 @@ enum FlagRecorder {
         throws
     {
         let rows = found.map(\.row)
-        try connection.query(
+        let changed = try connection.query(
             """
             WITH found AS (
                 SELECT m.id, m.partner_id, m.indicator_code, m.neighborhood_code, m.period, m.period_start, m.updated_at,
@@ -56,12 +56,14 @@ enum FlagRecorder {
             )
             INSERT INTO quality_flag_history (flag_id, status, key_id)
             SELECT id, 'open', \(keyID) FROM opened WHERE inserted
+            RETURNING flag_id
             """)
+        try ChangeEvents.flags(connection, ids: try changed.map { try $0.decode(Int.self) }, .flagOpened)
     }
 
     /// Closes the standing outlier flags of the values of `rows` this batch changed and found fine.
     private static func closeOutlierFlags(_ connection: Connection, _ rows: [ValidRow], batchID: UUID) throws {
-        try connection.query(
+        let changed = try connection.query(
             """
             WITH closed AS (
                 UPDATE quality_flags f SET status = 'corrected', updated_at = now()
@@ -77,7 +79,9 @@ enum FlagRecorder {
             )
             INSERT INTO quality_flag_history (flag_id, status, note)
             SELECT id, 'corrected', 'the corrected value is within its history' FROM closed
+            RETURNING flag_id
             """)
+        try ChangeEvents.flags(connection, ids: try changed.map { try $0.decode(Int.self) }, .flagClosed)
     }
 
     /// Rule findings, from a batch or a sweep over stored values: a violation opens a flag on
@@ -86,7 +90,7 @@ enum FlagRecorder {
         let violated = findings.filter { $0.message != nil }
         let fine = findings.filter { $0.message == nil }
         if !violated.isEmpty {
-            try connection.query(
+            let changed = try connection.query(
                 """
                 WITH found AS (
                     SELECT f.rule, f.partner, f.neighborhood, f.period, f.message, cell.id, cell.indicator_code,
@@ -120,10 +124,12 @@ enum FlagRecorder {
                 )
                 INSERT INTO quality_flag_history (flag_id, status, key_id)
                 SELECT id, 'open', \(keyID) FROM opened WHERE inserted
+                RETURNING flag_id
                 """)
+            try ChangeEvents.flags(connection, ids: try changed.map { try $0.decode(Int.self) }, .flagOpened)
         }
         if !fine.isEmpty {
-            try connection.query(
+            let changed = try connection.query(
                 """
                 WITH closed AS (
                     UPDATE quality_flags f SET status = 'corrected', updated_at = now()
@@ -137,7 +143,9 @@ enum FlagRecorder {
                 )
                 INSERT INTO quality_flag_history (flag_id, status, note)
                 SELECT id, 'corrected', \(Self.corrected) FROM closed
+                RETURNING flag_id
                 """)
+            try ChangeEvents.flags(connection, ids: try changed.map { try $0.decode(Int.self) }, .flagClosed)
         }
     }
 
@@ -146,7 +154,7 @@ enum FlagRecorder {
     static func retracted(
         _ connection: Connection, measurementID: Int, indicator: String, cell: RuleCheck.CellKey, keyID: String
     ) throws {
-        try connection.query(
+        let changed = try connection.query(
             """
             WITH closed AS (
                 UPDATE quality_flags SET status = 'corrected', updated_at = now()
@@ -155,7 +163,9 @@ enum FlagRecorder {
             )
             INSERT INTO quality_flag_history (flag_id, status, note, key_id)
             SELECT id, 'corrected', 'the value was retracted', \(keyID) FROM closed
+            RETURNING flag_id
             """)
+        try ChangeEvents.flags(connection, ids: try changed.map { try $0.decode(Int.self) }, .flagClosed)
         for rule in try RuleStore.activeRules(connection, readingAny: [indicator]) {
             try record(
                 connection, ruleFindings: try RuleCheck.findings(connection, rule: rule, in: [cell]), keyID: keyID)

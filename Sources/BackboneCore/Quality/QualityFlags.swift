@@ -92,6 +92,9 @@ public enum QualityFlags {
             throw DomainError.conflict(
                 code: "flag-standing", "Another flag stands for the same value; answer that one.")
         }
+        if flag.status.isStanding != next.isStanding {
+            try ChangeEvents.flags(connection, ids: [id], next.isStanding ? .flagOpened : .flagClosed)
+        }
         return try find(connection, id: id, visibleTo: nil)!
     }
 

@@ -45,9 +45,13 @@ extension RegistryResource {
             RegistryField("ends_on", .date),
             RegistryField("active", .bool, filterable: true),
             RegistryField("release_after_days", .integer(minimum: 0)),
+            RegistryField("reporting_due_days", .integer(minimum: 0)),
         ],
         deleteRemoves: false,
-        constraintFields: ["agendas_dates_check": "ends_on", "agendas_release_after_days_check": "release_after_days"])
+        constraintFields: [
+            "agendas_dates_check": "ends_on", "agendas_release_after_days_check": "release_after_days",
+            "agendas_reporting_due_days_check": "reporting_due_days",
+        ])
 
     public static let indicators = RegistryResource(
         name: "indicator", path: "indicators", table: "indicators",

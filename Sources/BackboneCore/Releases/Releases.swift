@@ -45,16 +45,20 @@ public enum Releases {
             coverage.append(
                 try release(indicator, in: period, id: id, connection: connection, tree: tree, policy: policy))
         }
-        try connection.query(
+        let locks = try connection.query(
             """
             INSERT INTO period_locks (agenda_id, period, period_start, period_end, reason, locked_by)
             SELECT \(agenda), \(period.description), \(period.start), \(period.end), \("released (release \(id))"), \(keyID ?? "automatic release")
             WHERE NOT EXISTS (SELECT FROM period_locks WHERE agenda_id = \(agenda) AND period_start <= \(period.start) AND period_end >= \(period.end))
+            RETURNING \(Query(unsafeSQL: PeriodLocks.columns))
             """)
-        return Release(
+        let made = Release(
             id: id, agenda: agenda, period: period.description, revision: revision, automatic: automatic,
             releasedAt: releasedAt,
             indicators: coverage)
+        try ChangeEvents.released(connection, made)
+        for lock in locks { try ChangeEvents.locked(connection, try PeriodLocks.decode(lock), agenda: agenda) }
+        return made
     }
 
     /// Protects and stores one indicator's native periods inside `period`: those with data

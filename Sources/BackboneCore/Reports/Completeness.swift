@@ -31,11 +31,27 @@ extension Reports {
             GROUP BY c.id, c.partner_id, c.indicator_code, c.neighborhood_code
             ORDER BY c.partner_id, c.indicator_code, c.neighborhood_code NULLS FIRST
             """)
+        let due = Expected.due(
+            period, reportingDueDays: try Expected.reportingDueDays(connection, agenda: agenda) ?? 30)
+        var reminders: [[String]: [CompletenessReport.Reminder]] = [:]
+        for row in try connection.query(
+            """
+            SELECT r.partner_id, r.indicator_code, r.period, r.stage, r.sent_at
+            FROM reminders_sent r JOIN indicators i ON i.code = r.indicator_code
+            WHERE i.agenda_id = \(agenda) AND r.period = ANY(\(periodsInside(period))::text[])
+            ORDER BY r.sent_at, r.stage
+            """)
+        {
+            let (partner, indicator, text, stage, sentAt) = try row.decode((String, String, String, String, Date).self)
+            guard let sent = Period(text), sent.start >= period.start, sent.start < period.end else { continue }
+            reminders[[partner, indicator], default: []].append(
+                CompletenessReport.Reminder(stage: stage, sentAt: sentAt))
+        }
         let entries = try rows.map { row in
             let (partner, indicator, neighborhood, count) = try row.decode((String, String, String?, Int).self)
             return CompletenessReport.Entry(
                 partner: partner, indicator: indicator, neighborhood: neighborhood, reported: count > 0,
-                measurements: count)
+                measurements: count, due: due.description, reminders: reminders[[partner, indicator]] ?? [])
         }
         func rates(_ key: (CompletenessReport.Entry) -> String) -> [CompletenessReport.Rate] {
             Dictionary(grouping: entries, by: key).map { id, group in
@@ -49,5 +65,18 @@ extension Reports {
             agenda: agenda, period: period.description, committed: entries.count, reported: reported,
             rate: entries.isEmpty ? nil : Double(reported) / Double(entries.count), entries: entries,
             partners: rates(\.partner), indicators: rates(\.indicator))
+    }
+
+    /// The spellings of every period of `period`'s type or a finer one that starts inside it.
+    static func periodsInside(_ period: Period) -> [String] {
+        var inside: [String] = []
+        for type in PeriodType.allCases where type <= period.type {
+            var current = Period.containing(period.start, type: type)
+            while let each = current, each.start < period.end {
+                if each.start >= period.start { inside.append(each.description) }
+                current = each.following
+            }
+        }
+        return inside
     }
 }

@@ -46,9 +46,11 @@ func walk(server: URL, coordinatorKey: String) async throws {
     // The coordinator sets up the registry.
     let createdAgenda = try await coordinator.createAgenda(body: .json(.init(
         id: agenda, name: "Every adult reads (Swift walk)", vision: "Every adult reads well enough to get a job.",
-        startsOn: "2025-01-01", endsOn: "2030-12-31"))).created.body.json
-    try expect(createdAgenda.id == agenda && createdAgenda.active, "agenda: \(createdAgenda)")
-    step("agenda \(agenda) created")
+        startsOn: "2025-01-01", endsOn: "2030-12-31", reportingDueDays: 20))).created.body.json
+    try expect(
+        createdAgenda.id == agenda && createdAgenda.active && createdAgenda.reportingDueDays == 20,
+        "agenda: \(createdAgenda)")
+    step("agenda \(agenda) created, numbers due 20 days after a period ends")
 
     let createdIndicator = try await coordinator.createIndicator(body: .json(.init(
         code: indicator, agenda: agenda, name: "Adults enrolled in ESL classes", unit: "learners",
