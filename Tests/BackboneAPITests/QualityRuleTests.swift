@@ -44,7 +44,8 @@ import Testing
             warnings.allSatisfy {
                 $0["code"] as? String == "rule-violated" && $0["rule"] as? String == "completed-within-enrolled"
             })
-        #expect((warnings.first?["message"] as? String ?? "").contains("60"), "the message gives the values")
+        let message = warnings.first?["message"] as? String ?? ""
+        #expect(message.contains("60"), "the message gives the values")
         #expect(try app.count("quality_flags", where: "kind = 'rule' AND status = 'open'") == 1)
 
         // Another cell (another month) that holds warns of nothing.
