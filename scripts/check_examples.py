@@ -25,10 +25,12 @@ import yaml
 ORDER = """
 getHealth getReadiness getContract getMetrics
 createAgenda createIndicator createNeighborhood createPartner createCommitment createKey createRule createAction
+createWebhook pingWebhook
 saveStory createContribution
 submitMeasurements createLock evaluateRule listFlags getFlag updateFlag
 listKeys getKey listAgendas getAgenda listIndicators getIndicator getAgendaTemplate getIndicatorTemplate
 listRules getRule getRuleHistory listActions getAction getActionHistory
+listWebhooks getWebhook listWebhookDeliveries redeliverWebhookDelivery
 getStory listStories listStoryVersions restoreStoryVersion listContributions getContribution updateContribution
 listPartners getPartner
 listNeighborhoods getNeighborhood listCommitments getCommitment listMeasurements getMeasurement
@@ -38,7 +40,7 @@ getDashboardSignIn signInToDashboard getDashboard getDashboardFlag getDashboardB
 getTrendChart getNeighborhoodChart signOutOfDashboard
 updateAgenda updateIndicator updatePartner updateNeighborhood updateCommitment updateRule updateAction
 getIndicatorReport getScorecard getCompleteness getEquity
-retractMeasurement deleteLock deleteCommitment withdrawContribution revokeKey deactivateRule
+deleteWebhook retractMeasurement deleteLock deleteCommitment withdrawContribution revokeKey deactivateRule
 deactivateIndicator deactivatePartner deactivateNeighborhood deactivateAgenda
 """.split()
 

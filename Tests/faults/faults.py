@@ -12,6 +12,8 @@ PostgreSQL. Run by scripts/test.sh; about two minutes.
    all, and serve exits 0.
 3. A mixed soak (reads, writes, reports, bad requests): no 5xx, and resident memory and
    open file descriptors at the end within bounds of the start.
+4. Webhooks (webhooks.py): a receiver down, flaky and slow; `kill -9` between a commit and
+   its delivery; two server processes on one database.
 Prints the figures; exits 1 when a check fails.
 """
 import argparse
@@ -23,6 +25,7 @@ import threading
 import time
 
 import harness
+import webhooks
 
 AGES = ["16-24", "25-44", "45+"]
 PARTNERS = ["library", "school"]
@@ -285,6 +288,7 @@ def main():
         status = serve.terminate()
         check(status == 0, f"serve exited {status} after the soak")
         serve = None
+        webhooks.run(cluster, arguments.binary, check)
     finally:
         if serve is not None:
             serve.terminate(10)
