@@ -49,10 +49,11 @@ final class WebhookSender: Sendable {
         let deadline = NIODeadline.now() + .seconds(Int64(settings.timeoutSeconds))
         let client = self.client
         let timeout = settings.timeoutSeconds
+        let prepared = request
         do {
             return try await withThrowingTaskGroup(of: WebhookQueue.Outcome.self) { group in
                 group.addTask {
-                    let response = try await client.execute(request, deadline: deadline)
+                    let response = try await client.execute(prepared, deadline: deadline)
                     var kept: [UInt8] = []
                     for try await chunk in response.body where kept.count < Self.keptBytes {
                         kept += chunk.readableBytesView.prefix(Self.keptBytes - kept.count)
@@ -74,6 +75,11 @@ final class WebhookSender: Sendable {
                 group.cancelAll()
                 return first
             }
+        } catch let error as HTTPClientError
+            where [.deadlineExceeded, .readTimeout, .connectTimeout, .cancelled].contains(error)
+        {
+            return WebhookQueue.Outcome(
+                latencyMilliseconds: Self.milliseconds(since: started), error: "timed out after \(timeout) s (\(error))")
         } catch {
             return WebhookQueue.Outcome(latencyMilliseconds: Self.milliseconds(since: started), error: "\(error)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Postgres
 
 /// The delivery worker's database side: fanning the outbox out into deliveries, claiming due
@@ -25,15 +26,14 @@ public enum WebhookQueue {
         /// The body sent: `{"type", "timestamp", "data"}`, the timestamp being the event's.
         public var body: [UInt8] {
             let type = type.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            let timestamp = Self.iso8601.string(from: createdAt)
+            let timestamp = Self.iso8601(createdAt)
             return Array("{\"type\":\"\(type)\",\"timestamp\":\"\(timestamp)\",\"data\":\(data)}".utf8)
         }
 
-        nonisolated(unsafe) private static let iso8601: ISO8601DateFormatter = {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            return formatter
-        }()
+        static func iso8601(_ date: Date) -> String {
+            if case .string(let text) = JSONValue(date) { return text }
+            return ""
+        }
     }
 
     /// What one attempt came to.
@@ -198,5 +198,5 @@ public enum WebhookQueue {
             "UPDATE webhook_deliveries SET status = \(status.rawValue), updated_at = now() WHERE id = \(delivery)")
     }
 
-    private static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+    private static func now() -> String { Claim.iso8601(Date()) }
 }
