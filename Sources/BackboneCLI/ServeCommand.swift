@@ -114,7 +114,8 @@ struct ServeCommand: AsyncParsableCommand {
             dominance: settings.suppressionDominance, protectionPercent: settings.suppressionProtectionPercent,
             protectionMinimum: settings.suppressionProtectionMin)
         let app = BackboneApp(
-            pool: pool, logger: logger, suppression: suppression, quality: settings.quality, webhooks: settings.webhooks)
+            pool: pool, logger: logger, suppression: suppression, quality: settings.quality, webhooks: settings.webhooks
+        )
         let configuration = HTTPServerConfiguration(
             host: settings.host, port: settings.port, maxBodySize: settings.maxBodyBytes,
             idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)), requestBudget: budget,

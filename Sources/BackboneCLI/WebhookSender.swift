@@ -35,7 +35,9 @@ final class WebhookSender: Sendable {
         }
         let body = claim.body
         let timestamp = Int(Date().timeIntervalSince1970)
-        guard let signature = WebhookSignature.sign(id: claim.messageID, timestamp: timestamp, body: body, secret: claim.secret)
+        guard
+            let signature = WebhookSignature.sign(
+                id: claim.messageID, timestamp: timestamp, body: body, secret: claim.secret)
         else { return WebhookQueue.Outcome(error: "the endpoint's secret is not a whsec_ secret") }
         var request = HTTPClientRequest(url: claim.url)
         request.method = .POST
@@ -79,7 +81,8 @@ final class WebhookSender: Sendable {
             where [.deadlineExceeded, .readTimeout, .connectTimeout, .cancelled].contains(error)
         {
             return WebhookQueue.Outcome(
-                latencyMilliseconds: Self.milliseconds(since: started), error: "timed out after \(timeout) s (\(error))")
+                latencyMilliseconds: Self.milliseconds(since: started), error: "timed out after \(timeout) s (\(error))"
+            )
         } catch {
             return WebhookQueue.Outcome(latencyMilliseconds: Self.milliseconds(since: started), error: "\(error)")
         }

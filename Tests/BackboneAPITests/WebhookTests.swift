@@ -86,9 +86,9 @@ struct WebhookTests {
                 "POST", "/v1/webhooks", json: #"{"url": "\#(url)", "events": ["*"]}"#)
             #expect(response.status == 422 && response.fieldErrors.map(\.field) == ["url"], "\(url): \(response.text)")
         }
-        let public_ = try await app.coordinator(
+        let publicURL = try await app.coordinator(
             "POST", "/v1/webhooks", json: #"{"url": "https://198.51.100.7/hook", "events": ["*"]}"#)
-        #expect(public_.status == 201, "\(public_.text)")
+        #expect(publicURL.status == 201, "\(publicURL.text)")
         try await app.stop()
     }
 

@@ -106,7 +106,8 @@ final class TestReceiver: Sendable {
                     responseHeaders.add(name: "content-length", value: String(answer.body.count))
                     responseHeaders.add(name: "connection", value: "close")
                     let responseHead = HTTPResponseHead(
-                        version: .http1_1, status: HTTPResponseStatus(statusCode: answer.status), headers: responseHeaders)
+                        version: .http1_1, status: HTTPResponseStatus(statusCode: answer.status),
+                        headers: responseHeaders)
                     context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
                     context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: answer.body)))), promise: nil)
                     context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in

@@ -33,9 +33,11 @@ struct WebhookDeliveryTests {
             return Setup(pool: pool)
         }
 
-        func endpoint(_ url: String, events: [String] = ["*"], by owner: KeyHolder = WebhookDeliveryTests.coordinator) async throws -> (
-            Int, String
-        ) {
+        func endpoint(_ url: String, events: [String] = ["*"], by owner: KeyHolder = WebhookDeliveryTests.coordinator)
+            async throws -> (
+                Int, String
+            )
+        {
             let settings = self.settings
             let (endpoint, secret) = try await pool.transaction {
                 try Webhooks.create(
@@ -45,7 +47,9 @@ struct WebhookDeliveryTests {
         }
 
         @discardableResult
-        func event(_ type: EventType = .measurementsSubmitted, partner: String? = "partner-a", data: JSONValue = .object([:]))
+        func event(
+            _ type: EventType = .measurementsSubmitted, partner: String? = "partner-a", data: JSONValue = .object([:])
+        )
             async throws -> Int
         {
             try await pool.transaction { try Outbox.append($0, type, agenda: nil, partner: partner, data: data) }
@@ -65,7 +69,7 @@ struct WebhookDeliveryTests {
                 let worker = self.worker()
                 return Task { try await worker.run() }
             }
-            defer { tasks.forEach { $0.cancel() } }
+            defer { for task in tasks { task.cancel() } }
             let value = try await body()
             for task in tasks {
                 task.cancel()
@@ -76,7 +80,9 @@ struct WebhookDeliveryTests {
 
         func deliveries(_ endpoint: Int) async throws -> [WebhookDelivery] {
             try await pool.withConnection {
-                try Webhooks.deliveries($0, endpoint: endpoint, by: WebhookDeliveryTests.coordinator, before: nil, limit: 100).items
+                try Webhooks.deliveries(
+                    $0, endpoint: endpoint, by: WebhookDeliveryTests.coordinator, before: nil, limit: 100
+                ).items
             }
         }
 
@@ -133,7 +139,11 @@ struct WebhookDeliveryTests {
         let body = try #require(try JSONValue.parse(Data(request.body)).objectValue)
         #expect(body["type"] == .string("measurements.submitted"))
         #expect(body["data"] == .object(["batch": .string("b-1"), "rows": .number(3)]))
-        if case .string(let stamp)? = body["timestamp"] { #expect(stamp.hasSuffix("Z")) } else { Issue.record("timestamp") }
+        if case .string(let stamp)? = body["timestamp"] {
+            #expect(stamp.hasSuffix("Z"))
+        } else {
+            Issue.record("timestamp")
+        }
         let delivery = try #require(try await setup.settled(endpoint).first)
         #expect(delivery.status == .delivered && delivery.attempts.count == 1)
         #expect(delivery.attempts.first?.statusCode == 200 && delivery.attempts.first?.responseStart == "ok")

@@ -23,7 +23,8 @@ struct WebhookRoutes {
                     settings: settings)
             }
             return .json(
-                WebhookBody.created(endpoint, secret: secret), status: .created, location: "/v1/webhooks/\(endpoint.id)")
+                WebhookBody.created(endpoint, secret: secret), status: .created, location: "/v1/webhooks/\(endpoint.id)"
+            )
         }
         routes.get("/v1/webhooks", Self.access, query: ["limit", "cursor"]) { request, context in
             let cursor = try QueryParameters.idCursor(request)

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Where a webhook may be sent: an http(s) URL with a host whose every address is public.
@@ -47,7 +47,6 @@ public enum WebhookAddress {
         if address[0] == 0xfe && address[1] & 0xc0 == 0x80 { return false }  // fe80::/10, link-local
         if address[0] == 0xfe && address[1] & 0xc0 == 0xc0 { return false }  // fec0::/10, site-local (deprecated)
         if address[0] == 0xff { return false }  // ff00::/8, multicast
-        if address[0] == 0x20 && address[1] == 0x01 && address[2] == 0x0d && address[3] == 0xb8 { return false }  // documentation
         if address[0] == 0x00 && address[1] == 0x64 && address[2] == 0xff && address[3] == 0x9b {
             return isPublicV4(Array(address[12...]))  // 64:ff9b::/96, NAT64
         }
@@ -89,9 +88,9 @@ public enum WebhookAddress {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Glibc)
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         #else
-            hints.ai_socktype = SOCK_STREAM
+        hints.ai_socktype = SOCK_STREAM
         #endif
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, nil, &hints, &list)

@@ -166,7 +166,9 @@ public enum Webhooks {
         if updated.isEmpty {
             let exists = try connection.query(
                 "SELECT 1 FROM webhook_deliveries WHERE id = \(delivery) AND endpoint_id = \(id)")
-            guard !exists.isEmpty else { throw DomainError.notFound("No delivery \(delivery) of webhook endpoint \(id).") }
+            guard !exists.isEmpty else {
+                throw DomainError.notFound("No delivery \(delivery) of webhook endpoint \(id).")
+            }
             throw inactive(id)
         }
         return try deliveries(connection, ids: [delivery])[0]
