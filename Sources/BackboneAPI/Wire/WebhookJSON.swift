@@ -69,6 +69,9 @@ enum WebhookBody {
         case nil:
             break
         }
+        if reader.object["description"] == .null {
+            reader.fail("description", "wrong-type", "must be a string, not null; leave it out for none")
+        }
         let description = reader.string("description", maxLength: 500)
         reader.rejectUnknownFields()
         guard reader.issues.isEmpty, let url, let events else { throw DomainError.invalid(reader.issues) }
