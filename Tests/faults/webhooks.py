@@ -145,7 +145,7 @@ def append_events(cluster, database, count, tag):
     rows = cluster.psql(
         "INSERT INTO outbox_events (type, data) SELECT 'period.locked', jsonb_build_object('tag', "
         f"'{tag}', 'n', n) FROM generate_series(1, {count}) n RETURNING id", database)
-    return {f"msg_{line}" for line in rows.splitlines() if line}
+    return {f"msg_{line}" for line in rows.splitlines() if line.isdigit()}  # not psql's "INSERT 0 n"
 
 
 def new_serve(url, binary):
@@ -238,6 +238,18 @@ def two_servers(cluster, binary, check):
     check(all_in, f"undelivered with two servers: {sorted(ids - receiver.delivered())[:10]}")
     check(repeats == 0 and len(receiver.requests) == len(ids), f"{repeats} repeats with two servers")
     check(all(r[2] for r in receiver.requests), "a delivery did not verify")
+    time.sleep(2.5)  # the depth gauges are read every 2 s
+    delivered, depth = 0, None
+    for serve in (first, second):
+        status, _, text = harness.request(serve.port, "GET", "/metrics", None, key)
+        for line in text.decode().splitlines():
+            if line.startswith('backbone_webhook_deliveries_total{outcome="delivered"}'):
+                delivered += float(line.split()[-1])
+            elif line.startswith("backbone_outbox_depth "):
+                depth = float(line.split()[-1])
+    print(f"webhooks, /metrics of both servers: {delivered:.0f} delivered, outbox depth {depth}", flush=True)
+    check(delivered == len(ids), f"/metrics counts {delivered} deliveries, not {len(ids)}")
+    check(depth == 0, f"/metrics shows an outbox depth of {depth} once everything is delivered")
     check(first.terminate() == 0 and second.terminate() == 0, "a serve did not exit 0")
     receiver.stop()
 
