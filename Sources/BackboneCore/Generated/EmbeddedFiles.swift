@@ -1037,7 +1037,10 @@ paths:
         `unchanged`, `rejected`); `backbone_report_duration_seconds` (histogram) by
         `report` (`indicator`, `scorecard`, `completeness`, `equity`);
         `backbone_db_pool_connections` by `state` (`in_use`, `idle`),
-        `backbone_db_pool_waiting`, `backbone_db_pool_size`; and
+        `backbone_db_pool_waiting`, `backbone_db_pool_size`;
+        `backbone_webhook_deliveries_total` by `outcome` (`delivered`, `failed-attempt`,
+        `gave-up`, `disabled`), `backbone_outbox_depth` (events not fanned out plus pending
+        deliveries) and `backbone_outbox_oldest_pending_seconds`; and
         `backbone_build_info{version}` 1.
       security: [{apiKey: []}]
       responses:
