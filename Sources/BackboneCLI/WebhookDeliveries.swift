@@ -23,6 +23,7 @@ struct WebhookDeliveries: Service {
     func run() async throws {
         let sender = WebhookSender(settings: settings)
         var measured = ContinuousClock.now - .seconds(60)
+        var warned = ContinuousClock.now - .seconds(120)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var busy = false
             do {
@@ -32,7 +33,12 @@ struct WebhookDeliveries: Service {
                     measured = ContinuousClock.now
                 }
             } catch {
-                logger.warning("webhook delivery round failed; tried again shortly", metadata: ["error": "\(error)"])
+                // Once a minute at most: a database that is down (or not migrated yet) fails every round.
+                if ContinuousClock.now - warned > .seconds(60) {
+                    logger.warning(
+                        "webhook delivery round failed; tried again every second", metadata: ["error": "\(error)"])
+                    warned = ContinuousClock.now
+                }
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             }
             if !busy { try? await cancelWhenGracefulShutdown { [idle] in try await Task.sleep(for: idle) } }

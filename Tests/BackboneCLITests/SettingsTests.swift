@@ -52,7 +52,9 @@ struct SettingsTests {
         #expect(!standard.allowPrivateNetworks && standard.retryScale == 1 && standard.timeoutSeconds == 15)
         let testing = try Settings(
             command,
-            environment: ["WEBHOOK_ALLOW_PRIVATE_NETWORKS": "on", "WEBHOOK_RETRY_SCALE": "0.001", "WEBHOOK_TIMEOUT_SECONDS": "2"]
+            environment: [
+                "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "on", "WEBHOOK_RETRY_SCALE": "0.001", "WEBHOOK_TIMEOUT_SECONDS": "2",
+            ]
         ).webhooks
         #expect(testing.allowPrivateNetworks && testing.retryScale == 0.001 && testing.timeoutSeconds == 2)
         let word = #expect(throws: ValidationError.self) {
