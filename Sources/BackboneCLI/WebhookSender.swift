@@ -30,7 +30,9 @@ final class WebhookSender: Sendable {
     /// Makes the attempt; never throws (a refused address, a timeout or a connection error is an outcome).
     func send(_ claim: WebhookQueue.Claim) async -> WebhookQueue.Outcome {
         // The address is checked again before each attempt: DNS can change after the endpoint was made.
-        if let refusal = WebhookAddress.refusal(claim.url, allowPrivateNetworks: settings.allowPrivateNetworks) {
+        if let refusal = await WebhookAddress.refusalResolvingAside(
+            claim.url, allowPrivateNetworks: settings.allowPrivateNetworks)
+        {
             return WebhookQueue.Outcome(error: "refused: url \(refusal)")
         }
         let body = claim.body

@@ -38,11 +38,9 @@ struct WebhookDeliveryTests {
                 Int, String
             )
         {
-            let settings = self.settings
-            let (endpoint, secret) = try await pool.transaction {
-                try Webhooks.create(
-                    $0, url: url, events: events, description: "test", by: owner, settings: settings)
-            }
+            let subscription = try await Webhooks.check(
+                url: url, events: events, description: "test", by: owner, settings: settings)
+            let (endpoint, secret) = try await pool.transaction { try Webhooks.create($0, subscription) }
             return (endpoint.id, secret)
         }
 

@@ -17,11 +17,9 @@ struct WebhookRoutes {
         routes.post("/v1/webhooks", Self.access) { request, context in
             let fields = try WebhookBody.fields(try request.jsonObject())
             let owner = context.caller.keyHolder
-            let (endpoint, secret) = try await database(pool) {
-                try Webhooks.create(
-                    $0, url: fields.url, events: fields.events, description: fields.description, by: owner,
-                    settings: settings)
-            }
+            let subscription = try await Webhooks.check(
+                url: fields.url, events: fields.events, description: fields.description, by: owner, settings: settings)
+            let (endpoint, secret) = try await database(pool) { try Webhooks.create($0, subscription) }
             return .json(
                 WebhookBody.created(endpoint, secret: secret), status: .created, location: "/v1/webhooks/\(endpoint.id)"
             )

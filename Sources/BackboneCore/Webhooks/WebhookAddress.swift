@@ -33,6 +33,16 @@ public enum WebhookAddress {
         return nil
     }
 
+    /// `refusal`, with the host resolved on a thread of its own: getaddrinfo blocks, and the
+    /// tasks' few shared threads must not wait for DNS.
+    public static func refusalResolvingAside(_ url: String, allowPrivateNetworks: Bool) async -> String? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: refusal(url, allowPrivateNetworks: allowPrivateNetworks))
+            }
+        }
+    }
+
     /// Whether an IPv4 (4 bytes) or IPv6 (16 bytes) address is public.
     public static func isPublic(_ address: [UInt8]) -> Bool {
         if address.count == 4 { return isPublicV4(address) }

@@ -26,26 +26,53 @@ public enum Webhooks {
     private static let columns = Query(
         unsafeSQL: "id, url, events, description, partner_id, active, disabled_reason, created_at, updated_at")
 
-    /// Creates an endpoint for `owner` and returns it with its secret, which is never shown again.
-    /// Refuses (422) a URL that is not http(s) with a public host (unless `settings` allow
-    /// private networks) and event types that do not exist or that a partner may not take.
-    public static func create(
-        _ connection: Connection, url: String, events: [String], description: String, by owner: KeyHolder,
-        settings: WebhookSettings
-    ) throws -> (endpoint: WebhookEndpoint, secret: String) {
+    /// A subscription checked by `check`, ready to be stored by `create`.
+    public struct Subscription: Sendable {
+        public let url: String
+        public let events: [String]
+        public let description: String
+        public let owner: KeyHolder
+
+        fileprivate init(url: String, events: [String], description: String, owner: KeyHolder) {
+            self.url = url
+            self.events = events
+            self.description = description
+            self.owner = owner
+        }
+    }
+
+    /// Checks a subscription before any database work (its host is resolved, which may take a
+    /// moment, so on a thread of its own): refuses (422) a URL that is not http(s) with a
+    /// public host (unless `settings` allow private networks) and event types that do not
+    /// exist or that a partner may not take, naming `url` and `events`.
+    public static func check(
+        url: String, events: [String], description: String, by owner: KeyHolder, settings: WebhookSettings
+    ) async throws -> Subscription {
         var issues: [DomainError.Issue] = []
-        if let refusal = WebhookAddress.refusal(url, allowPrivateNetworks: settings.allowPrivateNetworks) {
+        if let refusal = await WebhookAddress.refusalResolvingAside(
+            url, allowPrivateNetworks: settings.allowPrivateNetworks)
+        {
             issues.append(.init(field: "url", code: "refused-url", message: refusal))
         }
         issues += eventIssues(events, partner: owner.partner)
         guard issues.isEmpty else { throw DomainError.invalid(issues) }
-        let secret = WebhookSignature.newSecret()
         var unique: [String] = []
         for event in events where !unique.contains(event) { unique.append(event) }
+        return Subscription(url: url, events: unique, description: description, owner: owner)
+    }
+
+    /// Stores a checked subscription and returns the endpoint with its secret, which is never shown again.
+    public static func create(_ connection: Connection, _ subscription: Subscription) throws -> (
+        endpoint: WebhookEndpoint, secret: String
+    ) {
+        let secret = WebhookSignature.newSecret()
+        let owner = subscription.owner
         let id = try connection.query(
             """
             INSERT INTO webhook_endpoints (url, events, description, secret, partner_id, key_id)
-            VALUES (\(url), \(unique), \(description), \(secret), \(owner.partner), \(owner.keyID)) RETURNING id
+            VALUES (\(subscription.url), \(subscription.events), \(subscription.description), \(secret),
+                    \(owner.partner), \(owner.keyID))
+            RETURNING id
             """)[0].decode(Int.self, at: 0)
         return (try endpoint(connection, id: id, by: owner), secret)
     }
