@@ -16,7 +16,7 @@ struct WebhookDeliveries: Service {
     let metrics: WebhookMetrics
     let logger: Logger
     /// Deliveries sent at once by one process.
-    var batch = 16
+    static let batch = 16
     /// The wait between rounds that found nothing to do.
     var idle: Duration = .milliseconds(200)
 
@@ -54,8 +54,8 @@ struct WebhookDeliveries: Service {
             fanned += count
             if count < 100 { break }
         }
-        let claims = try await pool.withConnection { [batch, settings] in
-            try WebhookQueue.claim($0, limit: batch, leaseSeconds: settings.leaseSeconds)
+        let claims = try await pool.withConnection { [settings] in
+            try WebhookQueue.claim($0, limit: Self.batch, leaseSeconds: settings.leaseSeconds)
         }
         await withTaskGroup(of: Void.self) { group in
             for claim in claims {

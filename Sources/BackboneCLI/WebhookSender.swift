@@ -20,7 +20,10 @@ final class WebhookSender: Sendable {
         client = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: HTTPClient.Configuration(
-                redirectConfiguration: .disallow, timeout: .init(connect: timeout, read: timeout)))
+                redirectConfiguration: .disallow, timeout: .init(connect: timeout, read: timeout),
+                // As many connections to one receiver as the worker sends at once.
+                connectionPool: .init(
+                    idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: WebhookDeliveries.batch)))
     }
 
     func shutdown() async {

@@ -5483,7 +5483,7 @@ components:
             type: {type: string}
         webhook_id: {type: string, description: 'The `webhook-id` header of every attempt (`msg_` and the event id).'}
         status: {type: string, enum: [pending, delivered, failed, cancelled]}
-        next_attempt_at: {oneOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}], description: When it is tried next; null unless pending.}
+        next_attempt_at: {type: [string, 'null'], format: date-time, description: When it is tried next; null unless pending.}
         created_at: {$ref: '#/components/schemas/Timestamp'}
         attempts:
           type: array
