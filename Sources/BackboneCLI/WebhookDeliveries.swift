@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Postgres
 import ServiceLifecycle
+import Synchronization
 
 /// The webhook delivery worker of `backbone serve` (docs/events.md, "Webhooks"): fans the
 /// outbox out into deliveries, claims due ones, sends them, records each attempt. Every server
@@ -22,47 +23,62 @@ struct WebhookDeliveries: Service {
 
     func run() async throws {
         let sender = WebhookSender(settings: settings)
+        let inFlight = SendsInFlight()
         var measured = ContinuousClock.now - .seconds(60)
         var warned = ContinuousClock.now - .seconds(120)
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            var busy = false
-            do {
-                busy = try await round(sender)
-                if ContinuousClock.now - measured > .seconds(2) {
-                    try await metrics.measureDepth(pool)
-                    measured = ContinuousClock.now
+        // Up to `batch` sends at once; a slot freed by one answer is claimed again at once, so
+        // a slow receiver holds only its own slots. Leaving waits for the sends in flight.
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let free = Self.batch - inFlight.count
+                var busy = false
+                do {
+                    let fanned = try await fanOut()
+                    var claims: [WebhookQueue.Claim] = []
+                    if free > 0 {
+                        claims = try await pool.withConnection { [settings] in
+                            try WebhookQueue.claim($0, limit: free, leaseSeconds: settings.leaseSeconds)
+                        }
+                    }
+                    for claim in claims {
+                        inFlight.add(1)
+                        group.addTask {
+                            await deliver(claim, sender)
+                            inFlight.add(-1)
+                        }
+                    }
+                    busy = fanned > 0 || !claims.isEmpty
+                    if ContinuousClock.now - measured > .seconds(2) {
+                        try await metrics.measureDepth(pool)
+                        measured = ContinuousClock.now
+                    }
+                } catch {
+                    // Once a minute at most: a database that is down (or not migrated yet) fails every round.
+                    if ContinuousClock.now - warned > .seconds(60) {
+                        logger.warning(
+                            "webhook delivery round failed; tried again every second", metadata: ["error": "\(error)"])
+                        warned = ContinuousClock.now
+                    }
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
                 }
-            } catch {
-                // Once a minute at most: a database that is down (or not migrated yet) fails every round.
-                if ContinuousClock.now - warned > .seconds(60) {
-                    logger.warning(
-                        "webhook delivery round failed; tried again every second", metadata: ["error": "\(error)"])
-                    warned = ContinuousClock.now
+                if !busy {
+                    // With sends in flight, look again soon: a slot may free up.
+                    let wait = inFlight.count > 0 ? min(idle, .milliseconds(20)) : idle
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
                 }
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             }
-            if !busy { try? await cancelWhenGracefulShutdown { [idle] in try await Task.sleep(for: idle) } }
         }
         await sender.shutdown()
     }
 
-    /// Fans out what is waiting, sends one batch of due deliveries; whether there was anything to do.
-    func round(_ sender: WebhookSender) async throws -> Bool {
+    /// Fans out everything waiting, 100 events a transaction; how many events.
+    private func fanOut() async throws -> Int {
         var fanned = 0
         while true {
             let count = try await pool.withConnection { try WebhookQueue.fanOut($0, limit: 100) }
             fanned += count
-            if count < 100 { break }
+            if count < 100 { return fanned }
         }
-        let claims = try await pool.withConnection { [settings] in
-            try WebhookQueue.claim($0, limit: Self.batch, leaseSeconds: settings.leaseSeconds)
-        }
-        await withTaskGroup(of: Void.self) { group in
-            for claim in claims {
-                group.addTask { await deliver(claim, sender) }
-            }
-        }
-        return fanned > 0 || !claims.isEmpty
     }
 
     private func deliver(_ claim: WebhookQueue.Claim, _ sender: WebhookSender) async {
@@ -84,6 +100,15 @@ struct WebhookDeliveries: Service {
                 metadata: ["delivery": "\(claim.delivery)", "error": "\(error)"])
         }
     }
+}
+
+/// How many sends a worker has in flight, shared with the tasks that make them.
+private final class SendsInFlight: Sendable {
+    private let value = Mutex(0)
+
+    var count: Int { value.withLock { $0 } }
+
+    func add(_ change: Int) { value.withLock { $0 += change } }
 }
 
 /// Webhook metrics on `/metrics`: `backbone_webhook_deliveries_total{outcome}` (delivered,
