@@ -125,8 +125,9 @@ struct WebhookDeliveryTests {
         let (endpoint, secret) = try await setup.endpoint(receiver.url)
         #expect(secret.hasPrefix("whsec_") && Data(base64Encoded: String(secret.dropFirst(6)))?.count == 32)
         let event = try await setup.event(data: .object(["batch": .string("b-1"), "rows": .number(3)]))
-        let received = try await setup.withWorkers {
-            try await receiver.wait { $0.count == 1 }
+        // Workers run until the attempt is recorded, not only sent.
+        let (received, settled) = try await setup.withWorkers {
+            (try await receiver.wait { $0.count == 1 }, try await setup.settled(endpoint))
         }
         let request = try #require(received.first)
         #expect(Self.verifies(request, secret: secret))
@@ -142,7 +143,7 @@ struct WebhookDeliveryTests {
         } else {
             Issue.record("timestamp")
         }
-        let delivery = try #require(try await setup.settled(endpoint).first)
+        let delivery = try #require(settled.first)
         #expect(delivery.status == .delivered && delivery.attempts.count == 1)
         #expect(delivery.attempts.first?.statusCode == 200 && delivery.attempts.first?.responseStart == "ok")
         try await receiver.stop()
@@ -156,10 +157,12 @@ struct WebhookDeliveryTests {
         let setup = try await Setup.start()
         let (endpoint, _) = try await setup.endpoint(receiver.url)
         let event = try await setup.event()
-        let received = try await setup.withWorkers { try await receiver.wait { $0.count >= 3 } }
+        let (received, settled) = try await setup.withWorkers {
+            (try await receiver.wait { $0.count >= 3 }, try await setup.settled(endpoint))
+        }
         #expect(received.count == 3)
         #expect(Set(received.map(\.webhookID)) == ["msg_\(event)"])
-        let delivery = try #require(try await setup.settled(endpoint).first)
+        let delivery = try #require(settled.first)
         #expect(delivery.status == .delivered)
         #expect(delivery.attempts.map(\.statusCode) == [500, 500, 200])
         #expect(delivery.attempts.first?.responseStart == "boom")
@@ -254,15 +257,16 @@ struct WebhookDeliveryTests {
         for index in 0..<60 {
             events.append(try await setup.event(data: .object(["n": .number(Double(index))])))
         }
-        let received = try await setup.withWorkers(2) {
-            let got = try await receiver.wait(seconds: 30) { $0.count >= events.count }
-            try await Task.sleep(for: .milliseconds(500))  // room for a duplicate to show
-            return got
+        let settled = try await setup.withWorkers(2) {
+            try await receiver.wait(seconds: 30) { $0.count >= events.count }
+            try await Task.sleep(for: .milliseconds(500))  // room for a repeat to show
+            return try await setup.settled(endpoint)
         }
+        let received = receiver.requests
         #expect(received.count == events.count)
         #expect(Set(received.map(\.webhookID)) == Set(events.map { "msg_\($0)" }))
         #expect(received.allSatisfy { Self.verifies($0, secret: secret) })
-        #expect(try await setup.deliveries(endpoint).allSatisfy { $0.status == .delivered })
+        #expect(settled.count == events.count && settled.allSatisfy { $0.status == .delivered })
         try await receiver.stop()
         try await setup.pool.close()
     }
