@@ -148,8 +148,12 @@ def append_events(cluster, database, count, tag):
     return {f"msg_{line}" for line in rows.splitlines() if line.isdigit()}  # not psql's "INSERT 0 n"
 
 
+STARTED = []  # every serve started here, stopped by run() whatever happens
+
+
 def new_serve(url, binary):
     serve = harness.Serve(url, executable=binary, extra_env=SERVE_ENV)
+    STARTED.append(serve)
     serve.wait_ready()
     return serve
 
@@ -269,6 +273,11 @@ def two_servers(cluster, binary, check):
 
 def run(cluster, binary, check):
     print(f"webhooks: verifying with {'standardwebhooks' if Webhook else 'an independent HMAC check'}", flush=True)
-    receiver_down_flaky_and_slow(cluster, binary, check)
-    kill_between_commit_and_delivery(cluster, binary, check)
-    two_servers(cluster, binary, check)
+    try:
+        receiver_down_flaky_and_slow(cluster, binary, check)
+        kill_between_commit_and_delivery(cluster, binary, check)
+        two_servers(cluster, binary, check)
+    finally:
+        for serve in STARTED:
+            if serve.process.poll() is None:
+                serve.terminate(10)
