@@ -16,6 +16,7 @@ The operations in AS_PARTNER are sent with the partner key the createKey example
 import json
 import re
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,10 +26,12 @@ import yaml
 ORDER = """
 getHealth getReadiness getContract getMetrics
 createAgenda createIndicator createNeighborhood createPartner createCommitment createKey createRule createAction
+createWebhook pingWebhook
 saveStory createContribution
 submitMeasurements createLock evaluateRule listFlags getFlag updateFlag
 listKeys getKey listAgendas getAgenda listIndicators getIndicator getAgendaTemplate getIndicatorTemplate
 listRules getRule getRuleHistory listActions getAction getActionHistory
+listWebhooks getWebhook listWebhookDeliveries redeliverWebhookDelivery
 getStory listStories listStoryVersions restoreStoryVersion listContributions getContribution updateContribution
 listPartners getPartner
 listNeighborhoods getNeighborhood listCommitments getCommitment listMeasurements getMeasurement
@@ -38,7 +41,7 @@ getDashboardSignIn signInToDashboard getDashboard getDashboardFlag getDashboardB
 getTrendChart getNeighborhoodChart signOutOfDashboard
 updateAgenda updateIndicator updatePartner updateNeighborhood updateCommitment updateRule updateAction
 getIndicatorReport getScorecard getCompleteness getEquity
-retractMeasurement deleteLock deleteCommitment withdrawContribution revokeKey deactivateRule
+deleteWebhook retractMeasurement deleteLock deleteCommitment withdrawContribution revokeKey deactivateRule
 deactivateIndicator deactivatePartner deactivateNeighborhood deactivateAgenda
 """.split()
 
@@ -101,6 +104,13 @@ def main(base, key):
     checked = 0
     for name in [n for n in ORDER if n in operations]:
         method, path, parameters, request_body = operations[name]
+        if name == "redeliverWebhookDelivery":
+            # The ping's delivery exists once the server's delivery worker has fanned it out (a moment).
+            for _ in range(100):
+                status, text = send("GET", "/v1/webhooks/1/deliveries")
+                if status == 200 and json.loads(text)["items"]:
+                    break
+                time.sleep(0.1)
         query = {}
         for parameter in parameters:
             example = parameter.get("example", created.get((name, parameter["name"])))

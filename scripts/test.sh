@@ -147,6 +147,8 @@ wait "$server_pid" || true
 # Faults against a live server and its own PostgreSQL (about a minute): the database
 # restarting and stopping under uploads, SIGTERM during a large upload, a mixed soak.
 set +e
+# The webhook fault tests verify deliveries with the Standard Webhooks reference library.
+python3 -c 'import standardwebhooks' 2>/dev/null || python3 -m pip install -q 'standardwebhooks>=1.0' || true
 python3 Tests/faults/faults.py --binary "$backbone" ${FAULTS_SOAK_SECONDS:+--soak-seconds "$FAULTS_SOAK_SECONDS"} 2>&1 | tee "$workdir/faults.log"
 faults_status=${PIPESTATUS[0]}
 set -e

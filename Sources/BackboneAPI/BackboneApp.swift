@@ -17,12 +17,16 @@ public struct BackboneApp: Sendable {
     let dashboardSessions = DashboardSessions()
     /// Where the server's request metrics and the app's own go; `/metrics` shows them.
     public let metrics: ServiceMetrics
+    /// How webhook endpoints are checked (whether private networks are allowed).
+    public let webhooks: WebhookSettings
 
     public init(
         pool: ConnectionPool, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy(),
-        metrics: ServiceMetrics = ServiceMetrics(), quality: QualitySettings = .standard
+        metrics: ServiceMetrics = ServiceMetrics(), quality: QualitySettings = .standard,
+        webhooks: WebhookSettings = WebhookSettings()
     ) {
         self.pool = pool
+        self.webhooks = webhooks
         self.quality = quality
         self.logger = logger
         self.suppression = suppression
@@ -88,6 +92,7 @@ public struct BackboneApp: Sendable {
         StoryRoutes(pool: pool).register(in: &table)
         ContributionRoutes(pool: pool).register(in: &table)
         ActionRoutes(pool: pool).register(in: &table)
+        WebhookRoutes(pool: pool, settings: webhooks).register(in: &table)
         ReleaseRoutes(pool: pool, suppression: suppression).register(in: &table)
         TemplateRoutes(pool: pool).register(in: &table)
         ReportRoutes(pool: pool, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)

@@ -90,6 +90,19 @@ struct ServeCommand: AsyncParsableCommand {
             "How many earlier values among the last 12 periods a value needs to be scored (env OUTLIER_MIN_HISTORY, default 12)."
     )
     var outlierMinHistory: Int?
+    @Option(
+        help:
+            "Whether webhook URLs may resolve to loopback, private, link-local and other non-public addresses: on or off (env WEBHOOK_ALLOW_PRIVATE_NETWORKS, default off)."
+    )
+    var webhookAllowPrivateNetworks: String?
+    @Option(
+        help:
+            "Multiplies the webhook retry schedule's delays, 0.0001 to 1000 (env WEBHOOK_RETRY_SCALE, default 1)."
+    )
+    var webhookRetryScale: Double?
+    @Option(
+        help: "Seconds one webhook attempt may take, connecting included (env WEBHOOK_TIMEOUT_SECONDS, default 15).")
+    var webhookTimeout: Int?
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -110,7 +123,9 @@ struct ServeCommand: AsyncParsableCommand {
             minPartners: settings.suppressionMinPartners, minCount: settings.suppressionMinCount,
             dominance: settings.suppressionDominance, protectionPercent: settings.suppressionProtectionPercent,
             protectionMinimum: settings.suppressionProtectionMin)
-        let app = BackboneApp(pool: pool, logger: logger, suppression: suppression, quality: settings.quality)
+        let app = BackboneApp(
+            pool: pool, logger: logger, suppression: suppression, quality: settings.quality, webhooks: settings.webhooks
+        )
         let configuration = HTTPServerConfiguration(
             host: settings.host, port: settings.port, maxBodySize: settings.maxBodyBytes,
             idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)), requestBudget: budget,
@@ -141,7 +156,12 @@ struct ServeCommand: AsyncParsableCommand {
         let reminders = ReminderRounds(
             pool: pool, daysBefore: settings.reminderDaysBefore,
             interval: .seconds(settings.reminderIntervalSeconds), logger: logger)
-        var services: [any Service] = [server, startup, releases, reminders, FreedMemoryReturn(logger: logger)]
+        let webhooks = WebhookDeliveries(
+            pool: pool, settings: settings.webhooks, metrics: WebhookMetrics(factory: app.metrics.factory),
+            logger: logger)
+        var services: [any Service] = [
+            server, startup, releases, reminders, webhooks, FreedMemoryReturn(logger: logger),
+        ]
         if let embedded { services.append(EmbeddedPostgresSupervisor(cluster: embedded, logger: logger)) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

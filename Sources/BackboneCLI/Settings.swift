@@ -30,6 +30,7 @@ struct Settings {
     var outlierMinHistory: Int
     var logLevel: Logger.Level
     var logFormat: LogFormat
+    var webhooks: WebhookSettings
 
     init(_ command: ServeCommand, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         func integer(
@@ -117,6 +118,26 @@ struct Settings {
             default: OutlierScorer.defaultMinimumHistory, range: 2...OutlierScorer.recentPeriods,
             unit: "a number of periods")
         (logLevel, logFormat) = try Self.logging(environment)
+        let allowPrivate: Bool
+        let allowText =
+            command.webhookAllowPrivateNetworks
+            ?? environment["WEBHOOK_ALLOW_PRIVATE_NETWORKS"].flatMap({ $0.isEmpty ? nil : $0 }) ?? "off"
+        switch allowText.lowercased() {
+        case "on", "true", "1", "yes": allowPrivate = true
+        case "off", "false", "0", "no": allowPrivate = false
+        default:
+            throw ValidationError(
+                "\(command.webhookAllowPrivateNetworks == nil ? "WEBHOOK_ALLOW_PRIVATE_NETWORKS" : "--webhook-allow-private-networks") is \(allowText); it must be on or off"
+            )
+        }
+        webhooks = WebhookSettings(
+            allowPrivateNetworks: allowPrivate,
+            retryScale: try number(
+                command.webhookRetryScale, "--webhook-retry-scale", "WEBHOOK_RETRY_SCALE", default: 1,
+                range: 0.0001...1000, unit: "a factor from 0.0001 to 1000"),
+            timeoutSeconds: try integer(
+                command.webhookTimeout, "--webhook-timeout", "WEBHOOK_TIMEOUT_SECONDS", default: 15, range: 1...300,
+                unit: "a number of seconds"))
     }
 
     /// `LOG_LEVEL` (default info) and `LOG_FORMAT` (text or json, default text).

@@ -1,3 +1,4 @@
+import BackboneCore
 import Foundation
 import TestSupport
 import Testing
@@ -48,6 +49,8 @@ struct AccessMatrixTests {
         keyed(viewer: 403, a: 403, b: 403, coordinator: status)
     }
     static let ownRawData = keyed(viewer: 403, a: 200, b: 404, coordinator: 200)
+    /// Partner A's webhook endpoint: another partner and the coordinator do not see it.
+    static func ownWebhook(_ status: Int) -> [Caller: Int] { keyed(viewer: 403, a: status, b: 404, coordinator: 404) }
 
     /// Without a live key, on to the sign-in form; a viewer refused; the rest as given.
     static func uploaders(_ status: Int) -> [Caller: Int] {
@@ -182,6 +185,19 @@ struct AccessMatrixTests {
             path: "/v1/actions/{action}", body: #"{"note": "matrix"}"#,
             expected: keyed(viewer: 403, a: 200, b: 403, coordinator: 200)),
         "GET /v1/actions/{id}/history": Entry(path: "/v1/actions/{action}/history", expected: anyKey),
+
+        // Webhooks: each key manages its own endpoints (partner A owns {webhook}); viewers none.
+        "POST /v1/webhooks": Entry(
+            path: "/v1/webhooks", body: #"{"url": "https://198.51.100.7/hook", "events": ["measurements.submitted"]}"#,
+            expected: keyed(viewer: 403, a: 201, b: 201, coordinator: 201)),
+        "GET /v1/webhooks": Entry(path: "/v1/webhooks", expected: keyed(viewer: 403, a: 200, b: 200, coordinator: 200)),
+        "GET /v1/webhooks/{id}": Entry(path: "/v1/webhooks/{webhook}", expected: ownWebhook(200)),
+        "DELETE /v1/webhooks/{id}": Entry(path: "/v1/webhooks/{deletedWebhook}", expected: ownWebhook(200)),
+        "POST /v1/webhooks/{id}/ping": Entry(path: "/v1/webhooks/{webhook}/ping", expected: ownWebhook(202)),
+        "GET /v1/webhooks/{id}/deliveries": Entry(
+            path: "/v1/webhooks/{webhook}/deliveries", expected: ownWebhook(200)),
+        "POST /v1/webhooks/{id}/deliveries/{delivery}/redeliver": Entry(
+            path: "/v1/webhooks/{webhook}/deliveries/{delivery}/redeliver", expected: ownWebhook(200)),
 
         "POST /v1/locks": Entry(
             path: "/v1/locks", body: #"{"agenda": "literacy", "period": "2025-Q1"}"#, expected: coordinatorOnly(201)),
@@ -370,6 +386,20 @@ struct AccessMatrixTests {
                 json: #"{"indicator": "esl_learners", "period": "2026-01", "text": "\#(name)"}"#)
             ids[name] = try #require(response.json["id"] as? Int, "\(response.text)").description
         }
+
+        let webhookOwner = try await test.key(role: "partner", partner: "central-library")
+        for name in ["webhook", "deletedWebhook"] {
+            let response = try await test.request(
+                "POST", "/v1/webhooks", key: webhookOwner,
+                json: #"{"url": "https://198.51.100.7/\#(name)", "events": ["*"]}"#)
+            ids[name] = try #require(response.json["id"] as? Int, "\(response.text)").description
+        }
+        _ = try await test.request("POST", "/v1/webhooks/\(ids["webhook"]!)/ping", key: webhookOwner)
+        try await test.pool.withConnection { _ = try WebhookQueue.fanOut($0) }
+        ids["delivery"] = try #require(
+            try await test.request("GET", "/v1/webhooks/\(ids["webhook"]!)/deliveries", key: webhookOwner)
+                .json["items"] as? [[String: Any]]
+        ).first?["id"].map { "\($0)" }
 
         let revokedKey = try await test.key(role: "viewer")
         let revokedID =

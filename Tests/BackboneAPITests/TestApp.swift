@@ -17,12 +17,14 @@ struct TestApp {
     let port: Int
     let coordinator: String
 
-    static func start() async throws -> TestApp {
-        try await start(on: TestDatabase.fresh())
+    static func start(webhooks: WebhookSettings = WebhookSettings()) async throws -> TestApp {
+        try await start(on: TestDatabase.fresh(), webhooks: webhooks)
     }
 
     /// Over the database `conninfo`, migrated first unless `migrate` is false.
-    static func start(on conninfo: String, migrate: Bool = true) async throws -> TestApp {
+    static func start(on conninfo: String, migrate: Bool = true, webhooks: WebhookSettings = WebhookSettings())
+        async throws -> TestApp
+    {
         let pool = ConnectionPool(conninfo: conninfo, size: 4)
         let coordinator = try await pool.withConnection { connection in
             if migrate { _ = try Schema.migrate(connection) }
@@ -30,7 +32,7 @@ struct TestApp {
         }
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let app = BackboneApp(pool: pool, logger: logger)
+        let app = BackboneApp(pool: pool, logger: logger, webhooks: webhooks)
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: app.router(),
             problems: app.problems,

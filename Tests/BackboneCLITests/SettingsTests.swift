@@ -60,4 +60,25 @@ struct SettingsTests {
         let interval = #expect(throws: ValidationError.self) { try Settings(command, environment: [:]) }
         #expect(interval?.description.contains("--reminder-interval is 0") == true, "\(String(describing: interval))")
     }
+
+    @Test func webhooksRefusePrivateNetworksAndKeepTheirScheduleByDefault() throws {
+        let command = try ServeCommand.parse([])
+        let standard = try Settings(command, environment: [:]).webhooks
+        #expect(!standard.allowPrivateNetworks && standard.retryScale == 1 && standard.timeoutSeconds == 15)
+        let testing = try Settings(
+            command,
+            environment: [
+                "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "on", "WEBHOOK_RETRY_SCALE": "0.001", "WEBHOOK_TIMEOUT_SECONDS": "2",
+            ]
+        ).webhooks
+        #expect(testing.allowPrivateNetworks && testing.retryScale == 0.001 && testing.timeoutSeconds == 2)
+        let word = #expect(throws: ValidationError.self) {
+            try Settings(command, environment: ["WEBHOOK_ALLOW_PRIVATE_NETWORKS": "maybe"])
+        }
+        #expect(word?.description.contains("WEBHOOK_ALLOW_PRIVATE_NETWORKS is maybe") == true)
+        let scale = #expect(throws: ValidationError.self) {
+            try Settings(command, environment: ["WEBHOOK_RETRY_SCALE": "0"])
+        }
+        #expect(scale?.description.contains("WEBHOOK_RETRY_SCALE is 0") == true, "\(String(describing: scale))")
+    }
 }

@@ -15,6 +15,8 @@ PostgreSQL. Run by scripts/test.sh; about two minutes.
 4. Two server processes on one database send reminders every second: each reminder
    (partner, indicator, period, stage) and each day's digest is written once, and every
    reminder event left in the outbox is one a recorded reminder names.
+5. Webhooks (webhooks.py): a receiver down, flaky and slow; `kill -9` between a commit and
+   its delivery; two server processes on one database.
 Prints the figures; exits 1 when a check fails.
 """
 import argparse
@@ -26,6 +28,7 @@ import threading
 import time
 
 import harness
+import webhooks
 
 AGES = ["16-24", "25-44", "45+"]
 PARTNERS = ["library", "school"]
@@ -329,6 +332,7 @@ def main():
         check(status == 0, f"serve exited {status} after the soak")
         serve = None
         two_servers_send_each_reminder_once(cluster, arguments.binary)
+        webhooks.run(cluster, arguments.binary, check)
     finally:
         if serve is not None:
             serve.terminate(10)

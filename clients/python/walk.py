@@ -24,6 +24,7 @@ from backbone_client.api.quality import create_rule, evaluate_rule, list_flags, 
 from backbone_client.api.registry import create_agenda, create_indicator, create_neighborhood, create_partner
 from backbone_client.api.reports import get_indicator_report, get_scorecard
 from backbone_client.api.stories import create_contribution, get_story, save_story, update_contribution
+from backbone_client.api.webhooks import create_webhook, list_webhook_deliveries, ping_webhook
 from backbone_client.models import (
     Agenda, AgendaCreate, Aggregation, Dimension, Direction, ImportSummary, Indicator, IndicatorCreate,
     IndicatorReport, IssuedKey, KeyCreate, MeasurementBatch, MeasurementRow, MeasurementRowDimensions, Neighborhood,
@@ -32,6 +33,7 @@ from backbone_client.models import (
     EvaluateRuleResponse200, ListFlagsResponse200, BoardPacket, Publication, PublicationCreate,
     PublicationCreateAudience, Story, StoryWrite, Contribution, ContributionCreate, ContributionUpdate,
     Action, ActionCreate, ActionStatus, ActionUpdate, GetActionHistoryResponse200, ListActionsResponse200,
+    WebhookCreate, WebhookCreated, WebhookEventType, PingWebhookResponse202, ListWebhookDeliveriesResponse200,
 )
 # A nullable object schema (baseline, target: a period and a value, or null) is a union
 # of this model and None.
@@ -203,6 +205,16 @@ def walk(server, coordinator_key):
     expect([(c.change, c.action.status) for c in history.items] == [("created", ActionStatus.PLANNED),
            ("updated", ActionStatus.DONE)] and history.items[1].key == key.id, f"history: {history}")
     step(f"action {action.id}: overdue, then done by {partner}; {len(history.items)} changes kept")
+
+    # A webhook for the partner's own submissions (docs/events.md): its secret shown once, a ping to test it.
+    hook = typed(create_webhook.sync_detailed(client=library, body=WebhookCreate(
+        url="https://198.51.100.7/hooks/backbone", events=[WebhookEventType("measurements.submitted")])),
+        WebhookCreated, 201)
+    expect(hook.secret.startswith("whsec_") and hook.partner == partner, f"webhook: {hook}")
+    pinged = typed(ping_webhook.sync_detailed(hook.id, client=library), PingWebhookResponse202, 202)
+    log = typed(list_webhook_deliveries.sync_detailed(hook.id, client=library), ListWebhookDeliveriesResponse200, 200)
+    expect(all(d.event.type_ == "ping" for d in log.items), f"deliveries: {log}")
+    step(f"webhook {hook.id} for {partner}: ping {pinged.webhook_id}; {len(log.items)} deliveries logged so far")
 
     # The board packet for the quarter (the story, the quoted words, the action), then frozen as a publication.
     packet = typed(get_board_packet.sync_detailed(client=coordinator, agenda=agenda, period="2025-Q4"), BoardPacket, 200)

@@ -944,6 +944,11 @@ tags:
       The action plan: actions per indicator, each owned by a partner, with a due date and
       a status. The coordinator creates them; the owning partner keeps status and note up;
       every key reads them; every change is kept.
+  - name: webhooks
+    description: >-
+      Endpoints that receive events (docs/events.md), signed as Standard Webhooks says,
+      retried for a day, with a delivery log per endpoint. Each key manages its own; a
+      partner's endpoint receives only its partner's events.
   - name: packets
     description: >-
       The board packet: the story behind each curve with its numbers, computed on request
@@ -1032,7 +1037,10 @@ paths:
         `unchanged`, `rejected`); `backbone_report_duration_seconds` (histogram) by
         `report` (`indicator`, `scorecard`, `completeness`, `equity`);
         `backbone_db_pool_connections` by `state` (`in_use`, `idle`),
-        `backbone_db_pool_waiting`, `backbone_db_pool_size`; and
+        `backbone_db_pool_waiting`, `backbone_db_pool_size`;
+        `backbone_webhook_deliveries_total` by `outcome` (`delivered`, `failed-attempt`,
+        `gave-up`, `disabled`), `backbone_outbox_depth` (events not fanned out plus pending
+        deliveries) and `backbone_outbox_oldest_pending_seconds`; and
         `backbone_build_info{version}` 1.
       security: [{apiKey: []}]
       responses:
@@ -2553,6 +2561,226 @@ paths:
         default: {$ref: '#/components/responses/Problem'}
 
   # ---------------------------------------------------------------- stories
+  /v1/webhooks:
+    post:
+      tags: [webhooks]
+      operationId: createWebhook
+      summary: Subscribe a URL to events; the answer shows its signing secret, once (coordinator and partner keys).
+      description: >-
+        `events` lists event types (docs/events.md) or `"*"` for every type the endpoint may
+        see. The coordinator's endpoints take any type; a partner key's endpoint takes only
+        its own partner's `measurements.*`, `flag.*`, `reminder.*` and `ping` events (asking
+        for another type is a 422 `coordinator-only-event` naming `events`; an unknown type is
+        a 422 `unknown-event-type`). `url` must be http or https with a host whose every
+        address is public: loopback, private (RFC 1918, fc00::/7), link-local, unspecified,
+        multicast and CGNAT addresses are a 422 `refused-url` naming `url` unless the server
+        runs with `WEBHOOK_ALLOW_PRIVATE_NETWORKS`. The answer carries `secret` (`whsec_` and
+        base64): deliveries are signed with it (Standard Webhooks); it is never shown again.
+        A viewer key gets 403.
+      security: [{apiKey: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/WebhookCreate'}
+            example:
+              url: https://198.51.100.7/hooks/backbone
+              events: [measurements.submitted, flag.opened]
+              description: The data team's chat channel
+      responses:
+        '201':
+          description: Created; `secret` is shown this once.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+            Location: {$ref: '#/components/headers/Location'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/WebhookCreated'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '422': {$ref: '#/components/responses/ValidationFailed'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    get:
+      tags: [webhooks]
+      operationId: listWebhooks
+      summary: The caller's own webhook endpoints, active or not, in id order (coordinator and partner keys).
+      description: >-
+        A partner key lists its partner's endpoints; the coordinator's key the coordinator's.
+        Secrets are never shown.
+      security: [{apiKey: []}]
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - name: cursor
+          in: query
+          description: The `next_cursor` of the previous page (an endpoint id).
+          schema: {type: integer, format: int64, minimum: -9223372036854775808, maximum: 9223372036854775807}
+      responses:
+        '200':
+          description: One page of endpoints in id order.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/Webhook'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/webhooks/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+    get:
+      tags: [webhooks]
+      operationId: getWebhook
+      summary: One of the caller's webhook endpoints (another's is a 404).
+      security: [{apiKey: []}]
+      responses:
+        '200':
+          description: The endpoint, without its secret.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Webhook'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+    delete:
+      tags: [webhooks]
+      operationId: deleteWebhook
+      summary: Deactivate a webhook endpoint; its pending deliveries are cancelled.
+      description: >-
+        The endpoint stays listed, inactive, with its delivery log; nothing more is sent to
+        it. Deleting it again changes nothing.
+      security: [{apiKey: []}]
+      responses:
+        '200':
+          description: The endpoint, inactive.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Webhook'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/webhooks/{id}/ping:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+    post:
+      tags: [webhooks]
+      operationId: pingWebhook
+      summary: Send a `ping` event to this endpoint alone, to test it.
+      description: >-
+        The event is written now and delivered like any other (its attempts appear in the
+        delivery log). An inactive endpoint is a 409 `endpoint-inactive`.
+      security: [{apiKey: []}]
+      responses:
+        '202':
+          description: The ping event, written; delivery follows.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [event, type, webhook_id]
+                properties:
+                  event: {type: integer, minimum: 1, description: The event's id.}
+                  type: {type: string, enum: [ping]}
+                  webhook_id: {type: string, description: 'The `webhook-id` header its deliveries carry.'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '409': {$ref: '#/components/responses/EndpointInactive'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/webhooks/{id}/deliveries:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+    get:
+      tags: [webhooks]
+      operationId: listWebhookDeliveries
+      summary: The endpoint's delivery log, newest first, each delivery with its attempts.
+      security: [{apiKey: []}]
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+        - name: cursor
+          in: query
+          description: The `next_cursor` of the previous page (a delivery id; the next page holds older ones).
+          schema: {type: integer, format: int64, minimum: -9223372036854775808, maximum: 9223372036854775807}
+      responses:
+        '200':
+          description: One page of deliveries, newest first.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [items, next_cursor]
+                properties:
+                  items:
+                    type: array
+                    items: {$ref: '#/components/schemas/WebhookDelivery'}
+                  next_cursor: {$ref: '#/components/schemas/NextCursor'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
+  /v1/webhooks/{id}/deliveries/{delivery}/redeliver:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+      - {name: delivery, in: path, required: true, schema: {type: integer, minimum: 1}, example: 1}
+    post:
+      tags: [webhooks]
+      operationId: redeliverWebhookDelivery
+      summary: Send a delivery again now (pending, due at once), whatever its status.
+      description: >-
+        The retry schedule continues from its count of attempts. A delivery of another
+        endpoint is a 404; an inactive endpoint a 409 `endpoint-inactive`.
+      security: [{apiKey: []}]
+      responses:
+        '200':
+          description: The delivery, pending.
+          headers:
+            X-Request-Id: {$ref: '#/components/headers/RequestId'}
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/WebhookDelivery'}
+        '400': {$ref: '#/components/responses/BadRequest'}
+        '401': {$ref: '#/components/responses/Unauthorized'}
+        '403': {$ref: '#/components/responses/Forbidden'}
+        '404': {$ref: '#/components/responses/NotFound'}
+        '406': {$ref: '#/components/responses/NotAcceptable'}
+        '409': {$ref: '#/components/responses/EndpointInactive'}
+        '503': {$ref: '#/components/responses/Unavailable'}
+        default: {$ref: '#/components/responses/Problem'}
   /v1/stories:
     get:
       tags: [stories]
@@ -4203,6 +4431,13 @@ components:
       content:
         application/problem+json:
           schema: {$ref: '#/components/schemas/Problem'}
+    EndpointInactive:
+      description: The webhook endpoint is inactive (`endpoint-inactive`); create a new one.
+      headers:
+        X-Request-Id: {$ref: '#/components/headers/RequestId'}
+      content:
+        application/problem+json:
+          schema: {$ref: '#/components/schemas/Problem'}
     Conflict:
       description: >-
         The request contradicts the stored state: `indicator-in-use`, `indicator-in-rules`,
@@ -5221,6 +5456,72 @@ components:
       type: string
       description: '`planned` and `in_progress` are open (an open action past its due date is overdue); `done` and `dropped` are closed.'
       enum: [planned, in_progress, done, dropped]
+    WebhookEventType:
+      type: string
+      description: An event type (docs/events.md), or `*` for every type the endpoint may see.
+      enum: ['*', measurements.submitted, measurements.corrected, period.locked, release.published,
+             publication.published, flag.opened, flag.closed, reminder.due, reminder.overdue, digest.overdue, ping]
+    WebhookCreate:
+      type: object
+      required: [url, events]
+      properties:
+        url: {type: string, minLength: 1, maxLength: 2000, pattern: '^[^\x00]*$', description: 'http or https, with a host.'}
+        events:
+          type: array
+          minItems: 1
+          maxItems: 50
+          items: {$ref: '#/components/schemas/WebhookEventType'}
+        description: {type: string, maxLength: 500, pattern: '^[^\x00]*$', default: ''}
+      additionalProperties: false
+    Webhook:
+      type: object
+      required: [id, url, events, description, partner, active, disabled_reason, created_at, updated_at]
+      properties:
+        id: {type: integer, minimum: 1}
+        url: {type: string}
+        events:
+          type: array
+          items: {$ref: '#/components/schemas/WebhookEventType'}
+        description: {type: string}
+        partner: {type: [string, 'null'], description: 'The partner whose key made it (it receives only that partner''s events); null for the coordinator''s.'}
+        active: {type: boolean}
+        disabled_reason: {type: [string, 'null'], description: 'Why it was deactivated: deleted, or the receiver answered 410.'}
+        created_at: {$ref: '#/components/schemas/Timestamp'}
+        updated_at: {$ref: '#/components/schemas/Timestamp'}
+    WebhookCreated:
+      allOf:
+        - {$ref: '#/components/schemas/Webhook'}
+        - type: object
+          required: [secret]
+          properties:
+            secret: {type: string, pattern: '^whsec_[A-Za-z0-9+/=]+$', description: 'The signing secret: shown once, here.'}
+    WebhookDelivery:
+      type: object
+      required: [id, event, webhook_id, status, next_attempt_at, created_at, attempts]
+      properties:
+        id: {type: integer, minimum: 1}
+        event:
+          type: object
+          required: [id, type]
+          properties:
+            id: {type: integer, minimum: 1}
+            type: {type: string}
+        webhook_id: {type: string, description: 'The `webhook-id` header of every attempt (`msg_` and the event id).'}
+        status: {type: string, enum: [pending, delivered, failed, cancelled]}
+        next_attempt_at: {type: [string, 'null'], format: date-time, description: When it is tried next; null unless pending.}
+        created_at: {$ref: '#/components/schemas/Timestamp'}
+        attempts:
+          type: array
+          items:
+            type: object
+            required: [attempt, at, status_code, latency_ms, response_start, error]
+            properties:
+              attempt: {type: integer, minimum: 1}
+              at: {$ref: '#/components/schemas/Timestamp'}
+              status_code: {type: [integer, 'null'], description: The receiver's status; null when there was no answer.}
+              latency_ms: {type: [number, 'null']}
+              response_start: {type: [string, 'null'], description: The first KiB of the answer's body.}
+              error: {type: [string, 'null'], description: 'What stopped the attempt: a timeout, a connection error, a refused address.'}
     Action:
       type: object
       required: [id, indicator, title, owner, due, status, note, overdue, created_at, updated_at]

@@ -189,6 +189,15 @@ func walk(server: URL, coordinatorKey: String) async throws {
         history.items.map(\.change.rawValue) == ["created", "updated"] && history.items.last?.key == key.id,
         "history: \(history)")
     step("action \(action.id): overdue, then done by \(partner); \(history.items.count) changes kept")
+    // A webhook for the partner's own submissions (docs/events.md): its secret shown once, a ping to test it.
+    let hook = try await library.createWebhook(body: .json(.init(
+        url: "https://198.51.100.7/hooks/backbone",
+        events: [.init(rawValue: "measurements.submitted")!]))).created.body.json
+    try expect(hook.value2.secret.hasPrefix("whsec_") && hook.value1.partner == partner, "webhook: \(hook)")
+    let pinged = try await library.pingWebhook(path: .init(id: hook.value1.id)).accepted.body.json
+    let log = try await library.listWebhookDeliveries(path: .init(id: hook.value1.id)).ok.body.json
+    try expect(log.items.allSatisfy { $0.event._type == "ping" }, "deliveries: \(log)")
+    step("webhook \(hook.value1.id) for \(partner): ping \(pinged.webhookId); \(log.items.count) deliveries logged so far")
     // The board packet for the quarter, frozen as a publication whose bytes come back as stored.
     let packet = try await coordinator.getBoardPacket(query: .init(agenda: agenda, period: "2025-Q4")).ok.body.json
     let page = packet.indicators.first { $0.value1.indicator == indicator }
