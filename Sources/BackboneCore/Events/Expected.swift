@@ -47,6 +47,41 @@ public enum Expected {
             ).first
         else { return [] }
         let (startsOn, endsOn, dueDays) = try header.decode((Day?, Day?, Int).self)
+        // Periods whose due date is in `dues`: their last day is `dueDays` earlier.
+        let lastDays = dues.lowerBound.adding(days: -dueDays)...dues.upperBound.adding(days: -dueDays)
+        let wanted = try commitmentsPerPeriod(
+            connection, agenda: agenda, lastDays: lastDays, within: (startsOn, endsOn))
+        guard !wanted.isEmpty else { return [] }
+        let reported = try Reported(
+            connection, agenda: agenda, keys: wanted.map(\.key), until: lastDays.upperBound)
+        var order: [Key] = []
+        var missingOf: [Key: [String?]] = [:]
+        for (key, neighborhood) in wanted {
+            if missingOf[key] == nil {
+                order.append(key)
+                missingOf[key] = []
+            }
+            if !reported.covers(key, neighborhood: neighborhood) { missingOf[key]?.append(neighborhood) }
+        }
+        return order.map { key in
+            Cell(
+                agenda: agenda, partner: key.partner, indicator: key.indicator, period: key.period,
+                due: due(key.period, reportingDueDays: dueDays), missing: missingOf[key] ?? [])
+        }
+    }
+
+    /// A (partner, indicator, period) an agenda expects.
+    struct Key: Hashable {
+        var partner: String
+        var indicator: String
+        var period: Period
+    }
+
+    /// Each commitment once per period of its indicator's type whose last day is in
+    /// `lastDays`, from the period it was made in, inside the agenda's dates.
+    private static func commitmentsPerPeriod(
+        _ connection: Connection, agenda: String, lastDays: ClosedRange<Day>, within dates: (Day?, Day?)
+    ) throws -> [(key: Key, neighborhood: String?)] {
         let commitments = try connection.query(
             """
             SELECT c.partner_id, c.indicator_code, c.neighborhood_code, i.period_type, c.created_at::date
@@ -55,80 +90,63 @@ public enum Expected {
             WHERE i.agenda_id = \(agenda) AND i.active AND p.active
             ORDER BY c.partner_id, c.indicator_code, c.neighborhood_code NULLS FIRST
             """)
-        // Periods whose due date is in `dues`: their last day is `dueDays` earlier.
-        let firstLast = dues.lowerBound.adding(days: -dueDays)
-        let lastLast = dues.upperBound.adding(days: -dueDays)
         var periodsOfType: [PeriodType: [Period]] = [:]
-        func periods(_ type: PeriodType) -> [Period] {
-            if let known = periodsOfType[type] { return known }
-            var found: [Period] = []
-            var current = Period.containing(firstLast, type: type)
-            while let period = current, period.start <= lastLast {
-                if period.lastDay >= firstLast && period.lastDay <= lastLast { found.append(period) }
-                current = period.following
-            }
-            periodsOfType[type] = found
-            return found
-        }
-        struct Key: Hashable {
-            var partner: String
-            var indicator: String
-            var period: Period
-        }
-        var order: [Key] = []
-        var missingOf: [Key: [String?]] = [:]
-        var earliest = lastLast
         var wanted: [(key: Key, neighborhood: String?)] = []
         for row in commitments {
             let (partner, indicator, neighborhood, typeText, made) =
                 try row.decode((String, String, String?, String, Day).self)
-            guard let type = PeriodType(rawValue: typeText) else { continue }
-            for period in periods(type) where period.lastDay >= made {
-                if let startsOn, period.lastDay < startsOn { continue }
-                if let endsOn, period.start > endsOn { continue }
-                let key = Key(partner: partner, indicator: indicator, period: period)
-                if missingOf[key] == nil {
-                    order.append(key)
-                    missingOf[key] = []
-                }
-                wanted.append((key, neighborhood))
-                earliest = min(earliest, period.start)
+            let type = try PeriodType.stored(typeText, column: "indicators.period_type")
+            if periodsOfType[type] == nil { periodsOfType[type] = periods(of: type, endingIn: lastDays) }
+            for period in periodsOfType[type] ?? [] where period.lastDay >= made {
+                if let startsOn = dates.0, period.lastDay < startsOn { continue }
+                if let endsOn = dates.1, period.start > endsOn { continue }
+                wanted.append((Key(partner: partner, indicator: indicator, period: period), neighborhood))
             }
         }
-        guard !wanted.isEmpty else { return [] }
-        // What was reported in the window, once per (partner, indicator, neighborhood, period start).
-        let reportedRows = try connection.query(
-            """
-            SELECT DISTINCT m.partner_id, m.indicator_code, m.neighborhood_code, m.period_start
-            FROM measurements m JOIN indicators i ON i.code = m.indicator_code
-            WHERE i.agenda_id = \(agenda) AND i.active AND m.period_start >= \(earliest)
-              AND m.period_start <= \(lastLast)
-              AND m.partner_id = ANY(\(Array(Set(order.map(\.partner))))::text[])
-            """)
-        var types: [String: PeriodType] = [:]
-        for key in order { types[key.indicator] = key.period.type }
-        var reportedAny = Set<Key>()
-        var reportedIn = Set<[String]>()
-        for row in reportedRows {
-            let (partner, indicator, neighborhood, start) = try row.decode((String, String, String, Day).self)
-            guard let type = types[indicator], let period = Period.containing(start, type: type) else { continue }
-            let key = Key(partner: partner, indicator: indicator, period: period)
-            reportedAny.insert(key)
-            reportedIn.insert([partner, indicator, period.description, neighborhood])
+        return wanted
+    }
+
+    /// Every period of `type` whose last day is in `lastDays`.
+    private static func periods(of type: PeriodType, endingIn lastDays: ClosedRange<Day>) -> [Period] {
+        var found: [Period] = []
+        var current = Period.containing(lastDays.lowerBound, type: type)
+        while let period = current, period.start <= lastDays.upperBound {
+            if lastDays.contains(period.lastDay) { found.append(period) }
+            current = period.following
         }
-        for (key, neighborhood) in wanted {
-            let reported =
-                if let neighborhood {
-                    reportedIn.contains([key.partner, key.indicator, key.period.description, neighborhood])
-                } else {
-                    reportedAny.contains(key)
-                }
-            if !reported { missingOf[key]?.append(neighborhood) }
+        return found
+    }
+
+    /// What the partners of `keys` reported in their periods: once per (partner, indicator,
+    /// period), and per neighborhood.
+    private struct Reported {
+        var any = Set<Key>()
+        var inNeighborhood = Set<[String]>()
+
+        init(_ connection: Connection, agenda: String, keys: [Key], until: Day) throws {
+            let earliest = keys.map(\.period.start).min() ?? until
+            var types: [String: PeriodType] = [:]
+            for key in keys { types[key.indicator] = key.period.type }
+            let rows = try connection.query(
+                """
+                SELECT DISTINCT m.partner_id, m.indicator_code, m.neighborhood_code, m.period_start
+                FROM measurements m JOIN indicators i ON i.code = m.indicator_code
+                WHERE i.agenda_id = \(agenda) AND i.active AND m.period_start >= \(earliest)
+                  AND m.period_start <= \(until)
+                  AND m.partner_id = ANY(\(Array(Set(keys.map(\.partner))))::text[])
+                """)
+            for row in rows {
+                let (partner, indicator, neighborhood, start) = try row.decode((String, String, String, Day).self)
+                guard let type = types[indicator], let period = Period.containing(start, type: type) else { continue }
+                any.insert(Key(partner: partner, indicator: indicator, period: period))
+                inNeighborhood.insert([partner, indicator, period.description, neighborhood])
+            }
         }
-        return order.map { key in
-            Cell(
-                agenda: agenda, partner: key.partner, indicator: key.indicator, period: key.period,
-                due: due(key.period, reportingDueDays: dueDays), missing: missingOf[key] ?? [])
+
+        /// Whether a commitment of `key` (for `neighborhood`, or any) has its measurement.
+        func covers(_ key: Key, neighborhood: String?) -> Bool {
+            guard let neighborhood else { return any.contains(key) }
+            return inNeighborhood.contains([key.partner, key.indicator, key.period.description, neighborhood])
         }
     }
 }
