@@ -464,12 +464,16 @@ def main(base, coordinator_key, artifacts):
         if not condition:
             failures.append(what)
 
-    def api(method, path, body=None):
-        request = urllib.request.Request(
-            base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {coordinator_key}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(request) as response:
-            return json.load(response)
+    def api_as(secret):
+        def send(method, path, body=None):
+            request = urllib.request.Request(
+                base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+                headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(request) as response:
+                return json.load(response)
+        return send
+
+    api = api_as(coordinator_key)
 
     browser = Browser()
     try:
@@ -569,14 +573,7 @@ def main(base, coordinator_key, artifacts):
         print("board packet")
         browser.call("Network.clearBrowserCookies")
         browser.sign_in(base, coordinator_key)
-
-        def partner_api(method, path, body=None):
-            request = urllib.request.Request(
-                base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                headers={"Authorization": f"Bearer {partner_secret}", "Content-Type": "application/json"})
-            with urllib.request.urlopen(request) as response:
-                return json.load(response)
-        board_packet(browser, base, api, partner_api, check, artifacts)
+        board_packet(browser, base, api, api_as(partner_secret), check, artifacts)
     finally:
         browser.close()
 

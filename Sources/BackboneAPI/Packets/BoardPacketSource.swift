@@ -17,6 +17,8 @@ enum BoardPacketSource {
         let neighborhoodNames: [String: String]
         let partnerNames: [String: String]
         let today: Day
+        /// The agenda's completeness report for each indicator's reporting period, read once per period.
+        let completeness: [Period: CompletenessReport]
 
         var reportAudience: Reports.Audience {
             audience == .coordinator ? .coordinator : .published(partner: nil)
@@ -35,12 +37,18 @@ enum BoardPacketSource {
             guard let agenda = try RegistryStore<Agenda>().find(connection, key: id) else {
                 throw DomainError.notFound("No agenda \(id).")
             }
+            let indicators = try IndicatorStore.list(connection, activeIn: id)
+            var completeness: [Period: CompletenessReport] = [:]
+            for own in Set(indicators.compactMap { period.lastPeriod(of: $0.profile.periodType) }) {
+                completeness[own] = try Reports.completeness(connection, agenda: id, period: own)
+            }
             let shared = Shared(
                 agenda: id, period: period, audience: audience,
                 neighborhoodNames: try DashboardSource.names(connection, Neighborhood.self, name: \.name),
-                partnerNames: try DashboardSource.names(connection, Partner.self, name: \.name), today: Period.today())
+                partnerNames: try DashboardSource.names(connection, Partner.self, name: \.name), today: Period.today(),
+                completeness: completeness)
             let model = DashboardModel.Agenda(id: agenda.id, name: agenda.name, vision: agenda.vision)
-            return (model, try IndicatorStore.list(connection, activeIn: id), shared)
+            return (model, indicators, shared)
         }
         let pages = try await inParallel(indicators.count, atMost: parallel) { index in
             try await database(pool, transaction: false) { connection in
@@ -68,9 +76,7 @@ enum BoardPacketSource {
         var page = BoardPacket.Page(panel: panel, period: own)
         guard let own else { return page }
         try addNarrative(connection, to: &page, period: own, shared: shared)
-        let entries = try Reports.completeness(connection, agenda: shared.agenda, period: own).entries.filter {
-            $0.indicator == info.code
-        }
+        let entries = (shared.completeness[own]?.entries ?? []).filter { $0.indicator == info.code }
         if !entries.isEmpty {
             let missing = Set(entries.filter { !$0.reported }.map(\.partner)).sorted()
             page.completeness = BoardPacket.Completeness(

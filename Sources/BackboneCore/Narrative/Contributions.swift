@@ -45,12 +45,7 @@ public enum Contributions {
 
     /// The quoted contributions to `indicator` for `period`, oldest first.
     public static func quoted(_ connection: Connection, indicator: String, period: Period) throws -> [Contribution] {
-        try connection.query(
-            """
-            SELECT \(columns) FROM contributions
-            WHERE indicator_code = \(indicator) AND period = \(period.description) AND quoted ORDER BY id
-            """
-        ).map(decode)
+        try quoted(connection, indicator: indicator, from: period.start, until: period.end)
     }
 
     /// The quoted contributions to `indicator` for the periods starting in `from..<until`,
