@@ -13,6 +13,9 @@ public struct BackboneApp: Sendable {
     public let suppression: SuppressionPolicy
     /// The plausibility checks submissions go through.
     public let quality: QualitySettings
+    /// Whether stored batches write `measurements.submitted` and `.corrected` events
+    /// (`SUBMISSION_EVENTS`; off only where nothing subscribes to them, or to measure their cost).
+    public let submissionEvents: Bool
     /// Dashboard sign-ins (server-side; the browser holds only a session id).
     let dashboardSessions = DashboardSessions()
     /// Where the server's request metrics and the app's own go; `/metrics` shows them.
@@ -23,9 +26,10 @@ public struct BackboneApp: Sendable {
     public init(
         pool: ConnectionPool, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy(),
         metrics: ServiceMetrics = ServiceMetrics(), quality: QualitySettings = .standard,
-        webhooks: WebhookSettings = WebhookSettings()
+        webhooks: WebhookSettings = WebhookSettings(), submissionEvents: Bool = true
     ) {
         self.pool = pool
+        self.submissionEvents = submissionEvents
         self.webhooks = webhooks
         self.quality = quality
         self.logger = logger
@@ -85,7 +89,8 @@ public struct BackboneApp: Sendable {
             in: &table)
         KeyRoutes(pool: pool).register(in: &table)
         RegistryRoutes(pool: pool, cache: registryCache, reportCache: reportCache).register(in: &table)
-        MeasurementRoutes(pool: pool, metrics: appMetrics, quality: quality).register(in: &table)
+        MeasurementRoutes(pool: pool, metrics: appMetrics, quality: quality, submissionEvents: submissionEvents)
+            .register(in: &table)
         FlagRoutes(pool: pool).register(in: &table)
         LockRoutes(pool: pool).register(in: &table)
         RuleRoutes(pool: pool).register(in: &table)
@@ -98,7 +103,9 @@ public struct BackboneApp: Sendable {
         ReportRoutes(pool: pool, metrics: appMetrics, memo: reportCache, rendered: renderedReports).register(in: &table)
         let dashboard = DashboardRoutes(pool: pool, authenticator: table.authenticator, sessions: dashboardSessions)
         dashboard.register(in: &table)
-        DashboardUploadRoutes(dashboard: dashboard, metrics: appMetrics, quality: quality).register(in: &table)
+        DashboardUploadRoutes(
+            dashboard: dashboard, metrics: appMetrics, quality: quality, submissionEvents: submissionEvents
+        ).register(in: &table)
         PacketRoutes(pool: pool, dashboard: dashboard).register(in: &table)
         return table
     }

@@ -82,6 +82,11 @@ struct ServeCommand: AsyncParsableCommand {
     var qualityChecks: String?
     @Option(
         help:
+            "Whether stored batches write measurements.submitted and measurements.corrected events: on or off (env SUBMISSION_EVENTS, default on)."
+    )
+    var submissionEvents: String?
+    @Option(
+        help:
             "How many robust deviations from its series' history make a value an outlier (env OUTLIER_THRESHOLD, default 3)."
     )
     var outlierThreshold: Double?
@@ -103,6 +108,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         help: "Seconds one webhook attempt may take, connecting included (env WEBHOOK_TIMEOUT_SECONDS, default 15).")
     var webhookTimeout: Int?
+    @Option(
+        help:
+            "Days finished webhook deliveries and delivered events are kept (env WEBHOOK_RETENTION_DAYS, default 30)."
+    )
+    var webhookRetentionDays: Int?
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -124,7 +134,9 @@ struct ServeCommand: AsyncParsableCommand {
             dominance: settings.suppressionDominance, protectionPercent: settings.suppressionProtectionPercent,
             protectionMinimum: settings.suppressionProtectionMin)
         let app = BackboneApp(
-            pool: pool, logger: logger, suppression: suppression, quality: settings.quality, webhooks: settings.webhooks
+            pool: pool, logger: logger, suppression: suppression, quality: settings.quality,
+            webhooks: settings.webhooks,
+            submissionEvents: settings.submissionEvents
         )
         let configuration = HTTPServerConfiguration(
             host: settings.host, port: settings.port, maxBodySize: settings.maxBodyBytes,

@@ -26,6 +26,7 @@ struct Settings {
     var reminderDaysBefore: Int
     var reminderIntervalSeconds: Int
     var qualityChecks: Bool
+    var submissionEvents: Bool
     var outlierThreshold: Double
     var outlierMinHistory: Int
     var logLevel: Logger.Level
@@ -44,6 +45,15 @@ struct Settings {
                 )
             }
             return chosen
+        }
+        func onOff(_ flag: String?, _ name: String, _ variable: String, default value: Bool) throws -> Bool {
+            let text = flag ?? environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+            switch text {
+            case nil: return value
+            case "on": return true
+            case "off": return false
+            case let other?: throw ValidationError("\(flag == nil ? variable : name) is \(other); it must be on or off")
+            }
         }
         host = command.host ?? environment["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
         port = try integer(
@@ -102,14 +112,9 @@ struct Settings {
         reminderIntervalSeconds = try integer(
             command.reminderInterval, "--reminder-interval", "REMINDER_INTERVAL_SECONDS", default: 300,
             range: 1...86_400, unit: "a number of seconds")
-        switch command.qualityChecks ?? environment["QUALITY_CHECKS"].flatMap({ $0.isEmpty ? nil : $0 }) ?? "on" {
-        case "on": qualityChecks = true
-        case "off": qualityChecks = false
-        case let other:
-            throw ValidationError(
-                "\(command.qualityChecks == nil ? "QUALITY_CHECKS" : "--quality-checks") is \(other); it must be on or off"
-            )
-        }
+        qualityChecks = try onOff(command.qualityChecks, "--quality-checks", "QUALITY_CHECKS", default: true)
+        submissionEvents = try onOff(
+            command.submissionEvents, "--submission-events", "SUBMISSION_EVENTS", default: true)
         outlierThreshold = try number(
             command.outlierThreshold, "--outlier-threshold", "OUTLIER_THRESHOLD",
             default: OutlierScorer.defaultThreshold, range: 1...1000, unit: "a score from 1 to 1000")
@@ -118,18 +123,9 @@ struct Settings {
             default: OutlierScorer.defaultMinimumHistory, range: 2...OutlierScorer.recentPeriods,
             unit: "a number of periods")
         (logLevel, logFormat) = try Self.logging(environment)
-        let allowPrivate: Bool
-        let allowText =
-            command.webhookAllowPrivateNetworks
-            ?? environment["WEBHOOK_ALLOW_PRIVATE_NETWORKS"].flatMap({ $0.isEmpty ? nil : $0 }) ?? "off"
-        switch allowText.lowercased() {
-        case "on", "true", "1", "yes": allowPrivate = true
-        case "off", "false", "0", "no": allowPrivate = false
-        default:
-            throw ValidationError(
-                "\(command.webhookAllowPrivateNetworks == nil ? "WEBHOOK_ALLOW_PRIVATE_NETWORKS" : "--webhook-allow-private-networks") is \(allowText); it must be on or off"
-            )
-        }
+        let allowPrivate = try onOff(
+            command.webhookAllowPrivateNetworks, "--webhook-allow-private-networks", "WEBHOOK_ALLOW_PRIVATE_NETWORKS",
+            default: false)
         webhooks = WebhookSettings(
             allowPrivateNetworks: allowPrivate,
             retryScale: try number(
@@ -137,7 +133,10 @@ struct Settings {
                 range: 0.0001...1000, unit: "a factor from 0.0001 to 1000"),
             timeoutSeconds: try integer(
                 command.webhookTimeout, "--webhook-timeout", "WEBHOOK_TIMEOUT_SECONDS", default: 15, range: 1...300,
-                unit: "a number of seconds"))
+                unit: "a number of seconds"),
+            retentionDays: try integer(
+                command.webhookRetentionDays, "--webhook-retention-days", "WEBHOOK_RETENTION_DAYS", default: 30,
+                range: 1...3650, unit: "a number of days"))
     }
 
     /// `LOG_LEVEL` (default info) and `LOG_FORMAT` (text or json, default text).

@@ -18,6 +18,8 @@ struct WebhookDeliveries: Service {
     let logger: Logger
     /// Deliveries sent at once by one process.
     static let batch = 16
+    /// How often what is past `WebhookSettings.retentionDays` is deleted (and soon after start).
+    static let purgeInterval: Duration = .seconds(3600)
     /// The wait between rounds that found nothing to do.
     var idle: Duration = .milliseconds(200)
 
@@ -26,8 +28,10 @@ struct WebhookDeliveries: Service {
         let inFlight = SendsInFlight()
         var measured = ContinuousClock.now - .seconds(60)
         var warned = ContinuousClock.now - .seconds(120)
-        // Up to `batch` sends at once; a slot freed by one answer is claimed again at once, so
-        // a slow receiver holds only its own slots. Leaving waits for the sends in flight.
+        var purged = ContinuousClock.now - Self.purgeInterval
+        // Up to `batch` sends at once, at most `WebhookSettings.sendsPerEndpoint` to one
+        // endpoint: a slot freed by one answer is claimed again at once, and a slow receiver
+        // holds only its own slots. Leaving waits for the sends in flight.
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let free = Self.batch - inFlight.count
@@ -36,21 +40,29 @@ struct WebhookDeliveries: Service {
                     let fanned = try await fanOut()
                     var claims: [WebhookQueue.Claim] = []
                     if free > 0 {
+                        let sending = inFlight.perEndpoint
                         claims = try await pool.withConnection { [settings] in
-                            try WebhookQueue.claim($0, limit: free, leaseSeconds: settings.leaseSeconds)
+                            try WebhookQueue.claim(
+                                $0, limit: free, leaseSeconds: settings.leaseSeconds, inFlight: sending)
                         }
                     }
                     for claim in claims {
-                        inFlight.add(1)
+                        inFlight.add(1, to: claim.endpoint)
                         group.addTask {
                             await deliver(claim, sender)
-                            inFlight.add(-1)
+                            inFlight.add(-1, to: claim.endpoint)
                         }
                     }
                     busy = fanned > 0 || !claims.isEmpty
                     if ContinuousClock.now - measured > .seconds(2) {
                         try await metrics.measureDepth(pool)
                         measured = ContinuousClock.now
+                    }
+                    if ContinuousClock.now - purged > Self.purgeInterval {
+                        purged = ContinuousClock.now
+                        try await pool.withConnection { [settings] in
+                            _ = try WebhookQueue.purge($0, olderThanDays: settings.retentionDays)
+                        }
                     }
                 } catch {
                     // Once a minute at most: a database that is down (or not migrated yet) fails every round.
@@ -102,13 +114,20 @@ struct WebhookDeliveries: Service {
     }
 }
 
-/// How many sends a worker has in flight, shared with the tasks that make them.
+/// How many sends a worker has in flight, per endpoint, shared with the tasks that make them.
 private final class SendsInFlight: Sendable {
-    private let value = Mutex(0)
+    private let value = Mutex([Int: Int]())
 
-    var count: Int { value.withLock { $0 } }
+    var count: Int { value.withLock { $0.values.reduce(0, +) } }
 
-    func add(_ change: Int) { value.withLock { $0 += change } }
+    var perEndpoint: [Int: Int] { value.withLock { $0 } }
+
+    func add(_ change: Int, to endpoint: Int) {
+        value.withLock { sends in
+            let now = sends[endpoint, default: 0] + change
+            sends[endpoint] = now == 0 ? nil : now
+        }
+    }
 }
 
 /// Webhook metrics on `/metrics`: `backbone_webhook_deliveries_total{outcome}` (delivered,

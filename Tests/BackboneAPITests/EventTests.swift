@@ -107,6 +107,16 @@ struct EventTests {
         #expect(try Self.events(app, after: own).map(\.partner) == ["literacy-now"])
     }
 
+    @Test func withSubmissionEventsOffABatchIsStoredAndWritesNoEvent() async throws {
+        let app = try await TestApp.start(submissionEvents: false)
+        defer { Task { try await app.stop() } }
+        try await app.seedRegistry()
+        let stored = try await app.coordinator(
+            "POST", "/v1/measurements", json: batch([row(value: "11"), Self.other(row(value: "13"))]))
+        #expect(stored.status == 200 && stored.json["created"] as? Int == 2, "\(stored.text)")
+        #expect(try Self.events(app).isEmpty)
+    }
+
     @Test func locksCorrectionsReleasesAndPublicationsWriteTheirEventsAndABadLockNone() async throws {
         let app = try await TestApp.start()
         defer { Task { try await app.stop() } }

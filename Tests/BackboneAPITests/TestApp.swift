@@ -17,14 +17,17 @@ struct TestApp {
     let port: Int
     let coordinator: String
 
-    static func start(webhooks: WebhookSettings = WebhookSettings()) async throws -> TestApp {
-        try await start(on: TestDatabase.fresh(), webhooks: webhooks)
+    static func start(webhooks: WebhookSettings = WebhookSettings(), submissionEvents: Bool = true) async throws
+        -> TestApp
+    {
+        try await start(on: TestDatabase.fresh(), webhooks: webhooks, submissionEvents: submissionEvents)
     }
 
     /// Over the database `conninfo`, migrated first unless `migrate` is false.
-    static func start(on conninfo: String, migrate: Bool = true, webhooks: WebhookSettings = WebhookSettings())
-        async throws -> TestApp
-    {
+    static func start(
+        on conninfo: String, migrate: Bool = true, webhooks: WebhookSettings = WebhookSettings(),
+        submissionEvents: Bool = true
+    ) async throws -> TestApp {
         let pool = ConnectionPool(conninfo: conninfo, size: 4)
         let coordinator = try await pool.withConnection { connection in
             if migrate { _ = try Schema.migrate(connection) }
@@ -32,7 +35,7 @@ struct TestApp {
         }
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let app = BackboneApp(pool: pool, logger: logger, webhooks: webhooks)
+        let app = BackboneApp(pool: pool, logger: logger, webhooks: webhooks, submissionEvents: submissionEvents)
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: app.router(),
             problems: app.problems,

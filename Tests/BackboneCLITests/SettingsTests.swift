@@ -40,6 +40,12 @@ struct SettingsTests {
             try Settings(command, environment: ["QUALITY_CHECKS": "no"])
         }
         #expect(word?.description.contains("QUALITY_CHECKS is no") == true, "\(String(describing: word))")
+        #expect(standard.submissionEvents)
+        #expect(try !Settings(command, environment: ["SUBMISSION_EVENTS": "off"]).submissionEvents)
+        let events = #expect(throws: ValidationError.self) {
+            try Settings(command, environment: ["SUBMISSION_EVENTS": "yes"])
+        }
+        #expect(events?.description.contains("SUBMISSION_EVENTS is yes") == true, "\(String(describing: events))")
         let history = #expect(throws: ValidationError.self) {
             try Settings(command, environment: ["OUTLIER_MIN_HISTORY": "40"])
         }

@@ -271,6 +271,68 @@ struct WebhookDeliveryTests {
         try await setup.pool.close()
     }
 
+    @Test func aSlowEndpointHoldsOnlyItsOwnSendSlots() async throws {
+        let slow = try await TestReceiver.start { _, _ in .init(delay: .milliseconds(1500)) }
+        let fast = try await TestReceiver.start()
+        let setup = try await Setup.start()
+        let (slowEndpoint, _) = try await setup.endpoint(slow.url, events: ["period.locked"])
+        let (fastEndpoint, _) = try await setup.endpoint(fast.url, events: ["measurements.submitted"])
+        // The slow endpoint's backlog is older, so it comes first in the queue.
+        for _ in 0..<20 { try await setup.event(.periodLocked, partner: nil) }
+        for _ in 0..<5 { try await setup.event() }
+        let (slowBeforeFastWasDone, fastDeliveries) = try await setup.withWorkers {
+            _ = try await fast.wait(seconds: 10) { $0.count >= 5 }
+            return (slow.requests.count, try await setup.settled(fastEndpoint))
+        }
+        #expect(fast.requests.count == 5)
+        // One worker has 16 slots; the slow endpoint may take 4 of them at once, not all.
+        #expect(slowBeforeFastWasDone <= WebhookSettings.sendsPerEndpoint, "\(slowBeforeFastWasDone)")
+        #expect(fastDeliveries.count == 5 && fastDeliveries.allSatisfy { $0.status == .delivered })
+        #expect(try await setup.deliveries(slowEndpoint).count == 20)
+        try await slow.stop()
+        try await fast.stop()
+        try await setup.pool.close()
+    }
+
+    @Test func finishedDeliveriesAndDeliveredEventsArePurgedAfterTheRetention() async throws {
+        let receiver = try await TestReceiver.start()
+        let setup = try await Setup.start()
+        let (endpoint, _) = try await setup.endpoint(receiver.url)
+        let delivered = try await setup.event()
+        _ = try await setup.withWorkers { try await setup.settled(endpoint) }
+        let pending = try await setup.event()
+        try await setup.pool.withConnection { _ = try WebhookQueue.fanOut($0) }
+        // A reminder's event is its record; an event nobody subscribed to is only history.
+        let reminder = try await setup.event(.reminderDue)
+        let unsubscribed = try await setup.event(.flagOpened)
+        try await setup.pool.withConnection { connection in
+            try connection.query(
+                """
+                INSERT INTO reminders_sent (partner_id, indicator_code, period, stage, event_id)
+                VALUES ('partner-a', 'esl', '2026-01', 'due', \(reminder))
+                """)
+            try connection.query(
+                "UPDATE outbox_events SET fanned_out_at = now() WHERE id IN (\(reminder), \(unsubscribed))")
+            try connection.query("UPDATE webhook_deliveries SET updated_at = now() - interval '31 days'")
+            try connection.query("UPDATE outbox_events SET fanned_out_at = now() - interval '31 days'")
+        }
+        let kept = try await setup.pool.withConnection { try WebhookQueue.purge($0, olderThanDays: 40) }
+        #expect(kept == (0, 0))
+        let purged = try await setup.pool.withConnection { try WebhookQueue.purge($0, olderThanDays: 30) }
+        #expect(purged == (1, 2))
+        let left = try await setup.pool.withConnection { connection in
+            (
+                try connection.query("SELECT id FROM outbox_events ORDER BY id").map { try $0.decode(Int.self) },
+                try connection.query("SELECT count(*) FROM webhook_attempts")[0].decode(Int.self),
+                try connection.query("SELECT status FROM webhook_deliveries").map { try $0.decode(String.self) }
+            )
+        }
+        #expect(left.0 == [pending, reminder] && !left.0.contains(delivered))
+        #expect(left.1 == 0 && left.2 == ["pending"])
+        try await receiver.stop()
+        try await setup.pool.close()
+    }
+
     @Test func aPartnersEndpointNeverReceivesAnotherPartnersEvents() async throws {
         let receiver = try await TestReceiver.start()
         let setup = try await Setup.start()

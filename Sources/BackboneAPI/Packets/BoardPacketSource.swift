@@ -29,13 +29,15 @@ enum BoardPacketSource {
     static let listedFlags = 5
 
     /// The packet of `agenda` for `period`, its indicators' pages gathered `parallel` at a
-    /// time, each on a pooled connection of its own.
+    /// time, each on a pooled connection of its own; `unknownAgenda` is thrown when there is
+    /// no such agenda (a missing page by default; a publication's body names it as a field).
     static func packet(
-        _ pool: ConnectionPool, agenda id: String, period: Period, audience: BoardPacket.Audience, parallel: Int
+        _ pool: ConnectionPool, agenda id: String, period: Period, audience: BoardPacket.Audience, parallel: Int,
+        unknownAgenda: DomainError? = nil
     ) async throws -> BoardPacket {
         let (agenda, indicators, shared) = try await database(pool, transaction: false) { connection in
             guard let agenda = try RegistryStore<Agenda>().find(connection, key: id) else {
-                throw DomainError.notFound("No agenda \(id).")
+                throw unknownAgenda ?? DomainError.notFound("No agenda \(id).")
             }
             let indicators = try IndicatorStore.list(connection, activeIn: id)
             var completeness: [Period: CompletenessReport] = [:]

@@ -17,6 +17,8 @@ struct DashboardUploadRoutes {
     let metrics: AppMetrics
     /// The checks at the door, set as for `POST /v1/measurements`.
     let quality: QualitySettings
+    /// Whether stored batches write their events, as for `POST /v1/measurements`.
+    let submissionEvents: Bool
 
     /// How many rows of a file the dry run's table shows from the top; every row with a
     /// problem is shown too, up to `maxShownRows` in all (a page of 100,000 rows helps no one).
@@ -168,13 +170,15 @@ struct DashboardUploadRoutes {
         let submission = try SubmissionParser.parseCSV(content)
         let submitter = caller.keyHolder
         let quality = self.quality
+        let events = submissionEvents
         let fingerprint = "POST /dashboard/upload/store mode=\(mode.rawValue) \(fileName)\n"
         let (stored, summary) = try await Idempotency.once(
             key: key, keyID: caller.key.id, pool: dashboard.pool,
             fingerprint: fingerprint + String(decoding: content, as: UTF8.self)
         ) { connection in
             let summary = try MeasurementIngestion.submit(
-                connection, parsed: submission, submitter: submitter, mode: mode, dryRun: false, quality: quality)
+                connection, parsed: submission, submitter: submitter, mode: mode, dryRun: false, quality: quality,
+                events: events)
             let page = UploadPage.stored(
                 uploader,
                 UploadModel.Stored(

@@ -11,14 +11,18 @@ struct MeasurementRoutes {
     let pool: ConnectionPool
     let metrics: AppMetrics
     let quality: QualitySettings
+    /// Whether stored batches write their events (`SUBMISSION_EVENTS`).
+    let submissionEvents: Bool
 
     func register(in routes: inout RouteTable) {
         let pool = self.pool
         let metrics = self.metrics
         let quality = self.quality
+        let events = submissionEvents
 
         routes.post("/v1/measurements", .rawData, query: ["mode", "dry_run"]) { request, context in
-            try await Self.submit(request, caller: context.caller, pool: pool, metrics: metrics, quality: quality)
+            try await Self.submit(
+                request, caller: context.caller, pool: pool, metrics: metrics, quality: quality, events: events)
         }
         routes.get(
             "/v1/measurements", .rawData,
@@ -129,7 +133,8 @@ struct MeasurementRoutes {
 
     /// Validates and stores a submission; replays the first answer to a repeated Idempotency-Key.
     static func submit(
-        _ request: HTTPRequest, caller: Caller, pool: ConnectionPool, metrics: AppMetrics, quality: QualitySettings
+        _ request: HTTPRequest, caller: Caller, pool: ConnectionPool, metrics: AppMetrics, quality: QualitySettings,
+        events: Bool
     ) async throws -> HTTPResponse {
         let (mode, dryRun) = try submissionOptions(request)
         let submission = try SubmissionParser.parse(request)
@@ -138,7 +143,8 @@ struct MeasurementRoutes {
             let (response, summary) = try await Idempotency.respond(to: request, keyID: caller.key.id, pool: pool) {
                 connection in
                 try MeasurementIngestion.submit(
-                    connection, parsed: submission, submitter: submitter, mode: mode, dryRun: dryRun, quality: quality)
+                    connection, parsed: submission, submitter: submitter, mode: mode, dryRun: dryRun, quality: quality,
+                    events: events)
             }
             if let summary { metrics.ingested(summary) }
             return response

@@ -123,12 +123,9 @@ struct PacketRoutes {
     /// publication, stamps it and stores its JSON and HTML.
     func publish(_ body: PublicationBody, keyID: String) async throws -> Publication {
         // A body naming no agenda is refused as a field, not as a missing page.
-        guard
-            try await database(pool, transaction: false, { try RegistryStore<Agenda>().find($0, key: body.agenda) })
-                != nil
-        else { throw DomainError.invalid(field: "agenda", code: "unknown-agenda", "no agenda \(body.agenda) exists") }
         var packet = try await BoardPacketSource.packet(
-            pool, agenda: body.agenda, period: body.period, audience: body.audience, parallel: Self.parallelPages)
+            pool, agenda: body.agenda, period: body.period, audience: body.audience, parallel: Self.parallelPages,
+            unknownAgenda: Publications.unknownAgenda(body.agenda))
         packet.title = body.title
         let frozen = packet
         return try await database(pool) { connection in

@@ -37,11 +37,16 @@ enum ChangeEvents {
                 counts[partner] = (created, updated)
             }
         }
+        let rowsByPartner = Dictionary(grouping: accepted, by: \.partner)
+        var receivedByPartner: [String: Int] = [:]
+        for row in parsed.rows {
+            if let partner = row.partner ?? defaultPartner { receivedByPartner[partner, default: 0] += 1 }
+        }
         for partner in partners {
             let (created, updated) = counts[partner] ?? (0, 0)
             guard created + updated > 0 else { continue }
-            let rows = accepted.filter { $0.partner == partner }
-            let received = parsed.rows.filter { ($0.partner ?? defaultPartner) == partner }.count
+            let rows = rowsByPartner[partner] ?? []
+            let received = receivedByPartner[partner] ?? 0
             let agendas = Set(rows.compactMap { indicators[$0.indicator]?.agenda })
             try Outbox.append(
                 connection, .measurementsSubmitted, agenda: agendas.count == 1 ? agendas.first : nil, partner: partner,
@@ -80,24 +85,21 @@ enum ChangeEvents {
             WHERE m.batch_id = \(batchID)
             ORDER BY m.partner_id, m.id
             """)
-        var byPartner: [(partner: String, changes: [JSONValue])] = []
+        var byPartner: [(partner: String, agendas: Set<String>, changes: [JSONValue])] = []
         for row in rows {
             let (id, partner, indicator, neighborhood, period, action) =
                 try row.decode((Int, String, String, String, String, String).self)
             let change = change(
                 measurement: id, indicator: indicator, neighborhood: neighborhood, period: period, action: action)
+            let agenda = context.indicators[indicator]?.agenda
             if byPartner.last?.partner == partner {
                 byPartner[byPartner.count - 1].changes.append(change)
+                if let agenda { byPartner[byPartner.count - 1].agendas.insert(agenda) }
             } else {
-                byPartner.append((partner, [change]))
+                byPartner.append((partner, Set([agenda].compactMap { $0 }), [change]))
             }
         }
-        for (partner, changes) in byPartner {
-            let agendas = Set(
-                changes.compactMap { $0.objectValue?["indicator"] }.compactMap { value -> String? in
-                    guard case .string(let code) = value else { return nil }
-                    return context.indicators[code]?.agenda
-                })
+        for (partner, agendas, changes) in byPartner {
             try appendCorrected(
                 connection, agenda: agendas.count == 1 ? agendas.first : nil, partner: partner,
                 batch: batchID.uuidString.lowercased(), changes: changes)

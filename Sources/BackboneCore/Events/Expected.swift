@@ -4,9 +4,10 @@ import Postgres
 
 /// What the service expects partners to report, and when (docs/events.md#reminders).
 ///
-/// A commitment (partner × indicator, maybe one neighborhood) expects a measurement in every
-/// period of the indicator's period type that ends on or after the day the commitment was
-/// made and overlaps the agenda's `starts_on`…`ends_on`. A cell is (partner, indicator,
+/// A commitment (partner × indicator, maybe one neighborhood) of an active partner to an
+/// active indicator expects a measurement in every period of the indicator's period type that
+/// ends on or after the day it is expected from (`expectedFrom`) and overlaps the agenda's
+/// `starts_on`…`ends_on`. A cell is (partner, indicator,
 /// period): it is reported when every commitment of the partner to the indicator has a
 /// measurement in the period (in its neighborhood, if it names one), the test
 /// `Reports.completeness` applies. A period's numbers are due `reporting_due_days` after its
@@ -25,6 +26,16 @@ public enum Expected {
         /// Reported: no commitment of the cell is missing.
         public var reported: Bool { missing.isEmpty }
     }
+
+    /// The first day a commitment (`c`) expects numbers for: the day it was made, or the start
+    /// of the first period its partner reported the indicator for, whichever is earlier. A
+    /// partner that brings its history is expected for that history; a partner that joins
+    /// today is not reminded of the years before it joined. The completeness report uses the
+    /// same expression, so both count the same commitments.
+    static let expectedFrom: Query = """
+        LEAST(c.created_at::date, (SELECT min(f.period_start) FROM measurements f
+                                   WHERE f.indicator_code = c.indicator_code AND f.partner_id = c.partner_id))
+        """
 
     /// The day `period`'s numbers are due under an agenda's `reporting_due_days`.
     public static func due(_ period: Period, reportingDueDays: Int) -> Day {
@@ -78,13 +89,13 @@ public enum Expected {
     }
 
     /// Each commitment once per period of its indicator's type whose last day is in
-    /// `lastDays`, from the period it was made in, inside the agenda's dates.
+    /// `lastDays`, from the day it is expected from, inside the agenda's dates.
     private static func commitmentsPerPeriod(
         _ connection: Connection, agenda: String, lastDays: ClosedRange<Day>, within dates: (Day?, Day?)
     ) throws -> [(key: Key, neighborhood: String?)] {
         let commitments = try connection.query(
             """
-            SELECT c.partner_id, c.indicator_code, c.neighborhood_code, i.period_type, c.created_at::date
+            SELECT c.partner_id, c.indicator_code, c.neighborhood_code, i.period_type, \(expectedFrom)
             FROM commitments c JOIN indicators i ON i.code = c.indicator_code
             JOIN partners p ON p.id = c.partner_id
             WHERE i.agenda_id = \(agenda) AND i.active AND p.active
@@ -93,11 +104,11 @@ public enum Expected {
         var periodsOfType: [PeriodType: [Period]] = [:]
         var wanted: [(key: Key, neighborhood: String?)] = []
         for row in commitments {
-            let (partner, indicator, neighborhood, typeText, made) =
+            let (partner, indicator, neighborhood, typeText, from) =
                 try row.decode((String, String, String?, String, Day).self)
             let type = try PeriodType.stored(typeText, column: "indicators.period_type")
             if periodsOfType[type] == nil { periodsOfType[type] = periods(of: type, endingIn: lastDays) }
-            for period in periodsOfType[type] ?? [] where period.lastDay >= made {
+            for period in periodsOfType[type] ?? [] where period.lastDay >= from {
                 if let startsOn = dates.0, period.lastDay < startsOn { continue }
                 if let endsOn = dates.1, period.start > endsOn { continue }
                 wanted.append((Key(partner: partner, indicator: indicator, period: period), neighborhood))

@@ -40,7 +40,7 @@ public enum Reminders {
                 connection, agenda: agenda,
                 dues: today.adding(days: -windowDays)...today.adding(days: max(dueSoonDays, 0)))
             let unreported = cells.filter { !$0.reported }
-            let sent = try alreadySent(connection, partners: Array(Set(unreported.map(\.partner))))
+            let sent = try alreadySent(connection, for: unreported)
             for cell in unreported {
                 let stage: ReminderStage = Expected.isOverdue(due: cell.due, today: today) ? .overdue : .due
                 guard !sent.contains([cell.partner, cell.indicator, cell.period.description, stage.rawValue]) else {
@@ -58,13 +58,16 @@ public enum Reminders {
         return outcome
     }
 
-    /// The reminders already recorded for these partners, as [partner, indicator, period, stage].
-    static func alreadySent(_ connection: Connection, partners: [String]) throws -> Set<[String]> {
-        guard !partners.isEmpty else { return [] }
+    /// The reminders already recorded for these cells, as [partner, indicator, period, stage]
+    /// (only theirs: what was sent for periods out of the window is not read again).
+    static func alreadySent(_ connection: Connection, for cells: [Expected.Cell]) throws -> Set<[String]> {
+        guard !cells.isEmpty else { return [] }
         let rows = try connection.query(
             """
-            SELECT partner_id, indicator_code, period, stage FROM reminders_sent
-            WHERE partner_id = ANY(\(partners)::text[])
+            SELECT s.partner_id, s.indicator_code, s.period, s.stage
+            FROM unnest(\(cells.map(\.partner))::text[], \(cells.map(\.indicator))::text[],
+                        \(cells.map(\.period.description))::text[]) AS c(partner, indicator, period)
+            JOIN reminders_sent s ON s.partner_id = c.partner AND s.indicator_code = c.indicator AND s.period = c.period
             """)
         return Set(
             try rows.map { row in

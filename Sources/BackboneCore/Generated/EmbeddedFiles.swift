@@ -3557,6 +3557,10 @@ paths:
       operationId: getCompleteness
       summary: Who has reported what they committed to, for one period (coordinator only).
       description: >-
+        Lists each commitment the period expects: an active partner's, to an active
+        indicator, from the day the commitment is expected from (the day it was made, or the
+        start of the first period its partner reported the indicator for, if earlier), in a
+        period overlapping the agenda's dates; reminders use the same definition.
         CSV (see CSV in the API description): a `section` column (`entries`, then the
         `indicators` and `partners` rates, then the `report` row with the totals), `partner`,
         `indicator`, `neighborhood`, `id`, then every other field in alphabetical order

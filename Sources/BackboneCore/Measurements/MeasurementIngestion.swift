@@ -15,10 +15,11 @@ public enum MeasurementIngestion {
 
     /// Validates `parsed`, checks the valid rows' plausibility (`quality`: outliers and
     /// validation rules; a violated `reject` rule is an error on each row it reads), and
-    /// writes them; warnings on stored values become flags.
+    /// writes them; warnings on stored values become flags. With `events` (the default), a
+    /// stored batch writes its `measurements.submitted` and `measurements.corrected` events.
     public static func submit(
         _ connection: Connection, parsed: Submission, submitter: KeyHolder, mode: Mode, dryRun: Bool,
-        quality: QualitySettings = .standard, batchID: UUID = UUID()
+        quality: QualitySettings = .standard, events: Bool = true, batchID: UUID = UUID()
     ) throws -> ImportSummary {
         if let bound = submitter.partner,
             let other = parsed.rows.first(where: { $0.partner != nil && $0.partner != bound })
@@ -50,6 +51,8 @@ public enum MeasurementIngestion {
             try FlagRecorder.record(
                 connection, check, rows: accepted, batchID: batchID, keyID: submitter.keyID,
                 updatedAny: outcome.updated > 0)
+        }
+        if !dryRun && events {
             try ChangeEvents.submitted(
                 connection, batchID: batchID, parsed: parsed, defaultPartner: submitter.partner, accepted: accepted,
                 outcome: outcome, indicators: context.indicators)

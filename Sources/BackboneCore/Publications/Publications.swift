@@ -60,7 +60,7 @@ public enum Publications {
         keyID: String, render: (_ publishedAt: Date, _ previous: Previous?) throws -> (json: String, html: String)
     ) throws -> Publication {
         guard try !connection.query("SELECT 1 FROM agendas WHERE id = \(agenda) FOR UPDATE").isEmpty else {
-            throw DomainError.invalid(field: "agenda", code: "unknown-agenda", "no agenda \(agenda) exists")
+            throw unknownAgenda(agenda)
         }
         let publishedAt = try connection.query("SELECT now()")[0].decode(Date.self)
         let (json, html) = try render(publishedAt, try latest(connection, agenda: agenda, audience: audience))
@@ -76,6 +76,11 @@ public enum Publications {
         let publication = try decode(rows[0])
         try ChangeEvents.published(connection, publication)
         return publication
+    }
+
+    /// A publication's body naming an agenda that does not exist: a 422 on its `agenda` field.
+    public static func unknownAgenda(_ agenda: String) -> DomainError {
+        .invalid(field: "agenda", code: "unknown-agenda", "no agenda \(agenda) exists")
     }
 
     /// The latest publication of `agenda` for `audience`, with its JSON.

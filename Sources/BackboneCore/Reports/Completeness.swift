@@ -4,8 +4,10 @@ import Foundation
 import Postgres
 
 extension Reports {
-    /// For each commitment under the agenda: did the partner report the indicator (for
-    /// its neighborhood, if the commitment names one) for any period inside `period`?
+    /// For each commitment under the agenda that `period` expects (`Expected`: an active
+    /// partner, from the day the commitment is expected from, inside the agenda's dates): did
+    /// the partner report the indicator (for its neighborhood, if the commitment names one)
+    /// for any period inside `period`?
     public static func completeness(_ connection: Connection, agenda: String, period: Period) throws
         -> CompletenessReport
     {
@@ -25,9 +27,13 @@ extension Reports {
                 GROUP BY m.partner_id, m.indicator_code, m.neighborhood_code)
             SELECT c.partner_id, c.indicator_code, c.neighborhood_code, coalesce(sum(k.n), 0)::bigint
             FROM commitments c JOIN indicators i ON i.code = c.indicator_code
+            JOIN partners p ON p.id = c.partner_id JOIN agendas a ON a.id = i.agenda_id
             LEFT JOIN counts k ON k.partner_id = c.partner_id AND k.indicator_code = c.indicator_code
                 AND (c.neighborhood_code IS NULL OR k.neighborhood_code = c.neighborhood_code)
-            WHERE i.agenda_id = \(agenda) AND i.active
+            WHERE i.agenda_id = \(agenda) AND i.active AND p.active
+              AND \(Expected.expectedFrom) <= \(period.lastDay)
+              AND (a.starts_on IS NULL OR a.starts_on <= \(period.lastDay))
+              AND (a.ends_on IS NULL OR a.ends_on >= \(period.start))
             GROUP BY c.id, c.partner_id, c.indicator_code, c.neighborhood_code
             ORDER BY c.partner_id, c.indicator_code, c.neighborhood_code NULLS FIRST
             """)

@@ -107,15 +107,29 @@ public enum WebhookQueue {
 
     /// Claims up to `limit` due deliveries of active endpoints for one attempt each: moves
     /// their next attempt `leaseSeconds` on (so a crashed sender's claim comes due again)
-    /// and counts the attempt.
-    public static func claim(_ connection: Connection, limit: Int, leaseSeconds: Int) throws -> [Claim] {
-        try connection.transaction { connection in
+    /// and counts the attempt. `inFlight` gives the sends this process has under way per
+    /// endpoint; no endpoint is given more than `perEndpoint` at once.
+    public static func claim(
+        _ connection: Connection, limit: Int, leaseSeconds: Int, perEndpoint: Int = WebhookSettings.sendsPerEndpoint,
+        inFlight: [Int: Int] = [:]
+    ) throws -> [Claim] {
+        let busy = inFlight.filter { $0.value > 0 }
+        let full = busy.filter { $0.value >= perEndpoint }.map(\.key)
+        return try connection.transaction { connection in
             try connection.query(
                 """
-                WITH due AS (
-                    SELECT id FROM webhook_deliveries
-                    WHERE status = 'pending' AND next_attempt_at <= now()
-                    ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                WITH candidates AS (
+                    SELECT id, endpoint_id, next_attempt_at FROM webhook_deliveries
+                    WHERE status = 'pending' AND next_attempt_at <= now() AND endpoint_id <> ALL(\(full)::bigint[])
+                    ORDER BY next_attempt_at LIMIT \(limit * perEndpoint) FOR UPDATE SKIP LOCKED
+                ), ranked AS (
+                    SELECT c.id, c.next_attempt_at, coalesce(f.sending, 0)
+                           + row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id) AS slot
+                    FROM candidates c
+                    LEFT JOIN unnest(\(Array(busy.keys))::bigint[], \(Array(busy.values))::int[]) AS f(endpoint, sending)
+                         ON f.endpoint = c.endpoint_id
+                ), due AS (
+                    SELECT id FROM ranked WHERE slot <= \(perEndpoint) ORDER BY next_attempt_at LIMIT \(limit)
                 )
                 UPDATE webhook_deliveries d
                 SET next_attempt_at = now() + make_interval(secs => \(leaseSeconds)), attempts = d.attempts + 1,
@@ -132,6 +146,50 @@ public enum WebhookQueue {
                     type: type, createdAt: created, data: data)
             }
         }
+    }
+
+    /// Deletes, `limit` at a time, what is older than `days`: finished deliveries (delivered,
+    /// failed or cancelled) with their attempts, then events fanned out that no delivery,
+    /// reminder or digest refers to any more (a reminder's event stays: it is the record of
+    /// what was sent). Returns how many deliveries and events were deleted.
+    @discardableResult
+    public static func purge(_ connection: Connection, olderThanDays days: Int, limit: Int = 1000) throws -> (
+        deliveries: Int, events: Int
+    ) {
+        var deliveries = 0
+        var events = 0
+        while true {
+            let deleted = try connection.query(
+                """
+                WITH old AS (
+                    SELECT id FROM webhook_deliveries
+                    WHERE status <> 'pending' AND updated_at < now() - make_interval(days => \(days))
+                    LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                ), attempts AS (
+                    DELETE FROM webhook_attempts a USING old WHERE a.delivery_id = old.id
+                )
+                DELETE FROM webhook_deliveries d USING old WHERE d.id = old.id
+                """
+            ).affectedRows
+            deliveries += deleted
+            if deleted < limit { break }
+        }
+        while true {
+            let deleted = try connection.query(
+                """
+                DELETE FROM outbox_events WHERE id IN (
+                    SELECT e.id FROM outbox_events e
+                    WHERE e.fanned_out_at < now() - make_interval(days => \(days))
+                      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+                      AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.event_id = e.id)
+                      AND NOT EXISTS (SELECT 1 FROM digests_sent g WHERE g.event_id = e.id)
+                    ORDER BY e.id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                """
+            ).affectedRows
+            events += deleted
+            if deleted < limit { break }
+        }
+        return (deliveries, events)
     }
 
     /// Records an attempt and moves the delivery on: delivered (2xx), disabled (410: the

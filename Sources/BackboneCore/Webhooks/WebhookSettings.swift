@@ -9,11 +9,21 @@ public struct WebhookSettings: Sendable {
     public var retryScale: Double
     /// The most one attempt may take, connecting and the whole exchange (`WEBHOOK_TIMEOUT_SECONDS`, default 15).
     public var timeoutSeconds: Int
+    /// How long finished deliveries (with their attempts) and events delivered to every
+    /// endpoint are kept (`WEBHOOK_RETENTION_DAYS`, default 30).
+    public var retentionDays: Int
 
-    public init(allowPrivateNetworks: Bool = false, retryScale: Double = 1, timeoutSeconds: Int = 15) {
+    /// At most this many sends to one endpoint at once, per server process: a slow receiver
+    /// holds these slots, never all of the process's.
+    public static let sendsPerEndpoint = 4
+
+    public init(
+        allowPrivateNetworks: Bool = false, retryScale: Double = 1, timeoutSeconds: Int = 15, retentionDays: Int = 30
+    ) {
         self.allowPrivateNetworks = allowPrivateNetworks
         self.retryScale = retryScale
         self.timeoutSeconds = timeoutSeconds
+        self.retentionDays = retentionDays
     }
 
     /// How long a claimed delivery is left to its sender before another process may try it
