@@ -314,17 +314,19 @@ def main():
     key = subprocess.run([args.backbone, "keys", "create", "--role", "coordinator"], env=env,
                          capture_output=True, text=True, check=True).stdout.strip()
     os.makedirs("bench/results", exist_ok=True)
-    # Two servers on the one database: the checked one (outliers, rules; the default) serves
-    # everything, and one with QUALITY_CHECKS=off takes the middle ingest round, so that the
-    # checks' cost is measured in the same run, on the same data.
+    # Three servers on the one database: the default one (quality checks and submission
+    # events on) serves everything; one with QUALITY_CHECKS=off and one with
+    # SUBMISSION_EVENTS=off each take one ingest round, so that what the checks and the
+    # event outbox cost is measured in the same run, on the same data.
     servers, logs = [], []
-    for name, checks in [("server-log", "on"), ("server-off-log", "off")]:
+    for name, checks, events in [("server-log", "on", "on"), ("server-off-log", "off", "on"),
+                                 ("server-no-events-log", "on", "off")]:
         port = free_port()
         log_path = f"bench/results/{name}.tmp"
         log = open(log_path, "wb")
         process = subprocess.Popen(
             [args.backbone, "serve", "--port", str(port), "--max-body-bytes", str(256 * 1024 * 1024)],
-            env=dict(env, QUALITY_CHECKS=checks), stdout=subprocess.DEVNULL, stderr=log)
+            env=dict(env, QUALITY_CHECKS=checks, SUBMISSION_EVENTS=events), stdout=subprocess.DEVNULL, stderr=log)
         servers.append((process, port))
         logs.append((log, log_path))
     try:
@@ -335,8 +337,8 @@ def main():
                     break
                 except (OSError, SystemExit):
                     time.sleep(0.1)
-        (server, port), unchecked = servers
-        return run(args, deployment, size, key, port, server, unchecked)
+        (server, port), unchecked, without_events = servers
+        return run(args, deployment, size, key, port, server, unchecked, without_events)
     finally:
         for process, _ in servers:
             process.terminate()
@@ -364,34 +366,35 @@ def register(client, deployment):
          "left": "ind08", "operator": "<=", "right": "10 * ind00", "missing": "skip_if_any_missing"}).encode())
 
 
-def run(args, deployment, size, key, port, server, unchecked):
+def run(args, deployment, size, key, port, server, unchecked, without_events):
     client = Client(port, key)
     register(client, deployment)
 
-    # Ingest: three JSON rounds of distinct rows, then the same number again as CSV. The
-    # middle JSON round goes to the server without quality checks (`unchecked`): the first
-    # and last against it measure what the checks cost. The first round also carries the
-    # warm-up (an empty table, cold caches), so the comparison leans against the checks.
-    round_size = max(1000, size // 4)
+    # Ingest: four JSON rounds of distinct rows, then the same number again as CSV. The
+    # second JSON round goes to the server without quality checks (`unchecked`), the third
+    # to the one without submission events (`without_events`): the first and last against
+    # each measure what the checks and the outbox cost. The first round also carries the
+    # warm-up (an empty table, cold caches), so the comparisons lean against the checks.
+    round_size = max(1000, size // 5)
     results = {"size": size, "seed": args.seed}
     rounds = []
     peak_rss = 0
     cpu = {"server": 0.0, "postgres": 0.0, "elapsed": 0.0}
-    for number in range(3):
-        checked = number != 1
-        target, target_port = (server, port) if checked else unchecked
+    for number in range(4):
+        checked, events = number != 1, number != 2
+        target, target_port = unchecked if not checked else without_events if not events else (server, port)
         batches = list(json_batches(deployment.rows(round_size, part=number)))
         server_before, postgres_before = cpu_seconds([target.pid]), cpu_seconds(postgres_pids(args.socket))
         rate, rows, elapsed = send_concurrently(target_port, key, batches, "application/json")
-        if checked:
+        if checked and events:
             cpu["server"] += cpu_seconds([target.pid]) - server_before
             cpu["postgres"] += cpu_seconds(postgres_pids(args.socket)) - postgres_before
             cpu["elapsed"] += elapsed
         rss, hwm = rss_kib(target.pid)
         peak_rss = max(peak_rss, hwm)
         rounds.append({"rows": rows, "seconds": round(elapsed, 2), "rows_per_second": round(rate), "rss_mib": round(rss / 1024, 1),
-                       "quality_checks": checked})
-    csv_rows = list(deployment.rows(round_size, part=3))
+                       "quality_checks": checked, "submission_events": events})
+    csv_rows = list(deployment.rows(round_size, part=4))
     csv_rate, _, _ = send_concurrently(port, key, list(csv_batches(csv_rows)), "text/csv")
     stored = int(subprocess.run([args.psql, "-h", args.socket, "-U", "postgres", "-d", "bench", "-tAc",
                                  "SELECT count(*) FROM measurements"], capture_output=True, text=True, check=True).stdout)
@@ -421,13 +424,19 @@ def run(args, deployment, size, key, port, server, unchecked):
     os.unlink(copy_file)
     subprocess.run(psql + ["-c", "VACUUM ANALYZE"], check=True)
 
-    json_rate = statistics.mean(r["rows_per_second"] for r in rounds if r["quality_checks"])
+    json_rate = statistics.mean(r["rows_per_second"] for r in rounds if r["quality_checks"] and r["submission_events"])
     unchecked_rate = statistics.mean(r["rows_per_second"] for r in rounds if not r["quality_checks"])
+    no_events_rate = statistics.mean(r["rows_per_second"] for r in rounds if not r["submission_events"])
+    events = int(subprocess.run([args.psql, "-h", args.socket, "-U", "postgres", "-d", "bench", "-tAc",
+                                 "SELECT count(*) FROM outbox_events WHERE type = 'measurements.submitted'"],
+                                capture_output=True, text=True, check=True).stdout)
     flags = int(subprocess.run([args.psql, "-h", args.socket, "-U", "postgres", "-d", "bench", "-tAc",
                                 "SELECT count(*) FROM quality_flags"], capture_output=True, text=True, check=True).stdout)
     results["ingest"] = {"json_rows_per_second": round(json_rate), "csv_rows_per_second": round(csv_rate),
                          "json_unchecked_rows_per_second": round(unchecked_rate),
                          "checked_ratio_to_unchecked": round(json_rate / unchecked_rate, 3), "flags_opened": flags,
+                         "json_without_events_rows_per_second": round(no_events_rate),
+                         "events_ratio_to_without": round(json_rate / no_events_rate, 3), "submission_events": events,
                          "copy_rows_per_second": round(copy_rate), "copy_runs_rows_per_second": [round(r) for r in copy_rates], "json_ratio_to_copy": round(json_rate / copy_rate, 3),
                          "csv_ratio_to_copy": round(csv_rate / copy_rate, 3), "rounds": rounds, "stored": stored,
                          "cpu_seconds_json": {name: round(value, 1) for name, value in cpu.items()}}
@@ -532,8 +541,8 @@ def run(args, deployment, size, key, port, server, unchecked):
     }
 
     # Reads while partners write: the 24-month report, again and again, while 4 clients post
-    # JSON batches of new rows (slots after the four ingest parts), against \copy's rate.
-    taken = 4 * Deployment.per_partner_month(round_size)
+    # JSON batches of new rows (slots after the five ingest parts), against \copy's rate.
+    taken = 5 * Deployment.per_partner_month(round_size)
     concurrent_rows = min(2 * round_size, (deployment.combinations() - taken) * PARTNERS * len(MONTHS))
     batches = list(json_batches(deployment.rows(concurrent_rows, part=4, first_slot=taken)))
     ingest = {}
@@ -590,6 +599,7 @@ def print_table(r, path):
         f"{'ingest JSON, 1,000-row batches, 4 clients':44} {i['json_rows_per_second']:>10,} r/s {i['copy_rows_per_second']:>10,} r/s {i['json_ratio_to_copy']:>8}",
         f"{'ingest CSV, 1,000-row batches, 4 clients':44} {i['csv_rows_per_second']:>10,} r/s {i['copy_rows_per_second']:>10,} r/s {i['csv_ratio_to_copy']:>8}",
         f"{'  JSON with quality checks vs without':44} {i['json_rows_per_second']:>10,} r/s {i['json_unchecked_rows_per_second']:>10,} r/s {i['checked_ratio_to_unchecked']:>8}   ({i['flags_opened']:,} flags opened)",
+        f"{'  JSON with submission events vs without':44} {i['json_rows_per_second']:>10,} r/s {i['json_without_events_rows_per_second']:>10,} r/s {i['events_ratio_to_without']:>8}   ({i['submission_events']:,} events)",
         f"{'24-month by-neighborhood report p50':44} {rep['by_neighborhood_24_months']['http_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['raw_sql_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['ratio_p50']:>8}",
         f"{'24-month by-neighborhood report p99':44} {rep['by_neighborhood_24_months']['http_p99_ms']:>11} ms {rep['by_neighborhood_24_months']['raw_sql_p99_ms']:>11} ms",
         f"{'  the same computed afresh (a write before each)':44} {rep['by_neighborhood_24_months']['computed_http_p50_ms']:>8} / {rep['by_neighborhood_24_months']['computed_http_p99_ms']} ms {rep['by_neighborhood_24_months']['raw_sql_p50_ms']:>11} ms {rep['by_neighborhood_24_months']['computed_ratio_p50']:>8}",
