@@ -547,3 +547,12 @@ CREATE TABLE webhook_attempts (
     error           text
 );
 CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id, id);
+
+-- Each key's last write: the primary's WAL insert position just after the write was
+-- committed. A read by that key goes to a replica only once the replica has replayed it
+-- (docs/SCALING.md). Unlogged: read and written on the primary only, never replicated.
+CREATE UNLOGGED TABLE write_marks (
+    key_id      text PRIMARY KEY,
+    lsn         pg_lsn NOT NULL,
+    written_at  timestamptz NOT NULL DEFAULT now()
+);

@@ -8,6 +8,9 @@ import Postgres
 /// The Backbone HTTP API: every route, wired to the database pool.
 public struct BackboneApp: Sendable {
     public let pool: ConnectionPool
+    /// A streaming replica read-only requests read from when it has their caller's writes
+    /// (`DATABASE_REPLICA_URL`; docs/SCALING.md); nil: every read is on `pool`.
+    public let replica: ConnectionPool?
     public let logger: Logger
     /// Small-cell protection, computed by each release for partner and viewer keys.
     public let suppression: SuppressionPolicy
@@ -26,9 +29,10 @@ public struct BackboneApp: Sendable {
     public init(
         pool: ConnectionPool, logger: Logger, suppression: SuppressionPolicy = SuppressionPolicy(),
         metrics: ServiceMetrics = ServiceMetrics(), quality: QualitySettings = .standard,
-        webhooks: WebhookSettings = WebhookSettings(), submissionEvents: Bool = true
+        webhooks: WebhookSettings = WebhookSettings(), submissionEvents: Bool = true, replica: ConnectionPool? = nil
     ) {
         self.pool = pool
+        self.replica = replica
         self.submissionEvents = submissionEvents
         self.webhooks = webhooks
         self.quality = quality
@@ -83,10 +87,13 @@ public struct BackboneApp: Sendable {
 
     /// Every route with who may call it.
     func routes() -> RouteTable {
-        var table = RouteTable(authenticator: Authenticator(pool: pool, cache: keyCache), logger: logger)
+        var table = RouteTable(
+            authenticator: Authenticator(pool: pool, replica: replica, cache: keyCache),
+            reads: ReplicaReads(primary: pool, replica: replica, metrics: metrics, logger: logger), logger: logger)
         let appMetrics = AppMetrics(metrics)
-        HealthRoutes(pool: pool, openAPI: Data(EmbeddedFiles.openAPIYAML.utf8), metrics: appMetrics).register(
-            in: &table)
+        HealthRoutes(
+            pool: pool, replica: replica, openAPI: Data(EmbeddedFiles.openAPIYAML.utf8), metrics: appMetrics
+        ).register(in: &table)
         KeyRoutes(pool: pool).register(in: &table)
         RegistryRoutes(pool: pool, cache: registryCache, reportCache: reportCache).register(in: &table)
         MeasurementRoutes(pool: pool, metrics: appMetrics, quality: quality, submissionEvents: submissionEvents)

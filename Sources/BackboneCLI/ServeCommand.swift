@@ -129,6 +129,15 @@ struct ServeCommand: AsyncParsableCommand {
         let budget = Duration.seconds(settings.requestBudgetSeconds)
         let pool = ConnectionPool(conninfo: conninfo, size: settings.poolSize, statementTimeout: budget, logger: logger)
         conninfo = ""
+        let replica = settings.replicaURL.map {
+            ConnectionPool(conninfo: $0, size: settings.poolSize, statementTimeout: budget, logger: logger)
+        }
+        if let url = settings.replicaURL {
+            guard embedded == nil else {
+                throw CommandFailure("DATABASE_REPLICA_URL needs DATABASE_URL: the embedded PostgreSQL has no replica")
+            }
+            logger.info("replica", metadata: ["replica": "\(DatabaseOptions.redacted(url))"])
+        }
         let suppression = SuppressionPolicy(
             minPartners: settings.suppressionMinPartners, minCount: settings.suppressionMinCount,
             dominance: settings.suppressionDominance, protectionPercent: settings.suppressionProtectionPercent,
@@ -136,7 +145,7 @@ struct ServeCommand: AsyncParsableCommand {
         let app = BackboneApp(
             pool: pool, logger: logger, suppression: suppression, quality: settings.quality,
             webhooks: settings.webhooks,
-            submissionEvents: settings.submissionEvents
+            submissionEvents: settings.submissionEvents, replica: replica
         )
         let configuration = HTTPServerConfiguration(
             host: settings.host, port: settings.port, maxBodySize: settings.maxBodyBytes,
@@ -183,6 +192,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure("\(error) (database: \(databaseName))")
         }
         try await pool.close()
+        try await replica?.close()
     }
 }
 

@@ -32,6 +32,8 @@ struct Settings {
     var logLevel: Logger.Level
     var logFormat: LogFormat
     var webhooks: WebhookSettings
+    /// `DATABASE_REPLICA_URL`: a streaming replica for reads (docs/SCALING.md); nil: none.
+    var replicaURL: String?
 
     init(_ command: ServeCommand, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         func integer(
@@ -55,6 +57,7 @@ struct Settings {
             case let other?: throw ValidationError("\(flag == nil ? variable : name) is \(other); it must be on or off")
             }
         }
+        replicaURL = environment["DATABASE_REPLICA_URL"].flatMap { $0.isEmpty ? nil : $0 }
         host = command.host ?? environment["HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
         port = try integer(
             command.port, "--port", "PORT", default: 8080, range: 0...65535, unit: "a port number (0 picks a free one)")

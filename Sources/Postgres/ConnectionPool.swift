@@ -23,6 +23,8 @@ public final class ConnectionPool: Sendable {
         var opened = 0
         var waiters = CircularBuffer<CheckedContinuation<Connection?, Error>>()
         var closed = false
+        /// When opening a connection last failed, if no connection opened since.
+        var connectFailedAt: ContinuousClock.Instant?
     }
 
     /// The longest one statement may run on the pool's connections; `nil`: the server's setting.
@@ -39,6 +41,13 @@ public final class ConnectionPool: Sendable {
         self.logger = logger
         threads = NIOThreadPool(numberOfThreads: size)
         threads.start()
+    }
+
+    /// Whether opening a connection failed less than `interval` ago (and none opened since).
+    public func failedToConnect(within interval: Duration) -> Bool {
+        state.withLockedValue { state in
+            state.connectFailedAt.map { ContinuousClock.now - $0 < interval } ?? false
+        }
     }
 
     /// How many callers are waiting for a connection right now.
@@ -64,21 +73,39 @@ public final class ConnectionPool: Sendable {
         try await lend { connection, _ in try body(connection) }
     }
 
-    /// `withConnection`, with the loan the body can ask whether its task was cancelled.
+    /// `withConnection`, with the loan the body can ask whether its task was cancelled. In a
+    /// request whose reads may go to a replica (`ReplicaRead.current`), the replica's pool
+    /// lends the connection when it can.
     private func lend<T: Sendable>(_ body: @escaping @Sendable (Connection, ConnectionLoan) throws -> T) async throws
         -> T
     {
+        if let read = ReplicaRead.current, read.replica !== self, let value = try await read.run(body) {
+            return value
+        }
+        guard let value = try await lendHere(ready: nil, body) else {
+            preconditionFailure("no readiness check to fail")
+        }
+        return value
+    }
+
+    /// Lends one of this pool's connections to `body`; nil, without running `body`, when
+    /// `ready` says the connection is not ready for it.
+    func lendHere<T: Sendable>(
+        ready: (@Sendable (Connection) throws -> Bool)?,
+        _ body: @escaping @Sendable (Connection, ConnectionLoan) throws -> T
+    ) async throws -> T? {
         let connection = try await checkOut()
         let loan = ConnectionLoan()
         do {
             let value = try await withTaskCancellationHandler {
-                try await run {
+                try await run { () throws -> T? in
                     try Self.prepare(connection)
                     guard loan.start(connection.canceller()) else { throw CancellationError() }
                     defer {
                         loan.end()
                         Self.tidy(connection)
                     }
+                    if let ready, try !ready(connection) { return nil }
                     return try body(connection, loan)
                 }
             } onCancel: {
@@ -181,9 +208,12 @@ public final class ConnectionPool: Sendable {
         let conninfo = self.conninfo
         let statementTimeout = self.statementTimeout
         do {
-            return try await run { try Connection(conninfo, statementTimeout: statementTimeout) }
+            let connection = try await run { try Connection(conninfo, statementTimeout: statementTimeout) }
+            state.withLockedValue { $0.connectFailedAt = nil }
+            return connection
         } catch {
             logger.error("cannot open a database connection", metadata: ["error": "\(error)"])
+            state.withLockedValue { $0.connectFailedAt = .now }
             freeSlot()
             throw error
         }

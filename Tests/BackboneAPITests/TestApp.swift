@@ -13,6 +13,8 @@ struct TestApp {
     let app: BackboneApp
     let server: HTTPServer
     let pool: ConnectionPool
+    /// The pool reads go to, when the app was given a replica.
+    let replica: ConnectionPool?
     let conninfo: String
     let port: Int
     let coordinator: String
@@ -23,19 +25,27 @@ struct TestApp {
         try await start(on: TestDatabase.fresh(), webhooks: webhooks, submissionEvents: submissionEvents)
     }
 
-    /// Over the database `conninfo`, migrated first unless `migrate` is false.
+    /// Over the database `conninfo`, migrated first unless `migrate` is false; reading from
+    /// `replica` (a conninfo) when given, and using `primary` instead of `conninfo` once the
+    /// coordinator's key is made there (a primary that is down, for the read-only mode).
     static func start(
         on conninfo: String, migrate: Bool = true, webhooks: WebhookSettings = WebhookSettings(),
-        submissionEvents: Bool = true
+        submissionEvents: Bool = true, replica replicaConninfo: String? = nil, primary: String? = nil
     ) async throws -> TestApp {
-        let pool = ConnectionPool(conninfo: conninfo, size: 4)
+        var pool = ConnectionPool(conninfo: conninfo, size: 4)
         let coordinator = try await pool.withConnection { connection in
             if migrate { _ = try Schema.migrate(connection) }
             return try APIKeys.create(connection, role: .coordinator, partner: nil, name: "test coordinator").secret
         }
+        if let primary {
+            try await pool.close()
+            pool = ConnectionPool(conninfo: primary, size: 4)
+        }
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let app = BackboneApp(pool: pool, logger: logger, webhooks: webhooks, submissionEvents: submissionEvents)
+        let replica = replicaConninfo.map { ConnectionPool(conninfo: $0, size: 4) }
+        let app = BackboneApp(
+            pool: pool, logger: logger, webhooks: webhooks, submissionEvents: submissionEvents, replica: replica)
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), router: app.router(),
             problems: app.problems,
@@ -43,13 +53,15 @@ struct TestApp {
         let address = try await server.start()
         app.start()
         return TestApp(
-            app: app, server: server, pool: pool, conninfo: conninfo, port: address.port!, coordinator: coordinator)
+            app: app, server: server, pool: pool, replica: replica, conninfo: conninfo, port: address.port!,
+            coordinator: coordinator)
     }
 
     func stop() async throws {
         app.stop()
         try await server.shutdown()
         try await pool.close()
+        try await replica?.close()
     }
 
     /// Sends a request with an optional bearer key and a JSON (or raw) body.

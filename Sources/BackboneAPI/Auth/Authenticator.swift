@@ -7,6 +7,8 @@ import Postgres
 /// revoked key stops working at once.
 struct Authenticator: Sendable {
     let pool: ConnectionPool
+    /// Where keys are looked up while the primary cannot be reached (read-only mode).
+    var replica: ConnectionPool? = nil
     /// Live keys by secret; emptied whenever any key changes, in any server process.
     let cache: ChangeAwareCache<String, APIKey>
 
@@ -48,8 +50,17 @@ struct Authenticator: Sendable {
     /// The live key with this secret, through the cache; `nil` when it is unknown or revoked.
     func caller(secret: String) async throws -> Caller? {
         let pool = self.pool
+        let replica = self.replica
         let key = try await cache.value(
-            for: secret, load: { try await pool.withConnection { try APIKeys.authenticate($0, secret: secret) } })
+            for: secret,
+            load: {
+                do {
+                    return try await pool.withConnection { try APIKeys.authenticate($0, secret: secret) }
+                } catch let error as PostgresError where error.isConnectionFailure && replica != nil {
+                    // Read-only mode: the replica's keys (no key is revoked while the primary is away).
+                    return try await replica!.withConnection { try APIKeys.authenticate($0, secret: secret) }
+                }
+            })
         return key.map(Caller.init)
     }
 

@@ -55,12 +55,13 @@ struct RegistryRoutes {
             return .json(
                 JSONValue.object(["items": .array(page.items.map(\.json)), "next_cursor": JSONValue(page.nextCursor)]))
         }
-        // A cached record answers inside the event loop's read; a miss reads the database.
+        // A cached record answers inside the event loop's read; a miss reads the primary (a
+        // replica's older record, cached, would outlive the notification that empties the cache).
         routes.get(
             item, .anyKey,
             immediate: { request, _ in
                 cache.cachedValue(for: request.path).map { HTTPResponse(contentType: "application/json", body: $0) }
-            },
+            }, onPrimary: true,
             { request, context in
                 let key = context.parameters.require("key")
                 let body = try await cache.value(for: request.path) {

@@ -16,23 +16,47 @@ struct RouteTable: Sendable {
     private(set) var router = Router<RequestContext>()
     let authenticator: Authenticator
     let logger: Logger
+    /// Where reads go with a replica, and the marks writes leave.
+    let reads: ReplicaReads
 
-    init(authenticator: Authenticator, logger: Logger) {
+    init(authenticator: Authenticator, reads: ReplicaReads, logger: Logger) {
         self.authenticator = authenticator
+        self.reads = reads
         self.logger = logger
     }
 
     /// Adds a route (see `Router.add` for `query`, `offers` and `maxBodyBytes`) that
     /// `access` guards; one with an `immediate` handler tries it first, inside the event
-    /// loop's read.
+    /// loop's read. A `GET` reads from a replica when one is set and has its caller's
+    /// writes, unless `onPrimary` (a route that fills a cache every caller shares, whose
+    /// entries must not be older than the notifications that empty it); any other method
+    /// records its caller's write (`ReplicaReads`).
     mutating func add(
         _ method: HTTPMethod, _ pattern: String, _ access: Access, query: [String] = [],
         offers: [Representation] = [.json],
-        maxBodyBytes: Int? = nil, immediate: ImmediateHandler? = nil, _ handler: @escaping Handler
+        maxBodyBytes: Int? = nil, immediate: ImmediateHandler? = nil, onPrimary: Bool = false,
+        _ handler: @escaping Handler
     ) {
         router.add(
             method, pattern, query: query, offers: offers, maxBodyBytes: maxBodyBytes, context: context(access),
-            immediate: immediate, handler)
+            immediate: immediate, routed(method, onPrimary: onPrimary, handler))
+    }
+
+    /// `handler` with its reads routed (a `GET`) or its write marked (any other method).
+    private func routed(_ method: HTTPMethod, onPrimary: Bool, _ handler: @escaping Handler) -> Handler {
+        let reads = self.reads
+        guard reads.replica != nil else { return handler }
+        if method == .GET {
+            if onPrimary { return handler }
+            return { request, context in
+                try await reads.read(by: context.authenticated) { try await handler(request, context) }
+            }
+        }
+        return { request, context in
+            let response = try await handler(request, context)
+            await reads.wrote(context.authenticated, response)
+            return response
+        }
     }
 
     /// How a route guarded by `access` finds its caller: from the key cache when it can.
@@ -62,15 +86,15 @@ struct RouteTable: Sendable {
         _ pattern: String, _ access: Access,
         _ answer: @escaping @Sendable (HTTPRequest, RequestContext) throws -> HTTPResponse
     ) {
-        add(.GET, pattern, access, immediate: answer) { try answer($0, $1) }
+        add(.GET, pattern, access, immediate: answer, onPrimary: true) { try answer($0, $1) }
     }
 
     mutating func get(
         _ pattern: String, _ access: Access, query: [String] = [], offers: [Representation] = [.json],
-        immediate: ImmediateHandler? = nil,
+        immediate: ImmediateHandler? = nil, onPrimary: Bool = false,
         _ handler: @escaping Handler
     ) {
-        add(.GET, pattern, access, query: query, offers: offers, immediate: immediate, handler)
+        add(.GET, pattern, access, query: query, offers: offers, immediate: immediate, onPrimary: onPrimary, handler)
     }
     /// Adds a `POST` route; one with `maxBodyBytes` has a body over that many bytes
     /// refused on the request's head (or as a chunked body passes it), before it is read.
@@ -95,7 +119,7 @@ struct RouteTable: Sendable {
                 immediately: { _ in nil },
                 eventually: { request in RequestContext(of: request, caller: try await admit(request), logger: logger) }
             ),
-            handler)
+            routed(.POST, onPrimary: false, handler))
     }
     mutating func put(_ pattern: String, _ access: Access, query: [String] = [], _ handler: @escaping Handler) {
         add(.PUT, pattern, access, query: query, handler)

@@ -556,6 +556,15 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id, id);
 
+-- Each key's last write: the primary's WAL insert position just after the write was
+-- committed. A read by that key goes to a replica only once the replica has replayed it
+-- (docs/SCALING.md). Unlogged: read and written on the primary only, never replicated.
+CREATE UNLOGGED TABLE write_marks (
+    key_id      text PRIMARY KEY,
+    lsn         pg_lsn NOT NULL,
+    written_at  timestamptz NOT NULL DEFAULT now()
+);
+
 """#,
         "functions.sql": #"""
 -- Every function and trigger of Backbone's database, each written once. `backbone migrate`
@@ -990,10 +999,15 @@ paths:
       tags: [operations]
       operationId: getReadiness
       summary: The database is reachable and its schema is the one this build needs.
+      description: >-
+        With a replica (`DATABASE_REPLICA_URL`) and the primary unreachable, the service is
+        degraded, not down: `status` is `degraded` and `mode` `read-only`; reads are served
+        from the replica and writes answer 503 `database-unavailable` with `Retry-After`
+        until the primary (or a promoted replica) is reachable again.
       security: []
       responses:
         '200':
-          description: Ready to serve.
+          description: Ready to serve, or degraded to read-only.
           headers:
             X-Request-Id: {$ref: '#/components/headers/RequestId'}
           content:
@@ -1002,7 +1016,11 @@ paths:
                 type: object
                 required: [status, schema_version]
                 properties:
-                  status: {type: string, const: ready}
+                  status: {type: string, enum: [ready, degraded]}
+                  mode:
+                    type: string
+                    enum: [read-only]
+                    description: Present while `status` is `degraded`.
                   schema_version: {type: integer, minimum: 1}
                 additionalProperties: false
         '400': {$ref: '#/components/responses/BadRequest'}
@@ -4389,7 +4407,7 @@ components:
       description: >-
         Not carried out, and safe to send again after `Retry-After` seconds: the database
         is unreachable (down, restarting, or the service shutting down;
-        `database-unavailable`), the server already holds as many request bodies as it
+        `database-unavailable`; with a replica, every write while the primary is away), the server already holds as many request bodies as it
         takes at once (`server-busy`, refused before the body is read), or the request ran
         past the server's time budget (`REQUEST_BUDGET_SECONDS`) and was cancelled with its
         database statement (`request-budget-exceeded`: ask for less, or retry when the
@@ -6621,6 +6639,16 @@ CREATE TABLE webhook_attempts (
     error           text
 );
 CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id, id);
+
+"""#,
+        "migrations/0014-write-marks.sql": #"""
+-- Version 14: each key's last write, for reads from replicas (docs/SCALING.md, "Replicas
+-- and read-your-writes"). Unlogged: read and written on the primary only, never replicated.
+CREATE UNLOGGED TABLE write_marks (
+    key_id      text PRIMARY KEY,
+    lsn         pg_lsn NOT NULL,
+    written_at  timestamptz NOT NULL DEFAULT now()
+);
 
 """#,
     ]

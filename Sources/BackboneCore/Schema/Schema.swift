@@ -12,7 +12,7 @@ import Postgres
 /// binary (`EmbeddedFiles`).
 public enum Schema {
     /// The version `schema.sql` defines: the number of the last migration; bump both together.
-    public static let requiredVersion = 13
+    public static let requiredVersion = 14
 
     /// One file of `migrations/`: the SQL that brings a database's tables to `version`, and
     /// optionally, after a line starting `-- @backfill`, the data backfill that runs once
