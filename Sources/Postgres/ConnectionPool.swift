@@ -25,6 +25,8 @@ public final class ConnectionPool: Sendable {
         var closed = false
         /// When opening a connection last failed, if no connection opened since.
         var connectFailedAt: ContinuousClock.Instant?
+        /// When a failure to open a connection was last logged, if none opened since.
+        var failureLoggedAt: ContinuousClock.Instant?
     }
 
     /// The longest one statement may run on the pool's connections; `nil`: the server's setting.
@@ -115,7 +117,18 @@ public final class ConnectionPool: Sendable {
             return value
         } catch {
             loan.wasCancelled ? discard(connection) : checkIn(connection)
+            if let error = error as? PostgresError, error.isConnectionFailure { dropIdle() }
             throw error
+        }
+    }
+
+    /// Closes the idle connections after one was found broken: their server is likely gone
+    /// too (restarted, or a standby promoted in its place), and each would cost a caller a
+    /// failed statement to find out. New ones open as they are needed.
+    private func dropIdle() {
+        state.withLockedValue { state in
+            state.opened -= state.idle.count
+            state.idle = []
         }
     }
 
@@ -209,11 +222,21 @@ public final class ConnectionPool: Sendable {
         let statementTimeout = self.statementTimeout
         do {
             let connection = try await run { try Connection(conninfo, statementTimeout: statementTimeout) }
-            state.withLockedValue { $0.connectFailedAt = nil }
+            state.withLockedValue { state in
+                state.connectFailedAt = nil
+                state.failureLoggedAt = nil
+            }
             return connection
         } catch {
-            logger.error("cannot open a database connection", metadata: ["error": "\(error)"])
-            state.withLockedValue { $0.connectFailedAt = .now }
+            // Logged once per outage, then once a minute: a database that is down fails every attempt.
+            let quiet = state.withLockedValue { state in
+                let now = ContinuousClock.now
+                state.connectFailedAt = now
+                if let logged = state.failureLoggedAt, now - logged < .seconds(60) { return true }
+                state.failureLoggedAt = now
+                return false
+            }
+            if !quiet { logger.error("cannot open a database connection", metadata: ["error": "\(error)"]) }
             freeSlot()
             throw error
         }

@@ -62,12 +62,14 @@ final class RenderedReports: Sendable {
     /// Read it before the report's own queries: it also empties the registry memo when the
     /// database's registry has changed since the memo was filled, and it is a 401 when the
     /// caller's key (`keyID`) is revoked in the snapshot (the key cache may not have heard
-    /// yet of a revocation made through another server process).
+    /// yet of a revocation made through another server process). On a replica, the key was
+    /// checked on the primary before the read (`ReplicaReads`): a key made a moment ago may
+    /// not have reached the replica yet, and must not pass for revoked.
     func stamp(_ connection: Connection, keyID: String) throws -> Stamp? {
         let (snapshot, version, live) = try connection.query(
             """
             SELECT pg_current_snapshot()::text, version,
-                   EXISTS (SELECT FROM api_keys WHERE id = \(keyID) AND revoked_at IS NULL)
+                   pg_is_in_recovery() OR EXISTS (SELECT FROM api_keys WHERE id = \(keyID) AND revoked_at IS NULL)
             FROM registry_version
             """)[0].decode((String, Int, Bool).self)
         guard live else { throw Authenticator.unknownOrRevoked }
