@@ -81,16 +81,27 @@ pid_of() {
   echo "$pid"
 }
 
-stop_pid_file() {
-  local file=$1 name=$2 pid
-  pid=$(pid_of "$file" "$name") || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
+# SIGTERM to every process we started that still runs (by its pid file), then up to 15 s
+# for all of them to exit (they stop in parallel); SIGKILL to any left.
+stop_started() {
+  local pids=() pid file name
+  while [[ $# -gt 0 ]]; do
+    file=$1 name=$2
+    shift 2
+    pid=$(pid_of "$file" "$name") || continue
+    kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+  done
   for _ in $(seq 150); do
-    [[ -d "/proc/$pid" ]] || return 0
+    local alive=0
+    for pid in "${pids[@]}"; do [[ -d "/proc/$pid" ]] && alive=1; done
+    [[ $alive -eq 0 ]] && return 0
     sleep 0.1
   done
-  say "$name (pid $pid) did not stop in 15 s: killed"
-  kill -KILL "$pid" 2>/dev/null || true
+  for pid in "${pids[@]}"; do
+    [[ -d "/proc/$pid" ]] || continue
+    say "pid $pid did not stop in 15 s: killed"
+    kill -KILL "$pid" 2>/dev/null || true
+  done
 }
 
 pg_ctl_as() { "${AS_POSTGRES[@]}" "$PG_BINDIR/pg_ctl" "$@"; }
@@ -226,9 +237,7 @@ cluster_down() {
     say "$dir was not made by scripts/cluster.sh up: left alone"
     return 1
   fi
-  stop_pid_file "$dir/haproxy.pid" haproxy
-  stop_pid_file "$dir/node1.pid" backbone
-  stop_pid_file "$dir/node2.pid" backbone
+  stop_started "$dir/haproxy.pid" haproxy "$dir/node1.pid" backbone "$dir/node2.pid" backbone
   PG_BINDIR=${PG_BINDIR:-$(backbone_pg_bindir)}
   local data
   for data in "$dir/replica" "$dir/primary"; do
