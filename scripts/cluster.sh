@@ -17,7 +17,9 @@
 # replica listens on CLUSTER_REPLICA_PORT, 55433), CLUSTER_HTTP_PORT (18080, HAProxy; the
 # nodes on the next two ports), CLUSTER_REPLICA_DELAY (500ms), CLUSTER_CYCLES (write-then-read
 # cycles of `test`, 2000; the checker's own default is 10000), CLUSTER_LOG_LEVEL (the nodes'
-# LOG_LEVEL, warning), BACKBONE_BIN (the debug binary of `swift build` by default).
+# LOG_LEVEL, warning), CLUSTER_EXPECT_REPLICA (1: as --expect-replica), CLUSTER_ECHO_HEADERS
+# (response headers the checkers' callers send back, e.g. a read-your-writes token; cookies
+# always are), BACKBONE_BIN (the debug binary of `swift build` by default).
 # As root (CI), PostgreSQL runs as the `postgres` user, which it requires.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -215,7 +217,7 @@ EOF
       NODE2_URL "http://127.0.0.1:$NODE2_PORT" DATABASE_URL "$database_url" \
       DATABASE_REPLICA_URL "$replica_url" COORDINATOR_KEY_FILE "$dir/coordinator.key"
   } > "$dir/cluster.env"
-  cat >&2 <<EOF
+  cat <<EOF
 cluster: up in $((SECONDS - started)) s ($dir)
   HAProxy      http://127.0.0.1:$HTTP_PORT
   node 1       http://127.0.0.1:$NODE1_PORT   (log $dir/node1.log)
@@ -252,8 +254,11 @@ cluster_down() {
 cluster_test() {
   local expect=${CLUSTER_EXPECT_REPLICA:-}
   [[ "${1:-}" == --expect-replica ]] && expect=1
-  local flags=()
+  local flags=() header
   [[ -n "$expect" && "$expect" != 0 ]] && flags=(--expect-replica)
+  # Response headers a caller must send back for read-your-writes, if the server uses any
+  # (cookies are sent back without being named).
+  for header in ${CLUSTER_ECHO_HEADERS:-}; do flags+=(--echo-header "$header"); done
   local cycles=${CLUSTER_CYCLES:-2000}
   local t0=$SECONDS phase_started timings=()
   trap 'cluster_down || true' EXIT

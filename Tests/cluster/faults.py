@@ -19,8 +19,9 @@ the whole time; every answer is counted per phase and kind. Phases:
                       Retry-After, and /readyz is reported, not asserted. The replica holds the last
                       story and measurement whose writes were acknowledged before the stop.
   promoting           `pg_ctl promote` on the replica, nodes not restarted: writes may answer 503
-                      with Retry-After until the first one succeeds (within --resume-timeout, 30 s);
-                      how long that took is reported.
+                      with Retry-After until the first one succeeds (within --resume-timeout, 30 s),
+                      and anything may still be 503 with Retry-After for --settle-seconds (2 s)
+                      after it; the time to the first write and to the last 503 are reported.
   promoted            everything 2xx again; each node's /readyz 200.
 
 Prints a status histogram per phase, then one summary JSON line; exits 1 on any unexpected
@@ -50,6 +51,7 @@ class Traffic:
         self.examples = {}  # (phase, kind, answer) -> a body
         self.acknowledged = {"story": None, "measurement": None}  # the last write told 2xx
         self.write_ok_times = []  # (sent, answered) perf_counter pairs of the writes answered 2xx
+        self.last_refusal = {}  # phase -> perf_counter of its last answer that was not 2xx
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._write_loop), threading.Thread(target=self._read_loop)]
 
@@ -78,6 +80,8 @@ class Traffic:
         with self.lock:
             counts = self.histogram.setdefault(phase, {"write": {}, "read": {}})[kind]
             counts[answer] = counts.get(answer, 0) + 1
+            if not answer.startswith("2"):
+                self.last_refusal[phase] = time.perf_counter()
             if response is not None and (phase, kind, answer) not in self.examples and response.status >= 300:
                 self.examples[(phase, kind, answer)] = response.body[:240]
 
@@ -149,6 +153,8 @@ def main():
     parser.add_argument("--replica-stopped-seconds", type=float, default=10.0)
     parser.add_argument("--primary-stopped-seconds", type=float, default=8.0)
     parser.add_argument("--resume-timeout", type=float, default=30.0)
+    parser.add_argument("--settle-seconds", type=float, default=2.0,
+                        help="after the first write that succeeds once promoted, before everything must be 2xx")
     parser.add_argument("--echo-header", action="append", default=[])
     args = parser.parse_args()
 
@@ -176,7 +182,7 @@ def main():
         "replica-restarted": {"write": ok, "read": ok},
         "primary-stopping": {"write": ok | unavailable, "read": reads_when_primary_down | unavailable},
         "primary-stopped": {"write": unavailable, "read": reads_when_primary_down},
-        "promoting": {"write": ok | unavailable, "read": reads_when_primary_down},
+        "promoting": {"write": ok | unavailable, "read": reads_when_primary_down | unavailable},
         "promoted": {"write": ok, "read": ok},
     }
     failures = []
@@ -288,8 +294,15 @@ def main():
         else:
             facts["writes_resumed_after_promote_seconds"] = None
             fail(f"writes did not resume within {args.resume_timeout:.0f} s of the promotion")
-        # The nodes (and HAProxy's checks) settle before the strict phase.
+        # A pooled connection the stop broke may still be found on its next use just after
+        # the first write went through (an answer 503 with Retry-After): the nodes get
+        # --settle-seconds before the phase where everything must be 2xx.
+        time.sleep(args.settle_seconds)
         observe_readiness("promoting", ready, wait=10)
+        with traffic.lock:
+            last = traffic.last_refusal.get("promoting")
+        facts["last_503_after_promote_seconds"] = round(last - promote_started, 2) if last else None
+        print(f"  last answer not 2xx {facts['last_503_after_promote_seconds']} s after `pg_ctl promote`", flush=True)
         mark("promoted")
         time.sleep(3)
         for n, result in enumerate(observe_readiness("promoted", ready, wait=3)):
