@@ -263,11 +263,26 @@ def wait_delta(before, after):
         for label, share in (("p50_le_ms", 0.5), ("p99_le_ms", 0.99)):
             for le, cumulative in deltas:
                 if cumulative >= share * count:
-                    result[label] = None if le == float("inf") else round(le * 1000, 3)
+                    result[label] = "+Inf" if le == float("inf") else round(le * 1000, 3)
                     break
     if after.get("quantiles"):
         result["quantiles_s"] = after["quantiles"]  # a summary's own quantiles (not windowed)
     return result
+
+
+def waits_over(before, after, bound=0.06):
+    """(bucket bound, waits above it) over a window: the smallest histogram bucket at or above
+    `bound` seconds (a wait capped at 50 ms, with some slack, falls under it); None when the
+    metric or such a bucket is absent."""
+    if after is None or not after["buckets"]:
+        return None
+    bounds = sorted(le for le in after["buckets"] if le >= bound and le != float("inf"))
+    if not bounds:
+        return None
+    before = before or {"count": 0.0, "buckets": {}}
+    le = bounds[0]
+    under = after["buckets"][le] - before["buckets"].get(le, 0.0)
+    return le, int((after["count"] - before["count"]) - under)
 
 
 # PostgreSQL -----------------------------------------------------------------------------

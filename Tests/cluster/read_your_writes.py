@@ -18,7 +18,8 @@ Against the topology `scripts/cluster.sh up` started (its CLUSTER_DIR/cluster.en
    for a few seconds, alternating nodes. From the deltas of both nodes' /metrics,
    `backbone_database_reads_total{target=...}` gives the share of reads the replica served
    (>= 80 % asserted with --expect-replica; "n/a" while the metric is absent), and
-   `backbone_replica_wait_seconds` how long reads waited for the replica.
+   `backbone_replica_wait_seconds` how long reads waited for the replica (with
+   --expect-replica and histogram buckets: no wait above the first bucket >= 60 ms).
 3. Latency: the just-after-write reads (p50/p99) next to the steady reads of the same story:
    what the lagging replica adds.
 
@@ -242,6 +243,15 @@ def main():
         elif replica_share < args.min_replica_share:
             failures.append(f"--expect-replica: the replica served {replica_share:.1%} of steady reads "
                             f"(at least {args.min_replica_share:.0%} expected)")
+
+    if args.expect_replica:
+        # The issue's bound: a read waits at most 50 ms for the replica, then goes to the primary.
+        for before, after, window in ((before_cycles, after_cycles, "cycles"), (after_cycles, after_steady, "steady")):
+            for node, (b, a) in enumerate(zip(before, after)):
+                over = lib.waits_over(lib.replica_wait(b), lib.replica_wait(a))
+                if over and over[1]:
+                    failures.append(f"--expect-replica: node {node + 1}: {over[1]} reads waited more than "
+                                    f"{over[0] * 1000:.0f} ms for the replica ({window})")
 
     print(f"cycles: {counts['cycles']} of {args.cycles} in {cycles_seconds:.1f} s "
           f"({counts['story_reads']} story reads, {counts['measurement_reads']} measurement list reads, "
