@@ -20,7 +20,7 @@ the whole time; every answer is counted per phase and kind. Phases:
                       story and measurement whose writes were acknowledged before the stop.
   promoting           `pg_ctl promote` on the replica, nodes not restarted: writes may answer 503
                       with Retry-After until the first one succeeds (within --resume-timeout, 30 s),
-                      and anything may still be 503 with Retry-After for --settle-seconds (2 s)
+                      and anything may still be 503 with Retry-After for --settle-seconds (3 s)
                       after it; the time to the first write and to the last 503 are reported.
   promoted            everything 2xx again; each node's /readyz 200.
 
@@ -153,7 +153,7 @@ def main():
     parser.add_argument("--replica-stopped-seconds", type=float, default=10.0)
     parser.add_argument("--primary-stopped-seconds", type=float, default=8.0)
     parser.add_argument("--resume-timeout", type=float, default=30.0)
-    parser.add_argument("--settle-seconds", type=float, default=2.0,
+    parser.add_argument("--settle-seconds", type=float, default=3.0,
                         help="after the first write that succeeds once promoted, before everything must be 2xx")
     parser.add_argument("--echo-header", action="append", default=[])
     args = parser.parse_args()
