@@ -22,7 +22,14 @@ the whole time; every answer is counted per phase and kind. Phases:
                       with Retry-After until the first one succeeds (within --resume-timeout, 30 s),
                       and anything may still be 503 with Retry-After for --settle-seconds (3 s)
                       after it; the time to the first write and to the last 503 are reported.
-  promoted            everything 2xx again; each node's /readyz 200.
+  promoted            everything 2xx again; each node's /readyz 200. Without --expect-replica a 503
+                      with Retry-After is reported, not failed: today's server finds a pooled
+                      connection the primary's stop broke only when it next uses it.
+
+In replica-stopped, replica-restarted, primary-stopped and promoted, 16 concurrent reads go
+to each node directly (a burst, expected to answer as that phase's reads), so that every
+pooled connection is used at least once: a connection the fault broke shows up there, not by
+chance later.
 
 Prints a status histogram per phase, then one summary JSON line; exits 1 on any unexpected
 status (or a 503 without Retry-After), a missed bound, or a lost acknowledged write.
@@ -52,6 +59,7 @@ class Traffic:
         self.acknowledged = {"story": None, "measurement": None}  # the last write told 2xx
         self.write_ok_times = []  # (sent, answered) perf_counter pairs of the writes answered 2xx
         self.last_refusal = {}  # phase -> perf_counter of its last answer that was not 2xx
+        self.in_flight = {}  # phase -> requests sent in it and not answered yet
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self._write_loop), threading.Thread(target=self._read_loop)]
 
@@ -78,16 +86,27 @@ class Traffic:
         else:
             answer = str(response.status)
         with self.lock:
-            counts = self.histogram.setdefault(phase, {"write": {}, "read": {}})[kind]
+            counts = self.histogram.setdefault(phase, {"write": {}, "read": {}}).setdefault(kind, {})
             counts[answer] = counts.get(answer, 0) + 1
             if not answer.startswith("2"):
                 self.last_refusal[phase] = time.perf_counter()
             if response is not None and (phase, kind, answer) not in self.examples and response.status >= 300:
                 self.examples[(phase, kind, answer)] = response.body[:240]
 
+    def drain(self, phase, timeout=15):
+        """Waits until no request sent during `phase` is still waiting for its answer, so that
+        the fault that comes next meets only requests of the phase that expects it."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if not self.in_flight.get(phase):
+                    return
+            time.sleep(0.005)
+
     def _send(self, connection, kind, method, path, caller, body=None):
         with self.lock:
             phase = self.phase
+            self.in_flight[phase] = self.in_flight.get(phase, 0) + 1
         sent_at = time.perf_counter()
         try:
             response = connection.request(method, path, caller, body)
@@ -95,6 +114,8 @@ class Traffic:
         except (OSError, http.client.HTTPException) as error:
             response, exception = None, error
         self._record(phase, kind, response, exception)
+        with self.lock:
+            self.in_flight[phase] -= 1
         return (sent_at, time.perf_counter()), response
 
     def _write_loop(self):
@@ -127,6 +148,24 @@ class Traffic:
             number += 1
             time.sleep(self.pause)
         connection.close()
+
+
+def burst(traffic, phase, nodes, caller, width=16):
+    """`width` concurrent reads on each node directly (twice each node's default pool of 8), so
+    that every pooled database connection is used: one the fault broke, left idle since, answers
+    here rather than by chance later. Counted in the phase's histogram as "burst"."""
+    def one(url):
+        try:
+            response, error = lib.Connection(url, timeout=10).request("GET", "/v1/indicators", caller), None
+        except (OSError, http.client.HTTPException) as exception:
+            response, error = None, exception
+        traffic._record(phase, "burst", response, error)
+
+    threads = [threading.Thread(target=one, args=(url,)) for url in nodes for _ in range(width)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def readyz(url):
@@ -183,8 +222,15 @@ def main():
         "primary-stopping": {"write": ok | unavailable, "read": reads_when_primary_down | unavailable},
         "primary-stopped": {"write": unavailable, "read": reads_when_primary_down},
         "promoting": {"write": ok | unavailable, "read": reads_when_primary_down | unavailable},
-        "promoted": {"write": ok, "read": ok},
+        "promoted": {"write": ok, "read": ok, "burst": ok},
     }
+    expected["replica-stopped"]["burst"] = expected["replica-restarted"]["burst"] = ok
+    expected["primary-stopped"]["burst"] = reads_when_primary_down
+    if not args.expect_replica:
+        # Today's server finds a pooled connection the primary's stop broke only when it uses
+        # it, and answers that request 503 (with Retry-After): after the promotion, reported, not
+        # failed; with --expect-replica (the server of issue 27), everything must be 2xx.
+        expected["promoted"] = {kind: ok | unavailable for kind in ("write", "read", "burst")}
     failures = []
     readiness = {}
     facts = {}
@@ -223,7 +269,10 @@ def main():
     timeline = []
 
     def mark(phase):
+        with traffic.lock:
+            previous = traffic.phase
         traffic.set_phase(phase)
+        traffic.drain(previous)
         timeline.append((phase, round(time.perf_counter() - started, 1)))
         print(f"[{time.perf_counter() - started:5.1f} s] {phase}", flush=True)
 
@@ -238,6 +287,7 @@ def main():
         for n, result in enumerate(observe_readiness("replica-stopped", ready, wait=3)):
             if not ready(result):
                 fail(f"replica stopped: node {n + 1}'s /readyz answered {result}")
+        burst(traffic, "replica-stopped", nodes, reader)
         time.sleep(args.replica_stopped_seconds / 2)
         lib.pg_start(env, "REPLICA")
         mark("replica-restarted")
@@ -245,7 +295,9 @@ def main():
                                                     "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") != "0", 30)
         if not streaming:
             fail("the replica did not stream again within 30 s of its start")
-        time.sleep(3)
+        time.sleep(1)
+        burst(traffic, "replica-restarted", nodes, reader)
+        time.sleep(2)
 
         mark("primary-stopping")
         lib.pg_stop(env, "PRIMARY", "fast")
@@ -258,6 +310,7 @@ def main():
             if args.expect_replica and not degraded(result):
                 fail(f"primary stopped: node {n + 1}'s /readyz answered {result}, "
                      "not 200 {\"status\": \"degraded\", \"mode\": \"read-only\"}")
+        burst(traffic, "primary-stopped", nodes, reader)
         # Every write acknowledged before the stop reached the replica (applied after its delay).
         lost = []
         for kind, text in acknowledged.items():
@@ -304,6 +357,7 @@ def main():
         facts["last_503_after_promote_seconds"] = round(last - promote_started, 2) if last else None
         print(f"  last answer not 2xx {facts['last_503_after_promote_seconds']} s after `pg_ctl promote`", flush=True)
         mark("promoted")
+        burst(traffic, "promoted", nodes, reader)
         time.sleep(3)
         for n, result in enumerate(observe_readiness("promoted", ready, wait=3)):
             if not ready(result):
@@ -313,19 +367,27 @@ def main():
 
     print("answers per phase (HAProxy; writes: story versions and measurements; reads by a viewer key):")
     unexpected = {}
+    notes = []
     for phase, _ in timeline:
         kinds = traffic.histogram.get(phase, {})
         line = []
-        for kind in ("write", "read"):
+        for kind in ("write", "read", "burst"):
             counts = kinds.get(kind, {})
+            if kind == "burst" and not counts:
+                continue
             line.append(f"{kind}s " + (", ".join(f"{answer}: {n}" for answer, n in sorted(counts.items())) or "none"))
             for answer, n in counts.items():
                 answer_class = "2xx" if answer.startswith("2") else answer
                 if answer_class not in expected[phase][kind]:
                     unexpected[f"{phase} {kind} {answer}"] = n
+                elif phase == "promoted" and answer_class != "2xx":
+                    notes.append(f"{n} {kind} answers {answer} after the promotion had settled (a pooled "
+                                 "connection the stop broke, found on use; fails with --expect-replica)")
         print(f"  {phase:18} " + "; ".join(line))
     for (phase, kind, answer), body in sorted(traffic.examples.items()):
         print(f"    e.g. {phase} {kind} {answer}: {body!r}")
+    for note in notes:
+        print("NOTE:", note)
     if unexpected:
         fail(f"unexpected answers: {unexpected}")
     for phase in ("baseline", "replica-stopped", "primary-stopped", "promoted"):
@@ -337,7 +399,7 @@ def main():
               "and /readyz is not asserted then)")
     summary = {
         "check": "cluster_faults", "phases": traffic.histogram, "timeline_s": dict(timeline),
-        "readyz": readiness, **facts, "expect_replica": args.expect_replica, "passed": not failures,
+        "readyz": readiness, **facts, "notes": notes, "expect_replica": args.expect_replica, "passed": not failures,
     }
     print(json.dumps(summary, separators=(",", ":")), flush=True)
     return 0 if not failures else 1
