@@ -261,6 +261,10 @@ cluster_test() {
   for header in ${CLUSTER_ECHO_HEADERS:-}; do flags+=(--echo-header "$header"); done
   local cycles=${CLUSTER_CYCLES:-2000}
   local t0=$SECONDS phase_started timings=()
+  if [[ -e "$CLUSTER_DIR/$MARKER" ]]; then
+    say "a cluster is up in $CLUSTER_DIR: scripts/cluster.sh down first (test starts and stops its own)"
+    return 1
+  fi
   trap 'cluster_down || true' EXIT
   trap 'exit 130' INT TERM
 
