@@ -57,3 +57,20 @@ backbone_install_browser() {
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core poppler-utils >/dev/null
 }
+
+# HAProxy in front of the nodes of scripts/cluster.sh (Debian's `haproxy` package).
+backbone_install_haproxy() {
+  command -v haproxy >/dev/null && return 0
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "scripts/cluster.sh needs HAProxy. Install it with: sudo apt-get install -y haproxy" >&2
+    return 1
+  fi
+  echo "Installing haproxy ..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends haproxy >/dev/null
+  # Debian's package may start a service of its own; the cluster runs its own HAProxy.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet haproxy 2>/dev/null; then
+    systemctl stop haproxy 2>/dev/null || true
+  fi
+}

@@ -8,7 +8,8 @@
 # walking the server (clients/run.sh), the privacy auditor and the seven attacks; this README's curl
 # walkthrough against another (Tests/readme/walkthrough.py), then the fault tests
 # (Tests/faults/faults.py, with a PostgreSQL of their own; FAULTS_SOAK_SECONDS sets the
-# soak's length, default 30), and removes the database even when a step fails.
+# soak's length, default 30), then the cluster test (scripts/cluster.sh test: a primary, a
+# replica, two nodes and HAProxy on loopback), and removes the database even when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -153,6 +154,16 @@ python3 Tests/faults/faults.py --binary "$backbone" ${FAULTS_SOAK_SECONDS:+--soa
 faults_status=${PIPESTATUS[0]}
 set -e
 
+# The cluster on loopback (issue 27; about a minute): a primary, a streaming replica 500 ms
+# behind, two nodes and HAProxy (scripts/cluster.sh test): no stale read in CLUSTER_CYCLES
+# write-then-read cycles alternating nodes (2000 here), then the replica stopped, the primary
+# stopped and the replica promoted. CLUSTER_EXPECT_REPLICA=1 adds what only a server
+# reading from the replica can do (--expect-replica).
+set +e
+BACKBONE_BIN="$backbone" scripts/cluster.sh test 2>&1 | tee "$workdir/cluster.log"
+cluster_status=${PIPESTATUS[0]}
+set -e
+
 # One plain closing line for CI: the Swift tests' count, and whether the contract held.
 summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | grep -Eo '[0-9]+' | tail -1)
 failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc '✘ Test run with' || true)
@@ -167,10 +178,11 @@ failed=$(grep -E '✘ Test .* failed after' "$workdir/swift-test.log" | grep -vc
 [[ $attacks_status -ne 0 ]] && echo "privacy attacks failed (exit $attacks_status)"
 [[ $readme_status -ne 0 ]] && echo "README walkthrough failed"
 [[ $faults_status -ne 0 ]] && echo "fault tests failed (Tests/faults/faults.py exit $faults_status)"
+[[ $cluster_status -ne 0 ]] && echo "cluster test failed (scripts/cluster.sh test exit $cluster_status)"
 # The format check and each step after swift test (examples, browser test, contract,
-# generated clients, privacy audit, privacy attacks, README walkthrough, faults) count as one
-# test each.
-steps_passed=$(( (format_status == 0) + (examples_status == 0) + (browser_status == 0) + (contract_status == 0) + (clients_status == 0) + (privacy_status == 0) + (attacks_status == 0) + (readme_status == 0) + (faults_status == 0) ))
-steps_failed=$(( (format_status != 0) + (examples_status != 0) + (browser_status != 0) + (contract_status != 0) + (clients_status != 0) + (privacy_status != 0) + (attacks_status != 0) + (readme_status != 0) + (faults_status != 0) ))
+# generated clients, privacy audit, privacy attacks, README walkthrough, faults, cluster) count
+# as one test each.
+steps_passed=$(( (format_status == 0) + (examples_status == 0) + (browser_status == 0) + (contract_status == 0) + (clients_status == 0) + (privacy_status == 0) + (attacks_status == 0) + (readme_status == 0) + (faults_status == 0) + (cluster_status == 0) ))
+steps_failed=$(( (format_status != 0) + (examples_status != 0) + (browser_status != 0) + (contract_status != 0) + (clients_status != 0) + (privacy_status != 0) + (attacks_status != 0) + (readme_status != 0) + (faults_status != 0) + (cluster_status != 0) ))
 echo "tests: $(( ${summary:-0} - ${failed:-0} + steps_passed )) passed, $(( ${failed:-0} + steps_failed )) failed"
-[[ $format_status -eq 0 && $swift_status -eq 0 && $examples_status -eq 0 && $browser_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 && $privacy_status -eq 0 && $attacks_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 ]]
+[[ $format_status -eq 0 && $swift_status -eq 0 && $examples_status -eq 0 && $browser_status -eq 0 && $contract_status -eq 0 && $clients_status -eq 0 && $privacy_status -eq 0 && $attacks_status -eq 0 && $readme_status -eq 0 && $faults_status -eq 0 && $cluster_status -eq 0 ]]
