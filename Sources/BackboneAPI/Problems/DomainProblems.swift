@@ -71,7 +71,8 @@ extension Problem {
             return Problem(error)
         case let error as PostgresError where error.kind == .poolClosed:
             return .databaseUnavailable(shuttingDown: true)
-        case let error as PostgresError where error.isConnectionFailure:
+        case let error as PostgresError where error.isConnectionFailure || error.sqlState == "25006":
+            // 25006: a write reached a server in recovery (a standby where the primary was).
             return .databaseUnavailable()
         case let error as PostgresError where error.kind == .decoding:
             // A stored value this version cannot read (the wrapper names its column).
