@@ -8,7 +8,8 @@ import NIOConcurrencyHelpers
 /// or as soon as its key stops authenticating (the routes check the key on every request
 /// through the same authenticator and cache as the API, so revoking the key ends every
 /// session signed in with it). Sessions live in this process's memory: a restart signs
-/// everybody out, and several server processes need sticky sessions or a new sign-in.
+/// everybody out, and several server processes need sticky sessions or a new sign-in
+/// (deploy/haproxy.cfg sticks a session cookie to its node).
 final class DashboardSessions: Sendable {
     struct Session: Sendable {
         var secret: String
