@@ -42,33 +42,34 @@ backbone_install_packages() {
   fi
 }
 
+# Installs Debian packages for one part of the tests (`what`, for the message), as root, or
+# says how when not root.
+backbone_apt_install() {
+  local what=$1
+  shift
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "$what needs $*. Install them with: sudo apt-get install -y $*" >&2
+    return 1
+  fi
+  echo "Installing $* ..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 # Headless Chromium for the dashboard's browser test (Debian's `chromium` package).
 # poppler-utils reads the printed board packet back (pdfinfo, pdftotext).
 backbone_install_browser() {
   if { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; } && command -v pdftotext >/dev/null; then
     return 0
   fi
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "The browser test needs Chromium and poppler-utils. Install them with: sudo apt-get install -y chromium poppler-utils" >&2
-    return 1
-  fi
-  echo "Installing chromium and poppler-utils ..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core poppler-utils >/dev/null
+  backbone_apt_install "The browser test" chromium fonts-dejavu-core poppler-utils
 }
 
 # HAProxy in front of the nodes of scripts/cluster.sh (Debian's `haproxy` package).
 backbone_install_haproxy() {
   command -v haproxy >/dev/null && return 0
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "scripts/cluster.sh needs HAProxy. Install it with: sudo apt-get install -y haproxy" >&2
-    return 1
-  fi
-  echo "Installing haproxy ..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends haproxy >/dev/null
+  backbone_apt_install "scripts/cluster.sh" haproxy || return 1
   # Debian's package may start a service of its own; the cluster runs its own HAProxy.
   if command -v systemctl >/dev/null && systemctl is-active --quiet haproxy 2>/dev/null; then
     systemctl stop haproxy 2>/dev/null || true

@@ -161,6 +161,26 @@ def create_key(connection, admin, role, name):
     return response.json()["secret"]
 
 
+def prepare(cluster_dir, echo_headers, writer_name, reader_role, reader_name):
+    """The cluster's nodes, its coordinator, and a new writer (coordinator) and reader key,
+    once both nodes know the seeded registry and both keys (setup is not what is measured)."""
+    env = load_env(cluster_dir)
+    nodes = [env["NODE1_URL"], env["NODE2_URL"]]
+    admin = Caller(env["COORDINATOR_KEY"], echo_headers)
+    setup = Connection(nodes[0])
+    seed_registry(setup, admin)
+    writer = Caller(create_key(setup, admin, "coordinator", writer_name), echo_headers)
+    reader = Caller(create_key(setup, admin, reader_role, reader_name), echo_headers)
+    for url in nodes:
+        connection = Connection(url)
+        for caller in (writer, reader):
+            if not wait_until(lambda: connection.request("GET", f"/v1/indicators/{INDICATOR}", caller).status == 200, 15):
+                raise SystemExit(f"setup: {url} did not know the indicator and the new keys within 15 s")
+        connection.close()
+    setup.close()
+    return env, nodes, admin, writer, reader
+
+
 def story_path(period=PERIOD):
     return f"/v1/stories/{INDICATOR}/{period}"
 

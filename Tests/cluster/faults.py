@@ -197,19 +197,8 @@ def main():
     parser.add_argument("--echo-header", action="append", default=[])
     args = parser.parse_args()
 
-    env = lib.load_env(args.cluster_dir)
-    nodes = [env["NODE1_URL"], env["NODE2_URL"]]
-    admin = lib.Caller(env["COORDINATOR_KEY"], args.echo_header)
-    setup = lib.Connection(nodes[0])
-    lib.seed_registry(setup, admin)
-    writer = lib.Caller(lib.create_key(setup, admin, "coordinator", "faults writer"), args.echo_header)
-    reader = lib.Caller(lib.create_key(setup, admin, "viewer", "faults reader"), args.echo_header)
-    for url in nodes:
-        connection = lib.Connection(url)
-        for caller in (writer, reader):
-            if not lib.wait_until(lambda: connection.request("GET", "/v1/indicators", caller).status == 200, 15):
-                sys.exit(f"setup: {url} did not accept the new keys within 15 s")
-        connection.close()
+    env, nodes, admin, writer, reader = lib.prepare(
+        args.cluster_dir, args.echo_header, "faults writer", "viewer", "faults reader")
 
     ok = {"2xx"}
     unavailable = {"503"}  # with Retry-After: "503 without Retry-After" is its own answer

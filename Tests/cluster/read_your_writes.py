@@ -53,20 +53,8 @@ def main():
                         help="a response header each caller sends back on its later requests (any node)")
     args = parser.parse_args()
 
-    env = lib.load_env(args.cluster_dir)
-    nodes = [env["NODE1_URL"], env["NODE2_URL"]]
-    admin = lib.Caller(env["COORDINATOR_KEY"], args.echo_header)
-    setup = lib.Connection(nodes[0])
-    lib.seed_registry(setup, admin)
-    writer = lib.Caller(lib.create_key(setup, admin, "coordinator", "read-your-writes writer"), args.echo_header)
-    viewer = lib.Caller(lib.create_key(setup, admin, "viewer", "steady reader"), args.echo_header)
-    # Setup is not what is measured: wait until both nodes know the indicator and both keys.
-    for url in nodes:
-        connection = lib.Connection(url)
-        for caller, path in ((writer, f"/v1/indicators/{lib.INDICATOR}"), (viewer, lib.story_path())):
-            if not lib.wait_until(lambda: connection.request("GET", path, caller).status in (200, 404), 15):
-                sys.exit(f"setup: {url}{path} did not answer within 15 s")
-        connection.close()
+    env, nodes, admin, writer, viewer = lib.prepare(
+        args.cluster_dir, args.echo_header, "read-your-writes writer", "viewer", "steady reader")
 
     metric_connections = [lib.Connection(url) for url in nodes]
 
