@@ -25,15 +25,8 @@ backbone_install_packages() {
   local missing
   missing=$(backbone_missing_packages)
   [[ -z "${missing// /}" ]] && return 0
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "Backbone needs: $missing. Install them with: sudo apt-get install -y $missing" >&2
-    exit 1
-  fi
-  echo "Installing $missing ..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  backbone_apt_install "Backbone" $missing || exit 1
   # Debian's package starts a cluster of its own; Backbone runs private ones instead.
   if command -v pg_lsclusters >/dev/null; then
     pg_lsclusters -h 2>/dev/null | while read -r version name _; do
@@ -42,8 +35,8 @@ backbone_install_packages() {
   fi
 }
 
-# Installs Debian packages for one part of the tests (`what`, for the message), as root, or
-# says how when not root.
+# Installs Debian packages that `what` (named in the message) needs, as root, or says how
+# when not root.
 backbone_apt_install() {
   local what=$1
   shift
