@@ -18,6 +18,9 @@ backbone_install_packages
 source scripts/throwaway-postgres.sh
 throwaway_postgres_start test fsync=off max_connections=400  # the suites run in parallel, each server with its pool
 workdir=$PG_SOCKET_DIR
+# Each step's time, printed at the end (CI's budget is 30 minutes for all of it).
+laps=() lap_started=$SECONDS
+lap() { laps+=("$1 $((SECONDS - lap_started)) s"); lap_started=$SECONDS; }
 pg_psql -q -c "CREATE DATABASE backbone_test" postgres
 export BACKBONE_TEST_DATABASE_URL="host=$workdir dbname=backbone_test user=postgres"
 export BACKBONE_TEST_ADMIN_URL="host=$workdir dbname=postgres user=postgres"
@@ -39,12 +42,14 @@ python3 -m openapi_spec_validator openapi.yaml
 # schema.sql, functions.sql, the migrations and openapi.yaml are compiled into the binary.
 scripts/embed-files.sh
 swift build --build-tests
+lap "build"
 set +e
 # One suite at a time: several suites time what a loaded server does (deadlines, latency
 # under attack), and on two cores the other suites running beside them were the load.
 swift test --skip-build --no-parallel "$@" 2>&1 | tee "$workdir/swift-test.log"
 swift_status=${PIPESTATUS[0]}
 set -e
+lap "swift test"
 
 # The running server against its contract: schemathesis generates requests from
 # openapi.yaml and fails on any 5xx or any response the contract does not describe.
@@ -135,6 +140,7 @@ Tests/privacy/attacks.sh "http://127.0.0.1:$port" "$privacy_key" | tee "$workdir
 attacks_status=${PIPESTATUS[0]}
 set -e
 stop_server "$server_pid" backbone_contract
+lap "examples, browser, contract, clients, privacy"
 
 # The README's curl walkthrough, unedited, against a server of its own on a fresh database.
 serve_fresh_database backbone_readme
@@ -144,6 +150,7 @@ readme_status=$?
 set -e
 kill -TERM "$server_pid"
 wait "$server_pid" || true
+lap "README walkthrough"
 
 # Faults against a live server and its own PostgreSQL (about a minute): the database
 # restarting and stopping under uploads, SIGTERM during a large upload, a mixed soak.
@@ -153,6 +160,7 @@ python3 -c 'import standardwebhooks' 2>/dev/null || python3 -m pip install -q 's
 python3 Tests/faults/faults.py --binary "$backbone" ${FAULTS_SOAK_SECONDS:+--soak-seconds "$FAULTS_SOAK_SECONDS"} 2>&1 | tee "$workdir/faults.log"
 faults_status=${PIPESTATUS[0]}
 set -e
+lap "faults"
 
 # The cluster on loopback (issue 27; about a minute): a primary, a streaming replica 500 ms
 # behind, two nodes and HAProxy (scripts/cluster.sh test): no stale read in CLUSTER_CYCLES
@@ -164,6 +172,9 @@ set +e
 BACKBONE_BIN="$backbone" scripts/cluster.sh test --expect-replica 2>&1 | tee "$workdir/cluster.log"
 cluster_status=${PIPESTATUS[0]}
 set -e
+lap "cluster"
+laps_text=$(printf '%s; ' "${laps[@]}")
+echo "step times: ${laps_text%; } (total $SECONDS s)"
 
 # One plain closing line for CI: the Swift tests' count, and whether the contract held.
 summary=$(grep -Eo 'Test run with [0-9]+ tests?' "$workdir/swift-test.log" | grep -Eo '[0-9]+' | tail -1)
