@@ -47,6 +47,10 @@ struct ReplicaReadTests {
         let export = try await app.coordinator("GET", "/v1/measurements?format=csv")
         #expect(export.status == 200, "\(export.text)")
         #expect(try await Self.reads(app, "replica") - before == 4)
+        // A dashboard page finds its caller on the head, as the API's routes do, and reads as they do.
+        let page = try await app.coordinator("GET", "/dashboard?agenda=literacy")
+        #expect(page.status == 200, "\(page.text)")
+        #expect(try await Self.reads(app, "replica") - before == 5)
     }
 
     @Test func aReplicaThatCannotBeReachedSendsReadsToThePrimaryWithoutAnError() async throws {

@@ -26,9 +26,10 @@ struct DashboardRoutes {
 
     func register(in table: inout RouteTable) {
         let routes = self
+        let identify: @Sendable (HTTPRequest) async throws -> Caller? = { try await routes.identify($0) }
 
-        table.get("/dashboard/sign-in", .public, offers: [Self.html]) { request, _ in
-            if try await routes.identify(request) != nil { return Self.redirect(to: "/dashboard") }
+        table.get("/dashboard/sign-in", identifying: identify, offers: [Self.html]) { _, context in
+            if context.authenticated != nil { return Self.redirect(to: "/dashboard") }
             return Self.page(SignInPage.html())
         }
 
@@ -45,8 +46,8 @@ struct DashboardRoutes {
             return response
         }
 
-        table.get("/dashboard", .public, query: ["agenda"], offers: [Self.html]) { request, _ in
-            guard let caller = try await routes.identify(request) else { return Self.signInAgain(request) }
+        table.get("/dashboard", identifying: identify, query: ["agenda"], offers: [Self.html]) { request, context in
+            guard let caller = context.authenticated else { return Self.signInAgain(request) }
             return try await Self.humanErrors {
                 let audience = caller.audience
                 let agendaID = request.query("agenda")
@@ -69,13 +70,14 @@ struct DashboardRoutes {
         }
 
         // One flag: its value, the value's history and the flag's trail (a partner its own).
-        table.get("/dashboard/flags/{id}", .public, offers: [Self.html]) { request, context in
-            try await routes.flagPage(request, parameters: context.parameters)
+        table.get("/dashboard/flags/{id}", identifying: identify, offers: [Self.html]) { _, context in
+            try await routes.flagPage(caller: context.authenticated, parameters: context.parameters)
         }
 
         for chart in ["trend", "neighborhoods"] {
-            table.get("/dashboard/charts/{code}/\(chart).svg", .public, offers: [Self.svg]) { request, context in
-                guard let caller = try await routes.identify(request) else {
+            table.get("/dashboard/charts/{code}/\(chart).svg", identifying: identify, offers: [Self.svg]) {
+                _, context in
+                guard let caller = context.authenticated else {
                     throw Authenticator.unauthorized(
                         "Sign in at /dashboard/sign-in, or send Authorization: Bearer <secret>.")
                 }
@@ -93,8 +95,8 @@ struct DashboardRoutes {
     }
 
     /// `GET /dashboard/flags/{id}`: one data-quality flag's page, for the coordinator or its partner.
-    func flagPage(_ request: HTTPRequest, parameters: PathParameters) async throws -> HTTPResponse {
-        guard let caller = try await identify(request) else { return Self.redirect(to: "/dashboard/sign-in") }
+    func flagPage(caller: Caller?, parameters: PathParameters) async throws -> HTTPResponse {
+        guard let caller else { return Self.redirect(to: "/dashboard/sign-in") }
         return try await Self.humanErrors {
             let id = try parameters.requireID("id", of: "flag")
             guard caller.role != .viewer else {

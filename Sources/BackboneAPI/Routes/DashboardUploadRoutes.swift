@@ -30,15 +30,17 @@ struct DashboardUploadRoutes {
     func register(in table: inout RouteTable) {
         let routes = self
 
-        table.get("/dashboard/upload", .public, offers: [DashboardRoutes.html]) { request, _ in
-            try await routes.asUploader(request, caller: try await routes.dashboard.identify(request)) { _, uploader in
+        let identify: @Sendable (HTTPRequest) async throws -> Caller? = { try await routes.dashboard.identify($0) }
+        table.get("/dashboard/upload", identifying: identify, offers: [DashboardRoutes.html]) { request, context in
+            try await routes.asUploader(request, caller: context.authenticated) { _, uploader in
                 DashboardRoutes.page(UploadPage.form(uploader))
             }
         }
 
-        table.get("/dashboard/upload/template.csv", .public, query: ["agenda"], offers: [TemplateRoutes.csv]) {
-            request, _ in
-            try await routes.asUploader(request, caller: try await routes.dashboard.identify(request)) {
+        table.get(
+            "/dashboard/upload/template.csv", identifying: identify, query: ["agenda"], offers: [TemplateRoutes.csv]
+        ) { request, context in
+            try await routes.asUploader(request, caller: context.authenticated) {
                 caller, uploader in
                 guard
                     let agenda = request.query("agenda") ?? (uploader.agendas.count == 1 ? uploader.agendas[0].id : nil)

@@ -25,9 +25,10 @@ struct PacketRoutes {
             return .json(BoardPacketJSON.json(packet))
         }
         routes.get(
-            "/dashboard/board-packet", .public, query: ["agenda", "period", "audience"], offers: [Self.html]
-        ) { request, _ in
-            guard let caller = try await packets.dashboard.identify(request) else {
+            "/dashboard/board-packet", identifying: { try await packets.dashboard.identify($0) },
+            query: ["agenda", "period", "audience"], offers: [Self.html]
+        ) { request, context in
+            guard let caller = context.authenticated else {
                 return DashboardRoutes.signInAgain(request)
             }
             return try await DashboardRoutes.humanErrors {

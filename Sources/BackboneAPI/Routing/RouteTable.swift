@@ -112,14 +112,35 @@ struct RouteTable: Sendable {
         _ pattern: String, admitting admit: @escaping @Sendable (HTTPRequest) async throws -> Caller?,
         _ handler: @escaping Handler
     ) {
+        add(.POST, pattern, identifying: admit, handler)
+    }
+
+    /// Adds a `GET` route that finds its caller itself, on the request's head (the
+    /// dashboard's pages, signed in by a session cookie or a key): `identify` returns the
+    /// caller, nil for none (the handler answers that), so its reads follow its caller's
+    /// writes like any other route's.
+    mutating func get(
+        _ pattern: String, identifying identify: @escaping @Sendable (HTTPRequest) async throws -> Caller?,
+        query: [String] = [], offers: [Representation] = [.json], _ handler: @escaping Handler
+    ) {
+        add(.GET, pattern, identifying: identify, query: query, offers: offers, handler)
+    }
+
+    private mutating func add(
+        _ method: HTTPMethod, _ pattern: String,
+        identifying identify: @escaping @Sendable (HTTPRequest) async throws -> Caller?,
+        query: [String] = [], offers: [Representation] = [.json], _ handler: @escaping Handler
+    ) {
         let logger = self.logger
         router.add(
-            .POST, pattern,
+            method, pattern, query: query, offers: offers,
             context: ContextFinder(
                 immediately: { _ in nil },
-                eventually: { request in RequestContext(of: request, caller: try await admit(request), logger: logger) }
+                eventually: { request in
+                    RequestContext(of: request, caller: try await identify(request), logger: logger)
+                }
             ),
-            routed(.POST, onPrimary: false, handler))
+            routed(method, onPrimary: false, handler))
     }
     mutating func put(_ pattern: String, _ access: Access, query: [String] = [], _ handler: @escaping Handler) {
         add(.PUT, pattern, access, query: query, handler)
