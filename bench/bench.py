@@ -316,7 +316,7 @@ def main():
     os.makedirs("bench/results", exist_ok=True)
     # Three servers on the one database: the default one (quality checks and submission
     # events on) serves everything; one with QUALITY_CHECKS=off and one with
-    # SUBMISSION_EVENTS=off each take one ingest round, so that what the checks and the
+    # SUBMISSION_EVENTS=off each take two ingest rounds, so that what the checks and the
     # event outbox cost is measured in the same run, on the same data.
     servers, logs = [], []
     for name, checks, events in [("server-log", "on", "on"), ("server-off-log", "off", "on"),
@@ -370,18 +370,21 @@ def run(args, deployment, size, key, port, server, unchecked, without_events):
     client = Client(port, key)
     register(client, deployment)
 
-    # Ingest: four JSON rounds of distinct rows, then the same number again as CSV. The
-    # second JSON round goes to the server without quality checks (`unchecked`), the third
-    # to the one without submission events (`without_events`): the first and last against
-    # each measure what the checks and the outbox cost. The first round also carries the
-    # warm-up (an empty table, cold caches), so the comparisons lean against the checks.
-    round_size = max(1000, size // 5)
+    # Ingest: seven JSON rounds of distinct rows, then the same number again as CSV. They
+    # go, in the order A B C A C B A, to the default server (A), the one without quality
+    # checks (B, `unchecked`) and the one without submission events (C, `without_events`):
+    # each variant's rounds sit on average at the middle of the sequence, so a table that
+    # grows (or a machine that gets busier) weighs on all three alike, and A against B and
+    # C measures what the checks and the outbox cost. The first round also carries the
+    # warm-up (an empty table, cold caches), which leans against A.
+    round_size = max(1000, size // 8)
+    order = ["A", "B", "C", "A", "C", "B", "A"]
     results = {"size": size, "seed": args.seed}
     rounds = []
     peak_rss = 0
     cpu = {"server": 0.0, "postgres": 0.0, "elapsed": 0.0}
-    for number in range(4):
-        checked, events = number != 1, number != 2
+    for number, variant in enumerate(order):
+        checked, events = variant != "B", variant != "C"
         target, target_port = unchecked if not checked else without_events if not events else (server, port)
         batches = list(json_batches(deployment.rows(round_size, part=number)))
         server_before, postgres_before = cpu_seconds([target.pid]), cpu_seconds(postgres_pids(args.socket))
@@ -394,7 +397,7 @@ def run(args, deployment, size, key, port, server, unchecked, without_events):
         peak_rss = max(peak_rss, hwm)
         rounds.append({"rows": rows, "seconds": round(elapsed, 2), "rows_per_second": round(rate), "rss_mib": round(rss / 1024, 1),
                        "quality_checks": checked, "submission_events": events})
-    csv_rows = list(deployment.rows(round_size, part=4))
+    csv_rows = list(deployment.rows(round_size, part=len(order)))
     csv_rate, _, _ = send_concurrently(port, key, list(csv_batches(csv_rows)), "text/csv")
     stored = int(subprocess.run([args.psql, "-h", args.socket, "-U", "postgres", "-d", "bench", "-tAc",
                                  "SELECT count(*) FROM measurements"], capture_output=True, text=True, check=True).stdout)
@@ -541,10 +544,10 @@ def run(args, deployment, size, key, port, server, unchecked, without_events):
     }
 
     # Reads while partners write: the 24-month report, again and again, while 4 clients post
-    # JSON batches of new rows (slots after the five ingest parts), against \copy's rate.
-    taken = 5 * Deployment.per_partner_month(round_size)
+    # JSON batches of new rows (slots after the eight ingest parts), against \copy's rate.
+    taken = (len(order) + 1) * Deployment.per_partner_month(round_size)
     concurrent_rows = min(2 * round_size, (deployment.combinations() - taken) * PARTNERS * len(MONTHS))
-    batches = list(json_batches(deployment.rows(concurrent_rows, part=4, first_slot=taken)))
+    batches = list(json_batches(deployment.rows(concurrent_rows, part=len(order) + 1, first_slot=taken)))
     ingest = {}
 
     def ingest_meanwhile():
