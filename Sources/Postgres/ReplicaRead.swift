@@ -52,8 +52,7 @@ public final class ReplicaRead: Sendable {
         // A replica that could not be reached a moment ago is not tried again for each read.
         guard !fellBack, !replica.failedToConnect(within: Self.unreachablePause) else { return countPrimary() }
         do {
-            let started = ContinuousClock.now
-            let value = try await replica.lendHere(ready: { [self] in try caughtUp($0, since: started) }, body)
+            let value = try await replica.lendHere(ready: { [self] in try caughtUp($0) }, body)
             guard let value else { return countPrimary() }
             state.withLock { $0.replica += 1 }
             return value
@@ -73,9 +72,11 @@ public final class ReplicaRead: Sendable {
         error.sqlState == "25006" || (error.sqlState == "40001" && error.message.contains("recovery"))
     }
 
-    /// Whether `connection`'s server has replayed `mark`, asking again until the deadline.
-    private func caughtUp(_ connection: Connection, since started: ContinuousClock.Instant) throws -> Bool {
+    /// Whether `connection`'s server has replayed `mark`, asking again until the deadline
+    /// (the time spent asking is `Record.waited`).
+    private func caughtUp(_ connection: Connection) throws -> Bool {
         guard let mark else { return true }
+        let started = ContinuousClock.now
         defer { state.withLock { $0.waited += ContinuousClock.now - started } }
         while true {
             let replayed = try connection.query(

@@ -154,11 +154,13 @@ def seed_registry(connection, admin):
             raise SystemExit(f"seeding {path}: {response.status} {response.body[:300]!r}")
 
 
-def create_key(connection, admin, role, name):
+def create_key(connection, admin, role, name, with_id=False):
+    """A new key's secret (and its id, `with_id`)."""
     response = connection.request("POST", "/v1/keys", admin, {"role": role, "name": name})
     if response.status != 201:
         raise SystemExit(f"creating a {role} key: {response.status} {response.body[:300]!r}")
-    return response.json()["secret"]
+    created = response.json()
+    return (created["secret"], created["id"]) if with_id else created["secret"]
 
 
 def prepare(cluster_dir, echo_headers, writer_name, reader_role, reader_name):
