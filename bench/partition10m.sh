@@ -17,9 +17,9 @@ if [[ -z "${BACKBONE:-}" ]]; then
 fi
 
 source scripts/throwaway-postgres.sh
-# As stock10m.sh, but max_wal_size 3GB: with 8GB the WAL of a 10M load did not fit the
+# As stock10m.sh, but max_wal_size 1GB (PG_MAX_WAL_SIZE): with 8GB the WAL of a 10M load did not fit the
 # disk beside the database. The same for A and B.
-throwaway_postgres_start partition10m shared_buffers=1GB max_wal_size="${PG_MAX_WAL_SIZE:-3GB}" work_mem=64MB
+throwaway_postgres_start partition10m shared_buffers=1GB max_wal_size="${PG_MAX_WAL_SIZE:-1GB}" work_mem=64MB
 for db in bench_a bench_b; do
   pg_psql -q -c "CREATE DATABASE $db" postgres
   DATABASE_URL="host=$PG_SOCKET_DIR dbname=$db user=postgres" "$BACKBONE" migrate >/dev/null
