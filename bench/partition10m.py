@@ -279,7 +279,8 @@ def run_database(args, database, partitioned, deployment):
 
 def print_table(results, path):
     a, b = results["A"], results["B"]
-    lines = [f"measurements partitioned or not — {results['size']:,} rows loaded, seed {results['seed']}, {results['date']}",
+    lines = [f"measurements partitioned or not — {results['size']:,} rows loaded, seed {results['seed']}, {results['date']}, "
+             f"{results['order'][0]} measured first",
              f"{'measure':48} {'A (as migrated)':>20} {'B (partitioned)':>20} {'B / A':>7}"]
 
     def line(label, va, vb, unit):
@@ -324,20 +325,25 @@ def main():
     parser.add_argument("--ingest", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--keep", action="store_true", help="keep A's database while B is loaded (twice the disk)")
+    parser.add_argument("--keep", action="store_true", help="keep the first database while the second is loaded (twice the disk)")
+    parser.add_argument("--order", choices=["AB", "BA"], default="AB", help="BA measures B first (does the order matter?)")
     args = parser.parse_args()
     results = {"size": args.size, "seed": args.seed, "runs": args.runs, "ingest_rows": args.ingest,
                "settings": sql(args, "postgres", "SELECT string_agg(name || '=' || setting, ', ') FROM pg_settings "
                                                  "WHERE name IN ('shared_buffers', 'max_wal_size', 'work_mem', 'server_version')")}
-    for label, database, partitioned in [("A", "bench_a", False), ("B", "bench_b", True)]:
+    results["order"] = args.order
+    databases = {"A": ("bench_a", False), "B": ("bench_b", True)}
+    for position, label in enumerate(args.order):
+        database, partitioned = databases[label]
         results[label] = run_database(args, database, partitioned, bench.Deployment(args.seed))
-        if label == "A" and not args.keep:
-            sql(args, "postgres", "DROP DATABASE bench_a")  # the disk for B (two 10M databases did not fit)
+        if position == 0 and not args.keep:
+            sql(args, "postgres", f"DROP DATABASE {database}")  # the disk for the second (two 10M databases did not fit)
             sql(args, "postgres", "CHECKPOINT")
     results["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     results["machine"] = {"cpus": os.cpu_count(), "load_average_at_end": os.getloadavg()}
     os.makedirs("bench/results", exist_ok=True)
-    path = f"bench/results/{results['date'].replace(':', '')[:17]}-partition-{args.size}.json"
+    order = "" if args.order == "AB" else "-ba"
+    path = f"bench/results/{results['date'].replace(':', '')[:17]}-partition{order}-{args.size}.json"
     with open(path, "w") as out:
         json.dump(results, out, indent=2)
     print_table(results, path)

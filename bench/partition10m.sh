@@ -4,7 +4,7 @@
 # triggers (stock10m.py), an HTTP JSON ingest on top, a check that the service works
 # unchanged on B, the reports over HTTP (release build), EXPLAIN of the report queries that
 # read measurements, and every table's and index's size. About 45 minutes at 10M rows.
-#   bench/partition10m.sh [--size ROWS] [--ingest ROWS] [--runs N] [--keep]
+#   bench/partition10m.sh [--size ROWS] [--ingest ROWS] [--runs N] [--keep] [--order AB|BA]
 # BACKBONE=/path/to/backbone skips the build (a release binary of the same schema).
 set -euo pipefail
 cd "$(dirname "$0")/.."
