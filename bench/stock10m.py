@@ -21,7 +21,8 @@ import bench  # noqa: E402  (the generator, clients and timers the full benchmar
 
 
 def psql_command(args):
-    return [args.psql, "-h", args.socket, "-U", "postgres", "-d", "bench", "-q", "-v", "ON_ERROR_STOP=1"]
+    # bench/partition10m.py loads two databases through load(): it sets args.dbname.
+    return [args.psql, "-h", args.socket, "-U", "postgres", "-d", getattr(args, "dbname", "bench"), "-q", "-v", "ON_ERROR_STOP=1"]
 
 
 def load(args, deployment, port, key):
@@ -32,6 +33,7 @@ def load(args, deployment, port, key):
     subprocess.run(psql + ["-c", "CREATE UNLOGGED TABLE load_rows (partner_id text, indicator_code text, neighborhood_code text, period text, "
                            "period_start date, dimension_key text, dimensions jsonb, value float8, numerator float8, "
                            "denominator float8, batch_id uuid, updated_by text)"], check=True)
+    seconds = {}
     started = time.perf_counter()
     # The same four parts as bench.py's four ingest rounds.
     for part in range(4):
@@ -47,7 +49,8 @@ def load(args, deployment, port, key):
                                       f"dimension_key, dimensions, value, numerator, denominator, batch_id, updated_by) "
                                       f"FROM '{path}' WITH (FORMAT csv)"], check=True)
         os.unlink(path)
-    print(f"staged {args.size:,} rows in {time.perf_counter() - started:.0f} s", flush=True)
+    seconds["staged"] = time.perf_counter() - started
+    print(f"staged {args.size:,} rows in {seconds['staged']:.0f} s", flush=True)
     started = time.perf_counter()
     # One statement per partner, in the generator's order (each partner's months in turn).
     script = "".join(
@@ -57,9 +60,13 @@ def load(args, deployment, port, key):
         f"numerator, denominator, batch_id, updated_by, updated_by, batch_id FROM load_rows WHERE partner_id = '{partner}' "
         f"ORDER BY period_start;\n" for partner in deployment.partners)
     subprocess.run(psql, input=script, text=True, check=True)
-    print(f"inserted through the write triggers in {time.perf_counter() - started:.0f} s", flush=True)
+    seconds["inserted"] = time.perf_counter() - started
+    print(f"inserted through the write triggers in {seconds['inserted']:.0f} s", flush=True)
     subprocess.run(psql + ["-c", "DROP TABLE load_rows"], check=True)
+    started = time.perf_counter()
     subprocess.run(psql + ["-c", "VACUUM ANALYZE"], check=True)
+    seconds["vacuum_analyze"] = time.perf_counter() - started
+    return seconds
 
 
 def measure(args, port, key):
