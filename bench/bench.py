@@ -124,17 +124,46 @@ class Deployment:
         return len(self.indicators) * len(self.leaves)
 
 
+def json_row(partner, indicator, neighborhood, month, dims, value, num, den):
+    """One generated row as the API's JSON measurement."""
+    row = {"partner": partner, "indicator": indicator, "neighborhood": neighborhood, "period": month}
+    if dims:
+        row["dimensions"] = dims
+    if value is None:
+        row["numerator"], row["denominator"] = num, den
+    else:
+        row["value"] = value
+    return row
+
+
+def serve(backbone, env, key, stderr=subprocess.DEVNULL, arguments=()):
+    """`backbone serve` on a free port, once it answers `/readyz`: (process, port)."""
+    port = free_port()
+    process = subprocess.Popen([backbone, "serve", "--port", str(port), *arguments], env=env,
+                               stdout=subprocess.DEVNULL, stderr=stderr)
+    for _ in range(100):
+        try:
+            Client(port, key).request("GET", "/readyz")
+            break
+        except (OSError, SystemExit):
+            time.sleep(0.1)
+    return process, port
+
+
+def common_arguments(parser, size):
+    """The options every bench script over a throwaway PostgreSQL takes."""
+    parser.add_argument("--backbone", required=True)
+    parser.add_argument("--psql", required=True)
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--size", type=int, default=size)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=42)
+
+
 def json_batches(rows, size=1000):
     batch = []
-    for partner, indicator, neighborhood, month, dims, value, num, den in rows:
-        row = {"partner": partner, "indicator": indicator, "neighborhood": neighborhood, "period": month}
-        if dims:
-            row["dimensions"] = dims
-        if value is None:
-            row["numerator"], row["denominator"] = num, den
-        else:
-            row["value"] = value
-        batch.append(row)
+    for generated in rows:
+        batch.append(json_row(*generated))
         if len(batch) == size:
             yield json.dumps({"measurements": batch}).encode(), size
             batch = []
@@ -319,24 +348,14 @@ def main():
     # SUBMISSION_EVENTS=off each take two ingest rounds, so that what the checks and the
     # event outbox cost is measured in the same run, on the same data.
     servers, logs = [], []
-    for name, checks, events in [("server-log", "on", "on"), ("server-off-log", "off", "on"),
-                                 ("server-no-events-log", "on", "off")]:
-        port = free_port()
-        log_path = f"bench/results/{name}.tmp"
-        log = open(log_path, "wb")
-        process = subprocess.Popen(
-            [args.backbone, "serve", "--port", str(port), "--max-body-bytes", str(256 * 1024 * 1024)],
-            env=dict(env, QUALITY_CHECKS=checks, SUBMISSION_EVENTS=events), stdout=subprocess.DEVNULL, stderr=log)
-        servers.append((process, port))
-        logs.append((log, log_path))
     try:
-        for _, port in servers:
-            for _ in range(100):
-                try:
-                    Client(port, key).request("GET", "/readyz")
-                    break
-                except (OSError, SystemExit):
-                    time.sleep(0.1)
+        for name, checks, events in [("server-log", "on", "on"), ("server-off-log", "off", "on"),
+                                     ("server-no-events-log", "on", "off")]:
+            log_path = f"bench/results/{name}.tmp"
+            log = open(log_path, "wb")
+            logs.append((log, log_path))
+            servers.append(serve(args.backbone, dict(env, QUALITY_CHECKS=checks, SUBMISSION_EVENTS=events), key,
+                                 stderr=log, arguments=("--max-body-bytes", str(256 * 1024 * 1024))))
         (server, port), unchecked, without_events = servers
         return run(args, deployment, size, key, port, server, unchecked, without_events)
     finally:

@@ -42,15 +42,7 @@ def start_server(args, database):
                DATABASE_POOL_SIZE="8", RELEASE_AFTER_DAYS="3650")
     key = subprocess.run([args.backbone, "keys", "create", "--role", "coordinator"], env=env,
                          capture_output=True, text=True, check=True).stdout.strip()
-    port = bench.free_port()
-    server = subprocess.Popen([args.backbone, "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(f"/tmp/partition10m-{database}.log", "wb"))
-    for _ in range(100):
-        try:
-            bench.Client(port, key).request("GET", "/readyz")
-            break
-        except (OSError, SystemExit):
-            time.sleep(0.1)
+    server, port = bench.serve(args.backbone, env, key, stderr=open(f"/tmp/partition10m-{database}.log", "wb"))
     return server, port, key
 
 
@@ -71,14 +63,9 @@ def service_check(args, database, client, deployment):
     stored = deployment.rows(1000, part=0)
     batch = []
     for partner, indicator, neighborhood, month, dims, value, num, den in stored:
-        row = {"partner": partner, "indicator": indicator, "neighborhood": neighborhood, "period": month}
-        if dims:
-            row["dimensions"] = dims
-        if value is None:
-            row["numerator"], row["denominator"] = num, den + 1
-        else:
-            row["value"] = value + 1
-        batch.append(row)
+        # The same rows, each with a new value.
+        batch.append(bench.json_row(partner, indicator, neighborhood, month, dims,
+                                    None if value is None else value + 1, num, None if den is None else den + 1))
     check = {"update_1000_stored_rows": attempt(client, "POST", "/v1/measurements", {"measurements": batch})}
     check["same_batch_again"] = attempt(client, "POST", "/v1/measurements", {"measurements": batch})
     # Ten stored rows and one new one, in a year no yearly partition holds (B: the default partition).
@@ -318,13 +305,8 @@ def print_table(results, path):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--backbone", required=True)
-    parser.add_argument("--psql", required=True)
-    parser.add_argument("--socket", required=True)
-    parser.add_argument("--size", type=int, default=10_000_000)
+    bench.common_arguments(parser, size=10_000_000)
     parser.add_argument("--ingest", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", action="store_true", help="keep the first database while the second is loaded (twice the disk)")
     parser.add_argument("--order", choices=["AB", "BA"], default="AB", help="BA measures B first (does the order matter?)")
     args = parser.parse_args()

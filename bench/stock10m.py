@@ -114,27 +114,14 @@ def measure(args, port, key):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--backbone", required=True)
-    parser.add_argument("--psql", required=True)
-    parser.add_argument("--socket", required=True)
-    parser.add_argument("--size", type=int, default=10_000_000)
-    parser.add_argument("--runs", type=int, default=200)
+    bench.common_arguments(parser, size=10_000_000)
     parser.add_argument("--phase", choices=["load", "measure", "both"], default="both")
-    parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     env = dict(os.environ, LOG_LEVEL="warning", DATABASE_POOL_SIZE="8")
     key = subprocess.run([args.backbone, "keys", "create", "--role", "coordinator"], env=env,
                          capture_output=True, text=True, check=True).stdout.strip()
-    port = bench.free_port()
-    server = subprocess.Popen([args.backbone, "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port = bench.serve(args.backbone, env, key)
     try:
-        for _ in range(100):
-            try:
-                bench.Client(port, key).request("GET", "/readyz")
-                break
-            except (OSError, SystemExit):
-                time.sleep(0.1)
         if args.phase in ("load", "both"):
             load(args, bench.Deployment(args.seed), port, key)
         if args.phase in ("measure", "both"):
