@@ -51,14 +51,16 @@ struct Authenticator: Sendable {
     func caller(secret: String) async throws -> Caller? {
         let pool = self.pool
         let replica = self.replica
+        let lookup: @Sendable (Connection) throws -> APIKey? = { try APIKeys.authenticate($0, secret: secret) }
         let key = try await cache.value(
             for: secret,
             load: {
                 do {
-                    return try await pool.withConnection { try APIKeys.authenticate($0, secret: secret) }
-                } catch let error as PostgresError where error.isConnectionFailure && replica != nil {
+                    return try await pool.withConnection(lookup)
+                } catch let error as PostgresError where error.isConnectionFailure {
                     // Read-only mode: the replica's keys (no key is revoked while the primary is away).
-                    return try await replica!.withConnection { try APIKeys.authenticate($0, secret: secret) }
+                    guard let replica else { throw error }
+                    return try await replica.withConnection(lookup)
                 }
             })
         return key.map(Caller.init)

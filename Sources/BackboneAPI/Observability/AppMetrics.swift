@@ -69,8 +69,7 @@ struct AppMetrics: Sendable {
             return
         }
         series.computed.increment()
-        series.duration.recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        series.duration.record(elapsed)
     }
 
     /// The Prometheus text of every metric, with the pool's gauges read now.

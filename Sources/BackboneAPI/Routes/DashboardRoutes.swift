@@ -26,7 +26,7 @@ struct DashboardRoutes {
 
     func register(in table: inout RouteTable) {
         let routes = self
-        let identify: @Sendable (HTTPRequest) async throws -> Caller? = { try await routes.identify($0) }
+        let identify = identifier
 
         table.get("/dashboard/sign-in", identifying: identify, offers: [Self.html]) { _, context in
             if context.authenticated != nil { return Self.redirect(to: "/dashboard") }
@@ -134,6 +134,12 @@ struct DashboardRoutes {
         var response = Self.redirect(to: "/dashboard")
         response.headers.add(name: "set-cookie", value: Self.sessionCookie(id, request: request))
         return response
+    }
+
+    /// `identify` as the route table takes it, to find a page's caller on its head.
+    var identifier: @Sendable (HTTPRequest) async throws -> Caller? {
+        let routes = self
+        return { try await routes.identify($0) }
     }
 
     /// The caller behind the session cookie (or a bearer key, for scripts fetching charts);

@@ -30,7 +30,7 @@ struct DashboardUploadRoutes {
     func register(in table: inout RouteTable) {
         let routes = self
 
-        let identify: @Sendable (HTTPRequest) async throws -> Caller? = { try await routes.dashboard.identify($0) }
+        let identify = dashboard.identifier
         table.get("/dashboard/upload", identifying: identify, offers: [DashboardRoutes.html]) { request, context in
             try await routes.asUploader(request, caller: context.authenticated) { _, uploader in
                 DashboardRoutes.page(UploadPage.form(uploader))

@@ -24,9 +24,8 @@ struct PacketRoutes {
             let packet = try await packets.live(question)
             return .json(BoardPacketJSON.json(packet))
         }
-        let identify: @Sendable (HTTPRequest) async throws -> Caller? = { try await packets.dashboard.identify($0) }
         routes.get(
-            "/dashboard/board-packet", identifying: identify, query: ["agenda", "period", "audience"],
+            "/dashboard/board-packet", identifying: dashboard.identifier, query: ["agenda", "period", "audience"],
             offers: [Self.html]
         ) { request, context in
             guard let caller = context.authenticated else {

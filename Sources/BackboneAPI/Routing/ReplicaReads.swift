@@ -97,10 +97,6 @@ struct ReplicaMetrics: Sendable {
         } else if record.replica > 0 {
             replica.increment()
         }
-        if record.waited > .zero {
-            waited.recordNanoseconds(
-                Int64(record.waited.components.seconds) * 1_000_000_000 + record.waited.components.attoseconds
-                    / 1_000_000_000)
-        }
+        if record.waited > .zero { waited.record(record.waited) }
     }
 }

@@ -51,8 +51,7 @@ public final class ServiceMetrics: Sendable {
             return made
         }
         instruments.count.increment()
-        instruments.duration.recordNanoseconds(
-            Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        instruments.duration.record(duration)
     }
 
     /// The Prometheus text exposition of every metric.
