@@ -105,6 +105,18 @@ struct EventTests {
             "POST", "/v1/measurements", key: partner, json: batch([Self.other(row(period: "2026-06"))]))
         #expect(mine.status == 200, "\(mine.text)")
         #expect(try Self.events(app, after: own).map(\.partner) == ["literacy-now"])
+
+        // A coordinator's batch for two partners that changes one stored row and creates
+        // another: each partner's own counts.
+        let mixed = try Self.lastID(app)
+        let both = try await app.coordinator(
+            "POST", "/v1/measurements", json: batch([row(value: "31"), Self.other(row(period: "2026-07", value: "7"))]))
+        #expect(both.status == 200, "\(both.text)")
+        let counted = try Self.events(app, after: mixed)
+        #expect(counted.map(\.partner) == ["central-library", "literacy-now"])
+        #expect(
+            counted.map { $0.data["created"] as? Int } == [0, 1]
+                && counted.map { $0.data["updated"] as? Int } == [1, 0])
     }
 
     @Test func withSubmissionEventsOffABatchIsStoredAndWritesNoEvent() async throws {

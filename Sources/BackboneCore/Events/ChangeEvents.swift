@@ -23,14 +23,24 @@ enum ChangeEvents {
         var counts: [String: (created: Int, updated: Int)] = [:]
         if partners.count == 1 {
             counts[partners[0]] = (outcome.created, outcome.updated)
+        } else if outcome.created == accepted.count {
+            // A coordinator's batch of new rows for several partners: every row was created.
+            for row in accepted { counts[row.partner, default: (0, 0)].created += 1 }
         } else {
-            // A coordinator's batch for several partners: each partner's own counts, read back.
+            // A coordinator's batch for several partners that changed stored rows: each
+            // partner's own counts, read back by the batch's keys (not the partners' whole
+            // history, which grows to millions of rows).
             for row in try connection.query(
                 """
-                SELECT partner_id, count(*) FILTER (WHERE created_batch_id = \(batchID)),
-                       count(*) FILTER (WHERE created_batch_id IS DISTINCT FROM \(batchID))
-                FROM measurements WHERE batch_id = \(batchID) AND partner_id = ANY(\(partners)::text[])
-                GROUP BY partner_id
+                SELECT m.partner_id, count(*) FILTER (WHERE m.created_batch_id = \(batchID)),
+                       count(*) FILTER (WHERE m.created_batch_id IS DISTINCT FROM \(batchID))
+                FROM unnest(\(accepted.map(\.partner))::text[], \(accepted.map(\.indicator))::text[],
+                            \(accepted.map(\.neighborhood))::text[], \(accepted.map(\.period.description))::text[],
+                            \(accepted.map(\.dimensionKey))::text[]) AS k(partner, indicator, neighborhood, period, dimension_key)
+                JOIN measurements m ON m.indicator_code = k.indicator AND m.partner_id = k.partner
+                     AND m.neighborhood_code = k.neighborhood AND m.period = k.period AND m.dimension_key = k.dimension_key
+                WHERE m.batch_id = \(batchID)
+                GROUP BY m.partner_id
                 """)
             {
                 let (partner, created, updated) = try row.decode((String, Int, Int).self)
