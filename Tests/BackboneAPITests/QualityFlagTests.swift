@@ -57,6 +57,36 @@ import Testing
         #expect(normal.json["warning_count"] as? Int == 0, "\(normal.text)")
     }
 
+    /// A report reads only what it groups by of the flags (their partners, their
+    /// measurements' dimension values); each grouping still counts the flag in its own cell.
+    @Test func eachGroupingCountsAFlagInTheCellOfItsMeasurement() async throws {
+        let app = try await Self.start()
+        defer { Task { try await app.stop() } }
+        let stored = try await app.coordinator(
+            "POST", "/v1/measurements",
+            json: batch([
+                row(period: "2026-01", value: "1000"),
+                row(period: "2026-01", value: "100", dimensions: #"{"age_group": "16-24"}"#),
+            ]))
+        #expect(stored.status == 200 && stored.json["warning_count"] as? Int == 1, "\(stored.text)")
+        func flags(_ query: String) async throws -> [String: Int] {
+            let report = try await app.coordinator("GET", "/v1/reports/indicators/esl_learners?\(query)&period=2026-01")
+            #expect(report.status == 200, "\(report.text)")
+            var counts: [String: Int] = [:]
+            for row in report.json["rows"] as? [[String: Any]] ?? [] {
+                let key =
+                    (row["dimensions"] as? [String: String])?["age_group"] ?? row["partner"] as? String
+                    ?? row["neighborhood"] as? String ?? "?"
+                counts[key] = row["open_flags"] as? Int
+            }
+            #expect((report.json["total"] as? [String: Any])?["open_flags"] as? Int == 1, "\(report.text)")
+            return counts
+        }
+        #expect(try await flags("by=dimension:age_group") == ["16-24": 0, "25-44": 1])
+        #expect(try await flags("by=partner") == ["central-library": 1])
+        #expect(try await flags("by=neighborhood") == ["northside": 1])
+    }
+
     @Test func aFlagIsExplainedByItsPartnerConfirmedByTheCoordinatorAndSeenByNoOneElse() async throws {
         let app = try await Self.start()
         defer { Task { try await app.stop() } }

@@ -49,16 +49,23 @@ struct SeriesHistory {
         var history = SeriesHistory()
         var byPeriod: [SeriesKey: [Period: Double]] = [:]
         let keys = Array(span.keys)
+        let windows = keys.map { (first: earliest(before: span[$0]!.first), last: span[$0]!.last) }
+        // The window is bounded by the periods' text too: within one period type (a series
+        // has one) the text orders as the periods do, and `period` is in the natural key's
+        // index, so the scan stops at the window instead of reading every period of the
+        // series from the table (at 10M rows, a quarter of this query's time).
         let stored = try connection.query(
             """
             SELECT s.ord, m.period, m.value, m.numerator, m.denominator
             FROM unnest(\(keys.map(\.indicator))::text[], \(keys.map(\.partner))::text[],
                         \(keys.map(\.neighborhood))::text[], \(keys.map(\.dimensionKey))::text[],
-                        \(keys.map { earliest(before: span[$0]!.first).start })::date[],
-                        \(keys.map { span[$0]!.last.start })::date[])
-                 WITH ORDINALITY AS s(indicator, partner, neighborhood, dimension_key, from_start, to_start, ord)
+                        \(windows.map(\.first.start))::date[], \(windows.map(\.last.start))::date[],
+                        \(windows.map(\.first.description))::text[], \(windows.map(\.last.description))::text[])
+                 WITH ORDINALITY AS s(indicator, partner, neighborhood, dimension_key, from_start, to_start,
+                                      from_period, to_period, ord)
             JOIN measurements m ON m.indicator_code = s.indicator AND m.partner_id = s.partner
                  AND m.neighborhood_code = s.neighborhood AND m.dimension_key = s.dimension_key
+                 AND m.period >= s.from_period AND m.period <= s.to_period
                  AND m.period_start >= s.from_start AND m.period_start <= s.to_start
             """)
         for row in stored {
