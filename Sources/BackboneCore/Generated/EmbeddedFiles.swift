@@ -646,22 +646,13 @@ $$;
 -- The insert trigger adds the cells of the inserted rows to the stored ones; the update
 -- and delete trigger replaces the cells it touched by the cells of what remains in them.
 -- (SQL, stable, not strict: the planner inlines it into the statement that calls it.)
--- Grouped twice, by cell and partner and then by cell, so that each cell's partners are
--- listed once without string_agg(DISTINCT), which sorts every cell on its own: a batch's
--- 1,000 rows are mostly 1,000 cells, and those sorts were a third of the trigger's time.
--- A cell's dimensions are its dimension key read as JSON (the writer stores them so).
 CREATE OR REPLACE FUNCTION rollup_cells(rows measurements[]) RETURNS SETOF measurement_rollups LANGUAGE sql STABLE AS $$
-    SELECT c.indicator_code, c.period_start, min(c.period), c.neighborhood_code, c.dimension_key,
-           CASE WHEN c.dimension_key = '' THEN '{}'::jsonb ELSE c.dimension_key::jsonb END,
-           sum(c.measurements)::integer, string_agg(c.number::text, ','),
-           sum(c.sum_value), sum(c.sum_numerator), sum(c.sum_denominator), min(c.min_value), max(c.max_value)
-    FROM (SELECT m.indicator_code, m.period_start, min(m.period) AS period, m.neighborhood_code, m.dimension_key, p.number,
-                 count(*)::integer AS measurements, sum(u.value) AS sum_value, sum(coalesce(m.numerator, 0)) AS sum_numerator,
-                 sum(coalesce(m.denominator, 0)) AS sum_denominator, min(u.value) AS min_value, max(u.value) AS max_value
-          FROM unnest(rows) m JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
-          CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator * ratio_scale(i.value_type, i.aggregation)) AS value) u
-          GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key, p.number) c
-    GROUP BY c.indicator_code, c.period_start, c.neighborhood_code, c.dimension_key
+    SELECT m.indicator_code, m.period_start, min(m.period), m.neighborhood_code, m.dimension_key,
+           (array_agg(m.dimensions))[1], count(*)::integer, string_agg(DISTINCT p.number::text, ','),
+           sum(u.value), sum(coalesce(m.numerator, 0)), sum(coalesce(m.denominator, 0)), min(u.value), max(u.value)
+    FROM unnest(rows) m JOIN indicators i ON i.code = m.indicator_code JOIN partners p ON p.id = m.partner_id
+    CROSS JOIN LATERAL (SELECT coalesce(m.value, m.numerator / m.denominator * ratio_scale(i.value_type, i.aggregation)) AS value) u
+    GROUP BY m.indicator_code, m.period_start, m.neighborhood_code, m.dimension_key
 $$;
 
 -- The latest of each stock series among the given measurements, the one place it is
