@@ -306,21 +306,24 @@ def measure_reads(nio_example, port, key, seconds, rounds):
             except OSError:
                 time.sleep(0.1)
         targets = [("nio_example", example_port, "/"), ("healthz", port, "/healthz"), ("indicator", port, "/v1/indicators/ind01")]
-        samples = {name: [] for name, _, _ in targets}
+
+        def alternate(targets):
+            """Requests per second of each target, round by round (the targets take turns)."""
+            samples = {name: [] for name, _, _ in targets}
+            for _ in range(rounds):
+                for name, target_port, path in targets:
+                    samples[name].append(round(wrk(target_port, path, key, seconds)))
+            return samples
+
         load_before = os.getloadavg()[0]
-        for _ in range(rounds):
-            for name, target_port, path in targets:
-                samples[name].append(round(wrk(target_port, path, key, seconds)))
+        samples = alternate(targets)
         load_after = os.getloadavg()[0]
         # The same two at load 10: ten processes spinning on the 2 cores beside them, as a
         # neighbour's build would (the example and /healthz alternate, as above).
         spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(10)]
         try:
             time.sleep(seconds)  # the load average climbs over about a minute; the spinning is immediate
-            loaded = {"nio_example": [], "healthz": []}
-            for _ in range(rounds):
-                for name, target_port, path in targets[:2]:
-                    loaded[name].append(round(wrk(target_port, path, key, seconds)))
+            loaded = alternate(targets[:2])
             load_loaded = os.getloadavg()[0]
         finally:
             for spinner in spinners:

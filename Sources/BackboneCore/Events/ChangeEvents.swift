@@ -34,11 +34,7 @@ enum ChangeEvents {
                 """
                 SELECT m.partner_id, count(*) FILTER (WHERE m.created_batch_id = \(batchID)),
                        count(*) FILTER (WHERE m.created_batch_id IS DISTINCT FROM \(batchID))
-                FROM unnest(\(accepted.map(\.partner))::text[], \(accepted.map(\.indicator))::text[],
-                            \(accepted.map(\.neighborhood))::text[], \(accepted.map(\.period.description))::text[],
-                            \(accepted.map(\.dimensionKey))::text[]) AS k(partner, indicator, neighborhood, period, dimension_key)
-                JOIN measurements m ON m.indicator_code = k.indicator AND m.partner_id = k.partner
-                     AND m.neighborhood_code = k.neighborhood AND m.period = k.period AND m.dimension_key = k.dimension_key
+                FROM \(MeasurementWriter.storedByKey(accepted))
                 WHERE m.batch_id = \(batchID)
                 GROUP BY m.partner_id
                 """)

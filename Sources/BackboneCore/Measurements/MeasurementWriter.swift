@@ -52,12 +52,7 @@ public enum MeasurementWriter {
         let existing = try connection.query(
             """
             SELECT i.ord, m.id, m.value, m.numerator, m.denominator, m.note, m.batch_id IS NOT DISTINCT FROM \(skippingBatch)
-            FROM unnest(\(rows.map(\.partner))::text[], \(rows.map(\.indicator))::text[],
-                        \(rows.map(\.neighborhood))::text[], \(rows.map(\.period.description))::text[],
-                        \(rows.map(\.dimensionKey))::text[])
-                 WITH ORDINALITY AS i(partner, indicator, neighborhood, period, dimension_key, ord)
-            JOIN measurements m ON m.indicator_code = i.indicator AND m.partner_id = i.partner
-                 AND m.neighborhood_code = i.neighborhood AND m.period = i.period AND m.dimension_key = i.dimension_key
+            FROM \(storedByKey(rows))
             FOR UPDATE OF m
             """)
         var stored: [Int: (id: Int, value: Double?, numerator: Double?, denominator: Double?, note: String?)] = [:]
@@ -89,6 +84,19 @@ public enum MeasurementWriter {
         outcome.created += fresh.count
         outcome.updated += changed.count
         return (fresh, changed)
+    }
+
+    /// The stored measurements with `rows`' natural keys, as a `FROM` item: `rows` unnested
+    /// as `i` (`i.ord` a row's position in `rows`, from 1) joined to `measurements m`.
+    static func storedByKey(_ rows: [ValidRow]) -> Query {
+        """
+        unnest(\(rows.map(\.partner))::text[], \(rows.map(\.indicator))::text[],
+               \(rows.map(\.neighborhood))::text[], \(rows.map(\.period.description))::text[],
+               \(rows.map(\.dimensionKey))::text[])
+            WITH ORDINALITY AS i(partner, indicator, neighborhood, period, dimension_key, ord)
+        JOIN measurements m ON m.indicator_code = i.indicator AND m.partner_id = i.partner
+             AND m.neighborhood_code = i.neighborhood AND m.period = i.period AND m.dimension_key = i.dimension_key
+        """
     }
 
     static let snapshot =
